@@ -1,0 +1,84 @@
+//! Versioned field sets: which fields of a resource exist at which microversion, the
+//! short field set of plain listings, and shaping a rendered resource for a request
+//! (hide fields newer than the request, keep only `?fields=`).
+
+use ferric_types::Microversion;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+/// The fields of one resource type.
+pub struct FieldSet {
+    /// Every field and the minor version that introduced it.
+    pub all: &'static [(&'static str, u16)],
+    /// Fields of a list entry without `detail` or `fields`.
+    pub list_default: &'static [&'static str],
+}
+
+/// Which fields a response carries.
+pub enum Selection {
+    /// Every field the version knows, with sub-resource links.
+    Full,
+    /// The default list set.
+    Short,
+    /// Exactly these (validated) fields.
+    Only(Vec<String>),
+}
+
+impl FieldSet {
+    /// The version that introduced `field`, if it is a field of this resource.
+    pub fn since(&self, field: &str) -> Option<u16> {
+        self.all.iter().find(|(f, _)| *f == field).map(|(_, v)| *v)
+    }
+
+    pub fn visible(&self, field: &str, version: Microversion) -> bool {
+        self.since(field).is_some_and(|v| version.at_least(v))
+    }
+
+    /// Parses `?fields=a,b` against the set: unknown → 400, too new → 406.
+    pub fn parse_selection(&self, csv: &str, version: Microversion) -> Result<Vec<String>, ApiError> {
+        let mut out: Vec<String> = Vec::new();
+        for field in csv.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+            match self.since(field) {
+                None => {
+                    return Err(ApiError::bad_request(format!(
+                        "Field(s) \"{field}\" are not valid"
+                    )))
+                }
+                Some(v) if !version.at_least(v) => {
+                    return Err(ApiError::not_acceptable(format!(
+                        "The field \"{field}\" is not available in API version {version}."
+                    )))
+                }
+                Some(_) => {
+                    if !out.iter().any(|f| f == field) {
+                        out.push(field.to_string());
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Removes what the version or the selection excludes. `links` always stays;
+    /// other link-valued entries (sub-resources) stay only for a full view.
+    pub fn shape(&self, mut obj: Map<String, Value>, version: Microversion, selection: &Selection) -> Map<String, Value> {
+        obj.retain(|key, _| {
+            if key == "links" {
+                return true;
+            }
+            match self.since(key) {
+                None => matches!(selection, Selection::Full),
+                Some(v) => {
+                    version.at_least(v)
+                        && match selection {
+                            Selection::Full => true,
+                            Selection::Short => self.list_default.contains(&key.as_str()),
+                            Selection::Only(list) => list.iter().any(|f| f == key),
+                        }
+                }
+            }
+        });
+        obj
+    }
+}

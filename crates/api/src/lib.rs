@@ -1,0 +1,67 @@
+//! Ferric's Ironic-compatible REST API v1: version discovery and microversion
+//! negotiation, Ironic's error bodies, and the chassis, node, port and port group
+//! resources with their listings, JSON-patch updates and sub-resources.
+
+mod body;
+mod error;
+mod fields;
+mod links;
+mod listing;
+mod patch;
+mod resources;
+mod root;
+mod unsupported;
+mod version;
+
+pub use error::ApiError;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::Router;
+use ferric_db::Datastore;
+
+/// The largest request body accepted (Ironic's default).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Settings of the API layer.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// The URL clients reach the API at (used in links); `None` = from the request's
+    /// `Host` header.
+    pub public_endpoint: Option<String>,
+    /// The largest page a list returns (and the page size when none is asked for).
+    pub max_limit: i64,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            public_endpoint: None,
+            max_limit: 1000,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Datastore,
+    pub config: ApiConfig,
+}
+
+/// The whole API as one router.
+pub fn router(state: AppState) -> Router {
+    let v1 = resources::routes().merge(unsupported::routes());
+    Router::new()
+        .route("/", get(root::root))
+        .route("/v1", get(root::v1))
+        .route("/v1/", get(root::v1))
+        .nest("/v1", v1.clone())
+        // Ironic routes resource paths missing the `/v1` prefix as if it were there.
+        .merge(v1)
+        .fallback(error::not_found_fallback)
+        .method_not_allowed_fallback(error::method_not_allowed_fallback)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(version::negotiate))
+        .with_state(state)
+}

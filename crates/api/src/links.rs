@@ -1,0 +1,32 @@
+//! Links as Ironic writes them: the base URL (configured public endpoint or the
+//! request's `Host`), and the `self`/`bookmark` pairs every resource carries.
+
+use axum::http::HeaderMap;
+use serde_json::{json, Value};
+
+use crate::AppState;
+
+/// The base URL the client used to reach us, without a trailing slash.
+pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(endpoint) = &state.config.public_endpoint {
+        return endpoint.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| *p == "https" || *p == "http")
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+/// `[{"href": base/v1/<path>, "rel": "self"}, {"href": base/<path>, "rel": "bookmark"}]`.
+pub fn self_and_bookmark(base: &str, path: &str) -> Value {
+    json!([
+        {"href": format!("{base}/v1/{path}"), "rel": "self"},
+        {"href": format!("{base}/{path}"), "rel": "bookmark"},
+    ])
+}

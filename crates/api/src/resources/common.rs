@@ -1,0 +1,50 @@
+//! Helpers every resource handler shares: query-string parsing, the next
+//! `updated_at` stamp, and the answer to a lost conditional update.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use ferric_db::UpdateOutcome;
+use ferric_types::Timestamp;
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::listing::Params;
+
+/// Parses a raw query string into strict parameters.
+pub fn params(raw: Option<String>) -> Result<Params, ApiError> {
+    let pairs: Vec<(String, String)> = match raw {
+        None => Vec::new(),
+        Some(q) => serde_urlencoded::from_str(&q)
+            .map_err(|e| ApiError::bad_request(format!("Invalid query string: {e}")))?,
+    };
+    Ok(Params::new(pairs))
+}
+
+/// A timestamp strictly after `previous`, so every update changes `updated_at`.
+pub fn next_stamp(previous: Option<Timestamp>) -> Timestamp {
+    let now = Timestamp::now();
+    match previous {
+        Some(p) if p >= now => Timestamp::from_micros(p.micros() + 1),
+        _ => now,
+    }
+}
+
+/// Maps a conditional update's outcome to success or the right error.
+pub fn check_outcome(outcome: UpdateOutcome, what: &str) -> Result<(), ApiError> {
+    match outcome {
+        UpdateOutcome::Updated => Ok(()),
+        UpdateOutcome::Conflict => Err(ApiError::conflict(format!(
+            "{what} was changed by another request at the same time; nothing was changed. Retry."
+        ))),
+        UpdateOutcome::NotFound => Err(ApiError::not_found(format!("{what} could not be found."))),
+    }
+}
+
+/// 201 with `Location` and the new resource.
+pub fn created(location: String, body: Value) -> Response {
+    let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+}

@@ -1,0 +1,81 @@
+//! The v1 resources this build serves: nodes (with traits, maintenance and states),
+//! ports, port groups and chassis.
+
+mod chassis;
+mod common;
+mod ident;
+mod node_fields;
+mod node_traits;
+mod nodes;
+mod port_fields;
+mod portgroups;
+mod ports;
+mod values;
+
+use axum::routing::{get, put};
+use axum::Router;
+
+use crate::AppState;
+
+/// Routes relative to `/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/nodes", get(nodes::list_nodes).post(nodes::create))
+        .route("/nodes/detail", get(nodes::list_nodes_detail))
+        .route(
+            "/nodes/{node}",
+            get(nodes::show).patch(nodes::update).delete(nodes::delete),
+        )
+        .route("/nodes/{node}/states", get(nodes::states))
+        .route(
+            "/nodes/{node}/maintenance",
+            put(nodes::maintenance_set).delete(nodes::maintenance_unset),
+        )
+        .route(
+            "/nodes/{node}/traits",
+            get(node_traits::list)
+                .put(node_traits::replace)
+                .delete(node_traits::remove_all),
+        )
+        .route(
+            "/nodes/{node}/traits/{trait_name}",
+            put(node_traits::add).delete(node_traits::remove),
+        )
+        .route("/nodes/{node}/ports", get(ports::list_node_ports))
+        .route("/nodes/{node}/ports/detail", get(ports::list_node_ports_detail))
+        .route("/nodes/{node}/portgroups", get(portgroups::list_node_portgroups))
+        .route(
+            "/nodes/{node}/portgroups/detail",
+            get(portgroups::list_node_portgroups_detail),
+        )
+        .route("/ports", get(ports::list_ports).post(ports::create))
+        .route("/ports/detail", get(ports::list_ports_detail))
+        .route(
+            "/ports/{port}",
+            get(ports::show).patch(ports::update).delete(ports::delete),
+        )
+        .route(
+            "/portgroups",
+            get(portgroups::list_portgroups).post(portgroups::create),
+        )
+        .route("/portgroups/detail", get(portgroups::list_portgroups_detail))
+        .route(
+            "/portgroups/{portgroup}",
+            get(portgroups::show)
+                .patch(portgroups::update)
+                .delete(portgroups::delete),
+        )
+        .route("/portgroups/{portgroup}/ports", get(ports::list_portgroup_ports))
+        .route(
+            "/portgroups/{portgroup}/ports/detail",
+            get(ports::list_portgroup_ports_detail),
+        )
+        .route("/chassis", get(chassis::list_chassis).post(chassis::create))
+        .route("/chassis/detail", get(chassis::list_chassis_detail))
+        .route(
+            "/chassis/{chassis}",
+            get(chassis::show).patch(chassis::update).delete(chassis::delete),
+        )
+        .route("/chassis/{chassis}/nodes", get(chassis::list_nodes))
+        .route("/chassis/{chassis}/nodes/detail", get(chassis::list_nodes_detail))
+}

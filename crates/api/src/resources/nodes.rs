@@ -1,0 +1,508 @@
+//! `/v1/nodes`: list (with every filter of the served versions), show, create, JSON
+//! patch update with the per-state rules that need no conductor, delete, and the
+//! read-only `states` view. Listings of a chassis' nodes reuse [`list`].
+
+use std::collections::BTreeSet;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use ferric_db::{node_sort_column, Cond, DbError, Value as DbValue};
+use ferric_types::hardware::InterfaceKind;
+use ferric_types::provision::ProvisionState;
+use ferric_types::{Microversion, Node, NodeId, Timestamp};
+use serde_json::{json, Value};
+
+use super::common::{check_outcome, created, next_stamp, params};
+use super::ident;
+use super::node_fields::{
+    apply_field, check_consistency, initial_state, patch_document, render, resolve_interfaces, Origin, CREATABLE,
+    NODE_FIELDS, NOT_SORTABLE, PATCHABLE, SCHEMA,
+};
+use super::values::check_create_keys;
+use crate::body::{object, JsonBody};
+use crate::error::ApiError;
+use crate::fields::Selection;
+use crate::links::base_url;
+use crate::listing::{parse_bool, Paging, Params};
+use crate::patch;
+use crate::AppState;
+
+/// Values of the `fault` filter.
+const FAULTS: &[&str] = &["power failure", "clean failure", "rescue abort failure", "service failure"];
+
+/// Reads the node filters of the served versions into conditions, and the pairs to
+/// carry into the `next` link.
+fn filters(params: &mut Params, version: Microversion) -> Result<(Vec<Cond>, Vec<(String, String)>, bool), ApiError> {
+    let mut conds = Vec::new();
+    let mut carried = Vec::new();
+    let mut paginate = true;
+    if let Some(v) = params.take("instance_uuid") {
+        let uuid = ferric_types::ids::parse_uuid(&v)
+            .map_err(|_| ApiError::bad_request(format!("Expected UUID for instance_uuid: {v}")))?;
+        conds.push(Cond::Eq("instance_uuid", uuid.to_string().into()));
+        paginate = false;
+    }
+    for (name, column) in [("associated", "instance_uuid"), ("maintenance", "maintenance")] {
+        if let Some(text) = params.take(name) {
+            let b = parse_bool(name, &text)?;
+            conds.push(if name == "associated" {
+                if b {
+                    Cond::NotNull(column)
+                } else {
+                    Cond::IsNull(column)
+                }
+            } else {
+                Cond::Eq(column, b.into())
+            });
+            carried.push((name.to_string(), text));
+        }
+    }
+    if let Some(text) = params.take_since("retired", 61, version)? {
+        let b = parse_bool("retired", &text)?;
+        conds.push(Cond::Eq("retired", b.into()));
+        carried.push(("retired".into(), text));
+    }
+    if let Some(state) = params.take_since("provision_state", 9, version)? {
+        state
+            .parse::<ProvisionState>()
+            .map_err(|_| ApiError::bad_request(format!("Provision state \"{state}\" is not valid")))?;
+        conds.push(Cond::Eq("provision_state", state.clone().into()));
+        carried.push(("provision_state".into(), state));
+    }
+    let simple: [(&str, &'static str, u16); 5] = [
+        ("driver", "driver", 16),
+        ("resource_class", "resource_class", 21),
+        ("conductor_group", "conductor_group", 46),
+        ("owner", "owner", 50),
+        ("lessee", "lessee", 65),
+    ];
+    for (name, column, since) in simple {
+        if let Some(v) = params.take_since(name, since, version)? {
+            let v = if name == "conductor_group" { v.to_ascii_lowercase() } else { v };
+            conds.push(Cond::Eq(column, v.clone().into()));
+            carried.push((name.to_string(), v));
+        }
+    }
+    if let Some(fault) = params.take_since("fault", 42, version)? {
+        if !FAULTS.contains(&fault.as_str()) {
+            return Err(ApiError::bad_request(format!(
+                "Invalid fault \"{fault}\": must be one of {}",
+                FAULTS.join(", ")
+            )));
+        }
+        conds.push(Cond::Eq("fault", fault.clone().into()));
+        carried.push(("fault".into(), fault));
+    }
+    if let Some(conductor) = params.take_since("conductor", 49, version)? {
+        // No conductor owns nodes yet, so no node matches any conductor.
+        conds.push(Cond::In("uuid", Vec::new()));
+        carried.push(("conductor".into(), conductor));
+    }
+    if let Some(text) = params.take_since("description_contains", 51, version)? {
+        conds.push(Cond::Contains("description", text.clone()));
+        carried.push(("description_contains".into(), text));
+    }
+    if let Some(project) = params.take_since("project", 65, version)? {
+        conds.push(Cond::Or(vec![
+            Cond::Eq("owner", project.clone().into()),
+            Cond::Eq("lessee", project.clone().into()),
+        ]));
+        carried.push(("project".into(), project));
+    }
+    Ok((conds, carried, paginate))
+}
+
+/// Lists nodes matching `base_conds` (a chassis' nodes, say) and the request's filters.
+pub async fn list(
+    state: &AppState,
+    headers: &HeaderMap,
+    version: Microversion,
+    raw_query: Option<String>,
+    base_conds: Vec<Cond>,
+    url_path: &str,
+    detail_path: bool,
+) -> Result<Json<Value>, ApiError> {
+    let mut params = params(raw_query)?;
+    let (mut conds, carried, paginate) = filters(&mut params, version)?;
+    let paging = Paging::parse(
+        &mut params,
+        version,
+        state.config.max_limit,
+        &NODE_FIELDS,
+        node_sort_column,
+        NOT_SORTABLE,
+        detail_path,
+    )?;
+    params.finish()?;
+    conds.extend(base_conds);
+    let nodes = state.db.node_list(&paging.query(conds)).await.map_err(|e| match e {
+        DbError::NotFound => ident::node_not_found(paging.marker.as_deref().unwrap_or_default()),
+        other => other.into(),
+    })?;
+    let base = base_url(state, headers);
+    let last = if paginate { nodes.last().map(|n| n.uuid.to_string()) } else { None };
+    let items = nodes
+        .iter()
+        .map(|n| render(n, &base, version, &paging.selection))
+        .collect();
+    Ok(Json(paging.collection("nodes", items, last, &base, url_path, &carried, NODE_FIELDS.list_default)))
+}
+
+pub async fn list_nodes(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    list(&state, &headers, version, q, Vec::new(), "nodes", false).await
+}
+
+pub async fn list_nodes_detail(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    list(&state, &headers, version, q, Vec::new(), "nodes/detail", true).await
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(node_ident): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let mut params = params(q)?;
+    let fields = params.take_since("fields", 8, version)?;
+    params.finish()?;
+    let selection = match fields {
+        Some(csv) => Selection::Only(NODE_FIELDS.parse_selection(&csv, version)?),
+        None => Selection::Full,
+    };
+    let node = ident::node(&state, &node_ident, version).await?;
+    Ok(Json(render(&node, &base_url(&state, &headers), version, &selection)))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let doc = match body {
+        Value::Object(map) => map,
+        other => return Err(SCHEMA.error(format!("{} is not of type 'object'", super::values::python_repr(&other)))),
+    };
+    check_create_keys(SCHEMA, &doc, CREATABLE, version)?;
+    if !doc.contains_key("driver") {
+        return Err(SCHEMA.error("'driver' is a required property"));
+    }
+    let mut node = Node::new(NodeId::new_v4(), String::new(), initial_state(version), Timestamp::now());
+    // The conductor group first: the driver check names it.
+    let mut doc = doc;
+    if let Some(group) = doc.remove("conductor_group") {
+        apply_field(&mut node, "conductor_group", group, Origin::Create)?;
+    }
+    for (field, value) in doc {
+        apply_field(&mut node, &field, value, Origin::Create)?;
+    }
+    check_consistency(&node)?;
+    resolve_interfaces(&mut node, &[])?;
+    if let Some(chassis) = node.chassis_uuid {
+        ident::chassis(&state, &chassis.to_string()).await.map_err(ident::as_bad_reference)?;
+    }
+    state.db.node_create(&node).await.map_err(|e| duplicate_error(e, &node))?;
+    let base = base_url(&state, &headers);
+    Ok(created(
+        format!("{base}/v1/nodes/{}", node.uuid),
+        render(&node, &base, version, &Selection::Full),
+    ))
+}
+
+/// The conflict answer for a write that hit a unique constraint.
+fn duplicate_error(err: DbError, node: &Node) -> ApiError {
+    match err {
+        DbError::Duplicate(col) if col == "name" => ApiError::conflict(format!(
+            "A node with name {} already exists.",
+            node.name.clone().unwrap_or_default()
+        )),
+        DbError::Duplicate(col) if col == "uuid" => {
+            ApiError::conflict(format!("A node with UUID {} already exists.", node.uuid))
+        }
+        DbError::Duplicate(col) if col == "instance_uuid" => ApiError::conflict(format!(
+            "Instance {} is already associated with a node, it cannot be associated with this other node {}",
+            node.instance_uuid.map(|u| u.to_string()).unwrap_or_default(),
+            node.uuid
+        )),
+        DbError::Reference => ApiError::bad_request(format!(
+            "Chassis {} could not be found.",
+            node.chassis_uuid.map(|c| c.to_string()).unwrap_or_default()
+        )),
+        other => other.into(),
+    }
+}
+
+/// 409 when a conductor holds the node's lock.
+pub fn check_unlocked(node: &Node) -> Result<(), ApiError> {
+    match &node.reservation {
+        Some(host) => Err(ApiError::conflict(format!(
+            "Node {} is locked by host {host}, please retry after the current operation is completed.",
+            node.uuid
+        ))),
+        None => Ok(()),
+    }
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(node_ident): Path<String>,
+    RawQuery(q): RawQuery,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let mut params = params(q)?;
+    let reset_interfaces = match params.take_since("reset_interfaces", 45, version)? {
+        Some(v) => Some(parse_bool("reset_interfaces", &v)?),
+        None => None,
+    };
+    params.finish()?;
+    let node = ident::node(&state, &node_ident, version).await?;
+    let ops = patch::parse(body, PATCHABLE, version)?;
+    check_unlocked(&node)?;
+    let lone_instance_removal =
+        ops.len() == 1 && ops[0].root() == "instance_uuid" && ops[0].is_root_remove() && node.maintenance;
+    let busy = node.target_provision_state.is_some() && !node.provision_state.allows_update_while_busy();
+    let inspecting = version.at_least(39) && node.provision_state == ProvisionState::Inspecting;
+    if (busy || inspecting) && !lone_instance_removal {
+        return Err(ApiError::conflict(format!(
+            "Node {} can not be updated while a state transition is in progress.",
+            node.uuid
+        )));
+    }
+    let mut doc = patch_document(&node);
+    patch::apply(&mut doc, &ops)?;
+    let touched: BTreeSet<String> = ops.iter().map(|op| op.root().to_string()).collect();
+    let mut updated = node.clone();
+    for field in &touched {
+        let value = doc.get(field).cloned().unwrap_or(Value::Null);
+        apply_field(&mut updated, field, value, Origin::Update)?;
+    }
+    check_update_rules(&node, &mut updated, &touched, reset_interfaces, version)?;
+    if updated.chassis_uuid != node.chassis_uuid {
+        if let Some(chassis) = updated.chassis_uuid {
+            ident::chassis(&state, &chassis.to_string()).await.map_err(ident::as_bad_reference)?;
+        }
+    }
+    updated.updated_at = Some(next_stamp(node.updated_at));
+    let outcome = state
+        .db
+        .node_update(&updated, node.updated_at)
+        .await
+        .map_err(|e| duplicate_error(e, &updated))?;
+    check_outcome(outcome, &format!("Node {}", node.uuid))?;
+    Ok(Json(render(&updated, &base_url(&state, &headers), version, &Selection::Full)))
+}
+
+/// The rules of a node update that compare the node before and after.
+fn check_update_rules(
+    before: &Node,
+    after: &mut Node,
+    touched: &BTreeSet<String>,
+    reset_interfaces: Option<bool>,
+    version: Microversion,
+) -> Result<(), ApiError> {
+    let uuid = before.uuid;
+    let state = before.provision_state;
+    let driver_changed = after.driver != before.driver;
+    if reset_interfaces.is_some() && !touched.contains("driver") {
+        return Err(ApiError::bad_request(
+            "The reset_interfaces parameter can be provided only when changing the node's driver.",
+        ));
+    }
+    let touched_kinds: Vec<InterfaceKind> = InterfaceKind::ALL
+        .into_iter()
+        .filter(|k| touched.contains(k.field()))
+        .collect();
+    let interfaces_changed = touched_kinds
+        .iter()
+        .any(|k| after.interface(*k) != before.interface(*k));
+    if interfaces_changed && !(state.allows_interface_update() || before.maintenance) {
+        return Err(ApiError::conflict(format!(
+            "Node {uuid}: interfaces can only be updated in provision states enroll, inspecting, \
+             inspect wait, manageable or available, or in maintenance mode; the node is in '{state}'."
+        )));
+    }
+    if driver_changed && before.console_enabled {
+        return Err(ApiError::conflict(format!(
+            "Node {uuid} can not update the driver while the console is enabled. Please stop the console first."
+        )));
+    }
+    if driver_changed || !touched_kinds.is_empty() {
+        let reset: Vec<InterfaceKind> = if driver_changed && reset_interfaces == Some(true) {
+            InterfaceKind::ALL
+                .into_iter()
+                .filter(|k| !touched_kinds.contains(k))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        resolve_interfaces(after, &reset)?;
+    }
+    if before.resource_class.is_some()
+        && after.resource_class != before.resource_class
+        && !state.allows_resource_class_update()
+    {
+        return Err(ApiError::conflict(format!(
+            "Node {uuid}: resource class can only be updated when node is in ENROLL, INSPECTING, \
+             INSPECTWAIT, MANAGEABLE, or AVAILABLE state; it is in '{state}'."
+        )));
+    }
+    if let (Some(old), Some(new)) = (before.instance_uuid, after.instance_uuid) {
+        if old != new {
+            return Err(ApiError::conflict(format!(
+                "Node {uuid} is associated with instance {old}."
+            )));
+        }
+    }
+    if after.protected && !before.protected && !state.allows_protection() {
+        return Err(ApiError::conflict(format!(
+            "Node {uuid} can only be made protected in provision states 'active' or 'rescue', the current state is '{state}'"
+        )));
+    }
+    if after.retired && !before.retired && state == ProvisionState::Available {
+        return Err(ApiError::conflict(format!(
+            "Node {uuid} can not have 'retired' set in provision state 'available'; move it to 'manageable' first."
+        )));
+    }
+    if before.chassis_uuid.is_some() && after.chassis_uuid.is_none() && !version.at_least(25) {
+        return Err(ApiError::bad_request(format!(
+            "Node {uuid}: the chassis_uuid can be removed only from API version 1.25 on."
+        )));
+    }
+    check_consistency(after)
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path(node_ident): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let node = ident::node(&state, &node_ident, version).await?;
+    if node.protected {
+        return Err(ApiError::forbidden(format!(
+            "Node {} is protected and cannot be undeployed, rebuilt or deleted",
+            node.uuid
+        )));
+    }
+    check_unlocked(&node)?;
+    if !node.maintenance {
+        if !node.provision_state.allows_delete() {
+            return Err(ApiError::conflict(format!(
+                "Can not delete node {} while it is in provision state \"{}\". Valid provision states to \
+                 start deletion are: available, enroll, manageable, adopt failed (or put the node in maintenance).",
+                node.uuid, node.provision_state
+            )));
+        }
+        if let Some(instance) = node.instance_uuid {
+            return Err(ApiError::conflict(format!(
+                "Node {} is associated with instance {instance}.",
+                node.uuid
+            )));
+        }
+    }
+    state.db.node_delete(node.uuid).await.map_err(|e| match e {
+        DbError::NotFound => ident::node_not_found(&node_ident),
+        other => other.into(),
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn states(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path(node_ident): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let node = ident::node(&state, &node_ident, version).await?;
+    let rendered = render(&node, "", version, &Selection::Full);
+    let mut body = json!({
+        "console_enabled": node.console_enabled,
+        "last_error": node.last_error,
+        "power_state": node.power_state,
+        "provision_state": rendered["provision_state"],
+        "target_power_state": node.target_power_state,
+        "target_provision_state": rendered["target_provision_state"],
+        "provision_updated_at": node.provision_updated_at,
+    });
+    if version.at_least(12) {
+        body["raid_config"] = Value::Object(node.raid_config.clone());
+        body["target_raid_config"] = Value::Object(node.target_raid_config.clone());
+    }
+    Ok(Json(body))
+}
+
+/// `PUT /maintenance`: sets maintenance with an optional reason (body or query).
+pub async fn maintenance_set(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path(node_ident): Path<String>,
+    RawQuery(q): RawQuery,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let mut params = params(q)?;
+    let mut reason = params.take("reason");
+    params.finish()?;
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        let doc = object(crate::body::parse(&body)?, "request body")?;
+        for (key, value) in doc {
+            match (key.as_str(), value) {
+                ("reason", Value::String(r)) => reason = Some(r),
+                ("reason", Value::Null) => reason = None,
+                ("reason", other) => {
+                    return Err(ApiError::bad_request(format!("Invalid reason: {other} is not a string")))
+                }
+                (other, _) => return Err(ApiError::bad_request(format!("Unknown argument: \"{other}\""))),
+            }
+        }
+    }
+    set_maintenance(&state, &node_ident, version, true, reason).await
+}
+
+/// `DELETE /maintenance`: leaves maintenance, clearing the reason and any fault.
+pub async fn maintenance_unset(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path(node_ident): Path<String>,
+) -> Result<Response, ApiError> {
+    set_maintenance(&state, &node_ident, version, false, None).await
+}
+
+async fn set_maintenance(
+    state: &AppState,
+    node_ident: &str,
+    version: Microversion,
+    on: bool,
+    reason: Option<String>,
+) -> Result<Response, ApiError> {
+    let node = ident::node(state, node_ident, version).await?;
+    check_unlocked(&node)?;
+    let mut updated = node.clone();
+    updated.maintenance = on;
+    updated.maintenance_reason = reason;
+    if !on {
+        updated.fault = None;
+    }
+    updated.updated_at = Some(next_stamp(node.updated_at));
+    let outcome = state.db.node_update(&updated, node.updated_at).await?;
+    check_outcome(outcome, &format!("Node {}", node.uuid))?;
+    tracing::info!(node = %node.uuid, maintenance = on, "maintenance changed");
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+/// Guards a condition on a node column the DB layer knows by name.
+pub fn node_uuid_cond(uuid: NodeId) -> Cond {
+    Cond::Eq("node_uuid", DbValue::Text(uuid.to_string()))
+}

@@ -1,0 +1,171 @@
+//! The port's wire form: versioned fields, creatable and patchable sets, rendering,
+//! and validation of each field (MAC address, local link connection, physical
+//! network, smart NIC rules).
+
+use ferric_types::{Microversion, Port};
+use serde_json::{Map, Value};
+
+use super::values::{mac_field, opt_uuid_field, uuid_field, Schema};
+use crate::error::ApiError;
+use crate::fields::{FieldSet, Selection};
+use crate::links::self_and_bookmark;
+
+pub const SCHEMA: Schema = Schema("port");
+
+pub const PORT_FIELDS: FieldSet = FieldSet {
+    all: &[
+        ("uuid", 1),
+        ("address", 1),
+        ("node_uuid", 1),
+        ("extra", 1),
+        ("created_at", 1),
+        ("updated_at", 1),
+        ("internal_info", 18),
+        ("local_link_connection", 19),
+        ("pxe_enabled", 19),
+        ("portgroup_uuid", 24),
+        ("physical_network", 34),
+        ("is_smartnic", 53),
+    ],
+    list_default: &["uuid", "address"],
+};
+
+/// Creatable fields; newer-than-served ones are listed so that they answer 406.
+pub const CREATABLE: &[(&str, u16)] = &[
+    ("uuid", 1),
+    ("address", 1),
+    ("node_uuid", 1),
+    ("extra", 1),
+    ("local_link_connection", 19),
+    ("pxe_enabled", 19),
+    ("portgroup_uuid", 24),
+    ("physical_network", 34),
+    ("is_smartnic", 53),
+    ("name", 88),
+    ("node_ident", 94),
+    ("description", 97),
+    ("vendor", 100),
+    ("category", 101),
+    ("available_for_dynamic_portgroup", 111),
+];
+
+pub const PATCHABLE: &[(&str, u16)] = &[
+    ("address", 1),
+    ("node_uuid", 1),
+    ("extra", 1),
+    ("local_link_connection", 19),
+    ("pxe_enabled", 19),
+    ("portgroup_uuid", 24),
+    ("physical_network", 34),
+    ("is_smartnic", 53),
+    ("name", 88),
+    ("description", 97),
+    ("vendor", 100),
+    ("category", 101),
+    ("available_for_dynamic_portgroup", 111),
+];
+
+pub const NOT_SORTABLE: &[&str] = &["extra", "internal_info", "local_link_connection"];
+
+pub fn render(port: &Port, base: &str, version: Microversion, selection: &Selection) -> Value {
+    let mut obj = match serde_json::to_value(port) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    obj.insert("links".into(), self_and_bookmark(base, &format!("ports/{}", port.uuid)));
+    Value::Object(PORT_FIELDS.shape(obj, version, selection))
+}
+
+pub fn patch_document(port: &Port) -> Map<String, Value> {
+    match serde_json::to_value(port) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+/// Validates one field and stores it on the port.
+pub fn apply_field(port: &mut Port, field: &str, value: Value, version: Microversion) -> Result<(), ApiError> {
+    let s = SCHEMA;
+    match field {
+        "uuid" => port.uuid = uuid_field("uuid", &value)?,
+        "address" => port.address = mac_field("address", &value)?,
+        "node_uuid" => port.node_uuid = uuid_field("node_uuid", &value)?,
+        "extra" => port.extra = s.object(value)?,
+        "local_link_connection" => {
+            port.local_link_connection = local_link_connection(s.object(value)?, version)?;
+        }
+        "pxe_enabled" => port.pxe_enabled = if value.is_null() { true } else { s.boolean(value)? },
+        "portgroup_uuid" => port.portgroup_uuid = opt_uuid_field("portgroup_uuid", &value)?,
+        "physical_network" => {
+            let net = s.opt_string(value, 64)?;
+            if net.as_deref() == Some("") {
+                return Err(s.error("'' is too short"));
+            }
+            port.physical_network = net;
+        }
+        "is_smartnic" => port.is_smartnic = s.boolean(value)?,
+        _ => return Err(ApiError::not_acceptable("Request not acceptable.")),
+    }
+    Ok(())
+}
+
+/// Checks rules that tie the port's fields together.
+pub fn check_consistency(port: &Port) -> Result<(), ApiError> {
+    let llc = &port.local_link_connection;
+    if port.is_smartnic && !(llc.contains_key("port_id") && llc.contains_key("hostname")) {
+        return Err(ApiError::bad_request(
+            "Smart NIC port must have port_id and hostname in local_link_connection",
+        ));
+    }
+    Ok(())
+}
+
+/// True for a MAC address or a 16-hex-digit OpenFlow datapath id.
+fn valid_switch_id(id: &str) -> bool {
+    id.parse::<ferric_types::MacAddress>().is_ok() || (id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Validates a local link connection: known keys, string values, and one of the
+/// complete combinations (port_id + switch_id, port_id + hostname, unmanaged, or none).
+fn local_link_connection(llc: Map<String, Value>, version: Microversion) -> Result<Map<String, Value>, ApiError> {
+    let mut keys = vec!["switch_id", "port_id", "switch_info"];
+    if version.at_least(53) {
+        keys.push("hostname");
+    }
+    if version.at_least(64) {
+        keys.push("network_type");
+    }
+    let invalid = |why: String| ApiError::bad_request(format!("Invalid local_link_connection: {why}"));
+    for (key, value) in &llc {
+        if !keys.contains(&key.as_str()) {
+            return Err(invalid(format!("unknown key '{key}'; allowed: {}", keys.join(", "))));
+        }
+        if !value.is_string() {
+            return Err(invalid(format!("'{key}' must be a string")));
+        }
+    }
+    let has = |k: &str| llc.get(k).and_then(Value::as_str).is_some_and(|v| !v.is_empty());
+    if let Some(switch_id) = llc.get("switch_id").and_then(Value::as_str) {
+        if !valid_switch_id(switch_id) {
+            return Err(invalid(format!(
+                "switch_id '{switch_id}' is neither a MAC address nor an OpenFlow datapath id"
+            )));
+        }
+    }
+    let network_type = llc.get("network_type").and_then(Value::as_str);
+    if let Some(t) = network_type {
+        if t != "managed" && t != "unmanaged" {
+            return Err(invalid(format!("network_type must be 'managed' or 'unmanaged', not '{t}'")));
+        }
+    }
+    let complete = llc.is_empty()
+        || (has("port_id") && has("switch_id"))
+        || (has("port_id") && has("hostname"))
+        || network_type == Some("unmanaged");
+    if !complete {
+        return Err(invalid(
+            "it needs port_id with switch_id, port_id with hostname, or network_type 'unmanaged'".into(),
+        ));
+    }
+    Ok(llc)
+}

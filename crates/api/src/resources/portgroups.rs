@@ -1,0 +1,397 @@
+//! `/v1/portgroups` (API 1.23): bonds of a node's ports. List (filters `node`,
+//! `address`), show by UUID or name, create, JSON patch update, delete (refused while
+//! ports belong to the group), and the listing under a node.
+
+use std::collections::BTreeSet;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::{Extension, Json};
+use ferric_db::{portgroup_sort_column, Cond, DbError};
+use ferric_types::name::is_valid_logical_name;
+use ferric_types::portgroup::DEFAULT_PORTGROUP_MODE;
+use ferric_types::{Microversion, NodeId, PortGroup, PortGroupId, Timestamp};
+use serde_json::{Map, Value};
+
+use super::common::{check_outcome, created, next_stamp, params};
+use super::ident;
+use super::nodes::{check_unlocked, node_uuid_cond};
+use super::values::{check_create_keys, mac_field, python_repr, uuid_field, Schema};
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::fields::{FieldSet, Selection};
+use crate::links::{base_url, self_and_bookmark};
+use crate::listing::Paging;
+use crate::patch;
+use crate::AppState;
+
+const SCHEMA: Schema = Schema("portgroup");
+
+pub const PORTGROUP_FIELDS: FieldSet = FieldSet {
+    all: &[
+        ("uuid", 23),
+        ("name", 23),
+        ("address", 23),
+        ("node_uuid", 23),
+        ("extra", 23),
+        ("internal_info", 23),
+        ("standalone_ports_supported", 23),
+        ("created_at", 23),
+        ("updated_at", 23),
+        ("mode", 26),
+        ("properties", 26),
+    ],
+    list_default: &["uuid", "address", "name"],
+};
+
+const CREATABLE: &[(&str, u16)] = &[
+    ("uuid", 23),
+    ("name", 23),
+    ("address", 23),
+    ("node_uuid", 23),
+    ("extra", 23),
+    ("standalone_ports_supported", 23),
+    ("mode", 26),
+    ("properties", 26),
+    ("physical_network", 102),
+    ("category", 103),
+];
+
+const PATCHABLE: &[(&str, u16)] = &[
+    ("address", 23),
+    ("name", 23),
+    ("node_uuid", 23),
+    ("extra", 23),
+    ("standalone_ports_supported", 23),
+    ("mode", 26),
+    ("properties", 26),
+    ("physical_network", 102),
+    ("category", 103),
+];
+
+const NOT_SORTABLE: &[&str] = &["extra", "internal_info", "properties"];
+
+/// Port groups exist from API 1.23; older requests see no such resource.
+pub fn require_version(version: Microversion, minor: u16) -> Result<(), ApiError> {
+    if version.at_least(minor) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("The API is not supported for this version"))
+    }
+}
+
+fn render(pg: &PortGroup, base: &str, version: Microversion, selection: &Selection) -> Value {
+    let mut obj = match serde_json::to_value(pg) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let path = format!("portgroups/{}", pg.uuid);
+    obj.insert("links".into(), self_and_bookmark(base, &path));
+    if matches!(selection, Selection::Full) && version.at_least(24) {
+        obj.insert("ports".into(), self_and_bookmark(base, &format!("{path}/ports")));
+    }
+    Value::Object(PORTGROUP_FIELDS.shape(obj, version, selection))
+}
+
+fn apply_field(pg: &mut PortGroup, field: &str, value: Value) -> Result<(), ApiError> {
+    let s = SCHEMA;
+    match field {
+        "uuid" => pg.uuid = uuid_field("uuid", &value)?,
+        "name" => {
+            let name = s.opt_string(value, 255)?;
+            if let Some(n) = &name {
+                if !is_valid_logical_name(n) {
+                    return Err(ApiError::bad_request(format!("Invalid portgroup name '{n}'")));
+                }
+            }
+            pg.name = name;
+        }
+        "address" => {
+            pg.address = match value {
+                Value::Null => None,
+                other => Some(mac_field("address", &other)?),
+            }
+        }
+        "node_uuid" => pg.node_uuid = uuid_field("node_uuid", &value)?,
+        "extra" => pg.extra = s.object(value)?,
+        "standalone_ports_supported" => {
+            pg.standalone_ports_supported = if value.is_null() { true } else { s.boolean(value)? }
+        }
+        "mode" => match value {
+            Value::Null => return Err(ApiError::bad_request("The mode of a port group cannot be removed.")),
+            other => pg.mode = Some(s.string(other, 255)?),
+        },
+        "properties" => pg.properties = s.object(value)?,
+        _ => return Err(ApiError::not_acceptable("Request not acceptable.")),
+    }
+    Ok(())
+}
+
+fn duplicate_error(err: DbError, pg: &PortGroup) -> ApiError {
+    match err {
+        DbError::Duplicate(col) if col == "name" => ApiError::conflict(format!(
+            "A portgroup with name {} already exists.",
+            pg.name.clone().unwrap_or_default()
+        )),
+        DbError::Duplicate(col) if col == "address" => ApiError::conflict(format!(
+            "A portgroup with MAC address {} already exists.",
+            pg.address.as_ref().map(|a| a.to_string()).unwrap_or_default()
+        )),
+        DbError::Duplicate(col) if col == "uuid" => {
+            ApiError::conflict(format!("A portgroup with UUID {} already exists.", pg.uuid))
+        }
+        DbError::Reference => ApiError::conflict(format!(
+            "Cannot complete the requested action because portgroup {} contains ports.",
+            pg.uuid
+        )),
+        other => other.into(),
+    }
+}
+
+async fn list(
+    state: &AppState,
+    headers: &HeaderMap,
+    version: Microversion,
+    raw_query: Option<String>,
+    scope_node: Option<String>,
+    url_path: &str,
+    detail_path: bool,
+) -> Result<Json<Value>, ApiError> {
+    require_version(version, 23)?;
+    let mut params = params(raw_query)?;
+    let mut conds = Vec::new();
+    let mut carried = Vec::new();
+    if let Some(n) = scope_node {
+        let node = ident::node(state, &n, version).await?;
+        conds.push(node_uuid_cond(node.uuid));
+    }
+    if let Some(n) = params.take("node") {
+        let node = ident::node(state, &n, version).await?;
+        conds.push(node_uuid_cond(node.uuid));
+        carried.push(("node".to_string(), n));
+    }
+    if let Some(address) = params.take("address") {
+        let mac = mac_field("address", &Value::String(address.clone()))?;
+        conds.push(Cond::Eq("address", mac.to_string().into()));
+        carried.push(("address".to_string(), address));
+    }
+    let paging = Paging::parse(
+        &mut params,
+        version,
+        state.config.max_limit,
+        &PORTGROUP_FIELDS,
+        portgroup_sort_column,
+        NOT_SORTABLE,
+        detail_path,
+    )?;
+    params.finish()?;
+    let groups = state.db.portgroup_list(&paging.query(conds)).await.map_err(|e| match e {
+        DbError::NotFound => ApiError::not_found(format!(
+            "Portgroup {} could not be found.",
+            paging.marker.as_deref().unwrap_or_default()
+        )),
+        other => other.into(),
+    })?;
+    let base = base_url(state, headers);
+    let last = groups.last().map(|g| g.uuid.to_string());
+    let items = groups.iter().map(|g| render(g, &base, version, &paging.selection)).collect();
+    Ok(Json(paging.collection(
+        "portgroups",
+        items,
+        last,
+        &base,
+        url_path,
+        &carried,
+        PORTGROUP_FIELDS.list_default,
+    )))
+}
+
+pub async fn list_portgroups(
+    State(state): State<AppState>,
+    Extension(v): Extension<Microversion>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    list(&state, &headers, v, q, None, "portgroups", false).await
+}
+
+pub async fn list_portgroups_detail(
+    State(state): State<AppState>,
+    Extension(v): Extension<Microversion>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    list(&state, &headers, v, q, None, "portgroups/detail", true).await
+}
+
+pub async fn list_node_portgroups(
+    State(state): State<AppState>,
+    Extension(v): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(node): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    require_version(v, 24)?;
+    let path = format!("nodes/{node}/portgroups");
+    list(&state, &headers, v, q, Some(node), &path, false).await
+}
+
+pub async fn list_node_portgroups_detail(
+    State(state): State<AppState>,
+    Extension(v): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(node): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    require_version(v, 24)?;
+    let path = format!("nodes/{node}/portgroups/detail");
+    list(&state, &headers, v, q, Some(node), &path, true).await
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(pg_ident): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    require_version(version, 23)?;
+    let mut params = params(q)?;
+    let fields = params.take_since("fields", 8, version)?;
+    params.finish()?;
+    let selection = match fields {
+        Some(csv) => Selection::Only(PORTGROUP_FIELDS.parse_selection(&csv, version)?),
+        None => Selection::Full,
+    };
+    let pg = ident::portgroup(&state, &pg_ident).await?;
+    Ok(Json(render(&pg, &base_url(&state, &headers), version, &selection)))
+}
+
+/// The group's node must exist and be unlocked; a group that refuses standalone
+/// ports cannot hold PXE-enabled ones.
+async fn check_references(state: &AppState, pg: &PortGroup, version: Microversion) -> Result<(), ApiError> {
+    let node = ident::node(state, &pg.node_uuid.to_string(), version)
+        .await
+        .map_err(ident::as_bad_reference)?;
+    check_unlocked(&node)?;
+    if !pg.standalone_ports_supported {
+        let pxe_ports = state
+            .db
+            .port_count(&[
+                Cond::Eq("portgroup_uuid", pg.uuid.to_string().into()),
+                Cond::Eq("pxe_enabled", true.into()),
+            ])
+            .await?;
+        if pxe_ports > 0 {
+            return Err(ApiError::conflict(format!(
+                "Port group {} has PXE-enabled ports, so it must support standalone ports.",
+                pg.uuid
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    require_version(version, 23)?;
+    let doc = match body {
+        Value::Object(map) => map,
+        other => return Err(SCHEMA.error(format!("{} is not of type 'object'", python_repr(&other)))),
+    };
+    check_create_keys(SCHEMA, &doc, CREATABLE, version)?;
+    if !doc.contains_key("node_uuid") {
+        return Err(SCHEMA.error("'node_uuid' is a required property"));
+    }
+    let mut pg = PortGroup {
+        uuid: PortGroupId::new_v4(),
+        name: None,
+        address: None,
+        node_uuid: NodeId::new_v4(),
+        extra: Default::default(),
+        internal_info: Default::default(),
+        standalone_ports_supported: true,
+        mode: Some(DEFAULT_PORTGROUP_MODE.to_string()),
+        properties: Default::default(),
+        created_at: Timestamp::now(),
+        updated_at: None,
+    };
+    for (field, value) in doc {
+        apply_field(&mut pg, &field, value)?;
+    }
+    check_references(&state, &pg, version).await?;
+    state.db.portgroup_create(&pg).await.map_err(|e| duplicate_error(e, &pg))?;
+    let base = base_url(&state, &headers);
+    Ok(created(
+        format!("{base}/v1/portgroups/{}", pg.uuid),
+        render(&pg, &base, version, &Selection::Full),
+    ))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(pg_ident): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    require_version(version, 23)?;
+    let pg = ident::portgroup(&state, &pg_ident).await?;
+    let ops = patch::parse(body, PATCHABLE, version)?;
+    let mut doc = match serde_json::to_value(&pg) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    patch::apply(&mut doc, &ops)?;
+    let touched: BTreeSet<&str> = ops.iter().map(|op| op.root()).collect();
+    let mut updated = pg.clone();
+    for field in touched {
+        if field == "node_uuid" && doc.get(field).is_none_or(Value::is_null) {
+            return Err(SCHEMA.error("'node_uuid' is a required property"));
+        }
+        apply_field(&mut updated, field, doc.get(field).cloned().unwrap_or(Value::Null))?;
+    }
+    if updated.node_uuid != pg.node_uuid {
+        let members = state.db.port_count(&[Cond::Eq("portgroup_uuid", pg.uuid.to_string().into())]).await?;
+        if members > 0 {
+            return Err(ApiError::conflict(format!(
+                "Port group {} still has ports; it cannot move to another node.",
+                pg.uuid
+            )));
+        }
+    }
+    check_references(&state, &updated, version).await?;
+    updated.updated_at = Some(next_stamp(pg.updated_at));
+    let outcome = state
+        .db
+        .portgroup_update(&updated, pg.updated_at)
+        .await
+        .map_err(|e| duplicate_error(e, &updated))?;
+    check_outcome(outcome, &format!("Portgroup {}", pg.uuid))?;
+    Ok(Json(render(&updated, &base_url(&state, &headers), version, &Selection::Full)))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path(pg_ident): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    require_version(version, 23)?;
+    let pg = ident::portgroup(&state, &pg_ident).await?;
+    let node = ident::node(&state, &pg.node_uuid.to_string(), version).await?;
+    check_unlocked(&node)?;
+    let members = state.db.port_count(&[Cond::Eq("portgroup_uuid", pg.uuid.to_string().into())]).await?;
+    if members > 0 {
+        return Err(ApiError::bad_request(format!(
+            "Cannot complete the requested action because portgroup {} contains ports.",
+            pg.uuid
+        )));
+    }
+    state.db.portgroup_delete(pg.uuid).await.map_err(|e| duplicate_error(e, &pg))?;
+    Ok(StatusCode::NO_CONTENT)
+}

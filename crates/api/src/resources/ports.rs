@@ -1,0 +1,328 @@
+//! `/v1/ports`: list (filters `node`, `node_uuid`, `address`, `portgroup`), show,
+//! create, JSON patch update, delete; and the scoped listings under a node and under
+//! a port group.
+
+use std::collections::BTreeSet;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::{Extension, Json};
+use ferric_db::{port_sort_column, Cond, DbError};
+use ferric_types::provision::ProvisionState;
+use ferric_types::{MacAddress, Microversion, NodeId, Port, PortId, Timestamp};
+use serde_json::Value;
+
+use super::common::{check_outcome, created, next_stamp, params};
+use super::ident;
+use super::nodes::{check_unlocked, node_uuid_cond};
+use super::port_fields::{
+    apply_field, check_consistency, patch_document, render, CREATABLE, NOT_SORTABLE, PATCHABLE, PORT_FIELDS, SCHEMA,
+};
+use super::values::{check_create_keys, mac_field, python_repr};
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::fields::Selection;
+use crate::links::base_url;
+use crate::listing::Paging;
+use crate::patch;
+use crate::AppState;
+
+/// Where a listing is scoped.
+pub enum Scope {
+    All,
+    Node(String),
+    PortGroup(String),
+}
+
+async fn list(
+    state: &AppState,
+    headers: &HeaderMap,
+    version: Microversion,
+    raw_query: Option<String>,
+    scope: Scope,
+    url_path: &str,
+    detail_path: bool,
+) -> Result<Json<Value>, ApiError> {
+    let mut params = params(raw_query)?;
+    let mut conds = Vec::new();
+    let mut carried = Vec::new();
+    let node = params.take("node");
+    let node_uuid = params.take("node_uuid");
+    let portgroup = params.take_since("portgroup", 24, version)?;
+    if [&node, &node_uuid, &portgroup].iter().filter(|p| p.is_some()).count() > 1 {
+        return Err(ApiError::bad_request("Only one of node, node_uuid and portgroup may be given."));
+    }
+    match scope {
+        Scope::All => {}
+        Scope::Node(n) => {
+            let node = ident::node(state, &n, version).await?;
+            conds.push(node_uuid_cond(node.uuid));
+        }
+        Scope::PortGroup(pg) => {
+            let pg = ident::portgroup(state, &pg).await?;
+            conds.push(Cond::Eq("portgroup_uuid", pg.uuid.to_string().into()));
+        }
+    }
+    if let Some(n) = node.or(node_uuid) {
+        let node = ident::node(state, &n, version).await?;
+        conds.push(node_uuid_cond(node.uuid));
+        carried.push(("node".to_string(), n));
+    }
+    if let Some(pg) = portgroup {
+        let group = ident::portgroup(state, &pg).await?;
+        conds.push(Cond::Eq("portgroup_uuid", group.uuid.to_string().into()));
+        carried.push(("portgroup".to_string(), pg));
+    }
+    if let Some(address) = params.take("address") {
+        let mac = mac_field("address", &Value::String(address.clone()))?;
+        conds.push(Cond::Eq("address", mac.to_string().into()));
+        carried.push(("address".to_string(), address));
+    }
+    let paging = Paging::parse(
+        &mut params,
+        version,
+        state.config.max_limit,
+        &PORT_FIELDS,
+        port_sort_column,
+        NOT_SORTABLE,
+        detail_path,
+    )?;
+    params.finish()?;
+    let ports = state.db.port_list(&paging.query(conds)).await.map_err(|e| match e {
+        DbError::NotFound => ApiError::not_found(format!(
+            "Port {} could not be found.",
+            paging.marker.as_deref().unwrap_or_default()
+        )),
+        other => other.into(),
+    })?;
+    let base = base_url(state, headers);
+    let last = ports.last().map(|p| p.uuid.to_string());
+    let items = ports.iter().map(|p| render(p, &base, version, &paging.selection)).collect();
+    Ok(Json(paging.collection("ports", items, last, &base, url_path, &carried, PORT_FIELDS.list_default)))
+}
+
+pub async fn list_ports(
+    State(state): State<AppState>,
+    Extension(v): Extension<Microversion>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    list(&state, &headers, v, q, Scope::All, "ports", false).await
+}
+
+pub async fn list_ports_detail(
+    State(state): State<AppState>,
+    Extension(v): Extension<Microversion>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    list(&state, &headers, v, q, Scope::All, "ports/detail", true).await
+}
+
+pub async fn list_node_ports(
+    State(state): State<AppState>,
+    Extension(v): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(node): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let path = format!("nodes/{node}/ports");
+    list(&state, &headers, v, q, Scope::Node(node), &path, false).await
+}
+
+pub async fn list_node_ports_detail(
+    State(state): State<AppState>,
+    Extension(v): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(node): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let path = format!("nodes/{node}/ports/detail");
+    list(&state, &headers, v, q, Scope::Node(node), &path, true).await
+}
+
+pub async fn list_portgroup_ports(
+    State(state): State<AppState>,
+    Extension(v): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(pg): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    super::portgroups::require_version(v, 24)?;
+    let path = format!("portgroups/{pg}/ports");
+    list(&state, &headers, v, q, Scope::PortGroup(pg), &path, false).await
+}
+
+pub async fn list_portgroup_ports_detail(
+    State(state): State<AppState>,
+    Extension(v): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(pg): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    super::portgroups::require_version(v, 24)?;
+    let path = format!("portgroups/{pg}/ports/detail");
+    list(&state, &headers, v, q, Scope::PortGroup(pg), &path, true).await
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(port_ident): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let mut params = params(q)?;
+    let fields = params.take_since("fields", 8, version)?;
+    params.finish()?;
+    let selection = match fields {
+        Some(csv) => Selection::Only(PORT_FIELDS.parse_selection(&csv, version)?),
+        None => Selection::Full,
+    };
+    let port = ident::port(&state, &port_ident).await?;
+    Ok(Json(render(&port, &base_url(&state, &headers), version, &selection)))
+}
+
+/// Checks the port's references: its node exists and is not locked or being
+/// inspected; its port group exists, is on the same node, and accepts it.
+async fn check_references(state: &AppState, port: &Port, version: Microversion) -> Result<(), ApiError> {
+    let node = ident::node(state, &port.node_uuid.to_string(), version)
+        .await
+        .map_err(ident::as_bad_reference)?;
+    check_unlocked(&node)?;
+    if node.provision_state == ProvisionState::Inspecting {
+        return Err(ApiError::conflict(format!(
+            "Node {} is being inspected; its ports cannot change now.",
+            node.uuid
+        )));
+    }
+    if let Some(pg_uuid) = port.portgroup_uuid {
+        let pg = ident::portgroup(state, &pg_uuid.to_string())
+            .await
+            .map_err(ident::as_bad_reference)?;
+        if pg.node_uuid != port.node_uuid {
+            return Err(ApiError::bad_request(format!(
+                "Port group {} belongs to node {}, not to the port's node {}.",
+                pg.uuid, pg.node_uuid, port.node_uuid
+            )));
+        }
+        if port.pxe_enabled && !pg.standalone_ports_supported {
+            return Err(ApiError::conflict(format!(
+                "Port group {} does not support standalone ports, so port {} cannot be PXE enabled in it.",
+                pg.uuid, port.uuid
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn duplicate_error(err: DbError, port: &Port) -> ApiError {
+    match err {
+        DbError::Duplicate(col) if col == "address" => {
+            ApiError::conflict(format!("A port with MAC address {} already exists.", port.address))
+        }
+        DbError::Duplicate(col) if col == "uuid" => {
+            ApiError::conflict(format!("A port with UUID {} already exists.", port.uuid))
+        }
+        DbError::Reference => ApiError::bad_request(format!(
+            "Node {} or port group of port {} no longer exists.",
+            port.node_uuid, port.uuid
+        )),
+        other => other.into(),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let doc = match body {
+        Value::Object(map) => map,
+        other => return Err(SCHEMA.error(format!("{} is not of type 'object'", python_repr(&other)))),
+    };
+    check_create_keys(SCHEMA, &doc, CREATABLE, version)?;
+    for required in ["address", "node_uuid"] {
+        if !doc.contains_key(required) {
+            return Err(SCHEMA.error(format!("'{required}' is a required property")));
+        }
+    }
+    let placeholder: MacAddress = "00:00:00:00:00:00".parse().expect("valid MAC");
+    let mut port = Port {
+        uuid: PortId::new_v4(),
+        address: placeholder,
+        node_uuid: NodeId::new_v4(),
+        portgroup_uuid: None,
+        extra: Default::default(),
+        internal_info: Default::default(),
+        local_link_connection: Default::default(),
+        pxe_enabled: true,
+        physical_network: None,
+        is_smartnic: false,
+        created_at: Timestamp::now(),
+        updated_at: None,
+    };
+    for (field, value) in doc {
+        apply_field(&mut port, &field, value, version)?;
+    }
+    check_consistency(&port)?;
+    check_references(&state, &port, version).await?;
+    state.db.port_create(&port).await.map_err(|e| duplicate_error(e, &port))?;
+    let base = base_url(&state, &headers);
+    Ok(created(
+        format!("{base}/v1/ports/{}", port.uuid),
+        render(&port, &base, version, &Selection::Full),
+    ))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(port_ident): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    let port = ident::port(&state, &port_ident).await?;
+    let ops = patch::parse(body, PATCHABLE, version)?;
+    let mut doc = patch_document(&port);
+    patch::apply(&mut doc, &ops)?;
+    let touched: BTreeSet<&str> = ops.iter().map(|op| op.root()).collect();
+    let mut updated = port.clone();
+    for field in touched {
+        if matches!(field, "address" | "node_uuid") && doc.get(field).is_none_or(Value::is_null) {
+            return Err(SCHEMA.error(format!("'{field}' is a required property")));
+        }
+        apply_field(&mut updated, field, doc.get(field).cloned().unwrap_or(Value::Null), version)?;
+    }
+    check_consistency(&updated)?;
+    check_references(&state, &updated, version).await?;
+    if updated.node_uuid != port.node_uuid {
+        let old_node = ident::node(&state, &port.node_uuid.to_string(), version).await?;
+        check_unlocked(&old_node)?;
+    }
+    updated.updated_at = Some(next_stamp(port.updated_at));
+    let outcome = state
+        .db
+        .port_update(&updated, port.updated_at)
+        .await
+        .map_err(|e| duplicate_error(e, &updated))?;
+    check_outcome(outcome, &format!("Port {}", port.uuid))?;
+    Ok(Json(render(&updated, &base_url(&state, &headers), version, &Selection::Full)))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path(port_ident): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let port = ident::port(&state, &port_ident).await?;
+    let node = ident::node(&state, &port.node_uuid.to_string(), version).await?;
+    check_unlocked(&node)?;
+    state.db.port_delete(port.uuid).await.map_err(|e| match e {
+        DbError::NotFound => ApiError::not_found(format!("Port {port_ident} could not be found.")),
+        other => other.into(),
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}

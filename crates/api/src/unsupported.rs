@@ -1,0 +1,57 @@
+//! Ironic endpoints this build does not serve yet answer 501 with a sentence saying
+//! so, rather than a bare 404 that reads like a typo in the client.
+
+use axum::http::StatusCode;
+use axum::routing::any;
+use axum::Router;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Paths (relative to `/v1`) of features that arrive with the conductor and later.
+const NOT_YET: &[(&str, &str)] = &[
+    ("/nodes/{node}/states/power", "power control"),
+    ("/nodes/{node}/states/provision", "provisioning"),
+    ("/nodes/{node}/states/raid", "RAID configuration"),
+    ("/nodes/{node}/states/console", "the serial console"),
+    ("/nodes/{node}/states/boot_mode", "boot mode changes"),
+    ("/nodes/{node}/states/secure_boot", "secure boot changes"),
+    ("/nodes/{node}/management/boot_device", "boot device management"),
+    ("/nodes/{node}/management/boot_device/supported", "boot device management"),
+    ("/nodes/{node}/management/inject_nmi", "NMI injection"),
+    ("/nodes/{node}/management/indicators", "indicator management"),
+    ("/nodes/{node}/validate", "driver validation"),
+    ("/nodes/validate", "driver validation"),
+    ("/nodes/{node}/vifs", "VIF attachment"),
+    ("/nodes/{node}/vifs/{vif}", "VIF attachment"),
+    ("/nodes/{node}/vendor_passthru", "vendor passthru"),
+    ("/nodes/{node}/vendor_passthru/methods", "vendor passthru"),
+    ("/nodes/{node}/bios", "BIOS settings"),
+    ("/nodes/{node}/allocation", "allocations"),
+    ("/nodes/{node}/volume", "the volume API"),
+    ("/drivers", "the drivers API"),
+    ("/drivers/{driver}", "the drivers API"),
+    ("/conductors", "the conductors API"),
+    ("/conductors/{conductor}", "the conductors API"),
+    ("/allocations", "allocations"),
+    ("/allocations/{allocation}", "allocations"),
+    ("/events", "events"),
+    ("/deploy_templates", "deploy templates"),
+    ("/deploy_templates/{template}", "deploy templates"),
+    ("/volume", "the volume API"),
+    ("/lookup", "the ramdisk agent API"),
+    ("/heartbeat/{node}", "the ramdisk agent API"),
+];
+
+pub fn routes() -> Router<AppState> {
+    NOT_YET.iter().fold(Router::new(), |router, (path, feature)| {
+        let message = format!("{feature} is not supported by this Ferric build yet.");
+        router.route(
+            path,
+            any(move || {
+                let message = message.clone();
+                async move { ApiError::new(StatusCode::NOT_IMPLEMENTED, message) }
+            }),
+        )
+    })
+}

@@ -1,0 +1,330 @@
+//! Query building shared by every resource: bound values, filter conditions, keyset
+//! pagination (the marker is the last row's UUID; the page continues after its
+//! `(sort column, id)` pair), and the generic insert / get / list / conditional-update /
+//! delete statements over a [`Table`].
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, Row};
+
+use crate::table::{Kind, Table};
+use crate::{Datastore, DbError, UpdateOutcome};
+
+/// A value bound into a statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Text(String),
+    Int(i64),
+    NullText,
+    NullInt,
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Text(s.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Text(s)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Int(i64::from(b))
+    }
+}
+
+/// A filter condition on a column. Column names come from code, never from input.
+#[derive(Debug, Clone)]
+pub enum Cond {
+    Eq(&'static str, Value),
+    In(&'static str, Vec<Value>),
+    IsNull(&'static str),
+    NotNull(&'static str),
+    /// Case-insensitive substring match.
+    Contains(&'static str, String),
+    Or(Vec<Cond>),
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortDir {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// One page of a list: filters, order, where to start and how many.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub conds: Vec<Cond>,
+    /// A column of the table, or `id` (insertion order). Validated by the caller.
+    pub sort_key: Option<&'static str>,
+    pub sort_dir: SortDir,
+    /// UUID of the last row of the previous page.
+    pub marker: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// SQL text under construction with its positional arguments.
+#[derive(Default)]
+pub(crate) struct Sql {
+    pub text: String,
+    pub args: Vec<Value>,
+}
+
+impl Sql {
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+
+    /// Appends a placeholder bound to `v`.
+    pub fn arg(&mut self, v: Value) -> &mut Self {
+        self.args.push(v);
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    pub fn cond(&mut self, c: &Cond) -> &mut Self {
+        match c {
+            Cond::Eq(col, v) => {
+                self.push(col).push(" = ").arg(v.clone());
+            }
+            Cond::In(col, vs) if vs.is_empty() => {
+                let _ = col;
+                self.push("1 = 0");
+            }
+            Cond::In(col, vs) => {
+                self.push(col).push(" IN (");
+                for (i, v) in vs.iter().enumerate() {
+                    if i > 0 {
+                        self.push(", ");
+                    }
+                    self.arg(v.clone());
+                }
+                self.push(")");
+            }
+            Cond::IsNull(col) => {
+                self.push(col).push(" IS NULL");
+            }
+            Cond::NotNull(col) => {
+                self.push(col).push(" IS NOT NULL");
+            }
+            Cond::Contains(col, needle) => {
+                let escaped = needle
+                    .to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                self.push("LOWER(")
+                    .push(col)
+                    .push(") LIKE ")
+                    .arg(Value::Text(format!("%{escaped}%")))
+                    .push(" ESCAPE '\\'");
+            }
+            Cond::Or(cs) => {
+                self.push("(");
+                for (i, c) in cs.iter().enumerate() {
+                    if i > 0 {
+                        self.push(" OR ");
+                    }
+                    self.cond(c);
+                }
+                self.push(")");
+            }
+        }
+        self
+    }
+
+    /// Appends ` WHERE c1 AND c2 …` (nothing when there are no conditions).
+    pub fn where_all(&mut self, conds: &[Cond]) -> &mut Self {
+        for (i, c) in conds.iter().enumerate() {
+            self.push(if i == 0 { " WHERE " } else { " AND " });
+            self.push("(").cond(c).push(")");
+        }
+        self
+    }
+
+    pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
+        let mut q = sqlx::query(&self.text);
+        for v in &self.args {
+            q = match v {
+                Value::Text(s) => q.bind(s.as_str()),
+                Value::Int(i) => q.bind(*i),
+                Value::NullText => q.bind(None::<String>),
+                Value::NullInt => q.bind(None::<i64>),
+            };
+        }
+        q
+    }
+}
+
+impl Datastore {
+    pub(crate) async fn insert_row<T: Serialize>(&self, table: &Table, item: &T) -> Result<(), DbError> {
+        let mut sql = Sql::default();
+        sql.push("INSERT INTO ").push(table.name).push(" (").push(&table.column_list()).push(") VALUES (");
+        for (i, v) in table.encode(item)?.into_iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.arg(v);
+        }
+        sql.push(")");
+        sql.query().execute(&self.pool).await.map_err(DbError::from_write)?;
+        Ok(())
+    }
+
+    /// The one row where `column = value`.
+    pub(crate) async fn get_row<T: DeserializeOwned>(
+        &self,
+        table: &Table,
+        column: &'static str,
+        value: &str,
+    ) -> Result<T, DbError> {
+        let mut sql = Sql::default();
+        sql.push("SELECT ").push(&table.column_list()).push(" FROM ").push(table.name);
+        sql.where_all(&[Cond::Eq(column, value.into())]);
+        let row = sql.query().fetch_optional(&self.pool).await?.ok_or(DbError::NotFound)?;
+        table.decode(&row)
+    }
+
+    pub(crate) async fn count_rows(&self, table: &Table, conds: &[Cond]) -> Result<i64, DbError> {
+        let mut sql = Sql::default();
+        sql.push("SELECT COUNT(*) FROM ").push(table.name).where_all(conds);
+        Ok(sql.query().fetch_one(&self.pool).await?.try_get::<i64, _>(0)?)
+    }
+
+    /// One page of rows, in keyset order.
+    pub(crate) async fn list_rows<T: DeserializeOwned>(
+        &self,
+        table: &Table,
+        q: &ListQuery,
+    ) -> Result<Vec<T>, DbError> {
+        let sort_col = q.sort_key.unwrap_or("id");
+        let desc = q.sort_dir == SortDir::Desc;
+        let mut conds = q.conds.clone();
+        let mut sql = Sql::default();
+        sql.push("SELECT ").push(&table.column_list()).push(" FROM ").push(table.name);
+        if let Some(marker) = &q.marker {
+            let (marker_id, marker_value) = self.marker_position(table, sort_col, marker).await?;
+            sql.where_all(&conds);
+            sql.push(if conds.is_empty() { " WHERE (" } else { " AND (" });
+            keyset_after(&mut sql, sort_col, marker_id, marker_value, desc);
+            sql.push(")");
+            conds.clear();
+        } else {
+            sql.where_all(&conds);
+        }
+        let dir = if desc { "DESC" } else { "ASC" };
+        if sort_col == "id" {
+            sql.push(&format!(" ORDER BY id {dir}"));
+        } else {
+            sql.push(&format!(
+                " ORDER BY CASE WHEN {sort_col} IS NULL THEN 0 ELSE 1 END {dir}, {sort_col} {dir}, id {dir}"
+            ));
+        }
+        if let Some(limit) = q.limit {
+            sql.push(" LIMIT ").arg(Value::Int(limit));
+        }
+        let rows: Vec<AnyRow> = sql.query().fetch_all(&self.pool).await?;
+        rows.iter().map(|r| table.decode(r)).collect()
+    }
+
+    /// The internal id and sort value of the marker row.
+    async fn marker_position(
+        &self,
+        table: &Table,
+        sort_col: &'static str,
+        marker: &str,
+    ) -> Result<(i64, Value), DbError> {
+        let mut sql = Sql::default();
+        sql.push("SELECT id, ").push(sort_col).push(" FROM ").push(table.name);
+        sql.where_all(&[Cond::Eq("uuid", marker.into())]);
+        let row = sql.query().fetch_optional(&self.pool).await?.ok_or(DbError::NotFound)?;
+        let id: i64 = row.try_get(0)?;
+        let value = match (sort_col, table.kind(sort_col)) {
+            ("id", _) | (_, Some(Kind::Bool)) => row.try_get::<Option<i64>, _>(1)?.map_or(Value::NullInt, Value::Int),
+            _ => row.try_get::<Option<String>, _>(1)?.map_or(Value::NullText, Value::Text),
+        };
+        Ok((id, value))
+    }
+
+    /// Writes every column of `item` if the row's `updated_at` is still `expected`.
+    pub(crate) async fn update_row_if_unchanged<T: Serialize>(
+        &self,
+        table: &Table,
+        uuid: &str,
+        item: &T,
+        expected_updated_at: Option<&str>,
+    ) -> Result<UpdateOutcome, DbError> {
+        let mut sql = Sql::default();
+        sql.push("UPDATE ").push(table.name).push(" SET ");
+        for (i, ((col, _), v)) in table.columns.iter().zip(table.encode(item)?).enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push(col).push(" = ").arg(v);
+        }
+        sql.push(" WHERE uuid = ").arg(uuid.into());
+        match expected_updated_at {
+            Some(t) => sql.push(" AND updated_at = ").arg(t.into()),
+            None => sql.push(" AND updated_at IS NULL"),
+        };
+        let done = sql.query().execute(&self.pool).await.map_err(DbError::from_write)?;
+        if done.rows_affected() == 1 {
+            return Ok(UpdateOutcome::Updated);
+        }
+        let exists = self.count_rows(table, &[Cond::Eq("uuid", uuid.into())]).await? > 0;
+        Ok(if exists { UpdateOutcome::Conflict } else { UpdateOutcome::NotFound })
+    }
+
+    /// Deletes rows matching `conds`; returns how many went.
+    pub(crate) async fn delete_rows(&self, table: &Table, conds: &[Cond]) -> Result<u64, DbError> {
+        let mut sql = Sql::default();
+        sql.push("DELETE FROM ").push(table.name).where_all(conds);
+        let done = sql.query().execute(&self.pool).await.map_err(DbError::from_write)?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// Appends the keyset condition "strictly after the marker row" for the given order.
+/// NULLs sort first ascending and last descending, on both backends.
+fn keyset_after(sql: &mut Sql, col: &str, marker_id: i64, marker_value: Value, desc: bool) {
+    if col == "id" {
+        sql.push(if desc { "id < " } else { "id > " }).arg(Value::Int(marker_id));
+        return;
+    }
+    let is_null = matches!(marker_value, Value::NullInt | Value::NullText);
+    let (cmp, id_cmp) = if desc { (" < ", " < ") } else { (" > ", " > ") };
+    sql.push("(");
+    match (desc, is_null) {
+        (false, true) => {
+            sql.push(col).push(" IS NULL AND id").push(id_cmp).arg(Value::Int(marker_id));
+            sql.push(") OR (").push(col).push(" IS NOT NULL");
+        }
+        (true, true) => {
+            sql.push(col).push(" IS NULL AND id").push(id_cmp).arg(Value::Int(marker_id));
+        }
+        (desc, false) => {
+            if desc {
+                sql.push(col).push(" IS NULL OR ");
+            } else {
+                sql.push(col).push(" IS NOT NULL AND (");
+            }
+            sql.push(col).push(cmp).arg(marker_value.clone());
+            sql.push(" OR (").push(col).push(" = ").arg(marker_value);
+            sql.push(" AND id").push(id_cmp).arg(Value::Int(marker_id)).push(")");
+            if !desc {
+                sql.push(")");
+            }
+        }
+    }
+    sql.push(")");
+}

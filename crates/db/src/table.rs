@@ -1,0 +1,198 @@
+//! Table descriptors: the columns of each resource table and how a field of the
+//! resource's JSON form maps to a column. Rows are converted through
+//! `serde_json::Value`, so each resource struct needs only its serde derive.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value as Json;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::query::Value;
+use crate::DbError;
+
+/// How a field is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Text (strings, UUIDs, timestamps), nullable.
+    Text,
+    /// A boolean stored as 0/1, nullable.
+    Bool,
+    /// A JSON document stored as text.
+    Json,
+}
+
+/// A resource table: its name and its columns (besides the internal `id`).
+pub(crate) struct Table {
+    pub name: &'static str,
+    pub columns: &'static [(&'static str, Kind)],
+}
+
+impl Table {
+    pub fn kind(&self, column: &str) -> Option<Kind> {
+        self.columns.iter().find(|(c, _)| *c == column).map(|(_, k)| *k)
+    }
+
+    /// `col1, col2, …` for SELECT and INSERT.
+    pub fn column_list(&self) -> String {
+        self.columns.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The column values of a resource, in column order.
+    pub fn encode<T: Serialize>(&self, item: &T) -> Result<Vec<Value>, DbError> {
+        let json = serde_json::to_value(item).map_err(|e| DbError::Corrupt(e.to_string()))?;
+        let Json::Object(map) = json else {
+            return Err(DbError::Corrupt(format!("{} row is not an object", self.name)));
+        };
+        Ok(self
+            .columns
+            .iter()
+            .map(|(col, kind)| encode_value(*kind, map.get(*col).unwrap_or(&Json::Null)))
+            .collect())
+    }
+
+    /// Rebuilds a resource from a row selected with `column_list()`.
+    pub fn decode<T: DeserializeOwned>(&self, row: &AnyRow) -> Result<T, DbError> {
+        let mut map = serde_json::Map::with_capacity(self.columns.len());
+        for (i, (col, kind)) in self.columns.iter().enumerate() {
+            let value = match kind {
+                Kind::Text => row.try_get::<Option<String>, _>(i)?.map_or(Json::Null, Json::String),
+                Kind::Bool => row.try_get::<Option<i64>, _>(i)?.map_or(Json::Null, |v| Json::Bool(v != 0)),
+                Kind::Json => {
+                    let text: String = row.try_get(i)?;
+                    serde_json::from_str(&text)
+                        .map_err(|e| DbError::Corrupt(format!("{}.{col}: {e}", self.name)))?
+                }
+            };
+            map.insert((*col).to_string(), value);
+        }
+        serde_json::from_value(Json::Object(map))
+            .map_err(|e| DbError::Corrupt(format!("{} row: {e}", self.name)))
+    }
+}
+
+/// Converts one field of a resource's JSON form to its column value.
+pub(crate) fn encode_value(kind: Kind, value: &Json) -> Value {
+    match (kind, value) {
+        (Kind::Text | Kind::Bool, Json::Null) => {
+            if kind == Kind::Bool {
+                Value::NullInt
+            } else {
+                Value::NullText
+            }
+        }
+        (Kind::Text, Json::String(s)) => Value::Text(s.clone()),
+        (Kind::Text, other) => Value::Text(other.to_string()),
+        (Kind::Bool, Json::Bool(b)) => Value::Int(i64::from(*b)),
+        (Kind::Bool, other) => Value::Int(i64::from(other.as_i64().unwrap_or(0) != 0)),
+        (Kind::Json, other) => Value::Text(other.to_string()),
+    }
+}
+
+use Kind::{Bool, Json as J, Text};
+
+pub(crate) const CHASSIS: Table = Table {
+    name: "chassis",
+    columns: &[
+        ("uuid", Text),
+        ("description", Text),
+        ("extra", J),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};
+
+pub(crate) const NODES: Table = Table {
+    name: "nodes",
+    columns: &[
+        ("uuid", Text),
+        ("name", Text),
+        ("driver", Text),
+        ("driver_info", J),
+        ("driver_internal_info", J),
+        ("properties", J),
+        ("extra", J),
+        ("instance_info", J),
+        ("chassis_uuid", Text),
+        ("instance_uuid", Text),
+        ("power_state", Text),
+        ("target_power_state", Text),
+        ("provision_state", Text),
+        ("target_provision_state", Text),
+        ("provision_updated_at", Text),
+        ("last_error", Text),
+        ("reservation", Text),
+        ("maintenance", Bool),
+        ("maintenance_reason", Text),
+        ("fault", Text),
+        ("console_enabled", Bool),
+        ("inspection_started_at", Text),
+        ("inspection_finished_at", Text),
+        ("clean_step", J),
+        ("deploy_step", J),
+        ("raid_config", J),
+        ("target_raid_config", J),
+        ("bios_interface", Text),
+        ("boot_interface", Text),
+        ("console_interface", Text),
+        ("deploy_interface", Text),
+        ("firmware_interface", Text),
+        ("inspect_interface", Text),
+        ("management_interface", Text),
+        ("network_interface", Text),
+        ("power_interface", Text),
+        ("raid_interface", Text),
+        ("rescue_interface", Text),
+        ("storage_interface", Text),
+        ("vendor_interface", Text),
+        ("resource_class", Text),
+        ("traits", J),
+        ("conductor_group", Text),
+        ("automated_clean", Bool),
+        ("protected", Bool),
+        ("protected_reason", Text),
+        ("owner", Text),
+        ("lessee", Text),
+        ("description", Text),
+        ("allocation_uuid", Text),
+        ("retired", Bool),
+        ("retired_reason", Text),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};
+
+pub(crate) const PORTGROUPS: Table = Table {
+    name: "portgroups",
+    columns: &[
+        ("uuid", Text),
+        ("name", Text),
+        ("address", Text),
+        ("node_uuid", Text),
+        ("extra", J),
+        ("internal_info", J),
+        ("standalone_ports_supported", Bool),
+        ("mode", Text),
+        ("properties", J),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};
+
+pub(crate) const PORTS: Table = Table {
+    name: "ports",
+    columns: &[
+        ("uuid", Text),
+        ("address", Text),
+        ("node_uuid", Text),
+        ("portgroup_uuid", Text),
+        ("extra", J),
+        ("internal_info", J),
+        ("local_link_connection", J),
+        ("pxe_enabled", Bool),
+        ("physical_network", Text),
+        ("is_smartnic", Bool),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};

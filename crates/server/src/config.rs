@@ -1,0 +1,145 @@
+//! ferricd's configuration: command-line flags, `FERRIC_*` environment variables, a
+//! TOML file, and defaults, in that order of precedence.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use serde::Deserialize;
+
+/// Ferric: bare-metal provisioning with an Ironic-compatible API.
+///
+/// With no options, ferricd runs all-in-one: SQLite in ./var, the API on
+/// 127.0.0.1:6385, no authentication (so it listens on loopback only).
+/// Every option may also be set in the TOML file given with --config (same names,
+/// `api.public_endpoint` and `api.max_limit` under an `[api]` table) or in the
+/// environment variable shown.
+#[derive(Debug, Parser)]
+#[command(name = "ferricd", version)]
+pub struct Cli {
+    /// Address and port the API listens on [default: 127.0.0.1:6385]
+    #[arg(long, env = "FERRIC_LISTEN", value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+
+    /// Directory for Ferric's state (the SQLite database) [default: ./var]
+    #[arg(long, env = "FERRIC_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST/DB
+    /// [default: sqlite://DATA_DIR/ferric.db]
+    #[arg(long, env = "FERRIC_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// A TOML configuration file
+    #[arg(long, env = "FERRIC_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// URL clients use to reach the API, for links in responses
+    /// [default: from each request's Host header]
+    #[arg(long, env = "FERRIC_PUBLIC_ENDPOINT", value_name = "URL")]
+    pub public_endpoint: Option<String>,
+
+    /// Log filter, e.g. info, debug, ferric_api=debug [default: info]
+    #[arg(long, env = "FERRIC_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+}
+
+/// The TOML file's shape.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    log: Option<String>,
+    #[serde(default)]
+    api: FileApi,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileApi {
+    public_endpoint: Option<String>,
+    max_limit: Option<i64>,
+}
+
+/// The settings ferricd runs with.
+#[derive(Debug)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub log: String,
+    pub api: ferric_api::ApiConfig,
+}
+
+impl Settings {
+    pub fn load(cli: Cli) -> Result<Self, String> {
+        let file = match &cli.config {
+            None => FileConfig::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+                toml::from_str(&text).map_err(|e| format!("invalid config file {}: {e}", path.display()))?
+            }
+        };
+        let data_dir = cli.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("var"));
+        let database_url = cli
+            .database_url
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("ferric.db").display()));
+        let max_limit = file.api.max_limit.unwrap_or(1000);
+        if max_limit <= 0 {
+            return Err(format!("api.max_limit must be positive, not {max_limit}"));
+        }
+        Ok(Settings {
+            listen: cli
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 6385))),
+            data_dir,
+            database_url,
+            log: cli.log.or(file.log).unwrap_or_else(|| "info".into()),
+            api: ferric_api::ApiConfig {
+                public_endpoint: cli.public_endpoint.or(file.api.public_endpoint),
+                max_limit,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("ferricd").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn defaults_are_all_in_one_on_loopback() {
+        let s = Settings::load(cli(&[])).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:6385");
+        assert_eq!(s.database_url, "sqlite://var/ferric.db?mode=rwc");
+        assert_eq!(s.api.max_limit, 1000);
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let dir = std::env::temp_dir().join(format!("ferricd-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ferric.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:7000\"\ndata_dir = \"/tmp/x\"\n[api]\nmax_limit = 50\n",
+        )
+        .unwrap();
+        let s = Settings::load(cli(&["--config", path.to_str().unwrap(), "--listen", "127.0.0.1:7001"])).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:7001");
+        assert_eq!(s.database_url, "sqlite:///tmp/x/ferric.db?mode=rwc");
+        assert_eq!(s.api.max_limit, 50);
+        std::fs::write(&path, "bogus = 1\n").unwrap();
+        assert!(Settings::load(cli(&["--config", path.to_str().unwrap()])).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

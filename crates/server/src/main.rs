@@ -1,0 +1,90 @@
+//! `ferricd`: loads the configuration, opens the database, serves the API, and shuts
+//! down cleanly on SIGTERM or Ctrl-C.
+
+mod config;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ferric_api::{router, AppState};
+use ferric_db::{redact_url, Datastore};
+use tokio::net::TcpListener;
+
+use config::{Cli, Settings};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ferricd: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    match run(settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(settings: Settings) -> Result<(), String> {
+    if settings.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| format!("cannot create data directory {}: {e}", settings.data_dir.display()))?;
+    }
+    let db = Datastore::connect(&settings.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(database = %redact_url(&settings.database_url), "database ready");
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    if !settings.listen.ip().is_loopback() {
+        tracing::warn!(
+            listen = %settings.listen,
+            "the API has no authentication and listens beyond loopback: anyone who can reach it can manage every node"
+        );
+    }
+    let app = router(AppState {
+        db: db.clone(),
+        config: settings.api.clone(),
+    });
+    tracing::info!(listen = %settings.listen, "Ferric API serving");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,30 @@
+//! Ferric's domain vocabulary: typed ids, validated values (MAC addresses, logical names,
+//! microversions, traits), the resources the API serves (nodes, ports, port groups,
+//! chassis), provision and power states, hardware types, and secret masking. No I/O.
+
+pub mod chassis;
+pub mod hardware;
+pub mod ids;
+pub mod mac;
+pub mod microversion;
+pub mod name;
+pub mod node;
+pub mod port;
+pub mod portgroup;
+pub mod power;
+pub mod provision;
+pub mod secrets;
+pub mod timestamp;
+pub mod traits;
+
+/// A JSON object, the shape of Ironic's free-form dictionaries (`extra`, `properties`…).
+pub type JsonObject = serde_json::Map<String, serde_json::Value>;
+
+pub use chassis::Chassis;
+pub use ids::{ChassisId, NodeId, PortGroupId, PortId};
+pub use mac::MacAddress;
+pub use microversion::Microversion;
+pub use node::Node;
+pub use port::Port;
+pub use portgroup::PortGroup;
+pub use timestamp::Timestamp;
