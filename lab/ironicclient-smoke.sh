@@ -339,7 +339,7 @@ ran_ok "node show after unset" &&
     check "memory_mb and extra.smoke are gone, cpus kept" \
         '"memory_mb" not in d["properties"] and "smoke" not in d["extra"] and str(d["properties"].get("cpus")) == "4"'
 
-bm node set "$N1" --driver-info ipmi_password=secret --driver-info ipmi_username=admin
+bm node set "$N1" --driver-info ipmi_password=smoke-secret --driver-info ipmi_username=admin
 ran_ok "node set --driver-info" || :
 bm node show "$N1" -f json
 ran_ok "node show after driver-info set" &&

@@ -38,7 +38,9 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 /// Parses a body that must be JSON.
 pub fn parse(bytes: &[u8]) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("The request body is empty; a JSON document is required."));
+        return Err(ApiError::bad_request(
+            "The request body is empty; a JSON document is required.",
+        ));
     }
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}")))?;
@@ -62,6 +64,8 @@ fn depth(v: &Value) -> usize {
 pub fn object(value: Value, what: &str) -> Result<serde_json::Map<String, Value>, ApiError> {
     match value {
         Value::Object(map) => Ok(map),
-        _ => Err(ApiError::bad_request(format!("The {what} must be a JSON object."))),
+        _ => Err(ApiError::bad_request(format!(
+            "The {what} must be a JSON object."
+        ))),
     }
 }

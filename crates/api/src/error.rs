@@ -69,7 +69,11 @@ impl ApiError {
 
     /// The error body Ironic sends.
     pub fn body(&self) -> String {
-        let faultcode = if self.status.is_server_error() { "Server" } else { "Client" };
+        let faultcode = if self.status.is_server_error() {
+            "Server"
+        } else {
+            "Client"
+        };
         let text = |s: &str| serde_json::Value::from(s).to_string();
         let inner = match self.style {
             ErrorStyle::Fault => format!(
@@ -119,7 +123,9 @@ impl From<DbError> for ApiError {
     fn from(err: DbError) -> Self {
         match err {
             DbError::NotFound => ApiError::not_found("The requested resource could not be found."),
-            DbError::Duplicate(col) => ApiError::conflict(format!("A resource with this {col} already exists.")),
+            DbError::Duplicate(col) => {
+                ApiError::conflict(format!("A resource with this {col} already exists."))
+            }
             DbError::Reference => ApiError::conflict(
                 "The request refers to an object that no longer exists or is still in use; retry.",
             ),

@@ -36,7 +36,11 @@ impl FieldSet {
     }
 
     /// Parses `?fields=a,b` against the set: unknown → 400, too new → 406.
-    pub fn parse_selection(&self, csv: &str, version: Microversion) -> Result<Vec<String>, ApiError> {
+    pub fn parse_selection(
+        &self,
+        csv: &str,
+        version: Microversion,
+    ) -> Result<Vec<String>, ApiError> {
         let mut out: Vec<String> = Vec::new();
         for field in csv.split(',').map(str::trim).filter(|f| !f.is_empty()) {
             match self.since(field) {
@@ -62,7 +66,12 @@ impl FieldSet {
 
     /// Removes what the version or the selection excludes. `links` always stays;
     /// other link-valued entries (sub-resources) stay only for a full view.
-    pub fn shape(&self, mut obj: Map<String, Value>, version: Microversion, selection: &Selection) -> Map<String, Value> {
+    pub fn shape(
+        &self,
+        mut obj: Map<String, Value>,
+        version: Microversion,
+        selection: &Selection,
+    ) -> Map<String, Value> {
         obj.retain(|key, _| {
             if key == "links" {
                 return true;

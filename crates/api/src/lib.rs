@@ -19,6 +19,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
 use ferric_db::Datastore;
+use tower::Layer;
+use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 
 /// The largest request body accepted (Ironic's default).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -49,13 +51,18 @@ pub struct AppState {
     pub config: ApiConfig,
 }
 
+/// The whole API as one service: the router behind a layer that drops trailing
+/// slashes (clients ask for `/v1/nodes/?…`), which must run before routing.
+pub fn service(state: AppState) -> NormalizePath<Router> {
+    NormalizePathLayer::trim_trailing_slash().layer(router(state))
+}
+
 /// The whole API as one router.
-pub fn router(state: AppState) -> Router {
+fn router(state: AppState) -> Router {
     let v1 = resources::routes().merge(unsupported::routes());
     Router::new()
         .route("/", get(root::root))
         .route("/v1", get(root::v1))
-        .route("/v1/", get(root::v1))
         .nest("/v1", v1.clone())
         // Ironic routes resource paths missing the `/v1` prefix as if it were there.
         .merge(v1)

@@ -34,7 +34,12 @@ impl Params {
     }
 
     /// Takes a parameter introduced at `1.minor`; naming it earlier is a 406.
-    pub fn take_since(&mut self, name: &str, minor: u16, version: Microversion) -> Result<Option<String>, ApiError> {
+    pub fn take_since(
+        &mut self,
+        name: &str,
+        minor: u16,
+        version: Microversion,
+    ) -> Result<Option<String>, ApiError> {
         let value = self.take(name);
         if value.is_some() && !version.at_least(minor) {
             return Err(ApiError::not_acceptable(format!(
@@ -48,7 +53,7 @@ impl Params {
     pub fn finish(self) -> Result<(), ApiError> {
         match self.pairs.first() {
             None => Ok(()),
-            Some((k, _)) => Err(ApiError::bad_request(format!("Unknown argument: \"{k}\""))),
+            Some((k, _)) => Err(ApiError::bad_request(format!("Unexpected arguments: {k}"))),
         }
     }
 }
@@ -91,9 +96,11 @@ impl Paging {
         let limit = match params.take("limit") {
             None => max_limit,
             Some(text) => {
-                let n: i64 = text
-                    .parse()
-                    .map_err(|_| ApiError::bad_request(format!("Invalid value for limit: {text:?} is not an integer.")))?;
+                let n: i64 = text.parse().map_err(|_| {
+                    ApiError::bad_request(format!(
+                        "Invalid value for limit: {text:?} is not an integer."
+                    ))
+                })?;
                 if n <= 0 {
                     return Err(ApiError::bad_request("Limit must be positive"));
                 }
@@ -107,13 +114,18 @@ impl Paging {
         let sort_key_text = params.take("sort_key");
         let sort_key = match &sort_key_text {
             None => None,
-            Some(k) if not_sortable.contains(&k.as_str()) || (k != "id" && !fields.visible(k, version)) => {
+            Some(k)
+                if not_sortable.contains(&k.as_str())
+                    || (k != "id" && !fields.visible(k, version)) =>
+            {
                 return Err(ApiError::bad_request(format!(
                     "The sort_key value \"{k}\" is an invalid field for sorting"
                 )))
             }
             Some(k) => Some(sort_column(k).ok_or_else(|| {
-                ApiError::bad_request(format!("The sort_key value \"{k}\" is an invalid field for sorting"))
+                ApiError::bad_request(format!(
+                    "The sort_key value \"{k}\" is an invalid field for sorting"
+                ))
             })?),
         };
         let sort_dir = match params.take("sort_dir").as_deref() {
@@ -131,10 +143,15 @@ impl Paging {
             Some(v) => Some(parse_bool("detail", &v)?),
         };
         if detail_path && detail_flag.is_some() {
-            return Err(ApiError::bad_request("The \"detail\" parameter is not allowed on a /detail path."));
+            return Err(ApiError::bad_request("Unexpected arguments: detail"));
+        }
+        if detail_path && fields_text.is_some() {
+            return Err(ApiError::bad_request("Unexpected arguments: fields"));
         }
         if detail_flag == Some(true) && fields_text.is_some() {
-            return Err(ApiError::bad_request("Can not specify ?detail=True and fields in the same request."));
+            return Err(ApiError::bad_request(
+                "Can not specify ?detail=True and fields in the same request.",
+            ));
         }
         let selection = match (&fields_text, detail_path || detail_flag == Some(true)) {
             (Some(csv), _) => Selection::Only(fields.parse_selection(csv, version)?),
@@ -165,25 +182,37 @@ impl Paging {
     }
 
     /// `{"<name>": items, "next": …}`; `next` only when the page is full.
-    /// `url_path` is the collection path under `/v1/` (`nodes`, `nodes/detail`…);
-    /// `carried` are the filters to repeat in the `next` link.
     pub fn collection(
         &self,
         name: &str,
         items: Vec<Value>,
         last_uuid: Option<String>,
-        base: &str,
-        url_path: &str,
-        carried: &[(String, String)],
-        default_fields: &[&str],
+        link: &NextLink,
     ) -> Value {
+        let NextLink {
+            base,
+            url_path,
+            carried,
+            default_fields,
+        } = *link;
         let mut body = Map::new();
         let full = items.len() as i64 == self.limit;
         body.insert(name.to_string(), Value::Array(items));
         if let (true, Some(last)) = (full, last_uuid) {
             let mut args: Vec<(String, String)> = vec![
-                ("sort_key".into(), self.sort_key_text.clone().unwrap_or_else(|| "id".into())),
-                ("sort_dir".into(), if self.sort_dir == SortDir::Desc { "desc" } else { "asc" }.into()),
+                (
+                    "sort_key".into(),
+                    self.sort_key_text.clone().unwrap_or_else(|| "id".into()),
+                ),
+                (
+                    "sort_dir".into(),
+                    if self.sort_dir == SortDir::Desc {
+                        "desc"
+                    } else {
+                        "asc"
+                    }
+                    .into(),
+                ),
             ];
             args.extend(carried.iter().cloned());
             match (&self.selection, &self.fields_text) {
@@ -200,11 +229,27 @@ impl Paging {
             }
             body.insert(
                 "next".into(),
-                Value::String(format!("{base}/v1/{url_path}?{query}limit={}&marker={last}", self.limit)),
+                Value::String(format!(
+                    "{base}/v1/{url_path}?{query}limit={}&marker={last}",
+                    self.limit
+                )),
             );
         }
         Value::Object(body)
     }
+}
+
+/// What the `next` link of a collection is made of.
+#[derive(Clone, Copy)]
+pub struct NextLink<'a> {
+    /// The base URL (scheme, host, port).
+    pub base: &'a str,
+    /// The collection path under `/v1/` (`nodes`, `nodes/detail`…).
+    pub url_path: &'a str,
+    /// Filters to repeat in the link.
+    pub carried: &'a [(String, String)],
+    /// The resource's short field set, spelled out for plain listings.
+    pub default_fields: &'a [&'a str],
 }
 
 /// Percent-encodes a query component.

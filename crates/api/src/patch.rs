@@ -48,29 +48,47 @@ impl PatchOp {
 /// True for paths matching Ironic's `^(/[\w-]+)+$`.
 fn valid_path(path: &str) -> bool {
     path.starts_with('/')
-        && path[1..]
-            .split('/')
-            .all(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-'))
+        && path[1..].split('/').all(|seg| {
+            !seg.is_empty()
+                && seg
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        })
 }
 
 /// Parses and checks a patch body against the patchable fields of the resource
 /// (`(field, minor version that made it patchable)`).
-pub fn parse(body: Value, patchable: &[(&str, u16)], version: Microversion) -> Result<Vec<PatchOp>, ApiError> {
+pub fn parse(
+    body: Value,
+    patchable: &[(&str, u16)],
+    version: Microversion,
+) -> Result<Vec<PatchOp>, ApiError> {
     let Value::Array(items) = body else {
-        return Err(ApiError::bad_request("Schema error for patch: the body is not of type 'array'"));
+        return Err(ApiError::bad_request(
+            "Schema error for patch: the body is not of type 'array'",
+        ));
     };
     let mut ops = Vec::with_capacity(items.len());
     for item in items {
         let Value::Object(mut obj) = item else {
-            return Err(ApiError::bad_request(format!("Schema error for patch: {item} is not of type 'object'")));
+            return Err(ApiError::bad_request(format!(
+                "Schema error for patch: {item} is not of type 'object'"
+            )));
         };
-        if let Some(extra) = obj.keys().find(|k| !matches!(k.as_str(), "op" | "path" | "value")) {
+        if let Some(extra) = obj
+            .keys()
+            .find(|k| !matches!(k.as_str(), "op" | "path" | "value"))
+        {
             return Err(ApiError::bad_request(format!(
                 "Schema error for patch: Additional properties are not allowed ('{extra}' was unexpected)"
             )));
         }
         let op = match obj.get("op") {
-            None => return Err(ApiError::bad_request("Schema error for patch: 'op' is a required property")),
+            None => {
+                return Err(ApiError::bad_request(
+                    "Schema error for patch: 'op' is a required property",
+                ))
+            }
             Some(Value::String(s)) if s == "add" => Op::Add,
             Some(Value::String(s)) if s == "replace" => Op::Replace,
             Some(Value::String(s)) if s == "remove" => Op::Remove,
@@ -81,7 +99,11 @@ pub fn parse(body: Value, patchable: &[(&str, u16)], version: Microversion) -> R
             }
         };
         let raw_path = match obj.get("path") {
-            None => return Err(ApiError::bad_request("Schema error for patch: 'path' is a required property")),
+            None => {
+                return Err(ApiError::bad_request(
+                    "Schema error for patch: 'path' is a required property",
+                ))
+            }
             Some(Value::String(p)) if valid_path(p) => p.clone(),
             Some(other) => {
                 return Err(ApiError::bad_request(format!(
@@ -130,7 +152,10 @@ pub fn parse(body: Value, patchable: &[(&str, u16)], version: Microversion) -> R
 pub fn apply(doc: &mut Map<String, Value>, ops: &[PatchOp]) -> Result<(), ApiError> {
     for op in ops {
         apply_one(doc, op).map_err(|reason| {
-            ApiError::bad_request(format!("Couldn't apply patch '{}'. Reason: {reason}", op.describe()))
+            ApiError::bad_request(format!(
+                "Couldn't apply patch '{}'. Reason: {reason}",
+                op.describe()
+            ))
         })?;
     }
     Ok(())
@@ -150,7 +175,9 @@ fn apply_one(doc: &mut Map<String, Value>, op: &PatchOp) -> Result<(), String> {
         }
         return Ok(());
     }
-    let mut target = doc.get_mut(&parents[0]).ok_or_else(|| format!("member '{}' not found", parents[0]))?;
+    let mut target = doc
+        .get_mut(&parents[0])
+        .ok_or_else(|| format!("member '{}' not found", parents[0]))?;
     for seg in &parents[1..] {
         target = match target {
             Value::Object(map) => map.get_mut(seg),
@@ -179,18 +206,28 @@ fn apply_one(doc: &mut Map<String, Value>, op: &PatchOp) -> Result<(), String> {
             let index = if last == "-" && op.op == Op::Add {
                 items.len()
             } else {
-                last.parse::<usize>().map_err(|_| format!("'{last}' is not a valid list index"))?
+                last.parse::<usize>()
+                    .map_err(|_| format!("'{last}' is not a valid list index"))?
             };
             match op.op {
-                Op::Add if index <= items.len() => items.insert(index, op.value.clone().unwrap_or(Value::Null)),
-                Op::Replace if index < items.len() => items[index] = op.value.clone().unwrap_or(Value::Null),
+                Op::Add if index <= items.len() => {
+                    items.insert(index, op.value.clone().unwrap_or(Value::Null))
+                }
+                Op::Replace if index < items.len() => {
+                    items[index] = op.value.clone().unwrap_or(Value::Null)
+                }
                 Op::Remove if index < items.len() => {
                     items.remove(index);
                 }
                 _ => return Err(format!("list index '{last}' is out of range")),
             }
         }
-        _ => return Err(format!("member '{}' is not an object or a list", parents.last().expect("non-empty"))),
+        _ => {
+            return Err(format!(
+                "member '{}' is not an object or a list",
+                parents.last().expect("non-empty")
+            ))
+        }
     }
     Ok(())
 }
@@ -212,14 +249,20 @@ mod tests {
     #[test]
     fn nested_add_replace_remove() {
         let doc = json!({"extra": {"a": 1}, "name": "n"});
-        let out = run(doc, json!([
-            {"op": "add", "path": "/extra/b", "value": {"c": 2}},
-            {"op": "replace", "path": "/extra/a", "value": 3},
-            {"op": "add", "path": "/extra/b/d", "value": true},
-            {"op": "remove", "path": "/name"},
-        ]))
+        let out = run(
+            doc,
+            json!([
+                {"op": "add", "path": "/extra/b", "value": {"c": 2}},
+                {"op": "replace", "path": "/extra/a", "value": 3},
+                {"op": "add", "path": "/extra/b/d", "value": true},
+                {"op": "remove", "path": "/name"},
+            ]),
+        )
         .unwrap();
-        assert_eq!(out, json!({"extra": {"a": 3, "b": {"c": 2, "d": true}}, "name": null}));
+        assert_eq!(
+            out,
+            json!({"extra": {"a": 3, "b": {"c": 2, "d": true}}, "name": null})
+        );
     }
 
     #[test]
@@ -227,15 +270,40 @@ mod tests {
         let doc = json!({"extra": {}, "name": null});
         let status = |p: Value| run(doc.clone(), p).unwrap_err().status.as_u16();
         assert_eq!(status(json!({"op": "add"})), 400);
-        assert_eq!(status(json!([{"op": "move", "path": "/extra/a", "from": "/extra/b"}])), 400);
-        assert_eq!(status(json!([{"op": "copy", "path": "/extra/a", "value": 1}])), 400);
-        assert_eq!(status(json!([{"op": "add", "path": "/extra/a.b", "value": 1}])), 400);
-        assert_eq!(status(json!([{"op": "add", "path": "extra/a", "value": 1}])), 400);
-        assert_eq!(status(json!([{"op": "add", "path": "/bogus", "value": 1}])), 400);
+        assert_eq!(
+            status(json!([{"op": "move", "path": "/extra/a", "from": "/extra/b"}])),
+            400
+        );
+        assert_eq!(
+            status(json!([{"op": "copy", "path": "/extra/a", "value": 1}])),
+            400
+        );
+        assert_eq!(
+            status(json!([{"op": "add", "path": "/extra/a.b", "value": 1}])),
+            400
+        );
+        assert_eq!(
+            status(json!([{"op": "add", "path": "extra/a", "value": 1}])),
+            400
+        );
+        assert_eq!(
+            status(json!([{"op": "add", "path": "/bogus", "value": 1}])),
+            400
+        );
         assert_eq!(status(json!([{"op": "add", "path": "/extra/a"}])), 400);
-        assert_eq!(status(json!([{"op": "remove", "path": "/extra/missing"}])), 400);
-        assert_eq!(status(json!([{"op": "replace", "path": "/extra/missing", "value": 1}])), 400);
-        let ops = parse(json!([{"op": "add", "path": "/owner", "value": "x"}]), FIELDS, Microversion::v1(40));
+        assert_eq!(
+            status(json!([{"op": "remove", "path": "/extra/missing"}])),
+            400
+        );
+        assert_eq!(
+            status(json!([{"op": "replace", "path": "/extra/missing", "value": 1}])),
+            400
+        );
+        let ops = parse(
+            json!([{"op": "add", "path": "/owner", "value": "x"}]),
+            FIELDS,
+            Microversion::v1(40),
+        );
         assert_eq!(ops.unwrap_err().status.as_u16(), 406);
     }
 }

@@ -16,10 +16,19 @@ const NOT_YET: &[(&str, &str)] = &[
     ("/nodes/{node}/states/console", "the serial console"),
     ("/nodes/{node}/states/boot_mode", "boot mode changes"),
     ("/nodes/{node}/states/secure_boot", "secure boot changes"),
-    ("/nodes/{node}/management/boot_device", "boot device management"),
-    ("/nodes/{node}/management/boot_device/supported", "boot device management"),
+    (
+        "/nodes/{node}/management/boot_device",
+        "boot device management",
+    ),
+    (
+        "/nodes/{node}/management/boot_device/supported",
+        "boot device management",
+    ),
     ("/nodes/{node}/management/inject_nmi", "NMI injection"),
-    ("/nodes/{node}/management/indicators", "indicator management"),
+    (
+        "/nodes/{node}/management/indicators",
+        "indicator management",
+    ),
     ("/nodes/{node}/validate", "driver validation"),
     ("/nodes/validate", "driver validation"),
     ("/nodes/{node}/vifs", "VIF attachment"),
@@ -44,14 +53,16 @@ const NOT_YET: &[(&str, &str)] = &[
 ];
 
 pub fn routes() -> Router<AppState> {
-    NOT_YET.iter().fold(Router::new(), |router, (path, feature)| {
-        let message = format!("{feature} is not supported by this Ferric build yet.");
-        router.route(
-            path,
-            any(move || {
-                let message = message.clone();
-                async move { ApiError::new(StatusCode::NOT_IMPLEMENTED, message) }
-            }),
-        )
-    })
+    NOT_YET
+        .iter()
+        .fold(Router::new(), |router, (path, feature)| {
+            let message = format!("{feature} is not supported by this Ferric build yet.");
+            router.route(
+                path,
+                any(move || {
+                    let message = message.clone();
+                    async move { ApiError::new(StatusCode::NOT_IMPLEMENTED, message) }
+                }),
+            )
+        })
 }

@@ -34,11 +34,13 @@ fn requested_version(headers: &HeaderMap) -> Result<Microversion, VersionProblem
         .filter_map(|item| {
             let mut words = item.split_whitespace();
             match (words.next(), words.next()) {
-                (Some(service), Some(version)) if service.eq_ignore_ascii_case("baremetal") => Some(version.to_string()),
+                (Some(service), Some(version)) if service.eq_ignore_ascii_case("baremetal") => {
+                    Some(version.to_string())
+                }
                 _ => None,
             }
         })
-        .last();
+        .next_back();
     let ironic = || {
         headers
             .get_all(IRONIC_HEADER)
@@ -46,7 +48,7 @@ fn requested_version(headers: &HeaderMap) -> Result<Microversion, VersionProblem
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .map(|v| v.trim().to_string())
-            .last()
+            .next_back()
     };
     let Some(text) = standard.or_else(ironic) else {
         return Ok(Microversion::MIN);
@@ -83,14 +85,20 @@ pub async fn negotiate(mut request: Request, next: Next) -> Response {
             None,
         ),
         Err(VersionProblem::Unsupported(v)) => {
-            let range = format!("The supported version range is: [{}, {}].", Microversion::MIN, Microversion::MAX);
+            let range = format!(
+                "The supported version range is: [{}, {}].",
+                Microversion::MIN,
+                Microversion::MAX
+            );
             let message = if v.major != 1 {
                 format!("Mutually exclusive versions requested. Version {v} requested but not supported by this service. {range}")
             } else {
                 format!("Version {v} was requested but the minor version is not supported by this service. {range}")
             };
             (
-                ApiError::not_acceptable(message).styled(ErrorStyle::Routing).into_response(),
+                ApiError::not_acceptable(message)
+                    .styled(ErrorStyle::Routing)
+                    .into_response(),
                 true,
                 None,
             )
@@ -98,11 +106,20 @@ pub async fn negotiate(mut request: Request, next: Next) -> Response {
     };
     let headers = response.headers_mut();
     if announce_range {
-        headers.insert(MIN_HEADER, HeaderValue::from_str(&Microversion::MIN.to_string()).expect("ascii"));
-        headers.insert(MAX_HEADER, HeaderValue::from_str(&Microversion::MAX.to_string()).expect("ascii"));
+        headers.insert(
+            MIN_HEADER,
+            HeaderValue::from_str(&Microversion::MIN.to_string()).expect("ascii"),
+        );
+        headers.insert(
+            MAX_HEADER,
+            HeaderValue::from_str(&Microversion::MAX.to_string()).expect("ascii"),
+        );
     }
     if let Some(v) = version {
-        headers.insert(IRONIC_HEADER, HeaderValue::from_str(&v.to_string()).expect("ascii"));
+        headers.insert(
+            IRONIC_HEADER,
+            HeaderValue::from_str(&v.to_string()).expect("ascii"),
+        );
     }
     let id = HeaderValue::from_str(&request_id).expect("ascii");
     headers.insert("openstack-request-id", id.clone());

@@ -31,13 +31,21 @@ impl Datastore {
         read_updated_at: Option<ferric_types::Timestamp>,
     ) -> Result<UpdateOutcome, DbError> {
         let expected = read_updated_at.map(|t| t.to_string());
-        self.update_row_if_unchanged(&CHASSIS, &chassis.uuid.to_string(), chassis, expected.as_deref())
-            .await
+        self.update_row_if_unchanged(
+            &CHASSIS,
+            &chassis.uuid.to_string(),
+            chassis,
+            expected.as_deref(),
+        )
+        .await
     }
 
     /// Deletes a chassis; refuses (`Reference`) while nodes still belong to it.
     pub async fn chassis_delete(&self, uuid: ChassisId) -> Result<(), DbError> {
-        match self.delete_rows(&CHASSIS, &[Cond::Eq("uuid", uuid.to_string().into())]).await? {
+        match self
+            .delete_rows(&CHASSIS, &[Cond::Eq("uuid", uuid.to_string().into())])
+            .await?
+        {
             0 => Err(DbError::NotFound),
             _ => Ok(()),
         }

@@ -66,7 +66,13 @@ mod tests {
 
     #[test]
     fn names_the_column_on_both_backends() {
-        assert_eq!(unique_column("UNIQUE constraint failed: nodes.name", None), "name");
-        assert_eq!(unique_column("duplicate key", Some("uniq_ports__address")), "address");
+        assert_eq!(
+            unique_column("UNIQUE constraint failed: nodes.name", None),
+            "name"
+        );
+        assert_eq!(
+            unique_column("duplicate key", Some("uniq_ports__address")),
+            "address"
+        );
     }
 }

@@ -125,6 +125,9 @@ mod tests {
             super::redact_url("postgres://ferric:s3cret@db:5432/ferric"),
             "postgres://ferric:******@db:5432/ferric"
         );
-        assert_eq!(super::redact_url("sqlite://var/ferric.db"), "sqlite://var/ferric.db");
+        assert_eq!(
+            super::redact_url("sqlite://var/ferric.db"),
+            "sqlite://var/ferric.db"
+        );
     }
 }

@@ -76,7 +76,11 @@ async fn apply_pending(backend: Backend, conn: &mut sqlx::AnyConnection) -> Resu
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        tracing::info!(version = m.version, description = m.description, "applied schema migration");
+        tracing::info!(
+            version = m.version,
+            description = m.description,
+            "applied schema migration"
+        );
     }
     Ok(())
 }

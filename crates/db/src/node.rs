@@ -64,12 +64,23 @@ impl Datastore {
         let mut tx = conn.begin().await?;
         for table in [&PORTS, &PORTGROUPS] {
             let mut sql = Sql::default();
-            sql.push("DELETE FROM ").push(table.name).push(" WHERE node_uuid = ").arg(uuid.as_str().into());
-            sql.query().execute(&mut *tx).await.map_err(DbError::from_write)?;
+            sql.push("DELETE FROM ")
+                .push(table.name)
+                .push(" WHERE node_uuid = ")
+                .arg(uuid.as_str().into());
+            sql.query()
+                .execute(&mut *tx)
+                .await
+                .map_err(DbError::from_write)?;
         }
         let mut sql = Sql::default();
-        sql.push("DELETE FROM nodes WHERE uuid = ").arg(uuid.as_str().into());
-        let done = sql.query().execute(&mut *tx).await.map_err(DbError::from_write)?;
+        sql.push("DELETE FROM nodes WHERE uuid = ")
+            .arg(uuid.as_str().into());
+        let done = sql
+            .query()
+            .execute(&mut *tx)
+            .await
+            .map_err(DbError::from_write)?;
         if done.rows_affected() == 0 {
             return Err(DbError::NotFound);
         }

@@ -44,7 +44,10 @@ impl Datastore {
     }
 
     pub async fn port_delete(&self, uuid: PortId) -> Result<(), DbError> {
-        match self.delete_rows(&PORTS, &[Cond::Eq("uuid", uuid.to_string().into())]).await? {
+        match self
+            .delete_rows(&PORTS, &[Cond::Eq("uuid", uuid.to_string().into())])
+            .await?
+        {
             0 => Err(DbError::NotFound),
             _ => Ok(()),
         }

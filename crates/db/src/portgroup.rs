@@ -41,7 +41,10 @@ impl Datastore {
 
     /// Deletes a port group; refuses (`Reference`) while ports still belong to it.
     pub async fn portgroup_delete(&self, uuid: PortGroupId) -> Result<(), DbError> {
-        match self.delete_rows(&PORTGROUPS, &[Cond::Eq("uuid", uuid.to_string().into())]).await? {
+        match self
+            .delete_rows(&PORTGROUPS, &[Cond::Eq("uuid", uuid.to_string().into())])
+            .await?
+        {
             0 => Err(DbError::NotFound),
             _ => Ok(()),
         }

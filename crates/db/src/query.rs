@@ -167,9 +167,17 @@ impl Sql {
 }
 
 impl Datastore {
-    pub(crate) async fn insert_row<T: Serialize>(&self, table: &Table, item: &T) -> Result<(), DbError> {
+    pub(crate) async fn insert_row<T: Serialize>(
+        &self,
+        table: &Table,
+        item: &T,
+    ) -> Result<(), DbError> {
         let mut sql = Sql::default();
-        sql.push("INSERT INTO ").push(table.name).push(" (").push(&table.column_list()).push(") VALUES (");
+        sql.push("INSERT INTO ")
+            .push(table.name)
+            .push(" (")
+            .push(&table.column_list())
+            .push(") VALUES (");
         for (i, v) in table.encode(item)?.into_iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
@@ -177,7 +185,10 @@ impl Datastore {
             sql.arg(v);
         }
         sql.push(")");
-        sql.query().execute(&self.pool).await.map_err(DbError::from_write)?;
+        sql.query()
+            .execute(&self.pool)
+            .await
+            .map_err(DbError::from_write)?;
         Ok(())
     }
 
@@ -189,16 +200,29 @@ impl Datastore {
         value: &str,
     ) -> Result<T, DbError> {
         let mut sql = Sql::default();
-        sql.push("SELECT ").push(&table.column_list()).push(" FROM ").push(table.name);
+        sql.push("SELECT ")
+            .push(&table.column_list())
+            .push(" FROM ")
+            .push(table.name);
         sql.where_all(&[Cond::Eq(column, value.into())]);
-        let row = sql.query().fetch_optional(&self.pool).await?.ok_or(DbError::NotFound)?;
+        let row = sql
+            .query()
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(DbError::NotFound)?;
         table.decode(&row)
     }
 
     pub(crate) async fn count_rows(&self, table: &Table, conds: &[Cond]) -> Result<i64, DbError> {
         let mut sql = Sql::default();
-        sql.push("SELECT COUNT(*) FROM ").push(table.name).where_all(conds);
-        Ok(sql.query().fetch_one(&self.pool).await?.try_get::<i64, _>(0)?)
+        sql.push("SELECT COUNT(*) FROM ")
+            .push(table.name)
+            .where_all(conds);
+        Ok(sql
+            .query()
+            .fetch_one(&self.pool)
+            .await?
+            .try_get::<i64, _>(0)?)
     }
 
     /// One page of rows, in keyset order.
@@ -211,11 +235,18 @@ impl Datastore {
         let desc = q.sort_dir == SortDir::Desc;
         let mut conds = q.conds.clone();
         let mut sql = Sql::default();
-        sql.push("SELECT ").push(&table.column_list()).push(" FROM ").push(table.name);
+        sql.push("SELECT ")
+            .push(&table.column_list())
+            .push(" FROM ")
+            .push(table.name);
         if let Some(marker) = &q.marker {
             let (marker_id, marker_value) = self.marker_position(table, sort_col, marker).await?;
             sql.where_all(&conds);
-            sql.push(if conds.is_empty() { " WHERE (" } else { " AND (" });
+            sql.push(if conds.is_empty() {
+                " WHERE ("
+            } else {
+                " AND ("
+            });
             keyset_after(&mut sql, sort_col, marker_id, marker_value, desc);
             sql.push(")");
             conds.clear();
@@ -245,13 +276,24 @@ impl Datastore {
         marker: &str,
     ) -> Result<(i64, Value), DbError> {
         let mut sql = Sql::default();
-        sql.push("SELECT id, ").push(sort_col).push(" FROM ").push(table.name);
+        sql.push("SELECT id, ")
+            .push(sort_col)
+            .push(" FROM ")
+            .push(table.name);
         sql.where_all(&[Cond::Eq("uuid", marker.into())]);
-        let row = sql.query().fetch_optional(&self.pool).await?.ok_or(DbError::NotFound)?;
+        let row = sql
+            .query()
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(DbError::NotFound)?;
         let id: i64 = row.try_get(0)?;
         let value = match (sort_col, table.kind(sort_col)) {
-            ("id", _) | (_, Some(Kind::Bool)) => row.try_get::<Option<i64>, _>(1)?.map_or(Value::NullInt, Value::Int),
-            _ => row.try_get::<Option<String>, _>(1)?.map_or(Value::NullText, Value::Text),
+            ("id", _) | (_, Some(Kind::Bool)) => row
+                .try_get::<Option<i64>, _>(1)?
+                .map_or(Value::NullInt, Value::Int),
+            _ => row
+                .try_get::<Option<String>, _>(1)?
+                .map_or(Value::NullText, Value::Text),
         };
         Ok((id, value))
     }
@@ -277,19 +319,34 @@ impl Datastore {
             Some(t) => sql.push(" AND updated_at = ").arg(t.into()),
             None => sql.push(" AND updated_at IS NULL"),
         };
-        let done = sql.query().execute(&self.pool).await.map_err(DbError::from_write)?;
+        let done = sql
+            .query()
+            .execute(&self.pool)
+            .await
+            .map_err(DbError::from_write)?;
         if done.rows_affected() == 1 {
             return Ok(UpdateOutcome::Updated);
         }
-        let exists = self.count_rows(table, &[Cond::Eq("uuid", uuid.into())]).await? > 0;
-        Ok(if exists { UpdateOutcome::Conflict } else { UpdateOutcome::NotFound })
+        let exists = self
+            .count_rows(table, &[Cond::Eq("uuid", uuid.into())])
+            .await?
+            > 0;
+        Ok(if exists {
+            UpdateOutcome::Conflict
+        } else {
+            UpdateOutcome::NotFound
+        })
     }
 
     /// Deletes rows matching `conds`; returns how many went.
     pub(crate) async fn delete_rows(&self, table: &Table, conds: &[Cond]) -> Result<u64, DbError> {
         let mut sql = Sql::default();
         sql.push("DELETE FROM ").push(table.name).where_all(conds);
-        let done = sql.query().execute(&self.pool).await.map_err(DbError::from_write)?;
+        let done = sql
+            .query()
+            .execute(&self.pool)
+            .await
+            .map_err(DbError::from_write)?;
         Ok(done.rows_affected())
     }
 }
@@ -298,7 +355,8 @@ impl Datastore {
 /// NULLs sort first ascending and last descending, on both backends.
 fn keyset_after(sql: &mut Sql, col: &str, marker_id: i64, marker_value: Value, desc: bool) {
     if col == "id" {
-        sql.push(if desc { "id < " } else { "id > " }).arg(Value::Int(marker_id));
+        sql.push(if desc { "id < " } else { "id > " })
+            .arg(Value::Int(marker_id));
         return;
     }
     let is_null = matches!(marker_value, Value::NullInt | Value::NullText);
@@ -306,11 +364,17 @@ fn keyset_after(sql: &mut Sql, col: &str, marker_id: i64, marker_value: Value, d
     sql.push("(");
     match (desc, is_null) {
         (false, true) => {
-            sql.push(col).push(" IS NULL AND id").push(id_cmp).arg(Value::Int(marker_id));
+            sql.push(col)
+                .push(" IS NULL AND id")
+                .push(id_cmp)
+                .arg(Value::Int(marker_id));
             sql.push(") OR (").push(col).push(" IS NOT NULL");
         }
         (true, true) => {
-            sql.push(col).push(" IS NULL AND id").push(id_cmp).arg(Value::Int(marker_id));
+            sql.push(col)
+                .push(" IS NULL AND id")
+                .push(id_cmp)
+                .arg(Value::Int(marker_id));
         }
         (desc, false) => {
             if desc {
@@ -320,7 +384,10 @@ fn keyset_after(sql: &mut Sql, col: &str, marker_id: i64, marker_value: Value, d
             }
             sql.push(col).push(cmp).arg(marker_value.clone());
             sql.push(" OR (").push(col).push(" = ").arg(marker_value);
-            sql.push(" AND id").push(id_cmp).arg(Value::Int(marker_id)).push(")");
+            sql.push(" AND id")
+                .push(id_cmp)
+                .arg(Value::Int(marker_id))
+                .push(")");
             if !desc {
                 sql.push(")");
             }

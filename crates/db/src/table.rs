@@ -30,19 +30,29 @@ pub(crate) struct Table {
 
 impl Table {
     pub fn kind(&self, column: &str) -> Option<Kind> {
-        self.columns.iter().find(|(c, _)| *c == column).map(|(_, k)| *k)
+        self.columns
+            .iter()
+            .find(|(c, _)| *c == column)
+            .map(|(_, k)| *k)
     }
 
     /// `col1, col2, …` for SELECT and INSERT.
     pub fn column_list(&self) -> String {
-        self.columns.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+        self.columns
+            .iter()
+            .map(|(c, _)| *c)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The column values of a resource, in column order.
     pub fn encode<T: Serialize>(&self, item: &T) -> Result<Vec<Value>, DbError> {
         let json = serde_json::to_value(item).map_err(|e| DbError::Corrupt(e.to_string()))?;
         let Json::Object(map) = json else {
-            return Err(DbError::Corrupt(format!("{} row is not an object", self.name)));
+            return Err(DbError::Corrupt(format!(
+                "{} row is not an object",
+                self.name
+            )));
         };
         Ok(self
             .columns
@@ -56,8 +66,12 @@ impl Table {
         let mut map = serde_json::Map::with_capacity(self.columns.len());
         for (i, (col, kind)) in self.columns.iter().enumerate() {
             let value = match kind {
-                Kind::Text => row.try_get::<Option<String>, _>(i)?.map_or(Json::Null, Json::String),
-                Kind::Bool => row.try_get::<Option<i64>, _>(i)?.map_or(Json::Null, |v| Json::Bool(v != 0)),
+                Kind::Text => row
+                    .try_get::<Option<String>, _>(i)?
+                    .map_or(Json::Null, Json::String),
+                Kind::Bool => row
+                    .try_get::<Option<i64>, _>(i)?
+                    .map_or(Json::Null, |v| Json::Bool(v != 0)),
                 Kind::Json => {
                     let text: String = row.try_get(i)?;
                     serde_json::from_str(&text)

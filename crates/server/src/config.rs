@@ -27,7 +27,12 @@ pub struct Cli {
 
     /// Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST/DB
     /// [default: sqlite://DATA_DIR/ferric.db]
-    #[arg(long, env = "FERRIC_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "FERRIC_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
 
     /// A TOML configuration file
@@ -80,14 +85,17 @@ impl Settings {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
-                toml::from_str(&text).map_err(|e| format!("invalid config file {}: {e}", path.display()))?
+                toml::from_str(&text)
+                    .map_err(|e| format!("invalid config file {}: {e}", path.display()))?
             }
         };
-        let data_dir = cli.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("var"));
-        let database_url = cli
-            .database_url
-            .or(file.database_url)
-            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("ferric.db").display()));
+        let data_dir = cli
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("var"));
+        let database_url = cli.database_url.or(file.database_url).unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", data_dir.join("ferric.db").display())
+        });
         let max_limit = file.api.max_limit.unwrap_or(1000);
         if max_limit <= 0 {
             return Err(format!("api.max_limit must be positive, not {max_limit}"));
@@ -134,7 +142,13 @@ mod tests {
             "listen = \"127.0.0.1:7000\"\ndata_dir = \"/tmp/x\"\n[api]\nmax_limit = 50\n",
         )
         .unwrap();
-        let s = Settings::load(cli(&["--config", path.to_str().unwrap(), "--listen", "127.0.0.1:7001"])).unwrap();
+        let s = Settings::load(cli(&[
+            "--config",
+            path.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:7001",
+        ]))
+        .unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:7001");
         assert_eq!(s.database_url, "sqlite:///tmp/x/ferric.db?mode=rwc");
         assert_eq!(s.api.max_limit, 50);

@@ -5,8 +5,10 @@ mod config;
 
 use std::process::ExitCode;
 
+use axum::extract::Request;
+use axum::ServiceExt;
 use clap::Parser;
-use ferric_api::{router, AppState};
+use ferric_api::{service, AppState};
 use ferric_db::{redact_url, Datastore};
 use tokio::net::TcpListener;
 
@@ -24,7 +26,10 @@ async fn main() -> ExitCode {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
     match run(settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -36,8 +41,12 @@ async fn main() -> ExitCode {
 
 async fn run(settings: Settings) -> Result<(), String> {
     if settings.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&settings.data_dir)
-            .map_err(|e| format!("cannot create data directory {}: {e}", settings.data_dir.display()))?;
+        std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+            format!(
+                "cannot create data directory {}: {e}",
+                settings.data_dir.display()
+            )
+        })?;
     }
     let db = Datastore::connect(&settings.database_url)
         .await
@@ -52,12 +61,12 @@ async fn run(settings: Settings) -> Result<(), String> {
             "the API has no authentication and listens beyond loopback: anyone who can reach it can manage every node"
         );
     }
-    let app = router(AppState {
+    let app = service(AppState {
         db: db.clone(),
         config: settings.api.clone(),
     });
     tracing::info!(listen = %settings.listen, "Ferric API serving");
-    axum::serve(listener, app)
+    axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;

@@ -104,7 +104,12 @@ mod tests {
 
     #[test]
     fn refuses_other_forms() {
-        for bad in ["", "node-1", "{1be26c0b-03f2-4d2e-ae87-c02d7f33c123}", "1be26c0b-03f2-4d2e-ae87-c02d7f33c12z"] {
+        for bad in [
+            "",
+            "node-1",
+            "{1be26c0b-03f2-4d2e-ae87-c02d7f33c123}",
+            "1be26c0b-03f2-4d2e-ae87-c02d7f33c12z",
+        ] {
             assert!(parse_uuid(bad).is_err(), "{bad}");
         }
     }

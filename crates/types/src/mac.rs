@@ -70,7 +70,14 @@ mod tests {
 
     #[test]
     fn refuses_malformed_addresses() {
-        for bad in ["", "zz:zz", "52:54:00:12:34", "52-54-00-12-34-56", "52:54:00:12:34:567", "525400123456"] {
+        for bad in [
+            "",
+            "zz:zz",
+            "52:54:00:12:34",
+            "52-54-00-12-34-56",
+            "52:54:00:12:34:567",
+            "525400123456",
+        ] {
             assert!(bad.parse::<MacAddress>().is_err(), "{bad}");
         }
     }

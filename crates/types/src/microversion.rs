@@ -27,7 +27,8 @@ impl Microversion {
     /// Parses `major.minor` (digits only). `latest` is the caller's business.
     pub fn parse(s: &str) -> Option<Self> {
         let (major, minor) = s.trim().split_once('.')?;
-        let digits = |p: &str| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit());
+        let digits =
+            |p: &str| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit());
         if !digits(major) || !digits(minor) {
             return None;
         }

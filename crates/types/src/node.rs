@@ -82,7 +82,12 @@ pub struct Node {
 
 impl Node {
     /// A node of `driver` in the given initial state, every other field empty.
-    pub fn new(uuid: NodeId, driver: String, provision_state: ProvisionState, now: Timestamp) -> Self {
+    pub fn new(
+        uuid: NodeId,
+        driver: String,
+        provision_state: ProvisionState,
+        now: Timestamp,
+    ) -> Self {
         Node {
             uuid,
             name: None,

@@ -101,12 +101,18 @@ impl ProvisionState {
 
     /// States in which the hardware interfaces of a node may be changed.
     pub fn allows_interface_update(self) -> bool {
-        matches!(self, Enroll | Inspecting | InspectWait | Manageable | Available)
+        matches!(
+            self,
+            Enroll | Inspecting | InspectWait | Manageable | Available
+        )
     }
 
     /// States in which a node that already has a resource class may change it.
     pub fn allows_resource_class_update(self) -> bool {
-        matches!(self, Enroll | Manageable | Available | Inspecting | InspectWait | InspectFailed)
+        matches!(
+            self,
+            Enroll | Manageable | Available | Inspecting | InspectWait | InspectFailed
+        )
     }
 
     /// States from which a node may be deleted without being in maintenance.
@@ -117,6 +123,19 @@ impl ProvisionState {
     /// States in which the `protected` flag may be set.
     pub fn allows_protection(self) -> bool {
         matches!(self, Active | Rescue)
+    }
+}
+
+impl serde::Serialize for ProvisionState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ProvisionState {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -131,18 +150,5 @@ mod tests {
         }
         assert_eq!(ProvisionState::ALL.len(), 30);
         assert!("deleted".parse::<ProvisionState>().is_err());
-    }
-}
-
-impl serde::Serialize for ProvisionState {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ProvisionState {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
     }
 }

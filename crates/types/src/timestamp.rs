@@ -87,7 +87,9 @@ impl TryFrom<String> for Timestamp {
         let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
         let (h, mi, se, us) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..26)?);
         let days = days_from_civil(y, mo as u32, d as u32);
-        Ok(Self(((days * 86_400 + h * 3600 + mi * 60 + se) * 1_000_000) + us))
+        Ok(Self(
+            ((days * 86_400 + h * 3600 + mi * 60 + se) * 1_000_000) + us,
+        ))
     }
 }
 
@@ -113,7 +115,13 @@ mod tests {
 
     #[test]
     fn round_trips_through_text() {
-        for micros in [0, 1, 951_782_400_000_000, 1_471_559_328_643_434, 4_102_444_799_999_999] {
+        for micros in [
+            0,
+            1,
+            951_782_400_000_000,
+            1_471_559_328_643_434,
+            4_102_444_799_999_999,
+        ] {
             let t = Timestamp(micros);
             assert_eq!(Timestamp::try_from(t.to_string()).unwrap(), t);
         }

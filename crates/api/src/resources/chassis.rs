@@ -18,6 +18,7 @@ use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::fields::{FieldSet, Selection};
 use crate::links::{base_url, self_and_bookmark};
+use crate::listing::NextLink;
 use crate::listing::Paging;
 use crate::patch;
 use crate::AppState;
@@ -47,7 +48,10 @@ fn render(chassis: &Chassis, base: &str, version: Microversion, selection: &Sele
     obj.insert("links".into(), self_and_bookmark(base, &path));
     if matches!(selection, Selection::Full) {
         // Ironic nests the nodes link pair one list deeper than other links.
-        obj.insert("nodes".into(), json!([self_and_bookmark(base, &format!("{path}/nodes"))]));
+        obj.insert(
+            "nodes".into(),
+            json!([self_and_bookmark(base, &format!("{path}/nodes"))]),
+        );
     }
     Value::Object(CHASSIS_FIELDS.shape(obj, version, selection))
 }
@@ -81,14 +85,33 @@ async fn list(
         detail_path,
     )?;
     params.finish()?;
-    let all = state.db.chassis_list(&paging.query(Vec::new())).await.map_err(|e| match e {
-        DbError::NotFound => ident::chassis_not_found(paging.marker.as_deref().unwrap_or_default()),
-        other => other.into(),
-    })?;
+    let all = state
+        .db
+        .chassis_list(&paging.query(Vec::new()))
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => {
+                ident::chassis_not_found(paging.marker.as_deref().unwrap_or_default())
+            }
+            other => other.into(),
+        })?;
     let base = base_url(state, headers);
     let last = all.last().map(|c| c.uuid.to_string());
-    let items = all.iter().map(|c| render(c, &base, version, &paging.selection)).collect();
-    Ok(Json(paging.collection("chassis", items, last, &base, url_path, &[], CHASSIS_FIELDS.list_default)))
+    let items = all
+        .iter()
+        .map(|c| render(c, &base, version, &paging.selection))
+        .collect();
+    Ok(Json(paging.collection(
+        "chassis",
+        items,
+        last,
+        &NextLink {
+            base: &base,
+            url_path,
+            carried: &[],
+            default_fields: CHASSIS_FIELDS.list_default,
+        },
+    )))
 }
 
 pub async fn list_chassis(
@@ -159,12 +182,20 @@ pub async fn show(
         None => Selection::Full,
     };
     let chassis = ident::chassis(&state, &chassis_ident).await?;
-    Ok(Json(render(&chassis, &base_url(&state, &headers), version, &selection)))
+    Ok(Json(render(
+        &chassis,
+        &base_url(&state, &headers),
+        version,
+        &selection,
+    )))
 }
 
 fn duplicate_error(err: DbError, chassis: &Chassis) -> ApiError {
     match err {
-        DbError::Duplicate(_) => ApiError::conflict(format!("A chassis with UUID {} already exists.", chassis.uuid)),
+        DbError::Duplicate(_) => ApiError::conflict(format!(
+            "A chassis with UUID {} already exists.",
+            chassis.uuid
+        )),
         DbError::Reference => ApiError::bad_request(format!(
             "Cannot complete the requested action because chassis {} contains nodes.",
             chassis.uuid
@@ -181,7 +212,9 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let doc = match body {
         Value::Object(map) => map,
-        other => return Err(SCHEMA.error(format!("{} is not of type 'object'", python_repr(&other)))),
+        other => {
+            return Err(SCHEMA.error(format!("{} is not of type 'object'", python_repr(&other))))
+        }
     };
     check_create_keys(SCHEMA, &doc, CREATABLE, version)?;
     let mut chassis = Chassis {
@@ -194,7 +227,11 @@ pub async fn create(
     for (field, value) in doc {
         apply_field(&mut chassis, &field, value)?;
     }
-    state.db.chassis_create(&chassis).await.map_err(|e| duplicate_error(e, &chassis))?;
+    state
+        .db
+        .chassis_create(&chassis)
+        .await
+        .map_err(|e| duplicate_error(e, &chassis))?;
     let base = base_url(&state, &headers);
     Ok(created(
         format!("{base}/v1/chassis/{}", chassis.uuid),
@@ -219,12 +256,24 @@ pub async fn update(
     let touched: BTreeSet<&str> = ops.iter().map(|op| op.root()).collect();
     let mut updated = chassis.clone();
     for field in touched {
-        apply_field(&mut updated, field, doc.get(field).cloned().unwrap_or(Value::Null))?;
+        apply_field(
+            &mut updated,
+            field,
+            doc.get(field).cloned().unwrap_or(Value::Null),
+        )?;
     }
     updated.updated_at = Some(next_stamp(chassis.updated_at));
-    let outcome = state.db.chassis_update(&updated, chassis.updated_at).await?;
+    let outcome = state
+        .db
+        .chassis_update(&updated, chassis.updated_at)
+        .await?;
     check_outcome(outcome, &format!("Chassis {}", chassis.uuid))?;
-    Ok(Json(render(&updated, &base_url(&state, &headers), version, &Selection::Full)))
+    Ok(Json(render(
+        &updated,
+        &base_url(&state, &headers),
+        version,
+        &Selection::Full,
+    )))
 }
 
 pub async fn delete(
@@ -239,6 +288,10 @@ pub async fn delete(
     if nodes > 0 {
         return Err(duplicate_error(DbError::Reference, &chassis));
     }
-    state.db.chassis_delete(chassis.uuid).await.map_err(|e| duplicate_error(e, &chassis))?;
+    state
+        .db
+        .chassis_delete(chassis.uuid)
+        .await
+        .map_err(|e| duplicate_error(e, &chassis))?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,7 +4,9 @@
 use ferric_db::DbError;
 use ferric_types::ids::parse_uuid;
 use ferric_types::name::is_valid_logical_name;
-use ferric_types::{Chassis, ChassisId, Microversion, Node, NodeId, Port, PortGroup, PortGroupId, PortId};
+use ferric_types::{
+    Chassis, ChassisId, Microversion, Node, NodeId, Port, PortGroup, PortGroupId, PortId,
+};
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -18,7 +20,9 @@ pub async fn node(state: &AppState, ident: &str, version: Microversion) -> Resul
     let result = if let Ok(uuid) = parse_uuid(ident) {
         state.db.node_get(NodeId(uuid)).await
     } else if !is_valid_logical_name(ident) {
-        return Err(ApiError::bad_request(format!("Expected UUID or name for node: {ident}")));
+        return Err(ApiError::bad_request(format!(
+            "Expected UUID or name for node: {ident}"
+        )));
     } else if !version.at_least(5) {
         Err(DbError::NotFound)
     } else {
@@ -32,8 +36,9 @@ pub async fn node(state: &AppState, ident: &str, version: Microversion) -> Resul
 
 /// Finds a port by UUID.
 pub async fn port(state: &AppState, ident: &str) -> Result<Port, ApiError> {
-    let uuid = parse_uuid(ident)
-        .map_err(|_| ApiError::bad_request(format!("Expected UUID or name for port_ident: {ident}")))?;
+    let uuid = parse_uuid(ident).map_err(|_| {
+        ApiError::bad_request(format!("Expected UUID or name for port_ident: {ident}"))
+    })?;
     state.db.port_get(PortId(uuid)).await.map_err(|e| match e {
         DbError::NotFound => ApiError::not_found(format!("Port {ident} could not be found.")),
         other => other.into(),
@@ -47,7 +52,9 @@ pub async fn portgroup(state: &AppState, ident: &str) -> Result<PortGroup, ApiEr
     } else if is_valid_logical_name(ident) {
         state.db.portgroup_get_by_name(ident).await
     } else {
-        return Err(ApiError::bad_request(format!("Expected UUID or name for portgroup: {ident}")));
+        return Err(ApiError::bad_request(format!(
+            "Expected UUID or name for portgroup: {ident}"
+        )));
     };
     result.map_err(|e| match e {
         DbError::NotFound => ApiError::not_found(format!("Portgroup {ident} could not be found.")),
@@ -59,10 +66,14 @@ pub async fn portgroup(state: &AppState, ident: &str) -> Result<PortGroup, ApiEr
 pub async fn chassis(state: &AppState, ident: &str) -> Result<Chassis, ApiError> {
     let uuid = parse_uuid(ident)
         .map_err(|_| ApiError::bad_request(format!("Expected UUID for chassis_uuid: {ident}")))?;
-    state.db.chassis_get(ChassisId(uuid)).await.map_err(|e| match e {
-        DbError::NotFound => chassis_not_found(ident),
-        other => other.into(),
-    })
+    state
+        .db
+        .chassis_get(ChassisId(uuid))
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => chassis_not_found(ident),
+            other => other.into(),
+        })
 }
 
 pub fn chassis_not_found(ident: &str) -> ApiError {

@@ -42,8 +42,14 @@ pub fn routes() -> Router<AppState> {
             put(node_traits::add).delete(node_traits::remove),
         )
         .route("/nodes/{node}/ports", get(ports::list_node_ports))
-        .route("/nodes/{node}/ports/detail", get(ports::list_node_ports_detail))
-        .route("/nodes/{node}/portgroups", get(portgroups::list_node_portgroups))
+        .route(
+            "/nodes/{node}/ports/detail",
+            get(ports::list_node_ports_detail),
+        )
+        .route(
+            "/nodes/{node}/portgroups",
+            get(portgroups::list_node_portgroups),
+        )
         .route(
             "/nodes/{node}/portgroups/detail",
             get(portgroups::list_node_portgroups_detail),
@@ -58,14 +64,20 @@ pub fn routes() -> Router<AppState> {
             "/portgroups",
             get(portgroups::list_portgroups).post(portgroups::create),
         )
-        .route("/portgroups/detail", get(portgroups::list_portgroups_detail))
+        .route(
+            "/portgroups/detail",
+            get(portgroups::list_portgroups_detail),
+        )
         .route(
             "/portgroups/{portgroup}",
             get(portgroups::show)
                 .patch(portgroups::update)
                 .delete(portgroups::delete),
         )
-        .route("/portgroups/{portgroup}/ports", get(ports::list_portgroup_ports))
+        .route(
+            "/portgroups/{portgroup}/ports",
+            get(ports::list_portgroup_ports),
+        )
         .route(
             "/portgroups/{portgroup}/ports/detail",
             get(ports::list_portgroup_ports_detail),
@@ -74,8 +86,13 @@ pub fn routes() -> Router<AppState> {
         .route("/chassis/detail", get(chassis::list_chassis_detail))
         .route(
             "/chassis/{chassis}",
-            get(chassis::show).patch(chassis::update).delete(chassis::delete),
+            get(chassis::show)
+                .patch(chassis::update)
+                .delete(chassis::delete),
         )
         .route("/chassis/{chassis}/nodes", get(chassis::list_nodes))
-        .route("/chassis/{chassis}/nodes/detail", get(chassis::list_nodes_detail))
+        .route(
+            "/chassis/{chassis}/nodes/detail",
+            get(chassis::list_nodes_detail),
+        )
 }

@@ -74,7 +74,14 @@ pub const NODE_FIELDS: FieldSet = FieldSet {
         ("lessee", 65),
         ("firmware_interface", 86),
     ],
-    list_default: &["instance_uuid", "maintenance", "power_state", "provision_state", "uuid", "name"],
+    list_default: &[
+        "instance_uuid",
+        "maintenance",
+        "power_state",
+        "provision_state",
+        "uuid",
+        "name",
+    ],
 };
 
 /// Fields a create document may carry, and the version that introduced each. Those
@@ -163,7 +170,12 @@ pub const PATCHABLE: &[(&str, u16)] = &[
 ];
 
 /// Sub-resource link sets of a full node view, and the version that added each.
-const SUB_RESOURCES: &[(&str, u16)] = &[("ports", 1), ("states", 14), ("portgroups", 24), ("volume", 32)];
+const SUB_RESOURCES: &[(&str, u16)] = &[
+    ("ports", 1),
+    ("states", 14),
+    ("portgroups", 24),
+    ("volume", 32),
+];
 
 /// JSON fields that cannot be sort keys.
 pub const NOT_SORTABLE: &[&str] = &[
@@ -205,7 +217,10 @@ pub fn render(node: &Node, base: &str, version: Microversion, selection: &Select
     if matches!(selection, Selection::Full) {
         for (sub, since) in SUB_RESOURCES {
             if version.at_least(*since) {
-                obj.insert((*sub).into(), self_and_bookmark(base, &format!("{path}/{sub}")));
+                obj.insert(
+                    (*sub).into(),
+                    self_and_bookmark(base, &format!("{path}/{sub}")),
+                );
             }
         }
     }
@@ -242,7 +257,12 @@ pub enum Origin {
 }
 
 /// Validates one creatable/patchable field and stores it on the node.
-pub fn apply_field(node: &mut Node, field: &str, value: Value, origin: Origin) -> Result<(), ApiError> {
+pub fn apply_field(
+    node: &mut Node,
+    field: &str,
+    value: Value,
+    origin: Origin,
+) -> Result<(), ApiError> {
     let s = SCHEMA;
     match field {
         "uuid" => node.uuid = super::values::uuid_field("uuid", &value)?,
@@ -327,14 +347,19 @@ pub fn apply_field(node: &mut Node, field: &str, value: Value, origin: Origin) -
 /// defaults. `reset` lists the interfaces to recompute even when set.
 pub fn resolve_interfaces(node: &mut Node, reset: &[InterfaceKind]) -> Result<(), ApiError> {
     let hw = hardware_type(&node.driver).ok_or_else(|| {
-        ApiError::bad_request(format!("The hardware type {} is not known to this Ferric.", node.driver))
+        ApiError::bad_request(format!(
+            "The hardware type {} is not known to this Ferric.",
+            node.driver
+        ))
     })?;
     for kind in InterfaceKind::ALL {
         if reset.contains(&kind) {
             node.set_interface(kind, None);
         }
         match node.interface(kind).map(str::to_string) {
-            Some(chosen) => hw.check_interface(kind, &chosen).map_err(ApiError::bad_request)?,
+            Some(chosen) => hw
+                .check_interface(kind, &chosen)
+                .map_err(ApiError::bad_request)?,
             None => node.set_interface(kind, hw.default_interface(kind).map(str::to_string)),
         }
     }

@@ -81,7 +81,9 @@ pub async fn replace(
         return Err(ApiError::bad_request(PUT_USAGE));
     };
     let Value::Array(items) = list else {
-        return Err(ApiError::bad_request("Schema error for body: 'traits' is not of type 'array'"));
+        return Err(ApiError::bad_request(
+            "Schema error for body: 'traits' is not of type 'array'",
+        ));
     };
     let mut traits: Vec<String> = Vec::new();
     for item in items {
@@ -122,7 +124,11 @@ pub async fn add(
         save(&state, &node, traits).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    let location = format!("{}/v1/nodes/{}/traits", base_url(&state, &headers), node_ident);
+    let location = format!(
+        "{}/v1/nodes/{}/traits",
+        base_url(&state, &headers),
+        node_ident
+    );
     if let Ok(v) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, v);
     }
@@ -143,7 +149,12 @@ pub async fn remove(
             node.uuid
         )));
     }
-    let traits = node.traits.iter().filter(|t| **t != trait_name).cloned().collect();
+    let traits = node
+        .traits
+        .iter()
+        .filter(|t| **t != trait_name)
+        .cloned()
+        .collect();
     save(&state, &node, traits).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -17,24 +17,38 @@ use serde_json::{json, Value};
 use super::common::{check_outcome, created, next_stamp, params};
 use super::ident;
 use super::node_fields::{
-    apply_field, check_consistency, initial_state, patch_document, render, resolve_interfaces, Origin, CREATABLE,
-    NODE_FIELDS, NOT_SORTABLE, PATCHABLE, SCHEMA,
+    apply_field, check_consistency, initial_state, patch_document, render, resolve_interfaces,
+    Origin, CREATABLE, NODE_FIELDS, NOT_SORTABLE, PATCHABLE, SCHEMA,
 };
 use super::values::check_create_keys;
 use crate::body::{object, JsonBody};
 use crate::error::ApiError;
 use crate::fields::Selection;
 use crate::links::base_url;
+use crate::listing::NextLink;
 use crate::listing::{parse_bool, Paging, Params};
 use crate::patch;
 use crate::AppState;
 
 /// Values of the `fault` filter.
-const FAULTS: &[&str] = &["power failure", "clean failure", "rescue abort failure", "service failure"];
+const FAULTS: &[&str] = &[
+    "power failure",
+    "clean failure",
+    "rescue abort failure",
+    "service failure",
+];
 
-/// Reads the node filters of the served versions into conditions, and the pairs to
-/// carry into the `next` link.
-fn filters(params: &mut Params, version: Microversion) -> Result<(Vec<Cond>, Vec<(String, String)>, bool), ApiError> {
+/// The node filters of a list request.
+struct Filters {
+    conds: Vec<Cond>,
+    /// The filters to repeat in the `next` link.
+    carried: Vec<(String, String)>,
+    /// False when the listing has no next page by definition (`instance_uuid`).
+    paginate: bool,
+}
+
+/// Reads the node filters of the served versions.
+fn filters(params: &mut Params, version: Microversion) -> Result<Filters, ApiError> {
     let mut conds = Vec::new();
     let mut carried = Vec::new();
     let mut paginate = true;
@@ -44,7 +58,10 @@ fn filters(params: &mut Params, version: Microversion) -> Result<(Vec<Cond>, Vec
         conds.push(Cond::Eq("instance_uuid", uuid.to_string().into()));
         paginate = false;
     }
-    for (name, column) in [("associated", "instance_uuid"), ("maintenance", "maintenance")] {
+    for (name, column) in [
+        ("associated", "instance_uuid"),
+        ("maintenance", "maintenance"),
+    ] {
         if let Some(text) = params.take(name) {
             let b = parse_bool(name, &text)?;
             conds.push(if name == "associated" {
@@ -65,9 +82,9 @@ fn filters(params: &mut Params, version: Microversion) -> Result<(Vec<Cond>, Vec
         carried.push(("retired".into(), text));
     }
     if let Some(state) = params.take_since("provision_state", 9, version)? {
-        state
-            .parse::<ProvisionState>()
-            .map_err(|_| ApiError::bad_request(format!("Provision state \"{state}\" is not valid")))?;
+        state.parse::<ProvisionState>().map_err(|_| {
+            ApiError::bad_request(format!("Provision state \"{state}\" is not valid"))
+        })?;
         conds.push(Cond::Eq("provision_state", state.clone().into()));
         carried.push(("provision_state".into(), state));
     }
@@ -80,7 +97,11 @@ fn filters(params: &mut Params, version: Microversion) -> Result<(Vec<Cond>, Vec
     ];
     for (name, column, since) in simple {
         if let Some(v) = params.take_since(name, since, version)? {
-            let v = if name == "conductor_group" { v.to_ascii_lowercase() } else { v };
+            let v = if name == "conductor_group" {
+                v.to_ascii_lowercase()
+            } else {
+                v
+            };
             conds.push(Cond::Eq(column, v.clone().into()));
             carried.push((name.to_string(), v));
         }
@@ -111,7 +132,11 @@ fn filters(params: &mut Params, version: Microversion) -> Result<(Vec<Cond>, Vec
         ]));
         carried.push(("project".into(), project));
     }
-    Ok((conds, carried, paginate))
+    Ok(Filters {
+        conds,
+        carried,
+        paginate,
+    })
 }
 
 /// Lists nodes matching `base_conds` (a chassis' nodes, say) and the request's filters.
@@ -125,7 +150,11 @@ pub async fn list(
     detail_path: bool,
 ) -> Result<Json<Value>, ApiError> {
     let mut params = params(raw_query)?;
-    let (mut conds, carried, paginate) = filters(&mut params, version)?;
+    let Filters {
+        mut conds,
+        carried,
+        paginate,
+    } = filters(&mut params, version)?;
     let paging = Paging::parse(
         &mut params,
         version,
@@ -137,17 +166,37 @@ pub async fn list(
     )?;
     params.finish()?;
     conds.extend(base_conds);
-    let nodes = state.db.node_list(&paging.query(conds)).await.map_err(|e| match e {
-        DbError::NotFound => ident::node_not_found(paging.marker.as_deref().unwrap_or_default()),
-        other => other.into(),
-    })?;
+    let nodes = state
+        .db
+        .node_list(&paging.query(conds))
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => {
+                ident::node_not_found(paging.marker.as_deref().unwrap_or_default())
+            }
+            other => other.into(),
+        })?;
     let base = base_url(state, headers);
-    let last = if paginate { nodes.last().map(|n| n.uuid.to_string()) } else { None };
+    let last = if paginate {
+        nodes.last().map(|n| n.uuid.to_string())
+    } else {
+        None
+    };
     let items = nodes
         .iter()
         .map(|n| render(n, &base, version, &paging.selection))
         .collect();
-    Ok(Json(paging.collection("nodes", items, last, &base, url_path, &carried, NODE_FIELDS.list_default)))
+    Ok(Json(paging.collection(
+        "nodes",
+        items,
+        last,
+        &NextLink {
+            base: &base,
+            url_path,
+            carried: &carried,
+            default_fields: NODE_FIELDS.list_default,
+        },
+    )))
 }
 
 pub async fn list_nodes(
@@ -165,7 +214,16 @@ pub async fn list_nodes_detail(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    list(&state, &headers, version, q, Vec::new(), "nodes/detail", true).await
+    list(
+        &state,
+        &headers,
+        version,
+        q,
+        Vec::new(),
+        "nodes/detail",
+        true,
+    )
+    .await
 }
 
 pub async fn show(
@@ -183,7 +241,12 @@ pub async fn show(
         None => Selection::Full,
     };
     let node = ident::node(&state, &node_ident, version).await?;
-    Ok(Json(render(&node, &base_url(&state, &headers), version, &selection)))
+    Ok(Json(render(
+        &node,
+        &base_url(&state, &headers),
+        version,
+        &selection,
+    )))
 }
 
 pub async fn create(
@@ -194,13 +257,23 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let doc = match body {
         Value::Object(map) => map,
-        other => return Err(SCHEMA.error(format!("{} is not of type 'object'", super::values::python_repr(&other)))),
+        other => {
+            return Err(SCHEMA.error(format!(
+                "{} is not of type 'object'",
+                super::values::python_repr(&other)
+            )))
+        }
     };
     check_create_keys(SCHEMA, &doc, CREATABLE, version)?;
     if !doc.contains_key("driver") {
         return Err(SCHEMA.error("'driver' is a required property"));
     }
-    let mut node = Node::new(NodeId::new_v4(), String::new(), initial_state(version), Timestamp::now());
+    let mut node = Node::new(
+        NodeId::new_v4(),
+        String::new(),
+        initial_state(version),
+        Timestamp::now(),
+    );
     // The conductor group first: the driver check names it.
     let mut doc = doc;
     if let Some(group) = doc.remove("conductor_group") {
@@ -212,9 +285,15 @@ pub async fn create(
     check_consistency(&node)?;
     resolve_interfaces(&mut node, &[])?;
     if let Some(chassis) = node.chassis_uuid {
-        ident::chassis(&state, &chassis.to_string()).await.map_err(ident::as_bad_reference)?;
+        ident::chassis(&state, &chassis.to_string())
+            .await
+            .map_err(ident::as_bad_reference)?;
     }
-    state.db.node_create(&node).await.map_err(|e| duplicate_error(e, &node))?;
+    state
+        .db
+        .node_create(&node)
+        .await
+        .map_err(|e| duplicate_error(e, &node))?;
     let base = base_url(&state, &headers);
     Ok(created(
         format!("{base}/v1/nodes/{}", node.uuid),
@@ -273,9 +352,12 @@ pub async fn update(
     let node = ident::node(&state, &node_ident, version).await?;
     let ops = patch::parse(body, PATCHABLE, version)?;
     check_unlocked(&node)?;
-    let lone_instance_removal =
-        ops.len() == 1 && ops[0].root() == "instance_uuid" && ops[0].is_root_remove() && node.maintenance;
-    let busy = node.target_provision_state.is_some() && !node.provision_state.allows_update_while_busy();
+    let lone_instance_removal = ops.len() == 1
+        && ops[0].root() == "instance_uuid"
+        && ops[0].is_root_remove()
+        && node.maintenance;
+    let busy =
+        node.target_provision_state.is_some() && !node.provision_state.allows_update_while_busy();
     let inspecting = version.at_least(39) && node.provision_state == ProvisionState::Inspecting;
     if (busy || inspecting) && !lone_instance_removal {
         return Err(ApiError::conflict(format!(
@@ -294,7 +376,9 @@ pub async fn update(
     check_update_rules(&node, &mut updated, &touched, reset_interfaces, version)?;
     if updated.chassis_uuid != node.chassis_uuid {
         if let Some(chassis) = updated.chassis_uuid {
-            ident::chassis(&state, &chassis.to_string()).await.map_err(ident::as_bad_reference)?;
+            ident::chassis(&state, &chassis.to_string())
+                .await
+                .map_err(ident::as_bad_reference)?;
         }
     }
     updated.updated_at = Some(next_stamp(node.updated_at));
@@ -304,7 +388,12 @@ pub async fn update(
         .await
         .map_err(|e| duplicate_error(e, &updated))?;
     check_outcome(outcome, &format!("Node {}", node.uuid))?;
-    Ok(Json(render(&updated, &base_url(&state, &headers), version, &Selection::Full)))
+    Ok(Json(render(
+        &updated,
+        &base_url(&state, &headers),
+        version,
+        &Selection::Full,
+    )))
 }
 
 /// The rules of a node update that compare the node before and after.
@@ -462,9 +551,15 @@ pub async fn maintenance_set(
                 ("reason", Value::String(r)) => reason = Some(r),
                 ("reason", Value::Null) => reason = None,
                 ("reason", other) => {
-                    return Err(ApiError::bad_request(format!("Invalid reason: {other} is not a string")))
+                    return Err(ApiError::bad_request(format!(
+                        "Invalid reason: {other} is not a string"
+                    )))
                 }
-                (other, _) => return Err(ApiError::bad_request(format!("Unknown argument: \"{other}\""))),
+                (other, _) => {
+                    return Err(ApiError::bad_request(format!(
+                        "Unknown argument: \"{other}\""
+                    )))
+                }
             }
         }
     }

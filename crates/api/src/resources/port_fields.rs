@@ -72,7 +72,10 @@ pub fn render(port: &Port, base: &str, version: Microversion, selection: &Select
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
     };
-    obj.insert("links".into(), self_and_bookmark(base, &format!("ports/{}", port.uuid)));
+    obj.insert(
+        "links".into(),
+        self_and_bookmark(base, &format!("ports/{}", port.uuid)),
+    );
     Value::Object(PORT_FIELDS.shape(obj, version, selection))
 }
 
@@ -84,7 +87,12 @@ pub fn patch_document(port: &Port) -> Map<String, Value> {
 }
 
 /// Validates one field and stores it on the port.
-pub fn apply_field(port: &mut Port, field: &str, value: Value, version: Microversion) -> Result<(), ApiError> {
+pub fn apply_field(
+    port: &mut Port,
+    field: &str,
+    value: Value,
+    version: Microversion,
+) -> Result<(), ApiError> {
     let s = SCHEMA;
     match field {
         "uuid" => port.uuid = uuid_field("uuid", &value)?,
@@ -94,7 +102,13 @@ pub fn apply_field(port: &mut Port, field: &str, value: Value, version: Microver
         "local_link_connection" => {
             port.local_link_connection = local_link_connection(s.object(value)?, version)?;
         }
-        "pxe_enabled" => port.pxe_enabled = if value.is_null() { true } else { s.boolean(value)? },
+        "pxe_enabled" => {
+            port.pxe_enabled = if value.is_null() {
+                true
+            } else {
+                s.boolean(value)?
+            }
+        }
         "portgroup_uuid" => port.portgroup_uuid = opt_uuid_field("portgroup_uuid", &value)?,
         "physical_network" => {
             let net = s.opt_string(value, 64)?;
@@ -122,12 +136,16 @@ pub fn check_consistency(port: &Port) -> Result<(), ApiError> {
 
 /// True for a MAC address or a 16-hex-digit OpenFlow datapath id.
 fn valid_switch_id(id: &str) -> bool {
-    id.parse::<ferric_types::MacAddress>().is_ok() || (id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+    id.parse::<ferric_types::MacAddress>().is_ok()
+        || (id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Validates a local link connection: known keys, string values, and one of the
 /// complete combinations (port_id + switch_id, port_id + hostname, unmanaged, or none).
-fn local_link_connection(llc: Map<String, Value>, version: Microversion) -> Result<Map<String, Value>, ApiError> {
+fn local_link_connection(
+    llc: Map<String, Value>,
+    version: Microversion,
+) -> Result<Map<String, Value>, ApiError> {
     let mut keys = vec!["switch_id", "port_id", "switch_info"];
     if version.at_least(53) {
         keys.push("hostname");
@@ -135,16 +153,24 @@ fn local_link_connection(llc: Map<String, Value>, version: Microversion) -> Resu
     if version.at_least(64) {
         keys.push("network_type");
     }
-    let invalid = |why: String| ApiError::bad_request(format!("Invalid local_link_connection: {why}"));
+    let invalid =
+        |why: String| ApiError::bad_request(format!("Invalid local_link_connection: {why}"));
     for (key, value) in &llc {
         if !keys.contains(&key.as_str()) {
-            return Err(invalid(format!("unknown key '{key}'; allowed: {}", keys.join(", "))));
+            return Err(invalid(format!(
+                "unknown key '{key}'; allowed: {}",
+                keys.join(", ")
+            )));
         }
         if !value.is_string() {
             return Err(invalid(format!("'{key}' must be a string")));
         }
     }
-    let has = |k: &str| llc.get(k).and_then(Value::as_str).is_some_and(|v| !v.is_empty());
+    let has = |k: &str| {
+        llc.get(k)
+            .and_then(Value::as_str)
+            .is_some_and(|v| !v.is_empty())
+    };
     if let Some(switch_id) = llc.get("switch_id").and_then(Value::as_str) {
         if !valid_switch_id(switch_id) {
             return Err(invalid(format!(
@@ -155,7 +181,9 @@ fn local_link_connection(llc: Map<String, Value>, version: Microversion) -> Resu
     let network_type = llc.get("network_type").and_then(Value::as_str);
     if let Some(t) = network_type {
         if t != "managed" && t != "unmanaged" {
-            return Err(invalid(format!("network_type must be 'managed' or 'unmanaged', not '{t}'")));
+            return Err(invalid(format!(
+                "network_type must be 'managed' or 'unmanaged', not '{t}'"
+            )));
         }
     }
     let complete = llc.is_empty()
@@ -164,7 +192,8 @@ fn local_link_connection(llc: Map<String, Value>, version: Microversion) -> Resu
         || network_type == Some("unmanaged");
     if !complete {
         return Err(invalid(
-            "it needs port_id with switch_id, port_id with hostname, or network_type 'unmanaged'".into(),
+            "it needs port_id with switch_id, port_id with hostname, or network_type 'unmanaged'"
+                .into(),
         ));
     }
     Ok(llc)

@@ -22,6 +22,7 @@ use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::fields::{FieldSet, Selection};
 use crate::links::{base_url, self_and_bookmark};
+use crate::listing::NextLink;
 use crate::listing::Paging;
 use crate::patch;
 use crate::AppState;
@@ -77,7 +78,9 @@ pub fn require_version(version: Microversion, minor: u16) -> Result<(), ApiError
     if version.at_least(minor) {
         Ok(())
     } else {
-        Err(ApiError::not_found("The API is not supported for this version"))
+        Err(ApiError::not_found(
+            "The API is not supported for this version",
+        ))
     }
 }
 
@@ -89,7 +92,10 @@ fn render(pg: &PortGroup, base: &str, version: Microversion, selection: &Selecti
     let path = format!("portgroups/{}", pg.uuid);
     obj.insert("links".into(), self_and_bookmark(base, &path));
     if matches!(selection, Selection::Full) && version.at_least(24) {
-        obj.insert("ports".into(), self_and_bookmark(base, &format!("{path}/ports")));
+        obj.insert(
+            "ports".into(),
+            self_and_bookmark(base, &format!("{path}/ports")),
+        );
     }
     Value::Object(PORTGROUP_FIELDS.shape(obj, version, selection))
 }
@@ -102,7 +108,9 @@ fn apply_field(pg: &mut PortGroup, field: &str, value: Value) -> Result<(), ApiE
             let name = s.opt_string(value, 255)?;
             if let Some(n) = &name {
                 if !is_valid_logical_name(n) {
-                    return Err(ApiError::bad_request(format!("Invalid portgroup name '{n}'")));
+                    return Err(ApiError::bad_request(format!(
+                        "Invalid portgroup name '{n}'"
+                    )));
                 }
             }
             pg.name = name;
@@ -116,10 +124,18 @@ fn apply_field(pg: &mut PortGroup, field: &str, value: Value) -> Result<(), ApiE
         "node_uuid" => pg.node_uuid = uuid_field("node_uuid", &value)?,
         "extra" => pg.extra = s.object(value)?,
         "standalone_ports_supported" => {
-            pg.standalone_ports_supported = if value.is_null() { true } else { s.boolean(value)? }
+            pg.standalone_ports_supported = if value.is_null() {
+                true
+            } else {
+                s.boolean(value)?
+            }
         }
         "mode" => match value {
-            Value::Null => return Err(ApiError::bad_request("The mode of a port group cannot be removed.")),
+            Value::Null => {
+                return Err(ApiError::bad_request(
+                    "The mode of a port group cannot be removed.",
+                ))
+            }
             other => pg.mode = Some(s.string(other, 255)?),
         },
         "properties" => pg.properties = s.object(value)?,
@@ -136,7 +152,10 @@ fn duplicate_error(err: DbError, pg: &PortGroup) -> ApiError {
         )),
         DbError::Duplicate(col) if col == "address" => ApiError::conflict(format!(
             "A portgroup with MAC address {} already exists.",
-            pg.address.as_ref().map(|a| a.to_string()).unwrap_or_default()
+            pg.address
+                .as_ref()
+                .map(|a| a.to_string())
+                .unwrap_or_default()
         )),
         DbError::Duplicate(col) if col == "uuid" => {
             ApiError::conflict(format!("A portgroup with UUID {} already exists.", pg.uuid))
@@ -186,24 +205,33 @@ async fn list(
         detail_path,
     )?;
     params.finish()?;
-    let groups = state.db.portgroup_list(&paging.query(conds)).await.map_err(|e| match e {
-        DbError::NotFound => ApiError::not_found(format!(
-            "Portgroup {} could not be found.",
-            paging.marker.as_deref().unwrap_or_default()
-        )),
-        other => other.into(),
-    })?;
+    let groups = state
+        .db
+        .portgroup_list(&paging.query(conds))
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => ApiError::not_found(format!(
+                "Portgroup {} could not be found.",
+                paging.marker.as_deref().unwrap_or_default()
+            )),
+            other => other.into(),
+        })?;
     let base = base_url(state, headers);
     let last = groups.last().map(|g| g.uuid.to_string());
-    let items = groups.iter().map(|g| render(g, &base, version, &paging.selection)).collect();
+    let items = groups
+        .iter()
+        .map(|g| render(g, &base, version, &paging.selection))
+        .collect();
     Ok(Json(paging.collection(
         "portgroups",
         items,
         last,
-        &base,
-        url_path,
-        &carried,
-        PORTGROUP_FIELDS.list_default,
+        &NextLink {
+            base: &base,
+            url_path,
+            carried: &carried,
+            default_fields: PORTGROUP_FIELDS.list_default,
+        },
     )))
 }
 
@@ -265,12 +293,21 @@ pub async fn show(
         None => Selection::Full,
     };
     let pg = ident::portgroup(&state, &pg_ident).await?;
-    Ok(Json(render(&pg, &base_url(&state, &headers), version, &selection)))
+    Ok(Json(render(
+        &pg,
+        &base_url(&state, &headers),
+        version,
+        &selection,
+    )))
 }
 
 /// The group's node must exist and be unlocked; a group that refuses standalone
 /// ports cannot hold PXE-enabled ones.
-async fn check_references(state: &AppState, pg: &PortGroup, version: Microversion) -> Result<(), ApiError> {
+async fn check_references(
+    state: &AppState,
+    pg: &PortGroup,
+    version: Microversion,
+) -> Result<(), ApiError> {
     let node = ident::node(state, &pg.node_uuid.to_string(), version)
         .await
         .map_err(ident::as_bad_reference)?;
@@ -302,7 +339,9 @@ pub async fn create(
     require_version(version, 23)?;
     let doc = match body {
         Value::Object(map) => map,
-        other => return Err(SCHEMA.error(format!("{} is not of type 'object'", python_repr(&other)))),
+        other => {
+            return Err(SCHEMA.error(format!("{} is not of type 'object'", python_repr(&other))))
+        }
     };
     check_create_keys(SCHEMA, &doc, CREATABLE, version)?;
     if !doc.contains_key("node_uuid") {
@@ -325,7 +364,11 @@ pub async fn create(
         apply_field(&mut pg, &field, value)?;
     }
     check_references(&state, &pg, version).await?;
-    state.db.portgroup_create(&pg).await.map_err(|e| duplicate_error(e, &pg))?;
+    state
+        .db
+        .portgroup_create(&pg)
+        .await
+        .map_err(|e| duplicate_error(e, &pg))?;
     let base = base_url(&state, &headers);
     Ok(created(
         format!("{base}/v1/portgroups/{}", pg.uuid),
@@ -354,10 +397,17 @@ pub async fn update(
         if field == "node_uuid" && doc.get(field).is_none_or(Value::is_null) {
             return Err(SCHEMA.error("'node_uuid' is a required property"));
         }
-        apply_field(&mut updated, field, doc.get(field).cloned().unwrap_or(Value::Null))?;
+        apply_field(
+            &mut updated,
+            field,
+            doc.get(field).cloned().unwrap_or(Value::Null),
+        )?;
     }
     if updated.node_uuid != pg.node_uuid {
-        let members = state.db.port_count(&[Cond::Eq("portgroup_uuid", pg.uuid.to_string().into())]).await?;
+        let members = state
+            .db
+            .port_count(&[Cond::Eq("portgroup_uuid", pg.uuid.to_string().into())])
+            .await?;
         if members > 0 {
             return Err(ApiError::conflict(format!(
                 "Port group {} still has ports; it cannot move to another node.",
@@ -373,7 +423,12 @@ pub async fn update(
         .await
         .map_err(|e| duplicate_error(e, &updated))?;
     check_outcome(outcome, &format!("Portgroup {}", pg.uuid))?;
-    Ok(Json(render(&updated, &base_url(&state, &headers), version, &Selection::Full)))
+    Ok(Json(render(
+        &updated,
+        &base_url(&state, &headers),
+        version,
+        &Selection::Full,
+    )))
 }
 
 pub async fn delete(
@@ -385,13 +440,20 @@ pub async fn delete(
     let pg = ident::portgroup(&state, &pg_ident).await?;
     let node = ident::node(&state, &pg.node_uuid.to_string(), version).await?;
     check_unlocked(&node)?;
-    let members = state.db.port_count(&[Cond::Eq("portgroup_uuid", pg.uuid.to_string().into())]).await?;
+    let members = state
+        .db
+        .port_count(&[Cond::Eq("portgroup_uuid", pg.uuid.to_string().into())])
+        .await?;
     if members > 0 {
         return Err(ApiError::bad_request(format!(
             "Cannot complete the requested action because portgroup {} contains ports.",
             pg.uuid
         )));
     }
-    state.db.portgroup_delete(pg.uuid).await.map_err(|e| duplicate_error(e, &pg))?;
+    state
+        .db
+        .portgroup_delete(pg.uuid)
+        .await
+        .map_err(|e| duplicate_error(e, &pg))?;
     Ok(StatusCode::NO_CONTENT)
 }

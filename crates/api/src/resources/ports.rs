@@ -17,13 +17,15 @@ use super::common::{check_outcome, created, next_stamp, params};
 use super::ident;
 use super::nodes::{check_unlocked, node_uuid_cond};
 use super::port_fields::{
-    apply_field, check_consistency, patch_document, render, CREATABLE, NOT_SORTABLE, PATCHABLE, PORT_FIELDS, SCHEMA,
+    apply_field, check_consistency, patch_document, render, CREATABLE, NOT_SORTABLE, PATCHABLE,
+    PORT_FIELDS, SCHEMA,
 };
 use super::values::{check_create_keys, mac_field, python_repr};
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::fields::Selection;
 use crate::links::base_url;
+use crate::listing::NextLink;
 use crate::listing::Paging;
 use crate::patch;
 use crate::AppState;
@@ -50,8 +52,15 @@ async fn list(
     let node = params.take("node");
     let node_uuid = params.take("node_uuid");
     let portgroup = params.take_since("portgroup", 24, version)?;
-    if [&node, &node_uuid, &portgroup].iter().filter(|p| p.is_some()).count() > 1 {
-        return Err(ApiError::bad_request("Only one of node, node_uuid and portgroup may be given."));
+    if [&node, &node_uuid, &portgroup]
+        .iter()
+        .filter(|p| p.is_some())
+        .count()
+        > 1
+    {
+        return Err(ApiError::bad_request(
+            "Only one of node, node_uuid and portgroup may be given.",
+        ));
     }
     match scope {
         Scope::All => {}
@@ -89,17 +98,34 @@ async fn list(
         detail_path,
     )?;
     params.finish()?;
-    let ports = state.db.port_list(&paging.query(conds)).await.map_err(|e| match e {
-        DbError::NotFound => ApiError::not_found(format!(
-            "Port {} could not be found.",
-            paging.marker.as_deref().unwrap_or_default()
-        )),
-        other => other.into(),
-    })?;
+    let ports = state
+        .db
+        .port_list(&paging.query(conds))
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => ApiError::not_found(format!(
+                "Port {} could not be found.",
+                paging.marker.as_deref().unwrap_or_default()
+            )),
+            other => other.into(),
+        })?;
     let base = base_url(state, headers);
     let last = ports.last().map(|p| p.uuid.to_string());
-    let items = ports.iter().map(|p| render(p, &base, version, &paging.selection)).collect();
-    Ok(Json(paging.collection("ports", items, last, &base, url_path, &carried, PORT_FIELDS.list_default)))
+    let items = ports
+        .iter()
+        .map(|p| render(p, &base, version, &paging.selection))
+        .collect();
+    Ok(Json(paging.collection(
+        "ports",
+        items,
+        last,
+        &NextLink {
+            base: &base,
+            url_path,
+            carried: &carried,
+            default_fields: PORT_FIELDS.list_default,
+        },
+    )))
 }
 
 pub async fn list_ports(
@@ -181,12 +207,21 @@ pub async fn show(
         None => Selection::Full,
     };
     let port = ident::port(&state, &port_ident).await?;
-    Ok(Json(render(&port, &base_url(&state, &headers), version, &selection)))
+    Ok(Json(render(
+        &port,
+        &base_url(&state, &headers),
+        version,
+        &selection,
+    )))
 }
 
 /// Checks the port's references: its node exists and is not locked or being
 /// inspected; its port group exists, is on the same node, and accepts it.
-async fn check_references(state: &AppState, port: &Port, version: Microversion) -> Result<(), ApiError> {
+async fn check_references(
+    state: &AppState,
+    port: &Port,
+    version: Microversion,
+) -> Result<(), ApiError> {
     let node = ident::node(state, &port.node_uuid.to_string(), version)
         .await
         .map_err(ident::as_bad_reference)?;
@@ -219,9 +254,10 @@ async fn check_references(state: &AppState, port: &Port, version: Microversion) 
 
 fn duplicate_error(err: DbError, port: &Port) -> ApiError {
     match err {
-        DbError::Duplicate(col) if col == "address" => {
-            ApiError::conflict(format!("A port with MAC address {} already exists.", port.address))
-        }
+        DbError::Duplicate(col) if col == "address" => ApiError::conflict(format!(
+            "A port with MAC address {} already exists.",
+            port.address
+        )),
         DbError::Duplicate(col) if col == "uuid" => {
             ApiError::conflict(format!("A port with UUID {} already exists.", port.uuid))
         }
@@ -241,7 +277,9 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let doc = match body {
         Value::Object(map) => map,
-        other => return Err(SCHEMA.error(format!("{} is not of type 'object'", python_repr(&other)))),
+        other => {
+            return Err(SCHEMA.error(format!("{} is not of type 'object'", python_repr(&other))))
+        }
     };
     check_create_keys(SCHEMA, &doc, CREATABLE, version)?;
     for required in ["address", "node_uuid"] {
@@ -269,7 +307,11 @@ pub async fn create(
     }
     check_consistency(&port)?;
     check_references(&state, &port, version).await?;
-    state.db.port_create(&port).await.map_err(|e| duplicate_error(e, &port))?;
+    state
+        .db
+        .port_create(&port)
+        .await
+        .map_err(|e| duplicate_error(e, &port))?;
     let base = base_url(&state, &headers);
     Ok(created(
         format!("{base}/v1/ports/{}", port.uuid),
@@ -294,7 +336,12 @@ pub async fn update(
         if matches!(field, "address" | "node_uuid") && doc.get(field).is_none_or(Value::is_null) {
             return Err(SCHEMA.error(format!("'{field}' is a required property")));
         }
-        apply_field(&mut updated, field, doc.get(field).cloned().unwrap_or(Value::Null), version)?;
+        apply_field(
+            &mut updated,
+            field,
+            doc.get(field).cloned().unwrap_or(Value::Null),
+            version,
+        )?;
     }
     check_consistency(&updated)?;
     check_references(&state, &updated, version).await?;
@@ -309,7 +356,12 @@ pub async fn update(
         .await
         .map_err(|e| duplicate_error(e, &updated))?;
     check_outcome(outcome, &format!("Port {}", port.uuid))?;
-    Ok(Json(render(&updated, &base_url(&state, &headers), version, &Selection::Full)))
+    Ok(Json(render(
+        &updated,
+        &base_url(&state, &headers),
+        version,
+        &Selection::Full,
+    )))
 }
 
 pub async fn delete(

@@ -23,7 +23,9 @@ impl Schema {
     pub fn string(self, v: Value, max_len: usize) -> Result<String, ApiError> {
         match v {
             Value::String(s) if s.chars().count() <= max_len => Ok(s),
-            Value::String(s) => Err(self.error(format!("'{s}' is too long (at most {max_len} characters)"))),
+            Value::String(s) => {
+                Err(self.error(format!("'{s}' is too long (at most {max_len} characters)")))
+            }
             other => Err(self.type_error(&other, "'string'")),
         }
     }
@@ -63,7 +65,10 @@ impl Schema {
 
 /// A UUID-valued field: `Expected UUID for <field>: <value>`.
 pub fn uuid_field<T: std::str::FromStr>(field: &str, v: &Value) -> Result<T, ApiError> {
-    let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+    let text = v
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string());
     text.parse()
         .map_err(|_| ApiError::bad_request(format!("Expected UUID for {field}: {text}")))
 }
@@ -78,9 +83,13 @@ pub fn opt_uuid_field<T: std::str::FromStr>(field: &str, v: &Value) -> Result<Op
 
 /// A MAC-valued field: `Expected valid MAC address for <field>: <value>`.
 pub fn mac_field(field: &str, v: &Value) -> Result<MacAddress, ApiError> {
-    let text = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
-    text.parse()
-        .map_err(|_| ApiError::bad_request(format!("Expected valid MAC address for {field}: {text}")))
+    let text = v
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string());
+    text.parse().map_err(|_| {
+        ApiError::bad_request(format!("Expected valid MAC address for {field}: {text}"))
+    })
 }
 
 /// Roughly how Python prints a JSON value, as Ironic's schema messages show it.
@@ -90,7 +99,10 @@ pub fn python_repr(v: &Value) -> String {
         Value::Bool(true) => "True".into(),
         Value::Bool(false) => "False".into(),
         Value::String(s) => format!("'{s}'"),
-        Value::Array(items) => format!("[{}]", items.iter().map(python_repr).collect::<Vec<_>>().join(", ")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(python_repr).collect::<Vec<_>>().join(", ")
+        ),
         Value::Object(map) => format!(
             "{{{}}}",
             map.iter()

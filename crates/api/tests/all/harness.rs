@@ -1,0 +1,174 @@
+//! The test harness: a fresh database per test (a new SQLite file, or a new schema in
+//! the PostgreSQL named by `FERRIC_TEST_POSTGRES_URL`), the API router over it, and a
+//! small request helper. `both_backends!` turns one scenario into a SQLite test and a
+//! PostgreSQL test.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use ferric_api::{service, ApiConfig, AppState};
+use ferric_db::Datastore;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use sqlx::{Connection, Executor};
+use tower::ServiceExt;
+use tower_http::normalize_path::NormalizePath;
+
+pub struct TestApp {
+    service: NormalizePath<Router>,
+    pub db: Datastore,
+    pub version: &'static str,
+}
+
+/// A response as tests look at it.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub raw: String,
+}
+
+impl Reply {
+    /// The `faultstring` of an Ironic error body.
+    pub fn fault(&self) -> String {
+        let inner: Value =
+            serde_json::from_str(self.body["error_message"].as_str().unwrap_or("{}"))
+                .unwrap_or_default();
+        inner["faultstring"]
+            .as_str()
+            .or(inner["description"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+fn unique_name(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+impl TestApp {
+    fn new(db: Datastore) -> Self {
+        let config = ApiConfig {
+            public_endpoint: None,
+            max_limit: 1000,
+        };
+        TestApp {
+            service: service(AppState {
+                db: db.clone(),
+                config,
+            }),
+            db,
+            version: "1.65",
+        }
+    }
+
+    pub async fn sqlite() -> Self {
+        let dir = std::env::temp_dir().join("ferric-api-tests");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{}.db", unique_name("t")));
+        let db = Datastore::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+            .await
+            .unwrap();
+        Self::new(db)
+    }
+
+    pub async fn postgres() -> Self {
+        let url = std::env::var("FERRIC_TEST_POSTGRES_URL").expect(
+            "FERRIC_TEST_POSTGRES_URL is not set: the PostgreSQL half of the suite needs a server \
+             (lab/run-tests.sh starts one)",
+        );
+        sqlx::any::install_default_drivers();
+        let schema = unique_name("t");
+        let mut conn = sqlx::AnyConnection::connect(&url)
+            .await
+            .expect("PostgreSQL reachable");
+        conn.execute(format!("CREATE SCHEMA {schema}").as_str())
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let db = Datastore::connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}"))
+            .await
+            .unwrap();
+        Self::new(db)
+    }
+
+    /// Sends a request at the app's default version.
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        self.call_v(method, path, body, Some(self.version)).await
+    }
+
+    /// Sends a request at a chosen version (`None`: no version header).
+    pub async fn call_v(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        version: Option<&str>,
+    ) -> Reply {
+        let mut req = Request::builder()
+            .method(Method::from_bytes(method.as_bytes()).unwrap())
+            .uri(path)
+            .header("host", "ferric.test:6385");
+        if let Some(v) = version {
+            req = req.header("x-openstack-ironic-api-version", v);
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string()))
+                .unwrap(),
+            None => req.body(Body::empty()).unwrap(),
+        };
+        self.send(req).await
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Reply {
+        let resp = self.service.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let raw = String::from_utf8_lossy(&bytes).to_string();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            raw,
+        }
+    }
+
+    /// Creates a node and returns its JSON.
+    pub async fn node(&self, body: Value) -> Value {
+        let r = self.call("POST", "/v1/nodes", Some(body)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+        r.body
+    }
+}
+
+/// Runs one scenario against SQLite and against PostgreSQL.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $scenario:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                let app = $crate::harness::TestApp::sqlite().await;
+                ($scenario)(app).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let app = $crate::harness::TestApp::postgres().await;
+                ($scenario)(app).await;
+            }
+        }
+    };
+}

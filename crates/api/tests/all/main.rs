@@ -1,0 +1,13 @@
+//! The API test suite, one binary: every scenario runs against SQLite and PostgreSQL.
+
+mod harness;
+
+mod chassis;
+mod node_create;
+mod node_list;
+mod node_update;
+mod portgroups;
+mod ports;
+mod requests;
+mod traits_maintenance;
+mod versions;

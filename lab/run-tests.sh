@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs Ferric's whole test suite, the one command CI and newcomers use:
+#   1. the Rust tests (unit tests, and the API suite on SQLite and on PostgreSQL: a
+#      throwaway PostgreSQL is started with lab/postgres.sh unless
+#      FERRIC_TEST_POSTGRES_URL already names one);
+#   2. the real `openstack baremetal` client against a running ferricd
+#      (lab/ironicclient-smoke.sh), then a SIGTERM that must stop ferricd cleanly.
+# Everything listens on 127.0.0.1 only. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PG_DIR="${FERRIC_PG_DIR:-/tmp/ferric-test-postgres}"
+API_PORT="${FERRIC_SMOKE_PORT:-6395}"
+RUN_DIR="$(mktemp -d /tmp/ferric-smoke.XXXXXX)"
+started_pg=0
+ferricd_pid=""
+
+cleanup() {
+    if [ -n "$ferricd_pid" ] && kill -0 "$ferricd_pid" 2>/dev/null; then
+        kill -TERM "$ferricd_pid" 2>/dev/null || true
+    fi
+    if [ "$started_pg" = 1 ]; then
+        bash lab/postgres.sh stop "$PG_DIR" || true
+    fi
+    rm -rf "$RUN_DIR"
+}
+trap cleanup EXIT
+
+if [ -z "${FERRIC_TEST_POSTGRES_URL:-}" ]; then
+    FERRIC_TEST_POSTGRES_URL="$(bash lab/postgres.sh start "$PG_DIR" | tail -n 1)"
+    started_pg=1
+fi
+export FERRIC_TEST_POSTGRES_URL
+
+echo "== cargo test (SQLite and PostgreSQL)"
+cargo test --workspace --locked
+
+echo "== openstack baremetal against ferricd"
+cargo build --locked --bin ferricd
+"${CARGO_TARGET_DIR:-target}/debug/ferricd" --listen "127.0.0.1:$API_PORT" --data-dir "$RUN_DIR/var" --log debug \
+    >"$RUN_DIR/ferricd.log" 2>&1 &
+ferricd_pid=$!
+for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$API_PORT/" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+if ! bash lab/ironicclient-smoke.sh "http://127.0.0.1:$API_PORT"; then
+    echo "--- ferricd log"; tail -n 50 "$RUN_DIR/ferricd.log"
+    exit 1
+fi
+if grep -q 'smoke-secret' "$RUN_DIR/ferricd.log"; then
+    echo "not ok - a BMC password reached ferricd's log"; exit 1
+fi
+
+echo "== SIGTERM stops ferricd cleanly"
+kill -TERM "$ferricd_pid"
+for _ in $(seq 1 100); do
+    kill -0 "$ferricd_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if kill -0 "$ferricd_pid" 2>/dev/null; then
+    echo "not ok - ferricd still running 10 s after SIGTERM"; exit 1
+fi
+wait "$ferricd_pid" && rc=0 || rc=$?
+ferricd_pid=""
+if [ "$rc" != 0 ]; then
+    echo "not ok - ferricd exited with status $rc after SIGTERM"; exit 1
+fi
+echo "1 passed, 0 failed"
