@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use serde_json::Value;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorStyle};
 
 /// How deep a request document may nest.
 const MAX_DEPTH: usize = 25;
@@ -22,11 +22,9 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    format!(
-                        "Request is too large: the body may be at most {} bytes.",
-                        crate::MAX_BODY_BYTES
-                    ),
+                    "Request body is too large. Please contact the service administrator.",
                 )
+                .styled(ErrorStyle::Guard)
             } else {
                 ApiError::bad_request(format!("Could not read the request body: {rejection}"))
             }
@@ -45,9 +43,10 @@ pub fn parse(bytes: &[u8]) -> Result<Value, ApiError> {
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}")))?;
     if depth(&value) > MAX_DEPTH {
-        return Err(ApiError::bad_request(format!(
-            "The request body nests deeper than {MAX_DEPTH} levels."
-        )));
+        return Err(ApiError::bad_request(
+            "Request body JSON is nested too deeply. Please contact the service administrator.",
+        )
+        .styled(ErrorStyle::Guard));
     }
     Ok(value)
 }

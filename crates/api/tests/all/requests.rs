@@ -12,6 +12,10 @@ both_backends!(bodies_are_checked, |app: TestApp| async move {
     let big = json!({"driver": "fake-hardware", "extra": {"pad": "x".repeat(1024 * 1024)}});
     let r = app.call("POST", "/v1/nodes", Some(big)).await;
     assert_eq!(r.status, 413);
+    assert_eq!(
+        r.body,
+        json!({"faultcode": "Client", "faultstring": "Request body is too large. Please contact the service administrator."})
+    );
     let req = Request::builder()
         .method("POST")
         .uri("/v1/nodes")

@@ -1,0 +1,232 @@
+//! `ferric-bench`: starts a ferricd (SQLite in a fresh directory, or a given
+//! PostgreSQL database), creates N nodes with a port each, reads single nodes at a fixed
+//! concurrency for a fixed time, lists every node in detail, deletes them all, and
+//! prints the rates, latencies and the server's memory. All traffic stays on loopback.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use ferric_client::Client;
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(about = "Load benchmark of ferricd's API")]
+struct Args {
+    /// ferricd binary [default: next to this binary]
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// PostgreSQL URL of an empty database; SQLite in a temporary directory when absent
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Nodes to create (each with one port)
+    #[arg(long, default_value_t = 10_000)]
+    nodes: usize,
+    /// Requests in flight at once
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Seconds of single-node GETs
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Loopback port for the server
+    #[arg(long, default_value_t = 6397)]
+    port: u16,
+}
+
+/// The server under test; stopped with SIGTERM when dropped.
+struct Server {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Runs `count` jobs with `concurrency` workers; returns the elapsed time.
+async fn run_parallel<F, Fut>(count: usize, concurrency: usize, job: F) -> Duration
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let next = Arc::new(AtomicUsize::new(0));
+    let job = Arc::new(job);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let next = next.clone();
+        let job = job.clone();
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    break;
+                }
+                job(i).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("worker panicked");
+    }
+    start.elapsed()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let server_bin = args.server_bin.clone().unwrap_or_else(|| {
+        std::env::current_exe()
+            .expect("own path")
+            .with_file_name("ferricd")
+    });
+    let dir = std::env::temp_dir().join(format!("ferric-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut cmd = Command::new(&server_bin);
+    cmd.arg("--listen")
+        .arg(format!("127.0.0.1:{}", args.port))
+        .arg("--data-dir")
+        .arg(&dir)
+        .arg("--log")
+        .arg("warn")
+        .stdout(Stdio::null());
+    if let Some(url) = &args.database_url {
+        cmd.arg("--database-url").arg(url);
+    }
+    let child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", server_bin.display()));
+    let server = Server { child, dir };
+    let pid = server.child.id();
+    let base = format!("http://127.0.0.1:{}", args.port);
+    let client = Client::new(&base).expect("client");
+    for _ in 0..200 {
+        if client
+            .node_get("00000000-0000-0000-0000-000000000000")
+            .await
+            .is_err_and(|e| matches!(e, ferric_client::ClientError::Api { .. }))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let backend = if args.database_url.is_some() {
+        "postgresql"
+    } else {
+        "sqlite"
+    };
+    println!(
+        "ferric-bench: {} nodes, concurrency {}, backend {backend}",
+        args.nodes, args.concurrency
+    );
+
+    let uuids = Arc::new(std::sync::Mutex::new(vec![String::new(); args.nodes]));
+    let (c, u) = (client.clone(), uuids.clone());
+    let created = run_parallel(args.nodes, args.concurrency, move |i| {
+        let (c, u) = (c.clone(), u.clone());
+        async move {
+            let node = c
+                .node_create(&json!({"driver": "fake-hardware", "name": format!("bench-{i}"), "resource_class": "bench"}))
+                .await
+                .expect("node create");
+            let mac = format!("52:54:{:02x}:{:02x}:{:02x}:{:02x}", (i >> 24) & 0xff, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+            c.port_create(&json!({"address": mac, "node_uuid": node.uuid.to_string()}))
+                .await
+                .expect("port create");
+            u.lock().unwrap()[i] = node.uuid.to_string();
+        }
+    })
+    .await;
+    let uuids: Arc<Vec<String>> = Arc::new(uuids.lock().unwrap().clone());
+    println!(
+        "create node+port: {:.0} nodes/s ({} in {:.1} s)",
+        args.nodes as f64 / created.as_secs_f64(),
+        args.nodes,
+        created.as_secs_f64()
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(args.duration);
+    let mut tasks = Vec::new();
+    for w in 0..args.concurrency {
+        let (c, u) = (client.clone(), uuids.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut i = w * 7919;
+            while Instant::now() < deadline {
+                i = (i + 104_729) % u.len();
+                let t = Instant::now();
+                c.node_get(&u[i]).await.expect("node get");
+                lat.push(t.elapsed());
+            }
+            lat
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await.expect("worker"));
+    }
+    lat.sort_unstable();
+    println!(
+        "GET /v1/nodes/{{uuid}}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} requests)",
+        lat.len() as f64 / args.duration as f64,
+        percentile(&lat, 0.50).as_secs_f64() * 1e3,
+        percentile(&lat, 0.99).as_secs_f64() * 1e3,
+        lat.len()
+    );
+
+    let t = Instant::now();
+    let all = client.node_list_detail().await.expect("list");
+    println!(
+        "GET /v1/nodes/detail (all {} nodes, pages of 1000): {:.2} s",
+        all.len(),
+        t.elapsed().as_secs_f64()
+    );
+    println!(
+        "server RSS: {:.1} MiB now, {:.1} MiB peak",
+        rss_kib(pid, "VmRSS:") as f64 / 1024.0,
+        rss_kib(pid, "VmHWM:") as f64 / 1024.0
+    );
+
+    let (c, u) = (client.clone(), uuids.clone());
+    let deleted = run_parallel(args.nodes, args.concurrency, move |i| {
+        let (c, u) = (c.clone(), u.clone());
+        async move {
+            c.node_delete(&u[i]).await.expect("node delete");
+        }
+    })
+    .await;
+    println!(
+        "delete node (with its port): {:.0} nodes/s",
+        args.nodes as f64 / deleted.as_secs_f64()
+    );
+    drop(server);
+}
