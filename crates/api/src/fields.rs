@@ -64,30 +64,38 @@ impl FieldSet {
         Ok(out)
     }
 
-    /// Removes what the version or the selection excludes. `links` always stays;
-    /// other link-valued entries (sub-resources) stay only for a full view.
+    /// Keeps what the version and the selection include. `links` always stays; other
+    /// entries that are not fields (sub-resource links) stay only for a full view.
     pub fn shape(
         &self,
         mut obj: Map<String, Value>,
         version: Microversion,
         selection: &Selection,
     ) -> Map<String, Value> {
-        obj.retain(|key, _| {
-            if key == "links" {
-                return true;
-            }
-            match self.since(key) {
-                None => matches!(selection, Selection::Full),
-                Some(v) => {
-                    version.at_least(v)
-                        && match selection {
-                            Selection::Full => true,
-                            Selection::Short => self.list_default.contains(&key.as_str()),
-                            Selection::Only(list) => list.iter().any(|f| f == key),
-                        }
+        let mut out = Map::new();
+        for (field, since) in self.all {
+            let wanted = version.at_least(*since)
+                && match selection {
+                    Selection::Full => true,
+                    Selection::Short => self.list_default.contains(field),
+                    Selection::Only(list) => list.iter().any(|f| f == field),
+                };
+            if wanted {
+                if let Some(v) = obj.remove(*field) {
+                    out.insert((*field).to_string(), v);
                 }
             }
-        });
-        obj
+        }
+        if let Some(links) = obj.remove("links") {
+            out.insert("links".into(), links);
+        }
+        if matches!(selection, Selection::Full) {
+            for (key, value) in obj {
+                if self.since(&key).is_none() {
+                    out.insert(key, value);
+                }
+            }
+        }
+        out
     }
 }

@@ -61,27 +61,87 @@ impl Table {
             .collect())
     }
 
-    /// Rebuilds a resource from a row selected with `column_list()`.
+    /// Rebuilds a resource from a row selected with `column_list()`, deserializing
+    /// straight from the columns (no intermediate JSON document).
     pub fn decode<T: DeserializeOwned>(&self, row: &AnyRow) -> Result<T, DbError> {
-        let mut map = serde_json::Map::with_capacity(self.columns.len());
-        for (i, (col, kind)) in self.columns.iter().enumerate() {
-            let value = match kind {
-                Kind::Text => row
-                    .try_get::<Option<String>, _>(i)?
-                    .map_or(Json::Null, Json::String),
-                Kind::Bool => row
-                    .try_get::<Option<i64>, _>(i)?
-                    .map_or(Json::Null, |v| Json::Bool(v != 0)),
-                Kind::Json => {
-                    let text: String = row.try_get(i)?;
-                    serde_json::from_str(&text)
-                        .map_err(|e| DbError::Corrupt(format!("{}.{col}: {e}", self.name)))?
-                }
-            };
-            map.insert((*col).to_string(), value);
-        }
-        serde_json::from_value(Json::Object(map))
+        T::deserialize(RowDeserializer { table: self, row })
             .map_err(|e| DbError::Corrupt(format!("{} row: {e}", self.name)))
+    }
+}
+
+/// Presents a row as a map of column name to value, for serde.
+struct RowDeserializer<'r> {
+    table: &'r Table,
+    row: &'r AnyRow,
+}
+
+impl<'de> serde::Deserializer<'de> for RowDeserializer<'_> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_map(RowColumns {
+            table: self.table,
+            row: self.row,
+            next: 0,
+        })
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+        unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+struct RowColumns<'r> {
+    table: &'r Table,
+    row: &'r AnyRow,
+    next: usize,
+}
+
+impl<'de> serde::de::MapAccess<'de> for RowColumns<'_> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        match self.table.columns.get(self.next) {
+            None => Ok(None),
+            Some((name, _)) => seed
+                .deserialize(serde::de::value::BorrowedStrDeserializer::<Self::Error>::new(name))
+                .map(Some),
+        }
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        use serde::de::Error;
+        let i = self.next;
+        self.next += 1;
+        let (col, kind) = self.table.columns[i];
+        let column_error = |e: sqlx::Error| Self::Error::custom(format!("{col}: {e}"));
+        match kind {
+            Kind::Text => {
+                let text: Option<String> = self.row.try_get(i).map_err(column_error)?;
+                seed.deserialize(text.map_or(Json::Null, Json::String))
+            }
+            Kind::Bool => {
+                let flag: Option<i64> = self.row.try_get(i).map_err(column_error)?;
+                seed.deserialize(flag.map_or(Json::Null, |v| Json::Bool(v != 0)))
+            }
+            Kind::Json => {
+                let text: String = self.row.try_get(i).map_err(column_error)?;
+                let mut de = serde_json::Deserializer::from_reader(text.as_bytes());
+                let value = seed.deserialize(&mut de)?;
+                de.end()?;
+                Ok(value)
+            }
+        }
     }
 }
 
