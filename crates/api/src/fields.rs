@@ -2,6 +2,9 @@
 //! short field set of plain listings, and shaping a rendered resource for a request
 //! (hide fields newer than the request, keep only `?fields=`).
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use ferric_types::Microversion;
 use serde_json::{Map, Value};
 
@@ -13,6 +16,8 @@ pub struct FieldSet {
     pub all: &'static [(&'static str, u16)],
     /// Fields of a list entry without `detail` or `fields`.
     pub list_default: &'static [&'static str],
+    /// `all` as a map, built on first use (rendering asks once per key per item).
+    index: OnceLock<HashMap<&'static str, u16>>,
 }
 
 /// Which fields a response carries.
@@ -26,9 +31,23 @@ pub enum Selection {
 }
 
 impl FieldSet {
+    pub const fn new(
+        all: &'static [(&'static str, u16)],
+        list_default: &'static [&'static str],
+    ) -> Self {
+        Self {
+            all,
+            list_default,
+            index: OnceLock::new(),
+        }
+    }
+
     /// The version that introduced `field`, if it is a field of this resource.
     pub fn since(&self, field: &str) -> Option<u16> {
-        self.all.iter().find(|(f, _)| *f == field).map(|(_, v)| *v)
+        self.index
+            .get_or_init(|| self.all.iter().copied().collect())
+            .get(field)
+            .copied()
     }
 
     pub fn visible(&self, field: &str, version: Microversion) -> bool {
@@ -72,15 +91,20 @@ impl FieldSet {
         version: Microversion,
         selection: &Selection,
     ) -> Map<String, Value> {
+        if matches!(selection, Selection::Full) {
+            obj.retain(|key, _| self.since(key).is_none_or(|v| version.at_least(v)));
+            return obj;
+        }
+        let only: &[String] = match selection {
+            Selection::Only(list) => list,
+            _ => &[],
+        };
         let mut out = Map::new();
         for (field, since) in self.all {
-            let wanted = version.at_least(*since)
-                && match selection {
-                    Selection::Full => true,
-                    Selection::Short => self.list_default.contains(field),
-                    Selection::Only(list) => list.iter().any(|f| f == field),
-                };
-            if wanted {
+            let selected = self.list_default.contains(field)
+                && matches!(selection, Selection::Short)
+                || only.iter().any(|f| f == field);
+            if selected && version.at_least(*since) {
                 if let Some(v) = obj.remove(*field) {
                     out.insert((*field).to_string(), v);
                 }
@@ -88,13 +112,6 @@ impl FieldSet {
         }
         if let Some(links) = obj.remove("links") {
             out.insert("links".into(), links);
-        }
-        if matches!(selection, Selection::Full) {
-            for (key, value) in obj {
-                if self.since(&key).is_none() {
-                    out.insert(key, value);
-                }
-            }
         }
         out
     }

@@ -19,30 +19,17 @@ pub enum DbError {
     /// The database could not be opened or configured.
     #[error("{0}")]
     Config(String),
-    /// Any other database failure.
+    /// Any other PostgreSQL failure.
     #[error("database error: {0}")]
-    Other(#[from] sqlx::Error),
-}
-
-impl DbError {
-    /// Classifies a driver error from a write.
-    pub(crate) fn from_write(err: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &err {
-            match db.kind() {
-                sqlx::error::ErrorKind::UniqueViolation => {
-                    return DbError::Duplicate(unique_column(db.message(), db.constraint()));
-                }
-                sqlx::error::ErrorKind::ForeignKeyViolation => return DbError::Reference,
-                _ => {}
-            }
-        }
-        DbError::Other(err)
-    }
+    Postgres(sqlx::Error),
+    /// Any other SQLite failure.
+    #[error("database error: {0}")]
+    Sqlite(String),
 }
 
 /// Finds the column a unique violation is about: PostgreSQL names the constraint
 /// (`uniq_<table>_<column>`), SQLite names `<table>.<column>` in its message.
-fn unique_column(message: &str, constraint: Option<&str>) -> String {
+pub(crate) fn unique_column(message: &str, constraint: Option<&str>) -> String {
     if let Some(c) = constraint {
         if let Some(rest) = c.strip_prefix("uniq_") {
             if let Some((_, col)) = rest.split_once("__") {

@@ -1,16 +1,18 @@
-//! Ferric's datastore: one connection pool over SQLite or PostgreSQL (through sqlx's
-//! `Any` driver, so every query is written once), the schema migrations of both, and
-//! one module per resource with resource-first function names (`node_get`,
-//! `port_create`…). The database is the source of truth; updates are conditional and
-//! report what happened.
+//! Ferric's datastore: SQLite (rusqlite) or PostgreSQL (sqlx), with every query written
+//! once by one builder, the schema migrations of both, and one module per resource
+//! with resource-first function names (`node_get`, `port_create`…). The database is
+//! the source of truth; updates are conditional and report what happened.
 
 mod chassis;
 mod error;
+mod exec;
 mod migrate;
 mod node;
 mod port;
 mod portgroup;
+mod postgres;
 mod query;
+mod sqlite;
 mod table;
 
 pub use chassis::chassis_sort_column;
@@ -20,11 +22,11 @@ pub use port::port_sort_column;
 pub use portgroup::portgroup_sort_column;
 pub use query::{Cond, ListQuery, SortDir, Value};
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-use sqlx::any::AnyPoolOptions;
-use sqlx::AnyPool;
-use sqlx::Executor;
+use exec::Pool;
+use sqlx::postgres::PgPoolOptions;
 
 /// Which database engine a datastore runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,8 +38,7 @@ pub enum Backend {
 /// The handle every layer above uses to reach the database.
 #[derive(Clone)]
 pub struct Datastore {
-    pool: AnyPool,
-    backend: Backend,
+    pool: Pool,
 }
 
 /// What a conditional update did.
@@ -52,54 +53,55 @@ pub enum UpdateOutcome {
 }
 
 impl Datastore {
-    /// Connects to `url` (`sqlite://PATH?mode=rwc` or `postgres://…`) and brings the
-    /// schema up to date.
+    /// Connects to `url` (`sqlite://PATH[?…]` or `postgres://…`) and brings the schema
+    /// up to date.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
-        sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
+        let pool = if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            let path = path.split_once('?').map_or(path, |(p, _)| p);
+            if path.is_empty() {
+                return Err(DbError::Config(format!("no database file in {url:?}")));
+            }
+            let path = PathBuf::from(path);
+            Pool::Sqlite(
+                tokio::task::spawn_blocking(move || sqlite::SqlitePool::open(path))
+                    .await
+                    .map_err(|e| DbError::Config(format!("cannot open the database: {e}")))??,
+            )
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect(url)
+                .await
+                .map_err(|e| {
+                    DbError::Config(format!("cannot open database {}: {e}", redact_url(url)))
+                })?;
+            Pool::Postgres(pool)
         } else {
             return Err(DbError::Config(format!(
                 "unsupported database URL scheme in {:?}: use sqlite:// or postgres://",
                 redact_url(url)
             )));
         };
-        let options = AnyPoolOptions::new()
-            .max_connections(match backend {
-                Backend::Sqlite => 8,
-                Backend::Postgres => 16,
-            })
-            .acquire_timeout(Duration::from_secs(30));
-        let options = match backend {
-            Backend::Sqlite => options.after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
-                    )
-                    .await?;
-                    Ok(())
-                })
-            }),
-            Backend::Postgres => options,
-        };
-        let pool = options.connect(url).await.map_err(|e| {
-            DbError::Config(format!("cannot open database {}: {e}", redact_url(url)))
-        })?;
-        let store = Datastore { pool, backend };
+        let store = Datastore { pool };
         migrate::run(&store).await?;
         Ok(store)
     }
 
     pub fn backend(&self) -> Backend {
-        self.backend
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
     }
 
     /// Closes every connection; waits for them to be returned.
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close(),
+            Pool::Postgres(pool) => pool.close().await,
+        }
     }
 }
 

@@ -1,10 +1,14 @@
 //! Schema migrations: numbered SQL files per backend, embedded in the binary, applied
-//! in order inside a transaction each and recorded in `ferric_schema_migrations`.
-//! On PostgreSQL an advisory lock keeps concurrent starters from racing.
+//! in order inside a transaction and recorded in `ferric_schema_migrations`. On
+//! PostgreSQL an advisory lock keeps concurrent starters from racing; on SQLite the
+//! write lock of the transaction does.
 
-use sqlx::{Connection, Executor, Row};
+use ferric_types::Timestamp;
+use sqlx::{Connection, Executor};
 
-use crate::{Backend, Datastore, DbError};
+use crate::exec::Pool;
+use crate::sqlite::from_sqlite;
+use crate::{Datastore, DbError};
 
 /// One schema step.
 struct Migration {
@@ -24,58 +28,95 @@ const MIGRATIONS: &[Migration] = &[Migration {
 /// An arbitrary, fixed key for the PostgreSQL advisory lock held while migrating.
 const MIGRATION_LOCK_KEY: i64 = 0x6665_7272_6963;
 
+const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS ferric_schema_migrations (\
+    version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)";
+
+/// Refuses a database migrated by a newer Ferric.
+fn check_known(applied: &[i64]) -> Result<(), DbError> {
+    let known = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
+    match applied.iter().max() {
+        Some(newest) if *newest > known => Err(DbError::Config(format!(
+            "the database schema (version {newest}) is newer than this Ferric knows (version {known}); upgrade Ferric"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 pub(crate) async fn run(store: &Datastore) -> Result<(), DbError> {
-    let mut conn = store.pool.acquire().await?;
-    if store.backend == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_lock($1)")
-            .bind(MIGRATION_LOCK_KEY)
-            .execute(&mut *conn)
-            .await?;
+    match &store.pool {
+        Pool::Sqlite(pool) => pool.run(migrate_sqlite).await,
+        Pool::Postgres(pool) => migrate_postgres(pool).await,
     }
-    let result = apply_pending(store.backend, &mut conn).await;
-    if store.backend == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(MIGRATION_LOCK_KEY)
-            .execute(&mut *conn)
-            .await?;
+}
+
+fn migrate_sqlite(conn: &mut rusqlite::Connection) -> Result<(), DbError> {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(from_sqlite)?;
+    tx.execute_batch(CREATE_LEDGER).map_err(from_sqlite)?;
+    let applied: Vec<i64> = {
+        let mut stmt = tx
+            .prepare("SELECT version FROM ferric_schema_migrations")
+            .map_err(from_sqlite)?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(from_sqlite)?;
+        rows.collect::<Result<_, _>>().map_err(from_sqlite)?
+    };
+    check_known(&applied)?;
+    for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
+        tx.execute_batch(m.sqlite).map_err(from_sqlite)?;
+        tx.execute(
+            "INSERT INTO ferric_schema_migrations (version, description, applied_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![m.version, m.description, Timestamp::now().to_string()],
+        )
+        .map_err(from_sqlite)?;
+        tracing::info!(
+            version = m.version,
+            description = m.description,
+            "applied schema migration"
+        );
     }
+    tx.commit().map_err(from_sqlite)
+}
+
+async fn migrate_postgres(pool: &sqlx::PgPool) -> Result<(), DbError> {
+    let mut conn = pool.acquire().await.map_err(DbError::Postgres)?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK_KEY)
+        .execute(&mut *conn)
+        .await
+        .map_err(DbError::Postgres)?;
+    let result = apply_postgres(&mut conn).await;
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK_KEY)
+        .execute(&mut *conn)
+        .await
+        .map_err(DbError::Postgres)?;
     result
 }
 
-async fn apply_pending(backend: Backend, conn: &mut sqlx::AnyConnection) -> Result<(), DbError> {
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS ferric_schema_migrations (\
-           version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)",
-    )
-    .await?;
-    let applied: Vec<i64> = sqlx::query("SELECT version FROM ferric_schema_migrations")
+async fn apply_postgres(conn: &mut sqlx::PgConnection) -> Result<(), DbError> {
+    conn.execute(CREATE_LEDGER)
+        .await
+        .map_err(DbError::Postgres)?;
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM ferric_schema_migrations")
         .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<i64, _>(0))
-        .collect::<Result<_, _>>()?;
-    if let Some(newest) = applied.iter().max() {
-        let known = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
-        if *newest > known {
-            return Err(DbError::Config(format!(
-                "the database schema (version {newest}) is newer than this Ferric knows (version {known}); upgrade Ferric"
-            )));
-        }
-    }
+        .await
+        .map_err(DbError::Postgres)?;
+    check_known(&applied)?;
     for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
-        let sql = match backend {
-            Backend::Sqlite => m.sqlite,
-            Backend::Postgres => m.postgres,
-        };
-        let mut tx = conn.begin().await?;
-        sqlx::raw_sql(sql).execute(&mut *tx).await?;
+        let mut tx = conn.begin().await.map_err(DbError::Postgres)?;
+        sqlx::raw_sql(m.postgres)
+            .execute(&mut *tx)
+            .await
+            .map_err(DbError::Postgres)?;
         sqlx::query("INSERT INTO ferric_schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)")
             .bind(m.version)
             .bind(m.description)
-            .bind(ferric_types::Timestamp::now().to_string())
+            .bind(Timestamp::now().to_string())
             .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+            .await
+            .map_err(DbError::Postgres)?;
+        tx.commit().await.map_err(DbError::Postgres)?;
         tracing::info!(
             version = m.version,
             description = m.description,

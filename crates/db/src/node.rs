@@ -2,7 +2,6 @@
 //! node's ports and port groups).
 
 use ferric_types::{Node, NodeId};
-use sqlx::Connection;
 
 use crate::query::{Cond, ListQuery, Sql};
 use crate::table::{Kind, NODES, PORTGROUPS, PORTS};
@@ -60,31 +59,21 @@ impl Datastore {
     /// Deletes the node with its ports and port groups, in one transaction.
     pub async fn node_delete(&self, uuid: NodeId) -> Result<(), DbError> {
         let uuid = uuid.to_string();
-        let mut conn = self.pool.acquire().await?;
-        let mut tx = conn.begin().await?;
-        for table in [&PORTS, &PORTGROUPS] {
+        let mut stmts = Vec::new();
+        for table in [&PORTS, &PORTGROUPS, &NODES] {
+            let column = if table.name == "nodes" {
+                "uuid"
+            } else {
+                "node_uuid"
+            };
             let mut sql = Sql::default();
             sql.push("DELETE FROM ")
                 .push(table.name)
-                .push(" WHERE node_uuid = ")
-                .arg(uuid.as_str().into());
-            sql.query()
-                .execute(&mut *tx)
-                .await
-                .map_err(DbError::from_write)?;
+                .where_all(&[Cond::Eq(column, uuid.as_str().into())]);
+            sql.must_affect = table.name == "nodes";
+            stmts.push(sql);
         }
-        let mut sql = Sql::default();
-        sql.push("DELETE FROM nodes WHERE uuid = ")
-            .arg(uuid.as_str().into());
-        let done = sql
-            .query()
-            .execute(&mut *tx)
-            .await
-            .map_err(DbError::from_write)?;
-        if done.rows_affected() == 0 {
-            return Err(DbError::NotFound);
-        }
-        tx.commit().await?;
+        self.execute_all(stmts).await?;
         Ok(())
     }
 }

@@ -5,10 +5,8 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::query::Query;
-use sqlx::{Any, Row};
 
+use crate::exec::Scalar;
 use crate::table::{Kind, Table};
 use crate::{Datastore, DbError, UpdateOutcome};
 
@@ -76,6 +74,8 @@ pub struct ListQuery {
 pub(crate) struct Sql {
     pub text: String,
     pub args: Vec<Value>,
+    /// In a transaction: affecting no row fails the whole transaction (`NotFound`).
+    pub must_affect: bool,
 }
 
 impl Sql {
@@ -151,19 +151,6 @@ impl Sql {
         }
         self
     }
-
-    pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
-        let mut q = sqlx::query(&self.text);
-        for v in &self.args {
-            q = match v {
-                Value::Text(s) => q.bind(s.as_str()),
-                Value::Int(i) => q.bind(*i),
-                Value::NullText => q.bind(None::<String>),
-                Value::NullInt => q.bind(None::<i64>),
-            };
-        }
-        q
-    }
 }
 
 impl Datastore {
@@ -185,17 +172,14 @@ impl Datastore {
             sql.arg(v);
         }
         sql.push(")");
-        sql.query()
-            .execute(&self.pool)
-            .await
-            .map_err(DbError::from_write)?;
+        self.execute(sql).await?;
         Ok(())
     }
 
     /// The one row where `column = value`.
-    pub(crate) async fn get_row<T: DeserializeOwned>(
+    pub(crate) async fn get_row<T: DeserializeOwned + Send + 'static>(
         &self,
-        table: &Table,
+        table: &'static Table,
         column: &'static str,
         value: &str,
     ) -> Result<T, DbError> {
@@ -205,12 +189,11 @@ impl Datastore {
             .push(" FROM ")
             .push(table.name);
         sql.where_all(&[Cond::Eq(column, value.into())]);
-        let row = sql
-            .query()
-            .fetch_optional(&self.pool)
+        self.fetch(table, sql)
             .await?
-            .ok_or(DbError::NotFound)?;
-        table.decode(&row)
+            .into_iter()
+            .next()
+            .ok_or(DbError::NotFound)
     }
 
     pub(crate) async fn count_rows(&self, table: &Table, conds: &[Cond]) -> Result<i64, DbError> {
@@ -218,40 +201,35 @@ impl Datastore {
         sql.push("SELECT COUNT(*) FROM ")
             .push(table.name)
             .where_all(conds);
-        Ok(sql
-            .query()
-            .fetch_one(&self.pool)
-            .await?
-            .try_get::<i64, _>(0)?)
+        match self.fetch_scalars(sql, &[Scalar::Int]).await?.as_deref() {
+            Some([Value::Int(n)]) => Ok(*n),
+            _ => Err(DbError::Corrupt("COUNT returned no number".into())),
+        }
     }
 
     /// One page of rows, in keyset order.
-    pub(crate) async fn list_rows<T: DeserializeOwned>(
+    pub(crate) async fn list_rows<T: DeserializeOwned + Send + 'static>(
         &self,
-        table: &Table,
+        table: &'static Table,
         q: &ListQuery,
     ) -> Result<Vec<T>, DbError> {
         let sort_col = q.sort_key.unwrap_or("id");
         let desc = q.sort_dir == SortDir::Desc;
-        let mut conds = q.conds.clone();
         let mut sql = Sql::default();
         sql.push("SELECT ")
             .push(&table.column_list())
             .push(" FROM ")
             .push(table.name);
+        sql.where_all(&q.conds);
         if let Some(marker) = &q.marker {
             let (marker_id, marker_value) = self.marker_position(table, sort_col, marker).await?;
-            sql.where_all(&conds);
-            sql.push(if conds.is_empty() {
+            sql.push(if q.conds.is_empty() {
                 " WHERE ("
             } else {
                 " AND ("
             });
             keyset_after(&mut sql, sort_col, marker_id, marker_value, desc);
             sql.push(")");
-            conds.clear();
-        } else {
-            sql.where_all(&conds);
         }
         let dir = if desc { "DESC" } else { "ASC" };
         if sort_col == "id" {
@@ -264,8 +242,7 @@ impl Datastore {
         if let Some(limit) = q.limit {
             sql.push(" LIMIT ").arg(Value::Int(limit));
         }
-        let rows: Vec<AnyRow> = sql.query().fetch_all(&self.pool).await?;
-        rows.iter().map(|r| table.decode(r)).collect()
+        self.fetch(table, sql).await
     }
 
     /// The internal id and sort value of the marker row.
@@ -281,21 +258,20 @@ impl Datastore {
             .push(" FROM ")
             .push(table.name);
         sql.where_all(&[Cond::Eq("uuid", marker.into())]);
-        let row = sql
-            .query()
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(DbError::NotFound)?;
-        let id: i64 = row.try_get(0)?;
-        let value = match (sort_col, table.kind(sort_col)) {
-            ("id", _) | (_, Some(Kind::Bool)) => row
-                .try_get::<Option<i64>, _>(1)?
-                .map_or(Value::NullInt, Value::Int),
-            _ => row
-                .try_get::<Option<String>, _>(1)?
-                .map_or(Value::NullText, Value::Text),
+        let kinds: &'static [Scalar] = match (sort_col, table.kind(sort_col)) {
+            ("id", _) | (_, Some(Kind::Bool)) => &[Scalar::Int, Scalar::Int],
+            _ => &[Scalar::Int, Scalar::Text],
         };
-        Ok((id, value))
+        match self.fetch_scalars(sql, kinds).await? {
+            None => Err(DbError::NotFound),
+            Some(mut values) => match values.remove(0) {
+                Value::Int(id) => Ok((id, values.remove(0))),
+                _ => Err(DbError::Corrupt(format!(
+                    "{} row without an id",
+                    table.name
+                ))),
+            },
+        }
     }
 
     /// Writes every column of `item` if the row's `updated_at` is still `expected`.
@@ -319,12 +295,7 @@ impl Datastore {
             Some(t) => sql.push(" AND updated_at = ").arg(t.into()),
             None => sql.push(" AND updated_at IS NULL"),
         };
-        let done = sql
-            .query()
-            .execute(&self.pool)
-            .await
-            .map_err(DbError::from_write)?;
-        if done.rows_affected() == 1 {
+        if self.execute(sql).await? == 1 {
             return Ok(UpdateOutcome::Updated);
         }
         let exists = self
@@ -342,12 +313,7 @@ impl Datastore {
     pub(crate) async fn delete_rows(&self, table: &Table, conds: &[Cond]) -> Result<u64, DbError> {
         let mut sql = Sql::default();
         sql.push("DELETE FROM ").push(table.name).where_all(conds);
-        let done = sql
-            .query()
-            .execute(&self.pool)
-            .await
-            .map_err(DbError::from_write)?;
-        Ok(done.rows_affected())
+        self.execute(sql).await
     }
 }
 

@@ -5,11 +5,15 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value as Json;
-use sqlx::any::AnyRow;
-use sqlx::Row;
 
 use crate::query::Value;
 use crate::DbError;
+
+/// Typed access to the columns of a result row, whatever the backend.
+pub(crate) trait Columns {
+    fn text(&self, i: usize) -> Result<Option<String>, String>;
+    fn int(&self, i: usize) -> Result<Option<i64>, String>;
+}
 
 /// How a field is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,19 +67,19 @@ impl Table {
 
     /// Rebuilds a resource from a row selected with `column_list()`, deserializing
     /// straight from the columns (no intermediate JSON document).
-    pub fn decode<T: DeserializeOwned>(&self, row: &AnyRow) -> Result<T, DbError> {
+    pub fn decode<T: DeserializeOwned>(&self, row: &impl Columns) -> Result<T, DbError> {
         T::deserialize(RowDeserializer { table: self, row })
             .map_err(|e| DbError::Corrupt(format!("{} row: {e}", self.name)))
     }
 }
 
 /// Presents a row as a map of column name to value, for serde.
-struct RowDeserializer<'r> {
+struct RowDeserializer<'r, R> {
     table: &'r Table,
-    row: &'r AnyRow,
+    row: &'r R,
 }
 
-impl<'de> serde::Deserializer<'de> for RowDeserializer<'_> {
+impl<'de, R: Columns> serde::Deserializer<'de> for RowDeserializer<'_, R> {
     type Error = serde_json::Error;
 
     fn deserialize_any<V: serde::de::Visitor<'de>>(
@@ -95,13 +99,13 @@ impl<'de> serde::Deserializer<'de> for RowDeserializer<'_> {
     }
 }
 
-struct RowColumns<'r> {
+struct RowColumns<'r, R> {
     table: &'r Table,
-    row: &'r AnyRow,
+    row: &'r R,
     next: usize,
 }
 
-impl<'de> serde::de::MapAccess<'de> for RowColumns<'_> {
+impl<'de, R: Columns> serde::de::MapAccess<'de> for RowColumns<'_, R> {
     type Error = serde_json::Error;
 
     fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
@@ -124,18 +128,18 @@ impl<'de> serde::de::MapAccess<'de> for RowColumns<'_> {
         let i = self.next;
         self.next += 1;
         let (col, kind) = self.table.columns[i];
-        let column_error = |e: sqlx::Error| Self::Error::custom(format!("{col}: {e}"));
+        let column_error = |e: String| Self::Error::custom(format!("{col}: {e}"));
         match kind {
             Kind::Text => {
-                let text: Option<String> = self.row.try_get(i).map_err(column_error)?;
+                let text = self.row.text(i).map_err(column_error)?;
                 seed.deserialize(text.map_or(Json::Null, Json::String))
             }
             Kind::Bool => {
-                let flag: Option<i64> = self.row.try_get(i).map_err(column_error)?;
+                let flag = self.row.int(i).map_err(column_error)?;
                 seed.deserialize(flag.map_or(Json::Null, |v| Json::Bool(v != 0)))
             }
             Kind::Json => {
-                let text: String = self.row.try_get(i).map_err(column_error)?;
+                let text = self.row.text(i).map_err(column_error)?.unwrap_or_default();
                 let mut de = serde_json::Deserializer::from_reader(text.as_bytes());
                 let value = seed.deserialize(&mut de)?;
                 de.end()?;
@@ -165,7 +169,7 @@ pub(crate) fn encode_value(kind: Kind, value: &Json) -> Value {
 
 use Kind::{Bool, Json as J, Text};
 
-pub(crate) const CHASSIS: Table = Table {
+pub(crate) static CHASSIS: Table = Table {
     name: "chassis",
     columns: &[
         ("uuid", Text),
@@ -176,7 +180,7 @@ pub(crate) const CHASSIS: Table = Table {
     ],
 };
 
-pub(crate) const NODES: Table = Table {
+pub(crate) static NODES: Table = Table {
     name: "nodes",
     columns: &[
         ("uuid", Text),
@@ -236,7 +240,7 @@ pub(crate) const NODES: Table = Table {
     ],
 };
 
-pub(crate) const PORTGROUPS: Table = Table {
+pub(crate) static PORTGROUPS: Table = Table {
     name: "portgroups",
     columns: &[
         ("uuid", Text),
@@ -253,7 +257,7 @@ pub(crate) const PORTGROUPS: Table = Table {
     ],
 };
 
-pub(crate) const PORTS: Table = Table {
+pub(crate) static PORTS: Table = Table {
     name: "ports",
     columns: &[
         ("uuid", Text),

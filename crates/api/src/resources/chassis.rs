@@ -25,16 +25,16 @@ use crate::AppState;
 
 const SCHEMA: Schema = Schema("chassis");
 
-const CHASSIS_FIELDS: FieldSet = FieldSet {
-    all: &[
+static CHASSIS_FIELDS: FieldSet = FieldSet::new(
+    &[
         ("uuid", 1),
         ("description", 1),
         ("extra", 1),
         ("created_at", 1),
         ("updated_at", 1),
     ],
-    list_default: &["uuid", "description"],
-};
+    &["uuid", "description"],
+);
 
 const CREATABLE: &[(&str, u16)] = &[("uuid", 1), ("description", 1), ("extra", 1)];
 const PATCHABLE: &[(&str, u16)] = &[("description", 1), ("extra", 1)];

@@ -16,8 +16,8 @@ use crate::links::self_and_bookmark;
 
 pub const SCHEMA: Schema = Schema("node");
 
-pub const NODE_FIELDS: FieldSet = FieldSet {
-    all: &[
+pub static NODE_FIELDS: FieldSet = FieldSet::new(
+    &[
         ("uuid", 1),
         ("name", 5),
         ("driver", 1),
@@ -74,7 +74,7 @@ pub const NODE_FIELDS: FieldSet = FieldSet {
         ("lessee", 65),
         ("firmware_interface", 86),
     ],
-    list_default: &[
+    &[
         "instance_uuid",
         "maintenance",
         "power_state",
@@ -82,7 +82,7 @@ pub const NODE_FIELDS: FieldSet = FieldSet {
         "uuid",
         "name",
     ],
-};
+);
 
 /// Fields a create document may carry, and the version that introduced each. Those
 /// newer than the served maximum are listed so that sending them is a 406, as Ironic

@@ -12,8 +12,8 @@ use crate::links::self_and_bookmark;
 
 pub const SCHEMA: Schema = Schema("port");
 
-pub const PORT_FIELDS: FieldSet = FieldSet {
-    all: &[
+pub static PORT_FIELDS: FieldSet = FieldSet::new(
+    &[
         ("uuid", 1),
         ("address", 1),
         ("node_uuid", 1),
@@ -27,8 +27,8 @@ pub const PORT_FIELDS: FieldSet = FieldSet {
         ("physical_network", 34),
         ("is_smartnic", 53),
     ],
-    list_default: &["uuid", "address"],
-};
+    &["uuid", "address"],
+);
 
 /// Creatable fields; newer-than-served ones are listed so that they answer 406.
 pub const CREATABLE: &[(&str, u16)] = &[

@@ -29,8 +29,8 @@ use crate::AppState;
 
 const SCHEMA: Schema = Schema("portgroup");
 
-pub const PORTGROUP_FIELDS: FieldSet = FieldSet {
-    all: &[
+pub static PORTGROUP_FIELDS: FieldSet = FieldSet::new(
+    &[
         ("uuid", 23),
         ("name", 23),
         ("address", 23),
@@ -43,8 +43,8 @@ pub const PORTGROUP_FIELDS: FieldSet = FieldSet {
         ("mode", 26),
         ("properties", 26),
     ],
-    list_default: &["uuid", "address", "name"],
-};
+    &["uuid", "address", "name"],
+);
 
 const CREATABLE: &[(&str, u16)] = &[
     ("uuid", 23),

@@ -81,9 +81,8 @@ impl TestApp {
             "FERRIC_TEST_POSTGRES_URL is not set: the PostgreSQL half of the suite needs a server \
              (lab/run-tests.sh starts one)",
         );
-        sqlx::any::install_default_drivers();
         let schema = unique_name("t");
-        let mut conn = sqlx::AnyConnection::connect(&url)
+        let mut conn = sqlx::PgConnection::connect(&url)
             .await
             .expect("PostgreSQL reachable");
         conn.execute(format!("CREATE SCHEMA {schema}").as_str())
