@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use sqlx::{Connection, PgPool};
 
 use crate::query::{Sql, Value};
-use crate::sqlite::{bind, from_sqlite, SqlitePool};
+use crate::sqlite::{from_sqlite, prepare, SqlitePool};
 use crate::table::{Columns, Table};
 use crate::{postgres, Datastore, DbError};
 
@@ -46,8 +46,7 @@ impl Datastore {
         match &self.pool {
             Pool::Sqlite(pool) => {
                 pool.run(move |conn| {
-                    let mut stmt = conn.prepare_cached(&sql.text).map_err(from_sqlite)?;
-                    bind(&mut stmt, &sql.args)?;
+                    let mut stmt = prepare(conn, &sql)?;
                     let mut rows = stmt.raw_query();
                     let mut out = Vec::new();
                     while let Some(row) = rows.next().map_err(from_sqlite)? {
@@ -76,8 +75,7 @@ impl Datastore {
         match &self.pool {
             Pool::Sqlite(pool) => {
                 pool.run(move |conn| {
-                    let mut stmt = conn.prepare_cached(&sql.text).map_err(from_sqlite)?;
-                    bind(&mut stmt, &sql.args)?;
+                    let mut stmt = prepare(conn, &sql)?;
                     let mut rows = stmt.raw_query();
                     match rows.next().map_err(from_sqlite)? {
                         Some(row) => read_scalars(row, kinds).map(Some),
@@ -101,8 +99,7 @@ impl Datastore {
         match &self.pool {
             Pool::Sqlite(pool) => {
                 pool.run(move |conn| {
-                    let mut stmt = conn.prepare_cached(&sql.text).map_err(from_sqlite)?;
-                    bind(&mut stmt, &sql.args)?;
+                    let mut stmt = prepare(conn, &sql)?;
                     Ok(stmt.raw_execute().map_err(from_sqlite)? as u64)
                 })
                 .await
@@ -127,8 +124,7 @@ impl Datastore {
                         .map_err(from_sqlite)?;
                     let mut counts = Vec::with_capacity(stmts.len());
                     for sql in &stmts {
-                        let mut stmt = tx.prepare_cached(&sql.text).map_err(from_sqlite)?;
-                        bind(&mut stmt, &sql.args)?;
+                        let mut stmt = prepare(&tx, sql)?;
                         let n = stmt.raw_execute().map_err(from_sqlite)? as u64;
                         if sql.must_affect && n == 0 {
                             return Err(DbError::NotFound);

@@ -9,7 +9,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Semaphore;
 
-use crate::query::Value;
+use crate::query::{Sql, Value};
 use crate::table::Columns;
 use crate::DbError;
 
@@ -94,13 +94,14 @@ fn open_connection(path: &PathBuf) -> Result<Connection, DbError> {
     Ok(conn)
 }
 
-/// Binds `args` to the statement's `$1…$n` placeholders, which the query builder
-/// numbers in order of appearance.
-pub(crate) fn bind(
-    stmt: &mut rusqlite::CachedStatement<'_>,
-    args: &[Value],
-) -> Result<(), DbError> {
-    for (i, v) in args.iter().enumerate() {
+/// Prepares (from the connection's cache) a built statement with its arguments bound
+/// to the `$1…$n` placeholders, which the query builder numbers in order of appearance.
+pub(crate) fn prepare<'c>(
+    conn: &'c Connection,
+    sql: &Sql,
+) -> Result<rusqlite::CachedStatement<'c>, DbError> {
+    let mut stmt = conn.prepare_cached(&sql.text).map_err(from_sqlite)?;
+    for (i, v) in sql.args.iter().enumerate() {
         let r = match v {
             Value::Text(s) => stmt.raw_bind_parameter(i + 1, s.as_str()),
             Value::Int(n) => stmt.raw_bind_parameter(i + 1, n),
@@ -110,7 +111,7 @@ pub(crate) fn bind(
         };
         r.map_err(from_sqlite)?;
     }
-    Ok(())
+    Ok(stmt)
 }
 
 /// Classifies a rusqlite error.

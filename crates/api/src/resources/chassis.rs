@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::{Extension, Json};
 use ferric_db::{chassis_sort_column, Cond, DbError};
 use ferric_types::{Chassis, ChassisId, Microversion, Timestamp};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::common::{check_outcome, created, next_stamp, params};
 use super::ident;
@@ -40,10 +40,7 @@ const CREATABLE: &[(&str, u16)] = &[("uuid", 1), ("description", 1), ("extra", 1
 const PATCHABLE: &[(&str, u16)] = &[("description", 1), ("extra", 1)];
 
 fn render(chassis: &Chassis, base: &str, version: Microversion, selection: &Selection) -> Value {
-    let mut obj = match serde_json::to_value(chassis) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
+    let mut obj = super::common::to_object(chassis);
     let path = format!("chassis/{}", chassis.uuid);
     obj.insert("links".into(), self_and_bookmark(base, &path));
     if matches!(selection, Selection::Full) {
@@ -174,13 +171,7 @@ pub async fn show(
     Path(chassis_ident): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let mut params = params(q)?;
-    let fields = params.take_since("fields", 8, version)?;
-    params.finish()?;
-    let selection = match fields {
-        Some(csv) => Selection::Only(CHASSIS_FIELDS.parse_selection(&csv, version)?),
-        None => Selection::Full,
-    };
+    let selection = super::common::show_selection(q, &CHASSIS_FIELDS, version)?;
     let chassis = ident::chassis(&state, &chassis_ident).await?;
     Ok(Json(render(
         &chassis,
@@ -248,10 +239,7 @@ pub async fn update(
 ) -> Result<Json<Value>, ApiError> {
     let chassis = ident::chassis(&state, &chassis_ident).await?;
     let ops = patch::parse(body, PATCHABLE, version)?;
-    let mut doc = match serde_json::to_value(&chassis) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
+    let mut doc = super::common::to_object(&chassis);
     patch::apply(&mut doc, &ops)?;
     let touched: BTreeSet<&str> = ops.iter().map(|op| op.root()).collect();
     let mut updated = chassis.clone();

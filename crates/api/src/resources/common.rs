@@ -4,11 +4,36 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use ferric_db::UpdateOutcome;
+use ferric_types::Microversion;
 use ferric_types::Timestamp;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+use crate::fields::{FieldSet, Selection};
 use crate::listing::Params;
+
+/// A resource's JSON form as an object (every field, unmasked).
+pub fn to_object<T: serde::Serialize>(item: &T) -> Map<String, Value> {
+    match serde_json::to_value(item) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+/// The field selection of a show request: `?fields=` or the full view.
+pub fn show_selection(
+    raw_query: Option<String>,
+    fields: &FieldSet,
+    version: Microversion,
+) -> Result<Selection, ApiError> {
+    let mut params = params(raw_query)?;
+    let csv = params.take_since("fields", 8, version)?;
+    params.finish()?;
+    Ok(match csv {
+        Some(csv) => Selection::Only(fields.parse_selection(&csv, version)?),
+        None => Selection::Full,
+    })
+}
 
 /// Parses a raw query string into strict parameters.
 pub fn params(raw: Option<String>) -> Result<Params, ApiError> {

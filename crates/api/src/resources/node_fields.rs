@@ -193,10 +193,7 @@ pub const NOT_SORTABLE: &[&str] = &[
 
 /// The node as the API shows it at `version`, secrets masked.
 pub fn render(node: &Node, base: &str, version: Microversion, selection: &Selection) -> Value {
-    let mut obj = match serde_json::to_value(node) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
+    let mut obj = super::common::to_object(node);
     mask_node_secrets(&mut obj);
     if !version.at_least(2) {
         for key in ["provision_state", "target_provision_state"] {
@@ -238,14 +235,6 @@ fn mask_node_secrets(obj: &mut Map<String, Value>) {
     }
     if let Some(Value::Object(info)) = obj.get_mut("driver_internal_info") {
         mask_secrets(info);
-    }
-}
-
-/// The node's fields as a patch document works on them: unmasked, every field present.
-pub fn patch_document(node: &Node) -> Map<String, Value> {
-    match serde_json::to_value(node) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
     }
 }
 

@@ -17,8 +17,8 @@ use serde_json::{json, Value};
 use super::common::{check_outcome, created, next_stamp, params};
 use super::ident;
 use super::node_fields::{
-    apply_field, check_consistency, initial_state, patch_document, render, resolve_interfaces,
-    Origin, CREATABLE, NODE_FIELDS, NOT_SORTABLE, PATCHABLE, SCHEMA,
+    apply_field, check_consistency, initial_state, render, resolve_interfaces, Origin, CREATABLE,
+    NODE_FIELDS, NOT_SORTABLE, PATCHABLE, SCHEMA,
 };
 use super::values::check_create_keys;
 use crate::body::{object, JsonBody};
@@ -233,13 +233,7 @@ pub async fn show(
     Path(node_ident): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let mut params = params(q)?;
-    let fields = params.take_since("fields", 8, version)?;
-    params.finish()?;
-    let selection = match fields {
-        Some(csv) => Selection::Only(NODE_FIELDS.parse_selection(&csv, version)?),
-        None => Selection::Full,
-    };
+    let selection = super::common::show_selection(q, &NODE_FIELDS, version)?;
     let node = ident::node(&state, &node_ident, version).await?;
     Ok(Json(render(
         &node,
@@ -365,7 +359,7 @@ pub async fn update(
             node.uuid
         )));
     }
-    let mut doc = patch_document(&node);
+    let mut doc = super::common::to_object(&node);
     patch::apply(&mut doc, &ops)?;
     let touched: BTreeSet<String> = ops.iter().map(|op| op.root().to_string()).collect();
     let mut updated = node.clone();

@@ -68,22 +68,12 @@ pub const PATCHABLE: &[(&str, u16)] = &[
 pub const NOT_SORTABLE: &[&str] = &["extra", "internal_info", "local_link_connection"];
 
 pub fn render(port: &Port, base: &str, version: Microversion, selection: &Selection) -> Value {
-    let mut obj = match serde_json::to_value(port) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
+    let mut obj = super::common::to_object(port);
     obj.insert(
         "links".into(),
         self_and_bookmark(base, &format!("ports/{}", port.uuid)),
     );
     Value::Object(PORT_FIELDS.shape(obj, version, selection))
-}
-
-pub fn patch_document(port: &Port) -> Map<String, Value> {
-    match serde_json::to_value(port) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    }
 }
 
 /// Validates one field and stores it on the port.

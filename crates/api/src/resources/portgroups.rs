@@ -12,7 +12,7 @@ use ferric_db::{portgroup_sort_column, Cond, DbError};
 use ferric_types::name::is_valid_logical_name;
 use ferric_types::portgroup::DEFAULT_PORTGROUP_MODE;
 use ferric_types::{Microversion, NodeId, PortGroup, PortGroupId, Timestamp};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::common::{check_outcome, created, next_stamp, params};
 use super::ident;
@@ -85,10 +85,7 @@ pub fn require_version(version: Microversion, minor: u16) -> Result<(), ApiError
 }
 
 fn render(pg: &PortGroup, base: &str, version: Microversion, selection: &Selection) -> Value {
-    let mut obj = match serde_json::to_value(pg) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
+    let mut obj = super::common::to_object(pg);
     let path = format!("portgroups/{}", pg.uuid);
     obj.insert("links".into(), self_and_bookmark(base, &path));
     if matches!(selection, Selection::Full) && version.at_least(24) {
@@ -285,13 +282,7 @@ pub async fn show(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     require_version(version, 23)?;
-    let mut params = params(q)?;
-    let fields = params.take_since("fields", 8, version)?;
-    params.finish()?;
-    let selection = match fields {
-        Some(csv) => Selection::Only(PORTGROUP_FIELDS.parse_selection(&csv, version)?),
-        None => Selection::Full,
-    };
+    let selection = super::common::show_selection(q, &PORTGROUP_FIELDS, version)?;
     let pg = ident::portgroup(&state, &pg_ident).await?;
     Ok(Json(render(
         &pg,
@@ -386,10 +377,7 @@ pub async fn update(
     require_version(version, 23)?;
     let pg = ident::portgroup(&state, &pg_ident).await?;
     let ops = patch::parse(body, PATCHABLE, version)?;
-    let mut doc = match serde_json::to_value(&pg) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
+    let mut doc = super::common::to_object(&pg);
     patch::apply(&mut doc, &ops)?;
     let touched: BTreeSet<&str> = ops.iter().map(|op| op.root()).collect();
     let mut updated = pg.clone();

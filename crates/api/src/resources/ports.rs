@@ -17,8 +17,7 @@ use super::common::{check_outcome, created, next_stamp, params};
 use super::ident;
 use super::nodes::{check_unlocked, node_uuid_cond};
 use super::port_fields::{
-    apply_field, check_consistency, patch_document, render, CREATABLE, NOT_SORTABLE, PATCHABLE,
-    PORT_FIELDS, SCHEMA,
+    apply_field, check_consistency, render, CREATABLE, NOT_SORTABLE, PATCHABLE, PORT_FIELDS, SCHEMA,
 };
 use super::values::{check_create_keys, mac_field, python_repr};
 use crate::body::JsonBody;
@@ -199,13 +198,7 @@ pub async fn show(
     Path(port_ident): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let mut params = params(q)?;
-    let fields = params.take_since("fields", 8, version)?;
-    params.finish()?;
-    let selection = match fields {
-        Some(csv) => Selection::Only(PORT_FIELDS.parse_selection(&csv, version)?),
-        None => Selection::Full,
-    };
+    let selection = super::common::show_selection(q, &PORT_FIELDS, version)?;
     let port = ident::port(&state, &port_ident).await?;
     Ok(Json(render(
         &port,
@@ -328,7 +321,7 @@ pub async fn update(
 ) -> Result<Json<Value>, ApiError> {
     let port = ident::port(&state, &port_ident).await?;
     let ops = patch::parse(body, PATCHABLE, version)?;
-    let mut doc = patch_document(&port);
+    let mut doc = super::common::to_object(&port);
     patch::apply(&mut doc, &ops)?;
     let touched: BTreeSet<&str> = ops.iter().map(|op| op.root()).collect();
     let mut updated = port.clone();
