@@ -5,7 +5,10 @@
 use axum::body::Body;
 use axum::http::Request;
 use criterion::{criterion_group, criterion_main, Criterion};
+use std::sync::Arc;
+
 use ferric_api::{service, ApiConfig, AppState};
+use ferric_conductor::{Conductor, ConductorConfig};
 use ferric_db::Datastore;
 use http_body_util::BodyExt;
 use serde_json::json;
@@ -41,9 +44,11 @@ fn hot_paths(c: &mut Criterion) {
     let url = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
     let svc = rt.block_on(async {
         let db = Datastore::connect(&url).await.unwrap();
+        let conductor = Arc::new(Conductor::new(db.clone(), ConductorConfig::default()));
         service(AppState {
             db,
             config: ApiConfig::default(),
+            conductor,
         })
     });
     let mut uuid = String::new();

@@ -4,7 +4,9 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use ferric_conductor::ConductorError;
 use ferric_db::DbError;
+use ferric_drivers::DriverError;
 
 /// An error answer: a status and the operator-readable `faultstring`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +128,9 @@ impl From<DbError> for ApiError {
             DbError::Duplicate(col) => {
                 ApiError::conflict(format!("A resource with this {col} already exists."))
             }
+            DbError::Locked(holder) => ApiError::conflict(format!(
+                "The resource is locked by host {holder}, please retry after the current operation is completed."
+            )),
             DbError::Reference => ApiError::conflict(
                 "The request refers to an object that no longer exists or is still in use; retry.",
             ),
@@ -133,6 +138,26 @@ impl From<DbError> for ApiError {
                 tracing::error!(error = %other, "database failure");
                 ApiError::internal()
             }
+        }
+    }
+}
+
+impl From<ConductorError> for ApiError {
+    fn from(err: ConductorError) -> Self {
+        match err {
+            ConductorError::NodeNotFound(_) => ApiError::not_found(err.to_string()),
+            ConductorError::Locked { .. } => ApiError::conflict(err.to_string()),
+            ConductorError::InvalidState(_) | ConductorError::Invalid(_) => {
+                ApiError::bad_request(err.to_string())
+            }
+            ConductorError::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
+            ConductorError::Driver(DriverError::Unsupported(m) | DriverError::Config(m)) => {
+                ApiError::bad_request(m)
+            }
+            ConductorError::Driver(DriverError::Hardware(m)) => {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, m)
+            }
+            ConductorError::Db(e) => e.into(),
         }
     }
 }

@@ -18,6 +18,9 @@ pub use error::ApiError;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
+use std::sync::Arc;
+
+use ferric_conductor::ConductorApi;
 use ferric_db::Datastore;
 use tower::Layer;
 use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
@@ -49,6 +52,8 @@ impl Default for ApiConfig {
 pub struct AppState {
     pub db: Datastore,
     pub config: ApiConfig,
+    /// The conductor side: in process when all-in-one.
+    pub conductor: Arc<dyn ConductorApi>,
 }
 
 /// The whole API as one service: the router behind a layer that drops trailing

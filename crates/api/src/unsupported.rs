@@ -10,21 +10,10 @@ use crate::AppState;
 
 /// Paths (relative to `/v1`) of features that arrive with the conductor and later.
 const NOT_YET: &[(&str, &str)] = &[
-    ("/nodes/{node}/states/power", "power control"),
-    ("/nodes/{node}/states/provision", "provisioning"),
     ("/nodes/{node}/states/raid", "RAID configuration"),
     ("/nodes/{node}/states/console", "the serial console"),
     ("/nodes/{node}/states/boot_mode", "boot mode changes"),
     ("/nodes/{node}/states/secure_boot", "secure boot changes"),
-    (
-        "/nodes/{node}/management/boot_device",
-        "boot device management",
-    ),
-    (
-        "/nodes/{node}/management/boot_device/supported",
-        "boot device management",
-    ),
-    ("/nodes/{node}/management/inject_nmi", "NMI injection"),
     (
         "/nodes/{node}/management/indicators",
         "indicator management",

@@ -7,6 +7,9 @@ pub enum DbError {
     /// The row does not exist.
     #[error("not found")]
     NotFound,
+    /// Another holder has the row's lock; names the holder.
+    #[error("locked by {0}")]
+    Locked(String),
     /// A unique constraint refused the write; names the column.
     #[error("duplicate value for {0}")]
     Duplicate(String),

@@ -45,15 +45,74 @@ impl Datastore {
         self.count_rows(&NODES, conds).await
     }
 
-    /// Saves `node` if nobody changed it since it was read with `read_updated_at`.
+    /// Saves `node` if nobody changed it since it was read with `read_updated_at` and
+    /// no conductor holds its lock (the API's writes).
     pub async fn node_update(
         &self,
         node: &Node,
         read_updated_at: Option<ferric_types::Timestamp>,
     ) -> Result<UpdateOutcome, DbError> {
-        let expected = read_updated_at.map(|t| t.to_string());
-        self.update_row_if_unchanged(&NODES, &node.uuid.to_string(), node, expected.as_deref())
-            .await
+        let stamp = match read_updated_at {
+            Some(t) => Cond::Eq("updated_at", t.to_string().into()),
+            None => Cond::IsNull("updated_at"),
+        };
+        self.update_row(
+            &NODES,
+            &node.uuid.to_string(),
+            node,
+            &[stamp, Cond::IsNull("reservation")],
+        )
+        .await
+    }
+
+    /// Saves `node` while `host` holds its lock (the conductor's writes).
+    pub async fn node_save_locked(
+        &self,
+        node: &Node,
+        host: &str,
+    ) -> Result<UpdateOutcome, DbError> {
+        self.update_row(
+            &NODES,
+            &node.uuid.to_string(),
+            node,
+            &[Cond::Eq("reservation", host.into())],
+        )
+        .await
+    }
+
+    /// Takes the node's lock for `host`: sets `reservation` only if nobody holds it.
+    /// Returns the node as locked, `Locked(holder)` if someone else holds it.
+    pub async fn node_reserve(&self, uuid: NodeId, host: &str) -> Result<Node, DbError> {
+        let mut sql = Sql::default();
+        sql.push("UPDATE nodes SET reservation = ")
+            .arg(host.into())
+            .push(" WHERE uuid = ")
+            .arg(uuid.to_string().into())
+            .push(" AND reservation IS NULL");
+        if self.execute(sql).await? == 1 {
+            return self.node_get(uuid).await;
+        }
+        let node = self.node_get(uuid).await?;
+        Err(DbError::Locked(node.reservation.unwrap_or_default()))
+    }
+
+    /// Releases the node's lock if `host` holds it.
+    pub async fn node_release(&self, uuid: NodeId, host: &str) -> Result<(), DbError> {
+        let mut sql = Sql::default();
+        sql.push("UPDATE nodes SET reservation = NULL WHERE uuid = ")
+            .arg(uuid.to_string().into())
+            .push(" AND reservation = ")
+            .arg(host.into());
+        self.execute(sql).await?;
+        Ok(())
+    }
+
+    /// Releases every lock `host` holds (a conductor starting up after a crash).
+    pub async fn node_release_all(&self, host: &str) -> Result<u64, DbError> {
+        let mut sql = Sql::default();
+        sql.push("UPDATE nodes SET reservation = NULL WHERE reservation = ")
+            .arg(host.into());
+        self.execute(sql).await
     }
 
     /// Deletes the node with its ports and port groups, in one transaction.

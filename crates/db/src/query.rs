@@ -274,27 +274,33 @@ impl Datastore {
         }
     }
 
-    /// Writes every column of `item` if the row's `updated_at` is still `expected`.
-    pub(crate) async fn update_row_if_unchanged<T: Serialize>(
+    /// Writes every column of `item` (but the lock column `reservation`, which only
+    /// [`Datastore::node_reserve`] and [`Datastore::node_release`] change) if the row
+    /// still matches `guard`; reports what happened.
+    pub(crate) async fn update_row<T: Serialize>(
         &self,
         table: &Table,
         uuid: &str,
         item: &T,
-        expected_updated_at: Option<&str>,
+        guard: &[Cond],
     ) -> Result<UpdateOutcome, DbError> {
         let mut sql = Sql::default();
         sql.push("UPDATE ").push(table.name).push(" SET ");
-        for (i, ((col, _), v)) in table.columns.iter().zip(table.encode(item)?).enumerate() {
-            if i > 0 {
+        let mut first = true;
+        for ((col, _), v) in table.columns.iter().zip(table.encode(item)?) {
+            if *col == "reservation" {
+                continue;
+            }
+            if !first {
                 sql.push(", ");
             }
+            first = false;
             sql.push(col).push(" = ").arg(v);
         }
         sql.push(" WHERE uuid = ").arg(uuid.into());
-        match expected_updated_at {
-            Some(t) => sql.push(" AND updated_at = ").arg(t.into()),
-            None => sql.push(" AND updated_at IS NULL"),
-        };
+        for cond in guard {
+            sql.push(" AND (").cond(cond).push(")");
+        }
         if self.execute(sql).await? == 1 {
             return Ok(UpdateOutcome::Updated);
         }
@@ -307,6 +313,21 @@ impl Datastore {
         } else {
             UpdateOutcome::NotFound
         })
+    }
+
+    /// Writes every column of `item` if the row's `updated_at` is still `expected`.
+    pub(crate) async fn update_row_if_unchanged<T: Serialize>(
+        &self,
+        table: &Table,
+        uuid: &str,
+        item: &T,
+        expected_updated_at: Option<&str>,
+    ) -> Result<UpdateOutcome, DbError> {
+        let guard = match expected_updated_at {
+            Some(t) => Cond::Eq("updated_at", t.into()),
+            None => Cond::IsNull("updated_at"),
+        };
+        self.update_row(table, uuid, item, &[guard]).await
     }
 
     /// Deletes rows matching `conds`; returns how many went.

@@ -12,8 +12,8 @@ use serde::Deserialize;
 /// With no options, ferricd runs all-in-one: SQLite in ./var, the API on
 /// 127.0.0.1:6385, no authentication (so it listens on loopback only).
 /// Every option may also be set in the TOML file given with --config (same names,
-/// `api.public_endpoint` and `api.max_limit` under an `[api]` table) or in the
-/// environment variable shown.
+/// `api.public_endpoint` and `api.max_limit` under an `[api]` table, `host` and
+/// `workers` under `[conductor]`) or in the environment variable shown.
 #[derive(Debug, Parser)]
 #[command(name = "ferricd", version)]
 pub struct Cli {
@@ -47,6 +47,14 @@ pub struct Cli {
     /// Log filter, e.g. info, debug, ferric_api=debug [default: info]
     #[arg(long, env = "FERRIC_LOG", value_name = "FILTER")]
     pub log: Option<String>,
+
+    /// The name this conductor locks nodes under [default: the machine's host name]
+    #[arg(long, env = "FERRIC_HOST", value_name = "NAME")]
+    pub host: Option<String>,
+
+    /// Node operations that may run at once; more are refused with 503 [default: 100]
+    #[arg(long, env = "FERRIC_WORKERS", value_name = "N")]
+    pub workers: Option<usize>,
 }
 
 /// The TOML file's shape.
@@ -59,6 +67,15 @@ struct FileConfig {
     log: Option<String>,
     #[serde(default)]
     api: FileApi,
+    #[serde(default)]
+    conductor: FileConductor,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConductor {
+    host: Option<String>,
+    workers: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,6 +93,7 @@ pub struct Settings {
     pub database_url: String,
     pub log: String,
     pub api: ferric_api::ApiConfig,
+    pub conductor: ferric_conductor::ConductorConfig,
 }
 
 impl Settings {
@@ -100,6 +118,17 @@ impl Settings {
         if max_limit <= 0 {
             return Err(format!("api.max_limit must be positive, not {max_limit}"));
         }
+        let workers = cli.workers.or(file.conductor.workers).unwrap_or(100);
+        if workers == 0 {
+            return Err("workers must be at least 1".into());
+        }
+        let conductor = ferric_conductor::ConductorConfig {
+            host: cli
+                .host
+                .or(file.conductor.host)
+                .unwrap_or_else(ferric_conductor::local_hostname),
+            workers,
+        };
         Ok(Settings {
             listen: cli
                 .listen
@@ -112,6 +141,7 @@ impl Settings {
                 public_endpoint: cli.public_endpoint.or(file.api.public_endpoint),
                 max_limit,
             },
+            conductor,
         })
     }
 }

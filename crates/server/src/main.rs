@@ -8,7 +8,10 @@ use std::process::ExitCode;
 use axum::extract::Request;
 use axum::ServiceExt;
 use clap::Parser;
+use std::sync::Arc;
+
 use ferric_api::{service, AppState};
+use ferric_conductor::Conductor;
 use ferric_db::{redact_url, Datastore};
 use tokio::net::TcpListener;
 
@@ -61,9 +64,26 @@ async fn run(settings: Settings) -> Result<(), String> {
             "the API has no authentication and listens beyond loopback: anyone who can reach it can manage every node"
         );
     }
+    let conductor = Conductor::new(db.clone(), settings.conductor.clone());
+    let recovered = conductor
+        .recover()
+        .await
+        .map_err(|e| format!("start-up recovery failed: {e}"))?;
+    if recovered > 0 {
+        tracing::warn!(
+            nodes = recovered,
+            "released nodes left locked by a previous run of this conductor"
+        );
+    }
+    tracing::info!(
+        host = conductor.host(),
+        workers = settings.conductor.workers,
+        "conductor ready"
+    );
     let app = service(AppState {
         db: db.clone(),
         config: settings.api.clone(),
+        conductor: Arc::new(conductor),
     });
     tracing::info!(listen = %settings.listen, "Ferric API serving");
     axum::serve(listener, ServiceExt::<Request>::into_make_service(app))

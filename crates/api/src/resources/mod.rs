@@ -1,10 +1,12 @@
-//! The v1 resources this build serves: nodes (with traits, maintenance and states),
-//! ports, port groups and chassis.
+//! The v1 resources this build serves: nodes (with traits, maintenance, states,
+//! provision and power changes, boot devices), ports, port groups and chassis.
 
 mod chassis;
 mod common;
 mod ident;
 mod node_fields;
+mod node_management;
+mod node_states;
 mod node_traits;
 mod nodes;
 mod port_fields;
@@ -27,6 +29,23 @@ pub fn routes() -> Router<AppState> {
             get(nodes::show).patch(nodes::update).delete(nodes::delete),
         )
         .route("/nodes/{node}/states", get(nodes::states))
+        .route(
+            "/nodes/{node}/states/provision",
+            put(node_states::provision),
+        )
+        .route("/nodes/{node}/states/power", put(node_states::power))
+        .route(
+            "/nodes/{node}/management/boot_device",
+            get(node_management::get_boot_device).put(node_management::set_boot_device),
+        )
+        .route(
+            "/nodes/{node}/management/boot_device/supported",
+            get(node_management::supported_boot_devices),
+        )
+        .route(
+            "/nodes/{node}/management/inject_nmi",
+            put(node_management::inject_nmi),
+        )
         .route(
             "/nodes/{node}/maintenance",
             put(nodes::maintenance_set).delete(nodes::maintenance_unset),

@@ -6,7 +6,10 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
+use std::sync::Arc;
+
 use ferric_api::{service, ApiConfig, AppState};
+use ferric_conductor::{Conductor, ConductorConfig};
 use ferric_db::Datastore;
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -60,6 +63,13 @@ impl TestApp {
             service: service(AppState {
                 db: db.clone(),
                 config,
+                conductor: Arc::new(Conductor::new(
+                    db.clone(),
+                    ConductorConfig {
+                        host: "test-conductor".into(),
+                        workers: 100,
+                    },
+                )),
             }),
             db,
             version: "1.65",

@@ -1,0 +1,116 @@
+//! `/v1/nodes/{node}/management/…`: boot device get/set, supported boot devices, and
+//! NMI injection (API 1.29), done by the conductor through the node's driver.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use ferric_drivers::BootDevice;
+use ferric_types::Microversion;
+use serde_json::{json, Value};
+
+use super::ident;
+use super::nodes::check_unlocked;
+use crate::body::{object, JsonBody};
+use crate::error::ApiError;
+use crate::AppState;
+
+/// Boot devices the API accepts (what a driver supports is narrower).
+const BOOT_DEVICES: &[&str] = &[
+    "pxe",
+    "disk",
+    "cdrom",
+    "bios",
+    "safe",
+    "wanboot",
+    "iscsiboot",
+    "floppy",
+    "uefihttp",
+];
+
+pub async fn get_boot_device(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path(node_ident): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let node = ident::node(&state, &node_ident, version).await?;
+    let device = state.conductor.get_boot_device(node.uuid).await?;
+    Ok(Json(match device {
+        Some(d) => json!({"boot_device": d.device, "persistent": d.persistent}),
+        None => json!({"boot_device": null, "persistent": null}),
+    }))
+}
+
+pub async fn set_boot_device(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path(node_ident): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<StatusCode, ApiError> {
+    let mut doc = object(body, "request body")?;
+    let device = match doc.remove("boot_device") {
+        Some(Value::String(d)) if BOOT_DEVICES.contains(&d.as_str()) => d,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid boot device {other}: use one of {}",
+                BOOT_DEVICES.join(", ")
+            )))
+        }
+        None => return Err(ApiError::bad_request("A \"boot_device\" is required")),
+    };
+    let persistent = match doc.remove("persistent") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => b,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid persistent {other}: it must be a boolean"
+            )))
+        }
+    };
+    if let Some(key) = doc.keys().next() {
+        return Err(ApiError::bad_request(format!(
+            "Unexpected arguments: {key}"
+        )));
+    }
+    let node = ident::node(&state, &node_ident, version).await?;
+    check_unlocked(&node)?;
+    state
+        .conductor
+        .set_boot_device(node.uuid, BootDevice { device, persistent })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn supported_boot_devices(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path(node_ident): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let node = ident::node(&state, &node_ident, version).await?;
+    let devices = state.conductor.supported_boot_devices(node.uuid).await?;
+    Ok(Json(json!({ "supported_boot_devices": devices })))
+}
+
+pub async fn inject_nmi(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path(node_ident): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<StatusCode, ApiError> {
+    if !version.at_least(29) {
+        return Err(ApiError::not_found(
+            "The API is not supported for this version",
+        ));
+    }
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        let doc = object(crate::body::parse(&body)?, "request body")?;
+        if let Some(key) = doc.keys().next() {
+            return Err(ApiError::bad_request(format!(
+                "Unexpected arguments: {key}"
+            )));
+        }
+    }
+    let node = ident::node(&state, &node_ident, version).await?;
+    check_unlocked(&node)?;
+    state.conductor.inject_nmi(node.uuid).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,370 @@
+//! The node lifecycle through the conductor on fake-hardware: provision verbs, power,
+//! boot devices, locks, failures, and recovery after a crash.
+
+use std::time::Duration;
+
+use ferric_conductor::{Conductor, ConductorConfig};
+use ferric_types::fsm::{self, VERBS};
+use ferric_types::provision::ProvisionState;
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::harness::TestApp;
+
+/// Polls the node until `field` equals `want` (10 s at most).
+async fn wait_for(app: &TestApp, node: &str, field: &str, want: Value) -> Value {
+    for _ in 0..500 {
+        let r = app.call("GET", &format!("/v1/nodes/{node}"), None).await;
+        if r.body[field] == want && r.body["reservation"].is_null() {
+            return r.body;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let r = app.call("GET", &format!("/v1/nodes/{node}"), None).await;
+    panic!("node {node}: {field} never became {want}: {}", r.raw);
+}
+
+async fn provision(app: &TestApp, node: &str, body: Value) -> crate::harness::Reply {
+    app.call(
+        "PUT",
+        &format!("/v1/nodes/{node}/states/provision"),
+        Some(body),
+    )
+    .await
+}
+
+both_backends!(full_lifecycle, |app: TestApp| async move {
+    app.node(
+        json!({"driver": "fake-hardware", "name": "n", "driver_info": {"fake_deploy_delay": 0.2}}),
+    )
+    .await;
+    let r = provision(&app, "n", json!({"target": "manage"})).await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    assert_eq!(
+        r.header("location"),
+        Some("http://ferric.test:6385/v1/nodes/n/states")
+    );
+    wait_for(&app, "n", "provision_state", json!("manageable")).await;
+    assert_eq!(
+        provision(&app, "n", json!({"target": "provide"}))
+            .await
+            .status,
+        202
+    );
+    let n = wait_for(&app, "n", "provision_state", json!("available")).await;
+    assert_eq!(n["target_provision_state"], Value::Null);
+
+    let r = provision(
+        &app,
+        "n",
+        json!({"target": "active", "configdrive": "http://example.invalid/cd.iso"}),
+    )
+    .await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    let during = app.call("GET", "/v1/nodes/n", None).await.body;
+    assert_eq!(during["provision_state"], "deploying");
+    assert_eq!(during["target_provision_state"], "active");
+    assert_eq!(during["reservation"], "test-conductor");
+    assert_eq!(during["instance_info"]["configdrive"], "******");
+    let r = provision(&app, "n", json!({"target": "active"})).await;
+    assert_eq!(r.status, 409, "a locked node refuses: {}", r.raw);
+    let n = wait_for(&app, "n", "provision_state", json!("active")).await;
+    assert_eq!(n["power_state"], "power on");
+    assert_eq!(n["last_error"], Value::Null);
+
+    assert_eq!(
+        provision(&app, "n", json!({"target": "rebuild"}))
+            .await
+            .status,
+        202
+    );
+    wait_for(&app, "n", "provision_state", json!("active")).await;
+    let r = provision(&app, "n", json!({"target": "deleted"})).await;
+    assert_eq!(r.status, 202);
+    let n = wait_for(&app, "n", "provision_state", json!("available")).await;
+    assert_eq!(n["power_state"], "power off");
+    assert_eq!(
+        n["instance_info"],
+        json!({}),
+        "tear down clears the instance"
+    );
+
+    // Manual clean ends in manageable.
+    assert_eq!(
+        provision(&app, "n", json!({"target": "manage"}))
+            .await
+            .status,
+        202
+    );
+    wait_for(&app, "n", "provision_state", json!("manageable")).await;
+    let steps = json!([{"interface": "deploy", "step": "erase_devices_metadata"}]);
+    let r = provision(&app, "n", json!({"target": "clean", "clean_steps": steps})).await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    wait_for(&app, "n", "provision_state", json!("manageable")).await;
+    assert_eq!(
+        provision(&app, "n", json!({"target": "inspect"}))
+            .await
+            .status,
+        202
+    );
+    let n = wait_for(&app, "n", "provision_state", json!("manageable")).await;
+    assert!(n["inspection_finished_at"].is_string());
+    assert_eq!(
+        provision(&app, "n", json!({"target": "adopt"}))
+            .await
+            .status,
+        202
+    );
+    wait_for(&app, "n", "provision_state", json!("active")).await;
+    let r = provision(
+        &app,
+        "n",
+        json!({"target": "rescue", "rescue_password": "pw"}),
+    )
+    .await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    wait_for(&app, "n", "provision_state", json!("rescue")).await;
+    assert_eq!(
+        provision(&app, "n", json!({"target": "unrescue"}))
+            .await
+            .status,
+        202
+    );
+    wait_for(&app, "n", "provision_state", json!("active")).await;
+});
+
+both_backends!(
+    illegal_verbs_are_400_in_every_resting_state,
+    |app: TestApp| async move {
+        app.node(json!({"driver": "fake-hardware", "name": "n"}))
+            .await;
+        let path = [
+            ("manage", "manageable"),
+            ("provide", "available"),
+            ("active", "active"),
+        ];
+        let mut states = vec!["enroll"];
+        states.extend(path.iter().map(|(_, s)| *s));
+        for (i, state) in states.iter().enumerate() {
+            let current: ProvisionState = state.parse().unwrap();
+            for verb in VERBS.iter().filter(|v| v.since <= 65) {
+                if fsm::next(current, verb.event).is_some() {
+                    continue;
+                }
+                let r = provision(&app, "n", json!({"target": verb.name})).await;
+                assert_eq!(r.status, 400, "{} in {state}: {}", verb.name, r.raw);
+                assert!(
+                    r.fault()
+                        .contains(&format!("while it is in state \"{state}\"")),
+                    "{}",
+                    r.fault()
+                );
+            }
+            if let Some((verb, next)) = path.get(i) {
+                assert_eq!(
+                    provision(&app, "n", json!({"target": verb})).await.status,
+                    202
+                );
+                wait_for(&app, "n", "provision_state", json!(next)).await;
+            }
+        }
+        let n = app.call("GET", "/v1/nodes/n", None).await.body;
+        assert_eq!(n["provision_state"], "active");
+        for (body, status) in [
+            (json!({"target": "bogus"}), 400),
+            (json!({}), 400),
+            (json!({"target": "deleted", "bogus": 1}), 400),
+            (json!({"target": "deleted", "configdrive": "x"}), 400),
+            (json!({"target": "rescue"}), 400),
+            (json!({"target": "rescue", "rescue_password": ""}), 400),
+            (json!({"target": "unhold"}), 406),
+            (json!({"target": "undeploy"}), 406),
+            (json!({"target": "deleted", "deploy_steps": []}), 406),
+        ] {
+            let r = provision(&app, "n", body.clone()).await;
+            assert_eq!(r.status, status, "{body}: {}", r.raw);
+        }
+        let r = app.call("PUT", "/v1/nodes/n/maintenance", None).await;
+        assert_eq!(r.status, 202);
+        assert_eq!(
+            provision(&app, "n", json!({"target": "rebuild"}))
+                .await
+                .status,
+            400,
+            "maintenance refuses rebuild"
+        );
+    }
+);
+
+both_backends!(concurrent_requests_one_wins, |app: TestApp| async move {
+    app.node(
+        json!({"driver": "fake-hardware", "name": "n", "driver_info": {"fake_verify_delay": 0.5}}),
+    )
+    .await;
+    let (a, b) = tokio::join!(
+        provision(&app, "n", json!({"target": "manage"})),
+        provision(&app, "n", json!({"target": "manage"}))
+    );
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [202, 409], "{} / {}", a.raw, b.raw);
+    wait_for(&app, "n", "provision_state", json!("manageable")).await;
+});
+
+both_backends!(failures_land_in_failure_states, |app: TestApp| async move {
+    app.node(
+        json!({"driver": "fake-hardware", "name": "n", "driver_info": {"fake_fail_deploy": true}}),
+    )
+    .await;
+    provision(&app, "n", json!({"target": "manage"})).await;
+    wait_for(&app, "n", "provision_state", json!("manageable")).await;
+    provision(&app, "n", json!({"target": "provide"})).await;
+    wait_for(&app, "n", "provision_state", json!("available")).await;
+    provision(&app, "n", json!({"target": "active"})).await;
+    let n = wait_for(&app, "n", "provision_state", json!("deploy failed")).await;
+    assert_eq!(n["target_provision_state"], "active");
+    assert!(
+        n["last_error"].as_str().unwrap().contains("deploy of node"),
+        "{n}"
+    );
+    let r = app
+        .call(
+            "PATCH",
+            "/v1/nodes/n",
+            Some(json!([{"op": "remove", "path": "/driver_info/fake_fail_deploy"}])),
+        )
+        .await;
+    assert_eq!(r.status, 200, "deploy failed allows updates: {}", r.raw);
+    provision(&app, "n", json!({"target": "active"})).await;
+    let n = wait_for(&app, "n", "provision_state", json!("active")).await;
+    assert_eq!(n["last_error"], Value::Null);
+});
+
+both_backends!(power_and_boot_devices, |app: TestApp| async move {
+    app.node(json!({"driver": "fake-hardware", "name": "n"}))
+        .await;
+    let power = |body: Value| {
+        let app = &app;
+        async move {
+            app.call("PUT", "/v1/nodes/n/states/power", Some(body))
+                .await
+        }
+    };
+    let r = power(json!({"target": "power on"})).await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    wait_for(&app, "n", "power_state", json!("power on")).await;
+    assert_eq!(
+        power(json!({"target": "soft power off", "timeout": 30}))
+            .await
+            .status,
+        202
+    );
+    let n = wait_for(&app, "n", "power_state", json!("power off")).await;
+    assert_eq!(n["target_power_state"], Value::Null);
+    assert_eq!(power(json!({"target": "rebooting"})).await.status, 202);
+    wait_for(&app, "n", "power_state", json!("power on")).await;
+    for (body, status) in [
+        (json!({"target": "sideways"}), 400),
+        (json!({"target": "power on", "timeout": 0}), 400),
+        (json!({}), 400),
+    ] {
+        assert_eq!(power(body.clone()).await.status, status, "{body}");
+    }
+    let r = app
+        .call_v(
+            "PUT",
+            "/v1/nodes/n/states/power",
+            Some(json!({"target": "soft power off"})),
+            Some("1.26"),
+        )
+        .await;
+    assert_eq!(r.status, 406);
+
+    let r = app
+        .call("GET", "/v1/nodes/n/management/boot_device", None)
+        .await;
+    assert_eq!(r.body, json!({"boot_device": "pxe", "persistent": false}));
+    let r = app
+        .call(
+            "PUT",
+            "/v1/nodes/n/management/boot_device",
+            Some(json!({"boot_device": "disk", "persistent": true})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.raw);
+    let r = app
+        .call("GET", "/v1/nodes/n/management/boot_device", None)
+        .await;
+    assert_eq!(r.body, json!({"boot_device": "disk", "persistent": true}));
+    let r = app
+        .call(
+            "PUT",
+            "/v1/nodes/n/management/boot_device",
+            Some(json!({"boot_device": "floppy"})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "fake-hardware has no floppy");
+    let r = app
+        .call(
+            "PUT",
+            "/v1/nodes/n/management/boot_device",
+            Some(json!({"boot_device": "tape"})),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let r = app
+        .call("GET", "/v1/nodes/n/management/boot_device/supported", None)
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"supported_boot_devices": ["pxe", "disk", "cdrom", "bios"]})
+    );
+    let r = app
+        .call("PUT", "/v1/nodes/n/management/inject_nmi", Some(json!({})))
+        .await;
+    assert_eq!(r.status, 204);
+    let r = app
+        .call_v(
+            "PUT",
+            "/v1/nodes/n/management/inject_nmi",
+            Some(json!({})),
+            Some("1.28"),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+});
+
+both_backends!(
+    restart_recovers_interrupted_nodes,
+    |app: TestApp| async move {
+        app.node(json!({"driver": "fake-hardware", "name": "busy"}))
+            .await;
+        app.node(json!({"driver": "fake-hardware", "name": "idle"}))
+            .await;
+        // A conductor called "crashed" died while deploying `busy`.
+        let mut node = app.db.node_get_by_name("busy").await.unwrap();
+        app.db.node_reserve(node.uuid, "crashed").await.unwrap();
+        node.provision_state = ProvisionState::Deploying;
+        node.target_provision_state = Some(ProvisionState::Active);
+        node.target_power_state = Some("power on".into());
+        app.db.node_save_locked(&node, "crashed").await.unwrap();
+        let restarted = Conductor::new(
+            app.db.clone(),
+            ConductorConfig {
+                host: "crashed".into(),
+                workers: 4,
+            },
+        );
+        assert_eq!(restarted.recover().await.unwrap(), 1);
+        let busy = app.call("GET", "/v1/nodes/busy", None).await.body;
+        assert_eq!(busy["provision_state"], "deploy failed");
+        assert_eq!(busy["reservation"], Value::Null);
+        assert_eq!(busy["target_power_state"], Value::Null);
+        assert!(
+            busy["last_error"].as_str().unwrap().contains("restarted"),
+            "{busy}"
+        );
+        let idle = app.call("GET", "/v1/nodes/idle", None).await.body;
+        assert_eq!(idle["provision_state"], "enroll");
+    }
+);

@@ -1,0 +1,156 @@
+//! The conductor: takes a node's lock (its `reservation` column), moves it through
+//! the provision state machine, and runs the work on a bounded pool of workers
+//! through the node's driver. The API reaches it through [`ConductorApi`], in process
+//! when all-in-one; nothing here assumes the API runs in the same process.
+
+mod error;
+mod lock;
+mod power;
+mod provision;
+mod recovery;
+
+pub use error::ConductorError;
+pub use provision::ProvisionRequest;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferric_db::Datastore;
+use ferric_drivers::{BootDevice, BoxFuture, PowerTarget};
+use ferric_types::NodeId;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// What the API asks of a conductor.
+pub trait ConductorApi: Send + Sync {
+    /// Starts a provision verb; returns once the node is in the new state, before the
+    /// work is done.
+    fn provision(
+        &self,
+        node: NodeId,
+        request: ProvisionRequest,
+    ) -> BoxFuture<'_, Result<(), ConductorError>>;
+    /// Starts a power change; returns before it is done.
+    fn change_power(
+        &self,
+        node: NodeId,
+        target: PowerTarget,
+        timeout: Option<Duration>,
+    ) -> BoxFuture<'_, Result<(), ConductorError>>;
+    fn get_boot_device(
+        &self,
+        node: NodeId,
+    ) -> BoxFuture<'_, Result<Option<BootDevice>, ConductorError>>;
+    fn set_boot_device(
+        &self,
+        node: NodeId,
+        device: BootDevice,
+    ) -> BoxFuture<'_, Result<(), ConductorError>>;
+    fn supported_boot_devices(
+        &self,
+        node: NodeId,
+    ) -> BoxFuture<'_, Result<Vec<String>, ConductorError>>;
+    fn inject_nmi(&self, node: NodeId) -> BoxFuture<'_, Result<(), ConductorError>>;
+}
+
+/// Settings of a conductor.
+#[derive(Debug, Clone)]
+pub struct ConductorConfig {
+    /// The name this conductor locks nodes under.
+    pub host: String,
+    /// How many node operations may run at once; more are refused with 503.
+    pub workers: usize,
+}
+
+impl Default for ConductorConfig {
+    fn default() -> Self {
+        Self {
+            host: local_hostname(),
+            workers: 100,
+        }
+    }
+}
+
+/// The machine's host name, or `localhost`.
+pub fn local_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// A conductor of this process.
+#[derive(Clone)]
+pub struct Conductor {
+    db: Datastore,
+    host: Arc<str>,
+    workers: Arc<Semaphore>,
+}
+
+impl Conductor {
+    /// A conductor over `db`. Call [`Conductor::recover`] once before serving.
+    pub fn new(db: Datastore, config: ConductorConfig) -> Self {
+        Self {
+            db,
+            host: config.host.into(),
+            workers: Arc::new(Semaphore::new(config.workers)),
+        }
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// A worker slot, or `Busy` when every worker is taken.
+    fn worker(&self) -> Result<OwnedSemaphorePermit, ConductorError> {
+        self.workers
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ConductorError::Busy)
+    }
+}
+
+impl ConductorApi for Conductor {
+    fn provision(
+        &self,
+        node: NodeId,
+        request: ProvisionRequest,
+    ) -> BoxFuture<'_, Result<(), ConductorError>> {
+        Box::pin(self.start_provision(node, request))
+    }
+
+    fn change_power(
+        &self,
+        node: NodeId,
+        target: PowerTarget,
+        timeout: Option<Duration>,
+    ) -> BoxFuture<'_, Result<(), ConductorError>> {
+        Box::pin(self.start_power_change(node, target, timeout))
+    }
+
+    fn get_boot_device(
+        &self,
+        node: NodeId,
+    ) -> BoxFuture<'_, Result<Option<BootDevice>, ConductorError>> {
+        Box::pin(self.boot_device(node))
+    }
+
+    fn set_boot_device(
+        &self,
+        node: NodeId,
+        device: BootDevice,
+    ) -> BoxFuture<'_, Result<(), ConductorError>> {
+        Box::pin(self.apply_boot_device(node, device))
+    }
+
+    fn supported_boot_devices(
+        &self,
+        node: NodeId,
+    ) -> BoxFuture<'_, Result<Vec<String>, ConductorError>> {
+        Box::pin(self.boot_devices(node))
+    }
+
+    fn inject_nmi(&self, node: NodeId) -> BoxFuture<'_, Result<(), ConductorError>> {
+        Box::pin(self.nmi(node))
+    }
+}

@@ -1,0 +1,117 @@
+//! Power changes and boot-device management through the node's driver.
+
+use std::time::Duration;
+
+use ferric_drivers::{driver_for, BootDevice, Driver, PowerTarget};
+use ferric_types::{Node, NodeId};
+
+use crate::lock::NodeLock;
+use crate::{Conductor, ConductorError};
+
+impl Conductor {
+    async fn read_node(&self, uuid: NodeId) -> Result<(Node, Driver), ConductorError> {
+        let node = self.db.node_get(uuid).await.map_err(|e| match e {
+            ferric_db::DbError::NotFound => ConductorError::NodeNotFound(uuid.to_string()),
+            other => other.into(),
+        })?;
+        let driver = driver_for(&node).map_err(|e| ConductorError::Invalid(e.to_string()))?;
+        Ok((node, driver))
+    }
+
+    pub(crate) async fn start_power_change(
+        &self,
+        uuid: NodeId,
+        target: PowerTarget,
+        timeout: Option<Duration>,
+    ) -> Result<(), ConductorError> {
+        let permit = self.worker()?;
+        let (lock, mut node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
+        let driver = match driver_for(&node) {
+            Ok(d) => d,
+            Err(e) => {
+                lock.release().await;
+                return Err(ConductorError::Invalid(e.to_string()));
+            }
+        };
+        node.target_power_state = Some(target.final_state().to_string());
+        node.last_error = None;
+        lock.save(&node).await?;
+        tokio::spawn(async move {
+            let _permit = permit;
+            let result = driver
+                .power
+                .set_power_state(&mut node, target, timeout)
+                .await;
+            node.target_power_state = None;
+            if let Err(e) = result {
+                tracing::warn!(node = %node.uuid, error = %e, "power change failed");
+                node.last_error = Some(format!(
+                    "Failed to change power state to '{}' of node {}: {e}",
+                    target.final_state(),
+                    node.uuid
+                ));
+            }
+            if let Err(e) = lock.save(&node).await {
+                tracing::error!(node = %node.uuid, error = %e, "could not record the power state");
+            }
+            lock.release().await;
+        });
+        Ok(())
+    }
+
+    pub(crate) async fn boot_device(
+        &self,
+        uuid: NodeId,
+    ) -> Result<Option<BootDevice>, ConductorError> {
+        let (node, driver) = self.read_node(uuid).await?;
+        Ok(driver.management.get_boot_device(&node).await?)
+    }
+
+    pub(crate) async fn boot_devices(&self, uuid: NodeId) -> Result<Vec<String>, ConductorError> {
+        let (node, driver) = self.read_node(uuid).await?;
+        Ok(driver
+            .management
+            .supported_boot_devices(&node)
+            .into_iter()
+            .map(str::to_string)
+            .collect())
+    }
+
+    pub(crate) async fn apply_boot_device(
+        &self,
+        uuid: NodeId,
+        device: BootDevice,
+    ) -> Result<(), ConductorError> {
+        let _permit = self.worker()?;
+        let (lock, mut node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
+        let result = match driver_for(&node) {
+            Ok(driver) => driver
+                .management
+                .set_boot_device(&mut node, device)
+                .await
+                .map_err(ConductorError::from),
+            Err(e) => Err(ConductorError::Invalid(e.to_string())),
+        };
+        let saved = match result {
+            Ok(()) => lock.save(&node).await,
+            Err(e) => Err(e),
+        };
+        lock.release().await;
+        saved
+    }
+
+    pub(crate) async fn nmi(&self, uuid: NodeId) -> Result<(), ConductorError> {
+        let _permit = self.worker()?;
+        let (lock, node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
+        let result = match driver_for(&node) {
+            Ok(driver) => driver
+                .management
+                .inject_nmi(&node)
+                .await
+                .map_err(ConductorError::from),
+            Err(e) => Err(ConductorError::Invalid(e.to_string())),
+        };
+        lock.release().await;
+        result
+    }
+}

@@ -1,0 +1,205 @@
+//! Provision verbs: check the transition against the state machine, move the node,
+//! then run the work (verify, clean, inspect, deploy, tear down, adopt, rescue…) on a
+//! worker, feeding each outcome back into the state machine until the node rests.
+
+use ferric_drivers::{driver_for, Driver, WorkKind};
+use ferric_types::fsm::{self, Event, Verb};
+use ferric_types::provision::ProvisionState::{self, *};
+use ferric_types::{Node, NodeId, Timestamp};
+use serde_json::Value;
+
+use crate::lock::NodeLock;
+use crate::{Conductor, ConductorError};
+
+/// A provision request as the API validated it.
+#[derive(Debug, Clone)]
+pub struct ProvisionRequest {
+    pub verb: Verb,
+    /// A config drive for `active`/`rebuild` (URL, gzipped base64 ISO, or JSON).
+    pub configdrive: Option<Value>,
+    pub clean_steps: Option<Vec<Value>>,
+    pub deploy_steps: Option<Vec<Value>>,
+    pub rescue_password: Option<String>,
+    pub disable_ramdisk: Option<bool>,
+}
+
+impl ProvisionRequest {
+    pub fn new(verb: Verb) -> Self {
+        Self {
+            verb,
+            configdrive: None,
+            clean_steps: None,
+            deploy_steps: None,
+            rescue_password: None,
+            disable_ramdisk: None,
+        }
+    }
+}
+
+/// The work a node in `state` needs, if any.
+fn work_for(state: ProvisionState) -> Option<WorkKind> {
+    Some(match state {
+        Verifying => WorkKind::Verify,
+        Cleaning => WorkKind::Clean,
+        Deleting => WorkKind::TearDown,
+        Inspecting => WorkKind::Inspect,
+        Deploying => WorkKind::Deploy,
+        Adopting => WorkKind::Adopt,
+        Rescuing => WorkKind::Rescue,
+        Unrescuing => WorkKind::Unrescue,
+        Servicing => WorkKind::Service,
+        _ => return None,
+    })
+}
+
+/// Moves the node along `event`; false when the table has no such transition.
+fn advance(node: &mut Node, event: Event, manual_clean: bool) -> bool {
+    match fsm::next(node.provision_state, event) {
+        Some(to) => {
+            node.provision_state = to;
+            node.target_provision_state = fsm::target_of(to, manual_clean);
+            node.provision_updated_at = Some(Timestamp::now());
+            true
+        }
+        None => false,
+    }
+}
+
+impl Conductor {
+    pub(crate) async fn start_provision(
+        &self,
+        uuid: NodeId,
+        req: ProvisionRequest,
+    ) -> Result<(), ConductorError> {
+        let permit = self.worker()?;
+        let (lock, mut node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
+        let from = node.provision_state;
+        let event = req.verb.event;
+        let refuse = |msg: String| ConductorError::InvalidState(msg);
+        if fsm::next(from, event).is_none() {
+            lock.release().await;
+            return Err(refuse(format!(
+                "The requested action \"{}\" can not be performed on node \"{uuid}\" while it is in state \"{from}\".",
+                req.verb.name
+            )));
+        }
+        if node.maintenance && matches!(event, Event::Deploy | Event::Rebuild) {
+            lock.release().await;
+            return Err(ConductorError::Invalid(format!(
+                "Node {uuid} is in maintenance mode; it cannot be deployed or rebuilt."
+            )));
+        }
+        let driver = match driver_for(&node) {
+            Ok(d) => d,
+            Err(e) => {
+                lock.release().await;
+                return Err(ConductorError::Invalid(format!(
+                    "Node {uuid} cannot be provisioned: {e}"
+                )));
+            }
+        };
+        let manual_clean = event == Event::Clean;
+        record_request(&mut node, &req);
+        node.last_error = None;
+        advance(&mut node, event, manual_clean);
+        lock.save(&node).await?;
+        tracing::info!(node = %uuid, verb = req.verb.name, from = %from, to = %node.provision_state, "provision state change");
+        let this = self.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            this.run_work(lock, node, driver, manual_clean).await;
+        });
+        Ok(())
+    }
+
+    /// Runs the node's work until it reaches a state that needs none, then unlocks.
+    async fn run_work(&self, lock: NodeLock, mut node: Node, driver: Driver, manual_clean: bool) {
+        while let Some(kind) = work_for(node.provision_state) {
+            let skip =
+                kind == WorkKind::Clean && !manual_clean && node.automated_clean == Some(false);
+            let result = if skip {
+                Ok(())
+            } else {
+                driver.work.run(&mut node, kind).await
+            };
+            let event = match (&result, node.provision_state) {
+                (Err(_), _) => Event::Fail,
+                (Ok(()), Deleting) => Event::Clean,
+                (Ok(()), Cleaning) if manual_clean => Event::Manage,
+                (Ok(()), _) => Event::Done,
+            };
+            if let Err(e) = &result {
+                node.last_error = Some(format!(
+                    "{} of node {} failed: {e}",
+                    kind.as_str(),
+                    node.uuid
+                ));
+                tracing::warn!(node = %node.uuid, work = kind.as_str(), error = %e, "provisioning work failed");
+            }
+            if result.is_ok() {
+                finish(&mut node, kind);
+            }
+            let from = node.provision_state;
+            if !advance(&mut node, event, manual_clean) {
+                tracing::error!(node = %node.uuid, state = %from, event = %event, "no transition for the outcome");
+                break;
+            }
+            if let Err(e) = lock.save(&node).await {
+                tracing::error!(node = %node.uuid, error = %e, "could not record the provision state");
+                break;
+            }
+            tracing::info!(node = %node.uuid, from = %from, to = %node.provision_state, "provision state change");
+        }
+        lock.release().await;
+    }
+}
+
+/// Keeps what the request carries where the work will read it.
+fn record_request(node: &mut Node, req: &ProvisionRequest) {
+    if let Some(cd) = &req.configdrive {
+        node.instance_info.insert("configdrive".into(), cd.clone());
+    }
+    if let Some(password) = &req.rescue_password {
+        node.instance_info
+            .insert("rescue_password".into(), Value::from(password.as_str()));
+    }
+    if let Some(steps) = &req.clean_steps {
+        node.driver_internal_info
+            .insert("clean_steps".into(), Value::from(steps.clone()));
+    }
+    if let Some(steps) = &req.deploy_steps {
+        node.driver_internal_info
+            .insert("deploy_steps".into(), Value::from(steps.clone()));
+    }
+    if let Some(flag) = req.disable_ramdisk {
+        node.driver_internal_info
+            .insert("disable_ramdisk".into(), Value::from(flag));
+    }
+}
+
+/// What a successful piece of work leaves behind on the node.
+fn finish(node: &mut Node, kind: WorkKind) {
+    match kind {
+        WorkKind::TearDown => {
+            node.instance_uuid = None;
+            node.instance_info.clear();
+        }
+        WorkKind::Clean => {
+            node.driver_internal_info.remove("clean_steps");
+            node.driver_internal_info.remove("disable_ramdisk");
+            node.clean_step.clear();
+        }
+        WorkKind::Deploy => {
+            node.driver_internal_info.remove("deploy_steps");
+            node.deploy_step.clear();
+        }
+        WorkKind::Unrescue => {
+            node.instance_info.remove("rescue_password");
+        }
+        WorkKind::Inspect => {
+            let now = Some(Timestamp::now());
+            node.inspection_finished_at = now;
+        }
+        WorkKind::Verify | WorkKind::Adopt | WorkKind::Rescue | WorkKind::Service => {}
+    }
+}

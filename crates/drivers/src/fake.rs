@@ -1,0 +1,185 @@
+//! `fake-hardware`: power state and boot device kept for real (in the node's own
+//! fields, so they survive restarts), every operation taking an optional delay read
+//! from `driver_info` (`fake_power_delay`, `fake_<work>_delay`, in seconds) and an
+//! optional failure (`fake_fail_<work>` = true), so lifecycle tests mean something.
+
+use std::time::Duration;
+
+use ferric_types::power::{POWER_OFF, POWER_ON};
+use ferric_types::Node;
+use serde_json::Value;
+
+use crate::interfaces::{
+    BootDevice, BoxFuture, DriverError, ManagementInterface, PowerInterface, PowerTarget,
+    WorkInterface, WorkKind,
+};
+
+/// The fake hardware type's implementation of every interface.
+pub struct FakeHardware;
+
+const BOOT_DEVICE_KEY: &str = "fake_boot_device";
+const BOOT_PERSISTENT_KEY: &str = "fake_boot_device_persistent";
+
+/// The delay configured under `key` in the node's `driver_info`.
+fn delay(node: &Node, key: &str) -> Duration {
+    let seconds = match node.driver_info.get(key) {
+        Some(Value::Number(n)) => n.as_f64().unwrap_or(0.0),
+        Some(Value::String(s)) => s.parse().unwrap_or(0.0),
+        _ => 0.0,
+    };
+    Duration::from_secs_f64(seconds.clamp(0.0, 3600.0))
+}
+
+fn fails(node: &Node, work: &str) -> bool {
+    matches!(
+        node.driver_info.get(&format!("fake_fail_{work}")),
+        Some(Value::Bool(true))
+    ) || node
+        .driver_info
+        .get(&format!("fake_fail_{work}"))
+        .and_then(Value::as_str)
+        == Some("true")
+}
+
+async fn pause(d: Duration) {
+    if !d.is_zero() {
+        tokio::time::sleep(d).await;
+    }
+}
+
+impl PowerInterface for FakeHardware {
+    fn get_power_state<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<String, DriverError>> {
+        Box::pin(async move {
+            Ok(node
+                .power_state
+                .clone()
+                .unwrap_or_else(|| POWER_OFF.to_string()))
+        })
+    }
+
+    fn set_power_state<'a>(
+        &'a self,
+        node: &'a mut Node,
+        target: PowerTarget,
+        timeout: Option<Duration>,
+    ) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async move {
+            let d = delay(node, "fake_power_delay");
+            if let Some(t) = timeout {
+                if d > t {
+                    pause(t).await;
+                    return Err(DriverError::Hardware(format!(
+                        "fake BMC of node {} did not reach the power state within {} s",
+                        node.uuid,
+                        t.as_secs()
+                    )));
+                }
+            }
+            if fails(node, "power") {
+                return Err(DriverError::Hardware(format!(
+                    "fake BMC of node {} refused the power change",
+                    node.uuid
+                )));
+            }
+            pause(d).await;
+            node.power_state = Some(target.final_state().to_string());
+            Ok(())
+        })
+    }
+
+    fn validate(&self, _node: &Node) -> Result<(), DriverError> {
+        Ok(())
+    }
+}
+
+impl ManagementInterface for FakeHardware {
+    fn supported_boot_devices(&self, _node: &Node) -> Vec<&'static str> {
+        vec!["pxe", "disk", "cdrom", "bios"]
+    }
+
+    fn get_boot_device<'a>(
+        &'a self,
+        node: &'a Node,
+    ) -> BoxFuture<'a, Result<Option<BootDevice>, DriverError>> {
+        Box::pin(async move {
+            let info = &node.driver_internal_info;
+            Ok(Some(BootDevice {
+                device: info
+                    .get(BOOT_DEVICE_KEY)
+                    .and_then(Value::as_str)
+                    .unwrap_or("pxe")
+                    .to_string(),
+                persistent: info
+                    .get(BOOT_PERSISTENT_KEY)
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+            }))
+        })
+    }
+
+    fn set_boot_device<'a>(
+        &'a self,
+        node: &'a mut Node,
+        device: BootDevice,
+    ) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async move {
+            if !self
+                .supported_boot_devices(node)
+                .contains(&device.device.as_str())
+            {
+                return Err(DriverError::Unsupported(format!(
+                    "boot device {} is not supported by fake-hardware",
+                    device.device
+                )));
+            }
+            let info = &mut node.driver_internal_info;
+            info.insert(BOOT_DEVICE_KEY.into(), Value::from(device.device));
+            info.insert(BOOT_PERSISTENT_KEY.into(), Value::from(device.persistent));
+            Ok(())
+        })
+    }
+
+    fn inject_nmi<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async move {
+            if fails(node, "nmi") {
+                return Err(DriverError::Hardware(format!(
+                    "fake BMC of node {} refused the NMI",
+                    node.uuid
+                )));
+            }
+            Ok(())
+        })
+    }
+
+    fn validate(&self, _node: &Node) -> Result<(), DriverError> {
+        Ok(())
+    }
+}
+
+impl WorkInterface for FakeHardware {
+    fn run<'a>(
+        &'a self,
+        node: &'a mut Node,
+        kind: WorkKind,
+    ) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async move {
+            pause(delay(node, &format!("fake_{}_delay", kind.as_str()))).await;
+            if fails(node, kind.as_str()) {
+                return Err(DriverError::Hardware(format!(
+                    "fake {} of node {} failed as configured (fake_fail_{})",
+                    kind.as_str(),
+                    node.uuid,
+                    kind.as_str()
+                )));
+            }
+            match kind {
+                WorkKind::Deploy | WorkKind::Adopt | WorkKind::Unrescue | WorkKind::Rescue => {
+                    node.power_state = Some(POWER_ON.to_string());
+                }
+                WorkKind::TearDown => node.power_state = Some(POWER_OFF.to_string()),
+                WorkKind::Clean | WorkKind::Inspect | WorkKind::Verify | WorkKind::Service => {}
+            }
+            Ok(())
+        })
+    }
+}

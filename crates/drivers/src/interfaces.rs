@@ -1,0 +1,139 @@
+//! The interface traits drivers implement, and the values they exchange.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use ferric_types::Node;
+
+/// A boxed future, so interfaces can be used as trait objects.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why a driver call failed, in words for `last_error`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DriverError {
+    /// The node's driver settings are incomplete or wrong.
+    #[error("{0}")]
+    Config(String),
+    /// The hardware refused or failed the operation.
+    #[error("{0}")]
+    Hardware(String),
+    /// The operation is not possible on this hardware.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// A power change a client can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PowerTarget {
+    On,
+    Off,
+    Reboot,
+    SoftOff,
+    SoftReboot,
+}
+
+impl PowerTarget {
+    /// Parses the API's `target` of `PUT /states/power`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "power on" => PowerTarget::On,
+            "power off" => PowerTarget::Off,
+            "rebooting" => PowerTarget::Reboot,
+            "soft power off" => PowerTarget::SoftOff,
+            "soft rebooting" => PowerTarget::SoftReboot,
+            _ => return None,
+        })
+    }
+
+    /// The `power_state` once the change is done.
+    pub fn final_state(self) -> &'static str {
+        match self {
+            PowerTarget::Off | PowerTarget::SoftOff => ferric_types::power::POWER_OFF,
+            _ => ferric_types::power::POWER_ON,
+        }
+    }
+
+    /// True for the targets that need API 1.27 (soft power and timeouts).
+    pub fn is_soft(self) -> bool {
+        matches!(self, PowerTarget::SoftOff | PowerTarget::SoftReboot)
+    }
+}
+
+/// A boot device setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootDevice {
+    pub device: String,
+    pub persistent: bool,
+}
+
+/// Power control.
+pub trait PowerInterface: Send + Sync {
+    /// Reads the node's power state from the hardware.
+    fn get_power_state<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<String, DriverError>>;
+    /// Changes it, returning once the hardware reports the new state or `timeout` passes.
+    fn set_power_state<'a>(
+        &'a self,
+        node: &'a mut Node,
+        target: PowerTarget,
+        timeout: Option<Duration>,
+    ) -> BoxFuture<'a, Result<(), DriverError>>;
+    /// Checks the node's power settings.
+    fn validate(&self, node: &Node) -> Result<(), DriverError>;
+}
+
+/// Boot devices and other out-of-band management.
+pub trait ManagementInterface: Send + Sync {
+    fn supported_boot_devices(&self, node: &Node) -> Vec<&'static str>;
+    fn get_boot_device<'a>(
+        &'a self,
+        node: &'a Node,
+    ) -> BoxFuture<'a, Result<Option<BootDevice>, DriverError>>;
+    fn set_boot_device<'a>(
+        &'a self,
+        node: &'a mut Node,
+        device: BootDevice,
+    ) -> BoxFuture<'a, Result<(), DriverError>>;
+    fn inject_nmi<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>>;
+    fn validate(&self, node: &Node) -> Result<(), DriverError>;
+}
+
+/// The kinds of provisioning work a conductor asks a driver to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkKind {
+    Verify,
+    Clean,
+    Inspect,
+    Deploy,
+    TearDown,
+    Adopt,
+    Rescue,
+    Unrescue,
+    Service,
+}
+
+impl WorkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkKind::Verify => "verify",
+            WorkKind::Clean => "clean",
+            WorkKind::Inspect => "inspect",
+            WorkKind::Deploy => "deploy",
+            WorkKind::TearDown => "tear_down",
+            WorkKind::Adopt => "adopt",
+            WorkKind::Rescue => "rescue",
+            WorkKind::Unrescue => "unrescue",
+            WorkKind::Service => "service",
+        }
+    }
+}
+
+/// Provisioning work: deploy, clean, inspect, rescue… A call returns when the work is
+/// done (fake hardware) — drivers that wait for a ramdisk agent arrive later.
+pub trait WorkInterface: Send + Sync {
+    fn run<'a>(
+        &'a self,
+        node: &'a mut Node,
+        kind: WorkKind,
+    ) -> BoxFuture<'a, Result<(), DriverError>>;
+}

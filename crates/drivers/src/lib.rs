@@ -1,0 +1,60 @@
+//! Hardware types as code: the interfaces a conductor drives a node through (power,
+//! management, and the provisioning work of deploy, clean, inspect, rescue…), and
+//! `Driver`, the set of implementations a node's interface fields select. The
+//! `fake-hardware` implementations keep real state and take configurable delays.
+
+mod fake;
+mod interfaces;
+
+pub use interfaces::{
+    BootDevice, BoxFuture, DriverError, ManagementInterface, PowerInterface, PowerTarget,
+    WorkInterface, WorkKind,
+};
+
+use std::sync::Arc;
+
+use ferric_types::hardware::{hardware_type, InterfaceKind};
+use ferric_types::Node;
+
+/// The implementations a node's interfaces select.
+#[derive(Clone)]
+pub struct Driver {
+    pub power: Arc<dyn PowerInterface>,
+    pub management: Arc<dyn ManagementInterface>,
+    /// Runs deploys, cleaning, inspection, rescue and the rest of the provisioning work.
+    pub work: Arc<dyn WorkInterface>,
+}
+
+/// Builds the driver for a node from its hardware type and interface fields.
+pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
+    let hw = hardware_type(&node.driver).ok_or_else(|| {
+        DriverError::Config(format!(
+            "hardware type {} is not known to this Ferric",
+            node.driver
+        ))
+    })?;
+    for kind in [
+        InterfaceKind::Power,
+        InterfaceKind::Management,
+        InterfaceKind::Deploy,
+    ] {
+        let chosen = node.interface(kind).ok_or_else(|| {
+            DriverError::Config(format!("node {} has no {kind} interface", node.uuid))
+        })?;
+        hw.check_interface(kind, chosen)
+            .map_err(DriverError::Config)?;
+    }
+    match hw.name {
+        "fake-hardware" => {
+            let fake = Arc::new(fake::FakeHardware);
+            Ok(Driver {
+                power: fake.clone(),
+                management: fake.clone(),
+                work: fake,
+            })
+        }
+        other => Err(DriverError::Config(format!(
+            "no implementation of hardware type {other}"
+        ))),
+    }
+}
