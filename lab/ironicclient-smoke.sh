@@ -491,6 +491,49 @@ bm port group list -f json
 ran_ok "port group list after delete" &&
     check "the group is gone" 'not by("uuid", a[0])' "$PG"
 
+# ---------------------------------------------------------------- lifecycle
+
+NODE3="smoke-life-$RUN"
+N3=""
+bm node create --driver fake-hardware --name "$NODE3" -f json
+if ran_ok "node create $NODE3 (lifecycle)"; then
+    N3="$(json_field uuid)"
+    LEFT_NODES+=("$N3")
+fi
+
+bm node power on "$NODE3"
+ran_ok "node power on" || :
+for _ in $(seq 1 50); do
+    bm node show "$NODE3" -f value -c power_state
+    [[ "$OUT" == "power on" ]] && break
+    sleep 0.2
+done
+[[ "$OUT" == "power on" ]] && pass "node is powered on" || fail "node is powered on" "power_state: $OUT"
+
+bm node boot device set "$NODE3" disk --persistent
+ran_ok "node boot device set disk --persistent" || :
+bm node boot device show "$NODE3" -f json
+ran_ok "node boot device show" &&
+    check "boot device is disk, persistent" 'd["boot_device"] == "disk" and d["persistent"] is True'
+bm node boot device show "$NODE3" --supported -f json
+ran_ok "node boot device show --supported" &&
+    check "fake-hardware supports pxe and disk" '"pxe" in d["supported_boot_devices"] and "disk" in d["supported_boot_devices"]'
+
+for verb in manage provide deploy undeploy; do
+    bm node "$verb" "$NODE3" --wait 60
+    ran_ok "node $verb --wait" || :
+done
+bm node show "$NODE3" -f json
+ran_ok "node show after the lifecycle" &&
+    check "the node is available again, powered off, with no instance" \
+        'd["provision_state"] == "available" and d["power_state"] == "power off" and d["instance_info"] == {} and d["last_error"] is None'
+
+bm node inspect "$NODE3" --wait 60
+ran_fail "inspect is refused while available" "can not be performed|400"
+
+bm node power off "$NODE3"
+ran_ok "node power off" || :
+
 # ---------------------------------------------------------------- errors
 
 bm node show "$MISSING" -f json
@@ -506,7 +549,7 @@ fi
 
 # ---------------------------------------------------------------- teardown
 
-for pair in "$N1:$NODE1" "$N2:$NODE2"; do
+for pair in "$N1:$NODE1" "$N2:$NODE2" "$N3:$NODE3"; do
     uuid="${pair%%:*}"
     name="${pair#*:}"
     bm node delete "$uuid"
