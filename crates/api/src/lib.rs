@@ -20,7 +20,7 @@ use axum::routing::get;
 use axum::Router;
 use std::sync::Arc;
 
-use ferric_conductor::ConductorApi;
+use ferric_conductor::{ConductorApi, RingCache};
 use ferric_db::Datastore;
 use tower::Layer;
 use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
@@ -54,6 +54,8 @@ pub struct AppState {
     pub config: ApiConfig,
     /// The conductor side: in process when all-in-one.
     pub conductor: Arc<dyn ConductorApi>,
+    /// Which conductor owns which node (the `conductor` field).
+    pub rings: Arc<RingCache>,
 }
 
 /// The whole API as one service: the router behind a layer that drops trailing

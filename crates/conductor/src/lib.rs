@@ -4,13 +4,16 @@
 //! when all-in-one; nothing here assumes the API runs in the same process.
 
 mod error;
+pub mod hash_ring;
 mod lock;
 mod power;
 mod provision;
 mod recovery;
+mod registry;
 
 pub use error::ConductorError;
 pub use provision::ProvisionRequest;
+pub use registry::{RingCache, HEARTBEAT_TIMEOUT_SECS};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +60,8 @@ pub trait ConductorApi: Send + Sync {
 pub struct ConductorConfig {
     /// The name this conductor locks nodes under.
     pub host: String,
+    /// The conductor group it serves (nodes of other groups are not its own).
+    pub group: String,
     /// How many node operations may run at once; more are refused with 503.
     pub workers: usize,
 }
@@ -65,6 +70,7 @@ impl Default for ConductorConfig {
     fn default() -> Self {
         Self {
             host: local_hostname(),
+            group: String::new(),
             workers: 100,
         }
     }
@@ -84,6 +90,7 @@ pub fn local_hostname() -> String {
 pub struct Conductor {
     db: Datastore,
     host: Arc<str>,
+    group: Arc<str>,
     workers: Arc<Semaphore>,
 }
 
@@ -93,6 +100,7 @@ impl Conductor {
         Self {
             db,
             host: config.host.into(),
+            group: config.group.to_ascii_lowercase().into(),
             workers: Arc::new(Semaphore::new(config.workers)),
         }
     }

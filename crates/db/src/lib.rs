@@ -4,6 +4,7 @@
 //! the source of truth; updates are conditional and report what happened.
 
 mod chassis;
+mod conductor;
 mod error;
 mod exec;
 mod migrate;

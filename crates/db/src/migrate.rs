@@ -18,12 +18,20 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "chassis, nodes, port groups, ports",
-    sqlite: include_str!("../migrations/sqlite/0001_initial.sql"),
-    postgres: include_str!("../migrations/postgres/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "chassis, nodes, port groups, ports",
+        sqlite: include_str!("../migrations/sqlite/0001_initial.sql"),
+        postgres: include_str!("../migrations/postgres/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "conductor registry",
+        sqlite: include_str!("../migrations/sqlite/0002_conductors.sql"),
+        postgres: include_str!("../migrations/postgres/0002_conductors.sql"),
+    },
+];
 
 /// An arbitrary, fixed key for the PostgreSQL advisory lock held while migrating.
 const MIGRATION_LOCK_KEY: i64 = 0x6665_7272_6963;

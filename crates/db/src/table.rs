@@ -274,3 +274,15 @@ pub(crate) static PORTS: Table = Table {
         ("updated_at", Text),
     ],
 };
+
+pub(crate) static CONDUCTORS: Table = Table {
+    name: "conductors",
+    columns: &[
+        ("hostname", Text),
+        ("conductor_group", Text),
+        ("drivers", J),
+        ("online", Bool),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};

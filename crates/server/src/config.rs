@@ -12,8 +12,8 @@ use serde::Deserialize;
 /// With no options, ferricd runs all-in-one: SQLite in ./var, the API on
 /// 127.0.0.1:6385, no authentication (so it listens on loopback only).
 /// Every option may also be set in the TOML file given with --config (same names,
-/// `api.public_endpoint` and `api.max_limit` under an `[api]` table, `host` and
-/// `workers` under `[conductor]`) or in the environment variable shown.
+/// `api.public_endpoint` and `api.max_limit` under an `[api]` table, `host`,
+/// `group` and `workers` under `[conductor]`) or in the environment variable shown.
 #[derive(Debug, Parser)]
 #[command(name = "ferricd", version)]
 pub struct Cli {
@@ -52,6 +52,10 @@ pub struct Cli {
     #[arg(long, env = "FERRIC_HOST", value_name = "NAME")]
     pub host: Option<String>,
 
+    /// The conductor group this conductor serves [default: "" (the default group)]
+    #[arg(long, env = "FERRIC_CONDUCTOR_GROUP", value_name = "GROUP")]
+    pub conductor_group: Option<String>,
+
     /// Node operations that may run at once; more are refused with 503 [default: 100]
     #[arg(long, env = "FERRIC_WORKERS", value_name = "N")]
     pub workers: Option<usize>,
@@ -75,6 +79,7 @@ struct FileConfig {
 #[serde(deny_unknown_fields)]
 struct FileConductor {
     host: Option<String>,
+    group: Option<String>,
     workers: Option<usize>,
 }
 
@@ -127,6 +132,10 @@ impl Settings {
                 .host
                 .or(file.conductor.host)
                 .unwrap_or_else(ferric_conductor::local_hostname),
+            group: cli
+                .conductor_group
+                .or(file.conductor.group)
+                .unwrap_or_default(),
             workers,
         };
         Ok(Settings {

@@ -9,9 +9,10 @@ use axum::extract::Request;
 use axum::ServiceExt;
 use clap::Parser;
 use std::sync::Arc;
+use std::time::Duration;
 
 use ferric_api::{service, AppState};
-use ferric_conductor::Conductor;
+use ferric_conductor::{Conductor, RingCache};
 use ferric_db::{redact_url, Datastore};
 use tokio::net::TcpListener;
 
@@ -75,6 +76,10 @@ async fn run(settings: Settings) -> Result<(), String> {
             "released nodes left locked by a previous run of this conductor"
         );
     }
+    let heartbeat = conductor
+        .register(Duration::from_secs(10))
+        .await
+        .map_err(|e| format!("cannot register the conductor: {e}"))?;
     tracing::info!(
         host = conductor.host(),
         workers = settings.conductor.workers,
@@ -83,13 +88,18 @@ async fn run(settings: Settings) -> Result<(), String> {
     let app = service(AppState {
         db: db.clone(),
         config: settings.api.clone(),
-        conductor: Arc::new(conductor),
+        conductor: Arc::new(conductor.clone()),
+        rings: Arc::new(RingCache::new(db.clone(), Duration::from_secs(2))),
     });
     tracing::info!(listen = %settings.listen, "Ferric API serving");
     axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;
+    heartbeat.abort();
+    if let Err(e) = conductor.unregister().await {
+        tracing::warn!(error = %e, "could not mark the conductor offline");
+    }
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -165,7 +165,7 @@ pub fn hardware_type_names() -> Vec<&'static str> {
 }
 
 /// The interface implementations this build enables, per kind.
-fn enabled(kind: InterfaceKind) -> &'static [&'static str] {
+pub fn enabled(kind: InterfaceKind) -> &'static [&'static str] {
     match kind {
         Bios => &["fake", "no-bios"],
         Boot => &["fake"],

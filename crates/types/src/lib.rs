@@ -3,6 +3,7 @@
 //! chassis), provision and power states, hardware types, and secret masking. No I/O.
 
 pub mod chassis;
+pub mod conductor;
 pub mod fsm;
 pub mod hardware;
 pub mod ids;

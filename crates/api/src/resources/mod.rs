@@ -3,6 +3,8 @@
 
 mod chassis;
 mod common;
+mod conductors;
+mod drivers;
 mod ident;
 mod node_fields;
 mod node_management;
@@ -101,6 +103,11 @@ pub fn routes() -> Router<AppState> {
             "/portgroups/{portgroup}/ports/detail",
             get(ports::list_portgroup_ports_detail),
         )
+        .route("/conductors", get(conductors::list))
+        .route("/conductors/{hostname}", get(conductors::show))
+        .route("/drivers", get(drivers::list))
+        .route("/drivers/{driver}", get(drivers::show))
+        .route("/drivers/{driver}/properties", get(drivers::properties))
         .route("/chassis", get(chassis::list_chassis).post(chassis::create))
         .route("/chassis/detail", get(chassis::list_chassis_detail))
         .route(

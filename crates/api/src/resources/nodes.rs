@@ -45,6 +45,8 @@ struct Filters {
     carried: Vec<(String, String)>,
     /// False when the listing has no next page by definition (`instance_uuid`).
     paginate: bool,
+    /// Only nodes this conductor owns on the hash ring.
+    conductor: Option<String>,
 }
 
 /// Reads the node filters of the served versions.
@@ -116,10 +118,9 @@ fn filters(params: &mut Params, version: Microversion) -> Result<Filters, ApiErr
         conds.push(Cond::Eq("fault", fault.clone().into()));
         carried.push(("fault".into(), fault));
     }
-    if let Some(conductor) = params.take_since("conductor", 49, version)? {
-        // No conductor owns nodes yet, so no node matches any conductor.
-        conds.push(Cond::In("uuid", Vec::new()));
-        carried.push(("conductor".into(), conductor));
+    let conductor = params.take_since("conductor", 49, version)?;
+    if let Some(host) = &conductor {
+        carried.push(("conductor".into(), host.clone()));
     }
     if let Some(text) = params.take_since("description_contains", 51, version)? {
         conds.push(Cond::Contains("description", text.clone()));
@@ -136,7 +137,32 @@ fn filters(params: &mut Params, version: Microversion) -> Result<Filters, ApiErr
         conds,
         carried,
         paginate,
+        conductor,
     })
+}
+
+/// Fills each node's `conductor` from the hash ring of alive conductors.
+pub async fn assign_conductors(state: &AppState, nodes: &mut [Node]) -> Result<(), ApiError> {
+    let rings = state.rings.rings().await?;
+    for node in nodes {
+        node.conductor = rings
+            .conductor_for(&node.uuid.to_string(), &node.conductor_group)
+            .map(str::to_string);
+    }
+    Ok(())
+}
+
+/// The condition "owned by conductor `host`": the ring is not in the database, so the
+/// owned UUIDs are computed here.
+async fn owned_by(state: &AppState, host: &str) -> Result<Cond, ApiError> {
+    let rings = state.rings.rings().await?;
+    let all = state.db.node_list(&ferric_db::ListQuery::default()).await?;
+    let owned = all
+        .iter()
+        .filter(|n| rings.conductor_for(&n.uuid.to_string(), &n.conductor_group) == Some(host))
+        .map(|n| DbValue::Text(n.uuid.to_string()))
+        .collect();
+    Ok(Cond::In("uuid", owned))
 }
 
 /// Lists nodes matching `base_conds` (a chassis' nodes, say) and the request's filters.
@@ -154,6 +180,7 @@ pub async fn list(
         mut conds,
         carried,
         paginate,
+        conductor,
     } = filters(&mut params, version)?;
     let paging = Paging::parse(
         &mut params,
@@ -166,7 +193,10 @@ pub async fn list(
     )?;
     params.finish()?;
     conds.extend(base_conds);
-    let nodes = state
+    if let Some(host) = conductor {
+        conds.push(owned_by(state, &host).await?);
+    }
+    let mut nodes = state
         .db
         .node_list(&paging.query(conds))
         .await
@@ -176,6 +206,7 @@ pub async fn list(
             }
             other => other.into(),
         })?;
+    assign_conductors(state, &mut nodes).await?;
     let base = base_url(state, headers);
     let last = if paginate {
         nodes.last().map(|n| n.uuid.to_string())
@@ -234,7 +265,8 @@ pub async fn show(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let selection = super::common::show_selection(q, &NODE_FIELDS, version)?;
-    let node = ident::node(&state, &node_ident, version).await?;
+    let mut node = ident::node(&state, &node_ident, version).await?;
+    assign_conductors(&state, std::slice::from_mut(&mut node)).await?;
     Ok(Json(render(
         &node,
         &base_url(&state, &headers),
@@ -288,6 +320,7 @@ pub async fn create(
         .node_create(&node)
         .await
         .map_err(|e| duplicate_error(e, &node))?;
+    assign_conductors(&state, std::slice::from_mut(&mut node)).await?;
     let base = base_url(&state, &headers);
     Ok(created(
         format!("{base}/v1/nodes/{}", node.uuid),
@@ -382,6 +415,7 @@ pub async fn update(
         .await
         .map_err(|e| duplicate_error(e, &updated))?;
     check_outcome(outcome, &format!("Node {}", node.uuid))?;
+    assign_conductors(&state, std::slice::from_mut(&mut updated)).await?;
     Ok(Json(render(
         &updated,
         &base_url(&state, &headers),

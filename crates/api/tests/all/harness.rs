@@ -7,9 +7,10 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use std::sync::Arc;
+use std::time::Duration;
 
 use ferric_api::{service, ApiConfig, AppState};
-use ferric_conductor::{Conductor, ConductorConfig};
+use ferric_conductor::{Conductor, ConductorConfig, RingCache};
 use ferric_db::Datastore;
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -54,22 +55,26 @@ fn unique_name(prefix: &str) -> String {
 }
 
 impl TestApp {
-    fn new(db: Datastore) -> Self {
+    async fn new(db: Datastore) -> Self {
         let config = ApiConfig {
             public_endpoint: None,
             max_limit: 1000,
         };
+        let conductor = Conductor::new(
+            db.clone(),
+            ConductorConfig {
+                host: "test-conductor".into(),
+                group: String::new(),
+                workers: 100,
+            },
+        );
+        conductor.register(Duration::from_secs(3600)).await.unwrap();
         TestApp {
             service: service(AppState {
                 db: db.clone(),
                 config,
-                conductor: Arc::new(Conductor::new(
-                    db.clone(),
-                    ConductorConfig {
-                        host: "test-conductor".into(),
-                        workers: 100,
-                    },
-                )),
+                conductor: Arc::new(conductor),
+                rings: Arc::new(RingCache::new(db.clone(), Duration::from_millis(100))),
             }),
             db,
             version: "1.65",
@@ -83,7 +88,7 @@ impl TestApp {
         let db = Datastore::connect(&format!("sqlite://{}?mode=rwc", path.display()))
             .await
             .unwrap();
-        Self::new(db)
+        Self::new(db).await
     }
 
     pub async fn postgres() -> Self {
@@ -103,7 +108,7 @@ impl TestApp {
         let db = Datastore::connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}"))
             .await
             .unwrap();
-        Self::new(db)
+        Self::new(db).await
     }
 
     /// Sends a request at the app's default version.

@@ -352,6 +352,7 @@ both_backends!(
             app.db.clone(),
             ConductorConfig {
                 host: "crashed".into(),
+                group: String::new(),
                 workers: 4,
             },
         );

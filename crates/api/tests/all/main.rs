@@ -3,6 +3,7 @@
 mod harness;
 
 mod chassis;
+mod conductors_drivers;
 mod lifecycle;
 mod node_create;
 mod node_list;

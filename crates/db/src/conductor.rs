@@ -1,0 +1,70 @@
+//! The conductor registry: each conductor upserts its row at start, bumps
+//! `updated_at` as a heartbeat, and marks itself offline when it stops.
+
+use ferric_types::conductor::ConductorRecord;
+
+use crate::query::{Cond, ListQuery, Sql, Value};
+use crate::table::CONDUCTORS;
+use crate::{Datastore, DbError};
+
+impl Datastore {
+    /// Registers (or re-registers) a conductor as online.
+    pub async fn conductor_register(&self, record: &ConductorRecord) -> Result<(), DbError> {
+        let mut sql = Sql::default();
+        sql.push("INSERT INTO conductors (")
+            .push(&CONDUCTORS.column_list())
+            .push(") VALUES (");
+        for (i, v) in CONDUCTORS.encode(record)?.into_iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.arg(v);
+        }
+        sql.push(
+            ") ON CONFLICT (hostname) DO UPDATE SET conductor_group = excluded.conductor_group, ",
+        )
+        .push("drivers = excluded.drivers, online = 1, updated_at = excluded.updated_at");
+        self.execute(sql).await?;
+        Ok(())
+    }
+
+    /// Records a heartbeat of `hostname` at `now`.
+    pub async fn conductor_touch(&self, hostname: &str, now: &str) -> Result<(), DbError> {
+        let mut sql = Sql::default();
+        sql.push("UPDATE conductors SET online = 1, updated_at = ")
+            .arg(now.into())
+            .push(" WHERE hostname = ")
+            .arg(hostname.into());
+        match self.execute(sql).await? {
+            0 => Err(DbError::NotFound),
+            _ => Ok(()),
+        }
+    }
+
+    /// Marks `hostname` offline (a clean shutdown).
+    pub async fn conductor_unregister(&self, hostname: &str) -> Result<(), DbError> {
+        let mut sql = Sql::default();
+        sql.push("UPDATE conductors SET online = 0 WHERE hostname = ")
+            .arg(Value::Text(hostname.into()));
+        self.execute(sql).await?;
+        Ok(())
+    }
+
+    /// Every registered conductor, in registration order.
+    pub async fn conductor_list(&self) -> Result<Vec<ConductorRecord>, DbError> {
+        self.list_rows(&CONDUCTORS, &ListQuery::default()).await
+    }
+
+    pub async fn conductor_get(&self, hostname: &str) -> Result<ConductorRecord, DbError> {
+        let mut list = self
+            .list_rows::<ConductorRecord>(
+                &CONDUCTORS,
+                &ListQuery {
+                    conds: vec![Cond::Eq("hostname", hostname.into())],
+                    ..ListQuery::default()
+                },
+            )
+            .await?;
+        list.pop().ok_or(DbError::NotFound)
+    }
+}
