@@ -491,6 +491,19 @@ bm port group list -f json
 ran_ok "port group list after delete" &&
     check "the group is gone" 'not by("uuid", a[0])' "$PG"
 
+# ---------------------------------------------------------------- conductors and drivers
+
+bm conductor list -f json
+ran_ok "conductor list" &&
+    check "one conductor is alive" 'len(rows) >= 1 and all(r.get("alive") is True for r in rows)'
+bm driver list -f json
+ran_ok "driver list" &&
+    check "fake-hardware is served by a conductor" \
+        'any(r.get("supported_driver(s)", r.get("name")) == "fake-hardware" and r.get("active_host(s)", r.get("hosts")) for r in rows)'
+bm driver show fake-hardware -f json
+ran_ok "driver show fake-hardware" &&
+    check "fake-hardware defaults to the fake power interface" 'd.get("default_power_interface") == "fake"'
+
 # ---------------------------------------------------------------- lifecycle
 
 NODE3="smoke-life-$RUN"
