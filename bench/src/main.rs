@@ -34,6 +34,10 @@ struct Args {
     /// Loopback port for the server
     #[arg(long, default_value_t = 6397)]
     port: u16,
+    /// Instead of the API benchmark, take every node enroll → manage → provide →
+    /// active on fake-hardware (zero delays) and time each transition
+    #[arg(long)]
+    lifecycle: bool,
 }
 
 /// The server under test; stopped with SIGTERM when dropped.
@@ -139,6 +143,11 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    if args.lifecycle {
+        lifecycle(&client, &args, pid).await;
+        drop(server);
+        return;
+    }
     let backend = if args.database_url.is_some() {
         "postgresql"
     } else {
@@ -229,4 +238,89 @@ async fn main() {
         args.nodes as f64 / deleted.as_secs_f64()
     );
     drop(server);
+}
+
+/// Moves one node with `verb` and waits until it rests in `state`; returns how long.
+async fn transition(c: &Client, uuid: &str, verb: &str, state: &str) -> Duration {
+    let t = Instant::now();
+    loop {
+        match c.node_set_provision_state(uuid, verb).await {
+            Ok(()) => break,
+            // Every worker busy, or the node still locked from the previous step: retry.
+            Err(ferric_client::ClientError::Api { status, .. })
+                if status.as_u16() == 503 || status.as_u16() == 409 =>
+            {
+                tokio::time::sleep(Duration::from_millis(5)).await
+            }
+            Err(e) => panic!("{verb} of {uuid}: {e}"),
+        }
+    }
+    loop {
+        let node = c.node_get(uuid).await.expect("node get");
+        if node.provision_state.as_str() == state && node.reservation.is_none() {
+            return t.elapsed();
+        }
+        if node.last_error.is_some() {
+            panic!("{verb} of {uuid} failed: {:?}", node.last_error);
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The lifecycle benchmark: N nodes enroll → manage → provide → active.
+async fn lifecycle(client: &Client, args: &Args, pid: u32) {
+    println!(
+        "ferric-bench lifecycle: {} nodes, concurrency {}",
+        args.nodes, args.concurrency
+    );
+    let uuids = Arc::new(std::sync::Mutex::new(vec![String::new(); args.nodes]));
+    let (c, u) = (client.clone(), uuids.clone());
+    run_parallel(args.nodes, args.concurrency, move |i| {
+        let (c, u) = (c.clone(), u.clone());
+        async move {
+            let node = c
+                .node_create(&json!({"driver": "fake-hardware", "name": format!("life-{i}")}))
+                .await
+                .expect("node create");
+            u.lock().unwrap()[i] = node.uuid.to_string();
+        }
+    })
+    .await;
+    let uuids: Arc<Vec<String>> = Arc::new(uuids.lock().unwrap().clone());
+    let steps = [
+        ("manage", "manageable"),
+        ("provide", "available"),
+        ("active", "active"),
+    ];
+    let timings = Arc::new(std::sync::Mutex::new(vec![Vec::new(); steps.len()]));
+    let (c, u, t) = (client.clone(), uuids.clone(), timings.clone());
+    let total = run_parallel(args.nodes, args.concurrency, move |i| {
+        let (c, u, t) = (c.clone(), u.clone(), t.clone());
+        async move {
+            for (k, (verb, state)) in steps.iter().enumerate() {
+                let d = transition(&c, &u[i], verb, state).await;
+                t.lock().unwrap()[k].push(d);
+            }
+        }
+    })
+    .await;
+    println!(
+        "enroll → active: {} nodes in {:.2} s = {:.0} nodes/s",
+        args.nodes,
+        total.as_secs_f64(),
+        args.nodes as f64 / total.as_secs_f64()
+    );
+    for (k, (verb, _)) in steps.iter().enumerate() {
+        let mut d = timings.lock().unwrap()[k].clone();
+        d.sort_unstable();
+        println!(
+            "  {verb:<8} p50 {:.1} ms, p99 {:.1} ms",
+            percentile(&d, 0.50).as_secs_f64() * 1e3,
+            percentile(&d, 0.99).as_secs_f64() * 1e3
+        );
+    }
+    println!(
+        "server peak RSS: {:.1} MiB",
+        rss_kib(pid, "VmHWM:") as f64 / 1024.0
+    );
 }

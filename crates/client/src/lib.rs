@@ -113,6 +113,22 @@ impl Client {
         }
     }
 
+    /// `PUT /v1/nodes/{ident}/states/provision` with `{"target": verb}`.
+    pub async fn node_set_provision_state(
+        &self,
+        ident: &str,
+        verb: &str,
+    ) -> Result<(), ClientError> {
+        let body = serde_json::json!({ "target": verb });
+        self.call::<Value>(
+            Method::PUT,
+            &format!("/v1/nodes/{ident}/states/provision"),
+            Some(&body),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// `POST /v1/ports` with the given document.
     pub async fn port_create(&self, doc: &Value) -> Result<Port, ClientError> {
         self.call(Method::POST, "/v1/ports", Some(doc)).await
