@@ -3,6 +3,7 @@
 //! through the node's driver. The API reaches it through [`ConductorApi`], in process
 //! when all-in-one; nothing here assumes the API runs in the same process.
 
+mod allocation;
 mod error;
 pub mod hash_ring;
 mod lock;
@@ -20,7 +21,7 @@ use std::time::Duration;
 
 use ferric_db::Datastore;
 use ferric_drivers::{BootDevice, BoxFuture, PowerTarget};
-use ferric_types::NodeId;
+use ferric_types::{AllocationId, NodeId};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// What the API asks of a conductor.
@@ -53,6 +54,8 @@ pub trait ConductorApi: Send + Sync {
         node: NodeId,
     ) -> BoxFuture<'_, Result<Vec<String>, ConductorError>>;
     fn inject_nmi(&self, node: NodeId) -> BoxFuture<'_, Result<(), ConductorError>>;
+    /// Starts working on a new allocation; returns before a node is picked.
+    fn allocate(&self, allocation: AllocationId) -> BoxFuture<'_, Result<(), ConductorError>>;
 }
 
 /// Settings of a conductor.
@@ -160,5 +163,20 @@ impl ConductorApi for Conductor {
 
     fn inject_nmi(&self, node: NodeId) -> BoxFuture<'_, Result<(), ConductorError>> {
         Box::pin(self.nmi(node))
+    }
+
+    fn allocate(&self, allocation: AllocationId) -> BoxFuture<'_, Result<(), ConductorError>> {
+        Box::pin(async move {
+            let permit = self.worker()?;
+            let this = self.clone();
+            tokio::spawn(async move {
+                let _permit = permit;
+                if let Err(e) = this.process_allocation(allocation).await {
+                    tracing::error!(allocation = %allocation, error = %e, "allocation failed");
+                    this.fail_allocation(allocation, &e.to_string()).await;
+                }
+            });
+            Ok(())
+        })
     }
 }

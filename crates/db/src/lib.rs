@@ -3,6 +3,7 @@
 //! with resource-first function names (`node_get`, `port_create`…). The database is
 //! the source of truth; updates are conditional and report what happened.
 
+mod allocation;
 mod chassis;
 mod conductor;
 mod error;
@@ -16,6 +17,7 @@ mod query;
 mod sqlite;
 mod table;
 
+pub use allocation::allocation_sort_column;
 pub use chassis::chassis_sort_column;
 pub use error::DbError;
 pub use node::node_sort_column;

@@ -31,6 +31,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_conductors.sql"),
         postgres: include_str!("../migrations/postgres/0002_conductors.sql"),
     },
+    Migration {
+        version: 3,
+        description: "allocations",
+        sqlite: include_str!("../migrations/sqlite/0003_allocations.sql"),
+        postgres: include_str!("../migrations/postgres/0003_allocations.sql"),
+    },
 ];
 
 /// An arbitrary, fixed key for the PostgreSQL advisory lock held while migrating.

@@ -115,10 +115,15 @@ impl Datastore {
         self.execute(sql).await
     }
 
-    /// Deletes the node with its ports and port groups, in one transaction.
+    /// Deletes the node with its ports, port groups and allocation, in one transaction.
     pub async fn node_delete(&self, uuid: NodeId) -> Result<(), DbError> {
         let uuid = uuid.to_string();
         let mut stmts = Vec::new();
+        let mut allocations = Sql::default();
+        allocations
+            .push("DELETE FROM allocations")
+            .where_all(&[Cond::Eq("node_uuid", uuid.as_str().into())]);
+        stmts.push(allocations);
         for table in [&PORTS, &PORTGROUPS, &NODES] {
             let column = if table.name == "nodes" {
                 "uuid"

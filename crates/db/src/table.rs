@@ -286,3 +286,21 @@ pub(crate) static CONDUCTORS: Table = Table {
         ("updated_at", Text),
     ],
 };
+
+pub(crate) static ALLOCATIONS: Table = Table {
+    name: "allocations",
+    columns: &[
+        ("uuid", Text),
+        ("name", Text),
+        ("node_uuid", Text),
+        ("candidate_nodes", J),
+        ("resource_class", Text),
+        ("traits", J),
+        ("extra", J),
+        ("owner", Text),
+        ("state", Text),
+        ("last_error", Text),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};

@@ -90,6 +90,10 @@ typed_id!(
     /// Identifies a chassis (a grouping of nodes).
     ChassisId
 );
+typed_id!(
+    /// Identifies an allocation (a request for a node).
+    AllocationId
+);
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,7 @@
 //! microversions, traits), the resources the API serves (nodes, ports, port groups,
 //! chassis), provision and power states, hardware types, and secret masking. No I/O.
 
+pub mod allocation;
 pub mod chassis;
 pub mod conductor;
 pub mod fsm;
@@ -22,8 +23,9 @@ pub mod traits;
 /// A JSON object, the shape of Ironic's free-form dictionaries (`extra`, `properties`…).
 pub type JsonObject = serde_json::Map<String, serde_json::Value>;
 
+pub use allocation::Allocation;
 pub use chassis::Chassis;
-pub use ids::{ChassisId, NodeId, PortGroupId, PortId};
+pub use ids::{AllocationId, ChassisId, NodeId, PortGroupId, PortId};
 pub use mac::MacAddress;
 pub use microversion::Microversion;
 pub use node::Node;

@@ -1,6 +1,7 @@
 //! The v1 resources this build serves: nodes (with traits, maintenance, states,
 //! provision and power changes, boot devices), ports, port groups and chassis.
 
+mod allocations;
 mod chassis;
 mod common;
 mod conductors;
@@ -102,6 +103,20 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/portgroups/{portgroup}/ports/detail",
             get(ports::list_portgroup_ports_detail),
+        )
+        .route(
+            "/allocations",
+            get(allocations::list).post(allocations::create),
+        )
+        .route(
+            "/allocations/{allocation}",
+            get(allocations::show)
+                .patch(allocations::update)
+                .delete(allocations::delete),
+        )
+        .route(
+            "/nodes/{node}/allocation",
+            get(allocations::show_for_node).delete(allocations::delete_for_node),
         )
         .route("/conductors", get(conductors::list))
         .route("/conductors/{hostname}", get(conductors::show))

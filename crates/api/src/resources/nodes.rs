@@ -415,6 +415,17 @@ pub async fn update(
         .await
         .map_err(|e| duplicate_error(e, &updated))?;
     check_outcome(outcome, &format!("Node {}", node.uuid))?;
+    if let (Some(allocation), None) = (node.allocation_uuid, updated.instance_uuid) {
+        // Removing the instance of an allocated node ends its allocation.
+        if let Ok(a) = state
+            .db
+            .allocation_get(ferric_types::AllocationId(allocation))
+            .await
+        {
+            state.db.allocation_delete(&a).await?;
+        }
+        updated.allocation_uuid = None;
+    }
     assign_conductors(&state, std::slice::from_mut(&mut updated)).await?;
     Ok(Json(render(
         &updated,

@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod allocations;
 mod chassis;
 mod conductors_drivers;
 mod lifecycle;

@@ -1,0 +1,506 @@
+//! `/v1/allocations` (API 1.52): ask for a node by resource class, traits, candidate
+//! nodes and owner; the conductor picks and reserves one. Backfill (1.58) records an
+//! allocation for a node already in use; PATCH (1.57) renames or annotates; DELETE
+//! frees the node. Also `/v1/nodes/{node}/allocation`.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::{Extension, Json};
+use ferric_db::{allocation_sort_column, Cond, DbError};
+use ferric_types::allocation::{ACTIVE, ALLOCATING, ERROR};
+use ferric_types::ids::parse_uuid;
+use ferric_types::name::is_valid_logical_name;
+use ferric_types::provision::ProvisionState;
+use ferric_types::traits::{invalid_trait_message, is_valid_trait};
+use ferric_types::{Allocation, AllocationId, Microversion, Node, Timestamp};
+use serde_json::Value;
+
+use super::common::{check_outcome, created, next_stamp, params, show_selection, to_object};
+use super::ident;
+use super::nodes::node_uuid_cond;
+use super::values::{check_create_keys, python_repr, uuid_field, Schema};
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::fields::{FieldSet, Selection};
+use crate::links::{base_url, self_and_bookmark};
+use crate::listing::{NextLink, Paging};
+use crate::patch;
+use crate::AppState;
+
+const SCHEMA: Schema = Schema("allocation");
+
+static ALLOCATION_FIELDS: FieldSet = FieldSet::new(
+    &[
+        ("uuid", 52),
+        ("name", 52),
+        ("node_uuid", 52),
+        ("candidate_nodes", 52),
+        ("resource_class", 52),
+        ("traits", 52),
+        ("extra", 52),
+        ("state", 52),
+        ("last_error", 52),
+        ("created_at", 52),
+        ("updated_at", 52),
+        ("owner", 60),
+    ],
+    &[
+        "uuid",
+        "name",
+        "node_uuid",
+        "candidate_nodes",
+        "resource_class",
+        "traits",
+        "extra",
+        "state",
+        "last_error",
+        "created_at",
+        "updated_at",
+        "owner",
+    ],
+);
+
+const CREATABLE: &[(&str, u16)] = &[
+    ("uuid", 52),
+    ("name", 52),
+    ("candidate_nodes", 52),
+    ("resource_class", 52),
+    ("traits", 52),
+    ("extra", 52),
+    ("node", 58),
+    ("owner", 60),
+];
+
+const NOT_SORTABLE: &[&str] = &["candidate_nodes", "traits", "extra"];
+
+fn require_version(version: Microversion) -> Result<(), ApiError> {
+    if version.at_least(52) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(
+            "The API is not supported for this version",
+        ))
+    }
+}
+
+fn render(a: &Allocation, base: &str, version: Microversion, selection: &Selection) -> Value {
+    let mut obj = to_object(a);
+    obj.insert(
+        "links".into(),
+        self_and_bookmark(base, &format!("allocations/{}", a.uuid)),
+    );
+    Value::Object(ALLOCATION_FIELDS.shape(obj, version, selection))
+}
+
+fn not_found(ident: &str) -> ApiError {
+    ApiError::not_found(format!("Allocation {ident} could not be found."))
+}
+
+async fn find(state: &AppState, ident: &str) -> Result<Allocation, ApiError> {
+    let result = if let Ok(uuid) = parse_uuid(ident) {
+        state.db.allocation_get(AllocationId(uuid)).await
+    } else if is_valid_logical_name(ident) {
+        state.db.allocation_get_by_name(ident).await
+    } else {
+        return Err(ApiError::bad_request(format!(
+            "Expected UUID or name for allocation: {ident}"
+        )));
+    };
+    result.map_err(|e| match e {
+        DbError::NotFound => not_found(ident),
+        other => other.into(),
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    require_version(version)?;
+    let mut params = params(q)?;
+    let mut conds = Vec::new();
+    let mut carried = Vec::new();
+    if let Some(n) = params.take("node") {
+        let node = ident::node(&state, &n, version).await?;
+        conds.push(node_uuid_cond(node.uuid));
+        carried.push(("node".to_string(), n));
+    }
+    for (name, since) in [("resource_class", 52), ("state", 52), ("owner", 60)] {
+        if let Some(v) = params.take_since(name, since, version)? {
+            if name == "state" && ![ALLOCATING, ACTIVE, ERROR].contains(&v.as_str()) {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid allocation state \"{v}\": use allocating, active or error"
+                )));
+            }
+            let column = match name {
+                "resource_class" => "resource_class",
+                "state" => "state",
+                _ => "owner",
+            };
+            conds.push(Cond::Eq(column, v.clone().into()));
+            carried.push((name.to_string(), v));
+        }
+    }
+    let mut paging = Paging::parse(
+        &mut params,
+        version,
+        state.config.max_limit,
+        &ALLOCATION_FIELDS,
+        allocation_sort_column,
+        NOT_SORTABLE,
+        false,
+    )?;
+    params.finish()?;
+    if matches!(paging.selection, Selection::Short) {
+        // Allocation lists show whole allocations.
+        paging.selection = Selection::Full;
+    }
+    let all = state
+        .db
+        .allocation_list(&paging.query(conds))
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => not_found(paging.marker.as_deref().unwrap_or_default()),
+            other => other.into(),
+        })?;
+    let base = base_url(&state, &headers);
+    let last = all.last().map(|a| a.uuid.to_string());
+    let items = all
+        .iter()
+        .map(|a| render(a, &base, version, &paging.selection))
+        .collect();
+    let link = NextLink {
+        base: &base,
+        url_path: "allocations",
+        carried: &carried,
+        default_fields: &[],
+    };
+    Ok(Json(paging.collection("allocations", items, last, &link)))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(ident): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    require_version(version)?;
+    let selection = show_selection(q, &ALLOCATION_FIELDS, version)?;
+    let a = find(&state, &ident).await?;
+    Ok(Json(render(
+        &a,
+        &base_url(&state, &headers),
+        version,
+        &selection,
+    )))
+}
+
+fn string_list(field: &str, v: Value) -> Result<Vec<String>, ApiError> {
+    match v {
+        Value::Null => Ok(Vec::new()),
+        Value::Array(items) => items
+            .into_iter()
+            .map(|i| match i {
+                Value::String(s) => Ok(s),
+                other => Err(SCHEMA.error(format!(
+                    "{} is not of type 'string' in {field}",
+                    python_repr(&other)
+                ))),
+            })
+            .collect(),
+        other => Err(SCHEMA.error(format!("{} is not of type 'array'", python_repr(&other)))),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    require_version(version)?;
+    let doc = match body {
+        Value::Object(map) => map,
+        other => {
+            return Err(SCHEMA.error(format!("{} is not of type 'object'", python_repr(&other))))
+        }
+    };
+    check_create_keys(SCHEMA, &doc, CREATABLE, version)?;
+    let mut a = Allocation {
+        uuid: AllocationId::new_v4(),
+        name: None,
+        node_uuid: None,
+        candidate_nodes: Vec::new(),
+        resource_class: None,
+        traits: Vec::new(),
+        extra: Default::default(),
+        owner: None,
+        state: ALLOCATING.into(),
+        last_error: None,
+        created_at: Timestamp::now(),
+        updated_at: None,
+    };
+    let mut backfill: Option<Node> = None;
+    let mut explicit_uuid = false;
+    for (field, value) in doc {
+        match field.as_str() {
+            "uuid" => {
+                a.uuid = uuid_field("uuid", &value)?;
+                explicit_uuid = true;
+            }
+            "name" => {
+                a.name = SCHEMA.opt_string(value, 255)?;
+                if let Some(n) = &a.name {
+                    if !is_valid_logical_name(n) {
+                        return Err(ApiError::bad_request(format!(
+                            "Cannot create allocation with invalid name '{n}'"
+                        )));
+                    }
+                }
+            }
+            "resource_class" => a.resource_class = SCHEMA.opt_string(value, 80)?,
+            "extra" => a.extra = SCHEMA.object(value)?,
+            "owner" => a.owner = SCHEMA.opt_string(value, 255)?,
+            "traits" => {
+                for t in string_list("traits", value)? {
+                    if !is_valid_trait(&t) {
+                        return Err(ApiError::bad_request(invalid_trait_message(&t)));
+                    }
+                    if !a.traits.contains(&t) {
+                        a.traits.push(t);
+                    }
+                }
+            }
+            "candidate_nodes" => {
+                for n in string_list("candidate_nodes", value)? {
+                    let node = ident::node(&state, &n, version)
+                        .await
+                        .map_err(ident::as_bad_reference)?;
+                    a.candidate_nodes.push(node.uuid.to_string());
+                }
+            }
+            "node" => {
+                let ident = value.as_str().unwrap_or_default().to_string();
+                backfill = Some(
+                    ident::node(&state, &ident, version)
+                        .await
+                        .map_err(ident::as_bad_reference)?,
+                );
+            }
+            _ => {}
+        }
+    }
+    if backfill.is_none() && a.resource_class.is_none() {
+        return Err(SCHEMA.error("'resource_class' is a required property"));
+    }
+    if let Some(node) = &backfill {
+        check_backfill(&mut a, node, explicit_uuid)?;
+    }
+    state.db.allocation_create(&a).await.map_err(|e| match e {
+        DbError::Duplicate(col) if col == "name" => ApiError::conflict(format!(
+            "An allocation with name {} already exists.",
+            a.name.clone().unwrap_or_default()
+        )),
+        DbError::Duplicate(col) if col == "node_uuid" => {
+            ApiError::conflict("The node already has an allocation.")
+        }
+        DbError::Duplicate(_) => ApiError::conflict(format!(
+            "An allocation with UUID {} already exists.",
+            a.uuid
+        )),
+        other => other.into(),
+    })?;
+    if let Some(node) = backfill {
+        if !state.db.node_backfill_allocation(node.uuid, a.uuid).await? {
+            state.db.allocation_delete(&a).await?;
+            return Err(ApiError::conflict(format!(
+                "Node {} changed while the allocation was being recorded; retry.",
+                node.uuid
+            )));
+        }
+    } else {
+        state.conductor.allocate(a.uuid).await?;
+    }
+    let base = base_url(&state, &headers);
+    Ok(created(
+        format!("{base}/v1/allocations/{}", a.uuid),
+        render(&a, &base, version, &Selection::Full),
+    ))
+}
+
+/// Rules of backfilling an allocation for a node already deployed.
+fn check_backfill(a: &mut Allocation, node: &Node, explicit_uuid: bool) -> Result<(), ApiError> {
+    if node.allocation_uuid.is_some() {
+        return Err(ApiError::conflict(format!(
+            "Node {} already has an allocation.",
+            node.uuid
+        )));
+    }
+    if !matches!(node.provision_state, ProvisionState::Active) {
+        return Err(ApiError::bad_request(format!(
+            "Allocation backfill needs an active node; node {} is in state \"{}\".",
+            node.uuid, node.provision_state
+        )));
+    }
+    if let Some(instance) = node.instance_uuid {
+        if explicit_uuid && a.uuid.0 != instance {
+            return Err(ApiError::bad_request(format!(
+                "Node {} is associated with instance {instance}; the allocation UUID must match it.",
+                node.uuid
+            )));
+        }
+        a.uuid = AllocationId(instance);
+    }
+    if let Some(class) = &a.resource_class {
+        if node.resource_class.as_ref() != Some(class) {
+            return Err(ApiError::bad_request(format!(
+                "Node {} has resource class {:?}, not {class}.",
+                node.uuid, node.resource_class
+            )));
+        }
+    }
+    a.node_uuid = Some(node.uuid);
+    a.state = ACTIVE.into();
+    Ok(())
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(ident): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<Value>, ApiError> {
+    require_version(version)?;
+    if !version.at_least(57) {
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "PATCH of allocations needs API 1.57.",
+        ));
+    }
+    let a = find(&state, &ident).await?;
+    let ops = patch::parse(body, &[("name", 57), ("extra", 57)], version)?;
+    let mut doc = to_object(&a);
+    patch::apply(&mut doc, &ops)?;
+    let mut updated = a.clone();
+    for op in &ops {
+        let value = doc.get(op.root()).cloned().unwrap_or(Value::Null);
+        match op.root() {
+            "name" => {
+                updated.name = SCHEMA.opt_string(value, 255)?;
+                if let Some(n) = &updated.name {
+                    if !is_valid_logical_name(n) {
+                        return Err(ApiError::bad_request(format!(
+                            "Invalid allocation name '{n}'"
+                        )));
+                    }
+                }
+            }
+            _ => updated.extra = SCHEMA.object(value)?,
+        }
+    }
+    updated.updated_at = Some(next_stamp(a.updated_at));
+    let outcome = state
+        .db
+        .allocation_update(&updated, a.updated_at)
+        .await
+        .map_err(|e| match e {
+            DbError::Duplicate(_) => ApiError::conflict(format!(
+                "An allocation with name {} already exists.",
+                updated.name.clone().unwrap_or_default()
+            )),
+            other => other.into(),
+        })?;
+    check_outcome(outcome, &format!("Allocation {}", a.uuid))?;
+    Ok(Json(render(
+        &updated,
+        &base_url(&state, &headers),
+        version,
+        &Selection::Full,
+    )))
+}
+
+/// Deletes an allocation, refusing while its node is deployed (unless in maintenance).
+async fn remove(
+    state: &AppState,
+    a: &Allocation,
+    version: Microversion,
+) -> Result<StatusCode, ApiError> {
+    if let Some(node_uuid) = a.node_uuid {
+        if let Ok(node) = ident::node(state, &node_uuid.to_string(), version).await {
+            let busy = node.provision_state == ProvisionState::Active
+                || node.target_provision_state.is_some();
+            if busy && !node.maintenance {
+                return Err(ApiError::conflict(format!(
+                    "Cannot delete allocation {} because node {} is in state \"{}\"",
+                    a.uuid, node.uuid, node.provision_state
+                )));
+            }
+            super::nodes::check_unlocked(&node)?;
+        }
+    }
+    state.db.allocation_delete(a).await.map_err(|e| match e {
+        DbError::NotFound => not_found(&a.uuid.to_string()),
+        other => other.into(),
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path(ident): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    require_version(version)?;
+    let a = find(&state, &ident).await?;
+    remove(&state, &a, version).await
+}
+
+async fn of_node(
+    state: &AppState,
+    node_ident: &str,
+    version: Microversion,
+) -> Result<Allocation, ApiError> {
+    require_version(version)?;
+    let node = ident::node(state, node_ident, version).await?;
+    state
+        .db
+        .allocation_get_by_node(node.uuid)
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => ApiError::not_found(format!(
+                "Allocation for node {node_ident} could not be found."
+            )),
+            other => other.into(),
+        })
+}
+
+pub async fn show_for_node(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(node_ident): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let selection = show_selection(q, &ALLOCATION_FIELDS, version)?;
+    let a = of_node(&state, &node_ident, version).await?;
+    Ok(Json(render(
+        &a,
+        &base_url(&state, &headers),
+        version,
+        &selection,
+    )))
+}
+
+pub async fn delete_for_node(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path(node_ident): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let a = of_node(&state, &node_ident, version).await?;
+    remove(&state, &a, version).await
+}
