@@ -508,7 +508,7 @@ ran_ok "driver show fake-hardware" &&
 
 NODE3="smoke-life-$RUN"
 N3=""
-bm node create --driver fake-hardware --name "$NODE3" -f json
+bm node create --driver fake-hardware --name "$NODE3" --resource-class "smoke-rc-$RUN" -f json
 if ran_ok "node create $NODE3 (lifecycle)"; then
     N3="$(json_field uuid)"
     LEFT_NODES+=("$N3")
@@ -532,7 +532,21 @@ bm node boot device show "$NODE3" --supported -f json
 ran_ok "node boot device show --supported" &&
     check "fake-hardware supports pxe and disk" '"pxe" in d["supported_boot_devices"] and "disk" in d["supported_boot_devices"]'
 
-for verb in manage provide deploy undeploy; do
+for verb in manage provide; do
+    bm node "$verb" "$NODE3" --wait 60
+    ran_ok "node $verb --wait" || :
+done
+
+bm allocation create --resource-class "smoke-rc-$RUN" --name "smoke-alloc-$RUN" --wait 60 -f json
+ran_ok "allocation create --wait" &&
+    check "the allocation got the node" 'd["state"] == "active" and d["node_uuid"] == a[0]' "$N3"
+bm allocation list -f json
+ran_ok "allocation list" &&
+    check "the allocation is listed" 'len(by("name", a[0])) == 1' "smoke-alloc-$RUN"
+bm allocation delete "smoke-alloc-$RUN"
+ran_ok "allocation delete" || :
+
+for verb in deploy undeploy; do
     bm node "$verb" "$NODE3" --wait 60
     ran_ok "node $verb --wait" || :
 done
