@@ -4,7 +4,8 @@
 #      throwaway PostgreSQL is started with lab/postgres.sh unless
 #      FERRIC_TEST_POSTGRES_URL already names one);
 #   2. the real `openstack baremetal` client against a running ferricd
-#      (lab/ironicclient-smoke.sh), then a SIGTERM that must stop ferricd cleanly.
+#      (lab/ironicclient-smoke.sh), a SIGKILL mid-deploy and restart
+#      (lab/crash-test.sh), then a SIGTERM that must stop ferricd cleanly.
 # Everything listens on 127.0.0.1 only. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +52,9 @@ fi
 if grep -q 'smoke-secret' "$RUN_DIR/ferricd.log"; then
     echo "not ok - a BMC password reached ferricd's log"; exit 1
 fi
+
+echo "== kill -9 in the middle of deploys, then restart"
+bash lab/crash-test.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "$((API_PORT + 1))"
 
 echo "== SIGTERM stops ferricd cleanly"
 kill -TERM "$ferricd_pid"
