@@ -8,6 +8,7 @@ mod error;
 pub mod hash_ring;
 mod lock;
 mod power;
+pub mod power_sync;
 mod provision;
 mod recovery;
 mod registry;
@@ -95,6 +96,7 @@ pub struct Conductor {
     host: Arc<str>,
     group: Arc<str>,
     workers: Arc<Semaphore>,
+    failures: Arc<power_sync::FailureCounts>,
 }
 
 impl Conductor {
@@ -105,6 +107,7 @@ impl Conductor {
             host: config.host.into(),
             group: config.group.to_ascii_lowercase().into(),
             workers: Arc::new(Semaphore::new(config.workers)),
+            failures: Arc::default(),
         }
     }
 

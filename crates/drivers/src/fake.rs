@@ -50,6 +50,12 @@ async fn pause(d: Duration) {
 impl PowerInterface for FakeHardware {
     fn get_power_state<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<String, DriverError>> {
         Box::pin(async move {
+            if fails(node, "power") {
+                return Err(DriverError::Hardware(format!(
+                    "fake BMC of node {} does not answer (fake_fail_power)",
+                    node.uuid
+                )));
+            }
             Ok(node
                 .power_state
                 .clone()

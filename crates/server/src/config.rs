@@ -13,7 +13,8 @@ use serde::Deserialize;
 /// 127.0.0.1:6385, no authentication (so it listens on loopback only).
 /// Every option may also be set in the TOML file given with --config (same names,
 /// `api.public_endpoint` and `api.max_limit` under an `[api]` table, `host`,
-/// `group` and `workers` under `[conductor]`) or in the environment variable shown.
+/// `group`, `workers` and `sync_power_state_interval` (seconds, 0 = off, default 60)
+/// under `[conductor]`) or in the environment variable shown.
 #[derive(Debug, Parser)]
 #[command(name = "ferricd", version)]
 pub struct Cli {
@@ -81,6 +82,7 @@ struct FileConductor {
     host: Option<String>,
     group: Option<String>,
     workers: Option<usize>,
+    sync_power_state_interval: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -99,6 +101,8 @@ pub struct Settings {
     pub log: String,
     pub api: ferric_api::ApiConfig,
     pub conductor: ferric_conductor::ConductorConfig,
+    /// Seconds between power-state sync rounds; 0 turns the sync off.
+    pub sync_power_state_interval: u64,
 }
 
 impl Settings {
@@ -151,6 +155,7 @@ impl Settings {
                 max_limit,
             },
             conductor,
+            sync_power_state_interval: file.conductor.sync_power_state_interval.unwrap_or(60),
         })
     }
 }

@@ -80,6 +80,9 @@ async fn run(settings: Settings) -> Result<(), String> {
         .register(Duration::from_secs(10))
         .await
         .map_err(|e| format!("cannot register the conductor: {e}"))?;
+    let power_sync = (settings.sync_power_state_interval > 0).then(|| {
+        conductor.start_power_sync(Duration::from_secs(settings.sync_power_state_interval))
+    });
     tracing::info!(
         host = conductor.host(),
         workers = settings.conductor.workers,
@@ -97,6 +100,9 @@ async fn run(settings: Settings) -> Result<(), String> {
         .await
         .map_err(|e| format!("server error: {e}"))?;
     heartbeat.abort();
+    if let Some(sync) = power_sync {
+        sync.abort();
+    }
     if let Err(e) = conductor.unregister().await {
         tracing::warn!(error = %e, "could not mark the conductor offline");
     }

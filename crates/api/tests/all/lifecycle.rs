@@ -369,3 +369,80 @@ both_backends!(
         assert_eq!(idle["provision_state"], "enroll");
     }
 );
+
+both_backends!(power_sync_faults_and_recovers, |app: TestApp| async move {
+    app.node(json!({"driver": "fake-hardware", "name": "n"}))
+        .await;
+    app.node(
+        json!({"driver": "fake-hardware", "name": "other-group", "conductor_group": "elsewhere",
+                    "driver_info": {"fake_fail_power": true}}),
+    )
+    .await;
+    let r = app
+        .call(
+            "PUT",
+            "/v1/nodes/n/states/power",
+            Some(json!({"target": "power on"})),
+        )
+        .await;
+    assert_eq!(r.status, 202);
+    wait_for(&app, "n", "power_state", json!("power on")).await;
+    let conductor = Conductor::new(
+        app.db.clone(),
+        ConductorConfig {
+            host: "test-conductor".into(),
+            group: String::new(),
+            workers: 4,
+        },
+    );
+    let report = conductor.sync_power_states().await.unwrap();
+    assert_eq!(
+        report.checked, 1,
+        "only the node of this conductor's group: {report:?}"
+    );
+    let r = app
+        .call(
+            "PATCH",
+            "/v1/nodes/n",
+            Some(json!([{"op": "add", "path": "/driver_info/fake_fail_power", "value": true}])),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    for round in 1..=3 {
+        let report = conductor.sync_power_states().await.unwrap();
+        let n = app.call("GET", "/v1/nodes/n", None).await.body;
+        if round < 3 {
+            assert_eq!(report.failed, 1, "{report:?}");
+            assert_eq!(n["maintenance"], false);
+        } else {
+            assert_eq!(report.faulted, 1, "{report:?}");
+            assert_eq!(n["maintenance"], true);
+            assert_eq!(n["fault"], "power failure");
+            assert_eq!(n["power_state"], "error");
+            assert!(
+                n["maintenance_reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("3 times"),
+                "{n}"
+            );
+        }
+    }
+    let r = app
+        .call(
+            "PATCH",
+            "/v1/nodes/n",
+            Some(json!([{"op": "remove", "path": "/driver_info/fake_fail_power"}])),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let report = conductor.sync_power_states().await.unwrap();
+    assert_eq!(report.recovered, 1, "{report:?}");
+    let n = app.call("GET", "/v1/nodes/n", None).await.body;
+    assert_eq!(n["maintenance"], false);
+    assert_eq!(n["fault"], Value::Null);
+    let r = app
+        .call("GET", "/v1/nodes?fault=power%20failure", None)
+        .await;
+    assert_eq!(r.body["nodes"], json!([]));
+});

@@ -1,0 +1,188 @@
+//! The periodic power-state sync: for every node this conductor owns on the hash ring
+//! (not locked, not in operator maintenance), read the power state from the hardware
+//! with bounded concurrency and record what changed. A node whose BMC fails
+//! `MAX_FAILURES` syncs in a row is put in maintenance with fault `power failure`;
+//! the first good read afterwards lifts that maintenance again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ferric_db::ListQuery;
+use ferric_drivers::driver_for;
+use ferric_types::{Node, NodeId, Timestamp};
+use tokio::sync::Semaphore;
+
+use crate::hash_ring::Rings;
+use crate::lock::NodeLock;
+use crate::registry::HEARTBEAT_TIMEOUT_SECS;
+use crate::{Conductor, ConductorError};
+
+/// Failed reads in a row before a node is put in maintenance.
+pub const MAX_FAILURES: u32 = 3;
+/// The fault recorded on such a node.
+pub const POWER_FAILURE: &str = "power failure";
+/// BMC reads at once.
+const CONCURRENCY: usize = 16;
+
+/// Consecutive failures per node, kept between sync rounds.
+#[derive(Default)]
+pub(crate) struct FailureCounts(Mutex<HashMap<NodeId, u32>>);
+
+/// What one sync round did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SyncReport {
+    pub checked: usize,
+    pub changed: usize,
+    pub failed: usize,
+    pub faulted: usize,
+    pub recovered: usize,
+}
+
+enum Outcome {
+    Same,
+    Changed,
+    Failed,
+    Faulted,
+    Recovered,
+    Skipped,
+}
+
+impl Conductor {
+    /// Runs one sync round over the nodes this conductor owns.
+    pub async fn sync_power_states(&self) -> Result<SyncReport, ConductorError> {
+        let conductors = self.db.conductor_list().await?;
+        let rings = Rings::from_conductors(&conductors, Timestamp::now(), HEARTBEAT_TIMEOUT_SECS);
+        let nodes: Vec<Node> = self
+            .db
+            .node_list(&ListQuery::default())
+            .await?
+            .into_iter()
+            .filter(|n| n.reservation.is_none())
+            .filter(|n| !n.maintenance || n.fault.as_deref() == Some(POWER_FAILURE))
+            .filter(|n| {
+                rings.conductor_for(&n.uuid.to_string(), &n.conductor_group) == Some(&*self.host)
+            })
+            .collect();
+        let limit = Arc::new(Semaphore::new(CONCURRENCY));
+        let mut tasks = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            let (this, limit) = (self.clone(), limit.clone());
+            tasks.push(tokio::spawn(async move {
+                let _slot = limit.acquire_owned().await;
+                this.sync_one(node.uuid).await
+            }));
+        }
+        let mut report = SyncReport::default();
+        for t in tasks {
+            match t.await {
+                Ok(Ok(outcome)) => {
+                    report.checked += 1;
+                    match outcome {
+                        Outcome::Changed => report.changed += 1,
+                        Outcome::Failed => report.failed += 1,
+                        Outcome::Faulted => report.faulted += 1,
+                        Outcome::Recovered => report.recovered += 1,
+                        Outcome::Same => {}
+                        Outcome::Skipped => report.checked -= 1,
+                    }
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "power sync of a node failed"),
+                Err(e) => tracing::error!(error = %e, "power sync task panicked"),
+            }
+        }
+        Ok(report)
+    }
+
+    async fn sync_one(&self, uuid: NodeId) -> Result<Outcome, ConductorError> {
+        let (lock, mut node) = match NodeLock::acquire(&self.db, uuid, &self.host).await {
+            Ok(held) => held,
+            // Someone is working on it: their result will be the truth.
+            Err(ConductorError::Locked { .. } | ConductorError::NodeNotFound(_)) => {
+                return Ok(Outcome::Skipped)
+            }
+            Err(e) => return Err(e),
+        };
+        let read = match driver_for(&node) {
+            Ok(driver) => {
+                tokio::time::timeout(Duration::from_secs(60), driver.power.get_power_state(&node))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(ferric_drivers::DriverError::Hardware(
+                            "no answer within 60 s".into(),
+                        ))
+                    })
+            }
+            Err(e) => Err(e),
+        };
+        let outcome = match read {
+            Ok(state) => {
+                self.failures
+                    .0
+                    .lock()
+                    .expect("failure counts")
+                    .remove(&uuid);
+                let mut outcome = Outcome::Same;
+                if node.fault.as_deref() == Some(POWER_FAILURE) {
+                    node.maintenance = false;
+                    node.maintenance_reason = None;
+                    node.fault = None;
+                    outcome = Outcome::Recovered;
+                }
+                if node.power_state.as_deref() != Some(state.as_str()) {
+                    tracing::info!(node = %uuid, from = ?node.power_state, to = %state, "power state changed outside Ferric");
+                    node.power_state = Some(state);
+                    if matches!(outcome, Outcome::Same) {
+                        outcome = Outcome::Changed;
+                    }
+                }
+                outcome
+            }
+            Err(e) => {
+                let count = {
+                    let mut counts = self.failures.0.lock().expect("failure counts");
+                    let c = counts.entry(uuid).or_insert(0);
+                    *c += 1;
+                    *c
+                };
+                tracing::warn!(node = %uuid, failures = count, error = %e, "could not read the power state");
+                if count >= MAX_FAILURES && !node.maintenance {
+                    node.maintenance = true;
+                    node.fault = Some(POWER_FAILURE.into());
+                    node.maintenance_reason = Some(format!(
+                        "Power state sync failed {count} times in a row: {e}"
+                    ));
+                    node.power_state = Some(ferric_types::power::POWER_ERROR.into());
+                    Outcome::Faulted
+                } else {
+                    Outcome::Failed
+                }
+            }
+        };
+        if !matches!(outcome, Outcome::Same | Outcome::Failed) {
+            node.updated_at = Some(Timestamp::now());
+            lock.save(&node).await?;
+        }
+        lock.release().await;
+        Ok(outcome)
+    }
+
+    /// Runs the sync every `interval` until the process ends.
+    pub fn start_power_sync(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                match this.sync_power_states().await {
+                    Ok(r) if r.changed + r.failed + r.faulted + r.recovered > 0 => {
+                        tracing::info!(?r, "power sync round")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "power sync round failed"),
+                }
+            }
+        })
+    }
+}
