@@ -11,15 +11,12 @@ use crate::AppState;
 /// Paths (relative to `/v1`) of features that arrive with the conductor and later.
 const NOT_YET: &[(&str, &str)] = &[
     ("/nodes/{node}/states/raid", "RAID configuration"),
-    ("/nodes/{node}/states/console", "the serial console"),
     ("/nodes/{node}/states/boot_mode", "boot mode changes"),
     ("/nodes/{node}/states/secure_boot", "secure boot changes"),
     (
         "/nodes/{node}/management/indicators",
         "indicator management",
     ),
-    ("/nodes/{node}/validate", "driver validation"),
-    ("/nodes/validate", "driver validation"),
     ("/nodes/{node}/vifs", "VIF attachment"),
     ("/nodes/{node}/vifs/{vif}", "VIF attachment"),
     ("/nodes/{node}/vendor_passthru", "vendor passthru"),

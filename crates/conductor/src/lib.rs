@@ -12,16 +12,18 @@ pub mod power_sync;
 mod provision;
 mod recovery;
 mod registry;
+mod timeouts;
 
 pub use error::ConductorError;
 pub use provision::ProvisionRequest;
 pub use registry::{RingCache, HEARTBEAT_TIMEOUT_SECS};
+pub use timeouts::WaitTimeouts;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use ferric_db::Datastore;
-use ferric_drivers::{BootDevice, BoxFuture, PowerTarget};
+use ferric_drivers::{BootDevice, BoxFuture, PowerTarget, Validation};
 use ferric_types::{AllocationId, NodeId};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -57,6 +59,16 @@ pub trait ConductorApi: Send + Sync {
     fn inject_nmi(&self, node: NodeId) -> BoxFuture<'_, Result<(), ConductorError>>;
     /// Starts working on a new allocation; returns before a node is picked.
     fn allocate(&self, allocation: AllocationId) -> BoxFuture<'_, Result<(), ConductorError>>;
+    /// Validates every interface of the node.
+    fn validate(&self, node: NodeId) -> BoxFuture<'_, Result<Vec<Validation>, ConductorError>>;
+    /// Whether the console is on, and how to reach it.
+    fn console(
+        &self,
+        node: NodeId,
+    ) -> BoxFuture<'_, Result<(bool, Option<serde_json::Value>), ConductorError>>;
+    /// Turns the console on or off.
+    fn set_console(&self, node: NodeId, enabled: bool)
+        -> BoxFuture<'_, Result<(), ConductorError>>;
 }
 
 /// Settings of a conductor.
@@ -166,6 +178,25 @@ impl ConductorApi for Conductor {
 
     fn inject_nmi(&self, node: NodeId) -> BoxFuture<'_, Result<(), ConductorError>> {
         Box::pin(self.nmi(node))
+    }
+
+    fn validate(&self, node: NodeId) -> BoxFuture<'_, Result<Vec<Validation>, ConductorError>> {
+        Box::pin(self.validation(node))
+    }
+
+    fn console(
+        &self,
+        node: NodeId,
+    ) -> BoxFuture<'_, Result<(bool, Option<serde_json::Value>), ConductorError>> {
+        Box::pin(self.console_info(node))
+    }
+
+    fn set_console(
+        &self,
+        node: NodeId,
+        enabled: bool,
+    ) -> BoxFuture<'_, Result<(), ConductorError>> {
+        Box::pin(self.switch_console(node, enabled))
     }
 
     fn allocate(&self, allocation: AllocationId) -> BoxFuture<'_, Result<(), ConductorError>> {

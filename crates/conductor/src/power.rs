@@ -115,3 +115,63 @@ impl Conductor {
         result
     }
 }
+
+impl Conductor {
+    pub(crate) async fn validation(
+        &self,
+        uuid: NodeId,
+    ) -> Result<Vec<ferric_drivers::Validation>, ConductorError> {
+        let node = self.db.node_get(uuid).await.map_err(|e| match e {
+            ferric_db::DbError::NotFound => ConductorError::NodeNotFound(uuid.to_string()),
+            other => other.into(),
+        })?;
+        match driver_for(&node) {
+            Ok(driver) => Ok(driver.validate(&node)),
+            Err(e) => Err(ConductorError::Invalid(e.to_string())),
+        }
+    }
+
+    pub(crate) async fn console_info(
+        &self,
+        uuid: NodeId,
+    ) -> Result<(bool, Option<serde_json::Value>), ConductorError> {
+        let (node, driver) = self.read_node(uuid).await?;
+        let info = if node.console_enabled {
+            driver.console.info(&node)
+        } else {
+            None
+        };
+        Ok((node.console_enabled, info))
+    }
+
+    pub(crate) async fn switch_console(
+        &self,
+        uuid: NodeId,
+        enabled: bool,
+    ) -> Result<(), ConductorError> {
+        let _permit = self.worker()?;
+        let (lock, mut node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
+        let result = match driver_for(&node) {
+            Ok(driver) if enabled => driver
+                .console
+                .start(&node)
+                .await
+                .map_err(ConductorError::from),
+            Ok(driver) => driver
+                .console
+                .stop(&node)
+                .await
+                .map_err(ConductorError::from),
+            Err(e) => Err(ConductorError::Invalid(e.to_string())),
+        };
+        let saved = match result {
+            Ok(()) => {
+                node.console_enabled = enabled;
+                lock.save(&node).await
+            }
+            Err(e) => Err(e),
+        };
+        lock.release().await;
+        saved
+    }
+}

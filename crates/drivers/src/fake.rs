@@ -10,8 +10,8 @@ use ferric_types::Node;
 use serde_json::Value;
 
 use crate::interfaces::{
-    BootDevice, BoxFuture, DriverError, ManagementInterface, PowerInterface, PowerTarget,
-    WorkInterface, WorkKind,
+    BootDevice, BoxFuture, ConsoleInterface, DriverError, ManagementInterface, PowerInterface,
+    PowerTarget, WorkInterface, WorkKind,
 };
 
 /// The fake hardware type's implementation of every interface.
@@ -187,5 +187,49 @@ impl WorkInterface for FakeHardware {
             }
             Ok(())
         })
+    }
+}
+
+impl ConsoleInterface for FakeHardware {
+    fn start<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async move {
+            if fails(node, "console") {
+                return Err(DriverError::Hardware(format!(
+                    "fake console of node {} failed to start",
+                    node.uuid
+                )));
+            }
+            Ok(())
+        })
+    }
+
+    fn stop<'a>(&'a self, _node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn info(&self, _node: &Node) -> Option<Value> {
+        Some(serde_json::json!({"type": "fake", "url": "fake://"}))
+    }
+}
+
+/// The `no-console` interface: a node without a console.
+pub struct NoConsole;
+
+impl ConsoleInterface for NoConsole {
+    fn start<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async move {
+            Err(DriverError::Unsupported(format!(
+                "Node {} has no console: its console interface is no-console",
+                node.uuid
+            )))
+        })
+    }
+
+    fn stop<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>> {
+        self.start(node)
+    }
+
+    fn info(&self, _node: &Node) -> Option<Value> {
+        None
     }
 }

@@ -98,6 +98,14 @@ pub trait ManagementInterface: Send + Sync {
     fn validate(&self, node: &Node) -> Result<(), DriverError>;
 }
 
+/// The serial console.
+pub trait ConsoleInterface: Send + Sync {
+    fn start<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>>;
+    fn stop<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>>;
+    /// How to reach the console while it is enabled (`{"type", "url"}`).
+    fn info(&self, node: &Node) -> Option<serde_json::Value>;
+}
+
 /// The kinds of provisioning work a conductor asks a driver to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WorkKind {

@@ -7,8 +7,8 @@ mod fake;
 mod interfaces;
 
 pub use interfaces::{
-    BootDevice, BoxFuture, DriverError, ManagementInterface, PowerInterface, PowerTarget,
-    WorkInterface, WorkKind,
+    BootDevice, BoxFuture, ConsoleInterface, DriverError, ManagementInterface, PowerInterface,
+    PowerTarget, WorkInterface, WorkKind,
 };
 
 use std::sync::Arc;
@@ -21,8 +21,52 @@ use ferric_types::Node;
 pub struct Driver {
     pub power: Arc<dyn PowerInterface>,
     pub management: Arc<dyn ManagementInterface>,
+    pub console: Arc<dyn ConsoleInterface>,
     /// Runs deploys, cleaning, inspection, rescue and the rest of the provisioning work.
     pub work: Arc<dyn WorkInterface>,
+}
+
+/// The outcome of validating one interface of a node (`GET /validate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validation {
+    pub kind: InterfaceKind,
+    /// `Some(true)` valid, `Some(false)` invalid, `None` nothing to validate.
+    pub result: Option<bool>,
+    pub reason: Option<String>,
+}
+
+impl Driver {
+    /// Validates every interface of `node`.
+    pub fn validate(&self, node: &Node) -> Vec<Validation> {
+        InterfaceKind::ALL
+            .into_iter()
+            .map(|kind| {
+                let (result, reason) = match node.interface(kind) {
+                    None => (None, Some("not supported".to_string())),
+                    Some(name) if name.starts_with("no-") => (
+                        None,
+                        Some(format!("the {name} interface has nothing to validate")),
+                    ),
+                    Some(_) => {
+                        let checked = match kind {
+                            InterfaceKind::Power => self.power.validate(node),
+                            InterfaceKind::Management => self.management.validate(node),
+                            _ => Ok(()),
+                        };
+                        match checked {
+                            Ok(()) => (Some(true), None),
+                            Err(e) => (Some(false), Some(e.to_string())),
+                        }
+                    }
+                };
+                Validation {
+                    kind,
+                    result,
+                    reason,
+                }
+            })
+            .collect()
+    }
 }
 
 /// Builds the driver for a node from its hardware type and interface fields.
@@ -47,9 +91,14 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
     match hw.name {
         "fake-hardware" => {
             let fake = Arc::new(fake::FakeHardware);
+            let console: Arc<dyn ConsoleInterface> = match node.interface(InterfaceKind::Console) {
+                Some("fake") => fake.clone(),
+                _ => Arc::new(fake::NoConsole),
+            };
             Ok(Driver {
                 power: fake.clone(),
                 management: fake.clone(),
+                console,
                 work: fake,
             })
         }

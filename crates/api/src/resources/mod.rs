@@ -11,6 +11,7 @@ mod node_fields;
 mod node_management;
 mod node_states;
 mod node_traits;
+mod node_validate;
 mod nodes;
 mod port_fields;
 mod portgroups;
@@ -37,6 +38,12 @@ pub fn routes() -> Router<AppState> {
             put(node_states::provision),
         )
         .route("/nodes/{node}/states/power", put(node_states::power))
+        .route(
+            "/nodes/{node}/states/console",
+            get(node_states::console).put(node_states::set_console),
+        )
+        .route("/nodes/{node}/validate", get(node_validate::validate_node))
+        .route("/nodes/validate", get(node_validate::validate_by_query))
         .route(
             "/nodes/{node}/management/boot_device",
             get(node_management::get_boot_device).put(node_management::set_boot_device),

@@ -265,3 +265,43 @@ pub async fn power(
         .await?;
     Ok(accepted(&state, &headers, &node_ident))
 }
+
+pub async fn console(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path(node_ident): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let node = ident::node(&state, &node_ident, version).await?;
+    let (enabled, info) = state.conductor.console(node.uuid).await?;
+    Ok(axum::Json(
+        serde_json::json!({"console_enabled": enabled, "console_info": info}),
+    ))
+}
+
+pub async fn set_console(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(node_ident): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let mut doc = object(body, "request body")?;
+    check_args(&doc, &[("enabled", 1)], version)?;
+    let enabled = match doc.remove("enabled") {
+        Some(Value::Bool(b)) => b,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid enabled {other}: it must be a boolean"
+            )))
+        }
+        None => {
+            return Err(ApiError::bad_request(
+                "Missing mandatory parameter: enabled",
+            ))
+        }
+    };
+    let node = ident::node(&state, &node_ident, version).await?;
+    check_unlocked(&node)?;
+    state.conductor.set_console(node.uuid, enabled).await?;
+    Ok(accepted(&state, &headers, &node_ident))
+}

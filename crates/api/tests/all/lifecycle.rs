@@ -446,3 +446,113 @@ both_backends!(power_sync_faults_and_recovers, |app: TestApp| async move {
         .await;
     assert_eq!(r.body["nodes"], json!([]));
 });
+
+both_backends!(validate_and_console, |app: TestApp| async move {
+    app.node(json!({"driver": "fake-hardware", "name": "n"}))
+        .await;
+    let r = app.call("GET", "/v1/nodes/n/validate", None).await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(r.body["power"], json!({"result": true}));
+    assert_eq!(r.body["boot"], json!({"result": true}));
+    assert!(r.body.get("firmware").is_none());
+    let r2 = app.call("GET", "/v1/nodes/validate?node=n", None).await;
+    assert_eq!(r2.body, r.body);
+    let r = app
+        .call_v("GET", "/v1/nodes/n/validate", None, Some("1.30"))
+        .await;
+    assert!(r.body.get("bios").is_none() && r.body.get("rescue").is_none());
+
+    let r = app.call("GET", "/v1/nodes/n/states/console", None).await;
+    assert_eq!(
+        r.body,
+        json!({"console_enabled": false, "console_info": null})
+    );
+    let r = app
+        .call(
+            "PUT",
+            "/v1/nodes/n/states/console",
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    let r = app.call("GET", "/v1/nodes/n/states/console", None).await;
+    assert_eq!(
+        r.body,
+        json!({"console_enabled": true, "console_info": {"type": "fake", "url": "fake://"}})
+    );
+    let r = app
+        .call(
+            "PATCH",
+            "/v1/nodes/n",
+            Some(json!([{"op": "replace", "path": "/driver", "value": "fake-hardware"}])),
+        )
+        .await;
+    assert_eq!(r.status, 200, "same driver is no driver change");
+    assert_eq!(
+        app.call(
+            "PUT",
+            "/v1/nodes/n/states/console",
+            Some(json!({"enabled": "yes"}))
+        )
+        .await
+        .status,
+        400
+    );
+    assert_eq!(
+        app.call(
+            "PUT",
+            "/v1/nodes/n/states/console",
+            Some(json!({"enabled": false}))
+        )
+        .await
+        .status,
+        202
+    );
+
+    app.node(
+        json!({"driver": "fake-hardware", "name": "quiet", "console_interface": "no-console"}),
+    )
+    .await;
+    let r = app
+        .call(
+            "PUT",
+            "/v1/nodes/quiet/states/console",
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.raw);
+    let r = app.call("GET", "/v1/nodes/quiet/validate", None).await;
+    assert_eq!(r.body["console"]["result"], Value::Null);
+});
+
+both_backends!(waits_time_out, |app: TestApp| async move {
+    app.node(json!({"driver": "fake-hardware", "name": "w"}))
+        .await;
+    let mut node = app.db.node_get_by_name("w").await.unwrap();
+    let before = node.updated_at;
+    node.provision_state = ProvisionState::CleanWait;
+    node.target_provision_state = Some(ProvisionState::Available);
+    node.provision_updated_at = Some(ferric_types::Timestamp::from_micros(0));
+    node.updated_at = Some(ferric_types::Timestamp::now());
+    app.db.node_update(&node, before).await.unwrap();
+    let conductor = Conductor::new(
+        app.db.clone(),
+        ConductorConfig {
+            host: "test-conductor".into(),
+            group: String::new(),
+            workers: 4,
+        },
+    );
+    let timeouts = ferric_conductor::WaitTimeouts::default();
+    assert_eq!(conductor.fail_expired_waits(&timeouts).await.unwrap(), 1);
+    let n = app.call("GET", "/v1/nodes/w", None).await.body;
+    assert_eq!(n["provision_state"], "clean failed");
+    assert!(
+        n["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("Timeout reached"),
+        "{n}"
+    );
+    assert_eq!(conductor.fail_expired_waits(&timeouts).await.unwrap(), 0);
+});
