@@ -12,6 +12,7 @@ pub mod power_sync;
 mod provision;
 mod recovery;
 mod registry;
+mod steps;
 mod timeouts;
 
 pub use error::ConductorError;

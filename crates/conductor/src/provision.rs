@@ -2,13 +2,15 @@
 //! then run the work (verify, clean, inspect, deploy, tear down, adopt, rescue…) on a
 //! worker, feeding each outcome back into the state machine until the node rests.
 
-use ferric_drivers::{driver_for, Driver, WorkKind};
+use ferric_drivers::steps::StepPhase;
+use ferric_drivers::{driver_for, Driver, DriverError, WorkKind};
 use ferric_types::fsm::{self, Event, Verb};
 use ferric_types::provision::ProvisionState::{self, *};
 use ferric_types::{Node, NodeId, Timestamp};
 use serde_json::Value;
 
 use crate::lock::NodeLock;
+use crate::steps;
 use crate::{Conductor, ConductorError};
 
 /// A provision request as the API validated it.
@@ -99,6 +101,13 @@ impl Conductor {
             }
         };
         let manual_clean = event == Event::Clean;
+        if manual_clean {
+            let requested = req.clean_steps.as_deref().unwrap_or_default();
+            if let Err(why) = steps::plan(&driver, &node, StepPhase::Clean, Some(requested)) {
+                lock.release().await;
+                return Err(ConductorError::Invalid(why));
+            }
+        }
         record_request(&mut node, &req);
         node.last_error = None;
         advance(&mut node, event, manual_clean);
@@ -112,15 +121,44 @@ impl Conductor {
         Ok(())
     }
 
+    /// Plans and runs the steps of a clean or deploy: the operator's clean steps when
+    /// the request named some, the driver's automated steps otherwise.
+    async fn run_steps(
+        &self,
+        lock: &NodeLock,
+        node: &mut Node,
+        driver: &Driver,
+        phase: StepPhase,
+    ) -> Result<(), DriverError> {
+        let requested: Option<Vec<Value>> = match phase {
+            StepPhase::Clean => node
+                .driver_internal_info
+                .get("clean_steps")
+                .and_then(Value::as_array)
+                .cloned(),
+            _ => None,
+        };
+        let planned =
+            steps::plan(driver, node, phase, requested.as_deref()).map_err(DriverError::Config)?;
+        steps::run(lock, node, driver, phase, &planned).await
+    }
+
     /// Runs the node's work until it reaches a state that needs none, then unlocks.
     async fn run_work(&self, lock: NodeLock, mut node: Node, driver: Driver, manual_clean: bool) {
         while let Some(kind) = work_for(node.provision_state) {
             let skip =
                 kind == WorkKind::Clean && !manual_clean && node.automated_clean == Some(false);
-            let result = if skip {
-                Ok(())
-            } else {
-                driver.work.run(&mut node, kind).await
+            let result = match kind {
+                _ if skip => Ok(()),
+                WorkKind::Clean => {
+                    self.run_steps(&lock, &mut node, &driver, StepPhase::Clean)
+                        .await
+                }
+                WorkKind::Deploy => {
+                    self.run_steps(&lock, &mut node, &driver, StepPhase::Deploy)
+                        .await
+                }
+                _ => driver.work.run(&mut node, kind).await,
             };
             let event = match (&result, node.provision_state) {
                 (Err(_), _) => Event::Fail,

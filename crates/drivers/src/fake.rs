@@ -9,6 +9,8 @@ use ferric_types::power::{POWER_OFF, POWER_ON};
 use ferric_types::Node;
 use serde_json::Value;
 
+use crate::steps::{StepArg, StepInterface, StepOutcome, StepPhase, StepRun, StepSpec};
+
 use crate::interfaces::{
     BootDevice, BoxFuture, ConsoleInterface, DriverError, ManagementInterface, PowerInterface,
     PowerTarget, WorkInterface, WorkKind,
@@ -231,5 +233,65 @@ impl ConsoleInterface for NoConsole {
 
     fn info(&self, _node: &Node) -> Option<Value> {
         None
+    }
+}
+
+const SETTINGS_ARG: &[StepArg] = &[StepArg {
+    name: "settings",
+    required: true,
+    description: "A list of {name, value} BIOS settings to apply.",
+}];
+const RAID_ARGS: &[StepArg] = &[StepArg {
+    name: "create_root_volume",
+    required: false,
+    description: "Whether to create the root volume (default true).",
+}];
+
+impl StepInterface for FakeHardware {
+    fn steps(&self, _node: &Node, phase: StepPhase) -> Vec<StepSpec> {
+        let step = |interface, step, priority, abortable, args| StepSpec {
+            interface,
+            step,
+            priority,
+            abortable,
+            args,
+        };
+        use ferric_types::hardware::InterfaceKind::{Bios, Deploy, Raid};
+        match phase {
+            StepPhase::Clean | StepPhase::Service => vec![
+                step(Deploy, "erase_devices_metadata", 99, true, &[]),
+                step(Deploy, "erase_devices", 0, true, &[]),
+                step(Raid, "delete_configuration", 0, false, &[]),
+                step(Raid, "create_configuration", 0, false, RAID_ARGS),
+                step(Bios, "apply_configuration", 0, false, SETTINGS_ARG),
+                step(Bios, "factory_reset", 0, false, &[]),
+            ],
+            StepPhase::Deploy => vec![
+                step(Deploy, "deploy", 100, false, &[]),
+                step(Raid, "apply_configuration", 0, false, RAID_ARGS),
+                step(Bios, "apply_configuration", 0, false, SETTINGS_ARG),
+            ],
+        }
+    }
+
+    fn execute<'a>(
+        &'a self,
+        node: &'a mut Node,
+        phase: StepPhase,
+        step: &'a StepRun,
+    ) -> BoxFuture<'a, Result<StepOutcome, DriverError>> {
+        Box::pin(async move {
+            pause(delay(node, &format!("fake_{}_delay", phase.as_str()))).await;
+            if fails(node, phase.as_str()) || fails(node, &step.step) {
+                return Err(DriverError::Hardware(format!(
+                    "fake step {}.{} of node {} failed as configured",
+                    step.interface, step.step, node.uuid
+                )));
+            }
+            if phase == StepPhase::Deploy && step.step == "deploy" {
+                node.power_state = Some(POWER_ON.to_string());
+            }
+            Ok(StepOutcome::Done)
+        })
     }
 }

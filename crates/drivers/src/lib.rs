@@ -5,6 +5,7 @@
 
 mod fake;
 mod interfaces;
+pub mod steps;
 
 pub use interfaces::{
     BootDevice, BoxFuture, ConsoleInterface, DriverError, ManagementInterface, PowerInterface,
@@ -24,6 +25,8 @@ pub struct Driver {
     pub console: Arc<dyn ConsoleInterface>,
     /// Runs deploys, cleaning, inspection, rescue and the rest of the provisioning work.
     pub work: Arc<dyn WorkInterface>,
+    /// The clean, deploy and service steps.
+    pub steps: Arc<dyn steps::StepInterface>,
 }
 
 /// The outcome of validating one interface of a node (`GET /validate`).
@@ -99,7 +102,8 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
                 power: fake.clone(),
                 management: fake.clone(),
                 console,
-                work: fake,
+                work: fake.clone(),
+                steps: fake,
             })
         }
         other => Err(DriverError::Config(format!(

@@ -556,3 +556,58 @@ both_backends!(waits_time_out, |app: TestApp| async move {
     );
     assert_eq!(conductor.fail_expired_waits(&timeouts).await.unwrap(), 0);
 });
+
+both_backends!(
+    clean_steps_are_planned_and_shown,
+    |app: TestApp| async move {
+        app.node(json!({"driver": "fake-hardware", "name": "n", "driver_info": {"fake_clean_delay": 0.3}})).await;
+        provision(&app, "n", json!({"target": "manage"})).await;
+        wait_for(&app, "n", "provision_state", json!("manageable")).await;
+        for steps in [
+            json!([{"interface": "deploy", "step": "no_such_step"}]),
+            json!([{"interface": "bios", "step": "apply_configuration"}]),
+            json!([{"interface": "deploy", "step": "erase_devices", "args": {"bogus": 1}}]),
+            json!([{"interface": "network", "step": "erase_devices"}]),
+            json!([]),
+        ] {
+            let r = provision(&app, "n", json!({"target": "clean", "clean_steps": steps})).await;
+            assert_eq!(r.status, 400, "{steps}: {}", r.raw);
+        }
+        let n = app.call("GET", "/v1/nodes/n", None).await.body;
+        assert_eq!(
+            n["provision_state"], "manageable",
+            "refused cleans change nothing"
+        );
+        assert_eq!(n["reservation"], Value::Null);
+
+        let steps = json!([
+            {"interface": "bios", "step": "apply_configuration", "args": {"settings": [{"name": "x", "value": "y"}]}},
+            {"interface": "deploy", "step": "erase_devices"},
+        ]);
+        let r = provision(&app, "n", json!({"target": "clean", "clean_steps": steps})).await;
+        assert_eq!(r.status, 202, "{}", r.raw);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let during = app.call("GET", "/v1/nodes/n", None).await.body;
+        assert_eq!(during["provision_state"], "cleaning");
+        assert_eq!(during["clean_step"]["step"], "apply_configuration");
+        assert_eq!(during["clean_step"]["interface"], "bios");
+        let n = wait_for(&app, "n", "provision_state", json!("manageable")).await;
+        assert_eq!(n["clean_step"], json!({}));
+
+        let r = app
+        .call("PATCH", "/v1/nodes/n", Some(json!([{"op": "add", "path": "/driver_info/fake_fail_erase_devices", "value": true}])))
+        .await;
+        assert_eq!(r.status, 200);
+        let r = provision(&app, "n", json!({"target": "clean", "clean_steps": [{"interface": "deploy", "step": "erase_devices"}]})).await;
+        assert_eq!(r.status, 202);
+        let n = wait_for(&app, "n", "provision_state", json!("clean failed")).await;
+        assert!(
+            n["last_error"]
+                .as_str()
+                .unwrap()
+                .contains("Clean step deploy.erase_devices failed"),
+            "{n}"
+        );
+        assert_eq!(n["target_provision_state"], "manageable");
+    }
+);

@@ -1,0 +1,215 @@
+//! The step engine, one for cleaning, deploying and servicing: plans the steps
+//! (automated: the driver's steps with a priority above 0, highest first; manual: the
+//! operator's list, each checked against the driver's steps and their arguments),
+//! then runs them one at a time, showing the running step in the node's
+//! `clean_step`/`deploy_step`, rebooting when a step asks, and stopping at the first
+//! failure.
+
+use ferric_drivers::steps::{StepOutcome, StepPhase, StepRun, StepSpec};
+use ferric_drivers::{Driver, DriverError, PowerTarget};
+use ferric_types::hardware::InterfaceKind;
+use ferric_types::{JsonObject, Node};
+use serde_json::Value;
+
+use crate::lock::NodeLock;
+
+fn interface_named(name: &str) -> Option<InterfaceKind> {
+    InterfaceKind::ALL.into_iter().find(|k| k.as_str() == name)
+}
+
+fn run_of(spec: &StepSpec, args: JsonObject) -> StepRun {
+    StepRun {
+        interface: spec.interface,
+        step: spec.step.to_string(),
+        priority: spec.priority,
+        abortable: spec.abortable,
+        args,
+    }
+}
+
+/// The steps to run, or why the request cannot run.
+pub(crate) fn plan(
+    driver: &Driver,
+    node: &Node,
+    phase: StepPhase,
+    requested: Option<&[Value]>,
+) -> Result<Vec<StepRun>, String> {
+    let specs = driver.steps.steps(node, phase);
+    let Some(requested) = requested else {
+        let mut auto: Vec<&StepSpec> = specs.iter().filter(|s| s.priority > 0).collect();
+        auto.sort_by_key(|s| std::cmp::Reverse(s.priority));
+        return Ok(auto
+            .into_iter()
+            .map(|s| run_of(s, JsonObject::new()))
+            .collect());
+    };
+    let available = || {
+        specs
+            .iter()
+            .map(|s| format!("{}.{}", s.interface, s.step))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    requested
+        .iter()
+        .map(|req| {
+            let iface = req
+                .get("interface")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let name = req.get("step").and_then(Value::as_str).unwrap_or_default();
+            let spec = interface_named(iface)
+                .and_then(|kind| specs.iter().find(|s| s.interface == kind && s.step == name))
+                .ok_or_else(|| {
+                    format!(
+                        "{iface}.{name} is not a {} step of node {}; available: {}",
+                        phase.as_str(),
+                        node.uuid,
+                        available()
+                    )
+                })?;
+            let args = match req.get("args") {
+                Some(Value::Object(a)) => a.clone(),
+                _ => JsonObject::new(),
+            };
+            if let Some(unknown) = args
+                .keys()
+                .find(|k| !spec.args.iter().any(|a| a.name == k.as_str()))
+            {
+                return Err(format!("{iface}.{name} takes no argument \"{unknown}\""));
+            }
+            if let Some(missing) = spec
+                .args
+                .iter()
+                .find(|a| a.required && !args.contains_key(a.name))
+            {
+                return Err(format!(
+                    "{iface}.{name} needs the argument \"{}\" ({})",
+                    missing.name, missing.description
+                ));
+            }
+            Ok(run_of(spec, args))
+        })
+        .collect()
+}
+
+/// Runs `steps` in order; the node shows each running step.
+pub(crate) async fn run(
+    lock: &NodeLock,
+    node: &mut Node,
+    driver: &Driver,
+    phase: StepPhase,
+    steps: &[StepRun],
+) -> Result<(), DriverError> {
+    for step in steps {
+        set_current(node, phase, step.to_json());
+        if let Err(e) = lock.save(node).await {
+            return Err(DriverError::Hardware(format!(
+                "could not record the running step: {e}"
+            )));
+        }
+        let outcome = driver.steps.execute(node, phase, step).await.map_err(|e| {
+            DriverError::Hardware(format!(
+                "{} step {}.{} failed: {e}",
+                capitalized(phase),
+                step.interface,
+                step.step
+            ))
+        })?;
+        if outcome == StepOutcome::RebootRequested {
+            driver
+                .power
+                .set_power_state(node, PowerTarget::Reboot, None)
+                .await?;
+        }
+    }
+    set_current(node, phase, JsonObject::new());
+    Ok(())
+}
+
+fn set_current(node: &mut Node, phase: StepPhase, step: JsonObject) {
+    match phase {
+        StepPhase::Clean => node.clean_step = step,
+        StepPhase::Deploy => node.deploy_step = step,
+        StepPhase::Service => {}
+    }
+}
+
+fn capitalized(phase: StepPhase) -> &'static str {
+    match phase {
+        StepPhase::Clean => "Clean",
+        StepPhase::Deploy => "Deploy",
+        StepPhase::Service => "Service",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferric_types::hardware::FAKE_HARDWARE;
+    use ferric_types::provision::ProvisionState;
+    use ferric_types::{NodeId, Timestamp};
+    use serde_json::json;
+
+    fn fake_node() -> Node {
+        let mut n = Node::new(
+            NodeId::new_v4(),
+            "fake-hardware".into(),
+            ProvisionState::Manageable,
+            Timestamp::now(),
+        );
+        for kind in InterfaceKind::ALL {
+            n.set_interface(
+                kind,
+                FAKE_HARDWARE.default_interface(kind).map(str::to_string),
+            );
+        }
+        n
+    }
+
+    #[test]
+    fn automated_runs_positive_priorities_highest_first() {
+        let node = fake_node();
+        let driver = ferric_drivers::driver_for(&node).unwrap();
+        let clean = plan(&driver, &node, StepPhase::Clean, None).unwrap();
+        assert_eq!(
+            clean.iter().map(|s| s.step.as_str()).collect::<Vec<_>>(),
+            ["erase_devices_metadata"]
+        );
+        let deploy = plan(&driver, &node, StepPhase::Deploy, None).unwrap();
+        assert_eq!(deploy[0].step, "deploy");
+    }
+
+    #[test]
+    fn manual_steps_are_checked() {
+        let node = fake_node();
+        let driver = ferric_drivers::driver_for(&node).unwrap();
+        let ok = [
+            json!({"interface": "deploy", "step": "erase_devices"}),
+            json!({"interface": "bios", "step": "apply_configuration", "args": {"settings": []}}),
+        ];
+        assert_eq!(
+            plan(&driver, &node, StepPhase::Clean, Some(&ok))
+                .unwrap()
+                .len(),
+            2
+        );
+        for bad in [
+            json!({"interface": "deploy", "step": "nope"}),
+            json!({"interface": "bogus", "step": "erase_devices"}),
+            json!({"interface": "bios", "step": "apply_configuration"}),
+            json!({"interface": "deploy", "step": "erase_devices", "args": {"x": 1}}),
+        ] {
+            assert!(
+                plan(
+                    &driver,
+                    &node,
+                    StepPhase::Clean,
+                    Some(std::slice::from_ref(&bad))
+                )
+                .is_err(),
+                "{bad}"
+            );
+        }
+    }
+}
