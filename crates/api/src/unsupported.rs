@@ -24,8 +24,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ("/nodes/{node}/bios", "BIOS settings"),
     ("/nodes/{node}/volume", "the volume API"),
     ("/events", "events"),
-    ("/deploy_templates", "deploy templates"),
-    ("/deploy_templates/{template}", "deploy templates"),
     ("/volume", "the volume API"),
     ("/lookup", "the ramdisk agent API"),
     ("/heartbeat/{node}", "the ramdisk agent API"),

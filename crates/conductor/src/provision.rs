@@ -100,6 +100,13 @@ impl Conductor {
                 )));
             }
         };
+        if matches!(event, Event::Deploy | Event::Rebuild) {
+            let templates = self.db.deploy_templates_for_traits(&node.traits).await?;
+            if let Err(why) = steps::plan_deploy(&driver, &node, &templates) {
+                lock.release().await;
+                return Err(ConductorError::Invalid(why));
+            }
+        }
         let manual_clean = event == Event::Clean;
         if manual_clean {
             let requested = req.clean_steps.as_deref().unwrap_or_default();
@@ -138,8 +145,19 @@ impl Conductor {
                 .cloned(),
             _ => None,
         };
-        let planned =
-            steps::plan(driver, node, phase, requested.as_deref()).map_err(DriverError::Config)?;
+        let planned = if phase == StepPhase::Deploy {
+            let templates = self
+                .db
+                .deploy_templates_for_traits(&node.traits)
+                .await
+                .map_err(|e| {
+                    DriverError::Hardware(format!("could not read deploy templates: {e}"))
+                })?;
+            steps::plan_deploy(driver, node, &templates)
+        } else {
+            steps::plan(driver, node, phase, requested.as_deref())
+        }
+        .map_err(DriverError::Config)?;
         steps::run(lock, node, driver, phase, &planned).await
     }
 

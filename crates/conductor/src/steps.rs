@@ -7,6 +7,7 @@
 
 use ferric_drivers::steps::{StepOutcome, StepPhase, StepRun, StepSpec};
 use ferric_drivers::{Driver, DriverError, PowerTarget};
+use ferric_types::deploy_template::DeployTemplate;
 use ferric_types::hardware::InterfaceKind;
 use ferric_types::{JsonObject, Node};
 use serde_json::Value;
@@ -72,25 +73,71 @@ pub(crate) fn plan(
                 Some(Value::Object(a)) => a.clone(),
                 _ => JsonObject::new(),
             };
-            if let Some(unknown) = args
-                .keys()
-                .find(|k| !spec.args.iter().any(|a| a.name == k.as_str()))
-            {
-                return Err(format!("{iface}.{name} takes no argument \"{unknown}\""));
-            }
-            if let Some(missing) = spec
-                .args
-                .iter()
-                .find(|a| a.required && !args.contains_key(a.name))
-            {
-                return Err(format!(
-                    "{iface}.{name} needs the argument \"{}\" ({})",
-                    missing.name, missing.description
-                ));
-            }
+            check_args(spec, &args)?;
             Ok(run_of(spec, args))
         })
         .collect()
+}
+
+/// Checks a step's arguments against what the step takes.
+fn check_args(spec: &StepSpec, args: &JsonObject) -> Result<(), String> {
+    let name = format!("{}.{}", spec.interface, spec.step);
+    if let Some(unknown) = args
+        .keys()
+        .find(|k| !spec.args.iter().any(|a| a.name == k.as_str()))
+    {
+        return Err(format!("{name} takes no argument \"{unknown}\""));
+    }
+    if let Some(missing) = spec
+        .args
+        .iter()
+        .find(|a| a.required && !args.contains_key(a.name))
+    {
+        return Err(format!(
+            "{name} needs the argument \"{}\" ({})",
+            missing.name, missing.description
+        ));
+    }
+    Ok(())
+}
+
+/// The deploy steps of a node: the driver's, with the steps of the deploy templates
+/// matching the node's traits added or re-prioritised (priority 0 drops a step).
+pub(crate) fn plan_deploy(
+    driver: &Driver,
+    node: &Node,
+    templates: &[DeployTemplate],
+) -> Result<Vec<StepRun>, String> {
+    let specs = driver.steps.steps(node, StepPhase::Deploy);
+    let mut runs: Vec<StepRun> = specs.iter().map(|s| run_of(s, JsonObject::new())).collect();
+    for template in templates {
+        for ts in &template.steps {
+            let spec = interface_named(&ts.interface)
+                .and_then(|kind| {
+                    specs
+                        .iter()
+                        .find(|s| s.interface == kind && s.step == ts.step)
+                })
+                .ok_or_else(|| {
+                    format!(
+                        "deploy template {} names {}.{}, which is not a deploy step of node {}",
+                        template.name, ts.interface, ts.step, node.uuid
+                    )
+                })?;
+            check_args(spec, &ts.args)
+                .map_err(|e| format!("deploy template {}: {e}", template.name))?;
+            if let Some(run) = runs
+                .iter_mut()
+                .find(|r| r.interface == spec.interface && r.step == spec.step)
+            {
+                run.priority = ts.priority;
+                run.args = ts.args.clone();
+            }
+        }
+    }
+    runs.retain(|r| r.priority > 0);
+    runs.sort_by_key(|r| std::cmp::Reverse(r.priority));
+    Ok(runs)
 }
 
 /// Runs `steps` in order; the node shows each running step.

@@ -6,6 +6,7 @@
 mod allocation;
 mod chassis;
 mod conductor;
+mod deploy_template;
 mod error;
 mod exec;
 mod migrate;
@@ -19,6 +20,7 @@ mod table;
 
 pub use allocation::allocation_sort_column;
 pub use chassis::chassis_sort_column;
+pub use deploy_template::deploy_template_sort_column;
 pub use error::DbError;
 pub use node::node_sort_column;
 pub use port::port_sort_column;

@@ -37,6 +37,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_allocations.sql"),
         postgres: include_str!("../migrations/postgres/0003_allocations.sql"),
     },
+    Migration {
+        version: 4,
+        description: "deploy templates",
+        sqlite: include_str!("../migrations/sqlite/0004_deploy_templates.sql"),
+        postgres: include_str!("../migrations/postgres/0004_deploy_templates.sql"),
+    },
 ];
 
 /// An arbitrary, fixed key for the PostgreSQL advisory lock held while migrating.

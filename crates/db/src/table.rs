@@ -304,3 +304,15 @@ pub(crate) static ALLOCATIONS: Table = Table {
         ("updated_at", Text),
     ],
 };
+
+pub(crate) static DEPLOY_TEMPLATES: Table = Table {
+    name: "deploy_templates",
+    columns: &[
+        ("uuid", Text),
+        ("name", Text),
+        ("steps", J),
+        ("extra", J),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};

@@ -94,6 +94,10 @@ typed_id!(
     /// Identifies an allocation (a request for a node).
     AllocationId
 );
+typed_id!(
+    /// Identifies a deploy template.
+    DeployTemplateId
+);
 
 #[cfg(test)]
 mod tests {

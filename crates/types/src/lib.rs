@@ -5,6 +5,7 @@
 pub mod allocation;
 pub mod chassis;
 pub mod conductor;
+pub mod deploy_template;
 pub mod fsm;
 pub mod hardware;
 pub mod ids;
@@ -25,7 +26,7 @@ pub type JsonObject = serde_json::Map<String, serde_json::Value>;
 
 pub use allocation::Allocation;
 pub use chassis::Chassis;
-pub use ids::{AllocationId, ChassisId, NodeId, PortGroupId, PortId};
+pub use ids::{AllocationId, ChassisId, DeployTemplateId, NodeId, PortGroupId, PortId};
 pub use mac::MacAddress;
 pub use microversion::Microversion;
 pub use node::Node;

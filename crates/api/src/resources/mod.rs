@@ -5,6 +5,7 @@ mod allocations;
 mod chassis;
 mod common;
 mod conductors;
+mod deploy_templates;
 mod drivers;
 mod ident;
 mod node_fields;
@@ -124,6 +125,16 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/nodes/{node}/allocation",
             get(allocations::show_for_node).delete(allocations::delete_for_node),
+        )
+        .route(
+            "/deploy_templates",
+            get(deploy_templates::list).post(deploy_templates::create),
+        )
+        .route(
+            "/deploy_templates/{template}",
+            get(deploy_templates::show)
+                .patch(deploy_templates::update)
+                .delete(deploy_templates::delete),
         )
         .route("/conductors", get(conductors::list))
         .route("/conductors/{hostname}", get(conductors::show))

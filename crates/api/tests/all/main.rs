@@ -5,6 +5,7 @@ mod harness;
 mod allocations;
 mod chassis;
 mod conductors_drivers;
+mod deploy_templates;
 mod lifecycle;
 mod node_create;
 mod node_list;
