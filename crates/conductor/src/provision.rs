@@ -118,6 +118,11 @@ impl Conductor {
         record_request(&mut node, &req);
         node.last_error = None;
         advance(&mut node, event, manual_clean);
+        if event == Event::Abort {
+            node.last_error = Some(format!("Operation in state \"{from}\" aborted by request."));
+            node.clean_step.clear();
+            node.deploy_step.clear();
+        }
         lock.save(&node).await?;
         tracing::info!(node = %uuid, verb = req.verb.name, from = %from, to = %node.provision_state, "provision state change");
         let this = self.clone();
@@ -136,7 +141,7 @@ impl Conductor {
         node: &mut Node,
         driver: &Driver,
         phase: StepPhase,
-    ) -> Result<(), DriverError> {
+    ) -> Result<bool, DriverError> {
         let requested: Option<Vec<Value>> = match phase {
             StepPhase::Clean => node
                 .driver_internal_info
@@ -166,8 +171,9 @@ impl Conductor {
         while let Some(kind) = work_for(node.provision_state) {
             let skip =
                 kind == WorkKind::Clean && !manual_clean && node.automated_clean == Some(false);
-            let result = match kind {
-                _ if skip => Ok(()),
+            // Ok(true): done; Ok(false): the work waits for a callback.
+            let result: Result<bool, DriverError> = match kind {
+                _ if skip => Ok(true),
                 WorkKind::Clean => {
                     self.run_steps(&lock, &mut node, &driver, StepPhase::Clean)
                         .await
@@ -176,13 +182,14 @@ impl Conductor {
                     self.run_steps(&lock, &mut node, &driver, StepPhase::Deploy)
                         .await
                 }
-                _ => driver.work.run(&mut node, kind).await,
+                _ => driver.work.run(&mut node, kind).await.map(|()| true),
             };
             let event = match (&result, node.provision_state) {
                 (Err(_), _) => Event::Fail,
-                (Ok(()), Deleting) => Event::Clean,
-                (Ok(()), Cleaning) if manual_clean => Event::Manage,
-                (Ok(()), _) => Event::Done,
+                (Ok(false), _) => Event::Wait,
+                (Ok(true), Deleting) => Event::Clean,
+                (Ok(true), Cleaning) if manual_clean => Event::Manage,
+                (Ok(true), _) => Event::Done,
             };
             if let Err(e) = &result {
                 node.last_error = Some(format!(
@@ -192,7 +199,7 @@ impl Conductor {
                 ));
                 tracing::warn!(node = %node.uuid, work = kind.as_str(), error = %e, "provisioning work failed");
             }
-            if result.is_ok() {
+            if matches!(result, Ok(true)) {
                 finish(&mut node, kind);
             }
             let from = node.provision_state;

@@ -140,14 +140,15 @@ pub(crate) fn plan_deploy(
     Ok(runs)
 }
 
-/// Runs `steps` in order; the node shows each running step.
+/// Runs `steps` in order; the node shows each running step. Returns false when a
+/// step continues outside the conductor and the node must wait for a callback.
 pub(crate) async fn run(
     lock: &NodeLock,
     node: &mut Node,
     driver: &Driver,
     phase: StepPhase,
     steps: &[StepRun],
-) -> Result<(), DriverError> {
+) -> Result<bool, DriverError> {
     for step in steps {
         set_current(node, phase, step.to_json());
         if let Err(e) = lock.save(node).await {
@@ -163,15 +164,19 @@ pub(crate) async fn run(
                 step.step
             ))
         })?;
-        if outcome == StepOutcome::RebootRequested {
-            driver
-                .power
-                .set_power_state(node, PowerTarget::Reboot, None)
-                .await?;
+        match outcome {
+            StepOutcome::Done => {}
+            StepOutcome::RebootRequested => {
+                driver
+                    .power
+                    .set_power_state(node, PowerTarget::Reboot, None)
+                    .await?;
+            }
+            StepOutcome::Wait => return Ok(false),
         }
     }
     set_current(node, phase, JsonObject::new());
-    Ok(())
+    Ok(true)
 }
 
 fn set_current(node: &mut Node, phase: StepPhase, step: JsonObject) {

@@ -1,7 +1,9 @@
 //! `fake-hardware`: power state and boot device kept for real (in the node's own
 //! fields, so they survive restarts), every operation taking an optional delay read
-//! from `driver_info` (`fake_power_delay`, `fake_<work>_delay`, in seconds) and an
-//! optional failure (`fake_fail_<work>` = true), so lifecycle tests mean something.
+//! from `driver_info` (`fake_power_delay`, `fake_<work>_delay`, in seconds), an
+//! optional failure (`fake_fail_<work or step>` = true), and an optional wait for a
+//! callback that never comes (`fake_wait_clean`/`fake_wait_deploy` = true, as if a
+//! ramdisk agent were working), so lifecycle tests mean something.
 
 use std::time::Duration;
 
@@ -287,6 +289,10 @@ impl StepInterface for FakeHardware {
                     "fake step {}.{} of node {} failed as configured",
                     step.interface, step.step, node.uuid
                 )));
+            }
+            let wait_key = format!("fake_wait_{}", phase.as_str());
+            if matches!(node.driver_info.get(&wait_key), Some(Value::Bool(true))) {
+                return Ok(StepOutcome::Wait);
             }
             if phase == StepPhase::Deploy && step.step == "deploy" {
                 node.power_state = Some(POWER_ON.to_string());

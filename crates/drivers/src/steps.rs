@@ -78,6 +78,9 @@ pub enum StepOutcome {
     Done,
     /// Reboot the node before the next step.
     RebootRequested,
+    /// The step goes on outside the conductor (in the ramdisk agent): the node waits
+    /// for a callback (`clean wait`, `wait call-back`…).
+    Wait,
 }
 
 /// A driver's steps.

@@ -611,3 +611,39 @@ both_backends!(
         assert_eq!(n["target_provision_state"], "manageable");
     }
 );
+
+both_backends!(waiting_nodes_can_be_aborted, |app: TestApp| async move {
+    app.node(
+        json!({"driver": "fake-hardware", "name": "n", "driver_info": {"fake_wait_clean": true}}),
+    )
+    .await;
+    provision(&app, "n", json!({"target": "manage"})).await;
+    wait_for(&app, "n", "provision_state", json!("manageable")).await;
+    provision(&app, "n", json!({"target": "provide"})).await;
+    let n = wait_for(&app, "n", "provision_state", json!("clean wait")).await;
+    assert_eq!(n["target_provision_state"], "available");
+    assert_eq!(
+        n["clean_step"]["step"], "erase_devices_metadata",
+        "the waiting step is shown"
+    );
+    let r = provision(&app, "n", json!({"target": "abort"})).await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    let n = wait_for(&app, "n", "provision_state", json!("clean failed")).await;
+    assert!(
+        n["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("aborted by request"),
+        "{n}"
+    );
+    assert_eq!(n["clean_step"], json!({}));
+    let r = provision(&app, "n", json!({"target": "abort"})).await;
+    assert_eq!(r.status, 400, "nothing to abort in clean failed");
+    assert_eq!(
+        provision(&app, "n", json!({"target": "manage"}))
+            .await
+            .status,
+        202
+    );
+    wait_for(&app, "n", "provision_state", json!("manageable")).await;
+});
