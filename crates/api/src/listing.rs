@@ -170,6 +170,21 @@ impl Paging {
         })
     }
 
+    /// Maps a listing's database error: an unknown marker is a 404 naming `what`
+    /// ("Node", "Port"…).
+    pub fn list_error<'a>(
+        &'a self,
+        what: &'a str,
+    ) -> impl FnOnce(ferric_db::DbError) -> ApiError + 'a {
+        move |e| match e {
+            ferric_db::DbError::NotFound => ApiError::not_found(format!(
+                "{what} {} could not be found.",
+                self.marker.as_deref().unwrap_or_default()
+            )),
+            other => other.into(),
+        }
+    }
+
     /// The database query for one page with the given filters.
     pub fn query(&self, conds: Vec<ferric_db::Cond>) -> ListQuery {
         ListQuery {

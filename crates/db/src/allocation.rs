@@ -77,16 +77,8 @@ impl Datastore {
         node: NodeId,
         a: AllocationId,
     ) -> Result<bool, DbError> {
-        let mut sql = Sql::default();
-        sql.push("UPDATE nodes SET instance_uuid = ")
-            .arg(a.to_string().into())
-            .push(", allocation_uuid = ")
-            .arg(a.to_string().into())
-            .push(", updated_at = ")
-            .arg(Timestamp::now().to_string().into())
-            .push(" WHERE uuid = ")
-            .arg(node.to_string().into())
-            .push(" AND allocation_uuid IS NULL AND reservation IS NULL AND (instance_uuid IS NULL OR instance_uuid = ")
+        let mut sql = assign_allocation(node, a);
+        sql.push(" AND allocation_uuid IS NULL AND reservation IS NULL AND (instance_uuid IS NULL OR instance_uuid = ")
             .arg(a.to_string().into())
             .push(")");
         Ok(self.execute(sql).await? == 1)
@@ -99,16 +91,8 @@ impl Datastore {
         node: NodeId,
         a: AllocationId,
     ) -> Result<bool, DbError> {
-        let mut sql = Sql::default();
-        sql.push("UPDATE nodes SET instance_uuid = ")
-            .arg(a.to_string().into())
-            .push(", allocation_uuid = ")
-            .arg(a.to_string().into())
-            .push(", updated_at = ")
-            .arg(Timestamp::now().to_string().into())
-            .push(" WHERE uuid = ")
-            .arg(node.to_string().into())
-            .push(" AND instance_uuid IS NULL AND allocation_uuid IS NULL AND reservation IS NULL")
+        let mut sql = assign_allocation(node, a);
+        sql.push(" AND instance_uuid IS NULL AND allocation_uuid IS NULL AND reservation IS NULL")
             .push(" AND maintenance = 0 AND provision_state = 'available'");
         match self.execute(sql).await {
             Ok(n) => Ok(n == 1),
@@ -117,4 +101,19 @@ impl Datastore {
             Err(e) => Err(e),
         }
     }
+}
+
+/// `UPDATE nodes SET instance_uuid = a, allocation_uuid = a … WHERE uuid = node`, for
+/// the caller to add its conditions to.
+fn assign_allocation(node: NodeId, a: AllocationId) -> Sql {
+    let mut sql = Sql::default();
+    sql.push("UPDATE nodes SET instance_uuid = ")
+        .arg(a.to_string().into())
+        .push(", allocation_uuid = ")
+        .arg(a.to_string().into())
+        .push(", updated_at = ")
+        .arg(Timestamp::now().to_string().into())
+        .push(" WHERE uuid = ")
+        .arg(node.to_string().into());
+    sql
 }

@@ -162,10 +162,7 @@ pub async fn list(
         .db
         .allocation_list(&paging.query(conds))
         .await
-        .map_err(|e| match e {
-            DbError::NotFound => not_found(paging.marker.as_deref().unwrap_or_default()),
-            other => other.into(),
-        })?;
+        .map_err(paging.list_error("Allocation"))?;
     let base = base_url(&state, &headers);
     let last = all.last().map(|a| a.uuid.to_string());
     let items = all
@@ -384,25 +381,19 @@ pub async fn update(
     }
     let a = find(&state, &ident).await?;
     let ops = patch::parse(body, &[("name", 57), ("extra", 57)], version)?;
-    let mut doc = to_object(&a);
-    patch::apply(&mut doc, &ops)?;
-    let mut updated = a.clone();
-    for op in &ops {
-        let value = doc.get(op.root()).cloned().unwrap_or(Value::Null);
-        match op.root() {
-            "name" => {
-                updated.name = SCHEMA.opt_string(value, 255)?;
-                if let Some(n) = &updated.name {
-                    if !is_valid_logical_name(n) {
-                        return Err(ApiError::bad_request(format!(
-                            "Invalid allocation name '{n}'"
-                        )));
-                    }
-                }
-            }
-            _ => updated.extra = SCHEMA.object(value)?,
+    let mut updated = super::common::patched(&a, &ops, |a, field, value| {
+        if field == "extra" {
+            a.extra = SCHEMA.object(value)?;
+            return Ok(());
         }
-    }
+        a.name = SCHEMA.opt_string(value, 255)?;
+        match &a.name {
+            Some(n) if !is_valid_logical_name(n) => Err(ApiError::bad_request(format!(
+                "Invalid allocation name '{n}'"
+            ))),
+            _ => Ok(()),
+        }
+    })?;
     updated.updated_at = Some(next_stamp(a.updated_at));
     let outcome = state
         .db

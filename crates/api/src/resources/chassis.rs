@@ -1,8 +1,6 @@
 //! `/v1/chassis`: list, show, create, JSON patch update, delete (refused while nodes
 //! belong to it), and the listing of a chassis' nodes.
 
-use std::collections::BTreeSet;
-
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -86,12 +84,7 @@ async fn list(
         .db
         .chassis_list(&paging.query(Vec::new()))
         .await
-        .map_err(|e| match e {
-            DbError::NotFound => {
-                ident::chassis_not_found(paging.marker.as_deref().unwrap_or_default())
-            }
-            other => other.into(),
-        })?;
+        .map_err(paging.list_error("Chassis"))?;
     let base = base_url(state, headers);
     let last = all.last().map(|c| c.uuid.to_string());
     let items = all
@@ -239,17 +232,7 @@ pub async fn update(
 ) -> Result<Json<Value>, ApiError> {
     let chassis = ident::chassis(&state, &chassis_ident).await?;
     let ops = patch::parse(body, PATCHABLE, version)?;
-    let mut doc = super::common::to_object(&chassis);
-    patch::apply(&mut doc, &ops)?;
-    let touched: BTreeSet<&str> = ops.iter().map(|op| op.root()).collect();
-    let mut updated = chassis.clone();
-    for field in touched {
-        apply_field(
-            &mut updated,
-            field,
-            doc.get(field).cloned().unwrap_or(Value::Null),
-        )?;
-    }
+    let mut updated = super::common::patched(&chassis, &ops, apply_field)?;
     updated.updated_at = Some(next_stamp(chassis.updated_at));
     let outcome = state
         .db

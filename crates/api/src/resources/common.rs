@@ -4,6 +4,8 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use ferric_db::UpdateOutcome;
+use std::collections::BTreeSet;
+
 use ferric_types::Microversion;
 use ferric_types::Timestamp;
 use serde_json::{Map, Value};
@@ -11,6 +13,7 @@ use serde_json::{Map, Value};
 use crate::error::ApiError;
 use crate::fields::{FieldSet, Selection};
 use crate::listing::Params;
+use crate::patch::{self, PatchOp};
 
 /// A resource's JSON form as an object (every field, unmasked).
 pub fn to_object<T: serde::Serialize>(item: &T) -> Map<String, Value> {
@@ -33,6 +36,27 @@ pub fn show_selection(
         Some(csv) => Selection::Only(fields.parse_selection(&csv, version)?),
         None => Selection::Full,
     })
+}
+
+/// Applies a JSON patch to a copy of `item` and re-validates every touched field with
+/// `apply_field`, so a patched value passes the same checks as a created one.
+pub fn patched<T: Clone + serde::Serialize>(
+    item: &T,
+    ops: &[PatchOp],
+    mut apply_field: impl FnMut(&mut T, &str, Value) -> Result<(), ApiError>,
+) -> Result<T, ApiError> {
+    let mut doc = to_object(item);
+    patch::apply(&mut doc, ops)?;
+    let touched: BTreeSet<&str> = ops.iter().map(|op| op.root()).collect();
+    let mut updated = item.clone();
+    for field in touched {
+        apply_field(
+            &mut updated,
+            field,
+            doc.get(field).cloned().unwrap_or(Value::Null),
+        )?;
+    }
+    Ok(updated)
 }
 
 /// Parses a raw query string into strict parameters.

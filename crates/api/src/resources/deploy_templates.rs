@@ -185,13 +185,7 @@ pub async fn list(
         .db
         .deploy_template_list(&paging.query(Vec::new()))
         .await
-        .map_err(|e| match e {
-            DbError::NotFound => ApiError::not_found(format!(
-                "Deploy template {} could not be found.",
-                paging.marker.as_deref().unwrap_or_default()
-            )),
-            other => other.into(),
-        })?;
+        .map_err(paging.list_error("Deploy template"))?;
     let base = base_url(&state, &headers);
     let last = all.last().map(|t| t.uuid.to_string());
     let items = all
@@ -287,17 +281,7 @@ pub async fn update(
     require_version(version, &Method::PATCH)?;
     let t = find(&state, &ident).await?;
     let ops = patch::parse(body, &[("name", 55), ("steps", 55), ("extra", 55)], version)?;
-    let mut doc = to_object(&t);
-    patch::apply(&mut doc, &ops)?;
-    let mut updated = t.clone();
-    let touched: BTreeSet<&str> = ops.iter().map(|op| op.root()).collect();
-    for field in touched {
-        apply_field(
-            &mut updated,
-            field,
-            doc.get(field).cloned().unwrap_or(Value::Null),
-        )?;
-    }
+    let mut updated = super::common::patched(&t, &ops, apply_field)?;
     updated.updated_at = Some(next_stamp(t.updated_at));
     let outcome = state
         .db

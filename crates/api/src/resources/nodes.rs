@@ -200,12 +200,7 @@ pub async fn list(
         .db
         .node_list(&paging.query(conds))
         .await
-        .map_err(|e| match e {
-            DbError::NotFound => {
-                ident::node_not_found(paging.marker.as_deref().unwrap_or_default())
-            }
-            other => other.into(),
-        })?;
+        .map_err(paging.list_error("Node"))?;
     assign_conductors(state, &mut nodes).await?;
     let base = base_url(state, headers);
     let last = if paginate {

@@ -2,8 +2,6 @@
 //! `address`), show by UUID or name, create, JSON patch update, delete (refused while
 //! ports belong to the group), and the listing under a node.
 
-use std::collections::BTreeSet;
-
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -206,13 +204,7 @@ async fn list(
         .db
         .portgroup_list(&paging.query(conds))
         .await
-        .map_err(|e| match e {
-            DbError::NotFound => ApiError::not_found(format!(
-                "Portgroup {} could not be found.",
-                paging.marker.as_deref().unwrap_or_default()
-            )),
-            other => other.into(),
-        })?;
+        .map_err(paging.list_error("Portgroup"))?;
     let base = base_url(state, headers);
     let last = groups.last().map(|g| g.uuid.to_string());
     let items = groups
@@ -377,20 +369,12 @@ pub async fn update(
     require_version(version, 23)?;
     let pg = ident::portgroup(&state, &pg_ident).await?;
     let ops = patch::parse(body, PATCHABLE, version)?;
-    let mut doc = super::common::to_object(&pg);
-    patch::apply(&mut doc, &ops)?;
-    let touched: BTreeSet<&str> = ops.iter().map(|op| op.root()).collect();
-    let mut updated = pg.clone();
-    for field in touched {
-        if field == "node_uuid" && doc.get(field).is_none_or(Value::is_null) {
+    let mut updated = super::common::patched(&pg, &ops, |pg, field, value| {
+        if field == "node_uuid" && value.is_null() {
             return Err(SCHEMA.error("'node_uuid' is a required property"));
         }
-        apply_field(
-            &mut updated,
-            field,
-            doc.get(field).cloned().unwrap_or(Value::Null),
-        )?;
-    }
+        apply_field(pg, field, value)
+    })?;
     if updated.node_uuid != pg.node_uuid {
         let members = state
             .db

@@ -2,8 +2,6 @@
 //! create, JSON patch update, delete; and the scoped listings under a node and under
 //! a port group.
 
-use std::collections::BTreeSet;
-
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -101,13 +99,7 @@ async fn list(
         .db
         .port_list(&paging.query(conds))
         .await
-        .map_err(|e| match e {
-            DbError::NotFound => ApiError::not_found(format!(
-                "Port {} could not be found.",
-                paging.marker.as_deref().unwrap_or_default()
-            )),
-            other => other.into(),
-        })?;
+        .map_err(paging.list_error("Port"))?;
     let base = base_url(state, headers);
     let last = ports.last().map(|p| p.uuid.to_string());
     let items = ports
@@ -321,21 +313,12 @@ pub async fn update(
 ) -> Result<Json<Value>, ApiError> {
     let port = ident::port(&state, &port_ident).await?;
     let ops = patch::parse(body, PATCHABLE, version)?;
-    let mut doc = super::common::to_object(&port);
-    patch::apply(&mut doc, &ops)?;
-    let touched: BTreeSet<&str> = ops.iter().map(|op| op.root()).collect();
-    let mut updated = port.clone();
-    for field in touched {
-        if matches!(field, "address" | "node_uuid") && doc.get(field).is_none_or(Value::is_null) {
+    let mut updated = super::common::patched(&port, &ops, |port, field, value| {
+        if matches!(field, "address" | "node_uuid") && value.is_null() {
             return Err(SCHEMA.error(format!("'{field}' is a required property")));
         }
-        apply_field(
-            &mut updated,
-            field,
-            doc.get(field).cloned().unwrap_or(Value::Null),
-            version,
-        )?;
-    }
+        apply_field(port, field, value, version)
+    })?;
     check_consistency(&updated)?;
     check_references(&state, &updated, version).await?;
     if updated.node_uuid != port.node_uuid {
