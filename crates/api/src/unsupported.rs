@@ -11,8 +11,6 @@ use crate::AppState;
 /// Paths (relative to `/v1`) of features that arrive with the conductor and later.
 const NOT_YET: &[(&str, &str)] = &[
     ("/nodes/{node}/states/raid", "RAID configuration"),
-    ("/nodes/{node}/states/boot_mode", "boot mode changes"),
-    ("/nodes/{node}/states/secure_boot", "secure boot changes"),
     (
         "/nodes/{node}/management/indicators",
         "indicator management",

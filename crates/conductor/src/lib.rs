@@ -16,6 +16,7 @@ mod steps;
 mod timeouts;
 
 pub use error::ConductorError;
+pub use power::BootSetting;
 pub use provision::ProvisionRequest;
 pub use registry::{RingCache, HEARTBEAT_TIMEOUT_SECS};
 pub use timeouts::WaitTimeouts;
@@ -70,6 +71,12 @@ pub trait ConductorApi: Send + Sync {
     /// Turns the console on or off.
     fn set_console(&self, node: NodeId, enabled: bool)
         -> BoxFuture<'_, Result<(), ConductorError>>;
+    /// Changes the boot mode or secure boot.
+    fn set_boot_setting(
+        &self,
+        node: NodeId,
+        setting: BootSetting,
+    ) -> BoxFuture<'_, Result<(), ConductorError>>;
 }
 
 /// Settings of a conductor.
@@ -198,6 +205,14 @@ impl ConductorApi for Conductor {
         enabled: bool,
     ) -> BoxFuture<'_, Result<(), ConductorError>> {
         Box::pin(self.switch_console(node, enabled))
+    }
+
+    fn set_boot_setting(
+        &self,
+        node: NodeId,
+        setting: BootSetting,
+    ) -> BoxFuture<'_, Result<(), ConductorError>> {
+        Box::pin(self.apply_boot_setting(node, setting))
     }
 
     fn allocate(&self, allocation: AllocationId) -> BoxFuture<'_, Result<(), ConductorError>> {

@@ -175,3 +175,37 @@ impl Conductor {
         saved
     }
 }
+
+/// A firmware boot setting to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BootSetting {
+    Mode(String),
+    SecureBoot(bool),
+}
+
+impl Conductor {
+    pub(crate) async fn apply_boot_setting(
+        &self,
+        uuid: NodeId,
+        setting: BootSetting,
+    ) -> Result<(), ConductorError> {
+        let _permit = self.worker()?;
+        let (lock, mut node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
+        let result = match driver_for(&node) {
+            Ok(driver) => match &setting {
+                BootSetting::Mode(mode) => driver.management.set_boot_mode(&mut node, mode).await,
+                BootSetting::SecureBoot(on) => {
+                    driver.management.set_secure_boot(&mut node, *on).await
+                }
+            }
+            .map_err(ConductorError::from),
+            Err(e) => Err(ConductorError::Invalid(e.to_string())),
+        };
+        let saved = match result {
+            Ok(()) => lock.save(&node).await,
+            Err(e) => Err(e),
+        };
+        lock.release().await;
+        saved
+    }
+}

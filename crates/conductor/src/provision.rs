@@ -4,6 +4,7 @@
 
 use ferric_drivers::steps::StepPhase;
 use ferric_drivers::{driver_for, Driver, DriverError, WorkKind};
+use ferric_types::deploy_template::TemplateStep;
 use ferric_types::fsm::{self, Event, Verb};
 use ferric_types::provision::ProvisionState::{self, *};
 use ferric_types::{Node, NodeId, Timestamp};
@@ -20,7 +21,7 @@ pub struct ProvisionRequest {
     /// A config drive for `active`/`rebuild` (URL, gzipped base64 ISO, or JSON).
     pub configdrive: Option<Value>,
     pub clean_steps: Option<Vec<Value>>,
-    pub deploy_steps: Option<Vec<Value>>,
+    pub deploy_steps: Option<Vec<TemplateStep>>,
     pub rescue_password: Option<String>,
     pub disable_ramdisk: Option<bool>,
 }
@@ -102,7 +103,8 @@ impl Conductor {
         };
         if matches!(event, Event::Deploy | Event::Rebuild) {
             let templates = self.db.deploy_templates_for_traits(&node.traits).await?;
-            if let Err(why) = steps::plan_deploy(&driver, &node, &templates) {
+            let requested = req.deploy_steps.as_deref().unwrap_or_default();
+            if let Err(why) = steps::plan_deploy(&driver, &node, &templates, requested) {
                 lock.release().await;
                 return Err(ConductorError::Invalid(why));
             }
@@ -158,7 +160,12 @@ impl Conductor {
                 .map_err(|e| {
                     DriverError::Hardware(format!("could not read deploy templates: {e}"))
                 })?;
-            steps::plan_deploy(driver, node, &templates)
+            let requested: Vec<TemplateStep> = node
+                .driver_internal_info
+                .get("deploy_steps")
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default();
+            steps::plan_deploy(driver, node, &templates, &requested)
         } else {
             steps::plan(driver, node, phase, requested.as_deref())
         }
@@ -231,8 +238,10 @@ fn record_request(node: &mut Node, req: &ProvisionRequest) {
             .insert("clean_steps".into(), Value::from(steps.clone()));
     }
     if let Some(steps) = &req.deploy_steps {
-        node.driver_internal_info
-            .insert("deploy_steps".into(), Value::from(steps.clone()));
+        node.driver_internal_info.insert(
+            "deploy_steps".into(),
+            serde_json::to_value(steps).unwrap_or_default(),
+        );
     }
     if let Some(flag) = req.disable_ramdisk {
         node.driver_internal_info

@@ -7,7 +7,7 @@
 
 use ferric_drivers::steps::{StepOutcome, StepPhase, StepRun, StepSpec};
 use ferric_drivers::{Driver, DriverError, PowerTarget};
-use ferric_types::deploy_template::DeployTemplate;
+use ferric_types::deploy_template::{DeployTemplate, TemplateStep};
 use ferric_types::hardware::InterfaceKind;
 use ferric_types::{JsonObject, Node};
 use serde_json::Value;
@@ -102,16 +102,22 @@ fn check_args(spec: &StepSpec, args: &JsonObject) -> Result<(), String> {
 }
 
 /// The deploy steps of a node: the driver's, with the steps of the deploy templates
-/// matching the node's traits added or re-prioritised (priority 0 drops a step).
+/// matching the node's traits and then the request's own `deploy_steps` added or
+/// re-prioritised (priority 0 drops a step).
 pub(crate) fn plan_deploy(
     driver: &Driver,
     node: &Node,
     templates: &[DeployTemplate],
+    requested: &[TemplateStep],
 ) -> Result<Vec<StepRun>, String> {
     let specs = driver.steps.steps(node, StepPhase::Deploy);
     let mut runs: Vec<StepRun> = specs.iter().map(|s| run_of(s, JsonObject::new())).collect();
-    for template in templates {
-        for ts in &template.steps {
+    let sources = templates
+        .iter()
+        .map(|t| (format!("deploy template {}", t.name), &t.steps[..]))
+        .chain(std::iter::once(("deploy_steps".to_string(), requested)));
+    for (source, steps) in sources {
+        for ts in steps {
             let spec = interface_named(&ts.interface)
                 .and_then(|kind| {
                     specs
@@ -120,12 +126,11 @@ pub(crate) fn plan_deploy(
                 })
                 .ok_or_else(|| {
                     format!(
-                        "deploy template {} names {}.{}, which is not a deploy step of node {}",
-                        template.name, ts.interface, ts.step, node.uuid
+                        "{source} names {}.{}, which is not a deploy step of node {}",
+                        ts.interface, ts.step, node.uuid
                     )
                 })?;
-            check_args(spec, &ts.args)
-                .map_err(|e| format!("deploy template {}: {e}", template.name))?;
+            check_args(spec, &ts.args).map_err(|e| format!("{source}: {e}"))?;
             if let Some(run) = runs
                 .iter_mut()
                 .find(|r| r.interface == spec.interface && r.step == spec.step)

@@ -43,6 +43,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_deploy_templates.sql"),
         postgres: include_str!("../migrations/postgres/0004_deploy_templates.sql"),
     },
+    Migration {
+        version: 5,
+        description: "node network data, boot mode and secure boot",
+        sqlite: include_str!("../migrations/sqlite/0005_node_boot_settings.sql"),
+        postgres: include_str!("../migrations/postgres/0005_node_boot_settings.sql"),
+    },
 ];
 
 /// An arbitrary, fixed key for the PostgreSQL advisory lock held while migrating.

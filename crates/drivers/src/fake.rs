@@ -161,6 +161,40 @@ impl ManagementInterface for FakeHardware {
         })
     }
 
+    fn set_boot_mode<'a>(
+        &'a self,
+        node: &'a mut Node,
+        mode: &'a str,
+    ) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async move {
+            if mode == "bios" && node.secure_boot == Some(true) {
+                return Err(DriverError::Unsupported(format!(
+                    "node {} uses secure boot, which needs uefi: turn it off first",
+                    node.uuid
+                )));
+            }
+            node.boot_mode = Some(mode.to_string());
+            Ok(())
+        })
+    }
+
+    fn set_secure_boot<'a>(
+        &'a self,
+        node: &'a mut Node,
+        enabled: bool,
+    ) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async move {
+            if enabled && node.boot_mode.as_deref() == Some("bios") {
+                return Err(DriverError::Unsupported(format!(
+                    "secure boot needs uefi boot mode; node {} boots in bios mode",
+                    node.uuid
+                )));
+            }
+            node.secure_boot = Some(enabled);
+            Ok(())
+        })
+    }
+
     fn validate(&self, _node: &Node) -> Result<(), DriverError> {
         Ok(())
     }

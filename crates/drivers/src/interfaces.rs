@@ -95,6 +95,17 @@ pub trait ManagementInterface: Send + Sync {
         device: BootDevice,
     ) -> BoxFuture<'a, Result<(), DriverError>>;
     fn inject_nmi<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>>;
+    /// Switches the firmware between `uefi` and `bios` boot.
+    fn set_boot_mode<'a>(
+        &'a self,
+        node: &'a mut Node,
+        mode: &'a str,
+    ) -> BoxFuture<'a, Result<(), DriverError>>;
+    fn set_secure_boot<'a>(
+        &'a self,
+        node: &'a mut Node,
+        enabled: bool,
+    ) -> BoxFuture<'a, Result<(), DriverError>>;
     fn validate(&self, node: &Node) -> Result<(), DriverError>;
 }
 

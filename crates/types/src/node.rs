@@ -76,6 +76,12 @@ pub struct Node {
     pub allocation_uuid: Option<Uuid>,
     pub retired: bool,
     pub retired_reason: Option<String>,
+    /// Network configuration for the instance's config drive (API 1.66).
+    #[serde(default)]
+    pub network_data: JsonObject,
+    /// `uefi` or `bios` (API 1.75); changed through `/states/boot_mode`.
+    pub boot_mode: Option<String>,
+    pub secure_boot: Option<bool>,
     pub created_at: Timestamp,
     pub updated_at: Option<Timestamp>,
 }
@@ -142,6 +148,9 @@ impl Node {
             allocation_uuid: None,
             retired: false,
             retired_reason: None,
+            network_data: JsonObject::new(),
+            boot_mode: None,
+            secure_boot: None,
             created_at: now,
             updated_at: None,
         }

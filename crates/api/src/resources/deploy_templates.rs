@@ -93,36 +93,38 @@ fn name(v: Value) -> Result<String, ApiError> {
     Ok(name)
 }
 
-fn steps(v: Value) -> Result<Vec<TemplateStep>, ApiError> {
+/// Parses a list of `{interface, step, args, priority}` steps (templates and the
+/// `deploy_steps` of a deploy share the shape).
+pub(super) fn parse_steps(schema: Schema, v: Value) -> Result<Vec<TemplateStep>, ApiError> {
     let Value::Array(items) = v else {
-        return Err(SCHEMA.error(format!("{} is not of type 'array'", python_repr(&v))));
+        return Err(schema.error(format!("{} is not of type 'array'", python_repr(&v))));
     };
     if items.is_empty() {
-        return Err(SCHEMA.error("[] is too short: a template needs at least one step"));
+        return Err(schema.error("[] is too short: a template needs at least one step"));
     }
     let mut seen = BTreeSet::new();
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         let Value::Object(obj) = &item else {
-            return Err(SCHEMA.error(format!("{} is not of type 'object'", python_repr(&item))));
+            return Err(schema.error(format!("{} is not of type 'object'", python_repr(&item))));
         };
         if let Some(extra) = obj
             .keys()
             .find(|k| !matches!(k.as_str(), "interface" | "step" | "args" | "priority"))
         {
-            return Err(SCHEMA.error(format!(
+            return Err(schema.error(format!(
                 "Additional properties are not allowed ('{extra}' was unexpected)"
             )));
         }
         for required in ["interface", "step", "args", "priority"] {
             if !obj.contains_key(required) {
-                return Err(SCHEMA.error(format!("'{required}' is a required property")));
+                return Err(schema.error(format!("'{required}' is a required property")));
             }
         }
         let step: TemplateStep = serde_json::from_value(item.clone())
-            .map_err(|e| SCHEMA.error(format!("invalid step {}: {e}", python_repr(&item))))?;
+            .map_err(|e| schema.error(format!("invalid step {}: {e}", python_repr(&item))))?;
         if !STEP_INTERFACES.contains(&step.interface.as_str()) {
-            return Err(SCHEMA.error(format!(
+            return Err(schema.error(format!(
                 "'{}' is not one of {STEP_INTERFACES:?}",
                 step.interface
             )));
@@ -142,7 +144,7 @@ fn apply_field(t: &mut DeployTemplate, field: &str, value: Value) -> Result<(), 
     match field {
         "uuid" => t.uuid = uuid_field("uuid", &value)?,
         "name" => t.name = name(value)?,
-        "steps" => t.steps = steps(value)?,
+        "steps" => t.steps = parse_steps(SCHEMA, value)?,
         "extra" => t.extra = SCHEMA.object(value)?,
         _ => return Err(ApiError::not_acceptable("Request not acceptable.")),
     }

@@ -125,6 +125,32 @@ fn find(name: &str) -> Result<&'static HardwareType, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("Driver {name} could not be found.")))
 }
 
+/// Keeps only the `?fields=` asked for (API 1.77) and the links.
+fn select(mut driver: Value, fields: &Option<Vec<String>>) -> Result<Value, ApiError> {
+    let (Some(fields), Value::Object(obj)) = (fields, &mut driver) else {
+        return Ok(driver);
+    };
+    if let Some(unknown) = fields.iter().find(|f| !obj.contains_key(f.as_str())) {
+        return Err(ApiError::bad_request(format!(
+            "Field(s) \"{unknown}\" are not valid"
+        )));
+    }
+    obj.retain(|k, _| k == "links" || fields.iter().any(|f| f == k));
+    Ok(driver)
+}
+
+fn fields_param(
+    params: &mut crate::listing::Params,
+    version: Microversion,
+) -> Result<Option<Vec<String>>, ApiError> {
+    Ok(params.take_since("fields", 77, version)?.map(|csv| {
+        csv.split(',')
+            .map(|f| f.trim().to_string())
+            .filter(|f| !f.is_empty())
+            .collect()
+    }))
+}
+
 pub async fn list(
     State(state): State<AppState>,
     Extension(version): Extension<Microversion>,
@@ -133,6 +159,7 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let mut params = params(q)?;
     let kind = params.take_since("type", 30, version)?;
+    let fields = fields_param(&mut params, version)?;
     let detail = params
         .take_since("detail", 30, version)?
         .map(|v| parse_bool("detail", &v))
@@ -151,7 +178,11 @@ pub async fn list(
     };
     let mut drivers = Vec::new();
     for hw in wanted {
-        drivers.push(render(&state, &base, hw, version, detail).await?);
+        let full = fields.is_some() || detail;
+        drivers.push(select(
+            render(&state, &base, hw, version, full).await?,
+            &fields,
+        )?);
     }
     Ok(Json(json!({ "drivers": drivers })))
 }

@@ -43,6 +43,14 @@ pub fn routes() -> Router<AppState> {
             "/nodes/{node}/states/console",
             get(node_states::console).put(node_states::set_console),
         )
+        .route(
+            "/nodes/{node}/states/boot_mode",
+            put(node_states::boot_mode),
+        )
+        .route(
+            "/nodes/{node}/states/secure_boot",
+            put(node_states::secure_boot),
+        )
         .route("/nodes/{node}/validate", get(node_validate::validate_node))
         .route("/nodes/validate", get(node_validate::validate_by_query))
         .route(

@@ -72,6 +72,9 @@ pub static NODE_FIELDS: FieldSet = FieldSet::new(
         ("retired", 61),
         ("retired_reason", 61),
         ("lessee", 65),
+        ("network_data", 66),
+        ("boot_mode", 75),
+        ("secure_boot", 75),
         ("firmware_interface", 86),
     ],
     &[
@@ -189,6 +192,7 @@ pub const NOT_SORTABLE: &[&str] = &[
     "raid_config",
     "target_raid_config",
     "traits",
+    "network_data",
 ];
 
 /// The node as the API shows it at `version`, secrets masked.
@@ -323,6 +327,18 @@ pub fn apply_field(
             }
         }
         "retired_reason" => node.retired_reason = s.opt_string(value, 255)?,
+        "network_data" => node.network_data = s.object(value)?,
+        "boot_mode" => {
+            node.boot_mode = s.opt_string(value, 16)?;
+            if let Some(mode) = node
+                .boot_mode
+                .as_deref()
+                .filter(|m| !matches!(*m, "uefi" | "bios"))
+            {
+                return Err(s.error(format!("'{mode}' is not one of ['uefi', 'bios']")));
+            }
+        }
+        "secure_boot" => node.secure_boot = s.opt_bool(value)?,
         other => match InterfaceKind::ALL.iter().find(|k| k.field() == other) {
             Some(kind) => node.set_interface(*kind, s.opt_string(value, 255)?),
             // Fields of newer versions were refused by the version check already.

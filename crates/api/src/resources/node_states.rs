@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use ferric_conductor::ProvisionRequest;
+use ferric_conductor::{BootSetting, ProvisionRequest};
 use ferric_drivers::PowerTarget;
 use ferric_types::fsm::{self, Event, Verb};
 use ferric_types::provision::ProvisionState;
@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use super::ident;
 use super::nodes::check_unlocked;
+use super::values::Schema;
 use crate::body::{object, JsonBody};
 use crate::error::ApiError;
 use crate::links::base_url;
@@ -160,6 +161,34 @@ fn provision_request(
         }
         None => {}
     }
+    match doc.remove("deploy_steps") {
+        Some(steps) if matches!(verb.event, Event::Deploy | Event::Rebuild) => {
+            req.deploy_steps = Some(super::deploy_templates::parse_steps(Schema("deploy_steps"), steps)?);
+        }
+        Some(_) => {
+            return Err(ApiError::bad_request(format!(
+                "\"deploy_steps\" is only valid when setting target provision state to active or rebuild, not {}",
+                verb.name
+            )))
+        }
+        None => {}
+    }
+    match doc.remove("disable_ramdisk") {
+        Some(Value::Bool(b)) if verb.event == Event::Clean => req.disable_ramdisk = Some(b),
+        Some(Value::Bool(_)) => {
+            return Err(ApiError::bad_request(format!(
+                "\"disable_ramdisk\" is only valid when setting target provision state to clean, not {}",
+                verb.name
+            )))
+        }
+        Some(other) => return Err(ApiError::bad_request(format!("Invalid disable_ramdisk {other}: it must be a boolean"))),
+        None => {}
+    }
+    if let Some(key) = doc.keys().next() {
+        return Err(ApiError::not_acceptable(format!(
+            "The argument \"{key}\" is not supported by this Ferric build yet."
+        )));
+    }
     if node.maintenance && matches!(verb.event, Event::Deploy | Event::Rebuild) {
         return Err(ApiError::bad_request(format!(
             "Cannot perform the requested operation on node {} because it is in maintenance mode.",
@@ -303,5 +332,70 @@ pub async fn set_console(
     let node = ident::node(&state, &node_ident, version).await?;
     check_unlocked(&node)?;
     state.conductor.set_console(node.uuid, enabled).await?;
+    Ok(accepted(&state, &headers, &node_ident))
+}
+
+/// `PUT /states/boot_mode` and `/states/secure_boot` (API 1.76).
+async fn boot_setting(
+    state: &AppState,
+    version: Microversion,
+    node_ident: &str,
+    body: Value,
+    parse: impl FnOnce(Value) -> Result<BootSetting, ApiError>,
+) -> Result<(), ApiError> {
+    if !version.at_least(76) {
+        return Err(ApiError::not_found(
+            "The API is not supported for this version",
+        ));
+    }
+    let mut doc = object(body, "request body")?;
+    check_args(&doc, &[("target", 76)], version)?;
+    let target = doc
+        .remove("target")
+        .ok_or_else(|| ApiError::bad_request("Missing mandatory parameter: target"))?;
+    let setting = parse(target)?;
+    let node = ident::node(state, node_ident, version).await?;
+    check_unlocked(&node)?;
+    if node.target_provision_state.is_some() {
+        return Err(ApiError::conflict(format!(
+            "Node {} is in the transitional state \"{}\"; its boot settings cannot change now.",
+            node.uuid, node.provision_state
+        )));
+    }
+    state.conductor.set_boot_setting(node.uuid, setting).await?;
+    Ok(())
+}
+
+pub async fn boot_mode(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(node_ident): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    boot_setting(&state, version, &node_ident, body, |t| match t {
+        Value::String(m) if m == "uefi" || m == "bios" => Ok(BootSetting::Mode(m)),
+        other => Err(ApiError::bad_request(format!(
+            "Invalid boot mode {other}: use uefi or bios"
+        ))),
+    })
+    .await?;
+    Ok(accepted(&state, &headers, &node_ident))
+}
+
+pub async fn secure_boot(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(node_ident): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    boot_setting(&state, version, &node_ident, body, |t| match t {
+        Value::Bool(b) => Ok(BootSetting::SecureBoot(b)),
+        other => Err(ApiError::bad_request(format!(
+            "Invalid secure boot target {other}: use true or false"
+        ))),
+    })
+    .await?;
     Ok(accepted(&state, &headers, &node_ident))
 }

@@ -564,6 +564,10 @@ pub async fn states(
         body["raid_config"] = Value::Object(node.raid_config.clone());
         body["target_raid_config"] = Value::Object(node.target_raid_config.clone());
     }
+    if version.at_least(75) {
+        body["boot_mode"] = json!(node.boot_mode);
+        body["secure_boot"] = json!(node.secure_boot);
+    }
     Ok(Json(body))
 }
 

@@ -647,3 +647,149 @@ both_backends!(waiting_nodes_can_be_aborted, |app: TestApp| async move {
     );
     wait_for(&app, "n", "provision_state", json!("manageable")).await;
 });
+
+both_backends!(newer_microversions, |app: TestApp| async move {
+    let v = Some("1.77");
+    let r = app
+        .call_v(
+            "POST",
+            "/v1/nodes",
+            Some(json!({"driver": "fake-hardware", "name": "n",
+            "network_data": {"links": []}, "boot_mode": "uefi"})),
+            v,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    assert_eq!(r.body["network_data"], json!({"links": []}));
+    assert_eq!(r.body["boot_mode"], "uefi");
+    assert_eq!(r.body["secure_boot"], Value::Null);
+    let r = app
+        .call_v(
+            "POST",
+            "/v1/nodes",
+            Some(json!({"driver": "fake-hardware", "boot_mode": "dos"})),
+            v,
+        )
+        .await;
+    assert_eq!(r.status, 400);
+
+    // Boot mode and secure boot (1.76).
+    let r = app
+        .call_v(
+            "PUT",
+            "/v1/nodes/n/states/secure_boot",
+            Some(json!({"target": true})),
+            v,
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    let r = app
+        .call_v(
+            "PUT",
+            "/v1/nodes/n/states/boot_mode",
+            Some(json!({"target": "bios"})),
+            v,
+        )
+        .await;
+    assert_eq!(r.status, 400, "bios with secure boot on: {}", r.raw);
+    let r = app
+        .call_v(
+            "PUT",
+            "/v1/nodes/n/states/boot_mode",
+            Some(json!({"target": "floppy"})),
+            v,
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let r = app.call_v("GET", "/v1/nodes/n/states", None, v).await;
+    assert_eq!(r.body["boot_mode"], "uefi");
+    assert_eq!(r.body["secure_boot"], true);
+    let r = app
+        .call_v(
+            "PUT",
+            "/v1/nodes/n/states/boot_mode",
+            Some(json!({"target": "bios"})),
+            Some("1.75"),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+
+    // deploy/undeploy verbs (1.73) and deploy_steps (1.69).
+    for (verb, state) in [("manage", "manageable"), ("provide", "available")] {
+        app.call_v(
+            "PUT",
+            "/v1/nodes/n/states/provision",
+            Some(json!({"target": verb})),
+            v,
+        )
+        .await;
+        wait_for(&app, "n", "provision_state", json!(state)).await;
+    }
+    let bad = json!({"target": "deploy", "deploy_steps": [{"interface": "raid", "step": "nope", "args": {}, "priority": 5}]});
+    let r = app
+        .call_v("PUT", "/v1/nodes/n/states/provision", Some(bad), v)
+        .await;
+    assert_eq!(r.status, 400, "{}", r.raw);
+    let incomplete = json!({"target": "deploy", "deploy_steps": [{"interface": "raid", "step": "apply_configuration"}]});
+    assert_eq!(
+        app.call_v("PUT", "/v1/nodes/n/states/provision", Some(incomplete), v)
+            .await
+            .status,
+        400
+    );
+    let steps =
+        json!([{"interface": "raid", "step": "apply_configuration", "args": {}, "priority": 50}]);
+    let r = app
+        .call_v(
+            "PUT",
+            "/v1/nodes/n/states/provision",
+            Some(json!({"target": "deploy", "deploy_steps": steps})),
+            v,
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    wait_for(&app, "n", "provision_state", json!("active")).await;
+    let r = app
+        .call_v(
+            "PUT",
+            "/v1/nodes/n/states/provision",
+            Some(json!({"target": "undeploy"})),
+            v,
+        )
+        .await;
+    assert_eq!(r.status, 202);
+    wait_for(&app, "n", "provision_state", json!("available")).await;
+    let r = app
+        .call_v(
+            "PUT",
+            "/v1/nodes/n/states/provision",
+            Some(json!({"target": "manage", "disable_ramdisk": true})),
+            v,
+        )
+        .await;
+    assert_eq!(r.status, 400, "disable_ramdisk only goes with clean");
+
+    let r = app
+        .call_v("GET", "/v1/drivers?fields=name,hosts", None, v)
+        .await;
+    assert_eq!(r.status, 200);
+    let keys: Vec<&str> = r.body["drivers"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["hosts", "links", "name"]);
+    assert_eq!(
+        app.call_v("GET", "/v1/drivers?fields=bogus", None, v)
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        app.call_v("GET", "/v1/drivers?fields=name", None, Some("1.76"))
+            .await
+            .status,
+        406
+    );
+});
