@@ -135,6 +135,26 @@ impl Conductor {
         &self.host
     }
 
+    /// Appends to the node's history; a failure to record is logged, not fatal.
+    pub(crate) async fn record(
+        &self,
+        node: NodeId,
+        severity: &str,
+        event_type: &str,
+        event: String,
+    ) {
+        let entry = ferric_types::history::HistoryEvent::new(
+            node,
+            severity,
+            event_type,
+            event,
+            Some(&self.host),
+        );
+        if let Err(e) = self.db.history_record(&entry).await {
+            tracing::warn!(node = %node, error = %e, "could not record node history");
+        }
+    }
+
     /// A worker slot, or `Busy` when every worker is taken.
     fn worker(&self) -> Result<OwnedSemaphorePermit, ConductorError> {
         self.workers

@@ -36,6 +36,7 @@ impl Conductor {
         node.target_power_state = Some(target.final_state().to_string());
         node.last_error = None;
         lock.save(&node).await?;
+        let this = self.clone();
         tokio::spawn(async move {
             let _permit = permit;
             let result = driver
@@ -54,6 +55,14 @@ impl Conductor {
             if let Err(e) = lock.save(&node).await {
                 tracing::error!(node = %node.uuid, error = %e, "could not record the power state");
             }
+            let (severity, event) = match &node.last_error {
+                Some(err) => (ferric_types::history::ERROR, err.clone()),
+                None => (
+                    ferric_types::history::INFO,
+                    format!("Power state changed to \"{}\"", target.final_state()),
+                ),
+            };
+            this.record(node.uuid, severity, "power", event).await;
             lock.release().await;
         });
         Ok(())

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use ferric_db::ListQuery;
 use ferric_drivers::driver_for;
+use ferric_types::history::{ERROR, INFO};
 use ferric_types::{Node, NodeId, Timestamp};
 use tokio::sync::Semaphore;
 
@@ -162,6 +163,21 @@ impl Conductor {
         if !matches!(outcome, Outcome::Same | Outcome::Failed) {
             node.updated_at = Some(Timestamp::now());
             lock.save(&node).await?;
+            let (severity, event) = match &outcome {
+                Outcome::Faulted => (ERROR, node.maintenance_reason.clone().unwrap_or_default()),
+                Outcome::Recovered => (
+                    INFO,
+                    "The BMC answers again; maintenance for power failure lifted".into(),
+                ),
+                _ => (
+                    INFO,
+                    format!(
+                        "Power state changed outside Ferric to \"{}\"",
+                        node.power_state.as_deref().unwrap_or("unknown")
+                    ),
+                ),
+            };
+            self.record(uuid, severity, "power", event).await;
         }
         lock.release().await;
         Ok(outcome)

@@ -6,6 +6,7 @@ use ferric_drivers::steps::StepPhase;
 use ferric_drivers::{driver_for, Driver, DriverError, WorkKind};
 use ferric_types::deploy_template::TemplateStep;
 use ferric_types::fsm::{self, Event, Verb};
+use ferric_types::history::{ERROR, INFO};
 use ferric_types::provision::ProvisionState::{self, *};
 use ferric_types::{Node, NodeId, Timestamp};
 use serde_json::Value;
@@ -126,6 +127,16 @@ impl Conductor {
             node.deploy_step.clear();
         }
         lock.save(&node).await?;
+        self.record(
+            uuid,
+            INFO,
+            "provisioning",
+            format!(
+                "Provision state changed from \"{from}\" to \"{}\" by request \"{}\"",
+                node.provision_state, req.verb.name
+            ),
+        )
+        .await;
         tracing::info!(node = %uuid, verb = req.verb.name, from = %from, to = %node.provision_state, "provision state change");
         let this = self.clone();
         tokio::spawn(async move {
@@ -218,6 +229,18 @@ impl Conductor {
                 tracing::error!(node = %node.uuid, error = %e, "could not record the provision state");
                 break;
             }
+            let (severity, event) = match (&result, &node.last_error) {
+                (Err(_), Some(err)) => (ERROR, err.clone()),
+                _ => (
+                    INFO,
+                    format!(
+                        "Provision state changed from \"{from}\" to \"{}\"",
+                        node.provision_state
+                    ),
+                ),
+            };
+            self.record(node.uuid, severity, "provisioning", event)
+                .await;
             tracing::info!(node = %node.uuid, from = %from, to = %node.provision_state, "provision state change");
         }
         lock.release().await;

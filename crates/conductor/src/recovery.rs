@@ -38,6 +38,15 @@ impl Conductor {
                 });
             }
             self.db.node_save_locked(&node, &self.host).await?;
+            if let Some(err) = &node.last_error {
+                self.record(
+                    node.uuid,
+                    ferric_types::history::ERROR,
+                    "provisioning",
+                    err.clone(),
+                )
+                .await;
+            }
             tracing::warn!(node = %node.uuid, state = %node.provision_state, "recovered a node left locked by a previous run");
         }
         self.db.node_release_all(&self.host).await?;

@@ -103,6 +103,14 @@ impl Conductor {
                         limit.as_secs()
                     ));
                     lock.save(&locked).await?;
+                    let err = locked.last_error.clone().unwrap_or_default();
+                    self.record(
+                        locked.uuid,
+                        ferric_types::history::ERROR,
+                        "provisioning",
+                        err,
+                    )
+                    .await;
                     tracing::warn!(node = %locked.uuid, state = %state, "wait timed out");
                     failed += 1;
                 }

@@ -49,6 +49,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_node_boot_settings.sql"),
         postgres: include_str!("../migrations/postgres/0005_node_boot_settings.sql"),
     },
+    Migration {
+        version: 6,
+        description: "node history",
+        sqlite: include_str!("../migrations/sqlite/0006_node_history.sql"),
+        postgres: include_str!("../migrations/postgres/0006_node_history.sql"),
+    },
 ];
 
 /// An arbitrary, fixed key for the PostgreSQL advisory lock held while migrating.

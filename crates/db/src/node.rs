@@ -119,6 +119,11 @@ impl Datastore {
     pub async fn node_delete(&self, uuid: NodeId) -> Result<(), DbError> {
         let uuid = uuid.to_string();
         let mut stmts = Vec::new();
+        let mut history = Sql::default();
+        history
+            .push("DELETE FROM node_history")
+            .where_all(&[Cond::Eq("node_uuid", uuid.as_str().into())]);
+        stmts.push(history);
         let mut allocations = Sql::default();
         allocations
             .push("DELETE FROM allocations")

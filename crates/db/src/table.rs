@@ -61,7 +61,7 @@ impl Table {
         Ok(self
             .columns
             .iter()
-            .map(|(col, kind)| encode_value(*kind, map.get(*col).unwrap_or(&Json::Null)))
+            .map(|(col, kind)| encode_value(*kind, map.get(field_name(col)).unwrap_or(&Json::Null)))
             .collect())
     }
 
@@ -115,7 +115,9 @@ impl<'de, R: Columns> serde::de::MapAccess<'de> for RowColumns<'_, R> {
         match self.table.columns.get(self.next) {
             None => Ok(None),
             Some((name, _)) => seed
-                .deserialize(serde::de::value::BorrowedStrDeserializer::<Self::Error>::new(name))
+                .deserialize(
+                    serde::de::value::BorrowedStrDeserializer::<Self::Error>::new(field_name(name)),
+                )
                 .map(Some),
         }
     }
@@ -147,6 +149,12 @@ impl<'de, R: Columns> serde::de::MapAccess<'de> for RowColumns<'_, R> {
             }
         }
     }
+}
+
+/// The resource field a column holds: its name without SQL quoting (`"user"` is a
+/// reserved word in PostgreSQL and must be quoted in statements).
+fn field_name(column: &str) -> &str {
+    column.trim_matches('"')
 }
 
 /// Converts one field of a resource's JSON form to its column value.
@@ -317,5 +325,19 @@ pub(crate) static DEPLOY_TEMPLATES: Table = Table {
         ("extra", J),
         ("created_at", Text),
         ("updated_at", Text),
+    ],
+};
+
+pub(crate) static NODE_HISTORY: Table = Table {
+    name: "node_history",
+    columns: &[
+        ("uuid", Text),
+        ("node_uuid", Text),
+        ("created_at", Text),
+        ("severity", Text),
+        ("event", Text),
+        ("event_type", Text),
+        ("conductor", Text),
+        ("\"user\"", Text),
     ],
 };

@@ -8,6 +8,7 @@ pub mod conductor;
 pub mod deploy_template;
 pub mod fsm;
 pub mod hardware;
+pub mod history;
 pub mod ids;
 pub mod mac;
 pub mod microversion;

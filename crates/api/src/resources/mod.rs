@@ -9,6 +9,7 @@ mod deploy_templates;
 mod drivers;
 mod ident;
 mod node_fields;
+mod node_history;
 mod node_management;
 mod node_states;
 mod node_traits;
@@ -52,6 +53,8 @@ pub fn routes() -> Router<AppState> {
             put(node_states::secure_boot),
         )
         .route("/nodes/{node}/validate", get(node_validate::validate_node))
+        .route("/nodes/{node}/history", get(node_history::list))
+        .route("/nodes/{node}/history/{event}", get(node_history::show))
         .route("/nodes/validate", get(node_validate::validate_by_query))
         .route(
             "/nodes/{node}/management/boot_device",

@@ -632,6 +632,21 @@ async fn set_maintenance(
     let outcome = state.db.node_update(&updated, node.updated_at).await?;
     check_outcome(outcome, &format!("Node {}", node.uuid))?;
     tracing::info!(node = %node.uuid, maintenance = on, "maintenance changed");
+    let event = match (on, &updated.maintenance_reason) {
+        (true, Some(reason)) => format!("Maintenance set: {reason}"),
+        (true, None) => "Maintenance set".to_string(),
+        (false, _) => "Maintenance unset".to_string(),
+    };
+    let entry = ferric_types::history::HistoryEvent::new(
+        node.uuid,
+        ferric_types::history::INFO,
+        "maintenance",
+        event,
+        None,
+    );
+    if let Err(e) = state.db.history_record(&entry).await {
+        tracing::warn!(node = %node.uuid, error = %e, "could not record node history");
+    }
     Ok(StatusCode::ACCEPTED.into_response())
 }
 

@@ -793,3 +793,76 @@ both_backends!(newer_microversions, |app: TestApp| async move {
         406
     );
 });
+
+both_backends!(history_records_what_happened, |app: TestApp| async move {
+    let v = Some("1.78");
+    app.node(
+        json!({"driver": "fake-hardware", "name": "n", "driver_info": {"fake_fail_deploy": true}}),
+    )
+    .await;
+    for (verb, state) in [("manage", "manageable"), ("provide", "available")] {
+        provision(&app, "n", json!({"target": verb})).await;
+        wait_for(&app, "n", "provision_state", json!(state)).await;
+    }
+    provision(&app, "n", json!({"target": "active"})).await;
+    wait_for(&app, "n", "provision_state", json!("deploy failed")).await;
+    app.call(
+        "PUT",
+        "/v1/nodes/n/maintenance",
+        Some(json!({"reason": "checking"})),
+    )
+    .await;
+    let r = app.call_v("GET", "/v1/nodes/n/history", None, v).await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    let events: Vec<&str> = r.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert!(
+        events[0].contains("from \"enroll\" to \"verifying\""),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(|e| e.contains("deploy of node")),
+        "{events:?}"
+    );
+    assert_eq!(*events.last().unwrap(), "Maintenance set: checking");
+    let first = &r.body["history"][0];
+    assert!(first.get("event_type").is_none(), "short view");
+    let errors = r.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["severity"] == "ERROR")
+        .count();
+    assert_eq!(errors, 1);
+    let r = app
+        .call_v("GET", "/v1/nodes/n/history?detail=true&limit=2", None, v)
+        .await;
+    assert_eq!(r.body["history"][0]["event_type"], "provisioning");
+    assert_eq!(r.body["history"][0]["conductor"], "test-conductor");
+    assert!(
+        r.body["next"].as_str().unwrap().contains("/history?"),
+        "{}",
+        r.raw
+    );
+    let uuid = r.body["history"][0]["uuid"].as_str().unwrap();
+    let one = app
+        .call_v("GET", &format!("/v1/nodes/n/history/{uuid}"), None, v)
+        .await;
+    assert_eq!(one.body["event_type"], "provisioning");
+    assert_eq!(
+        app.call_v("GET", "/v1/nodes/n/history/nope", None, v)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.call_v("GET", "/v1/nodes/n/history", None, Some("1.77"))
+            .await
+            .status,
+        404
+    );
+});

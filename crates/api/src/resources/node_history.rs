@@ -1,0 +1,119 @@
+//! `/v1/nodes/{node}/history` (API 1.78): the node's events, oldest first, with the
+//! event type, conductor and user in the detailed view.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::{Extension, Json};
+use ferric_db::{history_sort_column, DbError};
+use ferric_types::history::HistoryEvent;
+use ferric_types::Microversion;
+use serde_json::{json, Value};
+
+use super::common::{params, show_selection, to_object};
+use super::ident;
+use crate::error::ApiError;
+use crate::fields::{FieldSet, Selection};
+use crate::links::base_url;
+use crate::listing::{NextLink, Paging};
+use crate::AppState;
+
+static HISTORY_FIELDS: FieldSet = FieldSet::new(
+    &[
+        ("uuid", 78),
+        ("created_at", 78),
+        ("severity", 78),
+        ("event", 78),
+        ("event_type", 78),
+        ("conductor", 78),
+        ("user", 78),
+    ],
+    &["uuid", "created_at", "severity", "event"],
+);
+
+fn require_version(version: Microversion) -> Result<(), ApiError> {
+    if version.at_least(78) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(
+            "The API is not supported for this version",
+        ))
+    }
+}
+
+fn render(e: &HistoryEvent, base: &str, version: Microversion, selection: &Selection) -> Value {
+    let mut obj = to_object(e);
+    obj.remove("node_uuid");
+    obj.insert(
+        "links".into(),
+        json!([{"href": format!("{base}/v1/nodes/{}/history/{}", e.node_uuid, e.uuid), "rel": "self"}]),
+    );
+    Value::Object(HISTORY_FIELDS.shape(obj, version, selection))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(node_ident): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    require_version(version)?;
+    let node = ident::node(&state, &node_ident, version).await?;
+    let mut params = params(q)?;
+    let paging = Paging::parse(
+        &mut params,
+        version,
+        state.config.max_limit,
+        &HISTORY_FIELDS,
+        history_sort_column,
+        &[],
+        false,
+    )?;
+    params.finish()?;
+    let events = state
+        .db
+        .history_list(node.uuid, &paging.query(Vec::new()))
+        .await
+        .map_err(paging.list_error("History event"))?;
+    let base = base_url(&state, &headers);
+    let last = events.last().map(|e| e.uuid.to_string());
+    let items = events
+        .iter()
+        .map(|e| render(e, &base, version, &paging.selection))
+        .collect();
+    let url_path = format!("nodes/{}/history", node.uuid);
+    let link = NextLink {
+        base: &base,
+        url_path: &url_path,
+        carried: &[],
+        default_fields: HISTORY_FIELDS.list_default,
+    };
+    Ok(Json(paging.collection("history", items, last, &link)))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    Path((node_ident, event)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    require_version(version)?;
+    let selection = show_selection(q, &HISTORY_FIELDS, version)?;
+    let node = ident::node(&state, &node_ident, version).await?;
+    let not_found =
+        || ApiError::not_found(format!("Node history record {event} could not be found."));
+    let entry = state.db.history_get(&event).await.map_err(|e| match e {
+        DbError::NotFound => not_found(),
+        other => other.into(),
+    })?;
+    if entry.node_uuid != node.uuid {
+        return Err(not_found());
+    }
+    Ok(Json(render(
+        &entry,
+        &base_url(&state, &headers),
+        version,
+        &selection,
+    )))
+}

@@ -1,0 +1,53 @@
+//! Node history: what happened to a node (state changes, power changes, errors), when,
+//! where and how bad.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{NodeId, Timestamp};
+
+/// `severity` of an ordinary event.
+pub const INFO: &str = "INFO";
+/// `severity` of a failure.
+pub const ERROR: &str = "ERROR";
+
+/// One history entry. Field names are the API's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEvent {
+    pub uuid: Uuid,
+    pub node_uuid: NodeId,
+    pub created_at: Timestamp,
+    pub severity: String,
+    /// What happened, in words (at most 255 characters).
+    pub event: String,
+    /// `provisioning`, `power`, `maintenance`, `console`…
+    pub event_type: String,
+    /// The conductor that did it, if a conductor did.
+    pub conductor: Option<String>,
+    pub user: Option<String>,
+}
+
+impl HistoryEvent {
+    pub fn new(
+        node: NodeId,
+        severity: &str,
+        event_type: &str,
+        event: impl Into<String>,
+        conductor: Option<&str>,
+    ) -> Self {
+        let mut event: String = event.into();
+        if event.chars().count() > 255 {
+            event = event.chars().take(254).collect::<String>() + "…";
+        }
+        Self {
+            uuid: Uuid::new_v4(),
+            node_uuid: node,
+            created_at: Timestamp::now(),
+            severity: severity.to_string(),
+            event,
+            event_type: event_type.to_string(),
+            conductor: conductor.map(str::to_string),
+            user: None,
+        }
+    }
+}
