@@ -46,6 +46,7 @@ const RESOURCES: &[(&str, u16)] = &[
     ("allocations", 52),
     ("events", 54),
     ("deploy_templates", 55),
+    ("shards", 82),
 ];
 
 pub async fn v1(

@@ -25,6 +25,7 @@ const NOT_YET: &[(&str, &str)] = &[
     ("/volume", "the volume API"),
     ("/lookup", "the ramdisk agent API"),
     ("/heartbeat/{node}", "the ramdisk agent API"),
+    ("/continue_inspection", "inspection by the ramdisk agent"),
 ];
 
 pub fn routes() -> Router<AppState> {

@@ -63,7 +63,15 @@ impl Conductor {
             .filter(|n| matches(n, &a))
             .collect();
         // Spread allocations over the matching nodes instead of all racing for the first.
-        let offset = (uuid.0.as_u128() % candidates.len().max(1) as u128) as usize;
+        let mut offset = (uuid.0.as_u128() % candidates.len().max(1) as u128) as usize;
+        // A node named like the allocation is tried first (API 1.79).
+        if let Some(named) = a
+            .name
+            .as_ref()
+            .and_then(|n| candidates.iter().position(|c| c.name.as_ref() == Some(n)))
+        {
+            offset = named;
+        }
         let mut claimed = None;
         for node in candidates
             .iter()

@@ -185,11 +185,18 @@ impl Conductor {
     }
 }
 
-/// A firmware boot setting to change.
+/// A firmware boot setting or virtual media change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BootSetting {
     Mode(String),
     SecureBoot(bool),
+    /// Insert an image as a virtual device (`cdrom`, `disk`, `floppy`).
+    AttachMedia {
+        device: String,
+        url: String,
+    },
+    /// Eject the given virtual devices (all when empty).
+    DetachMedia(Vec<String>),
 }
 
 impl Conductor {
@@ -205,6 +212,18 @@ impl Conductor {
                 BootSetting::Mode(mode) => driver.management.set_boot_mode(&mut node, mode).await,
                 BootSetting::SecureBoot(on) => {
                     driver.management.set_secure_boot(&mut node, *on).await
+                }
+                BootSetting::AttachMedia { device, url } => {
+                    driver
+                        .management
+                        .attach_virtual_media(&mut node, device, url)
+                        .await
+                }
+                BootSetting::DetachMedia(devices) => {
+                    driver
+                        .management
+                        .detach_virtual_media(&mut node, devices)
+                        .await
                 }
             }
             .map_err(ConductorError::from),

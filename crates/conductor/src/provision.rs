@@ -22,6 +22,7 @@ pub struct ProvisionRequest {
     /// A config drive for `active`/`rebuild` (URL, gzipped base64 ISO, or JSON).
     pub configdrive: Option<Value>,
     pub clean_steps: Option<Vec<Value>>,
+    pub service_steps: Option<Vec<Value>>,
     pub deploy_steps: Option<Vec<TemplateStep>>,
     pub rescue_password: Option<String>,
     pub disable_ramdisk: Option<bool>,
@@ -33,6 +34,7 @@ impl ProvisionRequest {
             verb,
             configdrive: None,
             clean_steps: None,
+            service_steps: None,
             deploy_steps: None,
             rescue_password: None,
             disable_ramdisk: None,
@@ -110,6 +112,13 @@ impl Conductor {
                 return Err(ConductorError::Invalid(why));
             }
         }
+        if event == Event::Service {
+            let requested = req.service_steps.as_deref().unwrap_or_default();
+            if let Err(why) = steps::plan(&driver, &node, StepPhase::Service, Some(requested)) {
+                lock.release().await;
+                return Err(ConductorError::Invalid(why));
+            }
+        }
         let manual_clean = event == Event::Clean;
         if manual_clean {
             let requested = req.clean_steps.as_deref().unwrap_or_default();
@@ -155,14 +164,16 @@ impl Conductor {
         driver: &Driver,
         phase: StepPhase,
     ) -> Result<bool, DriverError> {
-        let requested: Option<Vec<Value>> = match phase {
-            StepPhase::Clean => node
-                .driver_internal_info
-                .get("clean_steps")
-                .and_then(Value::as_array)
-                .cloned(),
-            _ => None,
+        let key = match phase {
+            StepPhase::Clean => "clean_steps",
+            StepPhase::Service => "service_steps",
+            StepPhase::Deploy => "deploy_steps",
         };
+        let requested: Option<Vec<Value>> = node
+            .driver_internal_info
+            .get(key)
+            .and_then(Value::as_array)
+            .cloned();
         let planned = if phase == StepPhase::Deploy {
             let templates = self
                 .db
@@ -194,6 +205,10 @@ impl Conductor {
                 _ if skip => Ok(true),
                 WorkKind::Clean => {
                     self.run_steps(&lock, &mut node, &driver, StepPhase::Clean)
+                        .await
+                }
+                WorkKind::Service => {
+                    self.run_steps(&lock, &mut node, &driver, StepPhase::Service)
                         .await
                 }
                 WorkKind::Deploy => {
@@ -256,6 +271,10 @@ fn record_request(node: &mut Node, req: &ProvisionRequest) {
         node.instance_info
             .insert("rescue_password".into(), Value::from(password.as_str()));
     }
+    if let Some(steps) = &req.service_steps {
+        node.driver_internal_info
+            .insert("service_steps".into(), Value::from(steps.clone()));
+    }
     if let Some(steps) = &req.clean_steps {
         node.driver_internal_info
             .insert("clean_steps".into(), Value::from(steps.clone()));
@@ -295,6 +314,10 @@ fn finish(node: &mut Node, kind: WorkKind) {
             let now = Some(Timestamp::now());
             node.inspection_finished_at = now;
         }
-        WorkKind::Verify | WorkKind::Adopt | WorkKind::Rescue | WorkKind::Service => {}
+        WorkKind::Service => {
+            node.driver_internal_info.remove("service_steps");
+            node.service_step.clear();
+        }
+        WorkKind::Verify | WorkKind::Adopt | WorkKind::Rescue => {}
     }
 }

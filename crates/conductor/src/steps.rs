@@ -188,7 +188,7 @@ fn set_current(node: &mut Node, phase: StepPhase, step: JsonObject) {
     match phase {
         StepPhase::Clean => node.clean_step = step,
         StepPhase::Deploy => node.deploy_step = step,
-        StepPhase::Service => {}
+        StepPhase::Service => node.service_step = step,
     }
 }
 

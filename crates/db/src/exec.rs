@@ -72,25 +72,35 @@ impl Datastore {
         sql: Sql,
         kinds: &'static [Scalar],
     ) -> Result<Option<Vec<Value>>, DbError> {
+        Ok(self.fetch_scalar_rows(sql, kinds).await?.into_iter().next())
+    }
+
+    /// Every row of a SELECT of scalar columns of the given types.
+    pub(crate) async fn fetch_scalar_rows(
+        &self,
+        sql: Sql,
+        kinds: &'static [Scalar],
+    ) -> Result<Vec<Vec<Value>>, DbError> {
         match &self.pool {
             Pool::Sqlite(pool) => {
                 pool.run(move |conn| {
                     let mut stmt = prepare(conn, &sql)?;
                     let mut rows = stmt.raw_query();
-                    match rows.next().map_err(from_sqlite)? {
-                        Some(row) => read_scalars(row, kinds).map(Some),
-                        None => Ok(None),
+                    let mut out = Vec::new();
+                    while let Some(row) = rows.next().map_err(from_sqlite)? {
+                        out.push(read_scalars(row, kinds)?);
                     }
+                    Ok(out)
                 })
                 .await
             }
-            Pool::Postgres(pool) => {
-                let row = postgres::query(&sql.text, &sql.args)
-                    .fetch_optional(pool)
-                    .await
-                    .map_err(DbError::Postgres)?;
-                row.map(|r| read_scalars(&r, kinds)).transpose()
-            }
+            Pool::Postgres(pool) => postgres::query(&sql.text, &sql.args)
+                .fetch_all(pool)
+                .await
+                .map_err(DbError::Postgres)?
+                .iter()
+                .map(|r| read_scalars(r, kinds))
+                .collect(),
         }
     }
 

@@ -55,6 +55,24 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_node_history.sql"),
         postgres: include_str!("../migrations/postgres/0006_node_history.sql"),
     },
+    Migration {
+        version: 7,
+        description: "node shard",
+        sqlite: include_str!("../migrations/sqlite/0007_node_shard.sql"),
+        postgres: include_str!("../migrations/postgres/0007_node_shard.sql"),
+    },
+    Migration {
+        version: 8,
+        description: "node parent",
+        sqlite: include_str!("../migrations/sqlite/0008_node_parent.sql"),
+        postgres: include_str!("../migrations/postgres/0008_node_parent.sql"),
+    },
+    Migration {
+        version: 9,
+        description: "node service step, port name",
+        sqlite: include_str!("../migrations/sqlite/0009_service_and_port_name.sql"),
+        postgres: include_str!("../migrations/postgres/0009_service_and_port_name.sql"),
+    },
 ];
 
 /// An arbitrary, fixed key for the PostgreSQL advisory lock held while migrating.

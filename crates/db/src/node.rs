@@ -80,6 +80,23 @@ impl Datastore {
         .await
     }
 
+    /// How many nodes each shard holds, largest first; `None` is the unsharded nodes.
+    pub async fn node_shard_counts(&self) -> Result<Vec<(Option<String>, i64)>, DbError> {
+        let mut sql = Sql::default();
+        sql.push("SELECT shard, COUNT(*) FROM nodes GROUP BY shard ORDER BY COUNT(*) DESC, shard IS NULL, shard");
+        let rows = self
+            .fetch_scalar_rows(sql, &[crate::exec::Scalar::Text, crate::exec::Scalar::Int])
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| match (&r[0], &r[1]) {
+                (crate::Value::Text(s), crate::Value::Int(n)) => (Some(s.clone()), *n),
+                (_, crate::Value::Int(n)) => (None, *n),
+                _ => (None, 0),
+            })
+            .collect())
+    }
+
     /// Takes the node's lock for `host`: sets `reservation` only if nobody holds it.
     /// Returns the node as locked, `Locked(holder)` if someone else holds it.
     pub async fn node_reserve(&self, uuid: NodeId, host: &str) -> Result<Node, DbError> {

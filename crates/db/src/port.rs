@@ -21,6 +21,10 @@ impl Datastore {
         self.get_row(&PORTS, "uuid", &uuid.to_string()).await
     }
 
+    pub async fn port_get_by_name(&self, name: &str) -> Result<Port, DbError> {
+        self.get_row(&PORTS, "name", name).await
+    }
+
     pub async fn port_get_by_address(&self, mac: &MacAddress) -> Result<Port, DbError> {
         self.get_row(&PORTS, "address", mac.as_str()).await
     }

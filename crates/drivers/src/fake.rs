@@ -23,6 +23,7 @@ pub struct FakeHardware;
 
 const BOOT_DEVICE_KEY: &str = "fake_boot_device";
 const BOOT_PERSISTENT_KEY: &str = "fake_boot_device_persistent";
+const VMEDIA_KEY: &str = "fake_virtual_media";
 
 /// The delay configured under `key` in the node's `driver_info`.
 fn delay(node: &Node, key: &str) -> Duration {
@@ -191,6 +192,39 @@ impl ManagementInterface for FakeHardware {
                 )));
             }
             node.secure_boot = Some(enabled);
+            Ok(())
+        })
+    }
+
+    fn attach_virtual_media<'a>(
+        &'a self,
+        node: &'a mut Node,
+        device: &'a str,
+        url: &'a str,
+    ) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async move {
+            let media = node
+                .driver_internal_info
+                .entry(VMEDIA_KEY)
+                .or_insert_with(|| Value::Object(Default::default()));
+            if let Value::Object(map) = media {
+                map.insert(device.to_string(), Value::from(url));
+            }
+            Ok(())
+        })
+    }
+
+    fn detach_virtual_media<'a>(
+        &'a self,
+        node: &'a mut Node,
+        devices: &'a [String],
+    ) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async move {
+            if devices.is_empty() {
+                node.driver_internal_info.remove(VMEDIA_KEY);
+            } else if let Some(Value::Object(map)) = node.driver_internal_info.get_mut(VMEDIA_KEY) {
+                map.retain(|k, _| !devices.contains(k));
+            }
             Ok(())
         })
     }

@@ -106,6 +106,19 @@ pub trait ManagementInterface: Send + Sync {
         node: &'a mut Node,
         enabled: bool,
     ) -> BoxFuture<'a, Result<(), DriverError>>;
+    /// Inserts an image as a virtual `cdrom`, `disk` or `floppy`.
+    fn attach_virtual_media<'a>(
+        &'a self,
+        node: &'a mut Node,
+        device: &'a str,
+        url: &'a str,
+    ) -> BoxFuture<'a, Result<(), DriverError>>;
+    /// Ejects the virtual media of the given device types (all when empty).
+    fn detach_virtual_media<'a>(
+        &'a self,
+        node: &'a mut Node,
+        devices: &'a [String],
+    ) -> BoxFuture<'a, Result<(), DriverError>>;
     fn validate(&self, node: &Node) -> Result<(), DriverError>;
 }
 

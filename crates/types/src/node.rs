@@ -82,6 +82,13 @@ pub struct Node {
     /// `uefi` or `bios` (API 1.75); changed through `/states/boot_mode`.
     pub boot_mode: Option<String>,
     pub secure_boot: Option<bool>,
+    /// A label splitting nodes between consumers (API 1.82).
+    pub shard: Option<String>,
+    /// The node this one is a part of (API 1.83).
+    pub parent_node: Option<NodeId>,
+    /// The service step running now (API 1.87), `{}` when idle.
+    #[serde(default)]
+    pub service_step: JsonObject,
     pub created_at: Timestamp,
     pub updated_at: Option<Timestamp>,
 }
@@ -151,6 +158,9 @@ impl Node {
             network_data: JsonObject::new(),
             boot_mode: None,
             secure_boot: None,
+            shard: None,
+            parent_node: None,
+            service_step: JsonObject::new(),
             created_at: now,
             updated_at: None,
         }

@@ -20,6 +20,9 @@ pub struct Port {
     pub pxe_enabled: bool,
     pub physical_network: Option<String>,
     pub is_smartnic: bool,
+    /// A unique name (API 1.88).
+    #[serde(default)]
+    pub name: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Option<Timestamp>,
 }

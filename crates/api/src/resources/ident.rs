@@ -34,12 +34,20 @@ pub async fn node(state: &AppState, ident: &str, version: Microversion) -> Resul
     })
 }
 
-/// Finds a port by UUID.
-pub async fn port(state: &AppState, ident: &str) -> Result<Port, ApiError> {
-    let uuid = parse_uuid(ident).map_err(|_| {
-        ApiError::bad_request(format!("Expected UUID or name for port_ident: {ident}"))
-    })?;
-    state.db.port_get(PortId(uuid)).await.map_err(|e| match e {
+/// Finds a port by UUID, or by name from API 1.88 on.
+pub async fn port(state: &AppState, ident: &str, version: Microversion) -> Result<Port, ApiError> {
+    let result = match parse_uuid(ident) {
+        Ok(uuid) => state.db.port_get(PortId(uuid)).await,
+        Err(_) if version.at_least(88) && is_valid_logical_name(ident) => {
+            state.db.port_get_by_name(ident).await
+        }
+        Err(_) => {
+            return Err(ApiError::bad_request(format!(
+                "Expected UUID or name for port_ident: {ident}"
+            )))
+        }
+    };
+    result.map_err(|e| match e {
         DbError::NotFound => ApiError::not_found(format!("Port {ident} could not be found.")),
         other => other.into(),
     })

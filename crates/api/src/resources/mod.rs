@@ -18,6 +18,7 @@ mod nodes;
 mod port_fields;
 mod portgroups;
 mod ports;
+mod shards;
 mod values;
 
 use axum::routing::{get, put};
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
             get(nodes::show).patch(nodes::update).delete(nodes::delete),
         )
         .route("/nodes/{node}/states", get(nodes::states))
+        .route("/nodes/{node}/children", get(nodes::children))
         .route(
             "/nodes/{node}/states/provision",
             put(node_states::provision),
@@ -55,6 +57,9 @@ pub fn routes() -> Router<AppState> {
         .route("/nodes/{node}/validate", get(node_validate::validate_node))
         .route("/nodes/{node}/history", get(node_history::list))
         .route("/nodes/{node}/history/{event}", get(node_history::show))
+        .route("/nodes/{node}/inventory", get(node_history::inventory))
+        .route("/nodes/{node}/firmware", get(node_history::firmware))
+        .route("/shards", get(shards::list))
         .route("/nodes/validate", get(node_validate::validate_by_query))
         .route(
             "/nodes/{node}/management/boot_device",
@@ -67,6 +72,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/nodes/{node}/management/inject_nmi",
             put(node_management::inject_nmi),
+        )
+        .route(
+            "/nodes/{node}/vmedia",
+            axum::routing::post(node_management::attach_vmedia)
+                .delete(node_management::detach_vmedia),
         )
         .route(
             "/nodes/{node}/maintenance",

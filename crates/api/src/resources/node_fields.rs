@@ -75,6 +75,9 @@ pub static NODE_FIELDS: FieldSet = FieldSet::new(
         ("network_data", 66),
         ("boot_mode", 75),
         ("secure_boot", 75),
+        ("shard", 82),
+        ("parent_node", 83),
+        ("service_step", 87),
         ("firmware_interface", 86),
     ],
     &[
@@ -193,6 +196,7 @@ pub const NOT_SORTABLE: &[&str] = &[
     "target_raid_config",
     "traits",
     "network_data",
+    "service_step",
 ];
 
 /// The node as the API shows it at `version`, secrets masked.
@@ -339,6 +343,8 @@ pub fn apply_field(
             }
         }
         "secure_boot" => node.secure_boot = s.opt_bool(value)?,
+        "shard" => node.shard = s.opt_string(value, 255)?,
+        "parent_node" => node.parent_node = opt_uuid_field("parent_node", &value)?,
         other => match InterfaceKind::ALL.iter().find(|k| k.field() == other) {
             Some(kind) => node.set_interface(*kind, s.opt_string(value, 255)?),
             // Fields of newer versions were refused by the version check already.

@@ -1,5 +1,6 @@
 //! `/v1/nodes/{node}/history` (API 1.78): the node's events, oldest first, with the
-//! event type, conductor and user in the detailed view.
+//! event type, conductor and user in the detailed view; and the node's inventory
+//! (API 1.81), the other record of what is known about a node.
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
@@ -116,4 +117,39 @@ pub async fn show(
         version,
         &selection,
     )))
+}
+
+/// `GET /v1/nodes/{node}/inventory` (API 1.81). Inventories come from inspection by
+/// the ramdisk agent, which this build does not run yet, so no node has one.
+pub async fn inventory(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path(node_ident): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if !version.at_least(81) {
+        return Err(ApiError::not_found(
+            "The API is not supported for this version",
+        ));
+    }
+    let node = ident::node(&state, &node_ident, version).await?;
+    Err(ApiError::not_found(format!(
+        "Node {} has no inventory: none has been collected by inspection.",
+        node.uuid
+    )))
+}
+
+/// `GET /v1/nodes/{node}/firmware` (API 1.86): firmware components found on the node.
+/// Firmware inventory comes with real BMC drivers; fake hardware reports none.
+pub async fn firmware(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path(node_ident): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if !version.at_least(86) {
+        return Err(ApiError::not_found(
+            "The API is not supported for this version",
+        ));
+    }
+    ident::node(&state, &node_ident, version).await?;
+    Ok(Json(json!({ "firmware": [] })))
 }

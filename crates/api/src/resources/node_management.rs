@@ -1,9 +1,11 @@
-//! `/v1/nodes/{node}/management/…`: boot device get/set, supported boot devices, and
-//! NMI injection (API 1.29), done by the conductor through the node's driver.
+//! `/v1/nodes/{node}/management/…`: boot device get/set, supported boot devices, NMI
+//! injection (API 1.29), and virtual media (`/vmedia`, API 1.89), done by the
+//! conductor through the node's driver.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
+use ferric_conductor::BootSetting;
 use ferric_drivers::BootDevice;
 use ferric_types::Microversion;
 use serde_json::{json, Value};
@@ -112,5 +114,109 @@ pub async fn inject_nmi(
     let node = ident::node(&state, &node_ident, version).await?;
     check_unlocked(&node)?;
     state.conductor.inject_nmi(node.uuid).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+const VMEDIA_DEVICES: &[&str] = &["cdrom", "disk", "floppy"];
+
+fn vmedia_version(version: Microversion) -> Result<(), ApiError> {
+    if version.at_least(89) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(
+            "The API is not supported for this version",
+        ))
+    }
+}
+
+/// `POST /v1/nodes/{node}/vmedia` (API 1.89): insert an image as virtual media.
+pub async fn attach_vmedia(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path(node_ident): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<StatusCode, ApiError> {
+    vmedia_version(version)?;
+    let mut doc = object(body, "request body")?;
+    let device = match doc.remove("device_type") {
+        Some(Value::String(d)) if VMEDIA_DEVICES.contains(&d.as_str()) => d,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid device_type {}: use one of cdrom, disk, floppy",
+                other.unwrap_or(Value::Null)
+            )))
+        }
+    };
+    let url = match doc.remove("image_url") {
+        Some(Value::String(u))
+            if ["http://", "https://", "nfs://", "cifs://"]
+                .iter()
+                .any(|p| u.starts_with(p)) =>
+        {
+            u
+        }
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid image_url {}: it must be an http(s), nfs or cifs URL",
+                other.unwrap_or(Value::Null)
+            )))
+        }
+    };
+    match doc.remove("image_download_source") {
+        None => {}
+        Some(Value::String(s)) if ["http", "local", "swift"].contains(&s.as_str()) => {}
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid image_download_source {other}: use http, local or swift"
+            )))
+        }
+    }
+    if let Some(key) = doc.keys().next() {
+        return Err(ApiError::bad_request(format!(
+            "Unexpected arguments: {key}"
+        )));
+    }
+    let node = ident::node(&state, &node_ident, version).await?;
+    check_unlocked(&node)?;
+    state
+        .conductor
+        .set_boot_setting(node.uuid, BootSetting::AttachMedia { device, url })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /v1/nodes/{node}/vmedia[?device_types=…]` (API 1.89): eject virtual media.
+pub async fn detach_vmedia(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path(node_ident): Path<String>,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Result<StatusCode, ApiError> {
+    vmedia_version(version)?;
+    let mut params = super::common::params(q)?;
+    let devices: Vec<String> = params
+        .take("device_types")
+        .map(|csv| {
+            csv.split(',')
+                .map(|d| d.trim().to_string())
+                .filter(|d| !d.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    params.finish()?;
+    if let Some(bad) = devices
+        .iter()
+        .find(|d| !VMEDIA_DEVICES.contains(&d.as_str()))
+    {
+        return Err(ApiError::bad_request(format!(
+            "Invalid device type {bad}: use cdrom, disk or floppy"
+        )));
+    }
+    let node = ident::node(&state, &node_ident, version).await?;
+    check_unlocked(&node)?;
+    state
+        .conductor
+        .set_boot_setting(node.uuid, BootSetting::DetachMedia(devices))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -68,15 +68,18 @@ fn check_args(
     Ok(())
 }
 
-/// Validates `clean_steps`: a non-empty list of `{interface, step, args?}`.
-fn clean_steps(value: Value) -> Result<Vec<Value>, ApiError> {
+/// Validates `clean_steps` or `service_steps`: a non-empty list of
+/// `{interface, step, args?}`.
+fn operator_steps(what: &str, value: Value) -> Result<Vec<Value>, ApiError> {
     let Value::Array(steps) = value else {
-        return Err(ApiError::bad_request("clean_steps must be a list of steps"));
+        return Err(ApiError::bad_request(format!(
+            "{what} must be a list of steps"
+        )));
     };
     if steps.is_empty() {
-        return Err(ApiError::bad_request(
-            "clean_steps must name at least one step",
-        ));
+        return Err(ApiError::bad_request(format!(
+            "{what} must name at least one step"
+        )));
     }
     for step in &steps {
         let iface = step.get("interface").and_then(Value::as_str);
@@ -85,7 +88,7 @@ fn clean_steps(value: Value) -> Result<Vec<Value>, ApiError> {
             (Some(i), Some(n)) if STEP_INTERFACES.contains(&i) && !n.is_empty() => {}
             _ => {
                 return Err(ApiError::bad_request(format!(
-                "Invalid clean step {step}: each step needs \"interface\" (one of {}) and \"step\"",
+                "Invalid step {step} in {what}: each step needs \"interface\" (one of {}) and \"step\"",
                 STEP_INTERFACES.join(", ")
             )))
             }
@@ -93,7 +96,7 @@ fn clean_steps(value: Value) -> Result<Vec<Value>, ApiError> {
         if let Some(args) = step.get("args") {
             if !args.is_object() {
                 return Err(ApiError::bad_request(format!(
-                    "Invalid clean step {step}: \"args\" must be an object"
+                    "Invalid step {step} in {what}: \"args\" must be an object"
                 )));
             }
         }
@@ -131,7 +134,9 @@ fn provision_request(
         req.configdrive = Some(cd).filter(|v| !v.is_null());
     }
     match doc.remove("clean_steps") {
-        Some(steps) if verb.event == Event::Clean => req.clean_steps = Some(clean_steps(steps)?),
+        Some(steps) if verb.event == Event::Clean => {
+            req.clean_steps = Some(operator_steps("clean_steps", steps)?)
+        }
         Some(_) => {
             return Err(ApiError::bad_request(format!(
             "\"clean_steps\" is only valid when setting target provision state to clean, not {}",
@@ -158,6 +163,21 @@ fn provision_request(
         }
         None if verb.event == Event::Rescue => {
             return Err(ApiError::bad_request("A non-empty \"rescue_password\" is required"))
+        }
+        None => {}
+    }
+    match doc.remove("service_steps") {
+        Some(steps) if verb.event == Event::Service => req.service_steps = Some(operator_steps("service_steps", steps)?),
+        Some(_) => {
+            return Err(ApiError::bad_request(format!(
+                "\"service_steps\" is only valid when setting target provision state to service, not {}",
+                verb.name
+            )))
+        }
+        None if verb.event == Event::Service => {
+            return Err(ApiError::bad_request(
+                "\"service_steps\" is required when setting target provision state to service",
+            ))
         }
         None => {}
     }

@@ -47,12 +47,15 @@ struct Filters {
     paginate: bool,
     /// Only nodes this conductor owns on the hash ring.
     conductor: Option<String>,
+    /// Only children of this node (name or UUID).
+    parent: Option<String>,
 }
 
 /// Reads the node filters of the served versions.
 fn filters(params: &mut Params, version: Microversion) -> Result<Filters, ApiError> {
     let mut conds = Vec::new();
     let mut carried = Vec::new();
+    let mut parents = Vec::new();
     let mut paginate = true;
     if let Some(v) = params.take("instance_uuid") {
         let uuid = ferric_types::ids::parse_uuid(&v)
@@ -126,6 +129,33 @@ fn filters(params: &mut Params, version: Microversion) -> Result<Filters, ApiErr
         conds.push(Cond::Contains("description", text.clone()));
         carried.push(("description_contains".into(), text));
     }
+    if let Some(csv) = params.take_since("shard", 82, version)? {
+        let shards: Vec<DbValue> = csv
+            .split(',')
+            .map(|s| DbValue::Text(s.trim().to_string()))
+            .collect();
+        conds.push(Cond::In("shard", shards));
+        carried.push(("shard".into(), csv));
+    }
+    if let Some(text) = params.take_since("sharded", 82, version)? {
+        conds.push(if parse_bool("sharded", &text)? {
+            Cond::NotNull("shard")
+        } else {
+            Cond::IsNull("shard")
+        });
+        carried.push(("sharded".into(), text));
+    }
+    let parent = params.take_since("parent_node", 83, version)?;
+    let include_children = match params.take_since("include_children", 83, version)? {
+        Some(text) => parse_bool("include_children", &text)?,
+        None => false,
+    };
+    match parent {
+        Some(ident) => parents.push(ident),
+        // Child nodes stay out of listings unless asked for.
+        None if !include_children => conds.push(Cond::IsNull("parent_node")),
+        None => carried.push(("include_children".into(), "True".into())),
+    }
     if let Some(project) = params.take_since("project", 65, version)? {
         conds.push(Cond::Or(vec![
             Cond::Eq("owner", project.clone().into()),
@@ -138,6 +168,7 @@ fn filters(params: &mut Params, version: Microversion) -> Result<Filters, ApiErr
         carried,
         paginate,
         conductor,
+        parent: parents.pop(),
     })
 }
 
@@ -178,10 +209,16 @@ pub async fn list(
     let mut params = params(raw_query)?;
     let Filters {
         mut conds,
-        carried,
+        mut carried,
         paginate,
         conductor,
+        parent,
     } = filters(&mut params, version)?;
+    if let Some(ident) = parent {
+        let p = ident::node(state, &ident, version).await?;
+        conds.push(Cond::Eq("parent_node", p.uuid.to_string().into()));
+        carried.push(("parent_node".into(), ident));
+    }
     let paging = Paging::parse(
         &mut params,
         version,
@@ -301,6 +338,11 @@ pub async fn create(
         apply_field(&mut node, "conductor_group", group, Origin::Create)?;
     }
     for (field, value) in doc {
+        let value = if field == "parent_node" {
+            resolve_parent(&state, value, version, node.uuid).await?
+        } else {
+            value
+        };
         apply_field(&mut node, &field, value, Origin::Create)?;
     }
     check_consistency(&node)?;
@@ -321,6 +363,26 @@ pub async fn create(
         format!("{base}/v1/nodes/{}", node.uuid),
         render(&node, &base, version, &Selection::Full),
     ))
+}
+
+/// Turns a `parent_node` given by name or UUID into the parent's UUID; the parent
+/// must exist (400 otherwise) and may not be the node itself.
+async fn resolve_parent(
+    state: &AppState,
+    value: Value,
+    version: Microversion,
+    child: NodeId,
+) -> Result<Value, ApiError> {
+    let Value::String(ident) = value else {
+        return Ok(value);
+    };
+    let parent = ident::node(state, &ident, version)
+        .await
+        .map_err(ident::as_bad_reference)?;
+    if parent.uuid == child {
+        return Err(ApiError::bad_request("A node cannot be its own parent."));
+    }
+    Ok(Value::String(parent.uuid.to_string()))
 }
 
 /// The conflict answer for a write that hit a unique constraint.
@@ -392,7 +454,10 @@ pub async fn update(
     let touched: BTreeSet<String> = ops.iter().map(|op| op.root().to_string()).collect();
     let mut updated = node.clone();
     for field in &touched {
-        let value = doc.get(field).cloned().unwrap_or(Value::Null);
+        let mut value = doc.get(field).cloned().unwrap_or(Value::Null);
+        if field == "parent_node" {
+            value = resolve_parent(&state, value, version, node.uuid).await?;
+        }
         apply_field(&mut updated, field, value, Origin::Update)?;
     }
     check_update_rules(&node, &mut updated, &touched, reset_interfaces, version)?;
@@ -542,6 +607,37 @@ pub async fn delete(
         other => other.into(),
     })?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /v1/nodes/{node}/children` (API 1.83): the UUIDs of the node's children.
+pub async fn children(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    Path(node_ident): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if !version.at_least(83) {
+        return Err(ApiError::not_found(
+            "The API is not supported for this version",
+        ));
+    }
+    let node = ident::node(&state, &node_ident, version).await?;
+    let query = ferric_db::ListQuery {
+        conds: vec![Cond::Eq("parent_node", node.uuid.to_string().into())],
+        ..ferric_db::ListQuery::default()
+    };
+    let children: Vec<String> = state
+        .db
+        .node_list(&query)
+        .await?
+        .iter()
+        .map(|n| n.uuid.to_string())
+        .collect();
+    let base = base_url(&state, &headers);
+    Ok(Json(json!({
+        "children": children,
+        "links": {"href": format!("{base}/v1/nodes?parent_node={}", node.uuid), "rel": "children"},
+    })))
 }
 
 pub async fn states(

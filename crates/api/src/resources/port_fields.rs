@@ -26,6 +26,7 @@ pub static PORT_FIELDS: FieldSet = FieldSet::new(
         ("portgroup_uuid", 24),
         ("physical_network", 34),
         ("is_smartnic", 53),
+        ("name", 88),
     ],
     &["uuid", "address"],
 );
@@ -108,6 +109,16 @@ pub fn apply_field(
             port.physical_network = net;
         }
         "is_smartnic" => port.is_smartnic = s.boolean(value)?,
+        "name" => {
+            port.name = s.opt_string(value, 255)?;
+            if let Some(n) = port
+                .name
+                .as_deref()
+                .filter(|n| !ferric_types::name::is_valid_logical_name(n))
+            {
+                return Err(ApiError::bad_request(format!("Invalid port name '{n}'")));
+            }
+        }
         _ => return Err(ApiError::not_acceptable("Request not acceptable.")),
     }
     Ok(())

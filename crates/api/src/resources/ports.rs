@@ -80,6 +80,27 @@ async fn list(
         conds.push(Cond::Eq("portgroup_uuid", group.uuid.to_string().into()));
         carried.push(("portgroup".to_string(), pg));
     }
+    if let Some(csv) = params.take_since("shard", 82, version)? {
+        if !conds.is_empty() || !carried.is_empty() {
+            return Err(ApiError::bad_request(
+                "The shard filter cannot be combined with node or portgroup.",
+            ));
+        }
+        let shards = csv
+            .split(',')
+            .map(|s| s.trim().to_string().into())
+            .collect();
+        let query = ferric_db::ListQuery {
+            conds: vec![Cond::In("shard", shards)],
+            ..ferric_db::ListQuery::default()
+        };
+        let nodes = state.db.node_list(&query).await?;
+        conds.push(Cond::In(
+            "node_uuid",
+            nodes.iter().map(|n| n.uuid.to_string().into()).collect(),
+        ));
+        carried.push(("shard".to_string(), csv));
+    }
     if let Some(address) = params.take("address") {
         let mac = mac_field("address", &Value::String(address.clone()))?;
         conds.push(Cond::Eq("address", mac.to_string().into()));
@@ -191,7 +212,7 @@ pub async fn show(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let selection = super::common::show_selection(q, &PORT_FIELDS, version)?;
-    let port = ident::port(&state, &port_ident).await?;
+    let port = ident::port(&state, &port_ident, version).await?;
     Ok(Json(render(
         &port,
         &base_url(&state, &headers),
@@ -243,6 +264,10 @@ fn duplicate_error(err: DbError, port: &Port) -> ApiError {
             "A port with MAC address {} already exists.",
             port.address
         )),
+        DbError::Duplicate(col) if col == "name" => ApiError::conflict(format!(
+            "A port with name {} already exists.",
+            port.name.clone().unwrap_or_default()
+        )),
         DbError::Duplicate(col) if col == "uuid" => {
             ApiError::conflict(format!("A port with UUID {} already exists.", port.uuid))
         }
@@ -284,6 +309,7 @@ pub async fn create(
         pxe_enabled: true,
         physical_network: None,
         is_smartnic: false,
+        name: None,
         created_at: Timestamp::now(),
         updated_at: None,
     };
@@ -311,7 +337,7 @@ pub async fn update(
     Path(port_ident): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
-    let port = ident::port(&state, &port_ident).await?;
+    let port = ident::port(&state, &port_ident, version).await?;
     let ops = patch::parse(body, PATCHABLE, version)?;
     let mut updated = super::common::patched(&port, &ops, |port, field, value| {
         if matches!(field, "address" | "node_uuid") && value.is_null() {
@@ -345,7 +371,7 @@ pub async fn delete(
     Extension(version): Extension<Microversion>,
     Path(port_ident): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let port = ident::port(&state, &port_ident).await?;
+    let port = ident::port(&state, &port_ident, version).await?;
     let node = ident::node(&state, &port.node_uuid.to_string(), version).await?;
     check_unlocked(&node)?;
     state.db.port_delete(port.uuid).await.map_err(|e| match e {

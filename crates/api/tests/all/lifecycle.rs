@@ -866,3 +866,193 @@ both_backends!(history_records_what_happened, |app: TestApp| async move {
         404
     );
 });
+
+both_backends!(microversions_up_to_1_89, |app: TestApp| async move {
+    let v = Some("1.89");
+    let call = |m: &'static str, p: String, b: Option<Value>| {
+        let app = &app;
+        async move { app.call_v(m, &p, b, v).await }
+    };
+    // Shards (1.82).
+    for (name, shard) in [
+        ("a", Some("s1")),
+        ("b", Some("s1")),
+        ("c", Some("s2")),
+        ("d", None),
+    ] {
+        let r = call(
+            "POST",
+            "/v1/nodes".into(),
+            Some(json!({"driver": "fake-hardware", "name": name, "shard": shard})),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.raw);
+    }
+    let r = call("GET", "/v1/shards".into(), None).await;
+    assert_eq!(
+        r.body,
+        json!({"shards": [{"name": "s1", "count": 2}, {"name": "s2", "count": 1}, {"name": "None", "count": 1}]})
+    );
+    let r = call("GET", "/v1/nodes?shard=s1,s2".into(), None).await;
+    assert_eq!(r.body["nodes"].as_array().unwrap().len(), 3);
+    let r = call("GET", "/v1/nodes?sharded=false".into(), None).await;
+    assert_eq!(r.body["nodes"][0]["name"], "d");
+    let a = call("GET", "/v1/nodes/a".into(), None).await.body;
+    let r = call(
+        "POST",
+        "/v1/ports".into(),
+        Some(json!({"address": "52:54:00:00:00:0a", "node_uuid": a["uuid"], "name": "eth0-a"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let r = call("GET", "/v1/ports?shard=s1".into(), None).await;
+    assert_eq!(r.body["ports"].as_array().unwrap().len(), 1);
+    // Port names (1.88).
+    let r = call("GET", "/v1/ports/eth0-a".into(), None).await;
+    assert_eq!(r.body["address"], "52:54:00:00:00:0a");
+    let r = call(
+        "POST",
+        "/v1/ports".into(),
+        Some(json!({"address": "52:54:00:00:00:0b", "node_uuid": a["uuid"], "name": "eth0-a"})),
+    )
+    .await;
+    assert_eq!(r.status, 409);
+    assert_eq!(
+        app.call_v("GET", "/v1/ports/eth0-a", None, Some("1.87"))
+            .await
+            .status,
+        400
+    );
+
+    // Parent and children (1.83): children stay out of plain listings.
+    let r = call(
+        "POST",
+        "/v1/nodes".into(),
+        Some(json!({"driver": "fake-hardware", "name": "dpu", "parent_node": "a"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    assert_eq!(r.body["parent_node"], a["uuid"]);
+    let names = |r: &crate::harness::Reply| -> Vec<String> {
+        r.body["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(!names(&call("GET", "/v1/nodes".into(), None).await).contains(&"dpu".to_string()));
+    assert!(
+        names(&call("GET", "/v1/nodes?include_children=true".into(), None).await)
+            .contains(&"dpu".to_string())
+    );
+    assert_eq!(
+        names(&call("GET", "/v1/nodes?parent_node=a".into(), None).await),
+        ["dpu"]
+    );
+    let r = call("GET", "/v1/nodes/a/children".into(), None).await;
+    assert_eq!(r.body["children"].as_array().unwrap().len(), 1);
+    let r = call(
+        "POST",
+        "/v1/nodes".into(),
+        Some(json!({"driver": "fake-hardware", "parent_node": "ghost"})),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+
+    // Inventory (1.81) and firmware (1.86).
+    assert_eq!(
+        call("GET", "/v1/nodes/a/inventory".into(), None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        call("GET", "/v1/nodes/a/firmware".into(), None).await.body,
+        json!({"firmware": []})
+    );
+
+    // Virtual media (1.89).
+    let r = call(
+        "POST",
+        "/v1/nodes/a/vmedia".into(),
+        Some(json!({"device_type": "cdrom", "image_url": "http://127.0.0.1/x.iso"})),
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.raw);
+    let stored = app.db.node_get_by_name("a").await.unwrap();
+    assert_eq!(
+        stored.driver_internal_info["fake_virtual_media"]["cdrom"],
+        "http://127.0.0.1/x.iso"
+    );
+    let r = call(
+        "POST",
+        "/v1/nodes/a/vmedia".into(),
+        Some(json!({"device_type": "tape", "image_url": "http://x"})),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        call(
+            "DELETE",
+            "/v1/nodes/a/vmedia?device_types=cdrom".into(),
+            None
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        app.call_v("POST", "/v1/nodes/a/vmedia", Some(json!({})), Some("1.88"))
+            .await
+            .status,
+        404
+    );
+
+    // Service (1.87) on an active node; unhold (1.85) has nothing to release.
+    for (verb, state) in [
+        ("manage", "manageable"),
+        ("provide", "available"),
+        ("deploy", "active"),
+    ] {
+        call(
+            "PUT",
+            "/v1/nodes/a/states/provision".into(),
+            Some(json!({"target": verb})),
+        )
+        .await;
+        wait_for(&app, "a", "provision_state", json!(state)).await;
+    }
+    let r = call(
+        "PUT",
+        "/v1/nodes/a/states/provision".into(),
+        Some(json!({"target": "service"})),
+    )
+    .await;
+    assert_eq!(r.status, 400, "service needs steps");
+    let steps =
+        json!([{"interface": "bios", "step": "apply_configuration", "args": {"settings": []}}]);
+    let r = call(
+        "PUT",
+        "/v1/nodes/a/states/provision".into(),
+        Some(json!({"target": "service", "service_steps": steps})),
+    )
+    .await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    wait_for(&app, "a", "provision_state", json!("active")).await;
+    let n = call("GET", "/v1/nodes/a".into(), None).await.body;
+    assert_eq!(n["service_step"], json!({}));
+    let r = call(
+        "PUT",
+        "/v1/nodes/a/states/provision".into(),
+        Some(json!({"target": "unhold"})),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        call("POST", "/v1/continue_inspection".into(), Some(json!({})))
+            .await
+            .status,
+        501
+    );
+});

@@ -1,0 +1,29 @@
+//! `GET /v1/shards` (API 1.82): every shard and how many nodes it holds, largest
+//! first; nodes without a shard count under `"None"`.
+
+use axum::extract::State;
+use axum::{Extension, Json};
+use ferric_types::Microversion;
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::AppState;
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+) -> Result<Json<Value>, ApiError> {
+    if !version.at_least(82) {
+        return Err(ApiError::not_found(
+            "The API is not supported for this version",
+        ));
+    }
+    let shards: Vec<Value> = state
+        .db
+        .node_shard_counts()
+        .await?
+        .into_iter()
+        .map(|(name, count)| json!({"name": name.unwrap_or_else(|| "None".into()), "count": count}))
+        .collect();
+    Ok(Json(json!({ "shards": shards })))
+}
