@@ -53,10 +53,9 @@ const FAKE_PROPERTIES: &[(&str, &str)] = &[
         "fake_rescue_delay",
         "Seconds entering rescue takes. Optional.",
     ),
-    (
-        "fake_fail_<work>",
-        "true makes that work (power, deploy, clean, inspect, verify…) fail. Optional.",
-    ),
+        ("fake_fail_<work>", "true makes that work (power, deploy, clean, inspect, verify…) or that step (erase_devices…) fail. Optional."),
+    ("fake_wait_clean", "true makes cleaning wait for an agent callback that never comes (clean wait). Optional."),
+    ("fake_wait_deploy", "true makes deploying wait for an agent callback that never comes (wait call-back). Optional."),
 ];
 
 /// Alive conductors serving `hw`.
