@@ -46,7 +46,7 @@ const RESOURCES: &[(&str, u16)] = &[
     ("allocations", 52),
     ("events", 54),
     ("deploy_templates", 55),
-        ("shards", 82),
+    ("shards", 82),
     ("continue_inspection", 84),
 ];
 
