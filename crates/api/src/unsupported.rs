@@ -10,7 +10,6 @@ use crate::AppState;
 
 /// Paths (relative to `/v1`) of features that arrive with the conductor and later.
 const NOT_YET: &[(&str, &str)] = &[
-    ("/nodes/{node}/states/raid", "RAID configuration"),
     (
         "/nodes/{node}/management/indicators",
         "indicator management",
@@ -19,7 +18,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ("/nodes/{node}/vifs/{vif}", "VIF attachment"),
     ("/nodes/{node}/vendor_passthru", "vendor passthru"),
     ("/nodes/{node}/vendor_passthru/methods", "vendor passthru"),
-    ("/nodes/{node}/bios", "BIOS settings"),
     ("/nodes/{node}/volume", "the volume API"),
     ("/events", "events"),
     ("/volume", "the volume API"),

@@ -71,6 +71,17 @@ pub trait ConductorApi: Send + Sync {
     /// Turns the console on or off.
     fn set_console(&self, node: NodeId, enabled: bool)
         -> BoxFuture<'_, Result<(), ConductorError>>;
+    /// The node's BIOS settings.
+    fn bios(
+        &self,
+        node: NodeId,
+    ) -> BoxFuture<'_, Result<Vec<(String, serde_json::Value)>, ConductorError>>;
+    /// Records the node's target RAID configuration.
+    fn set_target_raid(
+        &self,
+        node: NodeId,
+        target: ferric_types::JsonObject,
+    ) -> BoxFuture<'_, Result<(), ConductorError>>;
     /// Changes the boot mode or secure boot.
     fn set_boot_setting(
         &self,
@@ -233,6 +244,21 @@ impl ConductorApi for Conductor {
         setting: BootSetting,
     ) -> BoxFuture<'_, Result<(), ConductorError>> {
         Box::pin(self.apply_boot_setting(node, setting))
+    }
+
+    fn bios(
+        &self,
+        node: NodeId,
+    ) -> BoxFuture<'_, Result<Vec<(String, serde_json::Value)>, ConductorError>> {
+        Box::pin(self.bios_settings(node))
+    }
+
+    fn set_target_raid(
+        &self,
+        node: NodeId,
+        target: ferric_types::JsonObject,
+    ) -> BoxFuture<'_, Result<(), ConductorError>> {
+        Box::pin(self.store_target_raid(node, target))
     }
 
     fn allocate(&self, allocation: AllocationId) -> BoxFuture<'_, Result<(), ConductorError>> {

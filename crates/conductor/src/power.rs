@@ -237,3 +237,27 @@ impl Conductor {
         saved
     }
 }
+
+impl Conductor {
+    pub(crate) async fn bios_settings(
+        &self,
+        uuid: NodeId,
+    ) -> Result<Vec<(String, serde_json::Value)>, ConductorError> {
+        let (node, driver) = self.read_node(uuid).await?;
+        Ok(driver.bios.settings(&node)?)
+    }
+
+    /// Records the RAID layout the next `raid.create_configuration` step builds.
+    pub(crate) async fn store_target_raid(
+        &self,
+        uuid: NodeId,
+        target: ferric_types::JsonObject,
+    ) -> Result<(), ConductorError> {
+        let _permit = self.worker()?;
+        let (lock, mut node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
+        node.target_raid_config = target;
+        let saved = lock.save(&node).await;
+        lock.release().await;
+        saved
+    }
+}

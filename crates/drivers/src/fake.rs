@@ -11,6 +11,7 @@ use ferric_types::power::{POWER_OFF, POWER_ON};
 use ferric_types::Node;
 use serde_json::Value;
 
+use crate::interfaces::BiosInterface;
 use crate::steps::{StepArg, StepInterface, StepOutcome, StepPhase, StepRun, StepSpec};
 
 use crate::interfaces::{
@@ -24,6 +25,7 @@ pub struct FakeHardware;
 const BOOT_DEVICE_KEY: &str = "fake_boot_device";
 const BOOT_PERSISTENT_KEY: &str = "fake_boot_device_persistent";
 const VMEDIA_KEY: &str = "fake_virtual_media";
+const BIOS_KEY: &str = "fake_bios_settings";
 
 /// The delay configured under `key` in the node's `driver_info`.
 fn delay(node: &Node, key: &str) -> Duration {
@@ -362,10 +364,87 @@ impl StepInterface for FakeHardware {
             if matches!(node.driver_info.get(&wait_key), Some(Value::Bool(true))) {
                 return Ok(StepOutcome::Wait);
             }
-            if phase == StepPhase::Deploy && step.step == "deploy" {
-                node.power_state = Some(POWER_ON.to_string());
-            }
+            apply_step_effects(node, phase, step);
             Ok(StepOutcome::Done)
         })
+    }
+}
+
+/// What each fake step leaves behind on the node.
+fn apply_step_effects(node: &mut Node, phase: StepPhase, step: &StepRun) {
+    use ferric_types::hardware::InterfaceKind::{Bios, Deploy, Raid};
+    match (step.interface, step.step.as_str()) {
+        (Deploy, "deploy") if phase == StepPhase::Deploy => {
+            node.power_state = Some(POWER_ON.to_string())
+        }
+        (Raid, "create_configuration" | "apply_configuration") => {
+            let mut applied = node.target_raid_config.clone();
+            if step.args.get("create_root_volume") == Some(&Value::Bool(false)) {
+                if let Some(Value::Array(disks)) = applied.get_mut("logical_disks") {
+                    disks.retain(|d| d.get("is_root_volume") != Some(&Value::Bool(true)));
+                }
+            }
+            node.raid_config = applied;
+        }
+        (Raid, "delete_configuration") => node.raid_config.clear(),
+        (Bios, "apply_configuration") => {
+            let current = node
+                .driver_internal_info
+                .entry(BIOS_KEY)
+                .or_insert_with(|| Value::Object(Default::default()));
+            if let (Value::Object(map), Some(Value::Array(settings))) =
+                (current, step.args.get("settings"))
+            {
+                for s in settings {
+                    if let (Some(name), Some(value)) =
+                        (s.get("name").and_then(Value::as_str), s.get("value"))
+                    {
+                        map.insert(name.to_string(), value.clone());
+                    }
+                }
+            }
+        }
+        (Bios, "factory_reset") => {
+            node.driver_internal_info.remove(BIOS_KEY);
+        }
+        _ => {}
+    }
+}
+
+/// The BIOS settings a fake node starts with.
+const FAKE_BIOS_DEFAULTS: &[(&str, &str)] = &[
+    ("BootMode", "Uefi"),
+    ("ProcVirtualization", "Enabled"),
+    ("SecureBoot", "Disabled"),
+    ("SriovGlobalEnable", "Disabled"),
+];
+
+impl BiosInterface for FakeHardware {
+    fn settings(&self, node: &Node) -> Result<Vec<(String, Value)>, DriverError> {
+        let mut settings: Vec<(String, Value)> = FAKE_BIOS_DEFAULTS
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::from(*v)))
+            .collect();
+        if let Some(Value::Object(applied)) = node.driver_internal_info.get(BIOS_KEY) {
+            for (name, value) in applied {
+                match settings.iter_mut().find(|(k, _)| k == name) {
+                    Some(slot) => slot.1 = value.clone(),
+                    None => settings.push((name.clone(), value.clone())),
+                }
+            }
+        }
+        Ok(settings)
+    }
+}
+
+/// The `no-bios` interface: no BIOS settings to show.
+pub struct NoBios;
+
+impl BiosInterface for NoBios {
+    fn settings(&self, node: &Node) -> Result<Vec<(String, Value)>, DriverError> {
+        Err(DriverError::Unsupported(format!(
+            "Node {} has no BIOS interface (no-bios)",
+            node.uuid
+        )))
     }
 }

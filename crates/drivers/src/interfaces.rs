@@ -130,6 +130,11 @@ pub trait ConsoleInterface: Send + Sync {
     fn info(&self, node: &Node) -> Option<serde_json::Value>;
 }
 
+/// BIOS settings as the hardware reports them.
+pub trait BiosInterface: Send + Sync {
+    fn settings(&self, node: &Node) -> Result<Vec<(String, serde_json::Value)>, DriverError>;
+}
+
 /// The kinds of provisioning work a conductor asks a driver to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WorkKind {

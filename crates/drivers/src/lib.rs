@@ -8,8 +8,8 @@ mod interfaces;
 pub mod steps;
 
 pub use interfaces::{
-    BootDevice, BoxFuture, ConsoleInterface, DriverError, ManagementInterface, PowerInterface,
-    PowerTarget, WorkInterface, WorkKind,
+    BiosInterface, BootDevice, BoxFuture, ConsoleInterface, DriverError, ManagementInterface,
+    PowerInterface, PowerTarget, WorkInterface, WorkKind,
 };
 
 use std::sync::Arc;
@@ -23,6 +23,7 @@ pub struct Driver {
     pub power: Arc<dyn PowerInterface>,
     pub management: Arc<dyn ManagementInterface>,
     pub console: Arc<dyn ConsoleInterface>,
+    pub bios: Arc<dyn BiosInterface>,
     /// Runs deploys, cleaning, inspection, rescue and the rest of the provisioning work.
     pub work: Arc<dyn WorkInterface>,
     /// The clean, deploy and service steps.
@@ -98,10 +99,15 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
                 Some("fake") => fake.clone(),
                 _ => Arc::new(fake::NoConsole),
             };
+            let bios: Arc<dyn BiosInterface> = match node.interface(InterfaceKind::Bios) {
+                Some("fake") => fake.clone(),
+                _ => Arc::new(fake::NoBios),
+            };
             Ok(Driver {
                 power: fake.clone(),
                 management: fake.clone(),
                 console,
+                bios,
                 work: fake.clone(),
                 steps: fake,
             })

@@ -8,6 +8,7 @@ mod conductors;
 mod deploy_templates;
 mod drivers;
 mod ident;
+mod node_bios_raid;
 mod node_fields;
 mod node_history;
 mod node_management;
@@ -49,6 +50,16 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/nodes/{node}/states/boot_mode",
             put(node_states::boot_mode),
+        )
+        .route("/nodes/{node}/states/raid", put(node_bios_raid::set_raid))
+        .route("/nodes/{node}/bios", get(node_bios_raid::list_bios))
+        .route(
+            "/nodes/{node}/bios/{setting}",
+            get(node_bios_raid::show_bios),
+        )
+        .route(
+            "/drivers/{driver}/raid/logical_disk_properties",
+            get(node_bios_raid::logical_disk_properties),
         )
         .route(
             "/nodes/{node}/states/secure_boot",

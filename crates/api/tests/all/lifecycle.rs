@@ -1056,3 +1056,108 @@ both_backends!(microversions_up_to_1_89, |app: TestApp| async move {
         501
     );
 });
+
+both_backends!(raid_and_bios_through_cleaning, |app: TestApp| async move {
+    app.node(json!({"driver": "fake-hardware", "name": "n"}))
+        .await;
+    let target = json!({"logical_disks": [
+        {"size_gb": 100, "raid_level": "1", "is_root_volume": true},
+        {"size_gb": "MAX", "raid_level": "5"},
+    ]});
+    let r = app
+        .call("PUT", "/v1/nodes/n/states/raid", Some(target.clone()))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.raw);
+    for bad in [
+        json!({"logical_disks": [{"size_gb": 0, "raid_level": "1"}]}),
+        json!({"logical_disks": [{"size_gb": 10, "raid_level": "7"}]}),
+        json!({"logical_disks": [{"size_gb": 10, "raid_level": "1", "colour": "red"}]}),
+        json!({"bogus": []}),
+    ] {
+        assert_eq!(
+            app.call("PUT", "/v1/nodes/n/states/raid", Some(bad.clone()))
+                .await
+                .status,
+            400,
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        app.call_v(
+            "PUT",
+            "/v1/nodes/n/states/raid",
+            Some(json!({})),
+            Some("1.11")
+        )
+        .await
+        .status,
+        406
+    );
+    let r = app
+        .call(
+            "GET",
+            "/v1/drivers/fake-hardware/raid/logical_disk_properties",
+            None,
+        )
+        .await;
+    assert!(r.body["raid_level"].is_string());
+
+    provision(&app, "n", json!({"target": "manage"})).await;
+    wait_for(&app, "n", "provision_state", json!("manageable")).await;
+    let steps = json!([
+        {"interface": "raid", "step": "delete_configuration"},
+        {"interface": "raid", "step": "create_configuration"},
+        {"interface": "bios", "step": "apply_configuration", "args": {"settings": [{"name": "ProcVirtualization", "value": "Disabled"}]}},
+    ]);
+    assert_eq!(
+        provision(&app, "n", json!({"target": "clean", "clean_steps": steps}))
+            .await
+            .status,
+        202
+    );
+    let n = wait_for(&app, "n", "provision_state", json!("manageable")).await;
+    assert_eq!(n["raid_config"], target);
+    let r = app.call("GET", "/v1/nodes/n/states", None).await;
+    assert_eq!(r.body["target_raid_config"], target);
+
+    let r = app.call("GET", "/v1/nodes/n/bios", None).await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    let virt = r.body["bios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "ProcVirtualization")
+        .unwrap()
+        .clone();
+    assert_eq!(virt["value"], "Disabled");
+    let r = app
+        .call("GET", "/v1/nodes/n/bios/ProcVirtualization", None)
+        .await;
+    assert_eq!(r.body["ProcVirtualization"]["value"], "Disabled");
+    assert_eq!(
+        app.call("GET", "/v1/nodes/n/bios/Nope", None).await.status,
+        404
+    );
+    let r = app
+        .call_v("GET", "/v1/nodes/n/bios?detail=true", None, Some("1.74"))
+        .await;
+    assert!(r.body["bios"][0].get("read_only").is_some());
+    assert_eq!(
+        app.call_v("GET", "/v1/nodes/n/bios", None, Some("1.39"))
+            .await
+            .status,
+        404
+    );
+
+    app.node(json!({"driver": "fake-hardware", "name": "plain", "raid_interface": "no-raid", "bios_interface": "no-bios"})).await;
+    assert_eq!(
+        app.call("PUT", "/v1/nodes/plain/states/raid", Some(json!({})))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.call("GET", "/v1/nodes/plain/bios", None).await.body,
+        json!({"bios": []})
+    );
+});
