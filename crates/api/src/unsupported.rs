@@ -16,8 +16,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ),
     ("/nodes/{node}/vifs", "VIF attachment"),
     ("/nodes/{node}/vifs/{vif}", "VIF attachment"),
-    ("/nodes/{node}/vendor_passthru", "vendor passthru"),
-    ("/nodes/{node}/vendor_passthru/methods", "vendor passthru"),
     ("/nodes/{node}/volume", "the volume API"),
     ("/events", "events"),
     ("/volume", "the volume API"),

@@ -82,6 +82,19 @@ pub trait ConductorApi: Send + Sync {
         node: NodeId,
         target: ferric_types::JsonObject,
     ) -> BoxFuture<'_, Result<(), ConductorError>>;
+    /// The node's vendor passthru methods.
+    fn vendor_methods(
+        &self,
+        node: NodeId,
+    ) -> BoxFuture<'_, Result<Vec<ferric_drivers::VendorMethod>, ConductorError>>;
+    /// Calls a vendor method; `(true, None)` when it runs asynchronously.
+    fn vendor_passthru(
+        &self,
+        node: NodeId,
+        method: String,
+        http_method: String,
+        body: serde_json::Value,
+    ) -> BoxFuture<'_, Result<(bool, Option<serde_json::Value>), ConductorError>>;
     /// Changes the boot mode or secure boot.
     fn set_boot_setting(
         &self,
@@ -259,6 +272,23 @@ impl ConductorApi for Conductor {
         target: ferric_types::JsonObject,
     ) -> BoxFuture<'_, Result<(), ConductorError>> {
         Box::pin(self.store_target_raid(node, target))
+    }
+
+    fn vendor_methods(
+        &self,
+        node: NodeId,
+    ) -> BoxFuture<'_, Result<Vec<ferric_drivers::VendorMethod>, ConductorError>> {
+        Box::pin(self.vendor_methods(node))
+    }
+
+    fn vendor_passthru(
+        &self,
+        node: NodeId,
+        method: String,
+        http_method: String,
+        body: serde_json::Value,
+    ) -> BoxFuture<'_, Result<(bool, Option<serde_json::Value>), ConductorError>> {
+        Box::pin(self.vendor_call(node, method, http_method, body))
     }
 
     fn allocate(&self, allocation: AllocationId) -> BoxFuture<'_, Result<(), ConductorError>> {

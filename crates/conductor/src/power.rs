@@ -261,3 +261,67 @@ impl Conductor {
         saved
     }
 }
+
+impl Conductor {
+    pub(crate) async fn vendor_methods(
+        &self,
+        uuid: NodeId,
+    ) -> Result<Vec<ferric_drivers::VendorMethod>, ConductorError> {
+        let (_, driver) = self.read_node(uuid).await?;
+        Ok(driver.vendor.methods())
+    }
+
+    /// Runs a vendor method; `(true, None)` when it was started asynchronously.
+    pub(crate) async fn vendor_call(
+        &self,
+        uuid: NodeId,
+        method: String,
+        http_method: String,
+        body: serde_json::Value,
+    ) -> Result<(bool, Option<serde_json::Value>), ConductorError> {
+        let (node, driver) = self.read_node(uuid).await?;
+        let known = driver.vendor.methods();
+        let Some(spec) = known.iter().find(|m| m.name == method) else {
+            if known.is_empty() {
+                return Err(ConductorError::Invalid(format!(
+                    "Node {uuid} has no vendor methods."
+                )));
+            }
+            let names: Vec<&str> = known.iter().map(|m| m.name).collect();
+            return Err(ConductorError::Invalid(format!(
+                "No handler for method {method}; node {uuid} offers {}",
+                names.join(", ")
+            )));
+        };
+        if !spec.http_methods.contains(&http_method.as_str()) {
+            return Err(ConductorError::Invalid(format!(
+                "The method {method} does not support HTTP {http_method}; use {}",
+                spec.http_methods.join(", ")
+            )));
+        }
+        let permit = self.worker()?;
+        let lock = if spec.require_exclusive_lock {
+            Some(NodeLock::acquire(&self.db, uuid, &self.host).await?.0)
+        } else {
+            None
+        };
+        if spec.is_async {
+            tokio::spawn(async move {
+                let _permit = permit;
+                if let Err(e) = driver.vendor.call(&node, &method, body).await {
+                    tracing::warn!(node = %uuid, method, error = %e, "vendor method failed");
+                }
+                if let Some(lock) = lock {
+                    lock.release().await;
+                }
+            });
+            return Ok((true, None));
+        }
+        let result = driver.vendor.call(&node, &method, body).await;
+        if let Some(lock) = lock {
+            lock.release().await;
+        }
+        drop(permit);
+        Ok((false, result?))
+    }
+}

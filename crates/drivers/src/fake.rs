@@ -11,7 +11,7 @@ use ferric_types::power::{POWER_OFF, POWER_ON};
 use ferric_types::Node;
 use serde_json::Value;
 
-use crate::interfaces::BiosInterface;
+use crate::interfaces::{BiosInterface, VendorInterface, VendorMethod};
 use crate::steps::{StepArg, StepInterface, StepOutcome, StepPhase, StepRun, StepSpec};
 
 use crate::interfaces::{
@@ -446,5 +446,98 @@ impl BiosInterface for NoBios {
             "Node {} has no BIOS interface (no-bios)",
             node.uuid
         )))
+    }
+}
+
+/// fake-hardware's vendor methods, named as Ironic's fake vendor interface names them.
+const FAKE_VENDOR_METHODS: &[VendorMethod] = &[
+    VendorMethod {
+        name: "first_method",
+        http_methods: &["POST"],
+        is_async: true,
+        description: "Does nothing, asynchronously.",
+        require_exclusive_lock: true,
+    },
+    VendorMethod {
+        name: "second_method",
+        http_methods: &["POST"],
+        is_async: true,
+        description: "Does nothing, asynchronously.",
+        require_exclusive_lock: true,
+    },
+    VendorMethod {
+        name: "third_method_sync",
+        http_methods: &["POST"],
+        is_async: false,
+        description: "Answers with the request body.",
+        require_exclusive_lock: true,
+    },
+    VendorMethod {
+        name: "fourth_method_shared_lock",
+        http_methods: &["POST"],
+        is_async: false,
+        description: "Answers with the request body, under a shared lock.",
+        require_exclusive_lock: false,
+    },
+    VendorMethod {
+        name: "log_passthrough",
+        http_methods: &["POST"],
+        is_async: false,
+        description: "Writes the request body's \"message\" to the conductor log.",
+        require_exclusive_lock: false,
+    },
+];
+
+impl VendorInterface for FakeHardware {
+    fn methods(&self) -> Vec<VendorMethod> {
+        FAKE_VENDOR_METHODS.to_vec()
+    }
+
+    fn call<'a>(
+        &'a self,
+        node: &'a Node,
+        method: &'a str,
+        body: Value,
+    ) -> BoxFuture<'a, Result<Option<Value>, DriverError>> {
+        Box::pin(async move {
+            match method {
+                "first_method" | "second_method" => Ok(None),
+                "third_method_sync" | "fourth_method_shared_lock" => Ok(Some(body)),
+                "log_passthrough" => {
+                    let message = body
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    tracing::info!(node = %node.uuid, message, "vendor passthru log");
+                    Ok(None)
+                }
+                other => Err(DriverError::Unsupported(format!(
+                    "fake-hardware has no vendor method {other}"
+                ))),
+            }
+        })
+    }
+}
+
+/// The `no-vendor` interface: no vendor methods.
+pub struct NoVendor;
+
+impl VendorInterface for NoVendor {
+    fn methods(&self) -> Vec<VendorMethod> {
+        Vec::new()
+    }
+
+    fn call<'a>(
+        &'a self,
+        node: &'a Node,
+        _method: &'a str,
+        _body: Value,
+    ) -> BoxFuture<'a, Result<Option<Value>, DriverError>> {
+        Box::pin(async move {
+            Err(DriverError::Unsupported(format!(
+                "Node {} has no vendor interface (no-vendor)",
+                node.uuid
+            )))
+        })
     }
 }

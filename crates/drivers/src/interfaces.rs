@@ -135,6 +135,29 @@ pub trait BiosInterface: Send + Sync {
     fn settings(&self, node: &Node) -> Result<Vec<(String, serde_json::Value)>, DriverError>;
 }
 
+/// A vendor passthru method a driver offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VendorMethod {
+    pub name: &'static str,
+    pub http_methods: &'static [&'static str],
+    /// Async methods answer 202 and run after the response.
+    pub is_async: bool,
+    pub description: &'static str,
+    pub require_exclusive_lock: bool,
+}
+
+/// Vendor passthru: driver-specific calls.
+pub trait VendorInterface: Send + Sync {
+    fn methods(&self) -> Vec<VendorMethod>;
+    /// Runs a method; the value is what the API returns.
+    fn call<'a>(
+        &'a self,
+        node: &'a Node,
+        method: &'a str,
+        body: serde_json::Value,
+    ) -> BoxFuture<'a, Result<Option<serde_json::Value>, DriverError>>;
+}
+
 /// The kinds of provisioning work a conductor asks a driver to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WorkKind {

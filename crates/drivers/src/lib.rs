@@ -9,7 +9,7 @@ pub mod steps;
 
 pub use interfaces::{
     BiosInterface, BootDevice, BoxFuture, ConsoleInterface, DriverError, ManagementInterface,
-    PowerInterface, PowerTarget, WorkInterface, WorkKind,
+    PowerInterface, PowerTarget, VendorInterface, VendorMethod, WorkInterface, WorkKind,
 };
 
 use std::sync::Arc;
@@ -24,6 +24,7 @@ pub struct Driver {
     pub management: Arc<dyn ManagementInterface>,
     pub console: Arc<dyn ConsoleInterface>,
     pub bios: Arc<dyn BiosInterface>,
+    pub vendor: Arc<dyn VendorInterface>,
     /// Runs deploys, cleaning, inspection, rescue and the rest of the provisioning work.
     pub work: Arc<dyn WorkInterface>,
     /// The clean, deploy and service steps.
@@ -103,11 +104,16 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
                 Some("fake") => fake.clone(),
                 _ => Arc::new(fake::NoBios),
             };
+            let vendor: Arc<dyn VendorInterface> = match node.interface(InterfaceKind::Vendor) {
+                Some("fake") => fake.clone(),
+                _ => Arc::new(fake::NoVendor),
+            };
             Ok(Driver {
                 power: fake.clone(),
                 management: fake.clone(),
                 console,
                 bios,
+                vendor,
                 work: fake.clone(),
                 steps: fake,
             })

@@ -15,6 +15,7 @@ mod node_management;
 mod node_states;
 mod node_traits;
 mod node_validate;
+mod node_vendor;
 mod nodes;
 mod port_fields;
 mod portgroups;
@@ -52,6 +53,18 @@ pub fn routes() -> Router<AppState> {
             put(node_states::boot_mode),
         )
         .route("/nodes/{node}/states/raid", put(node_bios_raid::set_raid))
+        .route(
+            "/nodes/{node}/vendor_passthru",
+            axum::routing::any(node_vendor::call_by_query),
+        )
+        .route(
+            "/nodes/{node}/vendor_passthru/methods",
+            get(node_vendor::methods),
+        )
+        .route(
+            "/nodes/{node}/vendor_passthru/{method}",
+            axum::routing::any(node_vendor::call_by_path),
+        )
         .route("/nodes/{node}/bios", get(node_bios_raid::list_bios))
         .route(
             "/nodes/{node}/bios/{setting}",

@@ -1161,3 +1161,63 @@ both_backends!(raid_and_bios_through_cleaning, |app: TestApp| async move {
         json!({"bios": []})
     );
 });
+
+both_backends!(vendor_passthru, |app: TestApp| async move {
+    app.node(json!({"driver": "fake-hardware", "name": "n"}))
+        .await;
+    let r = app
+        .call("GET", "/v1/nodes/n/vendor_passthru/methods", None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(r.body["third_method_sync"]["async"], false);
+    assert_eq!(r.body["second_method"]["http_methods"], json!(["POST"]));
+    let r = app
+        .call(
+            "POST",
+            "/v1/nodes/n/vendor_passthru?method=third_method_sync",
+            Some(json!({"x": 1})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(r.body, json!({"x": 1}));
+    let r = app
+        .call(
+            "POST",
+            "/v1/nodes/n/vendor_passthru/second_method",
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(r.status, 202);
+    assert_eq!(
+        app.call(
+            "GET",
+            "/v1/nodes/n/vendor_passthru?method=third_method_sync",
+            None
+        )
+        .await
+        .status,
+        400
+    );
+    assert_eq!(
+        app.call(
+            "POST",
+            "/v1/nodes/n/vendor_passthru?method=nope",
+            Some(json!({}))
+        )
+        .await
+        .status,
+        400
+    );
+    assert_eq!(
+        app.call("POST", "/v1/nodes/n/vendor_passthru", Some(json!({})))
+            .await
+            .status,
+        400
+    );
+    app.node(json!({"driver": "fake-hardware", "name": "plain", "vendor_interface": "no-vendor"}))
+        .await;
+    let r = app
+        .call("GET", "/v1/nodes/plain/vendor_passthru/methods", None)
+        .await;
+    assert_eq!(r.body, json!({}));
+});
