@@ -13,8 +13,10 @@ use serde::Deserialize;
 /// 127.0.0.1:6385, no authentication (so it listens on loopback only).
 /// Every option may also be set in the TOML file given with --config (same names,
 /// `api.public_endpoint` and `api.max_limit` under an `[api]` table, `host`,
-/// `group`, `workers` and `sync_power_state_interval` (seconds, 0 = off, default 60)
-/// under `[conductor]`) or in the environment variable shown.
+/// `group`, `workers`, `sync_power_state_interval` (seconds, 0 = off, default 60) and
+/// the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
+/// `inspect_wait_timeout`, `rescue_callback_timeout`, `service_callback_timeout`
+/// (seconds, default 1800) under `[conductor]`) or in the environment variable shown.
 #[derive(Debug, Parser)]
 #[command(name = "ferricd", version)]
 pub struct Cli {
@@ -83,6 +85,12 @@ struct FileConductor {
     group: Option<String>,
     workers: Option<usize>,
     sync_power_state_interval: Option<u64>,
+    /// Seconds a node may wait for its ramdisk agent in each wait state.
+    deploy_callback_timeout: Option<u64>,
+    clean_callback_timeout: Option<u64>,
+    inspect_wait_timeout: Option<u64>,
+    rescue_callback_timeout: Option<u64>,
+    service_callback_timeout: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -103,6 +111,7 @@ pub struct Settings {
     pub conductor: ferric_conductor::ConductorConfig,
     /// Seconds between power-state sync rounds; 0 turns the sync off.
     pub sync_power_state_interval: u64,
+    pub wait_timeouts: ferric_conductor::WaitTimeouts,
 }
 
 impl Settings {
@@ -127,6 +136,20 @@ impl Settings {
         if max_limit <= 0 {
             return Err(format!("api.max_limit must be positive, not {max_limit}"));
         }
+        let wait_timeouts = {
+            let c = &file.conductor;
+            let d = ferric_conductor::WaitTimeouts::default();
+            let secs = |v: Option<u64>, dflt: std::time::Duration| {
+                v.map_or(dflt, std::time::Duration::from_secs)
+            };
+            ferric_conductor::WaitTimeouts {
+                deploy: secs(c.deploy_callback_timeout, d.deploy),
+                clean: secs(c.clean_callback_timeout, d.clean),
+                inspect: secs(c.inspect_wait_timeout, d.inspect),
+                rescue: secs(c.rescue_callback_timeout, d.rescue),
+                service: secs(c.service_callback_timeout, d.service),
+            }
+        };
         let workers = cli.workers.or(file.conductor.workers).unwrap_or(100);
         if workers == 0 {
             return Err("workers must be at least 1".into());
@@ -156,6 +179,7 @@ impl Settings {
             },
             conductor,
             sync_power_state_interval: file.conductor.sync_power_state_interval.unwrap_or(60),
+            wait_timeouts,
         })
     }
 }
@@ -183,7 +207,7 @@ mod tests {
         let path = dir.join("ferric.toml");
         std::fs::write(
             &path,
-            "listen = \"127.0.0.1:7000\"\ndata_dir = \"/tmp/x\"\n[api]\nmax_limit = 50\n",
+            "listen = \"127.0.0.1:7000\"\ndata_dir = \"/tmp/x\"\n[api]\nmax_limit = 50\n[conductor]\nclean_callback_timeout = 60\n",
         )
         .unwrap();
         let s = Settings::load(cli(&[
@@ -196,6 +220,8 @@ mod tests {
         assert_eq!(s.listen.to_string(), "127.0.0.1:7001");
         assert_eq!(s.database_url, "sqlite:///tmp/x/ferric.db?mode=rwc");
         assert_eq!(s.api.max_limit, 50);
+        assert_eq!(s.wait_timeouts.clean, std::time::Duration::from_secs(60));
+        assert_eq!(s.wait_timeouts.deploy, std::time::Duration::from_secs(1800));
         std::fs::write(&path, "bogus = 1\n").unwrap();
         assert!(Settings::load(cli(&["--config", path.to_str().unwrap()])).is_err());
         std::fs::remove_dir_all(&dir).unwrap();

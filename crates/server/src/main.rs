@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferric_api::{service, AppState};
-use ferric_conductor::{Conductor, RingCache, WaitTimeouts};
+use ferric_conductor::{Conductor, RingCache};
 use ferric_db::{redact_url, Datastore};
 use tokio::net::TcpListener;
 
@@ -81,7 +81,7 @@ async fn run(settings: Settings) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot register the conductor: {e}"))?;
     let wait_timeouts =
-        conductor.start_wait_timeouts(Duration::from_secs(60), WaitTimeouts::default());
+        conductor.start_wait_timeouts(Duration::from_secs(60), settings.wait_timeouts);
     let power_sync = (settings.sync_power_state_interval > 0).then(|| {
         conductor.start_power_sync(Duration::from_secs(settings.sync_power_state_interval))
     });
