@@ -1221,3 +1221,44 @@ both_backends!(vendor_passthru, |app: TestApp| async move {
         .await;
     assert_eq!(r.body, json!({}));
 });
+
+both_backends!(
+    illegal_verbs_are_400_in_every_state,
+    |app: TestApp| async move {
+        app.node(json!({"driver": "fake-hardware", "name": "n"}))
+            .await;
+        let mut checked = 0;
+        for state in ProvisionState::ALL {
+            // Put the node straight into the state, unlocked, as a conductor would leave it.
+            let mut node = app.db.node_get_by_name("n").await.unwrap();
+            let before = node.updated_at;
+            node.provision_state = *state;
+            node.target_provision_state = fsm::target_of(*state, false);
+            node.updated_at = Some(ferric_types::Timestamp::now());
+            app.db.node_update(&node, before).await.unwrap();
+            for verb in VERBS
+                .iter()
+                .filter(|v| fsm::next(*state, v.event).is_none())
+            {
+                let mut body = json!({"target": verb.name});
+                if verb.name == "rescue" {
+                    body["rescue_password"] = json!("pw");
+                }
+                let r = app
+                    .call_v(
+                        "PUT",
+                        "/v1/nodes/n/states/provision",
+                        Some(body),
+                        Some("1.89"),
+                    )
+                    .await;
+                assert_eq!(r.status, 400, "{} in {state}: {}", verb.name, r.raw);
+                checked += 1;
+            }
+        }
+        assert!(
+            checked > 300,
+            "{checked} illegal (state, verb) pairs checked"
+        );
+    }
+);
