@@ -95,6 +95,18 @@ pub trait ConductorApi: Send + Sync {
         http_method: String,
         body: serde_json::Value,
     ) -> BoxFuture<'_, Result<(bool, Option<serde_json::Value>), ConductorError>>;
+    /// The node's indicators (LEDs).
+    fn indicators(
+        &self,
+        node: NodeId,
+    ) -> BoxFuture<'_, Result<Vec<ferric_drivers::Indicator>, ConductorError>>;
+    /// Sets one indicator.
+    fn set_indicator(
+        &self,
+        node: NodeId,
+        name: String,
+        state: String,
+    ) -> BoxFuture<'_, Result<(), ConductorError>>;
     /// Changes the boot mode or secure boot.
     fn set_boot_setting(
         &self,
@@ -289,6 +301,22 @@ impl ConductorApi for Conductor {
         body: serde_json::Value,
     ) -> BoxFuture<'_, Result<(bool, Option<serde_json::Value>), ConductorError>> {
         Box::pin(self.vendor_call(node, method, http_method, body))
+    }
+
+    fn indicators(
+        &self,
+        node: NodeId,
+    ) -> BoxFuture<'_, Result<Vec<ferric_drivers::Indicator>, ConductorError>> {
+        Box::pin(self.indicator_list(node))
+    }
+
+    fn set_indicator(
+        &self,
+        node: NodeId,
+        name: String,
+        state: String,
+    ) -> BoxFuture<'_, Result<(), ConductorError>> {
+        Box::pin(self.indicator_set(node, name, state))
     }
 
     fn allocate(&self, allocation: AllocationId) -> BoxFuture<'_, Result<(), ConductorError>> {

@@ -325,3 +325,37 @@ impl Conductor {
         Ok((false, result?))
     }
 }
+
+impl Conductor {
+    pub(crate) async fn indicator_list(
+        &self,
+        uuid: NodeId,
+    ) -> Result<Vec<ferric_drivers::Indicator>, ConductorError> {
+        let (node, driver) = self.read_node(uuid).await?;
+        Ok(driver.management.indicators(&node))
+    }
+
+    pub(crate) async fn indicator_set(
+        &self,
+        uuid: NodeId,
+        name: String,
+        state: String,
+    ) -> Result<(), ConductorError> {
+        let _permit = self.worker()?;
+        let (lock, mut node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
+        let result = match driver_for(&node) {
+            Ok(driver) => driver
+                .management
+                .set_indicator(&mut node, &name, &state)
+                .await
+                .map_err(ConductorError::from),
+            Err(e) => Err(ConductorError::Invalid(e.to_string())),
+        };
+        let saved = match result {
+            Ok(()) => lock.save(&node).await,
+            Err(e) => Err(e),
+        };
+        lock.release().await;
+        saved
+    }
+}

@@ -11,7 +11,7 @@ use ferric_types::power::{POWER_OFF, POWER_ON};
 use ferric_types::Node;
 use serde_json::Value;
 
-use crate::interfaces::{BiosInterface, VendorInterface, VendorMethod};
+use crate::interfaces::{BiosInterface, Indicator, VendorInterface, VendorMethod};
 use crate::steps::{StepArg, StepInterface, StepOutcome, StepPhase, StepRun, StepSpec};
 
 use crate::interfaces::{
@@ -26,6 +26,20 @@ const BOOT_DEVICE_KEY: &str = "fake_boot_device";
 const BOOT_PERSISTENT_KEY: &str = "fake_boot_device_persistent";
 const VMEDIA_KEY: &str = "fake_virtual_media";
 const BIOS_KEY: &str = "fake_bios_settings";
+const INDICATORS_KEY: &str = "fake_indicators";
+
+/// fake-hardware's indicators: (name, component, read-only, states, initial state).
+type FakeIndicator = (
+    &'static str,
+    &'static str,
+    bool,
+    &'static [&'static str],
+    &'static str,
+);
+const FAKE_INDICATORS: &[FakeIndicator] = &[
+    ("led-0", "chassis", true, &["off", "on"], "off"),
+    ("led", "system", false, &["blinking", "off", "on"], "off"),
+];
 
 /// The delay configured under `key` in the node's `driver_info`.
 fn delay(node: &Node, key: &str) -> Duration {
@@ -226,6 +240,60 @@ impl ManagementInterface for FakeHardware {
                 node.driver_internal_info.remove(VMEDIA_KEY);
             } else if let Some(Value::Object(map)) = node.driver_internal_info.get_mut(VMEDIA_KEY) {
                 map.retain(|k, _| !devices.contains(k));
+            }
+            Ok(())
+        })
+    }
+
+    fn indicators(&self, node: &Node) -> Vec<Indicator> {
+        let stored = node.driver_internal_info.get(INDICATORS_KEY);
+        FAKE_INDICATORS
+            .iter()
+            .map(|(name, component, readonly, states, initial)| Indicator {
+                name: format!("{name}@{component}"),
+                component: component.to_string(),
+                readonly: *readonly,
+                states: states.to_vec(),
+                state: stored
+                    .and_then(|m| m.get(format!("{name}@{component}")))
+                    .and_then(Value::as_str)
+                    .unwrap_or(initial)
+                    .to_string(),
+            })
+            .collect()
+    }
+
+    fn set_indicator<'a>(
+        &'a self,
+        node: &'a mut Node,
+        name: &'a str,
+        state: &'a str,
+    ) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async move {
+            let Some(ind) = self.indicators(node).into_iter().find(|i| i.name == name) else {
+                return Err(DriverError::Unsupported(format!(
+                    "node {} has no indicator {name}",
+                    node.uuid
+                )));
+            };
+            if ind.readonly {
+                return Err(DriverError::Unsupported(format!(
+                    "indicator {name} of node {} is read-only",
+                    node.uuid
+                )));
+            }
+            if !ind.states.contains(&state) {
+                return Err(DriverError::Unsupported(format!(
+                    "indicator {name} takes the states {}, not {state}",
+                    ind.states.join(", ")
+                )));
+            }
+            let map = node
+                .driver_internal_info
+                .entry(INDICATORS_KEY)
+                .or_insert_with(|| Value::Object(Default::default()));
+            if let Value::Object(map) = map {
+                map.insert(name.to_string(), Value::from(state));
             }
             Ok(())
         })

@@ -119,7 +119,27 @@ pub trait ManagementInterface: Send + Sync {
         node: &'a mut Node,
         devices: &'a [String],
     ) -> BoxFuture<'a, Result<(), DriverError>>;
+    /// The node's indicators (LEDs): `(name@component, read-only, allowed states, state)`.
+    fn indicators(&self, node: &Node) -> Vec<Indicator>;
+    /// Sets an indicator's state.
+    fn set_indicator<'a>(
+        &'a self,
+        node: &'a mut Node,
+        name: &'a str,
+        state: &'a str,
+    ) -> BoxFuture<'a, Result<(), DriverError>>;
     fn validate(&self, node: &Node) -> Result<(), DriverError>;
+}
+
+/// An indicator (LED) of a node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Indicator {
+    /// `<indicator>@<component>`, e.g. `led@system`.
+    pub name: String,
+    pub component: String,
+    pub readonly: bool,
+    pub states: Vec<&'static str>,
+    pub state: String,
 }
 
 /// The serial console.

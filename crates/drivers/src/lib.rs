@@ -8,8 +8,9 @@ mod interfaces;
 pub mod steps;
 
 pub use interfaces::{
-    BiosInterface, BootDevice, BoxFuture, ConsoleInterface, DriverError, ManagementInterface,
-    PowerInterface, PowerTarget, VendorInterface, VendorMethod, WorkInterface, WorkKind,
+    BiosInterface, BootDevice, BoxFuture, ConsoleInterface, DriverError, Indicator,
+    ManagementInterface, PowerInterface, PowerTarget, VendorInterface, VendorMethod, WorkInterface,
+    WorkKind,
 };
 
 use std::sync::Arc;

@@ -98,6 +98,14 @@ pub fn routes() -> Router<AppState> {
             put(node_management::inject_nmi),
         )
         .route(
+            "/nodes/{node}/management/indicators",
+            get(node_management::list_indicators),
+        )
+        .route(
+            "/nodes/{node}/management/indicators/{indicator}",
+            get(node_management::get_indicator).put(node_management::set_indicator),
+        )
+        .route(
             "/nodes/{node}/vmedia",
             axum::routing::post(node_management::attach_vmedia)
                 .delete(node_management::detach_vmedia),

@@ -1,6 +1,6 @@
 //! `/v1/nodes/{node}/management/…`: boot device get/set, supported boot devices, NMI
-//! injection (API 1.29), and virtual media (`/vmedia`, API 1.89), done by the
-//! conductor through the node's driver.
+//! injection (API 1.29), indicators (API 1.63), and virtual media (`/vmedia`, API
+//! 1.89), done by the conductor through the node's driver.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -217,6 +217,109 @@ pub async fn detach_vmedia(
     state
         .conductor
         .set_boot_setting(node.uuid, BootSetting::DetachMedia(devices))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn indicators_version(version: Microversion) -> Result<(), ApiError> {
+    if version.at_least(63) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(
+            "The API is not supported for this version",
+        ))
+    }
+}
+
+/// `GET /v1/nodes/{node}/management/indicators` (API 1.63).
+pub async fn list_indicators(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    headers: axum::http::HeaderMap,
+    Path(node_ident): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    indicators_version(version)?;
+    let node = ident::node(&state, &node_ident, version).await?;
+    let base = crate::links::base_url(&state, &headers);
+    let items: Vec<Value> = state
+        .conductor
+        .indicators(node.uuid)
+        .await?
+        .into_iter()
+        .map(|i| {
+            json!({
+                "name": i.name,
+                "component": i.component,
+                "readonly": i.readonly,
+                "states": i.states,
+                "links": crate::links::self_and_bookmark(
+                    &base,
+                    &format!("nodes/{}/management/indicators/{}", node.uuid, i.name)
+                ),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "indicators": items })))
+}
+
+/// `GET /v1/nodes/{node}/management/indicators/{indicator@component}`.
+pub async fn get_indicator(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path((node_ident, name)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    indicators_version(version)?;
+    let node = ident::node(&state, &node_ident, version).await?;
+    let found = state
+        .conductor
+        .indicators(node.uuid)
+        .await?
+        .into_iter()
+        .find(|i| i.name == name);
+    match found {
+        Some(i) => Ok(Json(json!({ "state": i.state }))),
+        None => Err(ApiError::not_found(format!(
+            "Node {} has no indicator {name}",
+            node.uuid
+        ))),
+    }
+}
+
+/// `PUT /v1/nodes/{node}/management/indicators/{indicator@component}` with `{"state"}`.
+pub async fn set_indicator(
+    State(state): State<AppState>,
+    Extension(version): Extension<Microversion>,
+    Path((node_ident, name)): Path<(String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<StatusCode, ApiError> {
+    indicators_version(version)?;
+    let mut doc = object(body, "request body")?;
+    let wanted = match doc.remove("state") {
+        Some(Value::String(s)) => s.to_ascii_lowercase(),
+        _ => return Err(ApiError::bad_request("Missing mandatory parameter: state")),
+    };
+    if let Some(key) = doc.keys().next() {
+        return Err(ApiError::bad_request(format!(
+            "Unexpected arguments: {key}"
+        )));
+    }
+    let node = ident::node(&state, &node_ident, version).await?;
+    if !state
+        .conductor
+        .indicators(node.uuid)
+        .await?
+        .iter()
+        .any(|i| i.name == name)
+    {
+        return Err(ApiError::not_found(format!(
+            "Node {} has no indicator {name}",
+            node.uuid
+        )));
+    }
+    check_unlocked(&node)?;
+    state
+        .conductor
+        .set_indicator(node.uuid, name, wanted)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

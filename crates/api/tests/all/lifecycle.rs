@@ -1262,3 +1262,64 @@ both_backends!(
         );
     }
 );
+
+both_backends!(indicators, |app: TestApp| async move {
+    app.node(json!({"driver": "fake-hardware", "name": "n"}))
+        .await;
+    let r = app
+        .call("GET", "/v1/nodes/n/management/indicators", None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    let names: Vec<&str> = r.body["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["led-0@chassis", "led@system"]);
+    let r = app
+        .call(
+            "PUT",
+            "/v1/nodes/n/management/indicators/led@system",
+            Some(json!({"state": "blinking"})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.raw);
+    let r = app
+        .call("GET", "/v1/nodes/n/management/indicators/led@system", None)
+        .await;
+    assert_eq!(r.body, json!({"state": "blinking"}));
+    let r = app
+        .call(
+            "PUT",
+            "/v1/nodes/n/management/indicators/led-0@chassis",
+            Some(json!({"state": "on"})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "read-only");
+    let r = app
+        .call(
+            "PUT",
+            "/v1/nodes/n/management/indicators/led@system",
+            Some(json!({"state": "purple"})),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        app.call("GET", "/v1/nodes/n/management/indicators/nope@disk", None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.call_v(
+            "GET",
+            "/v1/nodes/n/management/indicators",
+            None,
+            Some("1.62")
+        )
+        .await
+        .status,
+        404
+    );
+});
