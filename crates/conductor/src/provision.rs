@@ -89,6 +89,28 @@ impl Conductor {
                 req.verb.name
             )));
         }
+        if event == Event::Abort {
+            let running = [&node.clean_step, &node.deploy_step, &node.service_step]
+                .into_iter()
+                .find(|s| !s.is_empty())
+                .cloned();
+            if let Some(step) = running.filter(|s| s.get("abortable") == Some(&Value::Bool(false)))
+            {
+                // The step cannot stop midway: it is flagged, and the abort happens
+                // when it reports back.
+                node.driver_internal_info
+                    .insert("abort_after".into(), Value::Bool(true));
+                lock.save(&node).await?;
+                let name = format!(
+                    "{}.{}",
+                    step.get("interface").and_then(Value::as_str).unwrap_or("?"),
+                    step.get("step").and_then(Value::as_str).unwrap_or("?")
+                );
+                self.record(uuid, INFO, "provisioning", format!("Abort requested; step {name} cannot be aborted, it will stop after it finishes")).await;
+                lock.release().await;
+                return Ok(());
+            }
+        }
         if node.maintenance && matches!(event, Event::Deploy | Event::Rebuild) {
             lock.release().await;
             return Err(ConductorError::Invalid(format!(

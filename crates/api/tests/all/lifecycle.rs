@@ -1323,3 +1323,28 @@ both_backends!(indicators, |app: TestApp| async move {
         404
     );
 });
+
+both_backends!(non_abortable_steps_are_flagged, |app: TestApp| async move {
+    app.node(
+        json!({"driver": "fake-hardware", "name": "n", "driver_info": {"fake_wait_clean": true}}),
+    )
+    .await;
+    provision(&app, "n", json!({"target": "manage"})).await;
+    wait_for(&app, "n", "provision_state", json!("manageable")).await;
+    let steps = json!([{"interface": "raid", "step": "delete_configuration"}]);
+    assert_eq!(
+        provision(&app, "n", json!({"target": "clean", "clean_steps": steps}))
+            .await
+            .status,
+        202
+    );
+    let n = wait_for(&app, "n", "provision_state", json!("clean wait")).await;
+    assert_eq!(n["clean_step"]["abortable"], false);
+    let r = provision(&app, "n", json!({"target": "abort"})).await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    let n = wait_for(&app, "n", "provision_state", json!("clean wait")).await;
+    assert_eq!(
+        n["driver_internal_info"]["abort_after"], true,
+        "flagged, not aborted"
+    );
+});
