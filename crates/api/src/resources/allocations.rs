@@ -74,16 +74,6 @@ const CREATABLE: &[(&str, u16)] = &[
 
 const NOT_SORTABLE: &[&str] = &["candidate_nodes", "traits", "extra"];
 
-fn require_version(version: Microversion) -> Result<(), ApiError> {
-    if version.at_least(52) {
-        Ok(())
-    } else {
-        Err(ApiError::not_found(
-            "The API is not supported for this version",
-        ))
-    }
-}
-
 fn render(a: &Allocation, base: &str, version: Microversion, selection: &Selection) -> Value {
     let mut obj = to_object(a);
     obj.insert(
@@ -119,7 +109,7 @@ pub async fn list(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    require_version(version)?;
+    super::common::require(version, 52)?;
     let mut params = params(q)?;
     let mut conds = Vec::new();
     let mut carried = Vec::new();
@@ -185,7 +175,7 @@ pub async fn show(
     Path(ident): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    require_version(version)?;
+    super::common::require(version, 52)?;
     let selection = show_selection(q, &ALLOCATION_FIELDS, version)?;
     let a = find(&state, &ident).await?;
     Ok(Json(render(
@@ -219,7 +209,7 @@ pub async fn create(
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    require_version(version)?;
+    super::common::require(version, 52)?;
     let doc = match body {
         Value::Object(map) => map,
         other => {
@@ -372,7 +362,7 @@ pub async fn update(
     Path(ident): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
-    require_version(version)?;
+    super::common::require(version, 52)?;
     if !version.at_least(57) {
         return Err(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -446,7 +436,7 @@ pub async fn delete(
     Extension(version): Extension<Microversion>,
     Path(ident): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    require_version(version)?;
+    super::common::require(version, 52)?;
     let a = find(&state, &ident).await?;
     remove(&state, &a, version).await
 }
@@ -456,7 +446,7 @@ async fn of_node(
     node_ident: &str,
     version: Microversion,
 ) -> Result<Allocation, ApiError> {
-    require_version(version)?;
+    super::common::require(version, 52)?;
     let node = ident::node(state, node_ident, version).await?;
     state
         .db

@@ -59,6 +59,18 @@ pub fn patched<T: Clone + serde::Serialize>(
     Ok(updated)
 }
 
+/// A resource or sub-resource that appeared at API `1.minor`: older requests see
+/// nothing there (404), as Ironic answers.
+pub fn require(version: Microversion, minor: u16) -> Result<(), ApiError> {
+    if version.at_least(minor) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(
+            "The API is not supported for this version",
+        ))
+    }
+}
+
 /// Parses a raw query string into strict parameters.
 pub fn params(raw: Option<String>) -> Result<Params, ApiError> {
     let pairs: Vec<(String, String)> = match raw {

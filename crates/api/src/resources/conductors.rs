@@ -28,16 +28,6 @@ static CONDUCTOR_FIELDS: FieldSet = FieldSet::new(
     &["hostname", "conductor_group", "alive"],
 );
 
-fn require_version(version: Microversion) -> Result<(), ApiError> {
-    if version.at_least(49) {
-        Ok(())
-    } else {
-        Err(ApiError::not_found(
-            "The API is not supported for this version",
-        ))
-    }
-}
-
 fn render(c: &ConductorRecord, base: &str, version: Microversion, selection: &Selection) -> Value {
     let mut obj = super::common::to_object(c);
     obj.remove("online");
@@ -58,7 +48,7 @@ pub async fn list(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    require_version(version)?;
+    super::common::require(version, 49)?;
     let mut params = params(q)?;
     let limit = match params.take("limit") {
         None => state.config.max_limit,
@@ -120,7 +110,7 @@ pub async fn show(
     Path(hostname): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    require_version(version)?;
+    super::common::require(version, 49)?;
     let selection = show_selection(q, &CONDUCTOR_FIELDS, version)?;
     let c = state
         .db

@@ -106,11 +106,7 @@ pub async fn list_bios(
     Path(node_ident): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    if !version.at_least(40) {
-        return Err(ApiError::not_found(
-            "The API is not supported for this version",
-        ));
-    }
+    super::common::require(version, 40)?;
     let mut params = params(q)?;
     let detail = match params.take_since("detail", 74, version)? {
         Some(v) => parse_bool("detail", &v)?,
@@ -133,11 +129,7 @@ pub async fn show_bios(
     headers: HeaderMap,
     Path((node_ident, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    if !version.at_least(40) {
-        return Err(ApiError::not_found(
-            "The API is not supported for this version",
-        ));
-    }
+    super::common::require(version, 40)?;
     let node = ident::node(&state, &node_ident, version).await?;
     let all = settings(&state, node.uuid).await?;
     let (_, value) = all.iter().find(|(k, _)| *k == name).ok_or_else(|| {
@@ -250,11 +242,7 @@ pub async fn logical_disk_properties(
     Extension(version): Extension<Microversion>,
     Path(driver): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if !version.at_least(12) {
-        return Err(ApiError::not_found(
-            "The API is not supported for this version",
-        ));
-    }
+    super::common::require(version, 12)?;
     let hw = ferric_types::hardware::hardware_type(&driver)
         .ok_or_else(|| ApiError::not_found(format!("Driver {driver} could not be found.")))?;
     if hw

@@ -31,16 +31,6 @@ static HISTORY_FIELDS: FieldSet = FieldSet::new(
     &["uuid", "created_at", "severity", "event"],
 );
 
-fn require_version(version: Microversion) -> Result<(), ApiError> {
-    if version.at_least(78) {
-        Ok(())
-    } else {
-        Err(ApiError::not_found(
-            "The API is not supported for this version",
-        ))
-    }
-}
-
 fn render(e: &HistoryEvent, base: &str, version: Microversion, selection: &Selection) -> Value {
     let mut obj = to_object(e);
     obj.remove("node_uuid");
@@ -58,7 +48,7 @@ pub async fn list(
     Path(node_ident): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    require_version(version)?;
+    super::common::require(version, 78)?;
     let node = ident::node(&state, &node_ident, version).await?;
     let mut params = params(q)?;
     let paging = Paging::parse(
@@ -99,7 +89,7 @@ pub async fn show(
     Path((node_ident, event)): Path<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    require_version(version)?;
+    super::common::require(version, 78)?;
     let selection = show_selection(q, &HISTORY_FIELDS, version)?;
     let node = ident::node(&state, &node_ident, version).await?;
     let not_found =
@@ -126,11 +116,7 @@ pub async fn inventory(
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if !version.at_least(81) {
-        return Err(ApiError::not_found(
-            "The API is not supported for this version",
-        ));
-    }
+    super::common::require(version, 81)?;
     let node = ident::node(&state, &node_ident, version).await?;
     Err(ApiError::not_found(format!(
         "Node {} has no inventory: none has been collected by inspection.",
@@ -145,11 +131,7 @@ pub async fn firmware(
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if !version.at_least(86) {
-        return Err(ApiError::not_found(
-            "The API is not supported for this version",
-        ));
-    }
+    super::common::require(version, 86)?;
     ident::node(&state, &node_ident, version).await?;
     Ok(Json(json!({ "firmware": [] })))
 }

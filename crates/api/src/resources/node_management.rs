@@ -98,11 +98,7 @@ pub async fn inject_nmi(
     Path(node_ident): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<StatusCode, ApiError> {
-    if !version.at_least(29) {
-        return Err(ApiError::not_found(
-            "The API is not supported for this version",
-        ));
-    }
+    super::common::require(version, 29)?;
     if !body.iter().all(u8::is_ascii_whitespace) {
         let doc = object(crate::body::parse(&body)?, "request body")?;
         if let Some(key) = doc.keys().next() {
@@ -119,16 +115,6 @@ pub async fn inject_nmi(
 
 const VMEDIA_DEVICES: &[&str] = &["cdrom", "disk", "floppy"];
 
-fn vmedia_version(version: Microversion) -> Result<(), ApiError> {
-    if version.at_least(89) {
-        Ok(())
-    } else {
-        Err(ApiError::not_found(
-            "The API is not supported for this version",
-        ))
-    }
-}
-
 /// `POST /v1/nodes/{node}/vmedia` (API 1.89): insert an image as virtual media.
 pub async fn attach_vmedia(
     State(state): State<AppState>,
@@ -136,7 +122,7 @@ pub async fn attach_vmedia(
     Path(node_ident): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<StatusCode, ApiError> {
-    vmedia_version(version)?;
+    super::common::require(version, 89)?;
     let mut doc = object(body, "request body")?;
     let device = match doc.remove("device_type") {
         Some(Value::String(d)) if VMEDIA_DEVICES.contains(&d.as_str()) => d,
@@ -192,7 +178,7 @@ pub async fn detach_vmedia(
     Path(node_ident): Path<String>,
     axum::extract::RawQuery(q): axum::extract::RawQuery,
 ) -> Result<StatusCode, ApiError> {
-    vmedia_version(version)?;
+    super::common::require(version, 89)?;
     let mut params = super::common::params(q)?;
     let devices: Vec<String> = params
         .take("device_types")
@@ -221,16 +207,6 @@ pub async fn detach_vmedia(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn indicators_version(version: Microversion) -> Result<(), ApiError> {
-    if version.at_least(63) {
-        Ok(())
-    } else {
-        Err(ApiError::not_found(
-            "The API is not supported for this version",
-        ))
-    }
-}
-
 /// `GET /v1/nodes/{node}/management/indicators` (API 1.63).
 pub async fn list_indicators(
     State(state): State<AppState>,
@@ -238,7 +214,7 @@ pub async fn list_indicators(
     headers: axum::http::HeaderMap,
     Path(node_ident): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    indicators_version(version)?;
+    super::common::require(version, 63)?;
     let node = ident::node(&state, &node_ident, version).await?;
     let base = crate::links::base_url(&state, &headers);
     let items: Vec<Value> = state
@@ -268,7 +244,7 @@ pub async fn get_indicator(
     Extension(version): Extension<Microversion>,
     Path((node_ident, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    indicators_version(version)?;
+    super::common::require(version, 63)?;
     let node = ident::node(&state, &node_ident, version).await?;
     let found = state
         .conductor
@@ -292,7 +268,7 @@ pub async fn set_indicator(
     Path((node_ident, name)): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<StatusCode, ApiError> {
-    indicators_version(version)?;
+    super::common::require(version, 63)?;
     let mut doc = object(body, "request body")?;
     let wanted = match doc.remove("state") {
         Some(Value::String(s)) => s.to_ascii_lowercase(),

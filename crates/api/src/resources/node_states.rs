@@ -363,11 +363,7 @@ async fn boot_setting(
     body: Value,
     parse: impl FnOnce(Value) -> Result<BootSetting, ApiError>,
 ) -> Result<(), ApiError> {
-    if !version.at_least(76) {
-        return Err(ApiError::not_found(
-            "The API is not supported for this version",
-        ));
-    }
+    super::common::require(version, 76)?;
     let mut doc = object(body, "request body")?;
     check_args(&doc, &[("target", 76)], version)?;
     let target = doc

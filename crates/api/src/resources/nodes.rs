@@ -616,11 +616,7 @@ pub async fn children(
     headers: HeaderMap,
     Path(node_ident): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    if !version.at_least(83) {
-        return Err(ApiError::not_found(
-            "The API is not supported for this version",
-        ));
-    }
+    super::common::require(version, 83)?;
     let node = ident::node(&state, &node_ident, version).await?;
     let query = ferric_db::ListQuery {
         conds: vec![Cond::Eq("parent_node", node.uuid.to_string().into())],

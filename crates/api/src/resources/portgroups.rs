@@ -71,17 +71,6 @@ const PATCHABLE: &[(&str, u16)] = &[
 
 const NOT_SORTABLE: &[&str] = &["extra", "internal_info", "properties"];
 
-/// Port groups exist from API 1.23; older requests see no such resource.
-pub fn require_version(version: Microversion, minor: u16) -> Result<(), ApiError> {
-    if version.at_least(minor) {
-        Ok(())
-    } else {
-        Err(ApiError::not_found(
-            "The API is not supported for this version",
-        ))
-    }
-}
-
 fn render(pg: &PortGroup, base: &str, version: Microversion, selection: &Selection) -> Value {
     let mut obj = super::common::to_object(pg);
     let path = format!("portgroups/{}", pg.uuid);
@@ -172,7 +161,7 @@ async fn list(
     url_path: &str,
     detail_path: bool,
 ) -> Result<Json<Value>, ApiError> {
-    require_version(version, 23)?;
+    super::common::require(version, 23)?;
     let mut params = params(raw_query)?;
     let mut conds = Vec::new();
     let mut carried = Vec::new();
@@ -249,7 +238,7 @@ pub async fn list_node_portgroups(
     Path(node): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    require_version(v, 24)?;
+    super::common::require(v, 24)?;
     let path = format!("nodes/{node}/portgroups");
     list(&state, &headers, v, q, Some(node), &path, false).await
 }
@@ -261,7 +250,7 @@ pub async fn list_node_portgroups_detail(
     Path(node): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    require_version(v, 24)?;
+    super::common::require(v, 24)?;
     let path = format!("nodes/{node}/portgroups/detail");
     list(&state, &headers, v, q, Some(node), &path, true).await
 }
@@ -273,7 +262,7 @@ pub async fn show(
     Path(pg_ident): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    require_version(version, 23)?;
+    super::common::require(version, 23)?;
     let selection = super::common::show_selection(q, &PORTGROUP_FIELDS, version)?;
     let pg = ident::portgroup(&state, &pg_ident).await?;
     Ok(Json(render(
@@ -319,7 +308,7 @@ pub async fn create(
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    require_version(version, 23)?;
+    super::common::require(version, 23)?;
     let doc = match body {
         Value::Object(map) => map,
         other => {
@@ -366,7 +355,7 @@ pub async fn update(
     Path(pg_ident): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
-    require_version(version, 23)?;
+    super::common::require(version, 23)?;
     let pg = ident::portgroup(&state, &pg_ident).await?;
     let ops = patch::parse(body, PATCHABLE, version)?;
     let mut updated = super::common::patched(&pg, &ops, |pg, field, value| {
@@ -408,7 +397,7 @@ pub async fn delete(
     Extension(version): Extension<Microversion>,
     Path(pg_ident): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    require_version(version, 23)?;
+    super::common::require(version, 23)?;
     let pg = ident::portgroup(&state, &pg_ident).await?;
     let node = ident::node(&state, &pg.node_uuid.to_string(), version).await?;
     check_unlocked(&node)?;

@@ -187,7 +187,7 @@ pub async fn list_portgroup_ports(
     Path(pg): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    super::portgroups::require_version(v, 24)?;
+    super::common::require(v, 24)?;
     let path = format!("portgroups/{pg}/ports");
     list(&state, &headers, v, q, Scope::PortGroup(pg), &path, false).await
 }
@@ -199,7 +199,7 @@ pub async fn list_portgroup_ports_detail(
     Path(pg): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    super::portgroups::require_version(v, 24)?;
+    super::common::require(v, 24)?;
     let path = format!("portgroups/{pg}/ports/detail");
     list(&state, &headers, v, q, Scope::PortGroup(pg), &path, true).await
 }

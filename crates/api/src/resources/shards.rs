@@ -13,11 +13,7 @@ pub async fn list(
     State(state): State<AppState>,
     Extension(version): Extension<Microversion>,
 ) -> Result<Json<Value>, ApiError> {
-    if !version.at_least(82) {
-        return Err(ApiError::not_found(
-            "The API is not supported for this version",
-        ));
-    }
+    super::common::require(version, 82)?;
     let shards: Vec<Value> = state
         .db
         .node_shard_counts()
