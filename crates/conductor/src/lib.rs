@@ -7,6 +7,7 @@ mod allocation;
 mod error;
 pub mod hash_ring;
 mod lock;
+mod management;
 mod power;
 pub mod power_sync;
 mod provision;
@@ -16,7 +17,7 @@ mod steps;
 mod timeouts;
 
 pub use error::ConductorError;
-pub use power::BootSetting;
+pub use management::BootSetting;
 pub use provision::ProvisionRequest;
 pub use registry::{RingCache, HEARTBEAT_TIMEOUT_SECS};
 pub use timeouts::WaitTimeouts;
