@@ -138,7 +138,7 @@ impl Conductor {
         uuid: NodeId,
     ) -> Result<Vec<ferric_drivers::Validation>, ConductorError> {
         let (node, driver) = self.read_node(uuid).await?;
-        Ok(driver.validate(&node))
+        Ok(driver.validate(&node).await)
     }
 
     pub(crate) async fn console_info(

@@ -142,6 +142,13 @@ pub(crate) fn plan_deploy(
     }
     runs.retain(|r| r.priority > 0);
     runs.sort_by_key(|r| std::cmp::Reverse(r.priority));
+    if runs.is_empty() {
+        return Err(format!(
+            "node {} has no deploy step to run: its {} deploy interface cannot deploy in this Ferric yet",
+            node.uuid,
+            node.deploy_interface.as_deref().unwrap_or("missing")
+        ));
+    }
     Ok(runs)
 }
 

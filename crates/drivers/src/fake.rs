@@ -114,8 +114,8 @@ impl PowerInterface for FakeHardware {
         })
     }
 
-    fn validate(&self, _node: &Node) -> Result<(), DriverError> {
-        Ok(())
+    fn validate<'a>(&'a self, _node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async { Ok(()) })
     }
 }
 
@@ -299,8 +299,8 @@ impl ManagementInterface for FakeHardware {
         })
     }
 
-    fn validate(&self, _node: &Node) -> Result<(), DriverError> {
-        Ok(())
+    fn validate<'a>(&'a self, _node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async { Ok(()) })
     }
 }
 

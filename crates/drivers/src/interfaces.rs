@@ -79,7 +79,7 @@ pub trait PowerInterface: Send + Sync {
         timeout: Option<Duration>,
     ) -> BoxFuture<'a, Result<(), DriverError>>;
     /// Checks the node's power settings.
-    fn validate(&self, node: &Node) -> Result<(), DriverError>;
+    fn validate<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>>;
 }
 
 /// Boot devices and other out-of-band management.
@@ -128,7 +128,7 @@ pub trait ManagementInterface: Send + Sync {
         name: &'a str,
         state: &'a str,
     ) -> BoxFuture<'a, Result<(), DriverError>>;
-    fn validate(&self, node: &Node) -> Result<(), DriverError>;
+    fn validate<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>>;
 }
 
 /// An indicator (LED) of a node.

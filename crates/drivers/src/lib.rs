@@ -5,6 +5,7 @@
 
 mod fake;
 mod interfaces;
+pub mod redfish;
 pub mod steps;
 
 pub use interfaces::{
@@ -42,36 +43,35 @@ pub struct Validation {
 }
 
 impl Driver {
-    /// Validates every interface of `node`.
-    pub fn validate(&self, node: &Node) -> Vec<Validation> {
-        InterfaceKind::ALL
-            .into_iter()
-            .map(|kind| {
-                let (result, reason) = match node.interface(kind) {
-                    None => (None, Some("not supported".to_string())),
-                    Some(name) if name.starts_with("no-") => (
-                        None,
-                        Some(format!("the {name} interface has nothing to validate")),
-                    ),
-                    Some(_) => {
-                        let checked = match kind {
-                            InterfaceKind::Power => self.power.validate(node),
-                            InterfaceKind::Management => self.management.validate(node),
-                            _ => Ok(()),
-                        };
-                        match checked {
-                            Ok(()) => (Some(true), None),
-                            Err(e) => (Some(false), Some(e.to_string())),
-                        }
+    /// Validates every interface of `node` (power and management ask the hardware).
+    pub async fn validate(&self, node: &Node) -> Vec<Validation> {
+        let mut out = Vec::with_capacity(InterfaceKind::ALL.len());
+        for kind in InterfaceKind::ALL {
+            let (result, reason) = match node.interface(kind) {
+                None => (None, Some("not supported".to_string())),
+                Some(name) if name.starts_with("no-") => (
+                    None,
+                    Some(format!("the {name} interface has nothing to validate")),
+                ),
+                Some(_) => {
+                    let checked = match kind {
+                        InterfaceKind::Power => self.power.validate(node).await,
+                        InterfaceKind::Management => self.management.validate(node).await,
+                        _ => Ok(()),
+                    };
+                    match checked {
+                        Ok(()) => (Some(true), None),
+                        Err(e) => (Some(false), Some(e.to_string())),
                     }
-                };
-                Validation {
-                    kind,
-                    result,
-                    reason,
                 }
-            })
-            .collect()
+            };
+            out.push(Validation {
+                kind,
+                result,
+                reason,
+            });
+        }
+        out
     }
 }
 
@@ -83,11 +83,7 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
             node.driver
         ))
     })?;
-    for kind in [
-        InterfaceKind::Power,
-        InterfaceKind::Management,
-        InterfaceKind::Deploy,
-    ] {
+    for kind in [InterfaceKind::Power, InterfaceKind::Management] {
         let chosen = node.interface(kind).ok_or_else(|| {
             DriverError::Config(format!("node {} has no {kind} interface", node.uuid))
         })?;
@@ -117,6 +113,18 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
                 vendor,
                 work: fake.clone(),
                 steps: fake,
+            })
+        }
+        "redfish" => {
+            let r = Arc::new(redfish::Redfish);
+            Ok(Driver {
+                power: r.clone(),
+                management: r.clone(),
+                console: Arc::new(fake::NoConsole),
+                bios: Arc::new(fake::NoBios),
+                vendor: Arc::new(fake::NoVendor),
+                work: r.clone(),
+                steps: r,
             })
         }
         other => Err(DriverError::Config(format!(

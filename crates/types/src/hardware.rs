@@ -151,8 +151,28 @@ pub const FAKE_HARDWARE: HardwareType = HardwareType {
     ],
 };
 
+/// `redfish`: a server managed through its BMC's Redfish service.
+pub const REDFISH: HardwareType = HardwareType {
+    name: "redfish",
+    supported: &[
+        (Bios, &["no-bios"]),
+        (Boot, &["ipxe", "pxe", "redfish-virtual-media"]),
+        (Console, &["no-console"]),
+        (Deploy, &["direct", "ramdisk"]),
+        (Firmware, &["no-firmware"]),
+        (Inspect, &["no-inspect", "agent"]),
+        (Management, &["redfish"]),
+        (Network, &["flat", "neutron", "noop"]),
+        (Power, &["redfish"]),
+        (Raid, &["no-raid", "agent"]),
+        (Rescue, &["no-rescue", "agent"]),
+        (Storage, &["noop"]),
+        (Vendor, &["no-vendor"]),
+    ],
+};
+
 /// Every hardware type this build knows.
-pub const HARDWARE_TYPES: &[&HardwareType] = &[&FAKE_HARDWARE];
+pub const HARDWARE_TYPES: &[&HardwareType] = &[&FAKE_HARDWARE, &REDFISH];
 
 /// Finds a hardware type by name.
 pub fn hardware_type(name: &str) -> Option<&'static HardwareType> {
@@ -173,9 +193,9 @@ pub fn enabled(kind: InterfaceKind) -> &'static [&'static str] {
         Deploy => &["fake"],
         Firmware => &["fake", "no-firmware"],
         Inspect => &["fake", "no-inspect"],
-        Management => &["fake"],
+        Management => &["fake", "redfish"],
         Network => &["noop"],
-        Power => &["fake"],
+        Power => &["fake", "redfish"],
         Raid => &["fake", "no-raid"],
         Rescue => &["fake", "no-rescue"],
         Storage => &["fake", "noop"],
