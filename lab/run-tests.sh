@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs Ferric's whole test suite, the one command CI and newcomers use:
-#   1. the Rust tests (unit tests, and the API suite on SQLite and on PostgreSQL: a
+#   1. the Rust tests (unit tests, the API suite on SQLite and on PostgreSQL: a
 #      throwaway PostgreSQL is started with lab/postgres.sh unless
-#      FERRIC_TEST_POSTGRES_URL already names one);
+#      FERRIC_TEST_POSTGRES_URL already names one; the redfish driver against two
+#      sushy-tools Redfish emulators started with lab/sushy.sh);
 #   2. the real `openstack baremetal` client against a running ferricd
 #      (lab/ironicclient-smoke.sh), a SIGKILL mid-deploy and restart
 #      (lab/crash-test.sh), then a SIGTERM that must stop ferricd cleanly.
@@ -20,9 +21,12 @@ cleanup() {
     if [ -n "$ferricd_pid" ] && kill -0 "$ferricd_pid" 2>/dev/null; then
         kill -TERM "$ferricd_pid" 2>/dev/null || true
     fi
-    if [ "$started_pg" = 1 ]; then
+        if [ "$started_pg" = 1 ]; then
         bash lab/postgres.sh stop "$PG_DIR" || true
     fi
+    for emulator in sushy sushy-auth; do
+        [ -d "$RUN_DIR/$emulator" ] && bash lab/sushy.sh stop "$RUN_DIR/$emulator" >/dev/null 2>&1 || true
+    done
     rm -rf "$RUN_DIR"
 }
 trap cleanup EXIT
@@ -32,6 +36,13 @@ if [ -z "${FERRIC_TEST_POSTGRES_URL:-}" ]; then
     started_pg=1
 fi
 export FERRIC_TEST_POSTGRES_URL
+
+echo "== Redfish emulators (sushy-tools)"
+SUSHY_PORT="${FERRIC_SUSHY_PORT:-8011}"
+FERRIC_TEST_REDFISH_URL="$(bash lab/sushy.sh start "$RUN_DIR/sushy" --port "$SUSHY_PORT" --systems 4 --instant | tail -n 1)"
+FERRIC_TEST_REDFISH_AUTH_URL="$(bash lab/sushy.sh start "$RUN_DIR/sushy-auth" --port "$((SUSHY_PORT + 1))" --systems 4 \
+    --auth admin:password | tail -n 1)"
+export FERRIC_TEST_REDFISH_URL FERRIC_TEST_REDFISH_AUTH_URL
 
 echo "== cargo test (SQLite and PostgreSQL)"
 cargo test --workspace --locked

@@ -406,7 +406,7 @@ cmd_stop() {
         stop_pid "$pid"
         note "stopped the emulator (pid $pid)"
     else
-        note "the emulator recorded for $DIR (pid $pid) is already gone"
+        note "the emulator recorded for $DIR is not running (pid $pid is gone or is another program)"
     fi
     rm -f "$PIDFILE" "$URLFILE"
 }
