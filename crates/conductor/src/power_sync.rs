@@ -1,8 +1,8 @@
 //! The periodic power-state sync: for every node this conductor owns on the hash ring
 //! (not locked, not in operator maintenance), read the power state from the hardware
-//! with bounded concurrency and record what changed. A node whose BMC fails
-//! `MAX_FAILURES` syncs in a row is put in maintenance with fault `power failure`;
-//! the first good read afterwards lifts that maintenance again.
+//! with bounded concurrency (overall, and per BMC address) and record what changed.
+//! A node whose BMC fails `MAX_FAILURES` syncs in a row is put in maintenance with
+//! fault `power failure`; the first good read afterwards lifts that maintenance again.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,6 +25,20 @@ pub const MAX_FAILURES: u32 = 3;
 pub const POWER_FAILURE: &str = "power failure";
 /// BMC reads at once.
 const CONCURRENCY: usize = 16;
+/// Reads at once against one BMC address.
+const PER_BMC_CONCURRENCY: usize = 2;
+
+/// The address of the node's BMC, for the per-BMC limit (fake nodes have none).
+fn bmc_address(node: &Node) -> Option<String> {
+    ["redfish_address", "ipmi_address"]
+        .iter()
+        .find_map(|k| node.driver_info.get(*k).and_then(serde_json::Value::as_str))
+        .map(|a| {
+            a.trim_start_matches("https://")
+                .trim_start_matches("http://")
+                .to_string()
+        })
+}
 
 /// Consecutive failures per node, kept between sync rounds.
 #[derive(Default)]
@@ -66,10 +80,22 @@ impl Conductor {
             })
             .collect();
         let limit = Arc::new(Semaphore::new(CONCURRENCY));
+        // Many nodes may share one BMC (a chassis manager): it gets a few reads at a time.
+        let mut per_bmc: HashMap<String, Arc<Semaphore>> = HashMap::new();
         let mut tasks = Vec::with_capacity(nodes.len());
         for node in nodes {
+            let bmc = bmc_address(&node).map(|a| {
+                per_bmc
+                    .entry(a)
+                    .or_insert_with(|| Arc::new(Semaphore::new(PER_BMC_CONCURRENCY)))
+                    .clone()
+            });
             let (this, limit) = (self.clone(), limit.clone());
             tasks.push(tokio::spawn(async move {
+                let _bmc_slot = match bmc {
+                    Some(s) => Some(s.acquire_owned().await),
+                    None => None,
+                };
                 let _slot = limit.acquire_owned().await;
                 this.sync_one(node.uuid).await
             }));
