@@ -66,5 +66,75 @@ fn hot_paths(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-criterion_group!(benches, hot_paths);
+/// One power-sync round over redfish nodes, one per system of the sushy-tools emulator
+/// named by `FERRIC_BENCH_REDFISH_URL` (start it with `lab/sushy.sh start DIR --instant
+/// --systems N`, N = `FERRIC_BENCH_REDFISH_SYSTEMS`, default 200).
+fn redfish_sync(c: &mut Criterion) {
+    let Ok(url) = std::env::var("FERRIC_BENCH_REDFISH_URL") else {
+        eprintln!("redfish_power_sync: set FERRIC_BENCH_REDFISH_URL to run it");
+        return;
+    };
+    let systems: u32 = std::env::var("FERRIC_BENCH_REDFISH_SYSTEMS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("ferric-redfish-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db_url = format!("sqlite://{}", dir.join("bench.db").display());
+    let conductor = rt.block_on(async {
+        let db = Datastore::connect(&db_url).await.unwrap();
+        for i in 1..=systems {
+            let mut n = Node::new(
+                NodeId::new_v4(),
+                "redfish".into(),
+                ProvisionState::Manageable,
+                Timestamp::now(),
+            );
+            for kind in InterfaceKind::ALL {
+                n.set_interface(
+                    kind,
+                    ferric_types::hardware::REDFISH
+                        .default_interface(kind)
+                        .map(str::to_string),
+                );
+            }
+            n.driver_info
+                .insert("redfish_address".into(), url.clone().into());
+            n.driver_info.insert(
+                "redfish_system_id".into(),
+                format!("00000000-0000-4000-8000-{i:012x}").into(),
+            );
+            db.node_create(&n).await.unwrap();
+        }
+        let conductor = Conductor::new(
+            db,
+            ConductorConfig {
+                host: "bench".into(),
+                group: String::new(),
+                workers: 100,
+            },
+        );
+        conductor
+            .register(std::time::Duration::from_secs(3600))
+            .await
+            .unwrap();
+        conductor
+    });
+    let mut group = c.benchmark_group("redfish");
+    group.sample_size(10);
+    group.bench_function(format!("power_sync_{systems}_systems"), |b| {
+        b.to_async(&rt).iter(|| async {
+            let report = conductor.sync_power_states().await.unwrap();
+            assert_eq!(report.checked, systems as usize, "{report:?}");
+        })
+    });
+    group.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, hot_paths, redfish_sync);
 criterion_main!(benches);
