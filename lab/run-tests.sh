@@ -3,7 +3,8 @@
 #   1. the Rust tests (unit tests, the API suite on SQLite and on PostgreSQL: a
 #      throwaway PostgreSQL is started with lab/postgres.sh unless
 #      FERRIC_TEST_POSTGRES_URL already names one; the redfish driver against two
-#      sushy-tools Redfish emulators started with lab/sushy.sh);
+#      sushy-tools Redfish emulators started with lab/sushy.sh; the ipmi driver
+#      against pyghmi IPMI BMCs started with lab/ipmi-bmc.sh);
 #   2. the real `openstack baremetal` client against a running ferricd
 #      (lab/ironicclient-smoke.sh), a SIGKILL mid-deploy and restart
 #      (lab/crash-test.sh), then a SIGTERM that must stop ferricd cleanly.
@@ -24,6 +25,7 @@ cleanup() {
         if [ "$started_pg" = 1 ]; then
         bash lab/postgres.sh stop "$PG_DIR" || true
     fi
+        [ -d "$RUN_DIR/ipmi" ] && bash lab/ipmi-bmc.sh stop "$RUN_DIR/ipmi" >/dev/null 2>&1 || true
     for emulator in sushy sushy-auth; do
         [ -d "$RUN_DIR/$emulator" ] && bash lab/sushy.sh stop "$RUN_DIR/$emulator" >/dev/null 2>&1 || true
     done
@@ -43,6 +45,11 @@ FERRIC_TEST_REDFISH_URL="$(bash lab/sushy.sh start "$RUN_DIR/sushy" --port "$SUS
 FERRIC_TEST_REDFISH_AUTH_URL="$(bash lab/sushy.sh start "$RUN_DIR/sushy-auth" --port "$((SUSHY_PORT + 1))" --systems 4 \
     --auth admin:password | tail -n 1)"
 export FERRIC_TEST_REDFISH_URL FERRIC_TEST_REDFISH_AUTH_URL
+
+echo "== IPMI BMC emulators (pyghmi)"
+FERRIC_TEST_IPMI_DIR="$RUN_DIR/ipmi"
+FERRIC_TEST_IPMI_PORT="$(bash lab/ipmi-bmc.sh start "$FERRIC_TEST_IPMI_DIR" --port "${FERRIC_IPMI_PORT:-6230}" --count 2 | tail -n 1)"
+export FERRIC_TEST_IPMI_DIR FERRIC_TEST_IPMI_PORT
 
 echo "== cargo test (SQLite and PostgreSQL)"
 cargo test --workspace --locked

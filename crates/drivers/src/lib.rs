@@ -5,6 +5,7 @@
 
 mod fake;
 mod interfaces;
+pub mod ipmi;
 pub mod redfish;
 pub mod steps;
 
@@ -113,6 +114,18 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
                 vendor,
                 work: fake.clone(),
                 steps: fake,
+            })
+        }
+        "ipmi" => {
+            let i = Arc::new(ipmi::Ipmi);
+            Ok(Driver {
+                power: i.clone(),
+                management: i.clone(),
+                console: Arc::new(fake::NoConsole),
+                bios: Arc::new(fake::NoBios),
+                vendor: Arc::new(fake::NoVendor),
+                work: i.clone(),
+                steps: i,
             })
         }
         "redfish" => {

@@ -171,8 +171,28 @@ pub const REDFISH: HardwareType = HardwareType {
     ],
 };
 
+/// `ipmi`: a server managed through its BMC over IPMI (ipmitool).
+pub const IPMI: HardwareType = HardwareType {
+    name: "ipmi",
+    supported: &[
+        (Bios, &["no-bios"]),
+        (Boot, &["ipxe", "pxe"]),
+        (Console, &["no-console"]),
+        (Deploy, &["direct", "ramdisk"]),
+        (Firmware, &["no-firmware"]),
+        (Inspect, &["no-inspect", "agent"]),
+        (Management, &["ipmitool"]),
+        (Network, &["flat", "neutron", "noop"]),
+        (Power, &["ipmitool"]),
+        (Raid, &["no-raid", "agent"]),
+        (Rescue, &["no-rescue", "agent"]),
+        (Storage, &["noop"]),
+        (Vendor, &["no-vendor"]),
+    ],
+};
+
 /// Every hardware type this build knows.
-pub const HARDWARE_TYPES: &[&HardwareType] = &[&FAKE_HARDWARE, &REDFISH];
+pub const HARDWARE_TYPES: &[&HardwareType] = &[&FAKE_HARDWARE, &IPMI, &REDFISH];
 
 /// Finds a hardware type by name.
 pub fn hardware_type(name: &str) -> Option<&'static HardwareType> {
@@ -193,9 +213,9 @@ pub fn enabled(kind: InterfaceKind) -> &'static [&'static str] {
         Deploy => &["fake"],
         Firmware => &["fake", "no-firmware"],
         Inspect => &["fake", "no-inspect"],
-        Management => &["fake", "redfish"],
+        Management => &["fake", "ipmitool", "redfish"],
         Network => &["noop"],
-        Power => &["fake", "redfish"],
+        Power => &["fake", "ipmitool", "redfish"],
         Raid => &["fake", "no-raid"],
         Rescue => &["fake", "no-rescue"],
         Storage => &["fake", "noop"],

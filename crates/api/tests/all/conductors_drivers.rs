@@ -15,7 +15,10 @@ both_backends!(conductors_and_ring, |app: TestApp| async move {
                          {"href": "http://ferric.test:6385/conductors/test-conductor", "rel": "bookmark"}]})
     );
     let r = app.call("GET", "/v1/conductors/test-conductor", None).await;
-    assert_eq!(r.body["drivers"], json!(["fake-hardware", "redfish"]));
+    assert_eq!(
+        r.body["drivers"],
+        json!(["fake-hardware", "ipmi", "redfish"])
+    );
     assert!(r.body["updated_at"].is_string());
     assert_eq!(
         app.call("GET", "/v1/conductors/nope", None).await.status,
