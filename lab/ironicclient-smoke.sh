@@ -561,6 +561,43 @@ ran_fail "inspect is refused while available" "can not be performed|400"
 bm node power off "$NODE3"
 ran_ok "node power off" || :
 
+# ---------------------------------------------------------------- a redfish node
+
+# With a Redfish emulator at hand (lab/run-tests.sh exports its URL), enroll a real
+# BMC-backed node the way an operator would.
+if [[ -n "${FERRIC_TEST_REDFISH_URL:-}" ]]; then
+    NODE4="smoke-redfish-$RUN"
+    N4=""
+    bm node create --driver redfish --name "$NODE4" \
+        --driver-info redfish_address="$FERRIC_TEST_REDFISH_URL" \
+        --driver-info redfish_system_id=00000000-0000-4000-8000-000000000004 \
+        --driver-info redfish_username=admin --driver-info redfish_password=smoke-secret -f json
+    if ran_ok "node create --driver redfish"; then
+        N4="$(json_field uuid)"
+        LEFT_NODES+=("$N4")
+        check "the redfish password is masked" 'd["driver_info"]["redfish_password"] == "******"'
+    fi
+    bm node validate "$NODE4" -f json
+    ran_ok "node validate (redfish)" &&
+        check "redfish power validates" 'any(r.get("interface") == "power" and r.get("result") is True for r in rows)'
+    bm node manage "$NODE4" --wait 60
+    ran_ok "node manage --wait (redfish verifies against the BMC)" || :
+    bm node power on "$NODE4"
+    ran_ok "node power on (redfish)" || :
+    for _ in $(seq 1 60); do
+        bm node show "$NODE4" -f value -c power_state
+        [[ "$OUT" == "power on" ]] && break
+        sleep 0.5
+    done
+    [[ "$OUT" == "power on" ]] && pass "the redfish node is powered on" || fail "the redfish node is powered on" "power_state: $OUT"
+    bm node power off "$NODE4"
+    ran_ok "node power off (redfish)" || :
+    bm node delete "$N4"
+    if ran_ok "node delete (redfish)"; then
+        forget LEFT_NODES "$N4"
+    fi
+fi
+
 # ---------------------------------------------------------------- errors
 
 bm node show "$MISSING" -f json

@@ -1,7 +1,7 @@
-//! A redfish node through the API against sushy-tools' emulator (see
-//! `crates/drivers/tests/redfish.rs` for the emulators): enroll, manage (verification
-//! reaches the BMC), power, boot device, bad credentials, and a BMC that stops
-//! answering faulting the node until it answers again.
+//! Real-BMC nodes through the API: a redfish node against sushy-tools' emulator and an
+//! ipmi node against a pyghmi BMC (see `crates/drivers/tests/` for the emulators):
+//! enroll, manage (verification reaches the BMC), power, boot device, bad
+//! credentials, and a BMC that stops answering faulting the node until it answers.
 
 use std::time::Duration;
 
@@ -180,3 +180,95 @@ async fn reqwest_free_get(url: &str) -> Value {
     .await
     .unwrap()
 }
+
+both_backends!(ipmi_node_through_the_api, |app: TestApp| async move {
+    let dir = std::env::var("FERRIC_TEST_IPMI_DIR")
+        .expect("FERRIC_TEST_IPMI_DIR is not set: lab/run-tests.sh starts the BMCs");
+    let first: u16 = std::env::var("FERRIC_TEST_IPMI_PORT")
+        .expect("FERRIC_TEST_IPMI_PORT")
+        .parse()
+        .unwrap();
+    // The two backends' runs go in parallel: each gets its own BMC.
+    let port = first + u16::from(app.db.backend() == ferric_db::Backend::Postgres);
+    let r = app
+        .call("POST", "/v1/nodes", Some(json!({"driver": "ipmi", "name": "bmc",
+            "driver_info": {"ipmi_address": "127.0.0.1", "ipmi_port": port, "ipmi_username": "admin",
+                            "ipmi_password": "wrong-one", "ipmi_timeout": 10}})))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    assert_eq!(r.body["power_interface"], "ipmitool");
+    // A wrong password: validation says so, manage fails back to enroll, nothing changes.
+    let r = app.call("GET", "/v1/nodes/bmc/validate", None).await;
+    assert_eq!(r.body["power"]["result"], false);
+    assert!(
+        r.body["power"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("rejected the credentials"),
+        "{}",
+        r.raw
+    );
+    assert!(!r.raw.contains("wrong-one"));
+    app.call(
+        "PUT",
+        "/v1/nodes/bmc/states/provision",
+        Some(json!({"target": "manage"})),
+    )
+    .await;
+    let n = settle(&app, "bmc", "provision_state", json!("enroll")).await;
+    assert!(
+        n["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("rejected the credentials"),
+        "{n}"
+    );
+
+    let r = app
+        .call("PATCH", "/v1/nodes/bmc", Some(json!([{"op": "replace", "path": "/driver_info/ipmi_password", "value": "password"}])))
+        .await;
+    assert_eq!(r.status, 200);
+    app.call(
+        "PUT",
+        "/v1/nodes/bmc/states/provision",
+        Some(json!({"target": "manage"})),
+    )
+    .await;
+    settle(&app, "bmc", "provision_state", json!("manageable")).await;
+    let state = || {
+        serde_json::from_str::<Value>(
+            &std::fs::read_to_string(format!("{dir}/bmc-{port}.json")).unwrap(),
+        )
+        .unwrap()
+    };
+    for (target, want, bmc) in [
+        ("power on", "power on", "on"),
+        ("rebooting", "power on", "on"),
+        ("power off", "power off", "off"),
+    ] {
+        let r = app
+            .call(
+                "PUT",
+                "/v1/nodes/bmc/states/power",
+                Some(json!({"target": target})),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.raw);
+        let n = settle(&app, "bmc", "power_state", json!(want)).await;
+        assert_eq!(n["last_error"], Value::Null, "{n}");
+        assert_eq!(state()["power"], bmc, "{target}");
+    }
+    let r = app
+        .call(
+            "PUT",
+            "/v1/nodes/bmc/management/boot_device",
+            Some(json!({"boot_device": "cdrom", "persistent": true})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.raw);
+    assert_eq!(state()["boot_device"], "cdrom");
+    let r = app
+        .call("GET", "/v1/nodes/bmc/management/boot_device", None)
+        .await;
+    assert_eq!(r.body, json!({"boot_device": "cdrom", "persistent": true}));
+});
