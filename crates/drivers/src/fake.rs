@@ -354,28 +354,6 @@ impl ConsoleInterface for FakeHardware {
     }
 }
 
-/// The `no-console` interface: a node without a console.
-pub struct NoConsole;
-
-impl ConsoleInterface for NoConsole {
-    fn start<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>> {
-        Box::pin(async move {
-            Err(DriverError::Unsupported(format!(
-                "Node {} has no console: its console interface is no-console",
-                node.uuid
-            )))
-        })
-    }
-
-    fn stop<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>> {
-        self.start(node)
-    }
-
-    fn info(&self, _node: &Node) -> Option<Value> {
-        None
-    }
-}
-
 const SETTINGS_ARG: &[StepArg] = &[StepArg {
     name: "settings",
     required: true,
@@ -505,18 +483,6 @@ impl BiosInterface for FakeHardware {
     }
 }
 
-/// The `no-bios` interface: no BIOS settings to show.
-pub struct NoBios;
-
-impl BiosInterface for NoBios {
-    fn settings(&self, node: &Node) -> Result<Vec<(String, Value)>, DriverError> {
-        Err(DriverError::Unsupported(format!(
-            "Node {} has no BIOS interface (no-bios)",
-            node.uuid
-        )))
-    }
-}
-
 /// fake-hardware's vendor methods, named as Ironic's fake vendor interface names them.
 const FAKE_VENDOR_METHODS: &[VendorMethod] = &[
     VendorMethod {
@@ -583,29 +549,6 @@ impl VendorInterface for FakeHardware {
                     "fake-hardware has no vendor method {other}"
                 ))),
             }
-        })
-    }
-}
-
-/// The `no-vendor` interface: no vendor methods.
-pub struct NoVendor;
-
-impl VendorInterface for NoVendor {
-    fn methods(&self) -> Vec<VendorMethod> {
-        Vec::new()
-    }
-
-    fn call<'a>(
-        &'a self,
-        node: &'a Node,
-        _method: &'a str,
-        _body: Value,
-    ) -> BoxFuture<'a, Result<Option<Value>, DriverError>> {
-        Box::pin(async move {
-            Err(DriverError::Unsupported(format!(
-                "Node {} has no vendor interface (no-vendor)",
-                node.uuid
-            )))
         })
     }
 }

@@ -3,6 +3,7 @@
 //! `Driver`, the set of implementations a node's interface fields select. The
 //! `fake-hardware` implementations keep real state and take configurable delays.
 
+mod absent;
 mod fake;
 mod interfaces;
 pub mod ipmi;
@@ -96,15 +97,15 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
             let fake = Arc::new(fake::FakeHardware);
             let console: Arc<dyn ConsoleInterface> = match node.interface(InterfaceKind::Console) {
                 Some("fake") => fake.clone(),
-                _ => Arc::new(fake::NoConsole),
+                _ => Arc::new(absent::NoConsole),
             };
             let bios: Arc<dyn BiosInterface> = match node.interface(InterfaceKind::Bios) {
                 Some("fake") => fake.clone(),
-                _ => Arc::new(fake::NoBios),
+                _ => Arc::new(absent::NoBios),
             };
             let vendor: Arc<dyn VendorInterface> = match node.interface(InterfaceKind::Vendor) {
                 Some("fake") => fake.clone(),
-                _ => Arc::new(fake::NoVendor),
+                _ => Arc::new(absent::NoVendor),
             };
             Ok(Driver {
                 power: fake.clone(),
@@ -121,11 +122,14 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
             Ok(Driver {
                 power: i.clone(),
                 management: i.clone(),
-                console: Arc::new(fake::NoConsole),
-                bios: Arc::new(fake::NoBios),
-                vendor: Arc::new(fake::NoVendor),
-                work: i.clone(),
-                steps: i,
+                console: Arc::new(absent::NoConsole),
+                bios: Arc::new(absent::NoBios),
+                vendor: Arc::new(absent::NoVendor),
+                work: Arc::new(absent::BmcOnlyWork {
+                    power: i,
+                    node_noun: "an ipmi node",
+                }),
+                steps: Arc::new(absent::NoSteps { hardware: "ipmi" }),
             })
         }
         "redfish" => {
@@ -133,11 +137,16 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
             Ok(Driver {
                 power: r.clone(),
                 management: r.clone(),
-                console: Arc::new(fake::NoConsole),
-                bios: Arc::new(fake::NoBios),
-                vendor: Arc::new(fake::NoVendor),
-                work: r.clone(),
-                steps: r,
+                console: Arc::new(absent::NoConsole),
+                bios: Arc::new(absent::NoBios),
+                vendor: Arc::new(absent::NoVendor),
+                work: Arc::new(absent::BmcOnlyWork {
+                    power: r,
+                    node_noun: "a redfish node",
+                }),
+                steps: Arc::new(absent::NoSteps {
+                    hardware: "redfish",
+                }),
             })
         }
         other => Err(DriverError::Config(format!(

@@ -12,10 +12,8 @@ use ferric_types::Node;
 use serde_json::Value;
 
 use crate::interfaces::{
-    BootDevice, BoxFuture, DriverError, Indicator, ManagementInterface, PowerInterface,
-    PowerTarget, WorkInterface, WorkKind,
+    BootDevice, BoxFuture, DriverError, Indicator, ManagementInterface, PowerInterface, PowerTarget,
 };
-use crate::steps::{StepInterface, StepOutcome, StepPhase, StepRun, StepSpec};
 
 /// How often to look at the chassis while a power change lands.
 const POWER_POLL: Duration = Duration::from_millis(500);
@@ -391,44 +389,5 @@ impl ManagementInterface for Ipmi {
 
     fn validate<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>> {
         PowerInterface::validate(self, node)
-    }
-}
-
-impl WorkInterface for Ipmi {
-    fn run<'a>(
-        &'a self,
-        node: &'a mut Node,
-        kind: WorkKind,
-    ) -> BoxFuture<'a, Result<(), DriverError>> {
-        Box::pin(async move {
-            match kind {
-                WorkKind::Verify => PowerInterface::validate(self, node).await,
-                WorkKind::TearDown => self.set_power_state(node, PowerTarget::Off, None).await,
-                other => Err(DriverError::Unsupported(format!(
-                    "{} of an ipmi node needs the ramdisk agent (direct deploy), which this Ferric does not have yet",
-                    other.as_str()
-                ))),
-            }
-        })
-    }
-}
-
-impl StepInterface for Ipmi {
-    fn steps(&self, _node: &Node, _phase: StepPhase) -> Vec<StepSpec> {
-        Vec::new()
-    }
-
-    fn execute<'a>(
-        &'a self,
-        _node: &'a mut Node,
-        _phase: StepPhase,
-        step: &'a StepRun,
-    ) -> BoxFuture<'a, Result<StepOutcome, DriverError>> {
-        Box::pin(async move {
-            Err(DriverError::Unsupported(format!(
-                "ipmi has no step {}.{}",
-                step.interface, step.step
-            )))
-        })
     }
 }

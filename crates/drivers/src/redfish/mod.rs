@@ -12,10 +12,8 @@ use ferric_types::Node;
 use serde_json::{json, Value};
 
 use crate::interfaces::{
-    BootDevice, BoxFuture, DriverError, Indicator, ManagementInterface, PowerInterface,
-    PowerTarget, WorkInterface, WorkKind,
+    BootDevice, BoxFuture, DriverError, Indicator, ManagementInterface, PowerInterface, PowerTarget,
 };
-use crate::steps::{StepInterface, StepOutcome, StepPhase, StepRun, StepSpec};
 use client::{client, RedfishClient};
 use settings::RedfishSettings;
 
@@ -266,45 +264,5 @@ impl ManagementInterface for Redfish {
 
     fn validate<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>> {
         PowerInterface::validate(self, node)
-    }
-}
-
-impl WorkInterface for Redfish {
-    fn run<'a>(
-        &'a self,
-        node: &'a mut Node,
-        kind: WorkKind,
-    ) -> BoxFuture<'a, Result<(), DriverError>> {
-        Box::pin(async move {
-            match kind {
-                // Verifying proves the BMC answers and takes the credentials.
-                WorkKind::Verify => PowerInterface::validate(self, node).await,
-                WorkKind::TearDown => self.set_power_state(node, PowerTarget::Off, None).await,
-                other => Err(DriverError::Unsupported(format!(
-                    "{} of a redfish node needs the ramdisk agent (direct deploy), which this Ferric does not have yet",
-                    other.as_str()
-                ))),
-            }
-        })
-    }
-}
-
-impl StepInterface for Redfish {
-    fn steps(&self, _node: &Node, _phase: StepPhase) -> Vec<StepSpec> {
-        Vec::new()
-    }
-
-    fn execute<'a>(
-        &'a self,
-        _node: &'a mut Node,
-        _phase: StepPhase,
-        step: &'a StepRun,
-    ) -> BoxFuture<'a, Result<StepOutcome, DriverError>> {
-        Box::pin(async move {
-            Err(DriverError::Unsupported(format!(
-                "redfish has no step {}.{}",
-                step.interface, step.step
-            )))
-        })
     }
 }
