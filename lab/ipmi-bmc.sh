@@ -50,6 +50,9 @@ note() {
     printf 'ipmi-bmc.sh: %s\n' "$*" >&2
 }
 
+# shellcheck source=lib/python-peer.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/lib/python-peer.sh"
+
 usage() {
     cat >&2 <<EOF
 usage: $0 start DIR [--port PORT] [--count N] [--user USER] [--password PASS]
@@ -59,17 +62,6 @@ EOF
 }
 
 # ------------------------------------------------------------ prerequisites
-
-apt_install() {
-    if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-        note "installing $* with apt-get"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq >&2 || die "apt-get update failed"
-        apt-get install -y -qq "$@" >&2 || die "apt-get install $* failed"
-        return 0
-    fi
-    return 1
-}
 
 ensure_ipmitool() {
     command -v ipmitool >/dev/null 2>&1 && return 0
@@ -87,48 +79,6 @@ sys.exit(0 if metadata.version("pyghmi") == sys.argv[1] else 1)
 EOF
 }
 
-ensure_base_python() {
-    if command -v "$PYTHON" >/dev/null 2>&1 \
-        && "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
-        return 0
-    fi
-    apt_install python3 python3-venv || true
-    command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
-    "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1 \
-        || die "$PYTHON cannot create virtualenvs (install python3 and python3-venv, or set FERRIC_PYTHON)"
-}
-
-install_venv() {
-    venv_ready && return 0
-    ensure_base_python
-    local started=$SECONDS
-    if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c '' >/dev/null 2>&1; then
-        note "creating virtualenv $VENV"
-        rm -rf "$VENV"
-        "$PYTHON" -m venv "$VENV" >&2 || die "could not create virtualenv $VENV"
-    fi
-    note "installing pyghmi $PYGHMI_VERSION into $VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "pyghmi==$PYGHMI_VERSION" >&2 \
-        || die "pip install pyghmi==$PYGHMI_VERSION failed"
-    venv_ready || die "pyghmi is still not importable from $VENV after installing it"
-    note "virtualenv ready in $((SECONDS - started)) s"
-}
-
-# Concurrent starts build the virtualenv once; the lock lives in a subshell
-# so the emulator started afterwards does not inherit its descriptor.
-ensure_venv() {
-    mkdir -p "$LAB_DIR"
-    if command -v flock >/dev/null 2>&1; then
-        (
-            flock -w 900 9 || die "timed out waiting for $LAB_DIR/ipmi-venv.lock"
-            install_venv
-        ) 9>"$LAB_DIR/ipmi-venv.lock"
-    else
-        install_venv
-    fi
-}
-
 # ------------------------------------------------------------------ process
 
 # True when PID is alive and is an emulator started for this DIR, so a
@@ -144,20 +94,6 @@ is_our_emulator() {
     return 0
 }
 
-stop_pid() {
-    local pid="$1" waited=0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    while kill -0 "$pid" 2>/dev/null; do
-        if ((waited >= STOP_TIMEOUT * 10)); then
-            note "pid $pid ignored SIGTERM for ${STOP_TIMEOUT}s; sending SIGKILL"
-            kill -KILL "$pid" 2>/dev/null || true
-            break
-        fi
-        sleep 0.1
-        waited=$((waited + 1))
-    done
-}
-
 stop_recorded() {
     local pid
     [[ -f "$PIDFILE" ]] || return 0
@@ -171,15 +107,6 @@ stop_recorded() {
         fi
     done <"$PIDFILE"
     rm -f "$PIDFILE"
-}
-
-show_log_tail() {
-    if [[ -s "$LOG" ]]; then
-        note "last lines of $LOG:"
-        tail -n 25 "$LOG" >&2 || true
-    else
-        note "$LOG is empty"
-    fi
 }
 
 # Does the BMC on port $1 answer "power status" with our credentials?
@@ -226,7 +153,7 @@ cmd_start() {
     done
 
     ensure_ipmitool
-    ensure_venv
+    ensure_venv "pyghmi==$PYGHMI_VERSION"
 
     note "starting $count BMC(s) on 127.0.0.1:$port..$((port + count - 1))/udp as $USER_NAME (log: $LOG)"
     FERRIC_IPMI_PASSWORD="$PASSWORD" PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \

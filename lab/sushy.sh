@@ -54,6 +54,9 @@ note() {
     printf 'sushy.sh: %s\n' "$*" >&2
 }
 
+# shellcheck source=lib/python-peer.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/lib/python-peer.sh"
+
 usage() {
     cat >&2 <<EOF
 usage: $0 start DIR [--port PORT] [--systems N] [--auth USER:PASSWORD] [--instant]
@@ -73,57 +76,6 @@ from importlib import metadata
 import bcrypt, flask, sushy_tools.emulator.resources.systems.fakedriver  # noqa
 sys.exit(0 if metadata.version("sushy-tools") == sys.argv[1] else 1)
 EOF
-}
-
-# Make sure "$PYTHON -m venv" can work; on a bare Debian install the missing
-# pieces (python3, python3-venv) come from apt when we are allowed to.
-ensure_base_python() {
-    if command -v "$PYTHON" >/dev/null 2>&1 \
-        && "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
-        return 0
-    fi
-    if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-        note "installing python3 and python3-venv with apt-get"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq >&2 || die "apt-get update failed"
-        apt-get install -y -qq python3 python3-venv >&2 \
-            || die "apt-get install python3 python3-venv failed"
-        command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
-    fi
-    "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1 \
-        || die "$PYTHON cannot create virtualenvs (install python3 and python3-venv, or set FERRIC_PYTHON)"
-}
-
-install_venv() {
-    venv_ready && return 0
-    ensure_base_python
-    local started=$SECONDS
-    if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c '' >/dev/null 2>&1; then
-        note "creating virtualenv $VENV"
-        rm -rf "$VENV"
-        "$PYTHON" -m venv "$VENV" >&2 || die "could not create virtualenv $VENV"
-    fi
-    note "installing sushy-tools $SUSHY_TOOLS_VERSION into $VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "sushy-tools==$SUSHY_TOOLS_VERSION" bcrypt >&2 \
-        || die "pip install sushy-tools==$SUSHY_TOOLS_VERSION bcrypt failed"
-    venv_ready || die "sushy-tools is still not importable from $VENV after installing it"
-    note "virtualenv ready in $((SECONDS - started)) s"
-}
-
-# Several test runs may start emulators at the same time: only one of them
-# builds the virtualenv, the others wait for it.  The lock is held in a
-# subshell so that the emulator started later does not inherit it.
-ensure_venv() {
-    mkdir -p "$LAB_DIR"
-    if command -v flock >/dev/null 2>&1; then
-        (
-            flock -w 900 9 || die "timed out waiting for $LAB_DIR/sushy-venv.lock"
-            install_venv
-        ) 9>"$LAB_DIR/sushy-venv.lock"
-    else
-        install_venv
-    fi
 }
 
 # ------------------------------------------------------------------- process
@@ -161,29 +113,6 @@ import sys, urllib.request
 with urllib.request.urlopen(sys.argv[1], timeout=2) as resp:
     sys.exit(0 if 200 <= resp.status < 300 else 1)
 EOF
-}
-
-show_log_tail() {
-    if [[ -s "$LOG" ]]; then
-        note "last lines of $LOG:"
-        tail -n 25 "$LOG" >&2 || true
-    else
-        note "$LOG is empty"
-    fi
-}
-
-stop_pid() {
-    local pid="$1" waited=0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    while kill -0 "$pid" 2>/dev/null; do
-        if ((waited >= STOP_TIMEOUT * 10)); then
-            note "emulator (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT}s; sending SIGKILL"
-            kill -KILL "$pid" 2>/dev/null || true
-            break
-        fi
-        sleep 0.1
-        waited=$((waited + 1))
-    done
 }
 
 # ------------------------------------------------------------- configuration
@@ -342,7 +271,7 @@ cmd_start() {
         die "something already listens on 127.0.0.1:$PORT; pick another --port"
     fi
 
-    ensure_venv
+    ensure_venv "sushy-tools==$SUSHY_TOOLS_VERSION" bcrypt
 
     rm -rf "$STATE"
     mkdir -p "$STATE"
