@@ -36,6 +36,8 @@ pub struct ApiConfig {
     pub public_endpoint: Option<String>,
     /// The largest page a list returns (and the page size when none is asked for).
     pub max_limit: i64,
+    /// What the ramdisk agent endpoints tell and require of agents.
+    pub agent: AgentApiConfig,
 }
 
 impl Default for ApiConfig {
@@ -43,6 +45,28 @@ impl Default for ApiConfig {
         Self {
             public_endpoint: None,
             max_limit: 1000,
+            agent: AgentApiConfig::default(),
+        }
+    }
+}
+
+/// Settings of `/v1/lookup` and `/v1/heartbeat`.
+#[derive(Debug, Clone)]
+pub struct AgentApiConfig {
+    /// Seconds an agent may go without heartbeating (told to the agent at lookup).
+    pub heartbeat_timeout: u64,
+    /// Refuse agents whose callback URL is not https.
+    pub require_tls: bool,
+    /// Let agents verify images by MD5.
+    pub allow_md5_checksum: bool,
+}
+
+impl Default for AgentApiConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat_timeout: 300,
+            require_tls: false,
+            allow_md5_checksum: true,
         }
     }
 }

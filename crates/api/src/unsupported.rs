@@ -15,8 +15,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ("/nodes/{node}/volume", "the volume API"),
     ("/events", "events"),
     ("/volume", "the volume API"),
-    ("/lookup", "the ramdisk agent API"),
-    ("/heartbeat/{node}", "the ramdisk agent API"),
     ("/continue_inspection", "inspection by the ramdisk agent"),
 ];
 

@@ -3,6 +3,7 @@
 //! through the node's driver. The API reaches it through [`ConductorApi`], in process
 //! when all-in-one; nothing here assumes the API runs in the same process.
 
+mod agent;
 mod allocation;
 mod error;
 pub mod hash_ring;
@@ -16,6 +17,7 @@ mod registry;
 mod steps;
 mod timeouts;
 
+pub use agent::AgentHeartbeat;
 pub use error::ConductorError;
 pub use management::BootSetting;
 pub use provision::ProvisionRequest;
@@ -108,6 +110,15 @@ pub trait ConductorApi: Send + Sync {
         name: String,
         state: String,
     ) -> BoxFuture<'_, Result<(), ConductorError>>;
+    /// The agent token for a lookup: `Some` when issued now, `None` when the node
+    /// already has one.
+    fn agent_lookup(&self, node: NodeId) -> BoxFuture<'_, Result<Option<String>, ConductorError>>;
+    /// Hands over an agent heartbeat; returns before it is processed.
+    fn agent_heartbeat(
+        &self,
+        node: NodeId,
+        heartbeat: AgentHeartbeat,
+    ) -> BoxFuture<'_, Result<(), ConductorError>>;
     /// Changes the boot mode or secure boot.
     fn set_boot_setting(
         &self,
@@ -154,6 +165,7 @@ pub struct Conductor {
     group: Arc<str>,
     workers: Arc<Semaphore>,
     failures: Arc<power_sync::FailureCounts>,
+    heartbeats: agent::PendingHeartbeats,
 }
 
 impl Conductor {
@@ -165,6 +177,7 @@ impl Conductor {
             group: config.group.to_ascii_lowercase().into(),
             workers: Arc::new(Semaphore::new(config.workers)),
             failures: Arc::default(),
+            heartbeats: Arc::default(),
         }
     }
 
@@ -318,6 +331,18 @@ impl ConductorApi for Conductor {
         state: String,
     ) -> BoxFuture<'_, Result<(), ConductorError>> {
         Box::pin(self.indicator_set(node, name, state))
+    }
+
+    fn agent_lookup(&self, node: NodeId) -> BoxFuture<'_, Result<Option<String>, ConductorError>> {
+        Box::pin(self.issue_agent_token(node))
+    }
+
+    fn agent_heartbeat(
+        &self,
+        node: NodeId,
+        heartbeat: AgentHeartbeat,
+    ) -> BoxFuture<'_, Result<(), ConductorError>> {
+        Box::pin(self.accept_heartbeat(node, heartbeat))
     }
 
     fn allocate(&self, allocation: AllocationId) -> BoxFuture<'_, Result<(), ConductorError>> {

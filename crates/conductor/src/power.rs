@@ -35,6 +35,10 @@ impl Conductor {
                 .set_power_state(&mut node, target, timeout)
                 .await;
             node.target_power_state = None;
+            if result.is_ok() && target != PowerTarget::On {
+                // The ramdisk (if any) is gone: its next boot gets a fresh token.
+                ferric_drivers::agent_client::forget_agent(&mut node);
+            }
             if let Err(e) = result {
                 tracing::warn!(node = %node.uuid, error = %e, "power change failed");
                 node.last_error = Some(format!(

@@ -2,7 +2,7 @@
 //! then run the work (verify, clean, inspect, deploy, tear down, adopt, rescue…) on a
 //! worker, feeding each outcome back into the state machine until the node rests.
 
-use ferric_drivers::steps::StepPhase;
+use ferric_drivers::steps::{StepOutcome, StepPhase, StepRun};
 use ferric_drivers::{driver_for, Driver, DriverError, WorkKind};
 use ferric_types::deploy_template::TemplateStep;
 use ferric_types::fsm::{self, Event, Verb};
@@ -59,7 +59,7 @@ fn work_for(state: ProvisionState) -> Option<WorkKind> {
 }
 
 /// Moves the node along `event`; false when the table has no such transition.
-fn advance(node: &mut Node, event: Event, manual_clean: bool) -> bool {
+pub(crate) fn advance(node: &mut Node, event: Event, manual_clean: bool) -> bool {
     match fsm::next(node.provision_state, event) {
         Some(to) => {
             node.provision_state = to;
@@ -127,6 +127,12 @@ impl Conductor {
             }
         };
         if matches!(event, Event::Deploy | Event::Rebuild) {
+            if let Err(e) = driver.steps.check_deploy(&node, req.configdrive.as_ref()) {
+                lock.release().await;
+                return Err(ConductorError::Invalid(format!(
+                    "Node {uuid} cannot be deployed: {e}"
+                )));
+            }
             let templates = self.db.deploy_templates_for_traits(&node.traits).await?;
             let requested = req.deploy_steps.as_deref().unwrap_or_default();
             if let Err(why) = steps::plan_deploy(&driver, &node, &templates, requested) {
@@ -177,8 +183,10 @@ impl Conductor {
         Ok(())
     }
 
-    /// Plans and runs the steps of a clean or deploy: the operator's clean steps when
-    /// the request named some, the driver's automated steps otherwise.
+    /// Plans and runs the steps of a clean, deploy or service: the operator's steps
+    /// when the request named some, the driver's automated steps otherwise. Resumes a
+    /// saved plan after an agent callback; lets the driver prepare (boot the ramdisk)
+    /// before planning, and finish after the last step.
     async fn run_steps(
         &self,
         lock: &NodeLock,
@@ -186,6 +194,34 @@ impl Conductor {
         driver: &Driver,
         phase: StepPhase,
     ) -> Result<bool, DriverError> {
+        let done = if let Some((plan, next)) = steps::saved_plan(node, phase) {
+            steps::run(lock, node, driver, phase, &plan, next).await?
+        } else {
+            if !steps::is_prepared(node, phase) {
+                if driver.steps.prepare(node, phase).await? == StepOutcome::Wait {
+                    steps::mark_prepared(node, phase);
+                    return Ok(false);
+                }
+                steps::mark_prepared(node, phase);
+            }
+            let plan = self.plan_steps(node, driver, phase).await?;
+            steps::save_plan(node, phase, &plan);
+            steps::run(lock, node, driver, phase, &plan, 0).await?
+        };
+        if done {
+            driver.steps.finish(node, phase).await?;
+            steps::clear_engine(node, phase);
+        }
+        Ok(done)
+    }
+
+    /// The steps a clean, deploy or service runs.
+    async fn plan_steps(
+        &self,
+        node: &Node,
+        driver: &Driver,
+        phase: StepPhase,
+    ) -> Result<Vec<StepRun>, DriverError> {
         let key = match phase {
             StepPhase::Clean => "clean_steps",
             StepPhase::Service => "service_steps",
@@ -196,7 +232,7 @@ impl Conductor {
             .get(key)
             .and_then(Value::as_array)
             .cloned();
-        let planned = if phase == StepPhase::Deploy {
+        if phase == StepPhase::Deploy {
             let templates = self
                 .db
                 .deploy_templates_for_traits(&node.traits)
@@ -213,12 +249,17 @@ impl Conductor {
         } else {
             steps::plan(driver, node, phase, requested.as_deref())
         }
-        .map_err(DriverError::Config)?;
-        steps::run(lock, node, driver, phase, &planned).await
+        .map_err(DriverError::Config)
     }
 
     /// Runs the node's work until it reaches a state that needs none, then unlocks.
-    async fn run_work(&self, lock: NodeLock, mut node: Node, driver: Driver, manual_clean: bool) {
+    pub(crate) async fn run_work(
+        &self,
+        lock: NodeLock,
+        mut node: Node,
+        driver: Driver,
+        manual_clean: bool,
+    ) {
         while let Some(kind) = work_for(node.provision_state) {
             let skip =
                 kind == WorkKind::Clean && !manual_clean && node.automated_clean == Some(false);
@@ -286,6 +327,9 @@ impl Conductor {
 
 /// Keeps what the request carries where the work will read it.
 fn record_request(node: &mut Node, req: &ProvisionRequest) {
+    for phase in [StepPhase::Clean, StepPhase::Deploy, StepPhase::Service] {
+        steps::clear_engine(node, phase);
+    }
     if let Some(cd) = &req.configdrive {
         node.instance_info.insert("configdrive".into(), cd.clone());
     }

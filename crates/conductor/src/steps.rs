@@ -152,16 +152,85 @@ pub(crate) fn plan_deploy(
     Ok(runs)
 }
 
-/// Runs `steps` in order; the node shows each running step. Returns false when a
-/// step continues outside the conductor and the node must wait for a callback.
+/// The `driver_internal_info` keys of the engine's saved state for a phase: the
+/// plan, the index of the running step, whether the driver prepared.
+fn engine_keys(phase: StepPhase) -> [String; 3] {
+    let p = phase.as_str();
+    [
+        format!("{p}_plan"),
+        format!("{p}_step_index"),
+        format!("{p}_prepared"),
+    ]
+}
+
+/// The saved plan and the index of the step to run next (after the one that
+/// waited for a callback), when a run is being resumed.
+pub(crate) fn saved_plan(node: &Node, phase: StepPhase) -> Option<(Vec<StepRun>, usize)> {
+    let [plan_key, index_key, _] = engine_keys(phase);
+    let dii = &node.driver_internal_info;
+    let plan: Vec<StepRun> = dii
+        .get(&plan_key)?
+        .as_array()?
+        .iter()
+        .map(StepRun::from_json)
+        .collect::<Option<_>>()?;
+    let index = dii.get(&index_key).and_then(Value::as_u64).unwrap_or(0) as usize;
+    Some((plan, index + 1))
+}
+
+pub(crate) fn save_plan(node: &mut Node, phase: StepPhase, plan: &[StepRun]) {
+    let [plan_key, _, _] = engine_keys(phase);
+    let steps: Vec<Value> = plan.iter().map(|s| Value::Object(s.to_json())).collect();
+    node.driver_internal_info
+        .insert(plan_key, Value::Array(steps));
+}
+
+pub(crate) fn is_prepared(node: &Node, phase: StepPhase) -> bool {
+    let [_, _, prepared] = engine_keys(phase);
+    node.driver_internal_info.get(&prepared) == Some(&Value::Bool(true))
+}
+
+pub(crate) fn mark_prepared(node: &mut Node, phase: StepPhase) {
+    let [_, _, prepared] = engine_keys(phase);
+    node.driver_internal_info
+        .insert(prepared, Value::Bool(true));
+}
+
+/// Forgets the engine's saved state (a finished, failed or restarted run).
+pub(crate) fn clear_engine(node: &mut Node, phase: StepPhase) {
+    for key in engine_keys(phase) {
+        node.driver_internal_info.remove(&key);
+    }
+}
+
+/// The step a waiting node is at, as its `clean_step`/`deploy_step` shows it.
+pub(crate) fn current(node: &Node, phase: StepPhase) -> Option<StepRun> {
+    let step = match phase {
+        StepPhase::Clean => &node.clean_step,
+        StepPhase::Deploy => &node.deploy_step,
+        StepPhase::Service => &node.service_step,
+    };
+    if step.is_empty() {
+        return None;
+    }
+    StepRun::from_json(&Value::Object(step.clone()))
+}
+
+/// Runs `steps` from index `start` in order; the node shows each running step.
+/// Returns false when a step continues outside the conductor and the node must wait
+/// for a callback.
 pub(crate) async fn run(
     lock: &NodeLock,
     node: &mut Node,
     driver: &Driver,
     phase: StepPhase,
     steps: &[StepRun],
+    start: usize,
 ) -> Result<bool, DriverError> {
-    for step in steps {
+    let [_, index_key, _] = engine_keys(phase);
+    for (index, step) in steps.iter().enumerate().skip(start) {
+        node.driver_internal_info
+            .insert(index_key.clone(), Value::from(index));
         set_current(node, phase, step.to_json());
         if let Err(e) = lock.save(node).await {
             return Err(DriverError::Hardware(format!(

@@ -36,6 +36,22 @@ impl Default for WaitTimeouts {
 }
 
 impl WaitTimeouts {
+    /// How often to look for timed-out nodes: every minute, or more often when a
+    /// timeout is short, so a node fails within a quarter of its timeout late.
+    pub fn check_interval(&self) -> Duration {
+        let shortest = [
+            self.deploy,
+            self.clean,
+            self.inspect,
+            self.rescue,
+            self.service,
+        ]
+        .into_iter()
+        .min()
+        .unwrap_or(Duration::from_secs(60));
+        (shortest / 4).clamp(Duration::from_secs(1), Duration::from_secs(60))
+    }
+
     fn for_state(&self, state: ProvisionState) -> Option<Duration> {
         match state {
             WaitCallBack => Some(self.deploy),

@@ -25,6 +25,8 @@ pub struct FakeHardware;
 const BOOT_DEVICE_KEY: &str = "fake_boot_device";
 const BOOT_PERSISTENT_KEY: &str = "fake_boot_device_persistent";
 const VMEDIA_KEY: &str = "fake_virtual_media";
+/// How many times the fake machine booted (power on from off, or a reboot).
+const BOOT_COUNT_KEY: &str = "fake_boot_count";
 const BIOS_KEY: &str = "fake_bios_settings";
 const INDICATORS_KEY: &str = "fake_indicators";
 
@@ -109,7 +111,20 @@ impl PowerInterface for FakeHardware {
                 )));
             }
             pause(d).await;
+            let was_on = node.power_state.as_deref() == Some(POWER_ON);
             node.power_state = Some(target.final_state().to_string());
+            let boots = matches!(target, PowerTarget::Reboot | PowerTarget::SoftReboot)
+                || (target == PowerTarget::On && !was_on);
+            if boots {
+                // Simulators watch this to tell a fresh boot from a node left on.
+                let count = node
+                    .driver_internal_info
+                    .get(BOOT_COUNT_KEY)
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                node.driver_internal_info
+                    .insert(BOOT_COUNT_KEY.into(), Value::from(count + 1));
+            }
             Ok(())
         })
     }

@@ -4,6 +4,8 @@
 //! `fake-hardware` implementations keep real state and take configurable delays.
 
 mod absent;
+pub mod agent_client;
+pub mod direct;
 mod fake;
 mod interfaces;
 pub mod ipmi;
@@ -92,7 +94,7 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
         hw.check_interface(kind, chosen)
             .map_err(DriverError::Config)?;
     }
-    match hw.name {
+    let mut driver = match hw.name {
         "fake-hardware" => {
             let fake = Arc::new(fake::FakeHardware);
             let console: Arc<dyn ConsoleInterface> = match node.interface(InterfaceKind::Console) {
@@ -152,5 +154,20 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
         other => Err(DriverError::Config(format!(
             "no implementation of hardware type {other}"
         ))),
+    }?;
+    match node.interface(InterfaceKind::Deploy) {
+        Some("direct") => {
+            driver.steps = Arc::new(direct::DirectDeploy {
+                power: driver.power.clone(),
+                management: driver.management.clone(),
+            });
+        }
+        Some("ramdisk") => {
+            driver.steps = Arc::new(absent::NoSteps {
+                hardware: "the ramdisk deploy interface",
+            });
+        }
+        _ => {}
     }
+    Ok(driver)
 }

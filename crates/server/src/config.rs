@@ -14,6 +14,8 @@ use serde::Deserialize;
 /// Every option may also be set in the TOML file given with --config (same names,
 /// `api.public_endpoint` and `api.max_limit` under an `[api]` table, `host`,
 /// `group`, `workers`, `sync_power_state_interval` (seconds, 0 = off, default 60) and
+/// `[agent]` (`heartbeat_timeout`, `require_tls`, `allow_md5_checksum`,
+/// `post_deploy_get_power_state_retry_interval`, `post_deploy_get_power_state_retries`),
 /// the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
 /// `inspect_wait_timeout`, `rescue_callback_timeout`, `service_callback_timeout`
 /// (seconds, default 1800) under `[conductor]`) or in the environment variable shown.
@@ -76,6 +78,25 @@ struct FileConfig {
     api: FileApi,
     #[serde(default)]
     conductor: FileConductor,
+    #[serde(default)]
+    agent: FileAgent,
+}
+
+/// `[agent]`: how the ramdisk agent is treated.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAgent {
+    /// Seconds an agent may go without heartbeating (default 300).
+    heartbeat_timeout: Option<u64>,
+    /// Refuse agents that do not serve https (default false: ferric-agent serves
+    /// plain HTTP until its TLS lands).
+    require_tls: Option<bool>,
+    /// Allow MD5 image checksums (default true).
+    allow_md5_checksum: Option<bool>,
+    /// After asking the agent to power off: seconds between power-state reads, and
+    /// how many reads before the BMC powers the node off (defaults 5 and 7).
+    post_deploy_get_power_state_retry_interval: Option<f64>,
+    post_deploy_get_power_state_retries: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -112,6 +133,7 @@ pub struct Settings {
     /// Seconds between power-state sync rounds; 0 turns the sync off.
     pub sync_power_state_interval: u64,
     pub wait_timeouts: ferric_conductor::WaitTimeouts,
+    pub agent: ferric_drivers::direct::AgentSettings,
 }
 
 impl Settings {
@@ -176,10 +198,31 @@ impl Settings {
             api: ferric_api::ApiConfig {
                 public_endpoint: cli.public_endpoint.or(file.api.public_endpoint),
                 max_limit,
+                agent: ferric_api::AgentApiConfig {
+                    heartbeat_timeout: file.agent.heartbeat_timeout.unwrap_or(300).max(1),
+                    require_tls: file.agent.require_tls.unwrap_or(false),
+                    allow_md5_checksum: file.agent.allow_md5_checksum.unwrap_or(true),
+                },
             },
             conductor,
             sync_power_state_interval: file.conductor.sync_power_state_interval.unwrap_or(60),
             wait_timeouts,
+            agent: {
+                let d = ferric_drivers::direct::AgentSettings::default();
+                let interval = file
+                    .agent
+                    .post_deploy_get_power_state_retry_interval
+                    .map_or(d.power_off_interval, |s| {
+                        std::time::Duration::from_secs_f64(s.clamp(0.0, 3600.0))
+                    });
+                ferric_drivers::direct::AgentSettings {
+                    power_off_interval: interval,
+                    power_off_retries: file
+                        .agent
+                        .post_deploy_get_power_state_retries
+                        .unwrap_or(d.power_off_retries),
+                }
+            },
         })
     }
 }

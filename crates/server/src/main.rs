@@ -65,6 +65,7 @@ async fn run(settings: Settings) -> Result<(), String> {
             "the API has no authentication and listens beyond loopback: anyone who can reach it can manage every node"
         );
     }
+    ferric_drivers::direct::configure(settings.agent.clone());
     let conductor = Conductor::new(db.clone(), settings.conductor.clone());
     let recovered = conductor
         .recover()
@@ -80,8 +81,10 @@ async fn run(settings: Settings) -> Result<(), String> {
         .register(Duration::from_secs(10))
         .await
         .map_err(|e| format!("cannot register the conductor: {e}"))?;
-    let wait_timeouts =
-        conductor.start_wait_timeouts(Duration::from_secs(60), settings.wait_timeouts);
+    let wait_timeouts = conductor.start_wait_timeouts(
+        settings.wait_timeouts.check_interval(),
+        settings.wait_timeouts,
+    );
     let power_sync = (settings.sync_power_state_interval > 0).then(|| {
         conductor.start_power_sync(Duration::from_secs(settings.sync_power_state_interval))
     });

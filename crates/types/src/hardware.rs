@@ -210,7 +210,7 @@ pub fn enabled(kind: InterfaceKind) -> &'static [&'static str] {
         Bios => &["fake", "no-bios"],
         Boot => &["fake"],
         Console => &["fake", "no-console"],
-        Deploy => &["fake"],
+        Deploy => &["fake", "direct"],
         Firmware => &["fake", "no-firmware"],
         Inspect => &["fake", "no-inspect"],
         Management => &["fake", "ipmitool", "redfish"],

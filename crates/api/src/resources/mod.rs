@@ -20,10 +20,11 @@ mod nodes;
 mod port_fields;
 mod portgroups;
 mod ports;
+mod ramdisk;
 mod shards;
 mod values;
 
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::AppState;
@@ -31,6 +32,8 @@ use crate::AppState;
 /// Routes relative to `/v1`.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/lookup", get(ramdisk::lookup))
+        .route("/heartbeat/{node}", post(ramdisk::heartbeat))
         .route("/nodes", get(nodes::list_nodes).post(nodes::create))
         .route("/nodes/detail", get(nodes::list_nodes_detail))
         .route(

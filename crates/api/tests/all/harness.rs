@@ -59,6 +59,7 @@ impl TestApp {
         let config = ApiConfig {
             public_endpoint: None,
             max_limit: 1000,
+            ..ApiConfig::default()
         };
         let conductor = Conductor::new(
             db.clone(),

@@ -1,0 +1,98 @@
+//! The running agent's shared state: its settings, what the lookup told it (node,
+//! config, token), the command log, and what it wrote to which disk.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, RwLock};
+
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use crate::commands::CommandResult;
+use crate::settings::Settings;
+
+/// The image the agent last wrote.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub device: PathBuf,
+    pub image_id: String,
+}
+
+/// State shared by the API server, the heartbeater and the commands.
+pub struct Agent {
+    pub settings: Settings,
+    /// Seconds since the epoch when the agent started (`/v1/status`).
+    pub started_at: f64,
+    /// The agent token; commands are refused without it.
+    pub token: RwLock<Option<String>>,
+    /// The node as the lookup returned it.
+    pub node: RwLock<Value>,
+    /// The lookup's `config`.
+    pub config: RwLock<Value>,
+    pub commands: Mutex<Vec<CommandResult>>,
+    /// Woken whenever a command finishes (for `wait=true`).
+    pub changed: Notify,
+    /// Woken when an async command finishes: heartbeat soon.
+    pub finished: Notify,
+    /// Woken when the machine is asked to power off or reboot (test mode: the process
+    /// exits, as if the machine went dark).
+    pub halt: Notify,
+    pub written: Mutex<Option<Written>>,
+    /// The PEM certificate of the command API (sent as `agent_verify_ca`).
+    pub certificate_pem: RwLock<Option<String>>,
+}
+
+impl Agent {
+    pub fn new(settings: Settings) -> Self {
+        let started_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or_default();
+        let token = settings.agent_token.clone();
+        Self {
+            settings,
+            started_at,
+            token: RwLock::new(token),
+            node: RwLock::new(Value::Null),
+            config: RwLock::new(Value::Null),
+            commands: Mutex::new(Vec::new()),
+            changed: Notify::new(),
+            finished: Notify::new(),
+            halt: Notify::new(),
+            written: Mutex::new(None),
+            certificate_pem: RwLock::new(None),
+        }
+    }
+
+    /// One command's record.
+    pub fn command(&self, id: &str) -> Option<CommandResult> {
+        self.commands
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .find(|c| c.id == id)
+            .cloned()
+    }
+
+    pub fn token(&self) -> Option<String> {
+        self.token.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The node from the lookup (or the one a command sent, which is newer).
+    pub fn node(&self) -> Value {
+        self.node.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn set_node(&self, node: Value) {
+        *self.node.write().unwrap_or_else(|p| p.into_inner()) = node;
+    }
+
+    /// A boolean from the lookup's config, with its default.
+    pub fn config_flag(&self, key: &str, default: bool) -> bool {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .and_then(Value::as_bool)
+            .unwrap_or(default)
+    }
+}

@@ -1,0 +1,297 @@
+//! The image pipeline of `write_image` / `prepare_image`: choose the disk by the root
+//! device hints, find the expected digest, stream the download through the hasher to
+//! the disk writer (a bounded channel between them, so memory stays flat), then
+//! check the digest and the length. A mismatch or a short download fails the step
+//! and wipes the disk's metadata so a half-written image is never booted.
+
+mod checksum;
+mod download;
+mod writer;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::agent::{Agent, Written};
+use crate::commands::CommandError;
+use crate::{disks, erase, hints, partitions};
+use checksum::{Algo, Expected, Hasher};
+use download::download_error;
+use writer::DiskWriter;
+
+const QCOW2_MAGIC: &[u8] = b"QFI\xfb";
+
+/// How many downloaded chunks may wait for the disk.
+const QUEUE: usize = 64;
+
+fn invalid_image(details: impl Into<String>) -> CommandError {
+    CommandError::failed("ImageWriteError", "Error writing image", details)
+}
+
+/// Checks an `image_info` before the command is accepted.
+pub fn check_image_info(info: &Value) -> Result<(), CommandError> {
+    let bad = |why: &str| CommandError::invalid(format!("image_info: {why}"));
+    let info = info.as_object().ok_or_else(|| bad("must be an object"))?;
+    if !info.get("id").is_some_and(Value::is_string) {
+        return Err(bad("id is required"));
+    }
+    let urls_ok = info
+        .get("urls")
+        .and_then(Value::as_array)
+        .is_some_and(|u| !u.is_empty() && u.iter().all(Value::is_string));
+    if !urls_ok {
+        return Err(bad("urls must be a non-empty list of URLs"));
+    }
+    let has_checksum = info
+        .get("checksum")
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.is_empty());
+    let has_hash = info.get("os_hash_algo").is_some_and(Value::is_string)
+        && info.get("os_hash_value").is_some_and(Value::is_string);
+    if !has_checksum && !has_hash {
+        return Err(bad(
+            "a checksum, or os_hash_algo with os_hash_value, is required",
+        ));
+    }
+    if info.get("image_type").and_then(Value::as_str) == Some("partition") {
+        return Err(bad(
+            "partition images are not supported by ferric-agent; use a whole-disk image",
+        ));
+    }
+    Ok(())
+}
+
+/// The `prepare_image` command's own parameter check.
+pub fn validate_params(_: &Agent, params: &Value) -> Result<(), CommandError> {
+    check_image_info(params.get("image_info").unwrap_or(&Value::Null))
+}
+
+fn text<'a>(info: &'a Value, key: &str) -> Option<&'a str> {
+    info.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+fn is_url(s: &str) -> bool {
+    s.starts_with("http://") || s.starts_with("https://")
+}
+
+/// The digest the image must have.
+async fn expected_digest(
+    agent: &Agent,
+    http: &reqwest::Client,
+    info: &Value,
+) -> Result<Expected, CommandError> {
+    let bad = |d: String| CommandError::invalid(format!("image_info: {d}"));
+    let first_url = info["urls"][0].as_str().unwrap_or_default();
+    let file_name = first_url.rsplit('/').next().unwrap_or_default();
+    let resolve = |value: &str, text: String| -> Result<String, CommandError> {
+        if is_url(value) {
+            checksum::from_checksum_file(&text, file_name).ok_or_else(|| {
+                download_error(format!(
+                    "checksum file {value} has no entry for {file_name}"
+                ))
+            })
+        } else {
+            Ok(value.to_ascii_lowercase())
+        }
+    };
+    let fetch = |value: &str| {
+        let value = value.to_string();
+        async move {
+            if is_url(&value) {
+                download::fetch_text(http, &value, &agent.settings).await
+            } else {
+                Ok(String::new())
+            }
+        }
+    };
+    let algo_named = text(info, "os_hash_algo").and_then(Algo::parse);
+    let (algo, hex) = match (algo_named, text(info, "os_hash_value")) {
+        (Some(algo), Some(value)) => (algo, resolve(value, fetch(value).await?)?),
+        _ => {
+            let value = text(info, "checksum").ok_or_else(|| {
+                bad(format!(
+                    "os_hash_algo {:?} is not supported (md5, sha256, sha512) and there is no checksum",
+                    text(info, "os_hash_algo")
+                ))
+            })?;
+            let hex = resolve(value, fetch(value).await?)?;
+            let algo = match algo_named {
+                Some(a) if is_url(value) => a,
+                _ => Algo::by_length(hex.len()).ok_or_else(|| {
+                    bad(format!(
+                        "checksum {hex:?} is neither an MD5, SHA-256 nor SHA-512 digest"
+                    ))
+                })?,
+            };
+            (algo, hex)
+        }
+    };
+    checksum::check_hex(algo, &hex).map_err(bad)?;
+    if algo == Algo::Md5 && !agent.config_flag("agent_md5_checksum_enable", true) {
+        return Err(bad(
+            "MD5 checksums are disabled by the conductor; give a SHA-256 or SHA-512 digest".into(),
+        ));
+    }
+    Ok(expected_hex(algo, hex))
+}
+
+fn expected_hex(algo: Algo, hex: String) -> Expected {
+    Expected { algo, hex }
+}
+
+/// Streams the image onto the chosen disk; returns the result sentence.
+pub async fn prepare_image(agent: Arc<Agent>, args: Value) -> Result<String, CommandError> {
+    let info = args.get("image_info").cloned().unwrap_or(Value::Null);
+    check_image_info(&info)?;
+    let configdrive = args
+        .get("configdrive")
+        .or_else(|| info.get("configdrive"))
+        .filter(|c| !c.is_null() && c.as_str() != Some(""));
+    if configdrive.is_some() {
+        return Err(CommandError::failed(
+            "ImageWriteError",
+            "Error writing image",
+            "config drives are not supported by this ferric-agent yet",
+        ));
+    }
+    let id = text(&info, "id").unwrap_or_default().to_string();
+    let node = agent.node();
+    let hint_source = node
+        .pointer("/instance_info/root_device")
+        .or_else(|| node.pointer("/properties/root_device"))
+        .and_then(Value::as_object)
+        .cloned();
+    let all = disks::list(&agent.settings).map_err(invalid_image)?;
+    let disk = hints::choose(&all, hint_source.as_ref(), agent.settings.test_mode())
+        .map_err(|e| CommandError::failed("DeviceNotFound", "Error finding the root device", e))?
+        .clone();
+    let http = download::client(&agent.settings)?;
+    let expected = expected_digest(&agent, &http, &info).await?;
+    let urls: Vec<String> = info["urls"]
+        .as_array()
+        .map(|u| {
+            u.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let disk_format = text(&info, "disk_format")
+        .unwrap_or("raw")
+        .to_ascii_lowercase();
+    let started = std::time::Instant::now();
+    tracing::info!(image = %id, device = %disk.path.display(), "writing image");
+    let (resp, url) = download::open(&http, &urls, &agent.settings).await?;
+    let announced = resp.content_length();
+    let mut stream = resp.bytes_stream();
+    let writer = DiskWriter::open(&disk.path).map_err(invalid_image)?;
+    let (tx, rx) = mpsc::channel::<Bytes>(QUEUE);
+    let write_task = tokio::task::spawn_blocking(move || write_raw(writer, rx));
+    let mut hasher = Hasher::new(expected.algo);
+    let mut total: u64 = 0;
+    let stall = agent
+        .settings
+        .download_connect_timeout
+        .max(Duration::from_secs(1));
+    let mut stream_error = None;
+    loop {
+        let next = match tokio::time::timeout(stall, stream.next()).await {
+            Ok(n) => n,
+            Err(_) => {
+                stream_error = Some(format!("download of {url} stalled for {stall:?}"));
+                break;
+            }
+        };
+        let Some(chunk) = next else { break };
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                stream_error = Some(format!("download of {url} failed after {total} bytes: {e}"));
+                break;
+            }
+        };
+        if total == 0 {
+            let is_qcow2 = chunk.starts_with(QCOW2_MAGIC);
+            if let Some(why) = format_problem(&disk_format, is_qcow2) {
+                stream_error = Some(why);
+                break;
+            }
+        }
+        hasher.update(&chunk);
+        total += chunk.len() as u64;
+        if tx.send(chunk).await.is_err() {
+            break;
+        }
+    }
+    drop(tx);
+    let written = write_task
+        .await
+        .map_err(|e| invalid_image(format!("the write task failed: {e}")))?;
+    let failure = match (stream_error, written) {
+        (Some(e), _) => Some(download_error(e)),
+        (None, Err(e)) => Some(invalid_image(e)),
+        (None, Ok(_)) if announced.is_some_and(|n| n != total) => Some(download_error(format!(
+            "short download from {url}: {total} of {} bytes",
+            announced.unwrap_or_default()
+        ))),
+        (None, Ok(_)) => {
+            let actual = hasher.hex();
+            (actual != expected.hex).then(|| {
+                CommandError::failed(
+                    "ImageChecksumError",
+                    "Error verifying image checksum",
+                    format!(
+                        "image {id} from {url} has {} {actual}, expected {}",
+                        expected.algo.name(),
+                        expected.hex
+                    ),
+                )
+            })
+        }
+    };
+    if let Some(err) = failure {
+        // Never leave a partial or unverified image bootable.
+        if let Err(e) = erase::metadata(&disk.path).await {
+            tracing::warn!(error = %e, "could not wipe the partial image");
+        }
+        return Err(err);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    tracing::info!(image = %id, bytes = total, seconds = secs, mib_per_s = total as f64 / 1048576.0 / secs.max(1e-9), "image written");
+    *agent.written.lock().unwrap_or_else(|p| p.into_inner()) = Some(Written {
+        device: disk.path.clone(),
+        image_id: id.clone(),
+    });
+    let root = partitions::disk_identifier(&disk.path).map_err(invalid_image)?;
+    Ok(format!(
+        "image ({id}) written to device {} root_uuid={root}",
+        disk.path.display()
+    ))
+}
+
+/// Why the data's format and the declared `disk_format` cannot be written.
+fn format_problem(disk_format: &str, is_qcow2: bool) -> Option<String> {
+    match (disk_format, is_qcow2) {
+        ("raw" | "gpt" | "", true) => {
+            Some("the image is qcow2 but its disk_format says raw; refusing to write it".into())
+        }
+        ("qcow2", false) => {
+            Some("the image's disk_format says qcow2 but the data is not qcow2".into())
+        }
+        ("qcow2", true) => Some("qcow2 images are not supported by this ferric-agent yet".into()),
+        ("raw" | "gpt" | "", false) => None,
+        (other, _) => Some(format!("disk_format {other} is not supported (raw, qcow2)")),
+    }
+}
+
+fn write_raw(mut writer: DiskWriter, mut rx: mpsc::Receiver<Bytes>) -> Result<u64, String> {
+    while let Some(chunk) = rx.blocking_recv() {
+        writer.push(&chunk)?;
+    }
+    writer.finish()
+}

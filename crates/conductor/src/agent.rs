@@ -1,0 +1,228 @@
+//! The conductor's side of the ramdisk agent protocol: issuing the agent token at
+//! the first lookup, and handling heartbeats. A heartbeat records where the agent
+//! listens, then — for a node waiting on it (`wait call-back`, `clean wait`,
+//! `service wait`) — asks the driver whether the waiting step finished and resumes
+//! or fails the work. Heartbeats are not dropped when the node is locked: the
+//! handler waits for the lock (a while), keeping only the newest heartbeat per node.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ferric_drivers::agent_client::keys;
+use ferric_drivers::driver_for;
+use ferric_drivers::steps::{StepPhase, StepPoll};
+use ferric_types::fsm::Event;
+use ferric_types::history::{ERROR, INFO};
+use ferric_types::provision::ProvisionState::{self, *};
+use ferric_types::{Node, NodeId, Timestamp};
+use serde_json::Value;
+
+use crate::lock::NodeLock;
+use crate::provision::advance;
+use crate::{steps, Conductor, ConductorError};
+
+/// What an agent's heartbeat carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentHeartbeat {
+    pub callback_url: String,
+    pub agent_version: Option<String>,
+    /// The agent's self-signed certificate (PEM), when it serves https.
+    pub verify_ca: Option<String>,
+    pub status: Option<String>,
+    pub status_message: Option<String>,
+}
+
+/// The newest unprocessed heartbeat of each node.
+pub(crate) type PendingHeartbeats = Arc<Mutex<HashMap<NodeId, AgentHeartbeat>>>;
+
+/// How long a lookup waits for a locked node before answering 409.
+const LOOKUP_LOCK_WAIT: Duration = Duration::from_secs(10);
+/// How long a heartbeat waits for a locked node before it is dropped.
+const HEARTBEAT_LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// The phase whose step a node in `state` waits on.
+fn waiting_phase(state: ProvisionState) -> Option<StepPhase> {
+    match state {
+        WaitCallBack => Some(StepPhase::Deploy),
+        CleanWait => Some(StepPhase::Clean),
+        ServiceWait => Some(StepPhase::Service),
+        _ => None,
+    }
+}
+
+/// A new random agent token (64 hex characters).
+fn new_token() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+impl Conductor {
+    /// Takes the node's lock, retrying while another operation holds it.
+    async fn lock_patiently(
+        &self,
+        uuid: NodeId,
+        wait: Duration,
+    ) -> Result<(NodeLock, Node), ConductorError> {
+        let deadline = Instant::now() + wait;
+        loop {
+            match NodeLock::acquire(&self.db, uuid, &self.host).await {
+                Err(ConductorError::Locked { .. }) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The agent token for a lookup: `Some(token)` when issued now, `None` when the
+    /// node already has one (the caller answers `******`).
+    pub(crate) async fn issue_agent_token(
+        &self,
+        uuid: NodeId,
+    ) -> Result<Option<String>, ConductorError> {
+        let (lock, mut node) = self.lock_patiently(uuid, LOOKUP_LOCK_WAIT).await?;
+        if node.driver_internal_info.contains_key(keys::TOKEN) {
+            lock.release().await;
+            return Ok(None);
+        }
+        let token = new_token();
+        node.driver_internal_info
+            .insert(keys::TOKEN.into(), Value::from(token.as_str()));
+        let saved = lock.save(&node).await;
+        lock.release().await;
+        saved?;
+        tracing::info!(node = %uuid, "agent token issued");
+        Ok(Some(token))
+    }
+
+    /// Accepts a heartbeat; it is processed on a task after this returns.
+    pub(crate) async fn accept_heartbeat(
+        &self,
+        uuid: NodeId,
+        hb: AgentHeartbeat,
+    ) -> Result<(), ConductorError> {
+        {
+            let mut pending = self.heartbeats.lock().unwrap_or_else(|p| p.into_inner());
+            if pending.insert(uuid, hb).is_some() {
+                // A task is already waiting for this node; it takes the newest.
+                return Ok(());
+            }
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            let permit = this.workers.clone().acquire_owned().await;
+            let locked = this.lock_patiently(uuid, HEARTBEAT_LOCK_WAIT).await;
+            let hb = this
+                .heartbeats
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&uuid);
+            let (Ok(_permit), Some(hb)) = (permit, hb) else {
+                return;
+            };
+            match locked {
+                Ok((lock, node)) => this.process_heartbeat(lock, node, hb).await,
+                Err(e) => {
+                    tracing::warn!(node = %uuid, error = %e, "heartbeat dropped: the node stayed locked")
+                }
+            }
+        });
+        Ok(())
+    }
+
+    async fn process_heartbeat(&self, lock: NodeLock, mut node: Node, hb: AgentHeartbeat) {
+        let uuid = node.uuid;
+        let dii = &mut node.driver_internal_info;
+        dii.insert(keys::URL.into(), Value::from(hb.callback_url.as_str()));
+        if let Some(v) = &hb.agent_version {
+            dii.insert(keys::VERSION.into(), Value::from(v.as_str()));
+        }
+        if let Some(ca) = &hb.verify_ca {
+            dii.insert(keys::VERIFY_CA.into(), Value::from(ca.as_str()));
+        }
+        if let Some(s) = &hb.status {
+            dii.insert("agent_status".into(), Value::from(s.as_str()));
+        }
+        if let Some(m) = &hb.status_message {
+            dii.insert("agent_status_message".into(), Value::from(m.as_str()));
+        }
+        dii.insert(
+            keys::LAST_HEARTBEAT.into(),
+            Value::from(Timestamp::now().to_string()),
+        );
+        let phase = match waiting_phase(node.provision_state) {
+            Some(p) if !node.maintenance => p,
+            _ => {
+                if let Err(e) = lock.save(&node).await {
+                    tracing::warn!(node = %uuid, error = %e, "could not record the heartbeat");
+                }
+                lock.release().await;
+                return;
+            }
+        };
+        node.provision_updated_at = Some(Timestamp::now());
+        let driver = match driver_for(&node) {
+            Ok(d) => d,
+            Err(e) => {
+                self.fail_waiting(lock, node, format!("the node's driver is unusable: {e}"))
+                    .await;
+                return;
+            }
+        };
+        let step = steps::current(&node, phase);
+        let polled = driver.steps.poll(&mut node, phase, step.as_ref()).await;
+        match polled {
+            Ok(StepPoll::Pending) => {
+                if let Err(e) = lock.save(&node).await {
+                    tracing::warn!(node = %uuid, error = %e, "could not record the heartbeat");
+                }
+                lock.release().await;
+            }
+            Ok(StepPoll::Done) => {
+                let manual_clean = node.provision_state == CleanWait
+                    && node.target_provision_state == Some(Manageable);
+                let from = node.provision_state;
+                if !advance(&mut node, Event::Resume, manual_clean) {
+                    lock.release().await;
+                    return;
+                }
+                if let Err(e) = lock.save(&node).await {
+                    tracing::error!(node = %uuid, error = %e, "could not resume the node");
+                    lock.release().await;
+                    return;
+                }
+                self.record(
+                    uuid,
+                    INFO,
+                    "provisioning",
+                    format!(
+                        "Provision state changed from \"{from}\" to \"{}\" on the agent's callback",
+                        node.provision_state
+                    ),
+                )
+                .await;
+                self.run_work(lock, node, driver, manual_clean).await;
+            }
+            Ok(StepPoll::Failed(why)) => self.fail_waiting(lock, node, why).await,
+            Err(e) => self.fail_waiting(lock, node, e.to_string()).await,
+        }
+    }
+
+    /// Fails a node waiting on its agent.
+    async fn fail_waiting(&self, lock: NodeLock, mut node: Node, why: String) {
+        let uuid = node.uuid;
+        tracing::warn!(node = %uuid, error = %why, "agent-driven work failed");
+        node.last_error = Some(why.clone());
+        if advance(&mut node, Event::Fail, false) {
+            if let Err(e) = lock.save(&node).await {
+                tracing::error!(node = %uuid, error = %e, "could not record the failure");
+            }
+            self.record(uuid, ERROR, "provisioning", why).await;
+        }
+        lock.release().await;
+    }
+}

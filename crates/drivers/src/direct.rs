@@ -1,0 +1,556 @@
+//! The `direct` deploy interface: deploying, cleaning through the ramdisk agent.
+//! Deploy steps (priorities as Ironic's): `deploy` (100) boots the node into the
+//! ramdisk and waits for the agent; `write_image` (80) has the agent stream the image
+//! to disk; `prepare_instance_boot` (60) reads the disk identifier and sets boot to
+//! disk; `tear_down_agent` (40) powers off through the agent, then the BMC if the
+//! machine stays on; `switch_to_tenant_network` (30); `boot_instance` (20) powers on.
+//! Cleaning boots the ramdisk first, then runs the agent's clean steps.
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use ferric_types::hardware::InterfaceKind;
+use ferric_types::{JsonObject, Node};
+use serde_json::{json, Map, Value};
+
+use crate::agent_client::{self, forget_agent, keys, AgentCallError};
+use crate::interfaces::{
+    BootDevice, BoxFuture, DriverError, ManagementInterface, PowerInterface, PowerTarget,
+};
+use crate::steps::{StepArg, StepInterface, StepOutcome, StepPhase, StepPoll, StepRun, StepSpec};
+
+/// Conductor settings of agent-driven work.
+#[derive(Debug, Clone)]
+pub struct AgentSettings {
+    /// How often, and how many times, the power state is read after asking the agent
+    /// to power off, before the BMC powers the node off.
+    pub power_off_interval: Duration,
+    pub power_off_retries: u32,
+}
+
+impl Default for AgentSettings {
+    fn default() -> Self {
+        Self {
+            power_off_interval: Duration::from_secs(5),
+            power_off_retries: 7,
+        }
+    }
+}
+
+static SETTINGS: RwLock<Option<AgentSettings>> = RwLock::new(None);
+
+/// Sets the agent settings for this process.
+pub fn configure(settings: AgentSettings) {
+    *SETTINGS.write().unwrap_or_else(|p| p.into_inner()) = Some(settings);
+}
+
+fn settings() -> AgentSettings {
+    SETTINGS
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
+        .unwrap_or_default()
+}
+
+/// The `direct` deploy interface over a node's power and management interfaces.
+pub struct DirectDeploy {
+    pub power: Arc<dyn PowerInterface>,
+    pub management: Arc<dyn ManagementInterface>,
+}
+
+const fn spec(step: &'static str, priority: u32, args: &'static [StepArg]) -> StepSpec {
+    StepSpec {
+        interface: InterfaceKind::Deploy,
+        step,
+        priority,
+        abortable: false,
+        args,
+    }
+}
+
+const IMAGE_ARGS: &[StepArg] = &[];
+
+/// Steps the conductor runs itself.
+const CONDUCTOR_DEPLOY_STEPS: &[&str] = &[
+    "deploy",
+    "prepare_instance_boot",
+    "tear_down_agent",
+    "switch_to_tenant_network",
+    "boot_instance",
+];
+
+/// The agent's clean steps when it has not reported its own yet.
+const DEFAULT_AGENT_CLEAN_STEPS: &[(&str, u32)] = &[
+    ("erase_devices_metadata", 99),
+    ("erase_devices", 10),
+    ("erase_devices_express", 0),
+];
+
+fn cached_agent_steps(node: &Node, key: &str) -> Option<Vec<StepSpec>> {
+    let cached = node.driver_internal_info.get(key)?.as_object()?;
+    let mut out = Vec::new();
+    for steps in cached.values() {
+        for s in steps.as_array()? {
+            let iface = s.get("interface").and_then(Value::as_str)?;
+            let interface = InterfaceKind::ALL
+                .into_iter()
+                .find(|k| k.as_str() == iface)?;
+            let name = s.get("step").and_then(Value::as_str)?;
+            // StepSpec names are static: agent steps are matched against the names
+            // this Ferric knows; unknown ones are skipped.
+            let known = DEFAULT_AGENT_CLEAN_STEPS
+                .iter()
+                .map(|(n, _)| *n)
+                .chain(["write_image"])
+                .find(|n| *n == name)?;
+            out.push(StepSpec {
+                interface,
+                step: known,
+                priority: s.get("priority").and_then(Value::as_u64).unwrap_or(0) as u32,
+                abortable: s.get("abortable").and_then(Value::as_bool).unwrap_or(false),
+                args: &[],
+            });
+        }
+    }
+    Some(out)
+}
+
+/// The node as the agent sees it: secrets masked, except the config drive.
+fn node_for_agent(node: &Node) -> Value {
+    use ferric_types::secrets::mask_secrets;
+    let mut instance_info = node.instance_info.clone();
+    let configdrive = instance_info.remove("configdrive");
+    mask_secrets(&mut instance_info);
+    if let Some(cd) = configdrive {
+        instance_info.insert("configdrive".into(), cd);
+    }
+    let mut dii = node.driver_internal_info.clone();
+    dii.remove(keys::TOKEN);
+    mask_secrets(&mut dii);
+    let mut properties = node.properties.clone();
+    mask_secrets(&mut properties);
+    json!({
+        "uuid": node.uuid.to_string(),
+        "properties": Value::Object(properties),
+        "instance_info": Value::Object(instance_info),
+        "driver_internal_info": Value::Object(dii),
+    })
+}
+
+fn text<'a>(info: &'a JsonObject, key: &str) -> Option<&'a str> {
+    info.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// `image_info` for the agent's `write_image`, from the node's `instance_info`.
+pub fn image_info(node: &Node) -> Result<Value, DriverError> {
+    let ii = &node.instance_info;
+    let source = text(ii, "image_source").ok_or_else(|| {
+        DriverError::Config(format!(
+            "node {} has no instance_info.image_source to deploy",
+            node.uuid
+        ))
+    })?;
+    let url = text(ii, "image_url").unwrap_or(source);
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(DriverError::Config(format!(
+            "image_source {source} is not an http(s) URL; local images need the conductor's image cache, which this Ferric does not have yet"
+        )));
+    }
+    let id = source
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(source);
+    let mut info = Map::new();
+    info.insert("id".into(), json!(id));
+    info.insert("urls".into(), json!([url]));
+    info.insert("node_uuid".into(), json!(node.uuid.to_string()));
+    info.insert("stream_raw_images".into(), json!(true));
+    info.insert(
+        "disk_format".into(),
+        text(ii, "image_disk_format").map_or(Value::Null, Value::from),
+    );
+    info.insert(
+        "container_format".into(),
+        text(ii, "image_container_format").map_or(Value::Null, Value::from),
+    );
+    if let Some(c) = text(ii, "image_checksum") {
+        info.insert("checksum".into(), json!(c));
+    }
+    if let (Some(a), Some(v)) = (
+        text(ii, "image_os_hash_algo"),
+        text(ii, "image_os_hash_value"),
+    ) {
+        info.insert("os_hash_algo".into(), json!(a));
+        info.insert("os_hash_value".into(), json!(v));
+    }
+    if !info.contains_key("checksum") && !info.contains_key("os_hash_algo") {
+        return Err(DriverError::Config(format!(
+            "node {} has neither instance_info.image_checksum nor image_os_hash_algo/image_os_hash_value",
+            node.uuid
+        )));
+    }
+    Ok(Value::Object(info))
+}
+
+fn configdrive(node: &Node) -> Result<Value, DriverError> {
+    check_configdrive(node.instance_info.get("configdrive"))
+}
+
+fn check_configdrive(given: Option<&Value>) -> Result<Value, DriverError> {
+    match given {
+        None | Some(Value::Null) => Ok(Value::Null),
+        Some(Value::String(s)) => Ok(Value::from(s.as_str())),
+        Some(_) => Err(DriverError::Unsupported(
+            "config drives given as JSON are not built into ISO images by this Ferric yet".into(),
+        )),
+    }
+}
+
+impl DirectDeploy {
+    /// Boots the node from the network into the ramdisk.
+    async fn boot_ramdisk(&self, node: &mut Node) -> Result<(), DriverError> {
+        forget_agent(node);
+        self.management
+            .set_boot_device(
+                node,
+                BootDevice {
+                    device: "pxe".into(),
+                    persistent: false,
+                },
+            )
+            .await?;
+        let on = self.power.get_power_state(node).await? == ferric_types::power::POWER_ON;
+        let target = if on {
+            PowerTarget::Reboot
+        } else {
+            PowerTarget::On
+        };
+        self.power.set_power_state(node, target, None).await
+    }
+
+    async fn agent_step(
+        &self,
+        node: &mut Node,
+        phase: StepPhase,
+        step: &StepRun,
+    ) -> Result<StepOutcome, DriverError> {
+        let mut args = step.args.clone();
+        if step.step == "write_image" {
+            args.insert("image_info".into(), image_info(node)?);
+            args.insert("configdrive".into(), configdrive(node)?);
+        }
+        let mut sent = step.to_json();
+        sent.insert("args".into(), Value::Object(args));
+        let version = node
+            .driver_internal_info
+            .get(keys::HW_MANAGER_VERSION)
+            .cloned()
+            .unwrap_or(Value::Null);
+        let (name, version_key) = match phase {
+            StepPhase::Clean => ("clean.execute_clean_step", "clean_version"),
+            _ => ("deploy.execute_deploy_step", "deploy_version"),
+        };
+        let params = json!({
+            "step": Value::Object(sent),
+            "node": node_for_agent(node),
+            "ports": [],
+            version_key: version,
+        });
+        let record = agent_client::command(node, name, params, false).await?;
+        if record.get("command_status").and_then(Value::as_str) == Some("FAILED") {
+            return Err(DriverError::Hardware(agent_client::error_text(&record)));
+        }
+        Ok(StepOutcome::Wait)
+    }
+
+    /// Soft power-off through the agent; the BMC powers off what stays on.
+    async fn tear_down_agent(&self, node: &mut Node) -> Result<(), DriverError> {
+        let s = settings();
+        match agent_client::command(node, "standby.power_off", json!({}), false).await {
+            Ok(_) => {
+                for _ in 0..s.power_off_retries {
+                    tokio::time::sleep(s.power_off_interval).await;
+                    if self.power.get_power_state(node).await? == ferric_types::power::POWER_OFF {
+                        node.power_state = Some(ferric_types::power::POWER_OFF.into());
+                        forget_agent(node);
+                        return Ok(());
+                    }
+                }
+                tracing::info!(node = %node.uuid, "the node stayed on after the agent's power-off; powering off through the BMC");
+            }
+            Err(e) => {
+                tracing::warn!(node = %node.uuid, error = ?e, "the agent could not power the node off; powering off through the BMC")
+            }
+        }
+        self.power
+            .set_power_state(node, PowerTarget::Off, None)
+            .await?;
+        forget_agent(node);
+        Ok(())
+    }
+
+    /// Whether a freshly booted agent is there; caches its steps when it is.
+    async fn agent_ready(
+        &self,
+        node: &mut Node,
+        phase: StepPhase,
+    ) -> Result<StepPoll, DriverError> {
+        let log = match agent_client::commands(node).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::info!(node = %node.uuid, error = ?e, "agent not reachable yet");
+                return Ok(StepPoll::Pending);
+            }
+        };
+        let fresh = log.iter().all(|c| {
+            c.get("command_name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.starts_with("get_"))
+        });
+        if !fresh {
+            return Ok(StepPoll::Pending);
+        }
+        let (cmd, key, cache) = match phase {
+            StepPhase::Clean => (
+                "clean.get_clean_steps",
+                "clean_steps",
+                keys::CACHED_CLEAN_STEPS,
+            ),
+            _ => (
+                "deploy.get_deploy_steps",
+                "deploy_steps",
+                keys::CACHED_DEPLOY_STEPS,
+            ),
+        };
+        let params = json!({"node": node_for_agent(node), "ports": []});
+        let record = match agent_client::command(node, cmd, params, true).await {
+            Ok(r) => r,
+            Err(AgentCallError::Busy) => return Ok(StepPoll::Pending),
+            Err(e) => return Err(e.into()),
+        };
+        let result = record.get("command_result").cloned().unwrap_or(Value::Null);
+        let mut by_interface = Map::new();
+        if let Some(managers) = result.get(key).and_then(Value::as_object) {
+            for steps in managers.values().filter_map(Value::as_array) {
+                for s in steps {
+                    let iface = s
+                        .get("interface")
+                        .and_then(Value::as_str)
+                        .unwrap_or("deploy");
+                    if let Some(list) = by_interface
+                        .entry(iface.to_string())
+                        .or_insert_with(|| Value::Array(Vec::new()))
+                        .as_array_mut()
+                    {
+                        list.push(s.clone());
+                    }
+                }
+            }
+        }
+        let dii = &mut node.driver_internal_info;
+        dii.insert(cache.into(), Value::Object(by_interface));
+        if let Some(v) = result.get("hardware_manager_version") {
+            dii.insert(keys::HW_MANAGER_VERSION.into(), v.clone());
+        }
+        Ok(StepPoll::Done)
+    }
+
+    /// How the agent's last command stands for the step it was given.
+    async fn agent_step_status(
+        &self,
+        node: &Node,
+        phase: StepPhase,
+        step: &StepRun,
+    ) -> Result<StepPoll, DriverError> {
+        let log = match agent_client::commands(node).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::info!(node = %node.uuid, error = ?e, "agent not reachable");
+                return Ok(StepPoll::Pending);
+            }
+        };
+        let Some(last) = log.last() else {
+            return Ok(StepPoll::Failed(format!(
+                "the agent of node {} restarted: its command log is empty while {}.{} should be running",
+                node.uuid, step.interface, step.step
+            )));
+        };
+        let expected = format!("execute_{}_step", phase.as_str());
+        if last.get("command_name").and_then(Value::as_str) != Some(expected.as_str()) {
+            return Ok(StepPoll::Pending);
+        }
+        match last.get("command_status").and_then(Value::as_str) {
+            Some("RUNNING") => Ok(StepPoll::Pending),
+            Some("FAILED") => Ok(StepPoll::Failed(format!(
+                "Agent returned error for {} step {{'interface': '{}', 'step': '{}'}} on node {}: {}",
+                phase.as_str(),
+                step.interface,
+                step.step,
+                node.uuid,
+                agent_client::error_text(last)
+            ))),
+            Some("CLEAN_VERSION_MISMATCH") | Some("VERSION_MISMATCH") => Ok(StepPoll::Failed(
+                format!("the agent's hardware managers changed while {} ran", step.step),
+            )),
+            Some("SUCCEEDED") => {
+                let ran = last
+                    .pointer(&format!("/command_result/{}_step", phase.as_str()))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let same = ran.get("step").and_then(Value::as_str) == Some(step.step.as_str())
+                    && ran.get("interface").and_then(Value::as_str)
+                        == Some(step.interface.as_str());
+                Ok(if same { StepPoll::Done } else { StepPoll::Pending })
+            }
+            other => Ok(StepPoll::Failed(format!(
+                "the agent reported an unknown command status {other:?}"
+            ))),
+        }
+    }
+}
+
+impl StepInterface for DirectDeploy {
+    fn check_deploy(&self, node: &Node, configdrive: Option<&Value>) -> Result<(), DriverError> {
+        image_info(node)?;
+        check_configdrive(configdrive.or_else(|| node.instance_info.get("configdrive")))?;
+        Ok(())
+    }
+
+    fn steps(&self, node: &Node, phase: StepPhase) -> Vec<StepSpec> {
+        match phase {
+            StepPhase::Deploy => vec![
+                spec("deploy", 100, &[]),
+                spec("write_image", 80, IMAGE_ARGS),
+                spec("prepare_instance_boot", 60, &[]),
+                spec("tear_down_agent", 40, &[]),
+                spec("switch_to_tenant_network", 30, &[]),
+                spec("boot_instance", 20, &[]),
+                spec("erase_devices_metadata", 0, &[]),
+            ],
+            StepPhase::Clean => {
+                cached_agent_steps(node, keys::CACHED_CLEAN_STEPS).unwrap_or_else(|| {
+                    DEFAULT_AGENT_CLEAN_STEPS
+                        .iter()
+                        .map(|(name, prio)| StepSpec {
+                            abortable: true,
+                            ..spec(name, *prio, &[])
+                        })
+                        .collect()
+                })
+            }
+            StepPhase::Service => Vec::new(),
+        }
+    }
+
+    fn execute<'a>(
+        &'a self,
+        node: &'a mut Node,
+        phase: StepPhase,
+        step: &'a StepRun,
+    ) -> BoxFuture<'a, Result<StepOutcome, DriverError>> {
+        Box::pin(async move {
+            if phase != StepPhase::Deploy || !CONDUCTOR_DEPLOY_STEPS.contains(&step.step.as_str()) {
+                return self.agent_step(node, phase, step).await;
+            }
+            match step.step.as_str() {
+                "deploy" => {
+                    self.boot_ramdisk(node).await?;
+                    Ok(StepOutcome::Wait)
+                }
+                "prepare_instance_boot" => {
+                    let record =
+                        agent_client::command(node, "standby.get_partition_uuids", json!({}), true)
+                            .await?;
+                    if let Some(root) = record.pointer("/command_result/root uuid") {
+                        node.driver_internal_info
+                            .insert("root_uuid_or_disk_id".into(), root.clone());
+                    }
+                    self.management
+                        .set_boot_device(
+                            node,
+                            BootDevice {
+                                device: "disk".into(),
+                                persistent: true,
+                            },
+                        )
+                        .await?;
+                    Ok(StepOutcome::Done)
+                }
+                "tear_down_agent" => {
+                    self.tear_down_agent(node).await?;
+                    Ok(StepOutcome::Done)
+                }
+                "switch_to_tenant_network" => {
+                    // The noop and flat network interfaces have nothing to switch.
+                    Ok(StepOutcome::Done)
+                }
+                "boot_instance" => {
+                    self.power
+                        .set_power_state(node, PowerTarget::On, None)
+                        .await?;
+                    Ok(StepOutcome::Done)
+                }
+                other => Err(DriverError::Unsupported(format!("no deploy step {other}"))),
+            }
+        })
+    }
+
+    fn prepare<'a>(
+        &'a self,
+        node: &'a mut Node,
+        phase: StepPhase,
+    ) -> BoxFuture<'a, Result<StepOutcome, DriverError>> {
+        Box::pin(async move {
+            match phase {
+                StepPhase::Clean => {
+                    self.boot_ramdisk(node).await?;
+                    Ok(StepOutcome::Wait)
+                }
+                StepPhase::Deploy => {
+                    forget_agent(node);
+                    self.power
+                        .set_power_state(node, PowerTarget::Off, None)
+                        .await?;
+                    Ok(StepOutcome::Done)
+                }
+                StepPhase::Service => Ok(StepOutcome::Done),
+            }
+        })
+    }
+
+    fn poll<'a>(
+        &'a self,
+        node: &'a mut Node,
+        phase: StepPhase,
+        step: Option<&'a StepRun>,
+    ) -> BoxFuture<'a, Result<StepPoll, DriverError>> {
+        Box::pin(async move {
+            match step {
+                None => self.agent_ready(node, phase).await,
+                Some(s) if phase == StepPhase::Deploy && s.step == "deploy" => {
+                    self.agent_ready(node, phase).await
+                }
+                Some(s) => self.agent_step_status(node, phase, s).await,
+            }
+        })
+    }
+
+    fn finish<'a>(
+        &'a self,
+        node: &'a mut Node,
+        phase: StepPhase,
+    ) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async move {
+            if phase == StepPhase::Clean {
+                self.power
+                    .set_power_state(node, PowerTarget::Off, None)
+                    .await?;
+            }
+            forget_agent(node);
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,546 @@
+//! End to end through the ramdisk agent, on SQLite and on PostgreSQL: a real
+//! `ferricd` and real `ferric-agent` processes in test mode, each virtual node a
+//! fake-hardware node (`deploy_interface=direct`) whose disk is a file. A small
+//! watcher plays the machine: when the node boots from the network (power on, boot
+//! device pxe, a new boot counted) it starts an agent; when the node powers off it
+//! stops it. Images are served by an HTTP server inside the test.
+//!
+//! Covered: cleaning through the agent (metadata erased), deploying a raw image
+//! (disk bytes = image bytes), undeploy + automated cleaning, a bad checksum
+//! (`deploy failed`, reason in `last_error`), an agent killed mid-write (callback
+//! timeout → `deploy failed`) and a redeploy that then succeeds.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, State};
+use axum::response::Response;
+use serde_json::{json, Value};
+
+const MIB: usize = 1 << 20;
+const API_VERSION: &str = "1.89";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn target_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_ferricd"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn agent_binary() -> PathBuf {
+    let p = target_dir().join("ferric-agent");
+    assert!(
+        p.exists(),
+        "{} is missing: build it first (cargo build --bin ferric-agent, or cargo test --workspace)",
+        p.display()
+    );
+    p
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "ferric-e2e-{name}-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A deterministic pseudo-random image.
+fn image_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn sha256_hex(path: &Path) -> String {
+    let out = Command::new("sha256sum").arg(path).output().unwrap();
+    String::from_utf8(out.stdout).unwrap()[..64].to_string()
+}
+
+/// Serves `<dir>/<name>`; `slow-<name>` trickles it out over ~20 s.
+async fn serve_images(dir: PathBuf) -> u16 {
+    async fn file(State(dir): State<PathBuf>, UrlPath(name): UrlPath<String>) -> Response {
+        let slow = name.strip_prefix("slow-").map(str::to_string);
+        let path = dir.join(slow.as_deref().unwrap_or(&name));
+        let Ok(data) = std::fs::read(&path) else {
+            return Response::builder().status(404).body(Body::empty()).unwrap();
+        };
+        let len = data.len();
+        if slow.is_none() {
+            return Response::builder()
+                .header("content-length", len)
+                .body(Body::from(data))
+                .unwrap();
+        }
+        let chunks: Vec<Vec<u8>> = data.chunks(len / 40 + 1).map(<[u8]>::to_vec).collect();
+        let stream = trickle(chunks);
+        Response::builder()
+            .header("content-length", len)
+            .body(Body::from_stream(stream))
+            .unwrap()
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = axum::Router::new()
+        .route("/{name}", axum::routing::get(file))
+        .with_state(dir);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    port
+}
+
+/// Yields the chunks half a second apart.
+fn trickle(
+    chunks: Vec<Vec<u8>>,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send {
+    futures_util::stream::unfold(chunks.into_iter(), |mut rest| async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        rest.next().map(|c| (Ok(c), rest))
+    })
+}
+
+/// A running ferricd.
+struct Ferric {
+    child: Child,
+    api: String,
+    http: reqwest::Client,
+    log: PathBuf,
+}
+
+impl Drop for Ferric {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Ferric {
+    async fn start(dir: &Path, database_url: Option<String>) -> Ferric {
+        let port = free_port();
+        let config = dir.join("ferricd.toml");
+        std::fs::write(
+            &config,
+            "[conductor]\ndeploy_callback_timeout = 12\nclean_callback_timeout = 60\nsync_power_state_interval = 0\n\
+             [agent]\nheartbeat_timeout = 10\npost_deploy_get_power_state_retry_interval = 0.2\npost_deploy_get_power_state_retries = 2\n",
+        )
+        .unwrap();
+        let log = dir.join("ferricd.log");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferricd"));
+        cmd.arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data-dir")
+            .arg(dir.join("var"))
+            .arg("--config")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        if let Some(url) = database_url {
+            cmd.arg("--database-url").arg(url);
+        }
+        let child = cmd.spawn().expect("ferricd starts");
+        let f = Ferric {
+            child,
+            api: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+            log,
+        };
+        for _ in 0..200 {
+            if f.http.get(&f.api).send().await.is_ok() {
+                return f;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "ferricd did not start: {}",
+            std::fs::read_to_string(&f.log).unwrap_or_default()
+        );
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut rb = self
+            .http
+            .request(method, format!("{}/v1{path}", self.api))
+            .header("X-OpenStack-Ironic-API-Version", API_VERSION);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let resp = rb.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn node(&self, uuid: &str) -> Value {
+        self.call(reqwest::Method::GET, &format!("/nodes/{uuid}"), None)
+            .await
+            .1
+    }
+
+    async fn provision(&self, uuid: &str, target: &str) {
+        let (status, body) = self
+            .call(
+                reqwest::Method::PUT,
+                &format!("/nodes/{uuid}/states/provision"),
+                Some(json!({"target": target})),
+            )
+            .await;
+        assert_eq!(status, 202, "provision {target}: {body}");
+    }
+
+    async fn patch_instance_info(&self, uuid: &str, info: Value) {
+        let ops: Vec<Value> = info
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| json!({"op": "add", "path": format!("/instance_info/{k}"), "value": v}))
+            .collect();
+        let (status, body) = self
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/nodes/{uuid}"),
+                Some(Value::from(ops)),
+            )
+            .await;
+        assert_eq!(status, 200, "patch: {body}");
+    }
+
+    /// Waits until the node rests, unlocked, in one of `states`.
+    async fn wait_for(&self, uuid: &str, states: &[&str], limit: Duration) -> Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let node = self.node(uuid).await;
+            let state = node["provision_state"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if states.contains(&state.as_str()) && node["reservation"].is_null() {
+                return node;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "node {uuid} is {state}, not one of {states:?} after {limit:?}: {node}\n--- ferricd log\n{}",
+                    tail(&self.log)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+/// The virtual machine behind a fake-hardware node: boots an agent from the network.
+struct VirtualNode {
+    disk: PathBuf,
+    mac: String,
+    dir: PathBuf,
+    agent: Arc<Mutex<Option<Child>>>,
+    /// Set to kill the agent as soon as it starts writing.
+    kill_during_write: Arc<Mutex<bool>>,
+}
+
+impl VirtualNode {
+    fn new(dir: &Path, mac: &str, disk_size: usize) -> VirtualNode {
+        let disk = dir.join(format!("disk-{}.img", mac.replace(':', "")));
+        let f = std::fs::File::create(&disk).unwrap();
+        f.set_len(disk_size as u64).unwrap();
+        VirtualNode {
+            disk,
+            mac: mac.into(),
+            dir: dir.to_path_buf(),
+            agent: Arc::default(),
+            kill_during_write: Arc::default(),
+        }
+    }
+
+    /// Plays the machine until the test ends.
+    fn run(&self, api: String, uuid: String) -> tokio::task::JoinHandle<()> {
+        let (disk, mac, dir) = (self.disk.clone(), self.mac.clone(), self.dir.clone());
+        let agent = self.agent.clone();
+        let kill_during_write = self.kill_during_write.clone();
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut booted = 0u64;
+            let mut boots = 0;
+            loop {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let Ok(resp) = http
+                    .get(format!("{api}/v1/nodes/{uuid}"))
+                    .header("X-OpenStack-Ironic-API-Version", API_VERSION)
+                    .send()
+                    .await
+                else {
+                    continue;
+                };
+                let node: Value = resp.json().await.unwrap_or(Value::Null);
+                let dii = &node["driver_internal_info"];
+                let on = node["power_state"] == "power on";
+                let count = dii["fake_boot_count"].as_u64().unwrap_or(0);
+                let pxe = dii["fake_boot_device"].as_str().unwrap_or("pxe") == "pxe";
+                let mut slot = agent.lock().unwrap();
+                if let Some(child) = slot.as_mut() {
+                    let exited = child.try_wait().ok().flatten().is_some();
+                    let writing = node["deploy_step"]["step"] == "write_image";
+                    let kill = *kill_during_write.lock().unwrap() && writing;
+                    if !on || count != booted || exited || kill {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        *slot = None;
+                        if kill {
+                            *kill_during_write.lock().unwrap() = false;
+                        }
+                    }
+                }
+                if on && pxe && count != booted && slot.is_none() {
+                    booted = count;
+                    boots += 1;
+                    let log =
+                        std::fs::File::create(dir.join(format!("agent-{boots}.log"))).unwrap();
+                    let child = Command::new(agent_binary())
+                        .arg("--api-url")
+                        .arg(&api)
+                        .arg("--disk")
+                        .arg(&disk)
+                        .arg("--mac")
+                        .arg(&mac)
+                        .arg("--listen")
+                        .arg(format!("127.0.0.1:{}", free_port()))
+                        .arg("--plain-http")
+                        .arg("--cmdline")
+                        .arg("/dev/null")
+                        .stdout(Stdio::null())
+                        .stderr(log)
+                        .spawn()
+                        .expect("ferric-agent starts");
+                    *slot = Some(child);
+                } else if on && count != booted && !pxe {
+                    // Booted from disk: the deployed image runs, no agent.
+                    booted = count;
+                }
+            }
+        })
+    }
+}
+
+impl Drop for VirtualNode {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.agent.lock().unwrap().take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn read_range(path: &Path, start: usize, len: usize) -> Vec<u8> {
+    let data = std::fs::read(path).unwrap();
+    data[start..start + len].to_vec()
+}
+
+fn fill(path: &Path, start: usize, len: usize, byte: u8) {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.write_all_at(&vec![byte; len], start as u64).unwrap();
+}
+
+async fn scenario(database_url: Option<String>) {
+    let dir = scratch("deploy");
+    let images = dir.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    let image = image_bytes(6 * MIB + 12_345, 7);
+    std::fs::write(images.join("good.raw"), &image).unwrap();
+    let sha = sha256_hex(&images.join("good.raw"));
+    let img_port = serve_images(images.clone()).await;
+    let img = |name: &str| format!("http://127.0.0.1:{img_port}/{name}");
+
+    let ferric = Ferric::start(&dir, database_url).await;
+    let mac = "52:54:00:aa:00:01";
+    let disk_size = 64 * MIB;
+    let vm = VirtualNode::new(&dir, mac, disk_size);
+    fill(&vm.disk, 0, MIB, 0xab);
+    fill(&vm.disk, disk_size - MIB, MIB, 0xab);
+    let (status, node) = ferric
+        .call(
+            reqwest::Method::POST,
+            "/nodes",
+            Some(json!({"driver": "fake-hardware", "deploy_interface": "direct", "name": "vm-1"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{node}");
+    let uuid = node["uuid"].as_str().unwrap().to_string();
+    let (status, port) = ferric
+        .call(
+            reqwest::Method::POST,
+            "/ports",
+            Some(json!({"node_uuid": uuid, "address": mac})),
+        )
+        .await;
+    assert_eq!(status, 201, "{port}");
+    let watcher = vm.run(ferric.api.clone(), uuid.clone());
+    let budget = Duration::from_secs(90);
+
+    // Cleaning through the agent erases the disk's metadata.
+    ferric.provision(&uuid, "manage").await;
+    ferric.wait_for(&uuid, &["manageable"], budget).await;
+    ferric.provision(&uuid, "provide").await;
+    let node = ferric
+        .wait_for(&uuid, &["available", "clean failed"], budget)
+        .await;
+    assert_eq!(node["provision_state"], "available", "{node}");
+    assert_eq!(node["power_state"], "power off");
+    assert!(
+        read_range(&vm.disk, 0, MIB).iter().all(|&b| b == 0),
+        "first MiB erased"
+    );
+    assert!(
+        read_range(&vm.disk, disk_size - MIB, MIB)
+            .iter()
+            .all(|&b| b == 0),
+        "last MiB erased"
+    );
+
+    // A raw image lands on the disk byte for byte.
+    ferric
+        .patch_instance_info(
+            &uuid,
+            json!({"image_source": img("good.raw"), "image_os_hash_algo": "sha256", "image_os_hash_value": sha, "image_disk_format": "raw"}),
+        )
+        .await;
+    ferric.provision(&uuid, "active").await;
+    let node = ferric
+        .wait_for(&uuid, &["active", "deploy failed"], budget)
+        .await;
+    assert_eq!(node["provision_state"], "active", "{node}");
+    assert_eq!(node["power_state"], "power on");
+    assert_eq!(node["driver_internal_info"]["fake_boot_device"], "disk");
+    assert_eq!(
+        read_range(&vm.disk, 0, image.len()),
+        image,
+        "disk holds the image"
+    );
+    assert!(
+        node["driver_internal_info"]
+            .get("agent_secret_token")
+            .is_none(),
+        "token wiped at the end"
+    );
+
+    // Undeploy: automated cleaning wipes the metadata again.
+    ferric.provision(&uuid, "deleted").await;
+    let node = ferric
+        .wait_for(&uuid, &["available", "clean failed", "error"], budget)
+        .await;
+    assert_eq!(node["provision_state"], "available", "{node}");
+    assert!(read_range(&vm.disk, 0, MIB).iter().all(|&b| b == 0));
+    assert!(read_range(&vm.disk, disk_size - MIB, MIB)
+        .iter()
+        .all(|&b| b == 0));
+
+    // A wrong checksum fails the deploy with the reason.
+    let (status, body) = ferric
+        .call(
+            reqwest::Method::PUT,
+            &format!("/nodes/{uuid}/states/provision"),
+            Some(json!({"target": "active"})),
+        )
+        .await;
+    assert_eq!(status, 400, "no image: refused up front: {body}");
+    assert_eq!(ferric.node(&uuid).await["provision_state"], "available");
+    let wrong = "0".repeat(64);
+    ferric
+        .patch_instance_info(
+            &uuid,
+            json!({"image_source": img("good.raw"), "image_os_hash_algo": "sha256", "image_os_hash_value": wrong}),
+        )
+        .await;
+    ferric.provision(&uuid, "active").await;
+    let node = ferric
+        .wait_for(&uuid, &["active", "deploy failed"], budget)
+        .await;
+    assert_eq!(node["provision_state"], "deploy failed", "{node}");
+    let err = node["last_error"].as_str().unwrap_or_default();
+    assert!(err.contains("sha256") && err.contains(&wrong), "{err}");
+    assert!(
+        read_range(&vm.disk, 0, MIB).iter().all(|&b| b == 0),
+        "a bad image is not left bootable"
+    );
+
+    // The agent dies mid-write: the callback times out, then a redeploy works.
+    ferric
+        .patch_instance_info(
+            &uuid,
+            json!({"image_source": img("slow-good.raw"), "image_os_hash_value": sha}),
+        )
+        .await;
+    *vm.kill_during_write.lock().unwrap() = true;
+    ferric.provision(&uuid, "active").await;
+    let node = ferric
+        .wait_for(&uuid, &["active", "deploy failed"], budget)
+        .await;
+    assert_eq!(node["provision_state"], "deploy failed", "{node}");
+    let err = node["last_error"].as_str().unwrap_or_default().to_string();
+    assert!(err.to_lowercase().contains("timeout"), "{err}");
+    ferric
+        .patch_instance_info(&uuid, json!({"image_source": img("good.raw")}))
+        .await;
+    ferric.provision(&uuid, "active").await;
+    let node = ferric
+        .wait_for(&uuid, &["active", "deploy failed"], budget)
+        .await;
+    assert_eq!(node["provision_state"], "active", "{node}");
+    assert_eq!(read_range(&vm.disk, 0, image.len()), image);
+
+    watcher.abort();
+    drop(vm);
+    drop(ferric);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A fresh schema in the test PostgreSQL (`FERRIC_TEST_POSTGRES_URL`).
+fn postgres_url() -> String {
+    let url = std::env::var("FERRIC_TEST_POSTGRES_URL").expect(
+        "FERRIC_TEST_POSTGRES_URL must name a PostgreSQL server (lab/postgres.sh starts one)",
+    );
+    let schema = format!("e2e_{}_{}", std::process::id(), free_port());
+    let ok = Command::new("psql")
+        .arg(&url)
+        .arg("-qc")
+        .arg(format!("CREATE SCHEMA {schema}"))
+        .status()
+        .expect("psql runs")
+        .success();
+    assert!(ok, "could not create schema {schema}");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-c%20search_path%3D{schema}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_through_the_agent_sqlite() {
+    scenario(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_through_the_agent_postgres() {
+    scenario(Some(postgres_url())).await;
+}
