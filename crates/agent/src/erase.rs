@@ -37,30 +37,42 @@ pub async fn whole(path: &Path) -> Result<(), String> {
     blocking(move || {
         let mut f = open(&path)?;
         let size = f.seek(SeekFrom::End(0)).map_err(|e| io_err(&path, e))?;
-        let is_block = f
-            .metadata()
-            .map(|m| m.file_type().is_block_device())
-            .unwrap_or(false);
-        let fast = if is_block {
-            zero_out_block(&f, size)
-        } else {
-            punch_hole(&f, size)
-        };
-        if let Err(e) = fast {
-            tracing::info!(device = %path.display(), error = %e, "fast zeroing unavailable; writing zeros");
-            let zero = vec![0u8; 8 * MIB as usize];
-            let mut off = 0;
-            while off < size {
-                let n = (size - off).min(zero.len() as u64) as usize;
-                write_at(&mut f, &path, off, &zero[..n])?;
-                off += n as u64;
-            }
-        }
+        zero_range(&f, &path, 0, size)?;
         f.sync_all().map_err(|e| io_err(&path, e))?;
         tracing::info!(device = %path.display(), bytes = size, "erased disk");
         Ok(())
     })
     .await
+}
+
+/// Makes `len` bytes at `off` read as zeros: the device or filesystem does it where
+/// it can, zero writes otherwise.
+pub fn zero_range(f: &File, path: &Path, off: u64, len: u64) -> Result<(), String> {
+    if len == 0 {
+        return Ok(());
+    }
+    let is_block = f
+        .metadata()
+        .map(|m| m.file_type().is_block_device())
+        .unwrap_or(false);
+    let fast = if is_block {
+        zero_out_block(f, off, len)
+    } else {
+        punch_hole(f, off, len)
+    };
+    if let Err(e) = fast {
+        tracing::debug!(device = %path.display(), error = %e, "fast zeroing unavailable; writing zeros");
+        use std::os::unix::fs::FileExt;
+        let zero = vec![0u8; (8 * MIB).min(len) as usize];
+        let mut done = 0;
+        while done < len {
+            let n = (len - done).min(zero.len() as u64) as usize;
+            f.write_all_at(&zero[..n], off + done)
+                .map_err(|e| io_err(path, e))?;
+            done += n as u64;
+        }
+    }
+    Ok(())
 }
 
 async fn blocking<F>(f: F) -> Result<(), String>
@@ -89,9 +101,9 @@ fn io_err(path: &Path, e: std::io::Error) -> String {
 }
 
 /// `BLKZEROOUT`: the device zeroes the range itself where it can.
-fn zero_out_block(f: &File, size: u64) -> Result<(), std::io::Error> {
+fn zero_out_block(f: &File, off: u64, len: u64) -> Result<(), std::io::Error> {
     const BLKZEROOUT: libc::c_ulong = 0x127f;
-    let range: [u64; 2] = [0, size];
+    let range: [u64; 2] = [off, len];
     // SAFETY: the ioctl reads two u64s (start, length) from the pointer, which lives
     // for the call.
     let rc = unsafe { libc::ioctl(f.as_raw_fd(), BLKZEROOUT as _, range.as_ptr()) };
@@ -103,14 +115,14 @@ fn zero_out_block(f: &File, size: u64) -> Result<(), std::io::Error> {
 }
 
 /// Frees a file's blocks: it reads back as zeros and stays sparse.
-fn punch_hole(f: &File, size: u64) -> Result<(), std::io::Error> {
+fn punch_hole(f: &File, off: u64, len: u64) -> Result<(), std::io::Error> {
     // SAFETY: plain syscall on an open descriptor.
     let rc = unsafe {
         libc::fallocate(
             f.as_raw_fd(),
             libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-            0,
-            size as libc::off_t,
+            off as libc::off_t,
+            len as libc::off_t,
         )
     };
     if rc == 0 {

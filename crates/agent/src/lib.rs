@@ -7,6 +7,7 @@
 pub mod agent;
 mod api;
 pub mod commands;
+mod configdrive;
 mod disks;
 mod erase;
 mod extensions;
@@ -21,6 +22,7 @@ mod partitions;
 mod power;
 pub mod settings;
 mod steps;
+mod tls;
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::sync::Arc;
@@ -45,15 +47,17 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
     let agent = Arc::new(Agent::new(settings));
     let app = api::router(agent.clone());
-    let server = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!(error = %e, "the command API stopped");
-        }
-    });
-    if agent.settings.api_urls.is_empty() {
+    let mut heartbeater = None;
+    let server = if agent.settings.api_urls.is_empty() {
         tracing::warn!(
             "no API URL (ipa-api-url / --api-url): serving commands without lookup or heartbeat"
         );
+        let host = agent
+            .settings
+            .advertise_host
+            .clone()
+            .unwrap_or_else(|| agent.settings.listen.ip().to_string());
+        start_server(&agent, listener, app, &host, false)?
     } else {
         let mut client = ironic::IronicClient::new(&agent.settings).await?;
         let found = client.lookup(&agent.settings, &macs, None).await?;
@@ -62,6 +66,8 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         *agent.config.write().unwrap_or_else(|p| p.into_inner()) = found.config.clone();
         agent.set_node(found.node.clone());
         let host = advertise_host(&agent.settings, client.url())?;
+        let tls13 = found.config.get("tls_min_version").and_then(Value::as_str) == Some("1.3");
+        let server = start_server(&agent, listener, app, &host, tls13)?;
         let host = if host.contains(':') {
             format!("[{host}]")
         } else {
@@ -72,22 +78,50 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         } else {
             "https"
         };
-        if scheme == "https" {
-            return Err(
-                "TLS for the command API is not built into this ferric-agent yet; run with --plain-http (ipa-advertise-protocol=http) and a conductor that allows plain-HTTP agents".into(),
-            );
-        }
         let callback = format!("{scheme}://{host}:{}", agent.settings.advertise_port);
         tracing::info!(node = %uuid, callback = %callback, "found my node");
-        let hb = tokio::spawn(heartbeat::run(agent.clone(), client, uuid, callback));
-        agent.halt.notified().await;
-        hb.abort();
-        server.abort();
-        return Ok(());
-    }
+        heartbeater = Some(tokio::spawn(heartbeat::run(
+            agent.clone(),
+            client,
+            uuid,
+            callback,
+        )));
+        server
+    };
     agent.halt.notified().await;
+    if let Some(hb) = heartbeater {
+        hb.abort();
+    }
     server.abort();
     Ok(())
+}
+
+/// Starts the command API: plain HTTP when asked, else TLS with a fresh certificate
+/// for `host` (kept for the heartbeats).
+fn start_server(
+    agent: &Arc<Agent>,
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    host: &str,
+    tls13_only: bool,
+) -> Result<tokio::task::JoinHandle<()>, String> {
+    if agent.settings.plain_http {
+        return Ok(tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "the command API stopped");
+            }
+        }));
+    }
+    let cert = tls::self_signed(host)?;
+    *agent
+        .certificate_pem
+        .write()
+        .unwrap_or_else(|p| p.into_inner()) = Some(cert.pem.clone());
+    Ok(tokio::spawn(async move {
+        if let Err(e) = tls::serve(listener, app, &cert, tls13_only).await {
+            tracing::error!(error = %e, "the command API stopped");
+        }
+    }))
 }
 
 /// Takes the token the lookup returned, or keeps the one from the command line.

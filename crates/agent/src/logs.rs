@@ -1,7 +1,7 @@
 //! `log.collect_system_logs`: a base64 tar.gz of what helps debug a failed deploy —
 //! the kernel log, the kernel command line, memory, CPU and mounts, the inventory
 //! and the agent's command log. Files that cannot be read are left out. The archive
-//! is written by hand (ustar, gzip with stored deflate blocks): small and dependency-free.
+//! is a ustar archive written here, gzipped.
 
 use base64::Engine;
 use serde_json::Value;
@@ -44,7 +44,7 @@ pub fn collect(agent: &Agent) -> Result<Value, CommandError> {
     ));
     let tar = tar(&files);
     Ok(Value::from(
-        base64::engine::general_purpose::STANDARD.encode(gzip_stored(&tar)),
+        base64::engine::general_purpose::STANDARD.encode(gzip(&tar)),
     ))
 }
 
@@ -84,44 +84,13 @@ pub fn tar(files: &[(String, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
-fn crc32(data: &[u8]) -> u32 {
-    let mut table = [0u32; 256];
-    for (i, slot) in table.iter_mut().enumerate() {
-        let mut c = i as u32;
-        for _ in 0..8 {
-            c = if c & 1 != 0 {
-                0xedb8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-        }
-        *slot = c;
-    }
-    let mut crc = !0u32;
-    for &b in data {
-        crc = table[((crc ^ u32::from(b)) & 0xff) as usize] ^ (crc >> 8);
-    }
-    !crc
-}
-
-/// A gzip member holding `data` in stored (uncompressed) deflate blocks.
-pub fn gzip_stored(data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
-    let mut blocks = data.chunks(65_535).peekable();
-    if blocks.peek().is_none() {
-        out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
-    }
-    while let Some(block) = blocks.next() {
-        let last = blocks.peek().is_none();
-        out.push(u8::from(last));
-        let len = block.len() as u16;
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(&(!len).to_le_bytes());
-        out.extend_from_slice(block);
-    }
-    out.extend_from_slice(&crc32(data).to_le_bytes());
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out
+/// A gzip member of `data`.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = gz.write_all(data);
+    gz.finish().unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -131,7 +100,7 @@ mod tests {
     #[test]
     fn archive_reads_back_with_tar() {
         let files = vec![("hello.txt".to_string(), b"hello\n".to_vec())];
-        let gz = gzip_stored(&tar(&files));
+        let gz = gzip(&tar(&files));
         let dir = std::env::temp_dir().join(format!("ferric-logs-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("logs.tar.gz"), gz).unwrap();

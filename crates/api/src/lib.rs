@@ -65,7 +65,7 @@ impl Default for AgentApiConfig {
     fn default() -> Self {
         Self {
             heartbeat_timeout: 300,
-            require_tls: false,
+            require_tls: true,
             allow_md5_checksum: true,
         }
     }

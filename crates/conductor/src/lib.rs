@@ -5,6 +5,7 @@
 
 mod agent;
 mod allocation;
+mod configdrive;
 mod error;
 pub mod hash_ring;
 mod lock;

@@ -11,6 +11,7 @@ use ferric_types::provision::ProvisionState::{self, *};
 use ferric_types::{Node, NodeId, Timestamp};
 use serde_json::Value;
 
+use crate::configdrive;
 use crate::lock::NodeLock;
 use crate::steps;
 use crate::{Conductor, ConductorError};
@@ -126,6 +127,22 @@ impl Conductor {
                 )));
             }
         };
+        let mut req = req;
+        if matches!(event, Event::Deploy | Event::Rebuild)
+            && node.deploy_interface.as_deref() == Some("direct")
+        {
+            if let Some(Value::Object(doc)) = &req.configdrive {
+                match configdrive::build(&node, doc).await {
+                    Ok(iso) => req.configdrive = Some(Value::from(iso)),
+                    Err(e) => {
+                        lock.release().await;
+                        return Err(ConductorError::Invalid(format!(
+                            "Node {uuid} cannot be deployed: {e}"
+                        )));
+                    }
+                }
+            }
+        }
         if matches!(event, Event::Deploy | Event::Rebuild) {
             if let Err(e) = driver.steps.check_deploy(&node, req.configdrive.as_ref()) {
                 lock.release().await;

@@ -203,8 +203,9 @@ fn check_configdrive(given: Option<&Value>) -> Result<Value, DriverError> {
     match given {
         None | Some(Value::Null) => Ok(Value::Null),
         Some(Value::String(s)) => Ok(Value::from(s.as_str())),
-        Some(_) => Err(DriverError::Unsupported(
-            "config drives given as JSON are not built into ISO images by this Ferric yet".into(),
+        Some(_) => Err(DriverError::Config(
+            "the config drive must be a URL, gzipped base64 ISO text, or (API 1.56) a JSON object"
+                .into(),
         )),
     }
 }

@@ -88,8 +88,8 @@ struct FileConfig {
 struct FileAgent {
     /// Seconds an agent may go without heartbeating (default 300).
     heartbeat_timeout: Option<u64>,
-    /// Refuse agents that do not serve https (default false: ferric-agent serves
-    /// plain HTTP until its TLS lands).
+    /// Refuse agents that do not serve https (default true, as Ironic; labs running
+    /// `ferric-agent --plain-http` set it to false).
     require_tls: Option<bool>,
     /// Allow MD5 image checksums (default true).
     allow_md5_checksum: Option<bool>,
@@ -200,7 +200,7 @@ impl Settings {
                 max_limit,
                 agent: ferric_api::AgentApiConfig {
                     heartbeat_timeout: file.agent.heartbeat_timeout.unwrap_or(300).max(1),
-                    require_tls: file.agent.require_tls.unwrap_or(false),
+                    require_tls: file.agent.require_tls.unwrap_or(true),
                     allow_md5_checksum: file.agent.allow_md5_checksum.unwrap_or(true),
                 },
             },

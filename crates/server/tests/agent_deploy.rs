@@ -8,11 +8,14 @@
 //! Covered: cleaning through the agent (metadata erased), deploying a raw image
 //! (disk bytes = image bytes), undeploy + automated cleaning, a bad checksum
 //! (`deploy failed`, reason in `last_error`), an agent killed mid-write (callback
-//! timeout → `deploy failed`) and a redeploy that then succeeds.
+//! timeout → `deploy failed`), a redeploy that then succeeds, and a qcow2 image
+//! converted on the way (checked with `qemu-img compare`), and a JSON config drive
+//! built into a config-2 ISO and written to a partition at the end of the disk.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -77,10 +80,17 @@ fn sha256_hex(path: &Path) -> String {
     String::from_utf8(out.stdout).unwrap()[..64].to_string()
 }
 
-/// Serves `<dir>/<name>`; `slow-<name>` trickles it out over ~20 s.
-async fn serve_images(dir: PathBuf) -> u16 {
-    async fn file(State(dir): State<PathBuf>, UrlPath(name): UrlPath<String>) -> Response {
+/// Serves `<dir>/<name>`; `slow-<name>` trickles it out over ~20 s and raises the
+/// returned flag when such a download starts.
+async fn serve_images(dir: PathBuf) -> (u16, Arc<AtomicBool>) {
+    async fn file(
+        State((dir, slow_started)): State<(PathBuf, Arc<AtomicBool>)>,
+        UrlPath(name): UrlPath<String>,
+    ) -> Response {
         let slow = name.strip_prefix("slow-").map(str::to_string);
+        if slow.is_some() {
+            slow_started.store(true, Ordering::SeqCst);
+        }
         let path = dir.join(slow.as_deref().unwrap_or(&name));
         let Ok(data) = std::fs::read(&path) else {
             return Response::builder().status(404).body(Body::empty()).unwrap();
@@ -101,11 +111,12 @@ async fn serve_images(dir: PathBuf) -> u16 {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
+    let flag = Arc::new(AtomicBool::new(false));
     let app = axum::Router::new()
         .route("/{name}", axum::routing::get(file))
-        .with_state(dir);
+        .with_state((dir, flag.clone()));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    port
+    (port, flag)
 }
 
 /// Yields the chunks half a second apart.
@@ -257,12 +268,18 @@ struct VirtualNode {
     mac: String,
     dir: PathBuf,
     agent: Arc<Mutex<Option<Child>>>,
-    /// Set to kill the agent as soon as it starts writing.
+    /// Set to kill the agent once its (slow) image download has started.
     kill_during_write: Arc<Mutex<bool>>,
+    slow_download_started: Arc<AtomicBool>,
 }
 
 impl VirtualNode {
-    fn new(dir: &Path, mac: &str, disk_size: usize) -> VirtualNode {
+    fn new(
+        dir: &Path,
+        mac: &str,
+        disk_size: usize,
+        slow_download_started: Arc<AtomicBool>,
+    ) -> VirtualNode {
         let disk = dir.join(format!("disk-{}.img", mac.replace(':', "")));
         let f = std::fs::File::create(&disk).unwrap();
         f.set_len(disk_size as u64).unwrap();
@@ -272,6 +289,7 @@ impl VirtualNode {
             dir: dir.to_path_buf(),
             agent: Arc::default(),
             kill_during_write: Arc::default(),
+            slow_download_started,
         }
     }
 
@@ -280,6 +298,7 @@ impl VirtualNode {
         let (disk, mac, dir) = (self.disk.clone(), self.mac.clone(), self.dir.clone());
         let agent = self.agent.clone();
         let kill_during_write = self.kill_during_write.clone();
+        let slow_started = self.slow_download_started.clone();
         tokio::spawn(async move {
             let http = reqwest::Client::new();
             let mut booted = 0u64;
@@ -302,7 +321,7 @@ impl VirtualNode {
                 let mut slot = agent.lock().unwrap();
                 if let Some(child) = slot.as_mut() {
                     let exited = child.try_wait().ok().flatten().is_some();
-                    let writing = node["deploy_step"]["step"] == "write_image";
+                    let writing = slow_started.load(Ordering::SeqCst);
                     let kill = *kill_during_write.lock().unwrap() && writing;
                     if !on || count != booted || exited || kill {
                         let _ = child.kill();
@@ -327,7 +346,6 @@ impl VirtualNode {
                         .arg(&mac)
                         .arg("--listen")
                         .arg(format!("127.0.0.1:{}", free_port()))
-                        .arg("--plain-http")
                         .arg("--cmdline")
                         .arg("/dev/null")
                         .stdout(Stdio::null())
@@ -371,13 +389,13 @@ async fn scenario(database_url: Option<String>) {
     let image = image_bytes(6 * MIB + 12_345, 7);
     std::fs::write(images.join("good.raw"), &image).unwrap();
     let sha = sha256_hex(&images.join("good.raw"));
-    let img_port = serve_images(images.clone()).await;
+    let (img_port, slow_started) = serve_images(images.clone()).await;
     let img = |name: &str| format!("http://127.0.0.1:{img_port}/{name}");
 
     let ferric = Ferric::start(&dir, database_url).await;
     let mac = "52:54:00:aa:00:01";
-    let disk_size = 64 * MIB;
-    let vm = VirtualNode::new(&dir, mac, disk_size);
+    let disk_size = 160 * MIB;
+    let vm = VirtualNode::new(&dir, mac, disk_size, slow_started);
     fill(&vm.disk, 0, MIB, 0xab);
     fill(&vm.disk, disk_size - MIB, MIB, 0xab);
     let (status, node) = ferric
@@ -510,6 +528,119 @@ async fn scenario(database_url: Option<String>) {
         .await;
     assert_eq!(node["provision_state"], "active", "{node}");
     assert_eq!(read_range(&vm.disk, 0, image.len()), image);
+
+    // A qcow2 image is converted on the way to the disk.
+    ferric.provision(&uuid, "deleted").await;
+    ferric.wait_for(&uuid, &["available"], budget).await;
+    let mut holey = image_bytes(5 * MIB, 11);
+    holey[MIB..3 * MIB].fill(0);
+    std::fs::write(images.join("holey.raw"), &holey).unwrap();
+    let converted = Command::new("qemu-img")
+        .args(["convert", "-f", "raw", "-O", "qcow2"])
+        .arg(images.join("holey.raw"))
+        .arg(images.join("holey.qcow2"))
+        .status()
+        .expect("qemu-img is installed");
+    assert!(converted.success());
+    let qsha = sha256_hex(&images.join("holey.qcow2"));
+    fill(&vm.disk, 2 * MIB, MIB, 0x5a);
+    ferric
+        .patch_instance_info(
+            &uuid,
+            json!({"image_source": img("holey.qcow2"), "image_checksum": qsha, "image_disk_format": "qcow2"}),
+        )
+        .await;
+    ferric.provision(&uuid, "active").await;
+    let node = ferric
+        .wait_for(&uuid, &["active", "deploy failed"], budget)
+        .await;
+    assert_eq!(node["provision_state"], "active", "{node}");
+    let same = Command::new("qemu-img")
+        .args(["compare", "-f", "raw", "-F", "qcow2"])
+        .arg(&vm.disk)
+        .arg(images.join("holey.qcow2"))
+        .status()
+        .unwrap();
+    assert!(
+        same.success(),
+        "qemu-img compare: the disk holds the qcow2 image's guest bytes"
+    );
+
+    // A config drive given as JSON: built into an ISO by the conductor, written by the
+    // agent to a partition added at the end of the disk, readable with isoinfo.
+    ferric.provision(&uuid, "deleted").await;
+    ferric.wait_for(&uuid, &["available"], budget).await;
+    let mut with_table = image_bytes(4 * MIB, 13);
+    with_table[446..462].fill(0);
+    with_table[446 + 4] = 0x83;
+    with_table[446 + 8..446 + 12].copy_from_slice(&2048u32.to_le_bytes());
+    with_table[446 + 12..446 + 16].copy_from_slice(&4096u32.to_le_bytes());
+    with_table[462..510].fill(0);
+    with_table[510] = 0x55;
+    with_table[511] = 0xaa;
+    std::fs::write(images.join("table.raw"), &with_table).unwrap();
+    let tsha = sha256_hex(&images.join("table.raw"));
+    ferric
+        .patch_instance_info(
+            &uuid,
+            json!({"image_source": img("table.raw"), "image_os_hash_algo": "sha256", "image_os_hash_value": tsha, "image_disk_format": "raw"}),
+        )
+        .await;
+    let user_data = "#cloud-config\nhostname: vm-1\n";
+    let (status, body) = ferric
+        .call(
+            reqwest::Method::PUT,
+            &format!("/nodes/{uuid}/states/provision"),
+            Some(json!({"target": "active", "configdrive": {
+                "meta_data": {"hostname": "vm-1", "public_keys": {"k": "ssh-ed25519 AAAA test"}},
+                "user_data": user_data,
+                "network_data": {"links": [], "networks": [], "services": []},
+            }})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let node = ferric
+        .wait_for(&uuid, &["active", "deploy failed"], budget)
+        .await;
+    assert_eq!(node["provision_state"], "active", "{node}");
+    assert_eq!(
+        node["instance_info"]["configdrive"], "******",
+        "masked in the API"
+    );
+    let mbr = read_range(&vm.disk, 0, 512);
+    assert_eq!(
+        &mbr[446..462],
+        &with_table[446..462],
+        "the image's own partition is kept"
+    );
+    let start = u32::from_le_bytes(mbr[462 + 8..462 + 12].try_into().unwrap()) as usize;
+    let sectors = u32::from_le_bytes(mbr[462 + 12..462 + 16].try_into().unwrap()) as usize;
+    assert_eq!(sectors * 512, 64 * MIB, "a 64 MiB config drive partition");
+    assert_eq!((start + sectors) * 512, disk_size, "at the end of the disk");
+    let iso_path = dir.join("configdrive.iso");
+    std::fs::write(&iso_path, read_range(&vm.disk, start * 512, 4 * MIB)).unwrap();
+    let extract = |path: &str| {
+        let out = Command::new("isoinfo")
+            .args(["-R", "-i"])
+            .arg(&iso_path)
+            .args(["-x", path])
+            .output()
+            .expect("isoinfo (genisoimage) is installed");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let label = Command::new("isoinfo")
+        .args(["-d", "-i"])
+        .arg(&iso_path)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&label.stdout).contains("Volume id: config-2"));
+    let meta: Value = serde_json::from_str(&extract("/openstack/latest/meta_data.json")).unwrap();
+    assert_eq!(meta["hostname"], "vm-1");
+    assert_eq!(meta["uuid"], uuid);
+    assert_eq!(meta["public_keys"]["k"], "ssh-ed25519 AAAA test");
+    assert_eq!(extract("/openstack/latest/user_data"), user_data);
+    let net: Value = serde_json::from_str(&extract("/openstack/latest/network_data.json")).unwrap();
+    assert_eq!(net["links"], json!([]));
 
     watcher.abort();
     drop(vm);

@@ -1,11 +1,14 @@
 //! The image pipeline of `write_image` / `prepare_image`: choose the disk by the root
 //! device hints, find the expected digest, stream the download through the hasher to
 //! the disk writer (a bounded channel between them, so memory stays flat), then
-//! check the digest and the length. A mismatch or a short download fails the step
+//! check the digest and the length. qcow2 images are converted as they stream
+//! (`qcow2.rs`). A config drive, when given, goes to a partition added at the end
+//! of the disk (`configdrive.rs`). A mismatch or a short download fails the step
 //! and wipes the disk's metadata so a half-written image is never booted.
 
 mod checksum;
 mod download;
+mod qcow2;
 mod writer;
 
 use std::sync::Arc;
@@ -18,7 +21,7 @@ use tokio::sync::mpsc;
 
 use crate::agent::{Agent, Written};
 use crate::commands::CommandError;
-use crate::{disks, erase, hints, partitions};
+use crate::{configdrive, disks, erase, hints, partitions};
 use checksum::{Algo, Expected, Hasher};
 use download::download_error;
 use writer::DiskWriter;
@@ -30,6 +33,11 @@ const QUEUE: usize = 64;
 
 fn invalid_image(details: impl Into<String>) -> CommandError {
     CommandError::failed("ImageWriteError", "Error writing image", details)
+}
+
+/// The HTTP client images and config drives are fetched with.
+pub fn http_client(settings: &crate::settings::Settings) -> Result<reqwest::Client, CommandError> {
+    download::client(settings)
 }
 
 /// Checks an `image_info` before the command is accepted.
@@ -153,13 +161,20 @@ pub async fn prepare_image(agent: Arc<Agent>, args: Value) -> Result<String, Com
         .get("configdrive")
         .or_else(|| info.get("configdrive"))
         .filter(|c| !c.is_null() && c.as_str() != Some(""));
-    if configdrive.is_some() {
-        return Err(CommandError::failed(
-            "ImageWriteError",
-            "Error writing image",
-            "config drives are not supported by this ferric-agent yet",
-        ));
-    }
+    let configdrive = match configdrive {
+        None => None,
+        Some(Value::String(s)) => Some(configdrive::fetch(s, &agent.settings).await?),
+        Some(other) => {
+            return Err(configdrive::error(format!(
+                "the config drive must be a URL or gzipped base64 text, not {}",
+                if other.is_object() {
+                    "an object"
+                } else {
+                    "this"
+                }
+            )))
+        }
+    };
     let id = text(&info, "id").unwrap_or_default().to_string();
     let node = agent.node();
     let hint_source = node
@@ -191,7 +206,8 @@ pub async fn prepare_image(agent: Arc<Agent>, args: Value) -> Result<String, Com
     let mut stream = resp.bytes_stream();
     let writer = DiskWriter::open(&disk.path).map_err(invalid_image)?;
     let (tx, rx) = mpsc::channel::<Bytes>(QUEUE);
-    let write_task = tokio::task::spawn_blocking(move || write_raw(writer, rx));
+    let work_dir = agent.settings.work_dir.clone();
+    let write_task = tokio::task::spawn_blocking(move || write_stream(writer, rx, &work_dir));
     let mut hasher = Hasher::new(expected.algo);
     let mut total: u64 = 0;
     let stall = agent
@@ -267,6 +283,13 @@ pub async fn prepare_image(agent: Arc<Agent>, args: Value) -> Result<String, Com
         device: disk.path.clone(),
         image_id: id.clone(),
     });
+    if let Some(cd) = configdrive {
+        let path = disk.path.clone();
+        tokio::task::spawn_blocking(move || configdrive::write(&path, &cd))
+            .await
+            .map_err(|e| configdrive::error(e.to_string()))?
+            .map_err(configdrive::error)?;
+    }
     let root = partitions::disk_identifier(&disk.path).map_err(invalid_image)?;
     Ok(format!(
         "image ({id}) written to device {} root_uuid={root}",
@@ -277,19 +300,39 @@ pub async fn prepare_image(agent: Arc<Agent>, args: Value) -> Result<String, Com
 /// Why the data's format and the declared `disk_format` cannot be written.
 fn format_problem(disk_format: &str, is_qcow2: bool) -> Option<String> {
     match (disk_format, is_qcow2) {
-        ("raw" | "gpt" | "", true) => {
+        ("raw" | "gpt", true) => {
             Some("the image is qcow2 but its disk_format says raw; refusing to write it".into())
         }
         ("qcow2", false) => {
             Some("the image's disk_format says qcow2 but the data is not qcow2".into())
         }
-        ("qcow2", true) => Some("qcow2 images are not supported by this ferric-agent yet".into()),
-        ("raw" | "gpt" | "", false) => None,
+        ("qcow2" | "", true) | ("raw" | "gpt" | "", false) => None,
         (other, _) => Some(format!("disk_format {other} is not supported (raw, qcow2)")),
     }
 }
 
-fn write_raw(mut writer: DiskWriter, mut rx: mpsc::Receiver<Bytes>) -> Result<u64, String> {
+/// Writes the stream to the disk: raw bytes as they are, a qcow2 image converted.
+fn write_stream(
+    mut writer: DiskWriter,
+    mut rx: mpsc::Receiver<Bytes>,
+    work_dir: &std::path::Path,
+) -> Result<u64, String> {
+    let Some(first) = rx.blocking_recv() else {
+        return writer.finish();
+    };
+    if first.starts_with(QCOW2_MAGIC) {
+        let mut sink = qcow2::Qcow2Sink::new(writer, work_dir);
+        sink.push(&first)?;
+        while let Some(chunk) = rx.blocking_recv() {
+            sink.push(&chunk)?;
+        }
+        let spilled = sink.spilled_bytes();
+        if spilled > 0 {
+            tracing::info!(bytes = spilled, "qcow2 layout needed a spill file");
+        }
+        return sink.finish();
+    }
+    writer.push(&first)?;
     while let Some(chunk) = rx.blocking_recv() {
         writer.push(&chunk)?;
     }

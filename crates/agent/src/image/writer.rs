@@ -1,7 +1,8 @@
 //! Writes an image to the target disk: sequential data is gathered into one large
 //! aligned buffer and written with `O_DIRECT` (bypassing the page cache, so the
 //! agent's memory stays flat however big the image), falling back to ordinary writes
-//! where the target refuses direct I/O (tmpfs, some filesystems).
+//! where the target refuses direct I/O (tmpfs, some filesystems). Random-offset writes
+//! (qcow2 clusters) and zeroed ranges go through the ordinary descriptor.
 
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 use std::fs::{File, OpenOptions};
@@ -82,6 +83,30 @@ impl DiskWriter {
             offset: 0,
             capacity,
         })
+    }
+
+    /// The target's size in bytes.
+    pub fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    /// Writes `data` at `offset`, outside the sequential buffer (qcow2 clusters).
+    pub fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<(), String> {
+        if offset + data.len() as u64 > self.capacity {
+            return Err(format!(
+                "the image does not fit on {} ({} bytes)",
+                self.path.display(),
+                self.capacity
+            ));
+        }
+        self.plain
+            .write_all_at(data, offset)
+            .map_err(|e| self.io_err(e))
+    }
+
+    /// Makes a range read as zeros (the parts of a qcow2 image never written).
+    pub fn zero_range(&mut self, offset: u64, len: u64) -> Result<(), String> {
+        crate::erase::zero_range(&self.plain, &self.path, offset, len)
     }
 
     /// Appends `data` at the end of what was written so far.

@@ -104,6 +104,29 @@ fn operator_steps(what: &str, value: Value) -> Result<Vec<Value>, ApiError> {
     Ok(steps)
 }
 
+/// A config drive given as JSON: only the four documents, each of the right kind.
+fn check_configdrive_doc(doc: &Map<String, Value>) -> Result<(), ApiError> {
+    for (key, value) in doc {
+        let ok = match key.as_str() {
+            "meta_data" | "network_data" | "vendor_data" => value.is_object() || value.is_null(),
+            "user_data" => {
+                value.is_object() || value.is_array() || value.is_string() || value.is_null()
+            }
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid configdrive: unexpected key \"{key}\"; allowed: meta_data, network_data, user_data, vendor_data"
+                )))
+            }
+        };
+        if !ok {
+            return Err(ApiError::bad_request(format!(
+                "Invalid configdrive: {key} has the wrong type"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Builds the conductor request from the body, enforcing which argument goes with
 /// which verb.
 fn provision_request(
@@ -123,7 +146,7 @@ fn provision_request(
         }
         match &cd {
             Value::String(_) | Value::Null => {}
-            Value::Object(_) if version.at_least(56) => {}
+            Value::Object(doc) if version.at_least(56) => check_configdrive_doc(doc)?,
             Value::Object(_) => return Err(ApiError::not_acceptable("Request not acceptable.")),
             _ => {
                 return Err(ApiError::bad_request(
