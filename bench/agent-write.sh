@@ -30,24 +30,40 @@ URL="http://127.0.0.1:$PORT/image.raw"
 mib_per_s() { python3 -c "print(f'{$SIZE_MIB / $1:.0f}')"; }
 now() { date +%s.%N; }
 
-echo "== ferric-agent write_image"
-truncate -s "$((SIZE_MIB + 64))M" "$WORK/disk-agent.img"
+qemu-img convert -f raw -O qcow2 "$WORK/image.raw" "$WORK/image.qcow2"
+QSHA=$(sha256sum "$WORK/image.qcow2" | cut -d' ' -f1)
 echo "ipa-agent-token=$TOKEN" > "$WORK/cmdline"
-"$AGENT" --disk "$WORK/disk-agent.img" --mac 52:54:00:00:00:01 --listen "127.0.0.1:$AGENT_PORT" \
-    --plain-http --cmdline "$WORK/cmdline" --log warn &
-apid=$!
-pids+=($apid)
-for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$AGENT_PORT/v1/status" && break; sleep 0.1; done
-t0=$(now)
-curl -sf -X POST "http://127.0.0.1:$AGENT_PORT/v1/commands/?wait=true&agent_token=$TOKEN" \
-    -H 'Content-Type: application/json' -d "{\"name\":\"deploy.execute_deploy_step\",\"params\":{\"step\":{\"interface\":\"deploy\",\"step\":\"write_image\",\"args\":{\"image_info\":{\"id\":\"image.raw\",\"urls\":[\"$URL\"],\"disk_format\":\"raw\",\"os_hash_algo\":\"sha256\",\"os_hash_value\":\"$SHA\"}}},\"node\":{},\"ports\":[]}}" \
-    > "$WORK/result.json"
-t1=$(now)
-grep -q SUCCEEDED "$WORK/result.json" || { cat "$WORK/result.json"; exit 1; }
-hwm=$(awk '/VmHWM/ {print $2}' "/proc/$apid/status")
-agent_s=$(python3 -c "print($t1 - $t0)")
-cmp -n "$((SIZE_MIB * 1048576))" "$WORK/image.raw" "$WORK/disk-agent.img" >/dev/null || { echo "disk differs"; exit 1; }
-rm -f "$WORK/disk-agent.img"
+
+# agent_write NAME FORMAT SHA: one write_image through a fresh agent; sets
+# agent_s (seconds) and hwm (peak RSS, KiB); checks the disk.
+agent_write() {
+    local name=$1 format=$2 sha=$3
+    truncate -s "$((SIZE_MIB + 64))M" "$WORK/disk-agent.img"
+    "$AGENT" --disk "$WORK/disk-agent.img" --mac 52:54:00:00:00:01 --listen "127.0.0.1:$AGENT_PORT" \
+        --plain-http --cmdline "$WORK/cmdline" --log warn &
+    local apid=$!
+    pids+=($apid)
+    for _ in $(seq 1 50); do curl -sf -o /dev/null "http://127.0.0.1:$AGENT_PORT/v1/status" && break; sleep 0.1; done
+    local t0 t1
+    t0=$(now)
+    curl -sf -X POST "http://127.0.0.1:$AGENT_PORT/v1/commands/?wait=true&agent_token=$TOKEN" \
+        -H 'Content-Type: application/json' -d "{\"name\":\"deploy.execute_deploy_step\",\"params\":{\"step\":{\"interface\":\"deploy\",\"step\":\"write_image\",\"args\":{\"image_info\":{\"id\":\"$name\",\"urls\":[\"http://127.0.0.1:$PORT/$name\"],\"disk_format\":\"$format\",\"os_hash_algo\":\"sha256\",\"os_hash_value\":\"$sha\"}}},\"node\":{},\"ports\":[]}}" \
+        > "$WORK/result.json"
+    t1=$(now)
+    grep -q SUCCEEDED "$WORK/result.json" || { cat "$WORK/result.json"; exit 1; }
+    hwm=$(awk '/VmHWM/ {print $2}' "/proc/$apid/status")
+    kill "$apid"; wait "$apid" 2>/dev/null || true
+    agent_s=$(python3 -c "print($t1 - $t0)")
+    cmp -n "$((SIZE_MIB * 1048576))" "$WORK/image.raw" "$WORK/disk-agent.img" >/dev/null || { echo "disk differs"; exit 1; }
+    rm -f "$WORK/disk-agent.img"
+}
+
+echo "== ferric-agent write_image, raw"
+agent_write image.raw raw "$SHA"
+raw_s=$agent_s raw_hwm=$hwm
+echo "== ferric-agent write_image, qcow2 (converted while streaming)"
+agent_write image.qcow2 qcow2 "$QSHA"
+qcow_s=$agent_s qcow_hwm=$hwm
 
 echo "== curl | dd oflag=direct"
 truncate -s "$((SIZE_MIB + 64))M" "$WORK/disk-dd.img"
@@ -58,15 +74,20 @@ t1=$(now)
 dd_s=$(python3 -c "print($t1 - $t0)")
 rm -f "$WORK/disk-dd.img"
 
-echo "== qemu-img convert (local file, raw → raw, cache=none)"
+echo "== qemu-img convert (local files, cache=none)"
 truncate -s "$((SIZE_MIB + 64))M" "$WORK/disk-qemu.img"
 t0=$(now)
 qemu-img convert -f raw -O raw -t none -n "$WORK/image.raw" "$WORK/disk-qemu.img"
 t1=$(now)
 qemu_s=$(python3 -c "print($t1 - $t0)")
+t0=$(now)
+qemu-img convert -f qcow2 -O raw -t none -n "$WORK/image.qcow2" "$WORK/disk-qemu.img"
+t1=$(now)
+qemu_q_s=$(python3 -c "print($t1 - $t0)")
 
-printf '\n%-40s %8s %10s\n' "" "seconds" "MiB/s"
-printf '%-40s %8.2f %10s\n' "ferric-agent (download+sha256+write)" "$agent_s" "$(mib_per_s "$agent_s")"
-printf '%-40s %8.2f %10s\n' "curl | dd bs=4M oflag=direct" "$dd_s" "$(mib_per_s "$dd_s")"
-printf '%-40s %8.2f %10s\n' "qemu-img convert -t none" "$qemu_s" "$(mib_per_s "$qemu_s")"
-printf 'ferric-agent peak RSS: %s KiB for a %s MiB image\n' "$hwm" "$SIZE_MIB"
+printf '\n%-52s %8s %8s %12s\n' "" "seconds" "MiB/s" "peak RSS"
+printf '%-52s %8.2f %8s %9s KiB\n' "ferric-agent raw (HTTP + sha256 + O_DIRECT write)" "$raw_s" "$(mib_per_s "$raw_s")" "$raw_hwm"
+printf '%-52s %8.2f %8s %9s KiB\n' "ferric-agent qcow2 (HTTP + sha256 + conversion)" "$qcow_s" "$(mib_per_s "$qcow_s")" "$qcow_hwm"
+printf '%-52s %8.2f %8s\n' "curl | dd bs=4M oflag=direct" "$dd_s" "$(mib_per_s "$dd_s")"
+printf '%-52s %8.2f %8s\n' "qemu-img convert raw -t none (local file)" "$qemu_s" "$(mib_per_s "$qemu_s")"
+printf '%-52s %8.2f %8s\n' "qemu-img convert qcow2 -t none (local file)" "$qemu_q_s" "$(mib_per_s "$qemu_q_s")"

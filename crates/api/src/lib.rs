@@ -5,6 +5,7 @@
 mod body;
 mod error;
 mod fields;
+mod images;
 mod links;
 mod listing;
 mod patch;
@@ -94,6 +95,7 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(root::root))
         .route("/v1", get(root::v1))
+        .route("/images/{key}", get(images::image))
         .nest("/v1", v1.clone())
         // Ironic routes resource paths missing the `/v1` prefix as if it were there.
         .merge(v1)

@@ -14,6 +14,7 @@ use ferric_types::{JsonObject, Node};
 use serde_json::{json, Map, Value};
 
 use crate::agent_client::{self, forget_agent, keys, AgentCallError};
+use crate::image_cache;
 use crate::interfaces::{
     BootDevice, BoxFuture, DriverError, ManagementInterface, PowerInterface, PowerTarget,
 };
@@ -143,21 +144,43 @@ fn text<'a>(info: &'a JsonObject, key: &str) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
-/// `image_info` for the agent's `write_image`, from the node's `instance_info`.
-pub fn image_info(node: &Node) -> Result<Value, DriverError> {
-    let ii = &node.instance_info;
-    let source = text(ii, "image_source").ok_or_else(|| {
+/// Whether the conductor caches the node's image and serves it itself:
+/// `image_download_source` `http` (or `local`) in `instance_info` or `driver_info`,
+/// and always for an image given as a local path.
+fn via_cache(node: &Node, source: &str) -> bool {
+    let chosen = text(&node.instance_info, "image_download_source")
+        .or_else(|| text(&node.driver_info, "image_download_source"));
+    matches!(chosen, Some("http") | Some("local")) || image_cache::local_path(source).is_some()
+}
+
+fn image_source(node: &Node) -> Result<&str, DriverError> {
+    let source = text(&node.instance_info, "image_source").ok_or_else(|| {
         DriverError::Config(format!(
             "node {} has no instance_info.image_source to deploy",
             node.uuid
         ))
     })?;
-    let url = text(ii, "image_url").unwrap_or(source);
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
+    let usable = source.starts_with("http://")
+        || source.starts_with("https://")
+        || image_cache::local_path(source).is_some();
+    if !usable {
         return Err(DriverError::Config(format!(
-            "image_source {source} is not an http(s) URL; local images need the conductor's image cache, which this Ferric does not have yet"
+            "image_source {source} is neither an http(s) URL nor an absolute local path"
         )));
     }
+    if via_cache(node, source) && image_cache::global().is_none() {
+        return Err(DriverError::Config(format!(
+            "image_source {source} needs the conductor's image cache, which is not configured"
+        )));
+    }
+    Ok(source)
+}
+
+/// `image_info` for the agent's `write_image`, from the node's `instance_info`;
+/// `url` is where the agent downloads the image.
+pub fn image_info(node: &Node, url: &str) -> Result<Value, DriverError> {
+    let ii = &node.instance_info;
+    let source = image_source(node)?;
     let id = source
         .trim_end_matches('/')
         .rsplit('/')
@@ -193,6 +216,20 @@ pub fn image_info(node: &Node) -> Result<Value, DriverError> {
         )));
     }
     Ok(Value::Object(info))
+}
+
+/// Where the agent downloads the image: the source itself, or the conductor's cache.
+async fn image_url(node: &Node) -> Result<String, DriverError> {
+    let source = image_source(node)?;
+    if !via_cache(node, source) {
+        return Ok(text(&node.instance_info, "image_url")
+            .unwrap_or(source)
+            .to_string());
+    }
+    let cache = image_cache::global().ok_or_else(|| {
+        DriverError::Config("the conductor's image cache is not configured".into())
+    })?;
+    cache.url_for(source).await
 }
 
 fn configdrive(node: &Node) -> Result<Value, DriverError> {
@@ -240,7 +277,8 @@ impl DirectDeploy {
     ) -> Result<StepOutcome, DriverError> {
         let mut args = step.args.clone();
         if step.step == "write_image" {
-            args.insert("image_info".into(), image_info(node)?);
+            let url = image_url(node).await?;
+            args.insert("image_info".into(), image_info(node, &url)?);
             args.insert("configdrive".into(), configdrive(node)?);
         }
         let mut sent = step.to_json();
@@ -415,7 +453,7 @@ impl DirectDeploy {
 
 impl StepInterface for DirectDeploy {
     fn check_deploy(&self, node: &Node, configdrive: Option<&Value>) -> Result<(), DriverError> {
-        image_info(node)?;
+        image_info(node, "")?;
         check_configdrive(configdrive.or_else(|| node.instance_info.get("configdrive")))?;
         Ok(())
     }

@@ -7,6 +7,7 @@ mod absent;
 pub mod agent_client;
 pub mod direct;
 mod fake;
+pub mod image_cache;
 mod interfaces;
 pub mod ipmi;
 pub mod redfish;

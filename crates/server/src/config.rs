@@ -16,6 +16,7 @@ use serde::Deserialize;
 /// `group`, `workers`, `sync_power_state_interval` (seconds, 0 = off, default 60) and
 /// `[agent]` (`heartbeat_timeout`, `require_tls`, `allow_md5_checksum`,
 /// `post_deploy_get_power_state_retry_interval`, `post_deploy_get_power_state_retries`),
+/// `[deploy]` (`http_url`, `image_cache_size_mib`),
 /// the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
 /// `inspect_wait_timeout`, `rescue_callback_timeout`, `service_callback_timeout`
 /// (seconds, default 1800) under `[conductor]`) or in the environment variable shown.
@@ -80,6 +81,19 @@ struct FileConfig {
     conductor: FileConductor,
     #[serde(default)]
     agent: FileAgent,
+    #[serde(default)]
+    deploy: FileDeploy,
+}
+
+/// `[deploy]`: the conductor's image cache.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDeploy {
+    /// The URL agents reach this ferricd at for cached images (default: the public
+    /// endpoint, else `http://LISTEN`).
+    http_url: Option<String>,
+    /// MiB of cached images kept before the least recently used go (default 20480).
+    image_cache_size_mib: Option<u64>,
 }
 
 /// `[agent]`: how the ramdisk agent is treated.
@@ -134,6 +148,7 @@ pub struct Settings {
     pub sync_power_state_interval: u64,
     pub wait_timeouts: ferric_conductor::WaitTimeouts,
     pub agent: ferric_drivers::direct::AgentSettings,
+    pub image_cache: ferric_drivers::image_cache::CacheSettings,
 }
 
 impl Settings {
@@ -187,16 +202,34 @@ impl Settings {
                 .unwrap_or_default(),
             workers,
         };
+        let listen = cli
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 6385)));
+        let public_endpoint = cli.public_endpoint.or(file.api.public_endpoint);
+        let image_cache = ferric_drivers::image_cache::CacheSettings {
+            dir: data_dir.join("images"),
+            base_url: file
+                .deploy
+                .http_url
+                .clone()
+                .or_else(|| public_endpoint.clone())
+                .unwrap_or_else(|| {
+                    if listen.ip().is_unspecified() {
+                        String::new()
+                    } else {
+                        format!("http://{listen}")
+                    }
+                }),
+            max_bytes: file.deploy.image_cache_size_mib.unwrap_or(20_480) << 20,
+        };
         Ok(Settings {
-            listen: cli
-                .listen
-                .or(file.listen)
-                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 6385))),
+            listen,
             data_dir,
             database_url,
             log: cli.log.or(file.log).unwrap_or_else(|| "info".into()),
             api: ferric_api::ApiConfig {
-                public_endpoint: cli.public_endpoint.or(file.api.public_endpoint),
+                public_endpoint,
                 max_limit,
                 agent: ferric_api::AgentApiConfig {
                     heartbeat_timeout: file.agent.heartbeat_timeout.unwrap_or(300).max(1),
@@ -207,6 +240,7 @@ impl Settings {
             conductor,
             sync_power_state_interval: file.conductor.sync_power_state_interval.unwrap_or(60),
             wait_timeouts,
+            image_cache,
             agent: {
                 let d = ferric_drivers::direct::AgentSettings::default();
                 let interval = file

@@ -66,6 +66,7 @@ async fn run(settings: Settings) -> Result<(), String> {
         );
     }
     ferric_drivers::direct::configure(settings.agent.clone());
+    ferric_drivers::image_cache::configure(settings.image_cache.clone())?;
     let conductor = Conductor::new(db.clone(), settings.conductor.clone());
     let recovered = conductor
         .recover()

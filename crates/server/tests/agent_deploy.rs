@@ -10,7 +10,8 @@
 //! (`deploy failed`, reason in `last_error`), an agent killed mid-write (callback
 //! timeout → `deploy failed`), a redeploy that then succeeds, and a qcow2 image
 //! converted on the way (checked with `qemu-img compare`), and a JSON config drive
-//! built into a config-2 ISO and written to a partition at the end of the disk.
+//! built into a config-2 ISO and written to a partition at the end of the disk, and
+//! images served from the conductor's cache (`image_download_source=http`, local paths).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -82,11 +83,12 @@ fn sha256_hex(path: &Path) -> String {
 
 /// Serves `<dir>/<name>`; `slow-<name>` trickles it out over ~20 s and raises the
 /// returned flag when such a download starts.
-async fn serve_images(dir: PathBuf) -> (u16, Arc<AtomicBool>) {
+async fn serve_images(dir: PathBuf) -> (u16, Arc<AtomicBool>, Hits) {
     async fn file(
-        State((dir, slow_started)): State<(PathBuf, Arc<AtomicBool>)>,
+        State((dir, slow_started, hits)): State<(PathBuf, Arc<AtomicBool>, Hits)>,
         UrlPath(name): UrlPath<String>,
     ) -> Response {
+        *hits.lock().unwrap().entry(name.clone()).or_default() += 1;
         let slow = name.strip_prefix("slow-").map(str::to_string);
         if slow.is_some() {
             slow_started.store(true, Ordering::SeqCst);
@@ -112,12 +114,16 @@ async fn serve_images(dir: PathBuf) -> (u16, Arc<AtomicBool>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let flag = Arc::new(AtomicBool::new(false));
+    let hits = Hits::default();
     let app = axum::Router::new()
         .route("/{name}", axum::routing::get(file))
-        .with_state((dir, flag.clone()));
+        .with_state((dir, flag.clone(), hits.clone()));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (port, flag)
+    (port, flag, hits)
 }
+
+/// How many times each image was requested from the origin.
+type Hits = Arc<Mutex<std::collections::HashMap<String, usize>>>;
 
 /// Yields the chunks half a second apart.
 fn trickle(
@@ -389,7 +395,7 @@ async fn scenario(database_url: Option<String>) {
     let image = image_bytes(6 * MIB + 12_345, 7);
     std::fs::write(images.join("good.raw"), &image).unwrap();
     let sha = sha256_hex(&images.join("good.raw"));
-    let (img_port, slow_started) = serve_images(images.clone()).await;
+    let (img_port, slow_started, hits) = serve_images(images.clone()).await;
     let img = |name: &str| format!("http://127.0.0.1:{img_port}/{name}");
 
     let ferric = Ferric::start(&dir, database_url).await;
@@ -641,6 +647,41 @@ async fn scenario(database_url: Option<String>) {
     assert_eq!(extract("/openstack/latest/user_data"), user_data);
     let net: Value = serde_json::from_str(&extract("/openstack/latest/network_data.json")).unwrap();
     assert_eq!(net["links"], json!([]));
+
+    // Through the conductor's image cache: the origin is read once for two deploys,
+    // and an image given as a local path is served by the conductor too.
+    std::fs::write(images.join("cached.raw"), &image).unwrap();
+    for (round, source) in [
+        img("cached.raw"),
+        img("cached.raw"),
+        images.join("good.raw").display().to_string(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ferric.provision(&uuid, "deleted").await;
+        ferric.wait_for(&uuid, &["available"], budget).await;
+        ferric
+            .patch_instance_info(
+                &uuid,
+                json!({"image_source": source, "image_download_source": "http", "image_os_hash_algo": "sha256", "image_os_hash_value": sha, "image_disk_format": "raw"}),
+            )
+            .await;
+        ferric.provision(&uuid, "active").await;
+        let node = ferric
+            .wait_for(&uuid, &["active", "deploy failed"], budget)
+            .await;
+        assert_eq!(
+            node["provision_state"], "active",
+            "cached deploy {round}: {node}"
+        );
+        assert_eq!(read_range(&vm.disk, 0, image.len()), image);
+    }
+    assert_eq!(
+        hits.lock().unwrap().get("cached.raw"),
+        Some(&1),
+        "the origin was read once"
+    );
 
     watcher.abort();
     drop(vm);

@@ -29,7 +29,7 @@ use writer::DiskWriter;
 const QCOW2_MAGIC: &[u8] = b"QFI\xfb";
 
 /// How many downloaded chunks may wait for the disk.
-const QUEUE: usize = 64;
+const QUEUE: usize = 16;
 
 fn invalid_image(details: impl Into<String>) -> CommandError {
     CommandError::failed("ImageWriteError", "Error writing image", details)

@@ -1,0 +1,194 @@
+//! The conductor's image cache: with `image_download_source=http` (or an image given
+//! as a local path) the conductor fetches the image once into its data directory and
+//! agents download it from the conductor's own HTTP endpoint (`/images/{key}`), so a
+//! rack deploying the same image reads the origin once. Concurrent requests for one
+//! image share one download; the least recently used images are evicted beyond the
+//! configured size.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
+
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use crate::interfaces::DriverError;
+
+/// Settings of the cache.
+#[derive(Debug, Clone)]
+pub struct CacheSettings {
+    pub dir: PathBuf,
+    /// The base URL agents reach the conductor's `/images/` at (empty: unknown).
+    pub base_url: String,
+    /// Bytes kept before the least recently used images are deleted.
+    pub max_bytes: u64,
+}
+
+/// The cache.
+pub struct ImageCache {
+    settings: CacheSettings,
+    http: reqwest::Client,
+    fetching: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+static CACHE: OnceLock<Arc<ImageCache>> = OnceLock::new();
+
+/// Sets up the process's cache (once).
+pub fn configure(settings: CacheSettings) -> Result<(), String> {
+    std::fs::create_dir_all(&settings.dir)
+        .map_err(|e| format!("cannot create image cache {}: {e}", settings.dir.display()))?;
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let _ = CACHE.set(Arc::new(ImageCache {
+        settings,
+        http,
+        fetching: Mutex::new(HashMap::new()),
+    }));
+    Ok(())
+}
+
+/// The process's cache, when configured.
+pub fn global() -> Option<Arc<ImageCache>> {
+    CACHE.get().cloned()
+}
+
+/// True for a key this cache could have made (hex digits only).
+fn is_key(key: &str) -> bool {
+    key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A local path named by `source` (`file://` URL or absolute path).
+pub fn local_path(source: &str) -> Option<&Path> {
+    let p = source.strip_prefix("file://").unwrap_or(source);
+    p.starts_with('/').then(|| Path::new(p))
+}
+
+impl ImageCache {
+    /// Where a cached image lives, for the HTTP endpoint.
+    pub fn path_of(&self, key: &str) -> Option<PathBuf> {
+        is_key(key).then(|| self.settings.dir.join(key))
+    }
+
+    /// Makes sure `source` is cached; returns the URL agents fetch it from.
+    pub async fn url_for(&self, source: &str) -> Result<String, DriverError> {
+        if self.settings.base_url.is_empty() {
+            return Err(DriverError::Config(
+                "ferricd listens on every address and has no public endpoint: set [deploy] http_url so agents can reach the image cache".into(),
+            ));
+        }
+        let key: String = Sha256::digest(source.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let path = self.settings.dir.join(&key);
+        let gate = self
+            .fetching
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let _held = gate.lock().await;
+        if tokio::fs::metadata(&path).await.is_ok() {
+            touch(&path);
+        } else {
+            self.fetch(source, &path).await?;
+            self.evict(&key).await;
+        }
+        Ok(format!(
+            "{}/images/{key}",
+            self.settings.base_url.trim_end_matches('/')
+        ))
+    }
+
+    async fn fetch(&self, source: &str, path: &Path) -> Result<(), DriverError> {
+        let part = path.with_extension("part");
+        let fail = |e: String| DriverError::Hardware(format!("caching image {source}: {e}"));
+        if let Some(local) = local_path(source) {
+            tokio::fs::copy(local, &part)
+                .await
+                .map_err(|e| fail(format!("{}: {e}", local.display())))?;
+        } else if source.starts_with("http://") || source.starts_with("https://") {
+            let mut resp = self
+                .http
+                .get(source)
+                .send()
+                .await
+                .and_then(|r| r.error_for_status())
+                .map_err(|e| fail(e.to_string()))?;
+            let mut out = tokio::fs::File::create(&part)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+            let announced = resp.content_length();
+            let mut total = 0u64;
+            while let Some(chunk) = resp.chunk().await.map_err(|e| fail(e.to_string()))? {
+                total += chunk.len() as u64;
+                out.write_all(&chunk)
+                    .await
+                    .map_err(|e| fail(e.to_string()))?;
+            }
+            if announced.is_some_and(|n| n != total) {
+                let _ = tokio::fs::remove_file(&part).await;
+                return Err(fail(format!("short download: {total} bytes")));
+            }
+            out.sync_all().await.map_err(|e| fail(e.to_string()))?;
+        } else {
+            return Err(DriverError::Config(format!(
+                "image_source {source} is neither an http(s) URL nor an absolute local path"
+            )));
+        }
+        tokio::fs::rename(&part, path)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        tracing::info!(source, "image cached");
+        Ok(())
+    }
+
+    /// Deletes the least recently used images beyond the size limit (never `keep`).
+    async fn evict(&self, keep: &str) {
+        let dir = self.settings.dir.clone();
+        let max = self.settings.max_bytes;
+        let keep = keep.to_string();
+        let _ = tokio::task::spawn_blocking(move || {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                return;
+            };
+            let mut files: Vec<(SystemTime, u64, PathBuf)> = entries
+                .flatten()
+                .filter(|e| is_key(&e.file_name().to_string_lossy()))
+                .filter_map(|e| {
+                    let m = e.metadata().ok()?;
+                    Some((m.modified().ok()?, m.len(), e.path()))
+                })
+                .collect();
+            let mut total: u64 = files.iter().map(|f| f.1).sum();
+            files.sort();
+            for (_, len, path) in files {
+                if total <= max {
+                    break;
+                }
+                if path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy() == keep)
+                {
+                    continue;
+                }
+                if std::fs::remove_file(&path).is_ok() {
+                    total -= len;
+                    tracing::info!(path = %path.display(), "evicted cached image");
+                }
+            }
+        })
+        .await;
+    }
+}
+
+/// Marks a cached image as just used.
+fn touch(path: &Path) {
+    if let Ok(f) = std::fs::File::options().append(true).open(path) {
+        let _ = f.set_modified(SystemTime::now());
+    }
+}
