@@ -7,7 +7,9 @@
 #      against pyghmi IPMI BMCs started with lab/ipmi-bmc.sh);
 #   2. the real `openstack baremetal` client against a running ferricd
 #      (lab/ironicclient-smoke.sh), a SIGKILL mid-deploy and restart
-#      (lab/crash-test.sh), then a SIGTERM that must stop ferricd cleanly.
+#      (lab/crash-test.sh), ferric-agent cleaning and deploying for a real
+#      OpenStack Ironic 39 (lab/ironic-agent-compat.sh), then a SIGTERM that must
+#      stop ferricd cleanly.
 # Everything listens on 127.0.0.1 only. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,6 +75,10 @@ fi
 
 echo "== kill -9 in the middle of deploys, then restart"
 bash lab/crash-test.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "$((API_PORT + 1))"
+
+echo "== ferric-agent driven by a real OpenStack Ironic 39"
+cargo build --locked --bin ferric-agent
+bash lab/ironic-agent-compat.sh "${CARGO_TARGET_DIR:-target}/debug/ferric-agent" "${FERRIC_IRONIC_PORT:-6499}"
 
 echo "== SIGTERM stops ferricd cleanly"
 kill -TERM "$ferricd_pid"

@@ -49,7 +49,11 @@ fn start_agent(disk_size: u64) -> Agent {
         .set_len(disk_size)
         .unwrap();
     let cmdline = dir.join("cmdline");
-    std::fs::write(&cmdline, format!("quiet ipa-agent-token={TOKEN}\n")).unwrap();
+    std::fs::write(
+        &cmdline,
+        format!("quiet ipa-agent-token={TOKEN} ipa-image-download-connection-retry-interval=0.2\n"),
+    )
+    .unwrap();
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ferric-agent"))
         .args([
@@ -109,11 +113,22 @@ fn command(agent: &Agent, name: &str, params: Value, wait: bool) -> (u16, Value)
 
 /// Serves `data` once per connection; `delay` before the body.
 fn serve(data: Vec<u8>, delay: Duration) -> String {
+    serve_with(data, delay, 0)
+}
+
+/// As `serve`, but the first `broken` answers stop halfway through the body.
+fn serve_with(data: Vec<u8>, delay: Duration, broken: usize) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
-        for conn in listener.incoming().flatten() {
-            let data = data.clone();
+        for (n, conn) in listener.incoming().flatten().enumerate() {
+            let data = if n < broken {
+                let mut half = data.clone();
+                half.truncate(data.len() / 2);
+                (data.len(), half)
+            } else {
+                (data.len(), data.clone())
+            };
             std::thread::spawn(move || {
                 let mut conn = conn;
                 let mut reader = BufReader::new(conn.try_clone().unwrap());
@@ -121,13 +136,13 @@ fn serve(data: Vec<u8>, delay: Duration) -> String {
                 while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
                     line.clear();
                 }
+                let (len, body) = data;
                 let _ = write!(
                     conn,
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    data.len()
+                    "HTTP/1.1 200 OK\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
                 );
                 std::thread::sleep(delay);
-                let _ = conn.write_all(&data);
+                let _ = conn.write_all(&body);
             });
         }
     });
@@ -301,6 +316,18 @@ fn command_api() {
         .contains(&sha));
     let disk = std::fs::read(agent.dir.join("disk.img")).unwrap();
     assert!(disk[..1 << 20].iter().all(|&b| b == 0));
+
+    // A download that breaks off halfway is started over, and then succeeds.
+    let url = serve_with(image.clone(), Duration::ZERO, 2);
+    let (_, r) = command(
+        &agent,
+        "deploy.execute_deploy_step",
+        write_image_params(&url, &sha),
+        true,
+    );
+    assert_eq!(r["command_status"], "SUCCEEDED", "{r}");
+    let disk = std::fs::read(agent.dir.join("disk.img")).unwrap();
+    assert_eq!(&disk[..image.len()], &image[..]);
 
     // Logs are a gzip archive.
     let (_, r) = command(&agent, "log.collect_system_logs", json!({}), true);

@@ -232,6 +232,15 @@ impl Conductor {
         Ok(done)
     }
 
+    /// Tears an instance down: the driver's work, then the node leaves its tenant
+    /// (and any provisioning) network before cleaning.
+    async fn tear_down(&self, node: &mut Node, driver: &Driver) -> Result<bool, DriverError> {
+        driver.work.run(node, WorkKind::TearDown).await?;
+        driver.network.unconfigure_tenant_networks(node).await?;
+        driver.network.remove_network(node, "provisioning").await?;
+        Ok(true)
+    }
+
     /// The steps a clean, deploy or service runs.
     async fn plan_steps(
         &self,
@@ -295,6 +304,7 @@ impl Conductor {
                     self.run_steps(&lock, &mut node, &driver, StepPhase::Deploy)
                         .await
                 }
+                WorkKind::TearDown => self.tear_down(&mut node, &driver).await,
                 _ => driver.work.run(&mut node, kind).await.map(|()| true),
             };
             let event = match (&result, node.provision_state) {

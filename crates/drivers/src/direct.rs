@@ -18,6 +18,7 @@ use crate::image_cache;
 use crate::interfaces::{
     BootDevice, BoxFuture, DriverError, ManagementInterface, PowerInterface, PowerTarget,
 };
+use crate::network::NetworkInterface;
 use crate::steps::{StepArg, StepInterface, StepOutcome, StepPhase, StepPoll, StepRun, StepSpec};
 
 /// Conductor settings of agent-driven work.
@@ -57,6 +58,7 @@ fn settings() -> AgentSettings {
 pub struct DirectDeploy {
     pub power: Arc<dyn PowerInterface>,
     pub management: Arc<dyn ManagementInterface>,
+    pub network: Arc<dyn NetworkInterface>,
 }
 
 const fn spec(step: &'static str, priority: u32, args: &'static [StepArg]) -> StepSpec {
@@ -523,7 +525,8 @@ impl StepInterface for DirectDeploy {
                     Ok(StepOutcome::Done)
                 }
                 "switch_to_tenant_network" => {
-                    // The noop and flat network interfaces have nothing to switch.
+                    self.network.remove_network(node, "provisioning").await?;
+                    self.network.configure_tenant_networks(node).await?;
                     Ok(StepOutcome::Done)
                 }
                 "boot_instance" => {
@@ -545,11 +548,15 @@ impl StepInterface for DirectDeploy {
         Box::pin(async move {
             match phase {
                 StepPhase::Clean => {
+                    self.network.remove_network(node, "provisioning").await?;
+                    self.network.add_network(node, "cleaning").await?;
                     self.boot_ramdisk(node).await?;
                     Ok(StepOutcome::Wait)
                 }
                 StepPhase::Deploy => {
                     forget_agent(node);
+                    self.network.unconfigure_tenant_networks(node).await?;
+                    self.network.add_network(node, "provisioning").await?;
                     self.power
                         .set_power_state(node, PowerTarget::Off, None)
                         .await?;
@@ -587,6 +594,7 @@ impl StepInterface for DirectDeploy {
                 self.power
                     .set_power_state(node, PowerTarget::Off, None)
                     .await?;
+                self.network.remove_network(node, "cleaning").await?;
             }
             forget_agent(node);
             Ok(())

@@ -10,6 +10,7 @@ mod fake;
 pub mod image_cache;
 mod interfaces;
 pub mod ipmi;
+pub mod network;
 pub mod redfish;
 pub mod steps;
 
@@ -36,6 +37,8 @@ pub struct Driver {
     pub work: Arc<dyn WorkInterface>,
     /// The clean, deploy and service steps.
     pub steps: Arc<dyn steps::StepInterface>,
+    /// Network flips (provisioning, cleaning, tenant).
+    pub network: Arc<dyn network::NetworkInterface>,
 }
 
 /// The outcome of validating one interface of a node (`GET /validate`).
@@ -118,6 +121,7 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
                 vendor,
                 work: fake.clone(),
                 steps: fake,
+                network: Arc::new(network::NoopNetwork),
             })
         }
         "ipmi" => {
@@ -133,6 +137,7 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
                     node_noun: "an ipmi node",
                 }),
                 steps: Arc::new(absent::NoSteps { hardware: "ipmi" }),
+                network: Arc::new(network::NoopNetwork),
             })
         }
         "redfish" => {
@@ -150,17 +155,22 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
                 steps: Arc::new(absent::NoSteps {
                     hardware: "redfish",
                 }),
+                network: Arc::new(network::NoopNetwork),
             })
         }
         other => Err(DriverError::Config(format!(
             "no implementation of hardware type {other}"
         ))),
     }?;
+    if node.interface(InterfaceKind::Network) == Some("flat") {
+        driver.network = Arc::new(network::FlatNetwork);
+    }
     match node.interface(InterfaceKind::Deploy) {
         Some("direct") => {
             driver.steps = Arc::new(direct::DirectDeploy {
                 power: driver.power.clone(),
                 management: driver.management.clone(),
+                network: driver.network.clone(),
             });
         }
         Some("ramdisk") => {

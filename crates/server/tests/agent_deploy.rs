@@ -408,7 +408,7 @@ async fn scenario(database_url: Option<String>) {
         .call(
             reqwest::Method::POST,
             "/nodes",
-            Some(json!({"driver": "fake-hardware", "deploy_interface": "direct", "name": "vm-1"})),
+            Some(json!({"driver": "fake-hardware", "deploy_interface": "direct", "network_interface": "flat", "name": "vm-1"})),
         )
         .await;
     assert_eq!(status, 201, "{node}");
@@ -434,6 +434,12 @@ async fn scenario(database_url: Option<String>) {
     assert_eq!(node["provision_state"], "available", "{node}");
     assert_eq!(node["power_state"], "power off");
     assert!(
+        node["driver_internal_info"]
+            .get("network_binding")
+            .is_none(),
+        "off the cleaning network"
+    );
+    assert!(
         read_range(&vm.disk, 0, MIB).iter().all(|&b| b == 0),
         "first MiB erased"
     );
@@ -458,6 +464,7 @@ async fn scenario(database_url: Option<String>) {
     assert_eq!(node["provision_state"], "active", "{node}");
     assert_eq!(node["power_state"], "power on");
     assert_eq!(node["driver_internal_info"]["fake_boot_device"], "disk");
+    assert_eq!(node["driver_internal_info"]["network_binding"], "tenant");
     assert_eq!(
         read_range(&vm.disk, 0, image.len()),
         image,

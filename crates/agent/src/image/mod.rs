@@ -197,78 +197,48 @@ pub async fn prepare_image(agent: Arc<Agent>, args: Value) -> Result<String, Com
         })
         .unwrap_or_default();
     let disk_format = text(&info, "disk_format")
-        .unwrap_or("raw")
+        .unwrap_or("")
         .to_ascii_lowercase();
     let started = std::time::Instant::now();
     tracing::info!(image = %id, device = %disk.path.display(), "writing image");
-    let (resp, url) = download::open(&http, &urls, &agent.settings).await?;
-    let announced = resp.content_length();
-    let mut stream = resp.bytes_stream();
-    let writer = DiskWriter::open(&disk.path).map_err(invalid_image)?;
-    let (tx, rx) = mpsc::channel::<Bytes>(QUEUE);
-    let work_dir = agent.settings.work_dir.clone();
-    let write_task = tokio::task::spawn_blocking(move || write_stream(writer, rx, &work_dir));
-    let mut hasher = Hasher::new(expected.algo);
-    let mut total: u64 = 0;
-    let stall = agent
-        .settings
-        .download_connect_timeout
-        .max(Duration::from_secs(1));
-    let mut stream_error = None;
-    loop {
-        let next = match tokio::time::timeout(stall, stream.next()).await {
-            Ok(n) => n,
-            Err(_) => {
-                stream_error = Some(format!("download of {url} stalled for {stall:?}"));
-                break;
-            }
-        };
-        let Some(chunk) = next else { break };
-        let chunk = match chunk {
-            Ok(c) => c,
-            Err(e) => {
-                stream_error = Some(format!("download of {url} failed after {total} bytes: {e}"));
-                break;
-            }
-        };
-        if total == 0 {
-            let is_qcow2 = chunk.starts_with(QCOW2_MAGIC);
-            if let Some(why) = format_problem(&disk_format, is_qcow2) {
-                stream_error = Some(why);
-                break;
-            }
-        }
-        hasher.update(&chunk);
-        total += chunk.len() as u64;
-        if tx.send(chunk).await.is_err() {
-            break;
-        }
-    }
-    drop(tx);
-    let written = write_task
+    let mut attempt = 0;
+    let outcome = loop {
+        match write_once(
+            &agent,
+            &http,
+            &urls,
+            &disk.path,
+            expected.algo,
+            &disk_format,
+        )
         .await
-        .map_err(|e| invalid_image(format!("the write task failed: {e}")))?;
-    let failure = match (stream_error, written) {
-        (Some(e), _) => Some(download_error(e)),
-        (None, Err(e)) => Some(invalid_image(e)),
-        (None, Ok(_)) if announced.is_some_and(|n| n != total) => Some(download_error(format!(
-            "short download from {url}: {total} of {} bytes",
-            announced.unwrap_or_default()
-        ))),
-        (None, Ok(_)) => {
-            let actual = hasher.hex();
-            (actual != expected.hex).then(|| {
-                CommandError::failed(
-                    "ImageChecksumError",
-                    "Error verifying image checksum",
-                    format!(
-                        "image {id} from {url} has {} {actual}, expected {}",
-                        expected.algo.name(),
-                        expected.hex
-                    ),
-                )
-            })
+        {
+            Err(Attempt::Retry(e)) if attempt < agent.settings.download_retries => {
+                attempt += 1;
+                tracing::warn!(attempt, error = %e, "image download broke off; starting over");
+                tokio::time::sleep(agent.settings.download_retry_interval).await;
+            }
+            Err(Attempt::Retry(e) | Attempt::Fatal(e)) => break Err(e),
+            Ok(done) => break Ok(done),
         }
+    };
+    let (total, url) = match &outcome {
+        Ok((total, url, _)) => (*total, url.clone()),
+        Err(_) => (0, String::new()),
+    };
+    let failure = match outcome {
+        Err(e) => Some(e),
+        Ok((_, _, actual)) => (actual != expected.hex).then(|| {
+            CommandError::failed(
+                "ImageChecksumError",
+                "Error verifying image checksum",
+                format!(
+                    "image {id} from {url} has {} {actual}, expected {}",
+                    expected.algo.name(),
+                    expected.hex
+                ),
+            )
+        }),
     };
     if let Some(err) = failure {
         // Never leave a partial or unverified image bootable.
@@ -295,6 +265,87 @@ pub async fn prepare_image(agent: Arc<Agent>, args: Value) -> Result<String, Com
         "image ({id}) written to device {} root_uuid={root}",
         disk.path.display()
     ))
+}
+
+/// How one attempt at the download failed.
+enum Attempt {
+    /// The transfer broke off (a stall, a reset, a short body): worth another try.
+    Retry(CommandError),
+    /// Anything else: the disk, the format, a refusal by the server.
+    Fatal(CommandError),
+}
+
+/// Downloads the image once onto the disk: `(bytes, url, digest)`.
+async fn write_once(
+    agent: &Agent,
+    http: &reqwest::Client,
+    urls: &[String],
+    disk: &std::path::Path,
+    algo: Algo,
+    disk_format: &str,
+) -> Result<(u64, String, String), Attempt> {
+    let (resp, url) = download::open(http, urls, &agent.settings)
+        .await
+        .map_err(Attempt::Fatal)?;
+    let announced = resp.content_length();
+    let mut stream = resp.bytes_stream();
+    let writer = DiskWriter::open(disk).map_err(|e| Attempt::Fatal(invalid_image(e)))?;
+    let (tx, rx) = mpsc::channel::<Bytes>(QUEUE);
+    let work_dir = agent.settings.work_dir.clone();
+    let write_task = tokio::task::spawn_blocking(move || write_stream(writer, rx, &work_dir));
+    let mut hasher = Hasher::new(algo);
+    let mut total: u64 = 0;
+    let stall = agent
+        .settings
+        .download_connect_timeout
+        .max(Duration::from_secs(1));
+    let mut broke_off = None;
+    let mut refused = None;
+    loop {
+        let next = match tokio::time::timeout(stall, stream.next()).await {
+            Ok(n) => n,
+            Err(_) => {
+                broke_off = Some(format!("download of {url} stalled for {stall:?}"));
+                break;
+            }
+        };
+        let Some(chunk) = next else { break };
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                broke_off = Some(format!("download of {url} failed after {total} bytes: {e}"));
+                break;
+            }
+        };
+        if total == 0 {
+            if let Some(why) = format_problem(disk_format, chunk.starts_with(QCOW2_MAGIC)) {
+                refused = Some(why);
+                break;
+            }
+        }
+        hasher.update(&chunk);
+        total += chunk.len() as u64;
+        if tx.send(chunk).await.is_err() {
+            break;
+        }
+    }
+    drop(tx);
+    let written = write_task
+        .await
+        .map_err(|e| Attempt::Fatal(invalid_image(format!("the write task failed: {e}"))))?;
+    if let Some(why) = refused {
+        return Err(Attempt::Fatal(invalid_image(why)));
+    }
+    if let Some(why) = broke_off {
+        return Err(Attempt::Retry(download_error(why)));
+    }
+    if let Some(n) = announced.filter(|n| *n != total) {
+        return Err(Attempt::Retry(download_error(format!(
+            "short download from {url}: {total} of {n} bytes"
+        ))));
+    }
+    written.map_err(|e| Attempt::Fatal(invalid_image(e)))?;
+    Ok((total, url, hasher.hex()))
 }
 
 /// Why the data's format and the declared `disk_format` cannot be written.
