@@ -60,6 +60,11 @@ fail() {
 }
 ok() { echo "ok - $*"; }
 
+for p in "$PORT" "$IMAGE_PORT" "$((PORT + 2))"; do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+        die "something already listens on 127.0.0.1:$p; choose another port (second argument)"
+    fi
+done
 command -v genisoimage >/dev/null 2>&1 || command -v mkisofs >/dev/null 2>&1 \
     || apt_install genisoimage || die "genisoimage is needed for Ironic's config drives"
 ensure_venv "ironic==$IRONIC_VERSION"
@@ -105,7 +110,14 @@ for _ in $(seq 1 300); do
     curl -sf "$API/" >/dev/null 2>&1 && break
     sleep 0.1
 done
-curl -sf "$API/" >/dev/null || { tail -n 30 "$WORK/ironic.out" >&2; die "Ironic did not start"; }
+curl -sf "$API/" >/dev/null && kill -0 "${pids[0]}" 2>/dev/null \
+    || { tail -n 30 "$WORK/ironic.out" >&2; die "Ironic did not start"; }
+# The API answers before the conductor has registered its hardware types.
+for _ in $(seq 1 300); do
+    drivers=$(curl -sf "$API/v1/drivers" -H "X-OpenStack-Ironic-API-Version: 1.89" || true)
+    [[ "$drivers" == *fake-hardware* ]] && break
+    sleep 0.2
+done
 ok "Ironic $("$VENV/bin/python" -c 'from importlib import metadata; print(metadata.version("ironic"))') answers at $API"
 
 mkdir -p "$WORK/www"
@@ -126,9 +138,14 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 
-bm() { # METHOD PATH [BODY] — prints the body; fails on HTTP errors
-    curl -sf -X "$1" "$API/v1$2" -H "X-OpenStack-Ironic-API-Version: 1.89" \
-        -H "Content-Type: application/json" ${3:+-d "$3"}
+bm() { # METHOD PATH [BODY] — prints the body; on an HTTP error shows it and fails
+    local out
+    if ! out=$(curl -sS --fail-with-body -X "$1" "$API/v1$2" -H "X-OpenStack-Ironic-API-Version: 1.89" \
+        -H "Content-Type: application/json" ${3:+-d "$3"}); then
+        note "$1 $2 failed: $out"
+        return 1
+    fi
+    printf '%s' "$out"
 }
 field() { "$PYTHON" -c "import sys, json; d = json.load(sys.stdin); print(d$1)"; }
 
@@ -137,7 +154,9 @@ DISK="$WORK/disk.img"
 truncate -s 256M "$DISK"
 "$PYTHON" -c "
 f = open('$DISK', 'r+b'); f.write(b'\xab' * 1048576); f.seek(255 * 1048576); f.write(b'\xab' * 1048576)"
-NODE=$(bm POST /nodes '{"driver": "fake-hardware", "deploy_interface": "direct", "name": "compat-1"}' | field '["uuid"]')
+NODE=$(bm POST /nodes '{"driver": "fake-hardware", "deploy_interface": "direct", "name": "compat-1"}' | field '["uuid"]') \
+    || fail "Ironic refused the node"
+[ -n "$NODE" ] || fail "Ironic refused the node"
 bm POST /ports "{\"node_uuid\": \"$NODE\", \"address\": \"$MAC\"}" >/dev/null
 boots=0
 

@@ -12,6 +12,7 @@ mod node_list;
 mod node_update;
 mod portgroups;
 mod ports;
+mod ramdisk;
 mod redfish;
 mod requests;
 mod traits_maintenance;

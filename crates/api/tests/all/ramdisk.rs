@@ -1,0 +1,223 @@
+//! The ramdisk agent's endpoints: `GET /v1/lookup` and `POST /v1/heartbeat/{node}` —
+//! who may look a node up and when, the token handed out once, the node view an
+//! agent gets, and every heartbeat refusal (token, callback URL, TLS, certificate).
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::harness::TestApp;
+
+const MAC: &str = "52:54:00:12:34:99";
+
+async fn settle(app: &TestApp, node: &str, want: &str) -> Value {
+    for _ in 0..500 {
+        let r = app.call("GET", &format!("/v1/nodes/{node}"), None).await;
+        if r.body["provision_state"] == want && r.body["reservation"].is_null() {
+            return r.body;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{node} never reached {want}");
+}
+
+/// A direct-deploy node in `clean wait`, waiting for its agent.
+async fn waiting_node(app: &TestApp) -> String {
+    let node = app
+        .node(
+            json!({"driver": "fake-hardware", "deploy_interface": "direct", "name": "r",
+                     "properties": {"root_device": {"size": ">= 10"}},
+                     "driver_info": {"fake_password": "secret"}}),
+        )
+        .await;
+    let uuid = node["uuid"].as_str().unwrap().to_string();
+    let r = app
+        .call(
+            "POST",
+            "/v1/ports",
+            Some(json!({"node_uuid": uuid, "address": MAC})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let lookup = format!("/v1/lookup?addresses={MAC}");
+    let r = app.call("GET", &lookup, None).await;
+    assert_eq!(
+        r.status, 404,
+        "an enrolled node cannot be looked up: {}",
+        r.raw
+    );
+    for target in ["manage", "provide"] {
+        let r = app
+            .call(
+                "PUT",
+                "/v1/nodes/r/states/provision",
+                Some(json!({"target": target})),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.raw);
+        settle(
+            app,
+            "r",
+            if target == "manage" {
+                "manageable"
+            } else {
+                "clean wait"
+            },
+        )
+        .await;
+    }
+    uuid
+}
+
+both_backends!(lookup, |app: TestApp| async move {
+    let uuid = waiting_node(&app).await;
+    let lookup = format!("/v1/lookup?addresses={MAC}");
+    let r = app.call_v("GET", &lookup, None, Some("1.21")).await;
+    assert_eq!(r.status, 404, "lookup appeared in 1.22");
+    for bad in [
+        "/v1/lookup",
+        "/v1/lookup?addresses=nonsense",
+        "/v1/lookup?addresses=",
+    ] {
+        let r = app.call("GET", bad, None).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.raw);
+    }
+    let r = app
+        .call("GET", "/v1/lookup?addresses=52:54:00:00:00:01", None)
+        .await;
+    assert_eq!(r.status, 404);
+
+    let r = app
+        .call("GET", &format!("{lookup},52:54:00:00:00:01"), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(r.body["node"]["uuid"], uuid);
+    let mut keys: Vec<&str> = r.body["node"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "driver_internal_info",
+            "instance_info",
+            "links",
+            "properties",
+            "uuid"
+        ]
+    );
+    assert_eq!(r.body["node"]["properties"]["root_device"]["size"], ">= 10");
+    let config = &r.body["config"];
+    assert_eq!(config["heartbeat_timeout"], 300);
+    assert_eq!(config["agent_token_required"], true);
+    let token = config["agent_token"].as_str().unwrap().to_string();
+    assert!(token.len() >= 32, "{token}");
+    assert_eq!(
+        r.body["node"]["driver_internal_info"]["agent_secret_token"],
+        "******"
+    );
+
+    // Once issued, the token is never shown again; lookup by UUID works too.
+    let r = app.call("GET", &lookup, None).await;
+    assert_eq!(r.body["config"]["agent_token"], "******");
+    let r = app
+        .call("GET", &format!("/v1/lookup?node_uuid={uuid}"), None)
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["config"]["agent_token"], "******");
+    let r = app.call("GET", "/v1/nodes/r", None).await;
+    assert_eq!(
+        r.body["driver_internal_info"]["agent_secret_token"], "******",
+        "the token is masked in the API too"
+    );
+});
+
+both_backends!(heartbeat, |app: TestApp| async move {
+    waiting_node(&app).await;
+    let r = app
+        .call("GET", &format!("/v1/lookup?addresses={MAC}"), None)
+        .await;
+    let token = r.body["config"]["agent_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hb = |body: Value| {
+        let app = &app;
+        async move {
+            app.call_v("POST", "/v1/heartbeat/r", Some(body), Some("1.89"))
+                .await
+        }
+    };
+    let good = json!({"callback_url": "https://127.0.0.1:1", "agent_version": "test",
+                      "agent_token": token, "agent_verify_ca": "-----BEGIN CERTIFICATE-----\nA\n"});
+
+    let r = app
+        .call_v("POST", "/v1/heartbeat/r", Some(good.clone()), Some("1.21"))
+        .await;
+    assert_eq!(r.status, 404);
+    let r = app
+        .call_v("POST", "/v1/heartbeat/r", Some(good.clone()), Some("1.67"))
+        .await;
+    assert_eq!(r.status, 400, "agent_verify_ca needs 1.68: {}", r.raw);
+    let mut bad = good.clone();
+    bad.as_object_mut().unwrap().remove("callback_url");
+    assert_eq!(hb(bad).await.status, 400);
+    let mut bad = good.clone();
+    bad["agent_token"] = json!("wrong");
+    let r = hb(bad).await;
+    assert_eq!(r.status, 400);
+    assert!(r.fault().contains("agent token"), "{}", r.raw);
+    let mut bad = good.clone();
+    bad.as_object_mut().unwrap().remove("agent_token");
+    assert_eq!(hb(bad).await.status, 400);
+    let mut bad = good.clone();
+    bad["callback_url"] = json!("http://127.0.0.1:1");
+    let r = hb(bad).await;
+    assert_eq!(r.status, 400);
+    assert!(r.fault().contains("TLS is required"), "{}", r.raw);
+    let mut bad = good.clone();
+    bad["callback_url"] = json!("ftp://127.0.0.1");
+    assert_eq!(hb(bad).await.status, 400);
+    let mut bad = good.clone();
+    bad["surprise"] = json!(1);
+    assert_eq!(hb(bad).await.status, 400);
+    let r = app
+        .call_v(
+            "POST",
+            "/v1/heartbeat/nope",
+            Some(good.clone()),
+            Some("1.89"),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+
+    let r = hb(good.clone()).await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    assert!(r.raw.is_empty());
+    // The conductor records the agent (the heartbeat is processed after the 202).
+    let mut recorded = Value::Null;
+    for _ in 0..250 {
+        let r = app.call("GET", "/v1/nodes/r", None).await;
+        if r.body["driver_internal_info"]["agent_url"] == "https://127.0.0.1:1" {
+            recorded = r.body;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(recorded["driver_internal_info"]["agent_version"], "test");
+    assert!(recorded["driver_internal_info"]["agent_last_heartbeat"].is_string());
+    settle(&app, "r", "clean wait").await;
+
+    let mut moved = good.clone();
+    moved["callback_url"] = json!("https://127.0.0.1:2");
+    let r = hb(moved).await;
+    assert_eq!(r.status, 400);
+    assert!(r.fault().contains("callback_url"), "{}", r.raw);
+    let mut other_cert = good.clone();
+    other_cert["agent_verify_ca"] = json!("-----BEGIN CERTIFICATE-----\nB\n");
+    assert_eq!(hb(other_cert).await.status, 400);
+});
