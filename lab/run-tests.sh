@@ -58,8 +58,11 @@ cargo test --workspace --locked
 
 echo "== openstack baremetal against ferricd"
 cargo build --locked --bin ferricd
+TFTP_PORT=$((API_PORT + 10))
+mkdir -p "$RUN_DIR/var/tftp"
+printf '#!ipxe\necho ferric\n' >"$RUN_DIR/var/tftp/boot.ipxe"
 "${CARGO_TARGET_DIR:-target}/debug/ferricd" --listen "127.0.0.1:$API_PORT" --data-dir "$RUN_DIR/var" --log debug \
-    >"$RUN_DIR/ferricd.log" 2>&1 &
+    --tftp-listen "127.0.0.1:$TFTP_PORT" >"$RUN_DIR/ferricd.log" 2>&1 &
 ferricd_pid=$!
 for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$API_PORT/" >/dev/null 2>&1 && break
@@ -69,6 +72,10 @@ if ! bash lab/ironicclient-smoke.sh "http://127.0.0.1:$API_PORT"; then
     echo "--- ferricd log"; tail -n 50 "$RUN_DIR/ferricd.log"
     exit 1
 fi
+if [ "$(curl -s "tftp://127.0.0.1:$TFTP_PORT/boot.ipxe")" != "$(cat "$RUN_DIR/var/tftp/boot.ipxe")" ]; then
+    echo "not ok - ferricd's TFTP server did not serve boot.ipxe"; exit 1
+fi
+echo "ok - ferricd serves TFTP (curl fetched boot.ipxe)"
 if grep -q 'smoke-secret' "$RUN_DIR/ferricd.log"; then
     echo "not ok - a BMC password reached ferricd's log"; exit 1
 fi

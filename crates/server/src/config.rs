@@ -16,7 +16,8 @@ use serde::Deserialize;
 /// `group`, `workers`, `sync_power_state_interval` (seconds, 0 = off, default 60) and
 /// `[agent]` (`heartbeat_timeout`, `require_tls`, `allow_md5_checksum`,
 /// `post_deploy_get_power_state_retry_interval`, `post_deploy_get_power_state_retries`),
-/// `[deploy]` (`http_url`, `image_cache_size_mib`),
+/// `[deploy]` (`http_url`, `image_cache_size_mib`), `[boot]` (`tftp_listen`,
+/// `tftp_root`, `tftp_max_transfers`),
 /// the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
 /// `inspect_wait_timeout`, `rescue_callback_timeout`, `service_callback_timeout`
 /// (seconds, default 1800) under `[conductor]`) or in the environment variable shown.
@@ -65,6 +66,13 @@ pub struct Cli {
     /// Node operations that may run at once; more are refused with 503 [default: 100]
     #[arg(long, env = "FERRIC_WORKERS", value_name = "N")]
     pub workers: Option<usize>,
+    /// Serve TFTP (PXE boot files) on this address, e.g. 10.0.0.1:69 (off when unset;
+    /// `[boot] tftp_listen`).
+    #[arg(long, env = "FERRIC_TFTP_LISTEN", value_name = "ADDR:PORT")]
+    pub tftp_listen: Option<SocketAddr>,
+    /// The directory TFTP serves (default DATA_DIR/tftp; `[boot] tftp_root`).
+    #[arg(long, env = "FERRIC_TFTP_ROOT", value_name = "DIR")]
+    pub tftp_root: Option<PathBuf>,
 }
 
 /// The TOML file's shape.
@@ -83,6 +91,18 @@ struct FileConfig {
     agent: FileAgent,
     #[serde(default)]
     deploy: FileDeploy,
+    #[serde(default)]
+    boot: FileBoot,
+}
+
+/// `[boot]`: the network boot services (TFTP so far).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileBoot {
+    tftp_listen: Option<SocketAddr>,
+    tftp_root: Option<PathBuf>,
+    /// TFTP transfers at once (default 256).
+    tftp_max_transfers: Option<usize>,
 }
 
 /// `[deploy]`: the conductor's image cache.
@@ -149,6 +169,8 @@ pub struct Settings {
     pub wait_timeouts: ferric_conductor::WaitTimeouts,
     pub agent: ferric_drivers::direct::AgentSettings,
     pub image_cache: ferric_drivers::image_cache::CacheSettings,
+    /// The TFTP server, when enabled.
+    pub tftp: Option<ferric_boot::tftp::TftpConfig>,
 }
 
 impl Settings {
@@ -223,7 +245,20 @@ impl Settings {
                 }),
             max_bytes: file.deploy.image_cache_size_mib.unwrap_or(20_480) << 20,
         };
+        let tftp = cli.tftp_listen.or(file.boot.tftp_listen).map(|addr| {
+            let root = cli
+                .tftp_root
+                .clone()
+                .or(file.boot.tftp_root.clone())
+                .unwrap_or_else(|| data_dir.join("tftp"));
+            let mut t = ferric_boot::tftp::TftpConfig::new(addr, root);
+            if let Some(n) = file.boot.tftp_max_transfers {
+                t.max_transfers = n.max(1);
+            }
+            t
+        });
         Ok(Settings {
+            tftp,
             listen,
             data_dir,
             database_url,

@@ -78,6 +78,18 @@ async fn run(settings: Settings) -> Result<(), String> {
             "released nodes left locked by a previous run of this conductor"
         );
     }
+    let tftp = match &settings.tftp {
+        None => None,
+        Some(cfg) => {
+            std::fs::create_dir_all(&cfg.root)
+                .map_err(|e| format!("cannot create TFTP root {}: {e}", cfg.root.display()))?;
+            let server = ferric_boot::tftp::TftpServer::bind(cfg.clone())
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(listen = %server.local_addr(), root = %cfg.root.display(), "TFTP serving");
+            Some(tokio::spawn(server.run()))
+        }
+    };
     let heartbeat = conductor
         .register(Duration::from_secs(10))
         .await
@@ -107,6 +119,9 @@ async fn run(settings: Settings) -> Result<(), String> {
         .map_err(|e| format!("server error: {e}"))?;
     heartbeat.abort();
     wait_timeouts.abort();
+    if let Some(t) = tftp {
+        t.abort();
+    }
     if let Some(sync) = power_sync {
         sync.abort();
     }

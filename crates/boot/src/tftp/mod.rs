@@ -1,0 +1,161 @@
+//! A read-only TFTP server (RFC 1350) with the option extension (RFC 2347) and the
+//! `blksize` (RFC 2348), `tsize` and `timeout` (RFC 2349) options — what PXE and
+//! iPXE firmware use to fetch their first boot file.
+//!
+//! Every transfer runs on its own task and socket (its TID), at most
+//! `max_transfers` at once (more are refused with an error packet), with a
+//! per-packet timeout and bounded retransmissions. Files are served only from under
+//! the root: `..` components are refused and symlinks are resolved before the
+//! check, so none can lead outside it. Malformed datagrams are dropped and counted.
+
+pub mod packet;
+mod path;
+mod transfer;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::UdpSocket;
+use tokio::sync::Semaphore;
+
+use packet::Packet;
+
+/// Settings of the TFTP server.
+#[derive(Debug, Clone)]
+pub struct TftpConfig {
+    pub listen: SocketAddr,
+    /// The directory served; nothing outside it is reachable.
+    pub root: PathBuf,
+    /// Transfers running at once; more are refused.
+    pub max_transfers: usize,
+    /// How long to wait for an acknowledgement before sending again (a client's
+    /// `timeout` option overrides it for its transfer).
+    pub timeout: Duration,
+    /// How many times a packet is sent again before the transfer is abandoned.
+    pub retries: u32,
+}
+
+impl TftpConfig {
+    pub fn new(listen: SocketAddr, root: PathBuf) -> Self {
+        Self {
+            listen,
+            root,
+            max_transfers: 256,
+            timeout: Duration::from_secs(2),
+            retries: 5,
+        }
+    }
+}
+
+/// Counters, for metrics and tests.
+#[derive(Debug, Default)]
+pub struct TftpStats {
+    pub requests: AtomicU64,
+    pub completed: AtomicU64,
+    pub failed: AtomicU64,
+    pub refused: AtomicU64,
+    pub malformed: AtomicU64,
+    pub bytes_sent: AtomicU64,
+}
+
+impl TftpStats {
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+/// A bound TFTP server.
+pub struct TftpServer {
+    socket: UdpSocket,
+    config: TftpConfig,
+    root: PathBuf,
+    stats: Arc<TftpStats>,
+    slots: Arc<Semaphore>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum TftpError {
+    #[error("TFTP root {0}: {1}")]
+    Root(String, std::io::Error),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+}
+
+impl TftpServer {
+    pub async fn bind(config: TftpConfig) -> Result<Self, TftpError> {
+        let root = config
+            .root
+            .canonicalize()
+            .map_err(|e| TftpError::Root(config.root.display().to_string(), e))?;
+        let socket = UdpSocket::bind(config.listen)
+            .await
+            .map_err(|e| TftpError::Bind(config.listen, e))?;
+        Ok(Self {
+            socket,
+            slots: Arc::new(Semaphore::new(config.max_transfers.max(1))),
+            config,
+            root,
+            stats: Arc::default(),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.socket.local_addr().unwrap_or(self.config.listen)
+    }
+
+    pub fn stats(&self) -> Arc<TftpStats> {
+        self.stats.clone()
+    }
+
+    /// Serves until the task is dropped.
+    pub async fn run(self) {
+        let mut buf = vec![0u8; 2048];
+        loop {
+            let (n, peer) = match self.socket.recv_from(&mut buf).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(error = %e, "TFTP receive failed");
+                    continue;
+                }
+            };
+            let Some(Packet::Request(req)) = packet::parse(&buf[..n]) else {
+                self.stats.malformed.fetch_add(1, Ordering::Relaxed);
+                continue;
+            };
+            self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let refuse = |code: u16, msg: &str| {
+                self.stats.refused.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(%peer, file = %req.filename, msg, "TFTP request refused");
+                packet::error(code, msg)
+            };
+            let answer = if req.write {
+                Some(refuse(packet::ERR_ACCESS, "This server is read-only"))
+            } else if req.mode != "octet" && req.mode != "netascii" {
+                Some(refuse(packet::ERR_ILLEGAL, "Unsupported transfer mode"))
+            } else {
+                match path::resolve(&self.root, &req.filename) {
+                    Err((code, msg)) => Some(refuse(code, msg)),
+                    Ok(file) => match self.slots.clone().try_acquire_owned() {
+                        Err(_) => Some(refuse(packet::ERR_NOT_DEFINED, "Server busy, try again")),
+                        Ok(slot) => {
+                            let local = self.local_addr();
+                            let (config, stats) = (self.config.clone(), self.stats.clone());
+                            tokio::spawn(async move {
+                                let _slot = slot;
+                                transfer::send(local, peer, file, req, &config, &stats).await;
+                            });
+                            None
+                        }
+                    },
+                }
+            };
+            if let Some(pkt) = answer {
+                let _ = self.socket.send_to(&pkt, peer).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Turning a requested file name into a path under the TFTP root, or the error
+//! packet's code and text: `..`, absolute-path tricks and symlinks leading outside
+//! the root are refused.
+
+use std::path::{Component, Path, PathBuf};
+
+use super::packet::{ERR_ACCESS, ERR_NOT_FOUND};
+
+pub fn resolve(root: &Path, name: &str) -> Result<PathBuf, (u16, &'static str)> {
+    // PXE clients on some firmware send backslashes; a leading slash means the root.
+    let name = name.replace('\\', "/");
+    let rel = name.trim_start_matches('/');
+    let mut clean = PathBuf::new();
+    for c in Path::new(rel).components() {
+        match c {
+            Component::Normal(part) => clean.push(part),
+            Component::CurDir => {}
+            _ => return Err((ERR_ACCESS, "Access violation")),
+        }
+    }
+    if clean.as_os_str().is_empty() {
+        return Err((ERR_NOT_FOUND, "File not found"));
+    }
+    let real = match root.join(&clean).canonicalize() {
+        Ok(p) => p,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err((ERR_NOT_FOUND, "File not found"))
+        }
+        Err(_) => return Err((ERR_ACCESS, "Access violation")),
+    };
+    if !real.starts_with(root) {
+        return Err((ERR_ACCESS, "Access violation"));
+    }
+    if !real.is_file() {
+        return Err((ERR_NOT_FOUND, "File not found"));
+    }
+    Ok(real)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confined_to_the_root() {
+        let base = std::env::temp_dir().join(format!("ferric-tftp-path-{}", std::process::id()));
+        let root = base.join("root");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("sub/file"), b"x").unwrap();
+        std::fs::write(base.join("secret"), b"s").unwrap();
+        let _ = std::os::unix::fs::symlink(base.join("secret"), root.join("escape"));
+        let _ = std::os::unix::fs::symlink("sub/file", root.join("inside"));
+        let root = root.canonicalize().unwrap();
+        assert!(resolve(&root, "sub/file").is_ok());
+        assert!(resolve(&root, "/sub/file").is_ok());
+        assert!(resolve(&root, "sub\\file").is_ok());
+        assert!(
+            resolve(&root, "inside").is_ok(),
+            "a symlink within the root is fine"
+        );
+        assert_eq!(resolve(&root, "../secret").unwrap_err().0, ERR_ACCESS);
+        assert_eq!(
+            resolve(&root, "sub/../../secret").unwrap_err().0,
+            ERR_ACCESS
+        );
+        assert_eq!(resolve(&root, "escape").unwrap_err().0, ERR_ACCESS);
+        assert_eq!(resolve(&root, "missing").unwrap_err().0, ERR_NOT_FOUND);
+        assert_eq!(resolve(&root, "sub").unwrap_err().0, ERR_NOT_FOUND);
+        assert_eq!(resolve(&root, "/").unwrap_err().0, ERR_NOT_FOUND);
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+}
