@@ -1,0 +1,170 @@
+//! The address pool: which MAC holds which address until when. An address offered
+//! or acknowledged to a MAC stays that MAC's; expired leases are reused; a declined
+//! address is kept out of use for a while.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+/// One lease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    pub ip: Ipv4Addr,
+    pub expires: Instant,
+    /// False while only offered.
+    pub bound: bool,
+}
+
+/// The pool and its leases.
+#[derive(Debug)]
+pub struct Leases {
+    first: u32,
+    last: u32,
+    by_mac: HashMap<[u8; 6], Lease>,
+    declined: HashMap<Ipv4Addr, Instant>,
+}
+
+/// How long an offer is held before the address may go to someone else.
+const OFFER_HOLD: Duration = Duration::from_secs(60);
+const DECLINE_HOLD: Duration = Duration::from_secs(600);
+
+impl Leases {
+    pub fn new(first: Ipv4Addr, last: Ipv4Addr) -> Self {
+        Self {
+            first: u32::from(first),
+            last: u32::from(last),
+            by_mac: HashMap::new(),
+            declined: HashMap::new(),
+        }
+    }
+
+    pub fn in_pool(&self, ip: Ipv4Addr) -> bool {
+        (self.first..=self.last).contains(&u32::from(ip))
+    }
+
+    fn taken(&self, ip: Ipv4Addr, by_other_than: &[u8; 6], now: Instant) -> bool {
+        self.by_mac
+            .iter()
+            .any(|(m, l)| m != by_other_than && l.ip == ip && l.expires > now)
+            || self.declined.get(&ip).is_some_and(|until| *until > now)
+    }
+
+    /// The address to offer `mac`: its current one, the one it asks for if free,
+    /// else the first free address. `None` when the pool is exhausted.
+    pub fn offer(
+        &mut self,
+        mac: [u8; 6],
+        wanted: Option<Ipv4Addr>,
+        now: Instant,
+    ) -> Option<Ipv4Addr> {
+        let ip = match self.by_mac.get(&mac) {
+            Some(l) if !self.taken(l.ip, &mac, now) => l.ip,
+            _ => {
+                let wanted = wanted.filter(|w| self.in_pool(*w) && !self.taken(*w, &mac, now));
+                match wanted {
+                    Some(w) => w,
+                    None => (self.first..=self.last)
+                        .map(Ipv4Addr::from)
+                        .find(|ip| !self.taken(*ip, &mac, now))?,
+                }
+            }
+        };
+        let bound = self.by_mac.get(&mac).is_some_and(|l| l.bound && l.ip == ip);
+        let expires = self
+            .by_mac
+            .get(&mac)
+            .filter(|_| bound)
+            .map_or(now + OFFER_HOLD, |l| l.expires.max(now + OFFER_HOLD));
+        self.by_mac.insert(mac, Lease { ip, expires, bound });
+        Some(ip)
+    }
+
+    /// Binds `ip` to `mac` for `time` when it is that MAC's to take.
+    pub fn bind(&mut self, mac: [u8; 6], ip: Ipv4Addr, time: Duration, now: Instant) -> bool {
+        if !self.in_pool(ip) || self.taken(ip, &mac, now) {
+            return false;
+        }
+        if self
+            .by_mac
+            .get(&mac)
+            .is_some_and(|l| l.ip != ip && l.bound && l.expires > now)
+        {
+            return false;
+        }
+        self.by_mac.insert(
+            mac,
+            Lease {
+                ip,
+                expires: now + time,
+                bound: true,
+            },
+        );
+        true
+    }
+
+    pub fn release(&mut self, mac: [u8; 6]) {
+        self.by_mac.remove(&mac);
+    }
+
+    pub fn decline(&mut self, mac: [u8; 6], ip: Ipv4Addr, now: Instant) {
+        if self.by_mac.get(&mac).is_some_and(|l| l.ip == ip) {
+            self.by_mac.remove(&mac);
+        }
+        self.declined.insert(ip, now + DECLINE_HOLD);
+    }
+
+    pub fn get(&self, mac: &[u8; 6]) -> Option<Lease> {
+        self.by_mac.get(mac).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offers_bind_and_reuse() {
+        let now = Instant::now();
+        let mut l = Leases::new(Ipv4Addr::new(10, 0, 0, 10), Ipv4Addr::new(10, 0, 0, 11));
+        let (a, b, c) = ([1; 6], [2; 6], [3; 6]);
+        assert_eq!(l.offer(a, None, now), Some(Ipv4Addr::new(10, 0, 0, 10)));
+        assert_eq!(
+            l.offer(a, None, now),
+            Some(Ipv4Addr::new(10, 0, 0, 10)),
+            "stable"
+        );
+        assert_eq!(
+            l.offer(b, Some(Ipv4Addr::new(10, 0, 0, 10)), now),
+            Some(Ipv4Addr::new(10, 0, 0, 11))
+        );
+        assert_eq!(l.offer(c, None, now), None, "pool exhausted");
+        assert!(l.bind(
+            a,
+            Ipv4Addr::new(10, 0, 0, 10),
+            Duration::from_secs(100),
+            now
+        ));
+        assert!(!l.bind(
+            c,
+            Ipv4Addr::new(10, 0, 0, 10),
+            Duration::from_secs(100),
+            now
+        ));
+        // Offers lapse; bound leases last their time.
+        let later = now + Duration::from_secs(61);
+        assert_eq!(l.offer(c, None, later), Some(Ipv4Addr::new(10, 0, 0, 11)));
+        l.release(a);
+        assert!(l.bind(
+            b,
+            Ipv4Addr::new(10, 0, 0, 10),
+            Duration::from_secs(100),
+            later
+        ));
+        l.decline(c, Ipv4Addr::new(10, 0, 0, 11), later);
+        assert_eq!(
+            l.offer(c, None, later),
+            None,
+            "a declined address is held back"
+        );
+    }
+}
