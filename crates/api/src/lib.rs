@@ -3,6 +3,7 @@
 //! resources with their listings, JSON-patch updates and sub-resources.
 
 mod body;
+mod boot_script;
 mod error;
 mod fields;
 mod images;
@@ -96,6 +97,7 @@ fn router(state: AppState) -> Router {
         .route("/", get(root::root))
         .route("/v1", get(root::v1))
         .route("/images/{key}", get(images::image))
+        .route("/boot/{file}", get(boot_script::ipxe))
         .nest("/v1", v1.clone())
         // Ironic routes resource paths missing the `/v1` prefix as if it were there.
         .merge(v1)

@@ -17,7 +17,9 @@ use serde::Deserialize;
 /// `[agent]` (`heartbeat_timeout`, `require_tls`, `allow_md5_checksum`,
 /// `post_deploy_get_power_state_retry_interval`, `post_deploy_get_power_state_retries`),
 /// `[deploy]` (`http_url`, `image_cache_size_mib`), `[boot]` (`tftp_listen`,
-/// `tftp_root`, `tftp_max_transfers`),
+/// `tftp_root`, `tftp_max_transfers`, `dhcp_interface`, `dhcp_server_ip`, `dhcp_prefix`,
+/// `dhcp_pool_start`, `dhcp_pool_end`, `dhcp_gateway`, `dhcp_dns`, `dhcp_lease_time`,
+/// `bios_file`, `uefi_file`),
 /// the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
 /// `inspect_wait_timeout`, `rescue_callback_timeout`, `service_callback_timeout`
 /// (seconds, default 1800) under `[conductor]`) or in the environment variable shown.
@@ -73,6 +75,10 @@ pub struct Cli {
     /// The directory TFTP serves (default DATA_DIR/tftp; `[boot] tftp_root`).
     #[arg(long, env = "FERRIC_TFTP_ROOT", value_name = "DIR")]
     pub tftp_root: Option<PathBuf>,
+    /// Serve DHCP on this interface (the provisioning network; needs `[boot]
+    /// dhcp_server_ip`, `dhcp_pool_start`, `dhcp_pool_end`; `[boot] dhcp_interface`).
+    #[arg(long, env = "FERRIC_DHCP_INTERFACE", value_name = "IFACE")]
+    pub dhcp_interface: Option<String>,
 }
 
 /// The TOML file's shape.
@@ -103,6 +109,21 @@ struct FileBoot {
     tftp_root: Option<PathBuf>,
     /// TFTP transfers at once (default 256).
     tftp_max_transfers: Option<usize>,
+    dhcp_interface: Option<String>,
+    /// This host's address on the provisioning network.
+    dhcp_server_ip: Option<std::net::Ipv4Addr>,
+    /// Prefix length of the provisioning subnet (default 24).
+    dhcp_prefix: Option<u8>,
+    dhcp_pool_start: Option<std::net::Ipv4Addr>,
+    dhcp_pool_end: Option<std::net::Ipv4Addr>,
+    dhcp_gateway: Option<std::net::Ipv4Addr>,
+    #[serde(default)]
+    dhcp_dns: Vec<std::net::Ipv4Addr>,
+    /// Seconds (default 3600).
+    dhcp_lease_time: Option<u64>,
+    /// Boot files for BIOS and UEFI PXE firmware (defaults undionly.kpxe, snponly.efi).
+    bios_file: Option<String>,
+    uefi_file: Option<String>,
 }
 
 /// `[deploy]`: the conductor's image cache.
@@ -171,6 +192,8 @@ pub struct Settings {
     pub image_cache: ferric_drivers::image_cache::CacheSettings,
     /// The TFTP server, when enabled.
     pub tftp: Option<ferric_boot::tftp::TftpConfig>,
+    /// The DHCP server and what it points clients at, when enabled.
+    pub dhcp: Option<(ferric_boot::dhcp::DhcpConfig, crate::boot_policy::BootFiles)>,
 }
 
 impl Settings {
@@ -257,7 +280,55 @@ impl Settings {
             }
             t
         });
+        let dhcp = match cli.dhcp_interface.or(file.boot.dhcp_interface.clone()) {
+            None => None,
+            Some(iface) => {
+                let b = &file.boot;
+                let need = |v: Option<std::net::Ipv4Addr>, name: &str| {
+                    v.ok_or_else(|| format!("DHCP on {iface} needs [boot] {name}"))
+                };
+                let prefix = b.dhcp_prefix.unwrap_or(24);
+                if !(8..=30).contains(&prefix) {
+                    return Err(format!(
+                        "[boot] dhcp_prefix {prefix} is out of range (8..30)"
+                    ));
+                }
+                let cfg = ferric_boot::dhcp::DhcpConfig {
+                    interface: Some(iface.clone()),
+                    server_ip: need(b.dhcp_server_ip, "dhcp_server_ip")?,
+                    prefix,
+                    pool_start: need(b.dhcp_pool_start, "dhcp_pool_start")?,
+                    pool_end: need(b.dhcp_pool_end, "dhcp_pool_end")?,
+                    gateway: b.dhcp_gateway,
+                    dns: b.dhcp_dns.clone(),
+                    lease_time: std::time::Duration::from_secs(
+                        b.dhcp_lease_time.unwrap_or(3600).max(60),
+                    ),
+                    server_port: 67,
+                    client_port: 68,
+                };
+                if u32::from(cfg.pool_start) > u32::from(cfg.pool_end) {
+                    return Err("[boot] dhcp_pool_start is after dhcp_pool_end".into());
+                }
+                if image_cache.base_url.is_empty() {
+                    return Err(
+                        "DHCP needs an address nodes reach ferricd at: set [deploy] http_url or --public-endpoint"
+                            .into(),
+                    );
+                }
+                let files = crate::boot_policy::BootFiles {
+                    bios_file: b
+                        .bios_file
+                        .clone()
+                        .unwrap_or_else(|| "undionly.kpxe".into()),
+                    uefi_file: b.uefi_file.clone().unwrap_or_else(|| "snponly.efi".into()),
+                    base_url: image_cache.base_url.clone(),
+                };
+                Some((cfg, files))
+            }
+        };
         Ok(Settings {
+            dhcp,
             tftp,
             listen,
             data_dir,
@@ -336,6 +407,39 @@ mod tests {
         assert_eq!(s.wait_timeouts.deploy, std::time::Duration::from_secs(1800));
         std::fs::write(&path, "bogus = 1\n").unwrap();
         assert!(Settings::load(cli(&["--config", path.to_str().unwrap()])).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn dhcp_needs_its_addresses() {
+        let err = Settings::load(cli(&["--dhcp-interface", "eth9"])).unwrap_err();
+        assert!(err.contains("dhcp_server_ip"), "{err}");
+        let dir = std::env::temp_dir().join(format!("ferric-cfg-dhcp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("f.toml");
+        std::fs::write(
+            &path,
+            "[boot]\ndhcp_server_ip = \"10.0.0.1\"\ndhcp_pool_start = \"10.0.0.50\"\ndhcp_pool_end = \"10.0.0.20\"\n",
+        )
+        .unwrap();
+        let args = [
+            "--dhcp-interface",
+            "eth9",
+            "--config",
+            path.to_str().unwrap(),
+        ];
+        let err = Settings::load(cli(&args)).unwrap_err();
+        assert!(err.contains("after"), "{err}");
+        std::fs::write(
+            &path,
+            "[boot]\ndhcp_server_ip = \"10.0.0.1\"\ndhcp_pool_start = \"10.0.0.20\"\ndhcp_pool_end = \"10.0.0.50\"\n",
+        )
+        .unwrap();
+        let s = Settings::load(cli(&args)).unwrap();
+        let (dhcp, files) = s.dhcp.unwrap();
+        assert_eq!(dhcp.interface.as_deref(), Some("eth9"));
+        assert_eq!(files.base_url, "http://127.0.0.1:6385");
+        assert_eq!(files.bios_file, "undionly.kpxe");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

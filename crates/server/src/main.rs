@@ -1,6 +1,7 @@
 //! `ferricd`: loads the configuration, opens the database, serves the API, and shuts
 //! down cleanly on SIGTERM or Ctrl-C.
 
+mod boot_policy;
 mod config;
 
 use std::process::ExitCode;
@@ -90,6 +91,22 @@ async fn run(settings: Settings) -> Result<(), String> {
             Some(tokio::spawn(server.run()))
         }
     };
+    let dhcp = match &settings.dhcp {
+        None => None,
+        Some((cfg, files)) => {
+            let socket = ferric_boot::dhcp::open_socket(cfg).map_err(|e| {
+                format!(
+                    "cannot serve DHCP on {}: {e}",
+                    cfg.interface.as_deref().unwrap_or("?")
+                )
+            })?;
+            let (policy, refresh) = boot_policy::DbBootPolicy::start(db.clone(), files.clone());
+            let server = ferric_boot::dhcp::DhcpServer::from_socket(socket, cfg.clone(), policy)
+                .map_err(|e| e.to_string())?;
+            tracing::info!(interface = cfg.interface.as_deref().unwrap_or(""), server_ip = %cfg.server_ip, "DHCP serving");
+            Some((tokio::spawn(server.run()), refresh))
+        }
+    };
     let heartbeat = conductor
         .register(Duration::from_secs(10))
         .await
@@ -121,6 +138,10 @@ async fn run(settings: Settings) -> Result<(), String> {
     wait_timeouts.abort();
     if let Some(t) = tftp {
         t.abort();
+    }
+    if let Some((server, refresh)) = dhcp {
+        server.abort();
+        refresh.abort();
     }
     if let Some(sync) = power_sync {
         sync.abort();

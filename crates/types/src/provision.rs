@@ -10,7 +10,22 @@ macro_rules! states {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum ProvisionState { $($variant,)* }
 
-        impl ProvisionState {
+        /// States in which a node boots from the network (into the deploy ramdisk): the
+/// DHCP server answers its ports and its boot script loads the ramdisk.
+pub const NETBOOT_STATES: &[ProvisionState] = &[
+    Deploying,
+    WaitCallBack,
+    Cleaning,
+    CleanWait,
+    Inspecting,
+    InspectWait,
+    Rescuing,
+    RescueWait,
+    Servicing,
+    ServiceWait,
+];
+
+impl ProvisionState {
             /// Every state, in declaration order.
             pub const ALL: &'static [ProvisionState] = &[$(ProvisionState::$variant,)*];
 

@@ -1,0 +1,115 @@
+//! Which MACs ferricd's DHCP server answers: the pxe-enabled ports of nodes whose
+//! state needs a network boot (deploying, cleaning, inspecting, rescuing, servicing
+//! and their waits). The table is rebuilt from the database every two seconds, so
+//! answering a DHCP packet never waits on the database.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use ferric_boot::dhcp::{BootPolicy, BootTarget};
+use ferric_db::{Cond, Datastore, ListQuery, Value};
+use ferric_types::provision::NETBOOT_STATES;
+
+/// Boot file names and where the per-node iPXE scripts are served.
+#[derive(Debug, Clone)]
+pub struct BootFiles {
+    pub bios_file: String,
+    pub uefi_file: String,
+    /// `http://HOST:PORT` of ferricd, where `/boot/{mac}.ipxe` lives.
+    pub base_url: String,
+}
+
+/// The DHCP policy backed by the node database.
+pub struct DbBootPolicy {
+    targets: RwLock<HashMap<[u8; 6], BootTarget>>,
+}
+
+fn mac_bytes(mac: &str) -> Option<[u8; 6]> {
+    let mut out = [0u8; 6];
+    let mut parts = mac.split(':');
+    for b in &mut out {
+        *b = u8::from_str_radix(parts.next()?, 16).ok()?;
+    }
+    Some(out)
+}
+
+impl BootPolicy for DbBootPolicy {
+    fn target(&self, mac: [u8; 6]) -> Option<BootTarget> {
+        self.targets
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&mac)
+            .cloned()
+    }
+}
+
+impl DbBootPolicy {
+    /// Starts the policy and its refresh task.
+    pub fn start(db: Datastore, files: BootFiles) -> (Arc<Self>, tokio::task::JoinHandle<()>) {
+        let policy = Arc::new(Self {
+            targets: RwLock::default(),
+        });
+        let p = policy.clone();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(2));
+            loop {
+                tick.tick().await;
+                match load(&db, &files).await {
+                    Ok(map) => *p.targets.write().unwrap_or_else(|e| e.into_inner()) = map,
+                    Err(e) => tracing::warn!(error = %e, "could not refresh the DHCP boot table"),
+                }
+            }
+        });
+        (policy, task)
+    }
+}
+
+async fn load(
+    db: &Datastore,
+    files: &BootFiles,
+) -> Result<HashMap<[u8; 6], BootTarget>, ferric_db::DbError> {
+    let states = NETBOOT_STATES
+        .iter()
+        .map(|s| Value::Text(s.to_string()))
+        .collect();
+    let nodes = db
+        .node_list(&ListQuery {
+            conds: vec![Cond::In("provision_state", states)],
+            ..ListQuery::default()
+        })
+        .await?;
+    let mut map = HashMap::new();
+    for chunk in nodes.chunks(500) {
+        let uuids = chunk
+            .iter()
+            .map(|n| Value::Text(n.uuid.to_string()))
+            .collect();
+        let ports = db
+            .port_list(&ListQuery {
+                conds: vec![Cond::In("node_uuid", uuids)],
+                ..ListQuery::default()
+            })
+            .await?;
+        for port in ports.into_iter().filter(|p| p.pxe_enabled) {
+            let Some(mac) = mac_bytes(port.address.as_str()) else {
+                continue;
+            };
+            let hyphens = port.address.as_str().replace(':', "-");
+            map.insert(
+                mac,
+                BootTarget {
+                    bios_file: files.bios_file.clone(),
+                    uefi_file: files.uefi_file.clone(),
+                    ipxe_script_url: Some(format!(
+                        "{}/boot/{hyphens}.ipxe",
+                        files.base_url.trim_end_matches('/')
+                    )),
+                    http_boot_url: None,
+                    extra_options: Vec::new(),
+                },
+            );
+        }
+    }
+    Ok(map)
+}

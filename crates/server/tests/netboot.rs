@@ -1,0 +1,287 @@
+//! ferricd's network boot path with real packets: ferricd runs inside a network
+//! namespace with DHCP on a veth; busybox `udhcpc` in a second namespace plays a
+//! node's NIC. A node in `clean wait` (waiting for its ramdisk) gets an address and,
+//! as iPXE, the URL of its boot script, which loads the deploy kernel and ramdisk with
+//! the agent's kernel parameters; a node at rest is not answered and its script
+//! sends it to its disk. Needs root (namespaces), `ip`, busybox and curl.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const MAC_WAITING: &str = "52:54:00:bb:00:01";
+const MAC_RESTING: &str = "52:54:00:bb:00:02";
+
+fn run(args: &[&str]) -> String {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+struct Lab {
+    srv: String,
+    cli: String,
+    ferricd: Option<Child>,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.ferricd.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.srv])
+            .status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.cli])
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// An API call made from inside the server namespace.
+fn api(lab: &Lab, method: &str, path: &str, body: Option<Value>) -> Value {
+    let mut args = vec![
+        "ip".to_string(),
+        "netns".into(),
+        "exec".into(),
+        lab.srv.clone(),
+        "curl".into(),
+        "-s".into(),
+        "-X".into(),
+        method.into(),
+        format!("http://10.252.0.1:6385/v1{path}"),
+        "-H".into(),
+        "X-OpenStack-Ironic-API-Version: 1.89".into(),
+        "-H".into(),
+        "Content-Type: application/json".into(),
+    ];
+    if let Some(b) = body {
+        args.push("-d".into());
+        args.push(b.to_string());
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    serde_json::from_str(&run(&refs)).unwrap_or(Value::Null)
+}
+
+fn udhcpc(lab: &Lab, mac: &str) -> Option<std::collections::HashMap<String, String>> {
+    run(&["ip", "-n", &lab.cli, "link", "set", "fbc", "address", mac]);
+    let script = lab.dir.join("script");
+    let out = lab.dir.join("env");
+    let _ = std::fs::remove_file(&out);
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = bound ] && env > {}\nexit 0\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let st = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lab.cli,
+            "busybox",
+            "udhcpc",
+            "-i",
+            "fbc",
+            "-f",
+            "-q",
+            "-n",
+            "-t",
+            "6",
+            "-T",
+            "1",
+            "-x",
+            "77:69505845",
+            "-s",
+        ])
+        .arg(&script)
+        .output()
+        .unwrap();
+    if !st.status.success() {
+        return None;
+    }
+    let text = std::fs::read_to_string(&out).ok()?;
+    Some(
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect(),
+    )
+}
+
+fn node(lab: &Lab, name: &str, mac: &str) {
+    let n = api(
+        lab,
+        "POST",
+        "/nodes",
+        Some(
+            json!({"driver": "fake-hardware", "deploy_interface": "direct", "name": name,
+        "driver_info": {"deploy_kernel": "http://10.252.0.1:8080/ferric.kernel", "deploy_ramdisk": "http://10.252.0.1:8080/ferric.initramfs"}}),
+        ),
+    );
+    let uuid = n["uuid"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{n}"))
+        .to_string();
+    let p = api(
+        lab,
+        "POST",
+        "/ports",
+        Some(json!({"node_uuid": uuid, "address": mac})),
+    );
+    assert!(p["uuid"].is_string(), "{p}");
+}
+
+fn settle(lab: &Lab, name: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let n = api(lab, "GET", &format!("/nodes/{name}"), None);
+        if n["provision_state"] == want && n["reservation"].is_null() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{name} never reached {want}");
+}
+
+#[test]
+fn dhcp_and_ipxe_script_for_a_waiting_node() {
+    let id = std::process::id() % 100_000;
+    let dir = std::env::temp_dir().join(format!("ferric-netboot-{id}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut lab = Lab {
+        srv: format!("fnbs{id}"),
+        cli: format!("fnbc{id}"),
+        ferricd: None,
+        dir: dir.clone(),
+    };
+    run(&["ip", "netns", "add", &lab.srv]);
+    run(&["ip", "netns", "add", &lab.cli]);
+    run(&[
+        "ip", "link", "add", "fbs", "netns", &lab.srv, "type", "veth", "peer", "name", "fbc",
+        "netns", &lab.cli,
+    ]);
+    run(&[
+        "ip",
+        "-n",
+        &lab.srv,
+        "addr",
+        "add",
+        "10.252.0.1/24",
+        "dev",
+        "fbs",
+    ]);
+    run(&["ip", "-n", &lab.srv, "link", "set", "fbs", "up"]);
+    run(&["ip", "-n", &lab.srv, "link", "set", "lo", "up"]);
+    run(&["ip", "-n", &lab.cli, "link", "set", "fbc", "up"]);
+    std::fs::write(
+        dir.join("ferricd.toml"),
+        "[boot]\ndhcp_server_ip = \"10.252.0.1\"\ndhcp_pool_start = \"10.252.0.100\"\ndhcp_pool_end = \"10.252.0.150\"\n\
+         dhcp_gateway = \"10.252.0.1\"\n[deploy]\nhttp_url = \"http://10.252.0.1:6385\"\n",
+    )
+    .unwrap();
+    let log = std::fs::File::create(dir.join("ferricd.log")).unwrap();
+    lab.ferricd = Some(
+        Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &lab.srv,
+                env!("CARGO_BIN_EXE_ferricd"),
+                "--listen",
+                "10.252.0.1:6385",
+                "--dhcp-interface",
+                "fbs",
+            ])
+            .arg("--data-dir")
+            .arg(dir.join("var"))
+            .arg("--config")
+            .arg(dir.join("ferricd.toml"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while api(&lab, "GET", "/nodes", None).is_null() {
+        assert!(
+            Instant::now() < deadline,
+            "ferricd did not start: {}",
+            std::fs::read_to_string(dir.join("ferricd.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    node(&lab, "waiting", MAC_WAITING);
+    node(&lab, "resting", MAC_RESTING);
+    for target in ["manage", "provide"] {
+        api(
+            &lab,
+            "PUT",
+            "/nodes/waiting/states/provision",
+            Some(json!({"target": target})),
+        );
+        settle(
+            &lab,
+            "waiting",
+            if target == "manage" {
+                "manageable"
+            } else {
+                "clean wait"
+            },
+        );
+    }
+
+    let lease = udhcpc(&lab, MAC_WAITING).expect("the waiting node's NIC gets an answer");
+    assert_eq!(lease["ip"], "10.252.0.100");
+    assert_eq!(lease["serverid"], "10.252.0.1");
+    let script_url = format!(
+        "http://10.252.0.1:6385/boot/{}.ipxe",
+        MAC_WAITING.replace(':', "-")
+    );
+    assert_eq!(lease["boot_file"], script_url);
+    let script = run(&["ip", "netns", "exec", &lab.srv, "curl", "-s", &script_url]);
+    assert!(script.starts_with("#!ipxe\n"), "{script}");
+    assert!(
+        script.contains("kernel --name kernel http://10.252.0.1:8080/ferric.kernel"),
+        "{script}"
+    );
+    assert!(
+        script.contains("ipa-api-url=http://10.252.0.1:6385"),
+        "{script}"
+    );
+    assert!(script.contains("BOOTIF=${mac}"), "{script}");
+    assert!(
+        script.contains("initrd --name ramdisk http://10.252.0.1:8080/ferric.initramfs"),
+        "{script}"
+    );
+
+    assert!(
+        udhcpc(&lab, MAC_RESTING).is_none(),
+        "a node at rest is not answered"
+    );
+    let rest_url = format!(
+        "http://10.252.0.1:6385/boot/{}.ipxe",
+        MAC_RESTING.replace(':', "-")
+    );
+    let script = run(&["ip", "netns", "exec", &lab.srv, "curl", "-s", &rest_url]);
+    assert!(
+        script.contains("boots from its disk") && script.trim_end().ends_with("exit"),
+        "{script}"
+    );
+}
