@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# lab/vm-deploy.sh FERRICD [PORT]
+#
+# A real machine, deployed end to end: a QEMU VM (TCG, 512 MiB, a 1 GiB virtio disk)
+# boots Ferric's deploy ramdisk (lab/build-ramdisk.sh: Debian's kernel, busybox, the
+# static ferric-agent), whose agent looks its node up in ferricd, heartbeats over TLS
+# and writes the image to the VM's disk; the conductor powers it off, sets boot to
+# disk and powers it on, and the VM then boots the deployed image, which prints
+# FERRIC-BOOTED on its serial console. The node is `active`.
+#
+# The node is a fake-hardware node: this script plays its BMC, starting the VM when
+# the node boots from the network (QEMU loads the ramdisk directly: DHCP, TFTP and
+# iPXE are exercised by the network-namespace tests) or from its disk, and stopping
+# it when the node powers off. The VM reaches ferricd and the image server through
+# QEMU's user-mode network (10.0.2.2 is the host's loopback); ferricd reaches the
+# agent through a forwarded loopback port. Nothing leaves the machine.
+#
+# Installs what it needs: QEMU's system emulator unpacked from Debian packages into
+# ${FERRIC_LAB_DIR:-$HOME/.cache/ferric-lab}/qemu (apt-get install of
+# qemu-system-x86 would remove qemu-utils here), its libraries, seabios.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FERRICD="${1:?usage: lab/vm-deploy.sh FERRICD [PORT]}"
+PORT="${2:-6520}"
+IMG_PORT=$((PORT + 1))
+AGENT_FWD=$((PORT + 2))
+LAB_DIR="${FERRIC_LAB_DIR:-${HOME:-/tmp}/.cache/ferric-lab}"
+QEMU_DIR="$LAB_DIR/qemu"
+WORK="$(mktemp -d /tmp/ferric-vm.XXXXXX)"
+API="http://127.0.0.1:$PORT"
+pids=()
+vm_pid=""
+
+note() { printf 'vm-deploy.sh: %s\n' "$*" >&2; }
+stop() { [ -n "${1:-}" ] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null || true; }
+cleanup() {
+    stop "$vm_pid"
+    for p in "${pids[@]}"; do stop "$p"; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() {
+    echo "not ok - $*"
+    note "--- ferricd log"; grep -E "WARN|ERROR" "$WORK/ferricd.log" | tail -n 15 >&2 || true
+    for f in "$WORK"/serial-*.log; do [ -f "$f" ] && { note "--- $f"; tr -d '\r' <"$f" | tail -n 25 >&2; }; done
+    exit 1
+}
+
+# QEMU, unpacked once.
+QEMU="$QEMU_DIR/usr/bin/qemu-system-x86_64"
+if ! "$QEMU" --version >/dev/null 2>&1; then
+    note "unpacking qemu-system-x86 into $QEMU_DIR"
+    mkdir -p "$QEMU_DIR/debs"
+    (cd "$QEMU_DIR/debs" && apt-get download -q qemu-system-x86 qemu-system-common qemu-system-data >/dev/null)
+    for d in "$QEMU_DIR"/debs/*.deb; do dpkg -x "$d" "$QEMU_DIR"; done
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcapstone4 libfdt1 libpmem1 librdmacm1 \
+        libibverbs1 libslirp0 libvdeplug2 libaio1 liburing2 libnuma1 libpixman-1-0 seabios >/dev/null
+    "$QEMU" --version >/dev/null || { note "QEMU does not run"; exit 1; }
+fi
+RAMDISK="$(bash lab/build-ramdisk.sh "$WORK/ramdisk")"
+
+# The image: a boot sector that prints FERRIC-BOOTED on the first serial port.
+python3 - "$WORK/www/boot.img" <<'EOF'
+import os, sys
+os.makedirs(os.path.dirname(sys.argv[1]), exist_ok=True)
+code = bytes.fromhex("FC31C08ED8BE167CBAF803AC84C07403EEEBF8F4EBFD")  # print the string at 0x7c16 to COM1, halt
+img = bytearray(1 << 20)
+img[:len(code)] = code
+msg = b"FERRIC-BOOTED\r\n\0"
+img[len(code):len(code) + len(msg)] = msg
+img[510:512] = b"\x55\xaa"
+open(sys.argv[1], "wb").write(img)
+EOF
+SHA=$(sha256sum "$WORK/www/boot.img" | cut -d' ' -f1)
+python3 -m http.server "$IMG_PORT" --bind 127.0.0.1 --directory "$WORK/www" >"$WORK/http.log" 2>&1 &
+pids+=($!)
+
+cat >"$WORK/ferricd.toml" <<EOF
+[conductor]
+deploy_callback_timeout = 300
+sync_power_state_interval = 0
+[agent]
+post_deploy_get_power_state_retry_interval = 1
+post_deploy_get_power_state_retries = 20
+EOF
+"$FERRICD" --listen "127.0.0.1:$PORT" --data-dir "$WORK/var" --config "$WORK/ferricd.toml" >"$WORK/ferricd.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do curl -sf "$API/" >/dev/null 2>&1 && break; sleep 0.1; done
+
+bm() {
+    curl -sS --fail-with-body -X "$1" "$API/v1$2" -H "X-OpenStack-Ironic-API-Version: 1.89" \
+        -H "Content-Type: application/json" ${3:+-d "$3"}
+}
+field() { python3 -c "import sys, json; d = json.load(sys.stdin); print(d$1)"; }
+
+MAC=52:54:00:cc:00:01
+truncate -s 1G "$WORK/disk.img"
+NODE=$(bm POST /nodes "{\"driver\": \"fake-hardware\", \"deploy_interface\": \"direct\", \"name\": \"vm\",
+    \"automated_clean\": false, \"properties\": {\"root_device\": {\"name\": \"/dev/vda\"}},
+    \"instance_info\": {\"image_source\": \"http://10.0.2.2:$IMG_PORT/boot.img\", \"image_disk_format\": \"raw\",
+                        \"image_os_hash_algo\": \"sha256\", \"image_os_hash_value\": \"$SHA\"}}" | field '["uuid"]')
+bm POST /ports "{\"node_uuid\": \"$NODE\", \"address\": \"$MAC\"}" >/dev/null
+
+boots=0
+# start_vm network|disk — starts the VM for the node's current boot.
+start_vm() {
+    boots=$((boots + 1))
+    local serial="$WORK/serial-$boots-$1.log" boot_args=()
+    if [ "$1" = network ]; then
+        boot_args=(-kernel "$RAMDISK/ferric.kernel" -initrd "$RAMDISK/ferric.initramfs"
+            -append "console=ttyS0 ipa-api-url=http://10.0.2.2:$PORT ipa-advertise-host=127.0.0.1 ipa-advertise-port=$AGENT_FWD BOOTIF=01-${MAC//:/-}")
+    fi
+    "$QEMU" -accel tcg -m 512 -smp 1 -nographic -no-reboot -monitor none \
+        -L "$QEMU_DIR/usr/share/qemu" -L /usr/share/seabios \
+        -serial "file:$serial" \
+        -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$AGENT_FWD-:9999" \
+        -device "virtio-net-pci,netdev=n0,mac=$MAC,romfile=" \
+        -drive "file=$WORK/disk.img,format=raw,if=virtio" -boot c "${boot_args[@]}" \
+        >"$WORK/qemu-$boots.log" 2>&1 &
+    vm_pid=$!
+    note "VM boot $boots from $1"
+}
+
+# play_bmc UNTIL_STATE... — runs the VM as the node's power and boot device say.
+booted=0
+play_bmc() {
+    local deadline=$((SECONDS + 420)) node state power count device
+    while ((SECONDS < deadline)); do
+        node=$(bm GET "/nodes/$NODE")
+        state=$(echo "$node" | field '["provision_state"]')
+        power=$(echo "$node" | field '["power_state"]')
+        count=$(echo "$node" | field '["driver_internal_info"].get("fake_boot_count", 0)')
+        device=$(echo "$node" | field '["driver_internal_info"].get("fake_boot_device", "pxe")')
+        if [ "$power" != "power on" ] && [ -n "$vm_pid" ]; then
+            stop "$vm_pid"; vm_pid=""
+        fi
+        if [ "$power" = "power on" ] && [ "$count" != "$booted" ]; then
+            stop "$vm_pid"; vm_pid=""
+            booted=$count
+            if [ "$device" = pxe ]; then start_vm network; else start_vm disk; fi
+        fi
+        for want in "$@"; do [ "$state" = "$want" ] && return 0; done
+        sleep 0.5
+    done
+    fail "node stayed in $state: $(echo "$node" | field '["last_error"]')"
+}
+
+bm PUT "/nodes/$NODE/states/provision" '{"target": "manage"}' >/dev/null
+play_bmc manageable
+bm PUT "/nodes/$NODE/states/provision" '{"target": "provide"}' >/dev/null
+play_bmc available
+bm PUT "/nodes/$NODE/states/provision" '{"target": "active"}' >/dev/null
+started=$SECONDS
+play_bmc active "deploy failed"
+[ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = active ] \
+    || fail "deploy: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
+echo "ok - the VM booted the ramdisk, its agent wrote the image, the node is active ($((SECONDS - started)) s)"
+for _ in $(seq 1 120); do
+    grep -q FERRIC-BOOTED "$WORK"/serial-*-disk.log 2>/dev/null && break
+    play_bmc active >/dev/null
+    sleep 0.5
+done
+grep -q FERRIC-BOOTED "$WORK"/serial-*-disk.log 2>/dev/null || fail "the VM did not boot the deployed image"
+echo "ok - the VM booted the deployed image from its disk (FERRIC-BOOTED on its serial console)"
+cmp -n 1048576 "$WORK/www/boot.img" "$WORK/disk.img" || fail "the disk does not hold the image"
+echo "ok - the VM's disk holds the image"
