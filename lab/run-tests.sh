@@ -8,9 +8,9 @@
 #   2. the real `openstack baremetal` client against a running ferricd
 #      (lab/ironicclient-smoke.sh), a SIGKILL mid-deploy and restart
 #      (lab/crash-test.sh), ferric-agent cleaning and deploying for a real
-#      OpenStack Ironic 39 (lab/ironic-agent-compat.sh), a QEMU VM booting the
-#      deploy ramdisk and deployed end to end (lab/vm-deploy.sh), then a SIGTERM
-#      that must stop ferricd cleanly.
+#      OpenStack Ironic 39 (lab/ironic-agent-compat.sh), a QEMU VM network-booting
+#      from ferricd's DHCP and iPXE script into the deploy ramdisk and deployed end
+#      to end (lab/vm-deploy.sh), then a SIGTERM that must stop ferricd cleanly.
 # Everything listens on 127.0.0.1 only. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,8 +88,8 @@ echo "== ferric-agent driven by a real OpenStack Ironic 39"
 cargo build --locked --bin ferric-agent
 bash lab/ironic-agent-compat.sh "${CARGO_TARGET_DIR:-target}/debug/ferric-agent" "${FERRIC_IRONIC_PORT:-6499}"
 
-echo "== a QEMU VM boots Ferric's deploy ramdisk and gets deployed"
-bash lab/vm-deploy.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "${FERRIC_VM_PORT:-6520}"
+echo "== a QEMU VM network-boots from ferricd (DHCP, iPXE, HTTP) and gets deployed"
+bash lab/vm-deploy.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "${FERRIC_VM_PORT:-6530}"
 
 echo "== SIGTERM stops ferricd cleanly"
 kill -TERM "$ferricd_pid"

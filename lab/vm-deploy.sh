@@ -1,33 +1,33 @@
 #!/usr/bin/env bash
 # lab/vm-deploy.sh FERRICD [PORT]
 #
-# A real machine, deployed end to end: a QEMU VM (TCG, 512 MiB, a 1 GiB virtio disk)
-# boots Ferric's deploy ramdisk (lab/build-ramdisk.sh: Debian's kernel, busybox, the
-# static ferric-agent), whose agent looks its node up in ferricd, heartbeats over TLS
-# and writes the image to the VM's disk; the conductor powers it off, sets boot to
-# disk and powers it on, and the VM then boots the deployed image, which prints
-# FERRIC-BOOTED on its serial console. The node is `active`.
+# A real machine, network-booted and deployed end to end. ferricd runs inside a
+# network namespace with its DHCP server on a bridge; a QEMU VM (TCG, 512 MiB, a
+# 1 GiB virtio disk) whose NIC (QEMU's iPXE ROM, a tap on that bridge) boots from the
+# network gets an address and its iPXE script from ferricd, fetches Ferric's deploy
+# kernel and ramdisk (lab/build-ramdisk.sh) from ferricd's image cache over HTTP and
+# boots them; the ramdisk's ferric-agent looks its node up, heartbeats over TLS and
+# writes the image (served from the same cache) to the VM's disk; the conductor
+# powers it off, sets boot to disk and powers it on, and the VM boots the deployed
+# image, which prints FERRIC-BOOTED on its serial console. The node is `active`.
 #
 # The node is a fake-hardware node: this script plays its BMC, starting the VM when
-# the node boots from the network (QEMU loads the ramdisk directly: DHCP, TFTP and
-# iPXE are exercised by the network-namespace tests) or from its disk, and stopping
-# it when the node powers off. The VM reaches ferricd and the image server through
-# QEMU's user-mode network (10.0.2.2 is the host's loopback); ferricd reaches the
-# agent through a forwarded loopback port. Nothing leaves the machine.
+# the node powers on (from the network or its disk, as its boot device says) and
+# stopping it when the node powers off. Everything lives in the namespace.
 #
 # Installs what it needs: QEMU's system emulator unpacked from Debian packages into
 # ${FERRIC_LAB_DIR:-$HOME/.cache/ferric-lab}/qemu (apt-get install of
-# qemu-system-x86 would remove qemu-utils here), its libraries, seabios.
+# qemu-system-x86 would remove qemu-utils here), its libraries, seabios, ipxe-qemu.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FERRICD="${1:?usage: lab/vm-deploy.sh FERRICD [PORT]}"
-PORT="${2:-6520}"
-IMG_PORT=$((PORT + 1))
-AGENT_FWD=$((PORT + 2))
+PORT="${2:-6530}"
+NS="fpxe$$"
+BRIP=10.253.0.1
 LAB_DIR="${FERRIC_LAB_DIR:-${HOME:-/tmp}/.cache/ferric-lab}"
 QEMU_DIR="$LAB_DIR/qemu"
 WORK="$(mktemp -d /tmp/ferric-vm.XXXXXX)"
-API="http://127.0.0.1:$PORT"
+API="http://$BRIP:$PORT"
 pids=()
 vm_pid=""
 
@@ -36,6 +36,7 @@ stop() { [ -n "${1:-}" ] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null || tr
 cleanup() {
     stop "$vm_pid"
     for p in "${pids[@]}"; do stop "$p"; done
+    ip netns del "$NS" 2>/dev/null || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -72,23 +73,37 @@ img[510:512] = b"\x55\xaa"
 open(sys.argv[1], "wb").write(img)
 EOF
 SHA=$(sha256sum "$WORK/www/boot.img" | cut -d' ' -f1)
-python3 -m http.server "$IMG_PORT" --bind 127.0.0.1 --directory "$WORK/www" >"$WORK/http.log" 2>&1 &
-pids+=($!)
+[ -f /usr/lib/ipxe/qemu/efi-virtio.rom ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ipxe-qemu >/dev/null
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+ip -n "$NS" link add br0 type bridge
+ip -n "$NS" addr add "$BRIP/24" dev br0
+ip -n "$NS" link set br0 up
+ip -n "$NS" tuntap add dev fvtap0 mode tap
+ip -n "$NS" link set fvtap0 master br0
+ip -n "$NS" link set fvtap0 up
 
 cat >"$WORK/ferricd.toml" <<EOF
+[boot]
+dhcp_server_ip = "$BRIP"
+dhcp_pool_start = "10.253.0.100"
+dhcp_pool_end = "10.253.0.150"
+[deploy]
+http_url = "http://$BRIP:$PORT"
 [conductor]
-deploy_callback_timeout = 300
+deploy_callback_timeout = 240
 sync_power_state_interval = 0
 [agent]
 post_deploy_get_power_state_retry_interval = 1
 post_deploy_get_power_state_retries = 20
 EOF
-"$FERRICD" --listen "127.0.0.1:$PORT" --data-dir "$WORK/var" --config "$WORK/ferricd.toml" >"$WORK/ferricd.log" 2>&1 &
+ip netns exec "$NS" "$FERRICD" --listen "$BRIP:$PORT" --dhcp-interface br0 --data-dir "$WORK/var" \
+    --config "$WORK/ferricd.toml" >"$WORK/ferricd.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do curl -sf "$API/" >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 1 100); do ip netns exec "$NS" curl -sf "$API/" >/dev/null 2>&1 && break; sleep 0.1; done
 
 bm() {
-    curl -sS --fail-with-body -X "$1" "$API/v1$2" -H "X-OpenStack-Ironic-API-Version: 1.89" \
+    ip netns exec "$NS" curl -sS --fail-with-body -X "$1" "$API/v1$2" -H "X-OpenStack-Ironic-API-Version: 1.89" \
         -H "Content-Type: application/json" ${3:+-d "$3"}
 }
 field() { python3 -c "import sys, json; d = json.load(sys.stdin); print(d$1)"; }
@@ -97,7 +112,8 @@ MAC=52:54:00:cc:00:01
 truncate -s 1G "$WORK/disk.img"
 NODE=$(bm POST /nodes "{\"driver\": \"fake-hardware\", \"deploy_interface\": \"direct\", \"name\": \"vm\",
     \"automated_clean\": false, \"properties\": {\"root_device\": {\"name\": \"/dev/vda\"}},
-    \"instance_info\": {\"image_source\": \"http://10.0.2.2:$IMG_PORT/boot.img\", \"image_disk_format\": \"raw\",
+    \"driver_info\": {\"deploy_kernel\": \"$RAMDISK/ferric.kernel\", \"deploy_ramdisk\": \"$RAMDISK/ferric.initramfs\"},
+    \"instance_info\": {\"image_source\": \"$WORK/www/boot.img\", \"image_disk_format\": \"raw\",
                         \"image_os_hash_algo\": \"sha256\", \"image_os_hash_value\": \"$SHA\"}}" | field '["uuid"]')
 bm POST /ports "{\"node_uuid\": \"$NODE\", \"address\": \"$MAC\"}" >/dev/null
 
@@ -105,17 +121,15 @@ boots=0
 # start_vm network|disk — starts the VM for the node's current boot.
 start_vm() {
     boots=$((boots + 1))
-    local serial="$WORK/serial-$boots-$1.log" boot_args=()
-    if [ "$1" = network ]; then
-        boot_args=(-kernel "$RAMDISK/ferric.kernel" -initrd "$RAMDISK/ferric.initramfs"
-            -append "console=ttyS0 ipa-api-url=http://10.0.2.2:$PORT ipa-advertise-host=127.0.0.1 ipa-advertise-port=$AGENT_FWD BOOTIF=01-${MAC//:/-}")
-    fi
-    "$QEMU" -accel tcg -m 512 -smp 1 -nographic -no-reboot -monitor none \
-        -L "$QEMU_DIR/usr/share/qemu" -L /usr/share/seabios \
+    local serial="$WORK/serial-$boots-$1.log" nic="romfile="
+    # Network boot: the NIC's iPXE ROM first; disk boot: no ROM at all.
+    [ "$1" = network ] && nic="bootindex=1"
+    ip netns exec "$NS" "$QEMU" -accel tcg -m 512 -smp 1 -nographic -no-reboot -monitor none \
+        -L "$QEMU_DIR/usr/share/qemu" -L /usr/share/seabios -L /usr/lib/ipxe/qemu \
         -serial "file:$serial" \
-        -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$AGENT_FWD-:9999" \
-        -device "virtio-net-pci,netdev=n0,mac=$MAC,romfile=" \
-        -drive "file=$WORK/disk.img,format=raw,if=virtio" -boot c "${boot_args[@]}" \
+        -netdev "tap,id=n0,ifname=fvtap0,script=no,downscript=no" \
+        -device "virtio-net-pci,netdev=n0,mac=$MAC,$nic" \
+        -drive "file=$WORK/disk.img,format=raw,if=virtio" \
         >"$WORK/qemu-$boots.log" 2>&1 &
     vm_pid=$!
     note "VM boot $boots from $1"
@@ -154,7 +168,7 @@ started=$SECONDS
 play_bmc active "deploy failed"
 [ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = active ] \
     || fail "deploy: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
-echo "ok - the VM booted the ramdisk, its agent wrote the image, the node is active ($((SECONDS - started)) s)"
+echo "ok - the VM PXE-booted from ferricd (DHCP, iPXE script, kernel and ramdisk over HTTP), its agent wrote the image, the node is active ($((SECONDS - started)) s)"
 for _ in $(seq 1 120); do
     grep -q FERRIC-BOOTED "$WORK"/serial-*-disk.log 2>/dev/null && break
     play_bmc active >/dev/null
