@@ -26,12 +26,9 @@ async fn fetchable(node: &Node, key: &str) -> Result<String, String> {
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .ok_or_else(|| format!("node {} has no driver_info/{key}", node.uuid))?;
-    if given.starts_with("http://") || given.starts_with("https://") {
-        return Ok(given.to_string());
-    }
-    let cache = ferric_drivers::image_cache::global()
-        .ok_or_else(|| format!("{key} {given} is a local path but there is no image cache"))?;
-    cache.url_for(given).await.map_err(|e| e.to_string())
+    ferric_drivers::image_cache::served_url(given, false)
+        .await
+        .map_err(|e| format!("{key}: {e}"))
 }
 
 pub async fn ipxe(

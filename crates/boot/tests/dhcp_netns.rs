@@ -244,26 +244,14 @@ async fn udhcpc_gets_leases_and_boot_files() {
 
     // Junk on the wire is dropped and counted.
     let before = stats.malformed.load(Ordering::Relaxed);
-    let junk_ns = net.client.clone();
-    std::thread::spawn(move || {
-        use std::os::unix::io::AsRawFd;
-        let target = std::fs::File::open(format!("/run/netns/{junk_ns}")).unwrap();
-        // SAFETY: setns on this (short-lived) thread only.
-        assert_eq!(
-            unsafe { libc::setns(target.as_raw_fd(), libc::CLONE_NEWNET) },
-            0
-        );
-        let cfg = DhcpConfig {
-            interface: Some("fdvc".into()),
-            server_port: 68,
-            ..junk_cfg()
-        };
-        let sock = open_socket(&cfg).unwrap();
-        sock.send_to(b"not a DHCP message", (Ipv4Addr::BROADCAST, 67))
-            .unwrap();
-    })
-    .join()
-    .unwrap();
+    let junk_cfg = DhcpConfig {
+        interface: Some("fdvc".into()),
+        server_port: 68,
+        ..junk_cfg()
+    };
+    let junk = socket_in(&net.client, &junk_cfg);
+    junk.send_to(b"not a DHCP message", (Ipv4Addr::BROADCAST, 67))
+        .unwrap();
     for _ in 0..100 {
         if stats.malformed.load(Ordering::Relaxed) > before {
             break;

@@ -223,15 +223,11 @@ pub fn image_info(node: &Node, url: &str) -> Result<Value, DriverError> {
 /// Where the agent downloads the image: the source itself, or the conductor's cache.
 async fn image_url(node: &Node) -> Result<String, DriverError> {
     let source = image_source(node)?;
-    if !via_cache(node, source) {
-        return Ok(text(&node.instance_info, "image_url")
-            .unwrap_or(source)
-            .to_string());
+    let through_cache = via_cache(node, source);
+    match text(&node.instance_info, "image_url") {
+        Some(url) if !through_cache => Ok(url.to_string()),
+        _ => image_cache::served_url(source, through_cache).await,
     }
-    let cache = image_cache::global().ok_or_else(|| {
-        DriverError::Config("the conductor's image cache is not configured".into())
-    })?;
-    cache.url_for(source).await
 }
 
 fn configdrive(node: &Node) -> Result<Value, DriverError> {

@@ -66,6 +66,21 @@ pub fn local_path(source: &str) -> Option<&Path> {
     p.starts_with('/').then(|| Path::new(p))
 }
 
+/// The URL a machine downloads `source` from: an http(s) URL as it is, unless
+/// `through_cache`; a local path, and anything when `through_cache`, from the cache.
+pub async fn served_url(source: &str, through_cache: bool) -> Result<String, DriverError> {
+    let is_url = source.starts_with("http://") || source.starts_with("https://");
+    if is_url && !through_cache {
+        return Ok(source.to_string());
+    }
+    let cache = global().ok_or_else(|| {
+        DriverError::Config(format!(
+            "{source} needs the conductor's image cache, which is not configured"
+        ))
+    })?;
+    cache.url_for(source).await
+}
+
 impl ImageCache {
     /// Where a cached image lives, for the HTTP endpoint.
     pub fn path_of(&self, key: &str) -> Option<PathBuf> {

@@ -146,11 +146,7 @@ async fn expected_digest(
             "MD5 checksums are disabled by the conductor; give a SHA-256 or SHA-512 digest".into(),
         ));
     }
-    Ok(expected_hex(algo, hex))
-}
-
-fn expected_hex(algo: Algo, hex: String) -> Expected {
-    Expected { algo, hex }
+    Ok(Expected { algo, hex })
 }
 
 /// Streams the image onto the chosen disk; returns the result sentence.
@@ -222,31 +218,30 @@ pub async fn prepare_image(agent: Arc<Agent>, args: Value) -> Result<String, Com
             Ok(done) => break Ok(done),
         }
     };
-    let (total, url) = match &outcome {
-        Ok((total, url, _)) => (*total, url.clone()),
-        Err(_) => (0, String::new()),
-    };
-    let failure = match outcome {
-        Err(e) => Some(e),
-        Ok((_, _, actual)) => (actual != expected.hex).then(|| {
-            CommandError::failed(
-                "ImageChecksumError",
-                "Error verifying image checksum",
-                format!(
-                    "image {id} from {url} has {} {actual}, expected {}",
-                    expected.algo.name(),
-                    expected.hex
-                ),
-            )
-        }),
-    };
-    if let Some(err) = failure {
-        // Never leave a partial or unverified image bootable.
-        if let Err(e) = erase::metadata(&disk.path).await {
-            tracing::warn!(error = %e, "could not wipe the partial image");
+    let checked = outcome.and_then(|(total, url, actual)| {
+        if actual == expected.hex {
+            return Ok(total);
         }
-        return Err(err);
-    }
+        Err(CommandError::failed(
+            "ImageChecksumError",
+            "Error verifying image checksum",
+            format!(
+                "image {id} from {url} has {} {actual}, expected {}",
+                expected.algo.name(),
+                expected.hex
+            ),
+        ))
+    });
+    let total = match checked {
+        Ok(total) => total,
+        Err(err) => {
+            // Never leave a partial or unverified image bootable.
+            if let Err(e) = erase::metadata(&disk.path).await {
+                tracing::warn!(error = %e, "could not wipe the partial image");
+            }
+            return Err(err);
+        }
+    };
     let secs = started.elapsed().as_secs_f64();
     tracing::info!(image = %id, bytes = total, seconds = secs, mib_per_s = total as f64 / 1048576.0 / secs.max(1e-9), "image written");
     *agent.written.lock().unwrap_or_else(|p| p.into_inner()) = Some(Written {

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use ferric_conductor::AgentHeartbeat;
 use ferric_drivers::agent_client::keys;
-use ferric_types::provision::ProvisionState::{self, *};
+use ferric_types::provision::NETBOOT_STATES;
 use ferric_types::secrets::{mask_keys, mask_secrets, MASK};
 use ferric_types::{MacAddress, Microversion, Node, NodeId};
 use serde_json::{json, Value};
@@ -19,20 +19,6 @@ use crate::body::{object, JsonBody};
 use crate::error::ApiError;
 use crate::links::{base_url, self_and_bookmark};
 use crate::AppState;
-
-/// States in which a node may be looked up (Ironic's `restrict_lookup`).
-const LOOKUP_STATES: &[ProvisionState] = &[
-    Deploying,
-    WaitCallBack,
-    Cleaning,
-    CleanWait,
-    Inspecting,
-    InspectWait,
-    Rescuing,
-    RescueWait,
-    ServiceWait,
-    Servicing,
-];
 
 /// The node as an unprivileged agent may see it.
 fn agent_view(state: &AppState, headers: &HeaderMap, node: &Node) -> Value {
@@ -97,7 +83,8 @@ pub async fn lookup(
         None => find_by_macs(&state, &macs).await?,
     }
     .ok_or_else(not_found)?;
-    if !LOOKUP_STATES.contains(&node.provision_state) {
+    // Ironic's `restrict_lookup`: only a node booting its ramdisk may be looked up.
+    if !NETBOOT_STATES.contains(&node.provision_state) {
         return Err(not_found());
     }
     let mut config = json!({
@@ -113,7 +100,10 @@ pub async fn lookup(
     if version.at_least(62) {
         let token = state.conductor.agent_lookup(node.uuid).await?;
         config["agent_token"] = Value::from(token.as_deref().unwrap_or(MASK));
-        node = state.db.node_get(node.uuid).await?;
+        if token.is_some() {
+            // The conductor just stored the token: show the node as it is now.
+            node = state.db.node_get(node.uuid).await?;
+        }
     }
     let body = json!({"node": agent_view(&state, &headers, &node), "config": config});
     Ok(Json(body).into_response())
