@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # lab/vm-deploy.sh FERRICD [PORT]
 #
-# A real machine, network-booted and deployed end to end. ferricd runs inside a
-# network namespace with its DHCP server on a bridge; a QEMU VM (TCG, 512 MiB, a
-# 1 GiB virtio disk) whose NIC (QEMU's iPXE ROM, a tap on that bridge) boots from the
-# network gets an address and its iPXE script from ferricd, fetches Ferric's deploy
-# kernel and ramdisk (lab/build-ramdisk.sh) from ferricd's image cache over HTTP and
-# boots them; the ramdisk's ferric-agent looks its node up, heartbeats over TLS and
-# writes the image (served from the same cache) to the VM's disk; the conductor
-# powers it off, sets boot to disk and powers it on, and the VM boots the deployed
-# image, which prints FERRIC-BOOTED on its serial console. The node is `active`.
+# A real machine, network-booted, cleaned and deployed end to end. ferricd runs
+# inside a network namespace with its DHCP and TFTP servers on a bridge; a QEMU VM
+# (TCG, 512 MiB, a 1 GiB virtio disk) whose NIC (QEMU's iPXE ROM, a tap on that
+# bridge) boots from the network gets an address and the node's rendered iPXE script
+# from ferricd, fetches Ferric's deploy kernel and ramdisk (lab/build-ramdisk.sh) and
+# boots them. Cleaning uses the `pxe` boot interface (script, kernel and ramdisk over
+# TFTP): the agent erases the disk. The deploy uses `ipxe` (over HTTP): the agent
+# looks its node up, heartbeats over TLS and writes the image (served from the image
+# cache) to the VM's disk; the conductor powers it off, sets boot to disk and powers
+# it on, and the VM boots the deployed image, which prints FERRIC-BOOTED on its
+# serial console. The node is `active`.
 #
 # The node is a fake-hardware node: this script plays its BMC, starting the VM when
 # the node powers on (from the network or its disk, as its boot device says) and
@@ -97,7 +99,7 @@ sync_power_state_interval = 0
 post_deploy_get_power_state_retry_interval = 1
 post_deploy_get_power_state_retries = 20
 EOF
-ip netns exec "$NS" "$FERRICD" --listen "$BRIP:$PORT" --dhcp-interface br0 --data-dir "$WORK/var" \
+ip netns exec "$NS" "$FERRICD" --listen "$BRIP:$PORT" --dhcp-interface br0 --tftp-listen "$BRIP:69" --data-dir "$WORK/var" \
     --config "$WORK/ferricd.toml" >"$WORK/ferricd.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do ip netns exec "$NS" curl -sf "$API/" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -111,11 +113,13 @@ field() { python3 -c "import sys, json; d = json.load(sys.stdin); print(d$1)"; }
 MAC=52:54:00:cc:00:01
 truncate -s 1G "$WORK/disk.img"
 NODE=$(bm POST /nodes "{\"driver\": \"fake-hardware\", \"deploy_interface\": \"direct\", \"name\": \"vm\",
-    \"automated_clean\": false, \"properties\": {\"root_device\": {\"name\": \"/dev/vda\"}},
+    \"boot_interface\": \"pxe\", \"properties\": {\"root_device\": {\"name\": \"/dev/vda\"}},
     \"driver_info\": {\"deploy_kernel\": \"$RAMDISK/ferric.kernel\", \"deploy_ramdisk\": \"$RAMDISK/ferric.initramfs\"},
     \"instance_info\": {\"image_source\": \"$WORK/www/boot.img\", \"image_disk_format\": \"raw\",
                         \"image_os_hash_algo\": \"sha256\", \"image_os_hash_value\": \"$SHA\"}}" | field '["uuid"]')
 bm POST /ports "{\"node_uuid\": \"$NODE\", \"address\": \"$MAC\"}" >/dev/null
+# Something for cleaning to erase.
+printf 'OLD-TENANT-DATA' | dd of="$WORK/disk.img" bs=1M seek=5 conv=notrunc status=none
 
 boots=0
 # start_vm network|disk — starts the VM for the node's current boot.
@@ -162,13 +166,19 @@ play_bmc() {
 bm PUT "/nodes/$NODE/states/provision" '{"target": "manage"}' >/dev/null
 play_bmc manageable
 bm PUT "/nodes/$NODE/states/provision" '{"target": "provide"}' >/dev/null
-play_bmc available
+started=$SECONDS
+play_bmc available "clean failed"
+[ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = available ] \
+    || fail "cleaning: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
+grep -q OLD-TENANT-DATA "$WORK/disk.img" && fail "cleaning left the old data on the disk"
+echo "ok - the VM network-booted its ramdisk over TFTP (pxe boot interface) and its agent erased the disk; the node is available ($((SECONDS - started)) s)"
+bm PATCH "/nodes/$NODE" '[{"op": "replace", "path": "/boot_interface", "value": "ipxe"}]' >/dev/null
 bm PUT "/nodes/$NODE/states/provision" '{"target": "active"}' >/dev/null
 started=$SECONDS
 play_bmc active "deploy failed"
 [ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = active ] \
     || fail "deploy: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
-echo "ok - the VM PXE-booted from ferricd (DHCP, iPXE script, kernel and ramdisk over HTTP), its agent wrote the image, the node is active ($((SECONDS - started)) s)"
+echo "ok - the VM network-booted from ferricd (DHCP, iPXE script, kernel and ramdisk over HTTP: ipxe boot interface), its agent wrote the image, the node is active ($((SECONDS - started)) s)"
 for _ in $(seq 1 120); do
     grep -q FERRIC-BOOTED "$WORK"/serial-*-disk.log 2>/dev/null && break
     play_bmc active >/dev/null

@@ -1,51 +1,60 @@
-//! `GET /boot/{mac}.ipxe`: the iPXE script a node's NIC chains to (the DHCP server
-//! hands iPXE this URL). A node that must network-boot now gets its deploy kernel
-//! and ramdisk with the agent's kernel parameters (API URL, `BOOTIF`); any other
-//! node's firmware is told to go on to its next boot device.
+//! ferricd's HTTP boot server, `/boot/`: the boot root (iPXE binaries for UEFI HTTP
+//! boot, and each node's rendered `<node uuid>/config` script with its deploy kernel
+//! and ramdisk), plus `/boot/<mac>.ipxe` for iPXE firmware that asks by MAC: it
+//! chains to the node's script when one is rendered, and otherwise tells a known
+//! node's firmware to go on to its next boot device (its disk).
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use ferric_types::provision::NETBOOT_STATES;
-use ferric_types::{MacAddress, Node};
-use serde_json::Value;
+use ferric_boot::root_path::{resolve, Refused};
+use ferric_drivers::netboot::{self, config_path};
+use ferric_types::MacAddress;
 
-use crate::links::base_url;
+use crate::images::serve_file;
 use crate::AppState;
 
 fn script(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "text/plain")], body).into_response()
 }
 
-/// Where the firmware fetches a deploy image from: an http(s) URL as given, a local
-/// path through the conductor's image cache.
-async fn fetchable(node: &Node, key: &str) -> Result<String, String> {
-    let given = node
-        .driver_info
-        .get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| format!("node {} has no driver_info/{key}", node.uuid))?;
-    ferric_drivers::image_cache::served_url(given, false)
-        .await
-        .map_err(|e| format!("{key}: {e}"))
+/// A file of the boot root.
+async fn from_root(name: &str, headers: &HeaderMap) -> Response {
+    let Some(root) = netboot::root().and_then(|r| r.canonicalize().ok()) else {
+        return script(
+            StatusCode::NOT_FOUND,
+            "no boot root on this ferricd\n".into(),
+        );
+    };
+    match resolve(&root, name) {
+        Ok(path) => serve_file(&path, headers).await,
+        Err(Refused::NotFound) => script(StatusCode::NOT_FOUND, "no such boot file\n".into()),
+        Err(Refused::Denied) => script(StatusCode::FORBIDDEN, "outside the boot root\n".into()),
+    }
 }
 
-pub async fn ipxe(
+/// `GET /boot/{file}`: a MAC's script (`aa-bb-cc-dd-ee-ff.ipxe`) or a root file.
+pub async fn file(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(file): Path<String>,
 ) -> Response {
-    let Some(mac) = file
+    let mac = file
         .strip_suffix(".ipxe")
         .map(|m| m.replace('-', ":"))
-        .and_then(|m| m.parse::<MacAddress>().ok())
-    else {
-        return script(
-            StatusCode::NOT_FOUND,
-            "#!ipxe\necho Ferric: no such boot script\nexit 1\n".into(),
-        );
-    };
+        .and_then(|m| m.parse::<MacAddress>().ok());
+    match mac {
+        Some(mac) => by_mac(&state, mac).await,
+        None => from_root(&file, &headers).await,
+    }
+}
+
+/// `GET /boot/{dir}/{file}`: a node's rendered files.
+pub async fn node_file(headers: HeaderMap, Path((dir, file)): Path<(String, String)>) -> Response {
+    from_root(&format!("{dir}/{file}"), &headers).await
+}
+
+async fn by_mac(state: &AppState, mac: MacAddress) -> Response {
     let node = match state.db.port_get_by_address(&mac).await {
         Ok(port) => state.db.node_get(port.node_uuid).await.ok(),
         Err(_) => None,
@@ -59,35 +68,15 @@ pub async fn ipxe(
             ),
         );
     };
-    if !NETBOOT_STATES.contains(&node.provision_state) {
-        return script(
-            StatusCode::OK,
-            format!(
-                "#!ipxe\necho Ferric: node {} is {}, it boots from its disk\nexit\n",
-                node.uuid, node.provision_state
-            ),
-        );
-    }
-    let (kernel, ramdisk) = match (
-        fetchable(&node, "deploy_kernel").await,
-        fetchable(&node, "deploy_ramdisk").await,
-    ) {
-        (Ok(k), Ok(r)) => (k, r),
-        (Err(e), _) | (_, Err(e)) => {
-            return script(
-                StatusCode::OK,
-                format!("#!ipxe\necho Ferric: {e}\nexit 1\n"),
-            );
-        }
-    };
-    let api = base_url(&state, &headers);
-    script(
-        StatusCode::OK,
+    let config = config_path(&node.uuid.to_string());
+    let rendered = netboot::root().is_some_and(|r| r.join(&config).is_file());
+    let body = if rendered {
+        format!("#!ipxe\nchain {config}\n")
+    } else {
         format!(
-            "#!ipxe\n\
-             kernel --name kernel {kernel} nofb vga=normal ipa-api-url={api} BOOTIF=${{mac}} initrd=ramdisk\n\
-             initrd --name ramdisk {ramdisk}\n\
-             boot\n"
-        ),
-    )
+            "#!ipxe\necho Ferric: node {} has nothing to network-boot ({}); booting from its disk\nexit\n",
+            node.uuid, node.provision_state
+        )
+    };
+    script(StatusCode::OK, body)
 }

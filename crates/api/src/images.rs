@@ -1,6 +1,7 @@
 //! `GET /images/{key}`: the conductor's cached images, served to ramdisk agents
 //! (outside `/v1`, like Ironic's separate HTTP image server). Large files stream in
 //! 1 MiB reads; a single `Range: bytes=a-b` is honoured (206) so downloads resume.
+//! The HTTP boot server (`/boot/`) serves its files the same way.
 
 use axum::body::Body;
 use axum::extract::Path;
@@ -39,12 +40,17 @@ pub async fn image(Path(key): Path<String>, headers: HeaderMap) -> Response {
     let Some(path) = cache.path_of(&key) else {
         return plain(StatusCode::NOT_FOUND, "no such image");
     };
-    let Ok(mut file) = tokio::fs::File::open(&path).await else {
-        return plain(StatusCode::NOT_FOUND, "no such image");
+    serve_file(&path, &headers).await
+}
+
+/// Streams a file, honouring a single `Range` (also the HTTP boot server's).
+pub async fn serve_file(path: &std::path::Path, headers: &HeaderMap) -> Response {
+    let Ok(mut file) = tokio::fs::File::open(path).await else {
+        return plain(StatusCode::NOT_FOUND, "no such file");
     };
     let len = match file.metadata().await {
         Ok(m) => m.len(),
-        Err(_) => return plain(StatusCode::NOT_FOUND, "no such image"),
+        Err(_) => return plain(StatusCode::NOT_FOUND, "no such file"),
     };
     let range = headers
         .get(header::RANGE)
@@ -63,7 +69,7 @@ pub async fn image(Path(key): Path<String>, headers: HeaderMap) -> Response {
     };
     let count = if len == 0 { 0 } else { end - start + 1 };
     if file.seek(std::io::SeekFrom::Start(start)).await.is_err() {
-        return plain(StatusCode::INTERNAL_SERVER_ERROR, "cannot read the image");
+        return plain(StatusCode::INTERNAL_SERVER_ERROR, "cannot read the file");
     }
     let stream = futures_util::stream::unfold((file, count), |(mut file, left)| async move {
         if left == 0 {

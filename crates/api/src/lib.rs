@@ -97,7 +97,8 @@ fn router(state: AppState) -> Router {
         .route("/", get(root::root))
         .route("/v1", get(root::v1))
         .route("/images/{key}", get(images::image))
-        .route("/boot/{file}", get(boot_script::ipxe))
+        .route("/boot/{file}", get(boot_script::file))
+        .route("/boot/{dir}/{file}", get(boot_script::node_file))
         .nest("/v1", v1.clone())
         // Ironic routes resource paths missing the `/v1` prefix as if it were there.
         .merge(v1)

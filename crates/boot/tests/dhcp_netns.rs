@@ -23,7 +23,7 @@ impl BootPolicy for Policy {
         (mac == KNOWN).then(|| BootTarget {
             bios_file: "undionly.kpxe".into(),
             uefi_file: "snponly.efi".into(),
-            ipxe_script_url: Some(SCRIPT_URL.into()),
+            ipxe_script: Some(SCRIPT_URL.into()),
             http_boot_url: None,
             extra_options: vec![(42, vec![10, 251, 0, 1])],
         })

@@ -179,6 +179,7 @@ impl Conductor {
             node.last_error = Some(format!("Operation in state \"{from}\" aborted by request."));
             node.clean_step.clear();
             node.deploy_step.clear();
+            drop_ramdisk_boot(&driver, &mut node).await;
         }
         lock.save(&node).await?;
         self.record(
@@ -236,6 +237,7 @@ impl Conductor {
     /// (and any provisioning) network before cleaning.
     async fn tear_down(&self, node: &mut Node, driver: &Driver) -> Result<bool, DriverError> {
         driver.work.run(node, WorkKind::TearDown).await?;
+        driver.boot.clean_up_instance(node).await?;
         driver.network.unconfigure_tenant_networks(node).await?;
         driver.network.remove_network(node, "provisioning").await?;
         Ok(true)
@@ -321,6 +323,7 @@ impl Conductor {
                     node.uuid
                 ));
                 tracing::warn!(node = %node.uuid, work = kind.as_str(), error = %e, "provisioning work failed");
+                drop_ramdisk_boot(&driver, &mut node).await;
             }
             if matches!(result, Ok(true)) {
                 finish(&mut node, kind);
@@ -349,6 +352,15 @@ impl Conductor {
             tracing::info!(node = %node.uuid, from = %from, to = %node.provision_state, "provision state change");
         }
         lock.release().await;
+    }
+}
+
+/// After failed or aborted work: the node must not network-boot its ramdisk again
+/// (best effort; a leftover only matters if the node is put to work again, which
+/// renders afresh).
+pub(crate) async fn drop_ramdisk_boot(driver: &Driver, node: &mut Node) {
+    if let Err(e) = driver.boot.clean_up_ramdisk(node).await {
+        tracing::warn!(node = %node.uuid, error = %e, "could not remove the node's ramdisk boot files");
     }
 }
 

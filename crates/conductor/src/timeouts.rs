@@ -118,6 +118,9 @@ impl Conductor {
                         locked.uuid,
                         limit.as_secs()
                     ));
+                    if let Ok(driver) = ferric_drivers::driver_for(&locked) {
+                        crate::provision::drop_ramdisk_boot(&driver, &mut locked).await;
+                    }
                     lock.save(&locked).await?;
                     let err = locked.last_error.clone().unwrap_or_default();
                     self.record(

@@ -1,5 +1,5 @@
 //! The interfaces a hardware type uses for what it does not have: the `no-console`,
-//! `no-bios` and `no-vendor` interfaces, no steps of its own, and the provisioning
+//! `no-bios` and `no-vendor` interfaces, no boot interface, no steps of its own, and the provisioning
 //! work of a BMC-only hardware type (verify and tear down through the power
 //! interface; the rest needs the ramdisk agent).
 
@@ -9,10 +9,35 @@ use ferric_types::Node;
 use serde_json::Value;
 
 use crate::interfaces::{
-    BiosInterface, BoxFuture, ConsoleInterface, DriverError, PowerInterface, PowerTarget,
-    VendorInterface, VendorMethod, WorkInterface, WorkKind,
+    BiosInterface, BootInterface, BoxFuture, ConsoleInterface, DriverError, PowerInterface,
+    PowerTarget, VendorInterface, VendorMethod, WorkInterface, WorkKind,
 };
 use crate::steps::{StepInterface, StepOutcome, StepPhase, StepRun, StepSpec};
+
+/// A node without a usable boot interface: nothing to clean up, nothing it can boot.
+pub struct NoBoot;
+
+impl BootInterface for NoBoot {
+    fn prepare_ramdisk<'a>(&'a self, node: &'a mut Node) -> BoxFuture<'a, Result<(), DriverError>> {
+        let err = self.validate(node);
+        Box::pin(async move { err })
+    }
+    fn clean_up_ramdisk<'a>(&'a self, _: &'a mut Node) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn prepare_instance<'a>(&'a self, _: &'a mut Node) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn clean_up_instance<'a>(&'a self, _: &'a mut Node) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn validate(&self, node: &Node) -> Result<(), DriverError> {
+        Err(DriverError::Unsupported(format!(
+            "node {} has no boot interface this Ferric can boot it with (boot_interface {:?}); use ipxe or pxe",
+            node.uuid, node.boot_interface
+        )))
+    }
+}
 
 /// The `no-console` interface: a node without a console.
 pub struct NoConsole;

@@ -16,7 +16,8 @@ use serde_json::{json, Map, Value};
 use crate::agent_client::{self, forget_agent, keys, AgentCallError};
 use crate::image_cache;
 use crate::interfaces::{
-    BootDevice, BoxFuture, DriverError, ManagementInterface, PowerInterface, PowerTarget,
+    BootDevice, BootInterface, BoxFuture, DriverError, ManagementInterface, PowerInterface,
+    PowerTarget,
 };
 use crate::network::NetworkInterface;
 use crate::steps::{StepArg, StepInterface, StepOutcome, StepPhase, StepPoll, StepRun, StepSpec};
@@ -59,6 +60,7 @@ pub struct DirectDeploy {
     pub power: Arc<dyn PowerInterface>,
     pub management: Arc<dyn ManagementInterface>,
     pub network: Arc<dyn NetworkInterface>,
+    pub boot: Arc<dyn BootInterface>,
 }
 
 const fn spec(step: &'static str, priority: u32, args: &'static [StepArg]) -> StepSpec {
@@ -249,6 +251,7 @@ impl DirectDeploy {
     /// Boots the node from the network into the ramdisk.
     async fn boot_ramdisk(&self, node: &mut Node) -> Result<(), DriverError> {
         forget_agent(node);
+        self.boot.prepare_ramdisk(node).await?;
         self.management
             .set_boot_device(
                 node,
@@ -505,6 +508,7 @@ impl StepInterface for DirectDeploy {
                         node.driver_internal_info
                             .insert("root_uuid_or_disk_id".into(), root.clone());
                     }
+                    self.boot.prepare_instance(node).await?;
                     self.management
                         .set_boot_device(
                             node,
@@ -551,6 +555,7 @@ impl StepInterface for DirectDeploy {
                 }
                 StepPhase::Deploy => {
                     forget_agent(node);
+                    self.boot.clean_up_instance(node).await?;
                     self.network.unconfigure_tenant_networks(node).await?;
                     self.network.add_network(node, "provisioning").await?;
                     self.power
@@ -591,6 +596,7 @@ impl StepInterface for DirectDeploy {
                     .set_power_state(node, PowerTarget::Off, None)
                     .await?;
                 self.network.remove_network(node, "cleaning").await?;
+                self.boot.clean_up_ramdisk(node).await?;
             }
             forget_agent(node);
             Ok(())

@@ -11,7 +11,7 @@ use ferric_types::power::{POWER_OFF, POWER_ON};
 use ferric_types::Node;
 use serde_json::Value;
 
-use crate::interfaces::{BiosInterface, Indicator, VendorInterface, VendorMethod};
+use crate::interfaces::{BiosInterface, BootInterface, Indicator, VendorInterface, VendorMethod};
 use crate::steps::{StepArg, StepInterface, StepOutcome, StepPhase, StepRun, StepSpec};
 
 use crate::interfaces::{
@@ -316,6 +316,25 @@ impl ManagementInterface for FakeHardware {
 
     fn validate<'a>(&'a self, _node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>> {
         Box::pin(async { Ok(()) })
+    }
+}
+
+/// The `fake` boot interface: the node "boots" whatever it is told, nothing to render.
+impl BootInterface for FakeHardware {
+    fn prepare_ramdisk<'a>(&'a self, _: &'a mut Node) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn clean_up_ramdisk<'a>(&'a self, _: &'a mut Node) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn prepare_instance<'a>(&'a self, _: &'a mut Node) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn clean_up_instance<'a>(&'a self, _: &'a mut Node) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn validate(&self, _: &Node) -> Result<(), DriverError> {
+        Ok(())
     }
 }
 

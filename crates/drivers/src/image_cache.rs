@@ -94,6 +94,16 @@ impl ImageCache {
                 "ferricd listens on every address and has no public endpoint: set [deploy] http_url so agents can reach the image cache".into(),
             ));
         }
+        let path = self.local_copy(source).await?;
+        let key = path.file_name().unwrap_or_default().to_string_lossy();
+        Ok(format!(
+            "{}/images/{key}",
+            self.settings.base_url.trim_end_matches('/')
+        ))
+    }
+
+    /// Makes sure `source` is cached; returns the cached file.
+    pub async fn local_copy(&self, source: &str) -> Result<PathBuf, DriverError> {
         let key: String = Sha256::digest(source.as_bytes())
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -113,10 +123,7 @@ impl ImageCache {
             self.fetch(source, &path).await?;
             self.evict(&key).await;
         }
-        Ok(format!(
-            "{}/images/{key}",
-            self.settings.base_url.trim_end_matches('/')
-        ))
+        Ok(path)
     }
 
     async fn fetch(&self, source: &str, path: &Path) -> Result<(), DriverError> {

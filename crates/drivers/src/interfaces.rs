@@ -217,3 +217,24 @@ pub trait WorkInterface: Send + Sync {
         kind: WorkKind,
     ) -> BoxFuture<'a, Result<(), DriverError>>;
 }
+
+/// How a node boots while Ferric works on it: the deploy ramdisk from the network,
+/// then its instance.
+pub trait BootInterface: Send + Sync {
+    /// Prepares the node's next boot to start the deploy ramdisk (renders its
+    /// network-boot config, caches the kernel and ramdisk).
+    fn prepare_ramdisk<'a>(&'a self, node: &'a mut Node) -> BoxFuture<'a, Result<(), DriverError>>;
+    /// Removes what `prepare_ramdisk` left.
+    fn clean_up_ramdisk<'a>(&'a self, node: &'a mut Node)
+        -> BoxFuture<'a, Result<(), DriverError>>;
+    /// Prepares the node to boot its deployed instance.
+    fn prepare_instance<'a>(&'a self, node: &'a mut Node)
+        -> BoxFuture<'a, Result<(), DriverError>>;
+    /// Removes everything kept for the node's instance boot.
+    fn clean_up_instance<'a>(
+        &'a self,
+        node: &'a mut Node,
+    ) -> BoxFuture<'a, Result<(), DriverError>>;
+    /// Checks the node's boot settings.
+    fn validate(&self, node: &Node) -> Result<(), DriverError>;
+}

@@ -10,12 +10,13 @@ mod fake;
 pub mod image_cache;
 mod interfaces;
 pub mod ipmi;
+pub mod netboot;
 pub mod network;
 pub mod redfish;
 pub mod steps;
 
 pub use interfaces::{
-    BiosInterface, BootDevice, BoxFuture, ConsoleInterface, DriverError, Indicator,
+    BiosInterface, BootDevice, BootInterface, BoxFuture, ConsoleInterface, DriverError, Indicator,
     ManagementInterface, PowerInterface, PowerTarget, VendorInterface, VendorMethod, WorkInterface,
     WorkKind,
 };
@@ -39,6 +40,8 @@ pub struct Driver {
     pub steps: Arc<dyn steps::StepInterface>,
     /// Network flips (provisioning, cleaning, tenant).
     pub network: Arc<dyn network::NetworkInterface>,
+    /// How the node boots the deploy ramdisk and its instance.
+    pub boot: Arc<dyn BootInterface>,
 }
 
 /// The outcome of validating one interface of a node (`GET /validate`).
@@ -65,6 +68,7 @@ impl Driver {
                     let checked = match kind {
                         InterfaceKind::Power => self.power.validate(node).await,
                         InterfaceKind::Management => self.management.validate(node).await,
+                        InterfaceKind::Boot => self.boot.validate(node),
                         _ => Ok(()),
                     };
                     match checked {
@@ -120,8 +124,9 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
                 bios,
                 vendor,
                 work: fake.clone(),
-                steps: fake,
+                steps: fake.clone(),
                 network: Arc::new(network::NoopNetwork),
+                boot: fake,
             })
         }
         "ipmi" => {
@@ -138,6 +143,7 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
                 }),
                 steps: Arc::new(absent::NoSteps { hardware: "ipmi" }),
                 network: Arc::new(network::NoopNetwork),
+                boot: Arc::new(absent::NoBoot),
             })
         }
         "redfish" => {
@@ -156,6 +162,7 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
                     hardware: "redfish",
                 }),
                 network: Arc::new(network::NoopNetwork),
+                boot: Arc::new(absent::NoBoot),
             })
         }
         other => Err(DriverError::Config(format!(
@@ -165,12 +172,18 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
     if node.interface(InterfaceKind::Network) == Some("flat") {
         driver.network = Arc::new(network::FlatNetwork);
     }
+    match node.interface(InterfaceKind::Boot) {
+        Some("ipxe" | "pxe") => driver.boot = Arc::new(netboot::NetBoot),
+        Some("fake") => {}
+        _ => driver.boot = Arc::new(absent::NoBoot),
+    }
     match node.interface(InterfaceKind::Deploy) {
         Some("direct") => {
             driver.steps = Arc::new(direct::DirectDeploy {
                 power: driver.power.clone(),
                 management: driver.management.clone(),
                 network: driver.network.clone(),
+                boot: driver.boot.clone(),
             });
         }
         Some("ramdisk") => {

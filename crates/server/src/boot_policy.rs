@@ -1,7 +1,9 @@
-//! Which MACs ferricd's DHCP server answers: the pxe-enabled ports of nodes whose
-//! state needs a network boot (deploying, cleaning, inspecting, rescuing, servicing
-//! and their waits). The table is rebuilt from the database every two seconds, so
-//! answering a DHCP packet never waits on the database.
+//! Which MACs ferricd's DHCP server answers: the pxe-enabled ports of nodes with an
+//! `ipxe` or `pxe` boot interface whose state needs a network boot (deploying,
+//! cleaning, inspecting, rescuing, servicing and their waits). iPXE is pointed at
+//! the node's rendered script — over HTTP for `ipxe`, over TFTP for `pxe`. The table
+//! is rebuilt from the database every two seconds, so answering a DHCP packet never
+//! waits on the database.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -9,14 +11,15 @@ use std::time::Duration;
 
 use ferric_boot::dhcp::{BootPolicy, BootTarget};
 use ferric_db::{Cond, Datastore, ListQuery, Value};
+use ferric_drivers::netboot::config_path;
 use ferric_types::provision::NETBOOT_STATES;
 
-/// Boot file names and where the per-node iPXE scripts are served.
+/// Boot file names and where the boot root is served over HTTP.
 #[derive(Debug, Clone)]
 pub struct BootFiles {
     pub bios_file: String,
     pub uefi_file: String,
-    /// `http://HOST:PORT` of ferricd, where `/boot/{mac}.ipxe` lives.
+    /// `http://HOST:PORT` of ferricd, whose `/boot/` serves the boot root.
     pub base_url: String,
 }
 
@@ -80,6 +83,7 @@ async fn load(
         })
         .await?;
     let mut map = HashMap::new();
+    let base = files.base_url.trim_end_matches('/');
     for chunk in nodes.chunks(500) {
         let uuids = chunk
             .iter()
@@ -92,20 +96,25 @@ async fn load(
             })
             .await?;
         for port in ports.into_iter().filter(|p| p.pxe_enabled) {
+            let Some(node) = chunk.iter().find(|n| n.uuid == port.node_uuid) else {
+                continue;
+            };
+            let config = config_path(&node.uuid.to_string());
+            let ipxe_script = match node.boot_interface.as_deref() {
+                Some("ipxe") => format!("{base}/boot/{config}"),
+                Some("pxe") => config,
+                _ => continue,
+            };
             let Some(mac) = mac_bytes(port.address.as_str()) else {
                 continue;
             };
-            let hyphens = port.address.as_str().replace(':', "-");
             map.insert(
                 mac,
                 BootTarget {
                     bios_file: files.bios_file.clone(),
                     uefi_file: files.uefi_file.clone(),
-                    ipxe_script_url: Some(format!(
-                        "{}/boot/{hyphens}.ipxe",
-                        files.base_url.trim_end_matches('/')
-                    )),
-                    http_boot_url: None,
+                    ipxe_script: Some(ipxe_script),
+                    http_boot_url: Some(format!("{base}/boot/{}", files.uefi_file)),
                     extra_options: Vec::new(),
                 },
             );

@@ -19,7 +19,7 @@ use serde::Deserialize;
 /// `[deploy]` (`http_url`, `image_cache_size_mib`), `[boot]` (`tftp_listen`,
 /// `tftp_root`, `tftp_max_transfers`, `dhcp_interface`, `dhcp_server_ip`, `dhcp_prefix`,
 /// `dhcp_pool_start`, `dhcp_pool_end`, `dhcp_gateway`, `dhcp_dns`, `dhcp_lease_time`,
-/// `bios_file`, `uefi_file`),
+/// `bios_file`, `uefi_file`, `ipxe_dir`, `kernel_append_params`),
 /// the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
 /// `inspect_wait_timeout`, `rescue_callback_timeout`, `service_callback_timeout`
 /// (seconds, default 1800) under `[conductor]`) or in the environment variable shown.
@@ -72,7 +72,8 @@ pub struct Cli {
     /// `[boot] tftp_listen`).
     #[arg(long, env = "FERRIC_TFTP_LISTEN", value_name = "ADDR:PORT")]
     pub tftp_listen: Option<SocketAddr>,
-    /// The directory TFTP serves (default DATA_DIR/tftp; `[boot] tftp_root`).
+    /// The boot root: iPXE binaries and rendered per-node boot files, served over TFTP
+    /// and at /boot/ over HTTP (default DATA_DIR/tftp; `[boot] tftp_root`).
     #[arg(long, env = "FERRIC_TFTP_ROOT", value_name = "DIR")]
     pub tftp_root: Option<PathBuf>,
     /// Serve DHCP on this interface (the provisioning network; needs `[boot]
@@ -121,9 +122,16 @@ struct FileBoot {
     dhcp_dns: Vec<std::net::Ipv4Addr>,
     /// Seconds (default 3600).
     dhcp_lease_time: Option<u64>,
-    /// Boot files for BIOS and UEFI PXE firmware (defaults undionly.kpxe, snponly.efi).
+    /// Boot files for BIOS and UEFI PXE firmware (defaults undionly.kpxe, snponly.efi;
+    /// UEFI HTTP boot gets the UEFI one over HTTP).
     bios_file: Option<String>,
     uefi_file: Option<String>,
+    /// Where the iPXE binaries are copied into the boot root from (default
+    /// /usr/lib/ipxe, Debian's `ipxe` package).
+    ipxe_dir: Option<PathBuf>,
+    /// Kernel parameters of the deploy ramdisk before the agent's (default
+    /// "nofb nomodeset vga=normal").
+    kernel_append_params: Option<String>,
 }
 
 /// `[deploy]`: the conductor's image cache.
@@ -192,6 +200,10 @@ pub struct Settings {
     pub image_cache: ferric_drivers::image_cache::CacheSettings,
     /// The TFTP server, when enabled.
     pub tftp: Option<ferric_boot::tftp::TftpConfig>,
+    /// The boot root and what rendered boot configs point the ramdisk at.
+    pub netboot: ferric_drivers::netboot::NetbootSettings,
+    /// Where iPXE binaries are copied from.
+    pub ipxe_dir: PathBuf,
     /// The DHCP server and what it points clients at, when enabled.
     pub dhcp: Option<(ferric_boot::dhcp::DhcpConfig, crate::boot_policy::BootFiles)>,
 }
@@ -268,13 +280,22 @@ impl Settings {
                 }),
             max_bytes: file.deploy.image_cache_size_mib.unwrap_or(20_480) << 20,
         };
-        let tftp = cli.tftp_listen.or(file.boot.tftp_listen).map(|addr| {
-            let root = cli
-                .tftp_root
+        let boot_root = cli
+            .tftp_root
+            .clone()
+            .or(file.boot.tftp_root.clone())
+            .unwrap_or_else(|| data_dir.join("tftp"));
+        let netboot = ferric_drivers::netboot::NetbootSettings {
+            root: boot_root.clone(),
+            api_url: image_cache.base_url.clone(),
+            kernel_append: file
+                .boot
+                .kernel_append_params
                 .clone()
-                .or(file.boot.tftp_root.clone())
-                .unwrap_or_else(|| data_dir.join("tftp"));
-            let mut t = ferric_boot::tftp::TftpConfig::new(addr, root);
+                .unwrap_or_else(|| "nofb nomodeset vga=normal".into()),
+        };
+        let tftp = cli.tftp_listen.or(file.boot.tftp_listen).map(|addr| {
+            let mut t = ferric_boot::tftp::TftpConfig::new(addr, boot_root.clone());
             if let Some(n) = file.boot.tftp_max_transfers {
                 t.max_transfers = n.max(1);
             }
@@ -330,6 +351,12 @@ impl Settings {
         Ok(Settings {
             dhcp,
             tftp,
+            netboot,
+            ipxe_dir: file
+                .boot
+                .ipxe_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("/usr/lib/ipxe")),
             listen,
             data_dir,
             database_url,

@@ -3,6 +3,7 @@
 
 mod boot_policy;
 mod config;
+mod ipxe_files;
 
 use std::process::ExitCode;
 
@@ -79,11 +80,15 @@ async fn run(settings: Settings) -> Result<(), String> {
             "released nodes left locked by a previous run of this conductor"
         );
     }
+    let boot_root = &settings.netboot.root;
+    std::fs::create_dir_all(boot_root)
+        .map_err(|e| format!("cannot create the boot root {}: {e}", boot_root.display()))?;
+    let ipxe = ipxe_files::install(&settings.ipxe_dir, boot_root);
+    tracing::info!(root = %boot_root.display(), ipxe = ?ipxe, "boot root ready");
+    ferric_drivers::netboot::configure(settings.netboot.clone());
     let tftp = match &settings.tftp {
         None => None,
         Some(cfg) => {
-            std::fs::create_dir_all(&cfg.root)
-                .map_err(|e| format!("cannot create TFTP root {}: {e}", cfg.root.display()))?;
             let server = ferric_boot::tftp::TftpServer::bind(cfg.clone())
                 .await
                 .map_err(|e| e.to_string())?;

@@ -1,9 +1,12 @@
 //! ferricd's network boot path with real packets: ferricd runs inside a network
-//! namespace with DHCP on a veth; busybox `udhcpc` in a second namespace plays a
-//! node's NIC. A node in `clean wait` (waiting for its ramdisk) gets an address and,
-//! as iPXE, the URL of its boot script, which loads the deploy kernel and ramdisk with
-//! the agent's kernel parameters; a node at rest is not answered and its script
-//! sends it to its disk. Needs root (namespaces), `ip`, busybox and curl.
+//! namespace with DHCP and TFTP on a veth; busybox `udhcpc` in a second namespace
+//! plays a node's NIC, curl its firmware's HTTP and TFTP fetches. A node in `clean
+//! wait` (waiting for its ramdisk) gets an address; PXE firmware gets the iPXE
+//! binary, iPXE the node's rendered script — over HTTP for the `ipxe` boot
+//! interface, over TFTP for `pxe` — which loads the cached deploy kernel and ramdisk
+//! next to it with the agent's kernel parameters; a node at rest is not answered and
+//! its by-MAC script sends it to its disk. Needs root (namespaces), `ip`, busybox
+//! and curl.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,6 +15,7 @@ use serde_json::{json, Value};
 
 const MAC_WAITING: &str = "52:54:00:bb:00:01";
 const MAC_RESTING: &str = "52:54:00:bb:00:02";
+const MAC_TFTP: &str = "52:54:00:bb:00:03";
 
 fn run(args: &[&str]) -> String {
     let out = try_run(args);
@@ -87,7 +91,8 @@ fn api(lab: &Lab, method: &str, path: &str, body: Option<Value>) -> Value {
     serde_json::from_str(&run(&refs)).unwrap_or(Value::Null)
 }
 
-fn udhcpc(lab: &Lab, mac: &str) -> Option<std::collections::HashMap<String, String>> {
+/// A DHCP exchange as iPXE (user class `iPXE`) or as BIOS PXE firmware.
+fn udhcpc(lab: &Lab, mac: &str, ipxe: bool) -> Option<std::collections::HashMap<String, String>> {
     run(&["ip", "-n", &lab.cli, "link", "set", "fbc", "address", mac]);
     let script = lab.dir.join("script");
     let out = lab.dir.join("env");
@@ -104,25 +109,15 @@ fn udhcpc(lab: &Lab, mac: &str) -> Option<std::collections::HashMap<String, Stri
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     let st = Command::new("ip")
         .args([
-            "netns",
-            "exec",
-            &lab.cli,
-            "busybox",
-            "udhcpc",
-            "-i",
-            "fbc",
-            "-f",
-            "-q",
-            "-n",
-            "-t",
-            "6",
-            "-T",
-            "1",
-            "-x",
-            "77:69505845",
-            "-s",
+            "netns", "exec", &lab.cli, "busybox", "udhcpc", "-i", "fbc", "-f", "-q", "-n", "-t",
+            "6", "-T", "1", "-s",
         ])
         .arg(&script)
+        .args(if ipxe {
+            ["-x", "77:69505845"]
+        } else {
+            ["-V", "PXEClient:Arch:00000:UNDI:002001"]
+        })
         .output()
         .unwrap();
     if !st.status.success() {
@@ -137,14 +132,17 @@ fn udhcpc(lab: &Lab, mac: &str) -> Option<std::collections::HashMap<String, Stri
     )
 }
 
-fn node(lab: &Lab, name: &str, mac: &str) {
+/// Enrolls a node whose deploy kernel and ramdisk are local files; its UUID.
+fn node(lab: &Lab, name: &str, mac: &str, boot: &str) -> String {
+    let (kernel, ramdisk) = (lab.dir.join("kernel"), lab.dir.join("ramdisk"));
     let n = api(
         lab,
         "POST",
         "/nodes",
         Some(
             json!({"driver": "fake-hardware", "deploy_interface": "direct", "name": name,
-        "driver_info": {"deploy_kernel": "http://10.252.0.1:8080/ferric.kernel", "deploy_ramdisk": "http://10.252.0.1:8080/ferric.initramfs"}}),
+            "boot_interface": boot,
+            "driver_info": {"deploy_kernel": kernel, "deploy_ramdisk": ramdisk}}),
         ),
     );
     let uuid = n["uuid"]
@@ -158,6 +156,35 @@ fn node(lab: &Lab, name: &str, mac: &str) {
         Some(json!({"node_uuid": uuid, "address": mac})),
     );
     assert!(p["uuid"].is_string(), "{p}");
+    uuid
+}
+
+/// Takes a node to `clean wait`: cleaning boots its ramdisk, which never calls back.
+fn to_clean_wait(lab: &Lab, name: &str) {
+    for target in ["manage", "provide"] {
+        api(
+            lab,
+            "PUT",
+            &format!("/nodes/{name}/states/provision"),
+            Some(json!({"target": target})),
+        );
+        settle(
+            lab,
+            name,
+            if target == "manage" {
+                "manageable"
+            } else {
+                "clean wait"
+            },
+        );
+    }
+}
+
+/// Fetches a URL from the server namespace into bytes.
+fn fetch(lab: &Lab, url: &str) -> Vec<u8> {
+    let out = try_run(&["ip", "netns", "exec", &lab.srv, "curl", "-sf", url]);
+    assert!(out.status.success(), "{url}: curl exit {:?}", out.status);
+    out.stdout
 }
 
 fn settle(lab: &Lab, name: &str, want: &str) {
@@ -202,10 +229,18 @@ fn dhcp_and_ipxe_script_for_a_waiting_node() {
     run(&["ip", "-n", &lab.srv, "link", "set", "fbs", "up"]);
     run(&["ip", "-n", &lab.srv, "link", "set", "lo", "up"]);
     run(&["ip", "-n", &lab.cli, "link", "set", "fbc", "up"]);
+    std::fs::write(dir.join("kernel"), vec![0x4b; 300_000]).unwrap();
+    std::fs::write(dir.join("ramdisk"), vec![0x52; 700_000]).unwrap();
+    std::fs::create_dir_all(dir.join("ipxe")).unwrap();
+    std::fs::write(dir.join("ipxe/undionly.kpxe"), b"BIOS iPXE").unwrap();
+    std::fs::write(dir.join("ipxe/snponly.efi"), b"UEFI iPXE").unwrap();
     std::fs::write(
         dir.join("ferricd.toml"),
-        "[boot]\ndhcp_server_ip = \"10.252.0.1\"\ndhcp_pool_start = \"10.252.0.100\"\ndhcp_pool_end = \"10.252.0.150\"\n\
-         dhcp_gateway = \"10.252.0.1\"\n[deploy]\nhttp_url = \"http://10.252.0.1:6385\"\n",
+        format!(
+            "[boot]\ndhcp_server_ip = \"10.252.0.1\"\ndhcp_pool_start = \"10.252.0.100\"\ndhcp_pool_end = \"10.252.0.150\"\n\
+             dhcp_gateway = \"10.252.0.1\"\nipxe_dir = \"{}\"\n[deploy]\nhttp_url = \"http://10.252.0.1:6385\"\n",
+            dir.join("ipxe").display()
+        ),
     )
     .unwrap();
     let log = std::fs::File::create(dir.join("ferricd.log")).unwrap();
@@ -220,6 +255,8 @@ fn dhcp_and_ipxe_script_for_a_waiting_node() {
                 "10.252.0.1:6385",
                 "--dhcp-interface",
                 "fbs",
+                "--tftp-listen",
+                "10.252.0.1:69",
             ])
             .arg("--data-dir")
             .arg(dir.join("var"))
@@ -240,61 +277,111 @@ fn dhcp_and_ipxe_script_for_a_waiting_node() {
         std::thread::sleep(Duration::from_millis(100));
     }
 
-    node(&lab, "waiting", MAC_WAITING);
-    node(&lab, "resting", MAC_RESTING);
-    for target in ["manage", "provide"] {
-        api(
-            &lab,
-            "PUT",
-            "/nodes/waiting/states/provision",
-            Some(json!({"target": target})),
-        );
-        settle(
-            &lab,
-            "waiting",
-            if target == "manage" {
-                "manageable"
-            } else {
-                "clean wait"
-            },
-        );
-    }
+    let waiting = node(&lab, "waiting", MAC_WAITING, "ipxe");
+    node(&lab, "resting", MAC_RESTING, "ipxe");
+    let tftp = node(&lab, "tftp", MAC_TFTP, "pxe");
+    to_clean_wait(&lab, "waiting");
+    to_clean_wait(&lab, "tftp");
 
-    let lease = udhcpc(&lab, MAC_WAITING).expect("the waiting node's NIC gets an answer");
-    assert_eq!(lease["ip"], "10.252.0.100");
+    // PXE firmware gets the iPXE binary over TFTP; iPXE gets the node's script.
+    let pxe = udhcpc(&lab, MAC_WAITING, false).expect("PXE firmware gets an answer");
+    assert_eq!(pxe["boot_file"], "undionly.kpxe");
+    assert_eq!(pxe["siaddr"], "10.252.0.1");
+    assert_eq!(
+        fetch(&lab, "tftp://10.252.0.1/undionly.kpxe"),
+        b"BIOS iPXE",
+        "the iPXE binaries are copied into the boot root"
+    );
+    let lease = udhcpc(&lab, MAC_WAITING, true).expect("the waiting node's NIC gets an answer");
+    assert_eq!(lease["ip"], "10.252.0.100", "the same address again");
     assert_eq!(lease["serverid"], "10.252.0.1");
-    let script_url = format!(
+    let script_url = format!("http://10.252.0.1:6385/boot/{waiting}/config");
+    assert_eq!(lease["boot_file"], script_url);
+    let script = String::from_utf8(fetch(&lab, &script_url)).unwrap();
+    assert!(script.starts_with("#!ipxe\n"), "{script}");
+    assert!(
+        script.contains("kernel --name kernel deploy_kernel nofb nomodeset vga=normal ipa-api-url=http://10.252.0.1:6385 BOOTIF=${mac} initrd=ramdisk"),
+        "{script}"
+    );
+    assert!(
+        script.contains("initrd --name ramdisk deploy_ramdisk"),
+        "{script}"
+    );
+    // The names resolve next to the script.
+    let base = format!("http://10.252.0.1:6385/boot/{waiting}");
+    assert_eq!(fetch(&lab, &format!("{base}/deploy_kernel")).len(), 300_000);
+    assert_eq!(
+        fetch(&lab, &format!("{base}/deploy_ramdisk")).len(),
+        700_000
+    );
+    let by_mac = format!(
         "http://10.252.0.1:6385/boot/{}.ipxe",
         MAC_WAITING.replace(':', "-")
     );
-    assert_eq!(lease["boot_file"], script_url);
-    let script = run(&["ip", "netns", "exec", &lab.srv, "curl", "-s", &script_url]);
-    assert!(script.starts_with("#!ipxe\n"), "{script}");
+    assert_eq!(
+        String::from_utf8(fetch(&lab, &by_mac)).unwrap(),
+        format!("#!ipxe\nchain {waiting}/config\n")
+    );
+    assert_eq!(
+        fetch(&lab, "http://10.252.0.1:6385/boot/snponly.efi"),
+        b"UEFI iPXE",
+        "UEFI HTTP boot's binary"
+    );
+    let escape = try_run(&[
+        "ip",
+        "netns",
+        "exec",
+        &lab.srv,
+        "curl",
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "--path-as-is",
+        "http://10.252.0.1:6385/boot/../../etc/passwd",
+    ]);
+    assert_ne!(String::from_utf8_lossy(&escape.stdout), "200");
+
+    // `pxe`: the same files, over TFTP.
+    let lease = udhcpc(&lab, MAC_TFTP, true).expect("the pxe node's NIC gets an answer");
+    assert_eq!(lease["boot_file"], format!("{tftp}/config"));
+    let script =
+        String::from_utf8(fetch(&lab, &format!("tftp://10.252.0.1/{tftp}/config"))).unwrap();
     assert!(
-        script.contains("kernel --name kernel http://10.252.0.1:8080/ferric.kernel"),
+        script.contains("kernel --name kernel deploy_kernel"),
         "{script}"
     );
-    assert!(
-        script.contains("ipa-api-url=http://10.252.0.1:6385"),
-        "{script}"
-    );
-    assert!(script.contains("BOOTIF=${mac}"), "{script}");
-    assert!(
-        script.contains("initrd --name ramdisk http://10.252.0.1:8080/ferric.initramfs"),
-        "{script}"
+    assert_eq!(
+        fetch(&lab, &format!("tftp://10.252.0.1/{tftp}/deploy_ramdisk")).len(),
+        700_000
     );
 
     assert!(
-        udhcpc(&lab, MAC_RESTING).is_none(),
+        udhcpc(&lab, MAC_RESTING, true).is_none(),
         "a node at rest is not answered"
     );
     let rest_url = format!(
         "http://10.252.0.1:6385/boot/{}.ipxe",
         MAC_RESTING.replace(':', "-")
     );
-    let script = run(&["ip", "netns", "exec", &lab.srv, "curl", "-s", &rest_url]);
+    let script = String::from_utf8(fetch(&lab, &rest_url)).unwrap();
     assert!(
-        script.contains("boots from its disk") && script.trim_end().ends_with("exit"),
+        script.contains("booting from its disk") && script.trim_end().ends_with("exit"),
         "{script}"
+    );
+
+    // Leaving cleaning removes the node's boot files.
+    api(
+        &lab,
+        "PUT",
+        "/nodes/waiting/states/provision",
+        Some(json!({"target": "abort"})),
+    );
+    settle(&lab, "waiting", "clean failed");
+    let gone = try_run(&["ip", "netns", "exec", &lab.srv, "curl", "-sf", &script_url]);
+    assert!(
+        !gone.status.success(),
+        "the script is removed after an abort"
     );
 }

@@ -208,7 +208,7 @@ pub fn hardware_type_names() -> Vec<&'static str> {
 pub fn enabled(kind: InterfaceKind) -> &'static [&'static str] {
     match kind {
         Bios => &["fake", "no-bios"],
-        Boot => &["fake"],
+        Boot => &["fake", "ipxe", "pxe"],
         Console => &["fake", "no-console"],
         Deploy => &["fake", "direct"],
         Firmware => &["fake", "no-firmware"],

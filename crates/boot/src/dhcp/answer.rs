@@ -37,7 +37,7 @@ fn is_uefi(req: &Message) -> bool {
 fn boot_options(cfg: &DhcpConfig, req: &Message, target: &BootTarget, reply: &mut Message) {
     let http_client = vendor_class(req).starts_with(b"HTTPClient");
     let file = if is_ipxe(req) {
-        target.ipxe_script_url.clone()
+        target.ipxe_script.clone()
     } else if http_client {
         reply.set_option(opt::VENDOR_CLASS, b"HTTPClient".to_vec());
         target.http_boot_url.clone()

@@ -45,8 +45,9 @@ pub struct BootTarget {
     pub bios_file: String,
     /// TFTP boot file for UEFI PXE firmware (e.g. `snponly.efi`).
     pub uefi_file: String,
-    /// What iPXE chains to (the node's script).
-    pub ipxe_script_url: Option<String>,
+    /// What iPXE chains to: the node's script as an HTTP URL, or a file name on
+    /// this TFTP server.
+    pub ipxe_script: Option<String>,
     /// What UEFI HTTP boot fetches.
     pub http_boot_url: Option<String>,
     /// Per-port options (`extra_dhcp_opts`), overriding the computed ones.

@@ -9,7 +9,6 @@
 //! check, so none can lead outside it. Malformed datagrams are dropped and counted.
 
 pub mod packet;
-mod path;
 mod transfer;
 
 use std::net::SocketAddr;
@@ -21,6 +20,7 @@ use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio::sync::Semaphore;
 
+use crate::root_path::Refused;
 use packet::Packet;
 
 /// Settings of the TFTP server.
@@ -137,8 +137,9 @@ impl TftpServer {
             } else if req.mode != "octet" && req.mode != "netascii" {
                 Some(refuse(packet::ERR_ILLEGAL, "Unsupported transfer mode"))
             } else {
-                match path::resolve(&self.root, &req.filename) {
-                    Err((code, msg)) => Some(refuse(code, msg)),
+                match crate::root_path::resolve(&self.root, &req.filename) {
+                    Err(Refused::NotFound) => Some(refuse(packet::ERR_NOT_FOUND, "File not found")),
+                    Err(Refused::Denied) => Some(refuse(packet::ERR_ACCESS, "Access violation")),
                     Ok(file) => match self.slots.clone().try_acquire_owned() {
                         Err(_) => Some(refuse(packet::ERR_NOT_DEFINED, "Server busy, try again")),
                         Ok(slot) => {

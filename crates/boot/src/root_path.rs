@@ -1,12 +1,19 @@
-//! Turning a requested file name into a path under the TFTP root, or the error
-//! packet's code and text: `..`, absolute-path tricks and symlinks leading outside
-//! the root are refused.
+//! Turning a requested file name into a path under the boot root (for TFTP and the
+//! HTTP boot server): `..`, absolute-path tricks and symlinks leading outside the
+//! root are refused; only regular files are served.
 
 use std::path::{Component, Path, PathBuf};
 
-use super::packet::{ERR_ACCESS, ERR_NOT_FOUND};
+/// Why a name does not give a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    NotFound,
+    /// Outside the root, or unreadable.
+    Denied,
+}
 
-pub fn resolve(root: &Path, name: &str) -> Result<PathBuf, (u16, &'static str)> {
+/// The file `name` names under `root` (which must be canonical).
+pub fn resolve(root: &Path, name: &str) -> Result<PathBuf, Refused> {
     // PXE clients on some firmware send backslashes; a leading slash means the root.
     let name = name.replace('\\', "/");
     let rel = name.trim_start_matches('/');
@@ -15,24 +22,22 @@ pub fn resolve(root: &Path, name: &str) -> Result<PathBuf, (u16, &'static str)> 
         match c {
             Component::Normal(part) => clean.push(part),
             Component::CurDir => {}
-            _ => return Err((ERR_ACCESS, "Access violation")),
+            _ => return Err(Refused::Denied),
         }
     }
     if clean.as_os_str().is_empty() {
-        return Err((ERR_NOT_FOUND, "File not found"));
+        return Err(Refused::NotFound);
     }
     let real = match root.join(&clean).canonicalize() {
         Ok(p) => p,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err((ERR_NOT_FOUND, "File not found"))
-        }
-        Err(_) => return Err((ERR_ACCESS, "Access violation")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Refused::NotFound),
+        Err(_) => return Err(Refused::Denied),
     };
     if !real.starts_with(root) {
-        return Err((ERR_ACCESS, "Access violation"));
+        return Err(Refused::Denied);
     }
     if !real.is_file() {
-        return Err((ERR_NOT_FOUND, "File not found"));
+        return Err(Refused::NotFound);
     }
     Ok(real)
 }
@@ -58,15 +63,15 @@ mod tests {
             resolve(&root, "inside").is_ok(),
             "a symlink within the root is fine"
         );
-        assert_eq!(resolve(&root, "../secret").unwrap_err().0, ERR_ACCESS);
+        assert_eq!(resolve(&root, "../secret").unwrap_err(), Refused::Denied);
         assert_eq!(
-            resolve(&root, "sub/../../secret").unwrap_err().0,
-            ERR_ACCESS
+            resolve(&root, "sub/../../secret").unwrap_err(),
+            Refused::Denied
         );
-        assert_eq!(resolve(&root, "escape").unwrap_err().0, ERR_ACCESS);
-        assert_eq!(resolve(&root, "missing").unwrap_err().0, ERR_NOT_FOUND);
-        assert_eq!(resolve(&root, "sub").unwrap_err().0, ERR_NOT_FOUND);
-        assert_eq!(resolve(&root, "/").unwrap_err().0, ERR_NOT_FOUND);
+        assert_eq!(resolve(&root, "escape").unwrap_err(), Refused::Denied);
+        assert_eq!(resolve(&root, "missing").unwrap_err(), Refused::NotFound);
+        assert_eq!(resolve(&root, "sub").unwrap_err(), Refused::NotFound);
+        assert_eq!(resolve(&root, "/").unwrap_err(), Refused::NotFound);
         std::fs::remove_dir_all(&base).unwrap();
     }
 }

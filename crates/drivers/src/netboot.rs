@@ -1,0 +1,225 @@
+//! The `ipxe` and `pxe` boot interfaces: the node network-boots iPXE, which loads
+//! the deploy ramdisk. `prepare_ramdisk` caches the node's `deploy_kernel` and
+//! `deploy_ramdisk` (http(s) URLs or local paths) and renders its iPXE script with
+//! the agent's kernel parameters into `ROOT/<node uuid>/` — the boot root ferricd
+//! serves over HTTP (`/boot/…`) and TFTP. The two interfaces render the same files;
+//! the DHCP server points `ipxe` nodes at them over HTTP and `pxe` nodes over TFTP.
+//! `prepare_instance` removes them (whole-disk images boot from their disk);
+//! `clean_up_*` removes everything kept for the node.
+
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+use ferric_types::Node;
+use serde_json::Value;
+
+use crate::image_cache;
+use crate::interfaces::{BootInterface, BoxFuture, DriverError};
+
+/// Where rendered boot files go and what they point the ramdisk at.
+#[derive(Debug, Clone)]
+pub struct NetbootSettings {
+    /// The boot root, served over TFTP and at `/boot/` over HTTP.
+    pub root: PathBuf,
+    /// The URL the agent reaches the API at (`ipa-api-url`); empty when unknown.
+    pub api_url: String,
+    /// Kernel parameters added before the agent's (`[boot] kernel_append_params`;
+    /// a node's `driver_info/kernel_append_params` replaces them).
+    pub kernel_append: String,
+}
+
+static SETTINGS: RwLock<Option<NetbootSettings>> = RwLock::new(None);
+
+/// Sets the network-boot settings for this process.
+pub fn configure(settings: NetbootSettings) {
+    *SETTINGS.write().unwrap_or_else(|p| p.into_inner()) = Some(settings);
+}
+
+/// The boot root, when network boot is configured.
+pub fn root() -> Option<PathBuf> {
+    settings().map(|s| s.root)
+}
+
+fn settings() -> Option<NetbootSettings> {
+    SETTINGS.read().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// The rendered script of a node, relative to the boot root.
+pub fn config_path(node_uuid: &str) -> String {
+    format!("{node_uuid}/config")
+}
+
+/// `ipxe` (files over HTTP) or `pxe` (over TFTP); they differ only in what the DHCP
+/// server tells the node, so one implementation serves both.
+pub struct NetBoot;
+
+fn driver_info_str<'a>(node: &'a Node, key: &str) -> Result<&'a str, DriverError> {
+    node.driver_info
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            DriverError::Config(format!(
+                "node {} needs driver_info/{key} (an http(s) URL or a local path) to network-boot the deploy ramdisk",
+                node.uuid
+            ))
+        })
+}
+
+fn node_dir(root: &Path, node: &Node) -> PathBuf {
+    root.join(node.uuid.to_string())
+}
+
+/// The iPXE script that boots the deploy ramdisk; `deploy_kernel` and
+/// `deploy_ramdisk` sit next to it, so the names resolve against the script's own
+/// URL whichever protocol fetched it.
+fn render(api_url: &str, append: &str) -> String {
+    format!(
+        "#!ipxe\n\
+         :retry\n\
+         kernel --name kernel deploy_kernel {append} ipa-api-url={api_url} BOOTIF=${{mac}} initrd=ramdisk || goto failed\n\
+         initrd --name ramdisk deploy_ramdisk || goto failed\n\
+         boot || goto failed\n\
+         :failed\n\
+         echo Ferric: loading the deploy ramdisk failed; retrying in 10 seconds\n\
+         sleep 10\n\
+         goto retry\n"
+    )
+}
+
+/// Places a cached file at `to` (a hard link; a copy across file systems).
+async fn place(from: &Path, to: &Path) -> Result<(), DriverError> {
+    let _ = tokio::fs::remove_file(to).await;
+    if tokio::fs::hard_link(from, to).await.is_ok() {
+        return Ok(());
+    }
+    tokio::fs::copy(from, to).await.map(|_| ()).map_err(|e| {
+        DriverError::Hardware(format!(
+            "copying {} to {}: {e}",
+            from.display(),
+            to.display()
+        ))
+    })
+}
+
+async fn remove_node_dir(node: &Node) -> Result<(), DriverError> {
+    let Some(root) = root() else {
+        return Ok(());
+    };
+    match tokio::fs::remove_dir_all(node_dir(&root, node)).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(DriverError::Hardware(format!(
+            "removing the boot files of node {}: {e}",
+            node.uuid
+        ))),
+    }
+}
+
+impl NetBoot {
+    async fn prepare(&self, node: &Node) -> Result<(), DriverError> {
+        self.validate(node)?;
+        let s = settings().ok_or_else(not_configured)?;
+        if s.api_url.is_empty() {
+            return Err(DriverError::Config(
+                "the deploy ramdisk needs the API's URL: set [deploy] http_url or --public-endpoint".into(),
+            ));
+        }
+        let cache = image_cache::global().ok_or_else(|| {
+            DriverError::Config("network boot needs the conductor's image cache".into())
+        })?;
+        let kernel = cache
+            .local_copy(driver_info_str(node, "deploy_kernel")?)
+            .await?;
+        let ramdisk = cache
+            .local_copy(driver_info_str(node, "deploy_ramdisk")?)
+            .await?;
+        let dir = node_dir(&s.root, node);
+        let io =
+            |e: std::io::Error| DriverError::Hardware(format!("writing {}: {e}", dir.display()));
+        tokio::fs::create_dir_all(&dir).await.map_err(io)?;
+        place(&kernel, &dir.join("deploy_kernel")).await?;
+        place(&ramdisk, &dir.join("deploy_ramdisk")).await?;
+        let append = node
+            .driver_info
+            .get("kernel_append_params")
+            .and_then(Value::as_str)
+            .unwrap_or(&s.kernel_append);
+        let script = render(s.api_url.trim_end_matches('/'), append);
+        let part = dir.join("config.part");
+        tokio::fs::write(&part, script).await.map_err(io)?;
+        tokio::fs::rename(&part, dir.join("config"))
+            .await
+            .map_err(io)?;
+        tracing::info!(node = %node.uuid, dir = %dir.display(), "deploy ramdisk boot config rendered");
+        Ok(())
+    }
+}
+
+fn not_configured() -> DriverError {
+    DriverError::Config("network boot is not configured on this conductor".into())
+}
+
+impl BootInterface for NetBoot {
+    fn prepare_ramdisk<'a>(&'a self, node: &'a mut Node) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(self.prepare(node))
+    }
+
+    fn clean_up_ramdisk<'a>(
+        &'a self,
+        node: &'a mut Node,
+    ) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(remove_node_dir(node))
+    }
+
+    fn prepare_instance<'a>(
+        &'a self,
+        node: &'a mut Node,
+    ) -> BoxFuture<'a, Result<(), DriverError>> {
+        // Whole-disk images boot from their disk (the deploy sets the boot device);
+        // the ramdisk config must not catch the next network boot.
+        Box::pin(async move {
+            let has = |k: &str| {
+                node.instance_info
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .is_some_and(|v| !v.is_empty())
+            };
+            if has("kernel") || has("ramdisk") {
+                return Err(DriverError::Unsupported(
+                    "network-booting a partition image's kernel and ramdisk is not supported; deploy a whole-disk image".into(),
+                ));
+            }
+            remove_node_dir(node).await
+        })
+    }
+
+    fn clean_up_instance<'a>(
+        &'a self,
+        node: &'a mut Node,
+    ) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(remove_node_dir(node))
+    }
+
+    fn validate(&self, node: &Node) -> Result<(), DriverError> {
+        driver_info_str(node, "deploy_kernel")?;
+        driver_info_str(node, "deploy_ramdisk")?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_loads_the_neighbouring_files_with_the_agent_parameters() {
+        let s = render("http://10.0.0.1:6385", "nofb vga=normal");
+        assert!(s.starts_with("#!ipxe\n"));
+        assert!(s.contains(
+            "kernel --name kernel deploy_kernel nofb vga=normal ipa-api-url=http://10.0.0.1:6385 BOOTIF=${mac} initrd=ramdisk"
+        ));
+        assert!(s.contains("initrd --name ramdisk deploy_ramdisk"));
+        assert!(s.contains("goto retry"));
+    }
+}
