@@ -188,3 +188,7 @@ grep -q FERRIC-BOOTED "$WORK"/serial-*-disk.log 2>/dev/null || fail "the VM did 
 echo "ok - the VM booted the deployed image from its disk (FERRIC-BOOTED on its serial console)"
 cmp -n 1048576 "$WORK/www/boot.img" "$WORK/disk.img" || fail "the disk does not hold the image"
 echo "ok - the VM's disk holds the image"
+metric() { ip netns exec "$NS" curl -sf "$API/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
+[ "$(metric ferric_ra_solicitations_total)" -ge 1 ] || fail "iPXE's router solicitations were not answered"
+[ "$(metric ferric_tftp_completed_total)" -ge 3 ] || fail "no TFTP transfers counted"
+echo "ok - /metrics: $(metric ferric_dhcp_acks_total) DHCP acks, $(metric ferric_tftp_completed_total) TFTP transfers, $(metric ferric_http_boot_files_total) HTTP boot files, $(metric ferric_ra_solicitations_total) router solicitations answered"

@@ -54,6 +54,7 @@ fn hot_paths(c: &mut Criterion) {
             config: ApiConfig::default(),
             conductor,
             rings,
+            metrics: Default::default(),
         })
     });
     let mut uuid = String::new();

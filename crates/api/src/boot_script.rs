@@ -4,6 +4,8 @@
 //! chains to the node's script when one is rendered, and otherwise tells a known
 //! node's firmware to go on to its next boot device (its disk).
 
+use std::sync::atomic::Ordering;
+
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,18 +21,25 @@ fn script(status: StatusCode, body: String) -> Response {
 }
 
 /// A file of the boot root.
-async fn from_root(name: &str, headers: &HeaderMap) -> Response {
-    let Some(root) = netboot::root().and_then(|r| r.canonicalize().ok()) else {
-        return script(
+async fn from_root(state: &AppState, name: &str, headers: &HeaderMap) -> Response {
+    let resp = match netboot::root().and_then(|r| r.canonicalize().ok()) {
+        None => script(
             StatusCode::NOT_FOUND,
             "no boot root on this ferricd\n".into(),
-        );
+        ),
+        Some(root) => match resolve(&root, name) {
+            Ok(path) => serve_file(&path, headers).await,
+            Err(Refused::NotFound) => script(StatusCode::NOT_FOUND, "no such boot file\n".into()),
+            Err(Refused::Denied) => script(StatusCode::FORBIDDEN, "outside the boot root\n".into()),
+        },
     };
-    match resolve(&root, name) {
-        Ok(path) => serve_file(&path, headers).await,
-        Err(Refused::NotFound) => script(StatusCode::NOT_FOUND, "no such boot file\n".into()),
-        Err(Refused::Denied) => script(StatusCode::FORBIDDEN, "outside the boot root\n".into()),
-    }
+    let counter = if resp.status().is_success() {
+        &state.metrics.http_boot_files
+    } else {
+        &state.metrics.http_boot_refused
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+    resp
 }
 
 /// `GET /boot/{file}`: a MAC's script (`aa-bb-cc-dd-ee-ff.ipxe`) or a root file.
@@ -45,13 +54,17 @@ pub async fn file(
         .and_then(|m| m.parse::<MacAddress>().ok());
     match mac {
         Some(mac) => by_mac(&state, mac).await,
-        None => from_root(&file, &headers).await,
+        None => from_root(&state, &file, &headers).await,
     }
 }
 
 /// `GET /boot/{dir}/{file}`: a node's rendered files.
-pub async fn node_file(headers: HeaderMap, Path((dir, file)): Path<(String, String)>) -> Response {
-    from_root(&format!("{dir}/{file}"), &headers).await
+pub async fn node_file(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((dir, file)): Path<(String, String)>,
+) -> Response {
+    from_root(&state, &format!("{dir}/{file}"), &headers).await
 }
 
 async fn by_mac(state: &AppState, mac: MacAddress) -> Response {

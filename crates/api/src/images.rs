@@ -4,10 +4,14 @@
 //! The HTTP boot server (`/boot/`) serves its files the same way.
 
 use axum::body::Body;
-use axum::extract::Path;
+use std::sync::atomic::Ordering;
+
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+use crate::AppState;
 
 const READ: usize = 1 << 20;
 
@@ -33,14 +37,25 @@ fn parse_range(value: &str, len: u64) -> Option<(u64, u64)> {
     (start <= end && start < len).then_some((start, end))
 }
 
-pub async fn image(Path(key): Path<String>, headers: HeaderMap) -> Response {
+pub async fn image(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let Some(cache) = ferric_drivers::image_cache::global() else {
         return plain(StatusCode::NOT_FOUND, "no image cache on this conductor");
     };
     let Some(path) = cache.path_of(&key) else {
         return plain(StatusCode::NOT_FOUND, "no such image");
     };
-    serve_file(&path, &headers).await
+    let resp = serve_file(&path, &headers).await;
+    if resp.status().is_success() {
+        state
+            .metrics
+            .image_downloads
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    resp
 }
 
 /// Streams a file, honouring a single `Range` (also the HTTP boot server's).

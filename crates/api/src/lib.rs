@@ -9,6 +9,7 @@ mod fields;
 mod images;
 mod links;
 mod listing;
+pub mod metrics;
 mod patch;
 mod resources;
 mod root;
@@ -82,6 +83,8 @@ pub struct AppState {
     pub conductor: Arc<dyn ConductorApi>,
     /// Which conductor owns which node (the `conductor` field).
     pub rings: Arc<RingCache>,
+    /// Counters served at `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// The whole API as one service: the router behind a layer that drops trailing
@@ -97,6 +100,7 @@ fn router(state: AppState) -> Router {
         .route("/", get(root::root))
         .route("/v1", get(root::v1))
         .route("/images/{key}", get(images::image))
+        .route("/metrics", get(metrics::metrics))
         .route("/boot/{file}", get(boot_script::file))
         .route("/boot/{dir}/{file}", get(boot_script::node_file))
         .nest("/v1", v1.clone())

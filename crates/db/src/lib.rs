@@ -7,6 +7,7 @@ mod allocation;
 mod chassis;
 mod conductor;
 mod deploy_template;
+mod dhcp_lease;
 mod error;
 mod exec;
 mod history;

@@ -73,6 +73,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_service_and_port_name.sql"),
         postgres: include_str!("../migrations/postgres/0009_service_and_port_name.sql"),
     },
+    Migration {
+        version: 10,
+        description: "DHCP leases",
+        sqlite: include_str!("../migrations/sqlite/0010_dhcp_leases.sql"),
+        postgres: include_str!("../migrations/postgres/0010_dhcp_leases.sql"),
+    },
 ];
 
 /// An arbitrary, fixed key for the PostgreSQL advisory lock held while migrating.

@@ -28,15 +28,6 @@ pub struct DbBootPolicy {
     targets: RwLock<HashMap<[u8; 6], BootTarget>>,
 }
 
-fn mac_bytes(mac: &str) -> Option<[u8; 6]> {
-    let mut out = [0u8; 6];
-    let mut parts = mac.split(':');
-    for b in &mut out {
-        *b = u8::from_str_radix(parts.next()?, 16).ok()?;
-    }
-    Some(out)
-}
-
 impl BootPolicy for DbBootPolicy {
     fn target(&self, mac: [u8; 6]) -> Option<BootTarget> {
         self.targets
@@ -105,11 +96,8 @@ async fn load(
                 Some("pxe") => config,
                 _ => continue,
             };
-            let Some(mac) = mac_bytes(port.address.as_str()) else {
-                continue;
-            };
             map.insert(
-                mac,
+                port.address.octets(),
                 BootTarget {
                     bios_file: files.bios_file.clone(),
                     uefi_file: files.uefi_file.clone(),

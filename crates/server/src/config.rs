@@ -19,7 +19,7 @@ use serde::Deserialize;
 /// `[deploy]` (`http_url`, `image_cache_size_mib`), `[boot]` (`tftp_listen`,
 /// `tftp_root`, `tftp_max_transfers`, `dhcp_interface`, `dhcp_server_ip`, `dhcp_prefix`,
 /// `dhcp_pool_start`, `dhcp_pool_end`, `dhcp_gateway`, `dhcp_dns`, `dhcp_lease_time`,
-/// `bios_file`, `uefi_file`, `ipxe_dir`, `kernel_append_params`),
+/// `bios_file`, `uefi_file`, `ipxe_dir`, `kernel_append_params`, `router_advertisements`),
 /// the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
 /// `inspect_wait_timeout`, `rescue_callback_timeout`, `service_callback_timeout`
 /// (seconds, default 1800) under `[conductor]`) or in the environment variable shown.
@@ -132,6 +132,9 @@ struct FileBoot {
     /// Kernel parameters of the deploy ramdisk before the agent's (default
     /// "nofb nomodeset vga=normal").
     kernel_append_params: Option<String>,
+    /// Answer IPv6 router solicitations on the DHCP interface with an advertisement
+    /// that configures nothing, so iPXE does not wait for one (default true).
+    router_advertisements: Option<bool>,
 }
 
 /// `[deploy]`: the conductor's image cache.
@@ -204,6 +207,8 @@ pub struct Settings {
     pub netboot: ferric_drivers::netboot::NetbootSettings,
     /// Where iPXE binaries are copied from.
     pub ipxe_dir: PathBuf,
+    /// The interface router solicitations are answered on, when enabled.
+    pub router_advertisements: Option<String>,
     /// The DHCP server and what it points clients at, when enabled.
     pub dhcp: Option<(ferric_boot::dhcp::DhcpConfig, crate::boot_policy::BootFiles)>,
 }
@@ -348,7 +353,12 @@ impl Settings {
                 Some((cfg, files))
             }
         };
+        let router_advertisements = dhcp
+            .as_ref()
+            .filter(|_| file.boot.router_advertisements.unwrap_or(true))
+            .and_then(|(cfg, _)| cfg.interface.clone());
         Ok(Settings {
+            router_advertisements,
             dhcp,
             tftp,
             netboot,

@@ -1,9 +1,11 @@
 //! `ferricd`: loads the configuration, opens the database, serves the API, and shuts
 //! down cleanly on SIGTERM or Ctrl-C.
 
+mod boot_metrics;
 mod boot_policy;
 mod config;
 mod ipxe_files;
+mod lease_store;
 
 use std::process::ExitCode;
 
@@ -80,6 +82,7 @@ async fn run(settings: Settings) -> Result<(), String> {
             "released nodes left locked by a previous run of this conductor"
         );
     }
+    let metrics = Arc::new(ferric_api::metrics::Metrics::default());
     let boot_root = &settings.netboot.root;
     std::fs::create_dir_all(boot_root)
         .map_err(|e| format!("cannot create the boot root {}: {e}", boot_root.display()))?;
@@ -93,6 +96,7 @@ async fn run(settings: Settings) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             tracing::info!(listen = %server.local_addr(), root = %cfg.root.display(), "TFTP serving");
+            boot_metrics::tftp(&metrics, &server.stats());
             Some(tokio::spawn(server.run()))
         }
     };
@@ -106,12 +110,32 @@ async fn run(settings: Settings) -> Result<(), String> {
                 )
             })?;
             let (policy, refresh) = boot_policy::DbBootPolicy::start(db.clone(), files.clone());
+            let restored = lease_store::load(&db, cfg.server_ip)
+                .await
+                .map_err(|e| format!("cannot read the DHCP leases: {e}"))?;
+            let (store, writer) = lease_store::DbLeaseStore::start(db.clone(), cfg.server_ip);
             let server = ferric_boot::dhcp::DhcpServer::from_socket(socket, cfg.clone(), policy)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| e.to_string())?
+                .with_store(Arc::new(store), &restored);
+            tracing::info!(leases = restored.len(), "DHCP leases restored");
             tracing::info!(interface = cfg.interface.as_deref().unwrap_or(""), server_ip = %cfg.server_ip, "DHCP serving");
-            Some((tokio::spawn(server.run()), refresh))
+            boot_metrics::dhcp(&metrics, &server.stats());
+            Some(([tokio::spawn(server.run()), refresh], writer))
         }
     };
+    let ra = settings.router_advertisements.as_deref().and_then(|iface| {
+        match ferric_boot::ra::RouterAdvertiser::open(iface) {
+            Ok(ra) => {
+                tracing::info!(interface = iface, "answering IPv6 router solicitations");
+                boot_metrics::ra(&metrics, &ra.stats());
+                Some(tokio::spawn(ra.run()))
+            }
+            Err(e) => {
+                tracing::warn!(interface = iface, error = %e, "cannot answer IPv6 router solicitations; iPXE will wait for IPv6 on each boot");
+                None
+            }
+        }
+    });
     let heartbeat = conductor
         .register(Duration::from_secs(10))
         .await
@@ -133,6 +157,7 @@ async fn run(settings: Settings) -> Result<(), String> {
         config: settings.api.clone(),
         conductor: Arc::new(conductor.clone()),
         rings: Arc::new(RingCache::new(db.clone(), Duration::from_secs(2))),
+        metrics,
     });
     tracing::info!(listen = %settings.listen, "Ferric API serving");
     axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
@@ -141,12 +166,15 @@ async fn run(settings: Settings) -> Result<(), String> {
         .map_err(|e| format!("server error: {e}"))?;
     heartbeat.abort();
     wait_timeouts.abort();
-    if let Some(t) = tftp {
-        t.abort();
+    for task in [tftp, ra].into_iter().flatten() {
+        task.abort();
     }
-    if let Some((server, refresh)) = dhcp {
-        server.abort();
-        refresh.abort();
+    if let Some((tasks, lease_writer)) = dhcp {
+        for task in tasks {
+            task.abort();
+        }
+        // The server is gone, so is its store's queue: the writer drains it and ends.
+        let _ = tokio::time::timeout(Duration::from_secs(5), lease_writer).await;
     }
     if let Some(sync) = power_sync {
         sync.abort();

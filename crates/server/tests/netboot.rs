@@ -66,6 +66,62 @@ impl Drop for Lab {
     }
 }
 
+/// Starts (or restarts) ferricd in the server namespace and waits for its API.
+fn start_ferricd(lab: &mut Lab) {
+    if let Some(mut old) = lab.ferricd.take() {
+        let _ = Command::new("kill").arg(old.id().to_string()).status();
+        let _ = old.wait();
+    }
+    let dir = lab.dir.clone();
+    let log = std::fs::File::options()
+        .create(true)
+        .append(true)
+        .open(dir.join("ferricd.log"))
+        .unwrap();
+    lab.ferricd = Some(
+        Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &lab.srv,
+                env!("CARGO_BIN_EXE_ferricd"),
+                "--listen",
+                "10.252.0.1:6385",
+                "--dhcp-interface",
+                "fbs",
+                "--tftp-listen",
+                "10.252.0.1:69",
+            ])
+            .arg("--data-dir")
+            .arg(dir.join("var"))
+            .arg("--config")
+            .arg(dir.join("ferricd.toml"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !api_up(lab) {
+        assert!(
+            Instant::now() < deadline,
+            "ferricd did not start: {}",
+            std::fs::read_to_string(dir.join("ferricd.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A counter of ferricd's `/metrics`.
+fn metric(lab: &Lab, name: &str) -> u64 {
+    let text = String::from_utf8(fetch(lab, "http://10.252.0.1:6385/metrics")).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("{name} not in /metrics:\n{text}"))
+        .parse()
+        .unwrap()
+}
+
 /// An API call made from inside the server namespace.
 fn api(lab: &Lab, method: &str, path: &str, body: Option<Value>) -> Value {
     let mut args = vec![
@@ -243,39 +299,7 @@ fn dhcp_and_ipxe_script_for_a_waiting_node() {
         ),
     )
     .unwrap();
-    let log = std::fs::File::create(dir.join("ferricd.log")).unwrap();
-    lab.ferricd = Some(
-        Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &lab.srv,
-                env!("CARGO_BIN_EXE_ferricd"),
-                "--listen",
-                "10.252.0.1:6385",
-                "--dhcp-interface",
-                "fbs",
-                "--tftp-listen",
-                "10.252.0.1:69",
-            ])
-            .arg("--data-dir")
-            .arg(dir.join("var"))
-            .arg("--config")
-            .arg(dir.join("ferricd.toml"))
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !api_up(&lab) {
-        assert!(
-            Instant::now() < deadline,
-            "ferricd did not start: {}",
-            std::fs::read_to_string(dir.join("ferricd.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    start_ferricd(&mut lab);
 
     let waiting = node(&lab, "waiting", MAC_WAITING, "ipxe");
     node(&lab, "resting", MAC_RESTING, "ipxe");
@@ -342,9 +366,24 @@ fn dhcp_and_ipxe_script_for_a_waiting_node() {
         "http://10.252.0.1:6385/boot/../../etc/passwd",
     ]);
     assert_ne!(String::from_utf8_lossy(&escape.stdout), "200");
+    let missing = try_run(&[
+        "ip",
+        "netns",
+        "exec",
+        &lab.srv,
+        "curl",
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "http://10.252.0.1:6385/boot/missing.efi",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&missing.stdout), "404");
 
     // `pxe`: the same files, over TFTP.
     let lease = udhcpc(&lab, MAC_TFTP, true).expect("the pxe node's NIC gets an answer");
+    assert_eq!(lease["ip"], "10.252.0.101");
     assert_eq!(lease["boot_file"], format!("{tftp}/config"));
     let script =
         String::from_utf8(fetch(&lab, &format!("tftp://10.252.0.1/{tftp}/config"))).unwrap();
@@ -361,6 +400,20 @@ fn dhcp_and_ipxe_script_for_a_waiting_node() {
         udhcpc(&lab, MAC_RESTING, true).is_none(),
         "a node at rest is not answered"
     );
+    assert!(metric(&lab, "ferric_dhcp_offers_total") >= 3);
+    assert!(metric(&lab, "ferric_dhcp_acks_total") >= 3);
+    assert!(metric(&lab, "ferric_dhcp_ignored_total") >= 1);
+    assert!(metric(&lab, "ferric_tftp_completed_total") >= 3);
+    assert!(metric(&lab, "ferric_http_boot_files_total") >= 4);
+    assert!(metric(&lab, "ferric_http_boot_refused_total") >= 1);
+
+    // Leases outlive a restart: the pxe node keeps 10.252.0.101 although it now asks
+    // first, and 10.252.0.100 stays the waiting node's.
+    start_ferricd(&mut lab);
+    let again = udhcpc(&lab, MAC_TFTP, true).expect("answered after a restart");
+    assert_eq!(again["ip"], "10.252.0.101");
+    let again = udhcpc(&lab, MAC_WAITING, true).expect("answered after a restart");
+    assert_eq!(again["ip"], "10.252.0.100");
     let rest_url = format!(
         "http://10.252.0.1:6385/boot/{}.ipxe",
         MAC_RESTING.replace(':', "-")

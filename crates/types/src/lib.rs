@@ -6,6 +6,7 @@ pub mod allocation;
 pub mod chassis;
 pub mod conductor;
 pub mod deploy_template;
+pub mod dhcp;
 pub mod fsm;
 pub mod hardware;
 pub mod history;

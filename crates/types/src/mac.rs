@@ -20,6 +20,26 @@ impl MacAddress {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The six octets.
+    pub fn octets(&self) -> [u8; 6] {
+        let mut out = [0u8; 6];
+        for (b, part) in out.iter_mut().zip(self.0.split(':')) {
+            *b = u8::from_str_radix(part, 16).unwrap_or_default();
+        }
+        out
+    }
+}
+
+impl From<[u8; 6]> for MacAddress {
+    fn from(o: [u8; 6]) -> Self {
+        Self(
+            o.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":"),
+        )
+    }
 }
 
 impl FromStr for MacAddress {
@@ -61,6 +81,13 @@ impl fmt::Display for MacAddress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn octets_round_trip() {
+        let mac: MacAddress = "52:54:00:AB:01:ff".parse().unwrap();
+        assert_eq!(mac.octets(), [0x52, 0x54, 0, 0xab, 1, 0xff]);
+        assert_eq!(MacAddress::from(mac.octets()), mac);
+    }
 
     #[test]
     fn lower_cases_valid_addresses() {

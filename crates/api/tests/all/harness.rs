@@ -76,6 +76,7 @@ impl TestApp {
                 config,
                 conductor: Arc::new(conductor),
                 rings: Arc::new(RingCache::new(db.clone(), Duration::from_millis(100))),
+                metrics: Default::default(),
             }),
             db,
             version: "1.65",

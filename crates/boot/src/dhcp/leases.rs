@@ -102,6 +102,20 @@ impl Leases {
         true
     }
 
+    /// Puts back a lease bound before a restart (ignored when outside the pool).
+    pub fn restore(&mut self, mac: [u8; 6], ip: Ipv4Addr, expires: Instant) {
+        if self.in_pool(ip) {
+            self.by_mac.insert(
+                mac,
+                Lease {
+                    ip,
+                    expires,
+                    bound: true,
+                },
+            );
+        }
+    }
+
     pub fn release(&mut self, mac: [u8; 6]) {
         self.by_mac.remove(&mac);
     }

@@ -3,8 +3,9 @@
 //! addresses from a pool, and tells each client where to boot from: the TFTP
 //! server and a boot file by architecture, the iPXE script URL to iPXE, an HTTP URL
 //! to UEFI HTTP boot. Replies are broadcast on the served interface (or sent to the
-//! relay). No ping probe before an offer. Malformed datagrams are dropped and
-//! counted; the server never stops for one.
+//! relay). No ping probe before an offer. Bound leases go to a [`LeaseStore`] (the
+//! database, in ferricd) and come back from it at start. Malformed datagrams are
+//! dropped and counted; the server never stops for one.
 
 pub mod answer;
 pub mod leases;
@@ -13,7 +14,7 @@ pub mod packet;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket as StdUdpSocket};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::net::UdpSocket;
 
@@ -59,6 +60,13 @@ pub trait BootPolicy: Send + Sync {
     fn target(&self, mac: [u8; 6]) -> Option<BootTarget>;
 }
 
+/// Where bound leases are kept across restarts. Called on the serving path: an
+/// implementation hands the change off rather than waiting on storage.
+pub trait LeaseStore: Send + Sync {
+    fn bound(&self, mac: [u8; 6], ip: Ipv4Addr, expires: SystemTime);
+    fn released(&self, mac: [u8; 6]);
+}
+
 /// Counters for metrics and tests.
 #[derive(Debug, Default)]
 pub struct DhcpStats {
@@ -76,6 +84,7 @@ pub struct DhcpServer {
     config: DhcpConfig,
     policy: Arc<dyn BootPolicy>,
     leases: Mutex<Leases>,
+    store: Option<Arc<dyn LeaseStore>>,
     stats: Arc<DhcpStats>,
 }
 
@@ -85,21 +94,22 @@ pub fn open_socket(config: &DhcpConfig) -> std::io::Result<StdUdpSocket> {
     let sock = StdUdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, config.server_port))?;
     sock.set_broadcast(true)?;
     if let Some(iface) = &config.interface {
-        bind_to_device(&sock, iface)?;
+        use std::os::unix::io::AsRawFd;
+        bind_to_device(sock.as_raw_fd(), iface)?;
     }
     sock.set_nonblocking(true)?;
     Ok(sock)
 }
 
-fn bind_to_device(sock: &StdUdpSocket, iface: &str) -> std::io::Result<()> {
-    use std::os::unix::io::AsRawFd;
+/// Ties a socket to an interface (`SO_BINDTODEVICE`).
+pub(crate) fn bind_to_device(fd: std::os::unix::io::RawFd, iface: &str) -> std::io::Result<()> {
     let name = std::ffi::CString::new(iface)
         .map_err(|_| std::io::Error::other("interface name contains NUL"))?;
     let bytes = name.as_bytes_with_nul();
     // SAFETY: setsockopt reads `bytes.len()` bytes from a live buffer.
     let rc = unsafe {
         libc::setsockopt(
-            sock.as_raw_fd(),
+            fd,
             libc::SOL_SOCKET,
             libc::SO_BINDTODEVICE,
             bytes.as_ptr().cast(),
@@ -125,8 +135,42 @@ impl DhcpServer {
             leases: Mutex::new(Leases::new(config.pool_start, config.pool_end)),
             config,
             policy,
+            store: None,
             stats: Arc::default(),
         })
+    }
+
+    /// Keeps bound leases in `store`, starting from `restored` (MAC, address, end).
+    pub fn with_store(
+        mut self,
+        store: Arc<dyn LeaseStore>,
+        restored: &[([u8; 6], Ipv4Addr, SystemTime)],
+    ) -> Self {
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let leases = self.leases.get_mut().unwrap_or_else(|p| p.into_inner());
+        for (mac, ip, expires) in restored {
+            if let Ok(left) = expires.duration_since(wall) {
+                leases.restore(*mac, *ip, now + left);
+            }
+        }
+        self.store = Some(store);
+        self
+    }
+
+    /// Tells the store what an answer changed about `mac`'s lease.
+    fn record(&self, mac: [u8; 6], before: Option<leases::Lease>, after: Option<leases::Lease>) {
+        let Some(store) = &self.store else {
+            return;
+        };
+        match after.filter(|l| l.bound) {
+            Some(l) if before != after => {
+                let left = l.expires.saturating_duration_since(Instant::now());
+                store.bound(mac, l.ip, SystemTime::now() + left);
+            }
+            Some(_) => {}
+            None if before.is_some_and(|l| l.bound) => store.released(mac),
+            None => {}
+        }
     }
 
     pub fn stats(&self) -> Arc<DhcpStats> {
@@ -151,13 +195,19 @@ impl DhcpServer {
             };
             let reply = {
                 let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
-                answer::answer(
+                let mac = req.mac();
+                let before = mac.and_then(|m| leases.get(&m));
+                let reply = answer::answer(
                     &self.config,
                     &*self.policy,
                     &mut leases,
                     &req,
                     Instant::now(),
-                )
+                );
+                if let Some(m) = mac {
+                    self.record(m, before, leases.get(&m));
+                }
+                reply
             };
             let Some(reply) = reply else {
                 self.stats.ignored.fetch_add(1, Ordering::Relaxed);
