@@ -6,8 +6,11 @@
 # (TCG, 512 MiB, a 1 GiB virtio disk) whose NIC (QEMU's iPXE ROM, a tap on that
 # bridge) boots from the network gets an address and the node's rendered iPXE script
 # from ferricd, fetches Ferric's deploy kernel and ramdisk (lab/build-ramdisk.sh) and
-# boots them. Cleaning uses the `pxe` boot interface (script, kernel and ramdisk over
-# TFTP): the agent erases the disk. The deploy uses `ipxe` (over HTTP): the agent
+# boots them. Cleaning runs with ferricd as a ProxyDHCP server beside a "site" DHCP
+# server (busybox udhcpd in a namespace of its own, on the same bridge) that hands
+# out the addresses, and uses the `pxe` boot interface (script, kernel and ramdisk
+# over TFTP): the agent erases the disk. Then ferricd restarts as the network's
+# DHCP server, and the deploy uses `ipxe` (over HTTP): the agent
 # looks its node up, heartbeats over TLS and writes the image (served from the image
 # cache) to the VM's disk; the conductor powers it off, sets boot to disk and powers
 # it on, and the VM boots the deployed image, which prints FERRIC-BOOTED on its
@@ -39,6 +42,7 @@ cleanup() {
     stop "$vm_pid"
     for p in "${pids[@]}"; do stop "$p"; done
     ip netns del "$NS" 2>/dev/null || true
+    ip netns del "$NS-site" 2>/dev/null || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -85,6 +89,25 @@ ip -n "$NS" tuntap add dev fvtap0 mode tap
 ip -n "$NS" link set fvtap0 master br0
 ip -n "$NS" link set fvtap0 up
 
+# The site's DHCP server, another host on the same network.
+ip netns add "$NS-site"
+ip -n "$NS" link add fvsite type veth peer name eth0 netns "$NS-site"
+ip -n "$NS" link set fvsite master br0
+ip -n "$NS" link set fvsite up
+ip -n "$NS-site" addr add 10.253.0.2/24 dev eth0
+ip -n "$NS-site" link set eth0 up
+cat >"$WORK/udhcpd.conf" <<EOF
+start 10.253.0.200
+end 10.253.0.220
+interface eth0
+lease_file $WORK/udhcpd.leases
+option subnet 255.255.255.0
+EOF
+touch "$WORK/udhcpd.leases"
+ip netns exec "$NS-site" busybox udhcpd -f "$WORK/udhcpd.conf" >"$WORK/udhcpd.log" 2>&1 &
+site_dhcp=$!
+pids+=("$site_dhcp")
+
 cat >"$WORK/ferricd.toml" <<EOF
 [boot]
 dhcp_server_ip = "$BRIP"
@@ -99,16 +122,24 @@ sync_power_state_interval = 0
 post_deploy_get_power_state_retry_interval = 1
 post_deploy_get_power_state_retries = 20
 EOF
-ip netns exec "$NS" "$FERRICD" --listen "$BRIP:$PORT" --dhcp-interface br0 --tftp-listen "$BRIP:69" --data-dir "$WORK/var" \
-    --config "$WORK/ferricd.toml" >"$WORK/ferricd.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do ip netns exec "$NS" curl -sf "$API/" >/dev/null 2>&1 && break; sleep 0.1; done
+# start_ferricd [--dhcp-proxy] — (re)starts ferricd serving the bridge.
+ferricd_pid=""
+start_ferricd() {
+    stop "$ferricd_pid"
+    ip netns exec "$NS" "$FERRICD" --listen "$BRIP:$PORT" --dhcp-interface br0 --tftp-listen "$BRIP:69" \
+        --data-dir "$WORK/var" --config "$WORK/ferricd.toml" "$@" >>"$WORK/ferricd.log" 2>&1 &
+    ferricd_pid=$!
+    pids+=("$ferricd_pid")
+    for _ in $(seq 1 100); do ip netns exec "$NS" curl -sf "$API/" >/dev/null 2>&1 && break; sleep 0.1; done
+}
+start_ferricd --dhcp-proxy
 
 bm() {
     ip netns exec "$NS" curl -sS --fail-with-body -X "$1" "$API/v1$2" -H "X-OpenStack-Ironic-API-Version: 1.89" \
         -H "Content-Type: application/json" ${3:+-d "$3"}
 }
 field() { python3 -c "import sys, json; d = json.load(sys.stdin); print(d$1)"; }
+metric() { ip netns exec "$NS" curl -sf "$API/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
 
 MAC=52:54:00:cc:00:01
 truncate -s 1G "$WORK/disk.img"
@@ -171,7 +202,12 @@ play_bmc available "clean failed"
 [ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = available ] \
     || fail "cleaning: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
 grep -q OLD-TENANT-DATA "$WORK/disk.img" && fail "cleaning left the old data on the disk"
-echo "ok - the VM network-booted its ramdisk over TFTP (pxe boot interface) and its agent erased the disk; the node is available ($((SECONDS - started)) s)"
+[ "$(metric ferric_dhcp_offers_total)" -ge 1 ] || fail "no ProxyDHCP offer was sent"
+[ "$(metric ferric_tftp_completed_total)" -ge 3 ] || fail "the script, kernel and ramdisk did not go over TFTP"
+grep -q "sending ACK" "$WORK/udhcpd.log" || fail "the site's DHCP server leased nothing"
+echo "ok - the VM got its address from the site's DHCP server and its boot file from ferricd's ProxyDHCP, network-booted its ramdisk over TFTP (pxe boot interface), and its agent erased the disk; the node is available ($((SECONDS - started)) s)"
+stop "$site_dhcp"
+start_ferricd
 bm PATCH "/nodes/$NODE" '[{"op": "replace", "path": "/boot_interface", "value": "ipxe"}]' >/dev/null
 bm PUT "/nodes/$NODE/states/provision" '{"target": "active"}' >/dev/null
 started=$SECONDS
@@ -188,7 +224,5 @@ grep -q FERRIC-BOOTED "$WORK"/serial-*-disk.log 2>/dev/null || fail "the VM did 
 echo "ok - the VM booted the deployed image from its disk (FERRIC-BOOTED on its serial console)"
 cmp -n 1048576 "$WORK/www/boot.img" "$WORK/disk.img" || fail "the disk does not hold the image"
 echo "ok - the VM's disk holds the image"
-metric() { ip netns exec "$NS" curl -sf "$API/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
 [ "$(metric ferric_ra_solicitations_total)" -ge 1 ] || fail "iPXE's router solicitations were not answered"
-[ "$(metric ferric_tftp_completed_total)" -ge 3 ] || fail "no TFTP transfers counted"
-echo "ok - /metrics: $(metric ferric_dhcp_acks_total) DHCP acks, $(metric ferric_tftp_completed_total) TFTP transfers, $(metric ferric_http_boot_files_total) HTTP boot files, $(metric ferric_ra_solicitations_total) router solicitations answered"
+echo "ok - /metrics since the restart: $(metric ferric_dhcp_acks_total) DHCP acks, $(metric ferric_http_boot_files_total) HTTP boot files, $(metric ferric_ra_solicitations_total) router solicitations answered"

@@ -162,7 +162,8 @@ impl RouterAdvertiser {
     /// Advertises once, then answers every solicitation; runs until dropped.
     pub async fn run(self) {
         if let Err(e) = self.advertise() {
-            tracing::warn!(error = %e, "router advertisement failed");
+            // Common at start: the interface has no link-local address yet.
+            tracing::debug!(error = %e, "first router advertisement not sent");
         }
         let mut buf = [0u8; 1500];
         loop {

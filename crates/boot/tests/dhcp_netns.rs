@@ -173,6 +173,7 @@ fn junk_cfg() -> DhcpConfig {
         lease_time: Duration::from_secs(1),
         server_port: 0,
         client_port: 0,
+        proxy_port: None,
     }
 }
 
@@ -190,6 +191,7 @@ async fn udhcpc_gets_leases_and_boot_files() {
         lease_time: Duration::from_secs(600),
         server_port: 67,
         client_port: 68,
+        proxy_port: None,
     };
     let server =
         DhcpServer::from_socket(socket_in(&net.server, &cfg), cfg, Arc::new(Policy)).unwrap();

@@ -17,7 +17,7 @@ use serde::Deserialize;
 /// `[agent]` (`heartbeat_timeout`, `require_tls`, `allow_md5_checksum`,
 /// `post_deploy_get_power_state_retry_interval`, `post_deploy_get_power_state_retries`),
 /// `[deploy]` (`http_url`, `image_cache_size_mib`), `[boot]` (`tftp_listen`,
-/// `tftp_root`, `tftp_max_transfers`, `dhcp_interface`, `dhcp_server_ip`, `dhcp_prefix`,
+/// `tftp_root`, `tftp_max_transfers`, `dhcp_interface`, `dhcp_proxy`, `dhcp_server_ip`, `dhcp_prefix`,
 /// `dhcp_pool_start`, `dhcp_pool_end`, `dhcp_gateway`, `dhcp_dns`, `dhcp_lease_time`,
 /// `bios_file`, `uefi_file`, `ipxe_dir`, `kernel_append_params`, `router_advertisements`),
 /// the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
@@ -80,6 +80,11 @@ pub struct Cli {
     /// dhcp_server_ip`, `dhcp_pool_start`, `dhcp_pool_end`; `[boot] dhcp_interface`).
     #[arg(long, env = "FERRIC_DHCP_INTERFACE", value_name = "IFACE")]
     pub dhcp_interface: Option<String>,
+    /// Run DHCP as a ProxyDHCP server beside the site's DHCP server: hand out no
+    /// addresses (no pool needed), only tell PXE clients where to boot from, also on
+    /// port 4011 (`[boot] dhcp_proxy`).
+    #[arg(long, env = "FERRIC_DHCP_PROXY")]
+    pub dhcp_proxy: bool,
 }
 
 /// The TOML file's shape.
@@ -111,6 +116,8 @@ struct FileBoot {
     /// TFTP transfers at once (default 256).
     tftp_max_transfers: Option<usize>,
     dhcp_interface: Option<String>,
+    /// ProxyDHCP mode (default false).
+    dhcp_proxy: Option<bool>,
     /// This host's address on the provisioning network.
     dhcp_server_ip: Option<std::net::Ipv4Addr>,
     /// Prefix length of the provisioning subnet (default 24).
@@ -319,12 +326,22 @@ impl Settings {
                         "[boot] dhcp_prefix {prefix} is out of range (8..30)"
                     ));
                 }
+                let server_ip = need(b.dhcp_server_ip, "dhcp_server_ip")?;
+                let proxy = cli.dhcp_proxy || b.dhcp_proxy.unwrap_or(false);
+                let (pool_start, pool_end) = if proxy {
+                    (server_ip, server_ip)
+                } else {
+                    (
+                        need(b.dhcp_pool_start, "dhcp_pool_start")?,
+                        need(b.dhcp_pool_end, "dhcp_pool_end")?,
+                    )
+                };
                 let cfg = ferric_boot::dhcp::DhcpConfig {
                     interface: Some(iface.clone()),
-                    server_ip: need(b.dhcp_server_ip, "dhcp_server_ip")?,
+                    server_ip,
                     prefix,
-                    pool_start: need(b.dhcp_pool_start, "dhcp_pool_start")?,
-                    pool_end: need(b.dhcp_pool_end, "dhcp_pool_end")?,
+                    pool_start,
+                    pool_end,
                     gateway: b.dhcp_gateway,
                     dns: b.dhcp_dns.clone(),
                     lease_time: std::time::Duration::from_secs(
@@ -332,6 +349,7 @@ impl Settings {
                     ),
                     server_port: 67,
                     client_port: 68,
+                    proxy_port: proxy.then_some(4011),
                 };
                 if u32::from(cfg.pool_start) > u32::from(cfg.pool_end) {
                     return Err("[boot] dhcp_pool_start is after dhcp_pool_end".into());
@@ -477,6 +495,19 @@ mod tests {
         assert_eq!(dhcp.interface.as_deref(), Some("eth9"));
         assert_eq!(files.base_url, "http://127.0.0.1:6385");
         assert_eq!(files.bios_file, "undionly.kpxe");
+        assert_eq!(dhcp.proxy_port, None);
+        assert_eq!(s.router_advertisements.as_deref(), Some("eth9"));
+        // ProxyDHCP needs no pool.
+        std::fs::write(
+            &path,
+            "[boot]\ndhcp_server_ip = \"10.0.0.1\"\nrouter_advertisements = false\n",
+        )
+        .unwrap();
+        let mut proxy_args = args.to_vec();
+        proxy_args.push("--dhcp-proxy");
+        let s = Settings::load(cli(&proxy_args)).unwrap();
+        assert_eq!(s.dhcp.unwrap().0.proxy_port, Some(4011));
+        assert_eq!(s.router_advertisements, None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

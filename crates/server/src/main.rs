@@ -110,6 +110,8 @@ async fn run(settings: Settings) -> Result<(), String> {
                 )
             })?;
             let (policy, refresh) = boot_policy::DbBootPolicy::start(db.clone(), files.clone());
+            let pxe_socket = ferric_boot::dhcp::open_pxe_socket(cfg)
+                .map_err(|e| format!("cannot serve ProxyDHCP on port 4011: {e}"))?;
             let restored = lease_store::load(&db, cfg.server_ip)
                 .await
                 .map_err(|e| format!("cannot read the DHCP leases: {e}"))?;
@@ -117,8 +119,12 @@ async fn run(settings: Settings) -> Result<(), String> {
             let server = ferric_boot::dhcp::DhcpServer::from_socket(socket, cfg.clone(), policy)
                 .map_err(|e| e.to_string())?
                 .with_store(Arc::new(store), &restored);
+            let server = match pxe_socket {
+                Some(sock) => server.with_pxe_socket(sock).map_err(|e| e.to_string())?,
+                None => server,
+            };
             tracing::info!(leases = restored.len(), "DHCP leases restored");
-            tracing::info!(interface = cfg.interface.as_deref().unwrap_or(""), server_ip = %cfg.server_ip, "DHCP serving");
+            tracing::info!(interface = cfg.interface.as_deref().unwrap_or(""), server_ip = %cfg.server_ip, proxy = cfg.proxy_port.is_some(), "DHCP serving");
             boot_metrics::dhcp(&metrics, &server.stats());
             Some(([tokio::spawn(server.run()), refresh], writer))
         }

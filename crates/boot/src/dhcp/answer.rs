@@ -4,6 +4,9 @@
 //! `iPXE`) gets its script URL, UEFI HTTP boot (vendor class `HTTPClient`) an HTTP
 //! URL, PXE firmware the TFTP server and the boot file for its architecture
 //! (option 93), with PXE discovery control set so nobody waits for ProxyDHCP.
+//! In ProxyDHCP mode another server hands out the addresses: PXE clients' discovers
+//! get an address-less offer carrying only the boot options, and their requests to
+//! the PXE port (4011) the same as an acknowledgement.
 
 use std::net::Ipv4Addr;
 use std::time::Instant;
@@ -61,6 +64,38 @@ fn boot_options(cfg: &DhcpConfig, req: &Message, target: &BootTarget, reply: &mu
     }
 }
 
+fn is_pxe_client(req: &Message) -> bool {
+    vendor_class(req).starts_with(b"PXEClient") || is_ipxe(req)
+}
+
+/// The ProxyDHCP reply to `req` (`on_pxe_port`: it came to port 4011), if any.
+pub fn proxy_answer(
+    cfg: &DhcpConfig,
+    policy: &dyn BootPolicy,
+    req: &Message,
+    on_pxe_port: bool,
+) -> Option<Message> {
+    if req.op != BOOTREQUEST || !is_pxe_client(req) {
+        return None;
+    }
+    let target = policy.target(req.mac()?)?;
+    let kind_out = match req.kind()? {
+        kind::DISCOVER if !on_pxe_port => kind::OFFER,
+        kind::REQUEST | kind::INFORM if on_pxe_port => kind::ACK,
+        _ => return None,
+    };
+    let mut reply = Message::reply_to(req, kind_out);
+    reply.set_option(opt::SERVER_ID, cfg.server_ip.octets().to_vec());
+    boot_options(cfg, req, &target, &mut reply);
+    // iPXE and PXE ROMs recognise a ProxyDHCP answer by this vendor class.
+    reply.set_option(opt::VENDOR_CLASS, b"PXEClient".to_vec());
+    reply.set_option(opt::VENDOR_SPECIFIC, PXE_DISCOVERY_CONTROL.to_vec());
+    if let Some(uuid) = req.option(opt::UUID_GUID) {
+        reply.set_option(opt::UUID_GUID, uuid.to_vec());
+    }
+    Some(reply)
+}
+
 fn lease_options(cfg: &DhcpConfig, reply: &mut Message) {
     let secs = cfg.lease_time.as_secs().min(u64::from(u32::MAX)) as u32;
     reply.set_option(opt::SERVER_ID, cfg.server_ip.octets().to_vec());
@@ -103,6 +138,9 @@ pub fn answer(
         Some(id) => id == cfg.server_ip.octets(),
         None => true,
     };
+    if cfg.proxy_port.is_some() {
+        return proxy_answer(cfg, policy, req, false);
+    }
     match req.kind()? {
         kind::DISCOVER => {
             let ip = leases.offer(mac, requested_ip(req), now)?;
@@ -153,5 +191,102 @@ pub fn answer(
             Some(reply)
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+
+    use super::*;
+
+    struct One;
+
+    impl BootPolicy for One {
+        fn target(&self, mac: [u8; 6]) -> Option<BootTarget> {
+            (mac == [2; 6]).then(|| BootTarget {
+                bios_file: "undionly.kpxe".into(),
+                uefi_file: "snponly.efi".into(),
+                ipxe_script: Some("http://10.0.0.1/boot/n/config".into()),
+                http_boot_url: None,
+                extra_options: Vec::new(),
+            })
+        }
+    }
+
+    fn proxy_cfg() -> DhcpConfig {
+        DhcpConfig {
+            interface: None,
+            server_ip: Ipv4Addr::new(10, 0, 0, 1),
+            prefix: 24,
+            pool_start: Ipv4Addr::new(10, 0, 0, 1),
+            pool_end: Ipv4Addr::new(10, 0, 0, 1),
+            gateway: None,
+            dns: Vec::new(),
+            lease_time: Duration::from_secs(60),
+            server_port: 67,
+            client_port: 68,
+            proxy_port: Some(4011),
+        }
+    }
+
+    fn request(kind_code: u8, vendor: &[u8], mac: u8) -> Message {
+        let mut chaddr = [0u8; 16];
+        chaddr[..6].copy_from_slice(&[mac; 6]);
+        Message {
+            op: BOOTREQUEST,
+            htype: 1,
+            hlen: 6,
+            hops: 0,
+            xid: 42,
+            secs: 0,
+            flags: 0,
+            ciaddr: Ipv4Addr::UNSPECIFIED,
+            yiaddr: Ipv4Addr::UNSPECIFIED,
+            siaddr: Ipv4Addr::UNSPECIFIED,
+            giaddr: Ipv4Addr::UNSPECIFIED,
+            chaddr,
+            sname: String::new(),
+            file: String::new(),
+            options: vec![
+                (opt::MESSAGE_TYPE, vec![kind_code]),
+                (opt::VENDOR_CLASS, vendor.to_vec()),
+                (opt::CLIENT_ARCH, vec![0, 0]),
+                (opt::UUID_GUID, vec![0, 7, 7, 7]),
+            ],
+        }
+    }
+
+    #[test]
+    fn proxy_offers_boot_options_without_an_address() {
+        let cfg = proxy_cfg();
+        let mut leases = Leases::new(cfg.pool_start, cfg.pool_end);
+        let now = Instant::now();
+        let discover = request(kind::DISCOVER, b"PXEClient:Arch:00000:UNDI:002001", 2);
+        let offer = answer(&cfg, &One, &mut leases, &discover, now).expect("an offer");
+        assert_eq!(offer.kind(), Some(kind::OFFER));
+        assert!(offer.yiaddr.is_unspecified(), "no address from a proxy");
+        assert_eq!(offer.option(opt::VENDOR_CLASS), Some(&b"PXEClient"[..]));
+        assert_eq!(offer.option(opt::SERVER_ID), Some(&[10, 0, 0, 1][..]));
+        assert_eq!(offer.file, "undionly.kpxe");
+        assert_eq!(offer.option(opt::UUID_GUID), Some(&[0, 7, 7, 7][..]));
+        assert!(offer.option(opt::LEASE_TIME).is_none());
+        assert!(leases.get(&[2; 6]).is_none(), "nothing leased");
+
+        // A client that is no PXE client, or unknown, or asks the site server, is
+        // left alone.
+        let plain = request(kind::DISCOVER, b"udhcp 1.35.0", 2);
+        assert!(answer(&cfg, &One, &mut leases, &plain, now).is_none());
+        let stranger = request(kind::DISCOVER, b"PXEClient", 9);
+        assert!(answer(&cfg, &One, &mut leases, &stranger, now).is_none());
+        let to_site = request(kind::REQUEST, b"PXEClient", 2);
+        assert!(answer(&cfg, &One, &mut leases, &to_site, now).is_none());
+
+        // The ProxyDHCPREQUEST to port 4011 is acknowledged with the same options.
+        let ack = proxy_answer(&cfg, &One, &to_site, true).expect("an ack");
+        assert_eq!(ack.kind(), Some(kind::ACK));
+        assert_eq!(ack.file, "undionly.kpxe");
+        assert!(proxy_answer(&cfg, &One, &discover, true).is_none());
     }
 }

@@ -37,6 +37,9 @@ pub struct DhcpConfig {
     /// Ports (67/68 in production; tests may move them).
     pub server_port: u16,
     pub client_port: u16,
+    /// ProxyDHCP mode, answering PXE requests on this port too (4011): another
+    /// server hands out the addresses, this one only says where to boot from.
+    pub proxy_port: Option<u16>,
 }
 
 /// Where one MAC boots from.
@@ -83,6 +86,8 @@ pub struct DhcpServer {
     socket: UdpSocket,
     config: DhcpConfig,
     policy: Arc<dyn BootPolicy>,
+    /// The PXE port's socket, in ProxyDHCP mode.
+    pxe_socket: Option<UdpSocket>,
     leases: Mutex<Leases>,
     store: Option<Arc<dyn LeaseStore>>,
     stats: Arc<DhcpStats>,
@@ -91,7 +96,16 @@ pub struct DhcpServer {
 /// Opens the server's socket: `0.0.0.0:server_port`, broadcast allowed, tied to
 /// the interface when one is named.
 pub fn open_socket(config: &DhcpConfig) -> std::io::Result<StdUdpSocket> {
-    let sock = StdUdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, config.server_port))?;
+    open_port(config, config.server_port)
+}
+
+/// Opens the PXE port's socket of ProxyDHCP mode (`None` in normal mode).
+pub fn open_pxe_socket(config: &DhcpConfig) -> std::io::Result<Option<StdUdpSocket>> {
+    config.proxy_port.map(|p| open_port(config, p)).transpose()
+}
+
+fn open_port(config: &DhcpConfig, port: u16) -> std::io::Result<StdUdpSocket> {
+    let sock = StdUdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port))?;
     sock.set_broadcast(true)?;
     if let Some(iface) = &config.interface {
         use std::os::unix::io::AsRawFd;
@@ -135,9 +149,16 @@ impl DhcpServer {
             leases: Mutex::new(Leases::new(config.pool_start, config.pool_end)),
             config,
             policy,
+            pxe_socket: None,
             store: None,
             stats: Arc::default(),
         })
+    }
+
+    /// Also serves ProxyDHCP requests on `socket` (see [`open_pxe_socket`]).
+    pub fn with_pxe_socket(mut self, socket: StdUdpSocket) -> std::io::Result<Self> {
+        self.pxe_socket = Some(UdpSocket::from_std(socket)?);
+        Ok(self)
     }
 
     /// Keeps bound leases in `store`, starting from `restored` (MAC, address, end).
@@ -180,56 +201,78 @@ impl DhcpServer {
     /// Serves until the task is dropped.
     pub async fn run(self) {
         let mut buf = vec![0u8; 1500];
+        let mut pxe_buf = vec![0u8; 1500];
         loop {
-            let (n, from) = match self.socket.recv_from(&mut buf).await {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::warn!(error = %e, "DHCP receive failed");
-                    continue;
+            let pxe = async {
+                match &self.pxe_socket {
+                    Some(s) => s.recv_from(&mut pxe_buf).await,
+                    None => std::future::pending().await,
                 }
             };
-            self.stats.received.fetch_add(1, Ordering::Relaxed);
-            let Some(req) = Message::parse(&buf[..n]) else {
-                self.stats.malformed.fetch_add(1, Ordering::Relaxed);
-                continue;
+            let (got, on_pxe_port) = tokio::select! {
+                r = self.socket.recv_from(&mut buf) => (r.map(|(n, from)| (buf[..n].to_vec(), from)), false),
+                r = pxe => (r.map(|(n, from)| (pxe_buf[..n].to_vec(), from)), true),
             };
-            let reply = {
-                let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
-                let mac = req.mac();
-                let before = mac.and_then(|m| leases.get(&m));
-                let reply = answer::answer(
-                    &self.config,
-                    &*self.policy,
-                    &mut leases,
-                    &req,
-                    Instant::now(),
-                );
-                if let Some(m) = mac {
-                    self.record(m, before, leases.get(&m));
-                }
-                reply
-            };
-            let Some(reply) = reply else {
-                self.stats.ignored.fetch_add(1, Ordering::Relaxed);
-                continue;
-            };
-            let counter = match reply.kind() {
-                Some(kind::OFFER) => &self.stats.offers,
-                Some(kind::ACK) => &self.stats.acks,
-                _ => &self.stats.naks,
-            };
-            counter.fetch_add(1, Ordering::Relaxed);
-            let to = if !req.giaddr.is_unspecified() {
-                SocketAddr::from((req.giaddr, self.config.server_port))
-            } else if !req.ciaddr.is_unspecified() && reply.kind() != Some(kind::NAK) {
-                SocketAddr::from((req.ciaddr, self.config.client_port))
-            } else {
-                SocketAddr::from((Ipv4Addr::BROADCAST, self.config.client_port))
-            };
-            tracing::debug!(client = ?req.mac(), ip = %reply.yiaddr, ?from, kind = ?reply.kind(), "DHCP reply");
-            if let Err(e) = self.socket.send_to(&reply.to_bytes(), to).await {
-                tracing::warn!(error = %e, %to, "DHCP send failed");
+            match got {
+                Ok((datagram, from)) => self.serve(&datagram, from, on_pxe_port).await,
+                Err(e) => tracing::warn!(error = %e, "DHCP receive failed"),
             }
+        }
+    }
+
+    async fn serve(&self, datagram: &[u8], from: SocketAddr, on_pxe_port: bool) {
+        self.stats.received.fetch_add(1, Ordering::Relaxed);
+        let Some(req) = Message::parse(datagram) else {
+            self.stats.malformed.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        let reply = if on_pxe_port {
+            answer::proxy_answer(&self.config, &*self.policy, &req, true)
+        } else {
+            let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+            let mac = req.mac();
+            let before = mac.and_then(|m| leases.get(&m));
+            let reply = answer::answer(
+                &self.config,
+                &*self.policy,
+                &mut leases,
+                &req,
+                Instant::now(),
+            );
+            if let Some(m) = mac {
+                self.record(m, before, leases.get(&m));
+            }
+            reply
+        };
+        let Some(reply) = reply else {
+            self.stats.ignored.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        let counter = match reply.kind() {
+            Some(kind::OFFER) => &self.stats.offers,
+            Some(kind::ACK) => &self.stats.acks,
+            _ => &self.stats.naks,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        let (socket, to) = match (&self.pxe_socket, on_pxe_port) {
+            // A ProxyDHCP request comes from a configured client: answer it there.
+            (Some(pxe), true) => (pxe, from),
+            _ if !req.giaddr.is_unspecified() => (
+                &self.socket,
+                SocketAddr::from((req.giaddr, self.config.server_port)),
+            ),
+            _ if !req.ciaddr.is_unspecified() && reply.kind() != Some(kind::NAK) => (
+                &self.socket,
+                SocketAddr::from((req.ciaddr, self.config.client_port)),
+            ),
+            _ => (
+                &self.socket,
+                SocketAddr::from((Ipv4Addr::BROADCAST, self.config.client_port)),
+            ),
+        };
+        tracing::debug!(client = ?req.mac(), ip = %reply.yiaddr, ?from, kind = ?reply.kind(), "DHCP reply");
+        if let Err(e) = socket.send_to(&reply.to_bytes(), to).await {
+            tracing::warn!(error = %e, %to, "DHCP send failed");
         }
     }
 }
