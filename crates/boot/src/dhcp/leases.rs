@@ -1,6 +1,7 @@
 //! The address pool: which MAC holds which address until when. An address offered
 //! or acknowledged to a MAC stays that MAC's; expired leases are reused; a declined
-//! address is kept out of use for a while.
+//! address is kept out of use for a while. Both directions are indexed, so checking
+//! an address costs the same with ten thousand leases as with one.
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -21,6 +22,10 @@ pub struct Leases {
     first: u32,
     last: u32,
     by_mac: HashMap<[u8; 6], Lease>,
+    /// Who holds each address (the inverse of `by_mac`).
+    by_ip: HashMap<Ipv4Addr, [u8; 6]>,
+    /// Where the search for a free address starts.
+    cursor: u32,
     declined: HashMap<Ipv4Addr, Instant>,
 }
 
@@ -34,6 +39,8 @@ impl Leases {
             first: u32::from(first),
             last: u32::from(last),
             by_mac: HashMap::new(),
+            by_ip: HashMap::new(),
+            cursor: u32::from(first),
             declined: HashMap::new(),
         }
     }
@@ -43,10 +50,40 @@ impl Leases {
     }
 
     fn taken(&self, ip: Ipv4Addr, by_other_than: &[u8; 6], now: Instant) -> bool {
-        self.by_mac
-            .iter()
-            .any(|(m, l)| m != by_other_than && l.ip == ip && l.expires > now)
-            || self.declined.get(&ip).is_some_and(|until| *until > now)
+        let held = self.by_ip.get(&ip).is_some_and(|m| {
+            m != by_other_than && self.by_mac.get(m).is_some_and(|l| l.expires > now)
+        });
+        held || self.declined.get(&ip).is_some_and(|until| *until > now)
+    }
+
+    /// The next free address after the last one handed out (wrapping), so a rack
+    /// booting at once does not rescan the taken start of the pool for every client.
+    fn free_address(&mut self, mac: &[u8; 6], now: Instant) -> Option<Ipv4Addr> {
+        let start = self.cursor.clamp(self.first, self.last);
+        let found = (start..=self.last)
+            .chain(self.first..start)
+            .map(Ipv4Addr::from)
+            .find(|ip| !self.taken(*ip, mac, now))?;
+        self.cursor = u32::from(found).saturating_add(1);
+        Some(found)
+    }
+
+    /// Records `lease` as `mac`'s, keeping the address index in step.
+    fn set(&mut self, mac: [u8; 6], lease: Lease) {
+        if let Some(old) = self.by_mac.insert(mac, lease) {
+            if old.ip != lease.ip && self.by_ip.get(&old.ip) == Some(&mac) {
+                self.by_ip.remove(&old.ip);
+            }
+        }
+        self.by_ip.insert(lease.ip, mac);
+    }
+
+    fn remove(&mut self, mac: [u8; 6]) {
+        if let Some(old) = self.by_mac.remove(&mac) {
+            if self.by_ip.get(&old.ip) == Some(&mac) {
+                self.by_ip.remove(&old.ip);
+            }
+        }
     }
 
     /// The address to offer `mac`: its current one, the one it asks for if free,
@@ -63,9 +100,7 @@ impl Leases {
                 let wanted = wanted.filter(|w| self.in_pool(*w) && !self.taken(*w, &mac, now));
                 match wanted {
                     Some(w) => w,
-                    None => (self.first..=self.last)
-                        .map(Ipv4Addr::from)
-                        .find(|ip| !self.taken(*ip, &mac, now))?,
+                    None => self.free_address(&mac, now)?,
                 }
             }
         };
@@ -75,7 +110,7 @@ impl Leases {
             .get(&mac)
             .filter(|_| bound)
             .map_or(now + OFFER_HOLD, |l| l.expires.max(now + OFFER_HOLD));
-        self.by_mac.insert(mac, Lease { ip, expires, bound });
+        self.set(mac, Lease { ip, expires, bound });
         Some(ip)
     }
 
@@ -91,7 +126,7 @@ impl Leases {
         {
             return false;
         }
-        self.by_mac.insert(
+        self.set(
             mac,
             Lease {
                 ip,
@@ -105,7 +140,7 @@ impl Leases {
     /// Puts back a lease bound before a restart (ignored when outside the pool).
     pub fn restore(&mut self, mac: [u8; 6], ip: Ipv4Addr, expires: Instant) {
         if self.in_pool(ip) {
-            self.by_mac.insert(
+            self.set(
                 mac,
                 Lease {
                     ip,
@@ -117,12 +152,12 @@ impl Leases {
     }
 
     pub fn release(&mut self, mac: [u8; 6]) {
-        self.by_mac.remove(&mac);
+        self.remove(mac);
     }
 
     pub fn decline(&mut self, mac: [u8; 6], ip: Ipv4Addr, now: Instant) {
         if self.by_mac.get(&mac).is_some_and(|l| l.ip == ip) {
-            self.by_mac.remove(&mac);
+            self.remove(mac);
         }
         self.declined.insert(ip, now + DECLINE_HOLD);
     }
