@@ -6,11 +6,13 @@
 # (TCG, 512 MiB, a 1 GiB virtio disk) whose NIC (QEMU's iPXE ROM, a tap on that
 # bridge) boots from the network gets an address and the node's rendered iPXE script
 # from ferricd, fetches Ferric's deploy kernel and ramdisk (lab/build-ramdisk.sh) and
-# boots them. Cleaning runs with ferricd as a ProxyDHCP server beside a "site" DHCP
+# boots them. Cleaning boots the VM with UEFI firmware (OVMF) and runs with ferricd
+# as a ProxyDHCP server beside a "site" DHCP
 # server (busybox udhcpd in a namespace of its own, on the same bridge) that hands
 # out the addresses, and uses the `pxe` boot interface (script, kernel and ramdisk
 # over TFTP): the agent erases the disk. Then ferricd restarts as the network's
-# DHCP server, and the deploy uses `ipxe` (over HTTP): the agent
+# DHCP server, and the deploy boots the VM with BIOS and uses `ipxe` (over HTTP):
+# the agent
 # looks its node up, heartbeats over TLS and writes the image (served from the image
 # cache) to the VM's disk; the conductor powers it off, sets boot to disk and powers
 # it on, and the VM boots the deployed image, which prints FERRIC-BOOTED on its
@@ -80,6 +82,7 @@ open(sys.argv[1], "wb").write(img)
 EOF
 SHA=$(sha256sum "$WORK/www/boot.img" | cut -d' ' -f1)
 [ -f /usr/lib/ipxe/qemu/efi-virtio.rom ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ipxe-qemu >/dev/null
+[ -f /usr/share/ovmf/OVMF.fd ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ovmf >/dev/null
 ip netns add "$NS"
 ip -n "$NS" link set lo up
 ip -n "$NS" link add br0 type bridge
@@ -153,13 +156,14 @@ bm POST /ports "{\"node_uuid\": \"$NODE\", \"address\": \"$MAC\"}" >/dev/null
 printf 'OLD-TENANT-DATA' | dd of="$WORK/disk.img" bs=1M seek=5 conv=notrunc status=none
 
 boots=0
+FIRMWARE=()   # empty: SeaBIOS; (-bios OVMF.fd): UEFI
 # start_vm network|disk — starts the VM for the node's current boot.
 start_vm() {
     boots=$((boots + 1))
     local serial="$WORK/serial-$boots-$1.log" nic="romfile="
     # Network boot: the NIC's iPXE ROM first; disk boot: no ROM at all.
     [ "$1" = network ] && nic="bootindex=1"
-    ip netns exec "$NS" "$QEMU" -accel tcg -m 512 -smp 1 -nographic -no-reboot -monitor none \
+    ip netns exec "$NS" "$QEMU" -accel tcg -m 512 -smp 1 -nographic -no-reboot -monitor none "${FIRMWARE[@]}" \
         -L "$QEMU_DIR/usr/share/qemu" -L /usr/share/seabios -L /usr/lib/ipxe/qemu \
         -serial "file:$serial" \
         -netdev "tap,id=n0,ifname=fvtap0,script=no,downscript=no" \
@@ -196,6 +200,8 @@ play_bmc() {
 
 bm PUT "/nodes/$NODE/states/provision" '{"target": "manage"}' >/dev/null
 play_bmc manageable
+# Cleaning boots the VM with UEFI firmware (OVMF).
+FIRMWARE=(-bios /usr/share/ovmf/OVMF.fd)
 bm PUT "/nodes/$NODE/states/provision" '{"target": "provide"}' >/dev/null
 started=$SECONDS
 play_bmc available "clean failed"
@@ -208,6 +214,7 @@ grep -q "sending ACK" "$WORK/udhcpd.log" || fail "the site's DHCP server leased 
 echo "ok - the VM got its address from the site's DHCP server and its boot file from ferricd's ProxyDHCP, network-booted its ramdisk over TFTP (pxe boot interface), and its agent erased the disk; the node is available ($((SECONDS - started)) s)"
 stop "$site_dhcp"
 start_ferricd
+FIRMWARE=()
 bm PATCH "/nodes/$NODE" '[{"op": "replace", "path": "/boot_interface", "value": "ipxe"}]' >/dev/null
 bm PUT "/nodes/$NODE/states/provision" '{"target": "active"}' >/dev/null
 started=$SECONDS
