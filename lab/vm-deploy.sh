@@ -6,17 +6,17 @@
 # (TCG, 512 MiB, a 1 GiB virtio disk) whose NIC (QEMU's iPXE ROM, a tap on that
 # bridge) boots from the network gets an address and the node's rendered iPXE script
 # from ferricd, fetches Ferric's deploy kernel and ramdisk (lab/build-ramdisk.sh) and
-# boots them. Cleaning boots the VM with UEFI firmware (OVMF) and runs with ferricd
-# as a ProxyDHCP server beside a "site" DHCP
-# server (busybox udhcpd in a namespace of its own, on the same bridge) that hands
-# out the addresses, and uses the `pxe` boot interface (script, kernel and ramdisk
-# over TFTP): the agent erases the disk. Then ferricd restarts as the network's
-# DHCP server, and the deploy boots the VM with BIOS and uses `ipxe` (over HTTP):
-# the agent
-# looks its node up, heartbeats over TLS and writes the image (served from the image
-# cache) to the VM's disk; the conductor powers it off, sets boot to disk and powers
-# it on, and the VM boots the deployed image, which prints FERRIC-BOOTED on its
-# serial console. The node is `active`.
+# boots them.
+#   Cleaning: UEFI firmware (OVMF); ferricd as a ProxyDHCP server beside a "site"
+# DHCP server (busybox udhcpd in a namespace of its own on the same bridge) that
+# hands out the addresses; the `pxe` boot interface (script, kernel and ramdisk over
+# TFTP). The agent erases the disk.
+#   Deploy: ferricd restarted as the network's DHCP server; BIOS (SeaBIOS); the
+# `ipxe` boot interface (over HTTP). The agent looks its node up, heartbeats over
+# TLS and writes the image (served from the image cache) to the VM's disk; the
+# conductor powers it off, sets boot to disk and powers it on, and the VM boots the
+# deployed image, which prints FERRIC-BOOTED on its serial console. The node is
+# `active`.
 #
 # The node is a fake-hardware node: this script plays its BMC, starting the VM when
 # the node powers on (from the network or its disk, as its boot device says) and
