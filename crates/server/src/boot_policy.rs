@@ -26,6 +26,7 @@ pub struct BootFiles {
 /// The DHCP policy backed by the node database.
 pub struct DbBootPolicy {
     targets: RwLock<HashMap<[u8; 6], BootTarget>>,
+    discovery: Option<crate::discovery::Discovery>,
 }
 
 impl BootPolicy for DbBootPolicy {
@@ -36,13 +37,32 @@ impl BootPolicy for DbBootPolicy {
             .get(&mac)
             .cloned()
     }
+
+    fn unknown_pxe_client(&self, mac: [u8; 6]) {
+        if let Some(d) = &self.discovery {
+            d.saw(mac);
+        }
+    }
 }
 
 impl DbBootPolicy {
-    /// Starts the policy and its refresh task.
-    pub fn start(db: Datastore, files: BootFiles) -> (Arc<Self>, tokio::task::JoinHandle<()>) {
+    /// Starts the policy and its refresh task (and, with `discovery`, enrolls
+    /// unknown PXE clients as nodes of that hardware type).
+    pub fn start(
+        db: Datastore,
+        files: BootFiles,
+        discovery: Option<String>,
+    ) -> (Arc<Self>, Vec<tokio::task::JoinHandle<()>>) {
+        let (discovery, enroller) = match discovery {
+            Some(driver) => {
+                let (d, task) = crate::discovery::Discovery::start(db.clone(), driver);
+                (Some(d), Some(task))
+            }
+            None => (None, None),
+        };
         let policy = Arc::new(Self {
             targets: RwLock::default(),
+            discovery,
         });
         let p = policy.clone();
         let task = tokio::spawn(async move {
@@ -55,7 +75,7 @@ impl DbBootPolicy {
                 }
             }
         });
-        (policy, task)
+        (policy, std::iter::once(task).chain(enroller).collect())
     }
 }
 

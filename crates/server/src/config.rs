@@ -19,7 +19,8 @@ use serde::Deserialize;
 /// `[deploy]` (`http_url`, `image_cache_size_mib`), `[boot]` (`tftp_listen`,
 /// `tftp_root`, `tftp_max_transfers`, `dhcp_interface`, `dhcp_proxy`, `dhcp_server_ip`, `dhcp_prefix`,
 /// `dhcp_pool_start`, `dhcp_pool_end`, `dhcp_gateway`, `dhcp_dns`, `dhcp_lease_time`,
-/// `bios_file`, `uefi_file`, `ipxe_dir`, `kernel_append_params`, `router_advertisements`),
+/// `bios_file`, `uefi_file`, `ipxe_dir`, `kernel_append_params`, `router_advertisements`,
+/// `dhcp_discovery`, `discovery_driver`),
 /// the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
 /// `inspect_wait_timeout`, `rescue_callback_timeout`, `service_callback_timeout`
 /// (seconds, default 1800) under `[conductor]`) or in the environment variable shown.
@@ -118,6 +119,11 @@ struct FileBoot {
     dhcp_interface: Option<String>,
     /// ProxyDHCP mode (default false).
     dhcp_proxy: Option<bool>,
+    /// Enroll PXE clients whose MAC is no node's port (default false).
+    dhcp_discovery: Option<bool>,
+    /// The hardware type discovered machines are enrolled with (default
+    /// fake-hardware, as Ironic's auto-discovery).
+    discovery_driver: Option<String>,
     /// This host's address on the provisioning network.
     dhcp_server_ip: Option<std::net::Ipv4Addr>,
     /// Prefix length of the provisioning subnet (default 24).
@@ -216,6 +222,8 @@ pub struct Settings {
     pub ipxe_dir: PathBuf,
     /// The interface router solicitations are answered on, when enabled.
     pub router_advertisements: Option<String>,
+    /// With discovery on: the hardware type unknown PXE clients are enrolled with.
+    pub discovery_driver: Option<String>,
     /// The DHCP server and what it points clients at, when enabled.
     pub dhcp: Option<(ferric_boot::dhcp::DhcpConfig, crate::boot_policy::BootFiles)>,
 }
@@ -375,7 +383,27 @@ impl Settings {
             .as_ref()
             .filter(|_| file.boot.router_advertisements.unwrap_or(true))
             .and_then(|(cfg, _)| cfg.interface.clone());
+        let discovery_driver = match (&dhcp, file.boot.dhcp_discovery.unwrap_or(false)) {
+            (Some(_), true) => {
+                let driver = file
+                    .boot
+                    .discovery_driver
+                    .clone()
+                    .unwrap_or_else(|| "fake-hardware".into());
+                if ferric_types::hardware::hardware_type(&driver).is_none() {
+                    return Err(format!(
+                        "[boot] discovery_driver {driver} is not a hardware type this Ferric knows"
+                    ));
+                }
+                Some(driver)
+            }
+            (None, true) => {
+                return Err("[boot] dhcp_discovery needs DHCP (--dhcp-interface)".into())
+            }
+            _ => None,
+        };
         Ok(Settings {
+            discovery_driver,
             router_advertisements,
             dhcp,
             tftp,

@@ -4,6 +4,7 @@
 mod boot_metrics;
 mod boot_policy;
 mod config;
+mod discovery;
 mod ipxe_files;
 mod lease_store;
 
@@ -109,7 +110,11 @@ async fn run(settings: Settings) -> Result<(), String> {
                     cfg.interface.as_deref().unwrap_or("?")
                 )
             })?;
-            let (policy, refresh) = boot_policy::DbBootPolicy::start(db.clone(), files.clone());
+            let (policy, policy_tasks) = boot_policy::DbBootPolicy::start(
+                db.clone(),
+                files.clone(),
+                settings.discovery_driver.clone(),
+            );
             let pxe_socket = ferric_boot::dhcp::open_pxe_socket(cfg)
                 .map_err(|e| format!("cannot serve ProxyDHCP on port 4011: {e}"))?;
             let restored = lease_store::load(&db, cfg.server_ip)
@@ -126,7 +131,9 @@ async fn run(settings: Settings) -> Result<(), String> {
             tracing::info!(leases = restored.len(), "DHCP leases restored");
             tracing::info!(interface = cfg.interface.as_deref().unwrap_or(""), server_ip = %cfg.server_ip, proxy = cfg.proxy_port.is_some(), "DHCP serving");
             boot_metrics::dhcp(&metrics, &server.stats());
-            Some(([tokio::spawn(server.run()), refresh], writer))
+            let mut tasks = policy_tasks;
+            tasks.push(tokio::spawn(server.run()));
+            Some((tasks, writer))
         }
     };
     let ra = settings.router_advertisements.as_deref().and_then(|iface| {

@@ -5,8 +5,9 @@
 //! binary, iPXE the node's rendered script — over HTTP for the `ipxe` boot
 //! interface, over TFTP for `pxe` — which loads the cached deploy kernel and ramdisk
 //! next to it with the agent's kernel parameters; a node at rest is not answered and
-//! its by-MAC script sends it to its disk. Needs root (namespaces), `ip`, busybox
-//! and curl.
+//! its by-MAC script sends it to its disk; an unknown PXE client is enrolled
+//! (discovery); leases and metrics are checked, across a restart. Needs root
+//! (namespaces), `ip`, busybox and curl.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -294,7 +295,7 @@ fn dhcp_and_ipxe_script_for_a_waiting_node() {
         dir.join("ferricd.toml"),
         format!(
             "[boot]\ndhcp_server_ip = \"10.252.0.1\"\ndhcp_pool_start = \"10.252.0.100\"\ndhcp_pool_end = \"10.252.0.150\"\n\
-             dhcp_gateway = \"10.252.0.1\"\nipxe_dir = \"{}\"\n[deploy]\nhttp_url = \"http://10.252.0.1:6385\"\n",
+             dhcp_gateway = \"10.252.0.1\"\ndhcp_discovery = true\nipxe_dir = \"{}\"\n[deploy]\nhttp_url = \"http://10.252.0.1:6385\"\n",
             dir.join("ipxe").display()
         ),
     )
@@ -400,6 +401,35 @@ fn dhcp_and_ipxe_script_for_a_waiting_node() {
         udhcpc(&lab, MAC_RESTING, true).is_none(),
         "a node at rest is not answered"
     );
+    // Discovery: an unknown PXE client gets no answer but is enrolled.
+    const MAC_NEW: &str = "52:54:00:bb:00:09";
+    assert!(udhcpc(&lab, MAC_NEW, false).is_none(), "not answered");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let port = loop {
+        let ports = api(
+            &lab,
+            "GET",
+            &format!("/ports?address={MAC_NEW}&fields=node_uuid"),
+            None,
+        );
+        if let Some(p) = ports["ports"].as_array().and_then(|a| a.first()) {
+            break p.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new machine was not enrolled"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let found = api(
+        &lab,
+        "GET",
+        &format!("/nodes/{}", port["node_uuid"].as_str().unwrap()),
+        None,
+    );
+    assert_eq!(found["provision_state"], "enroll");
+    assert_eq!(found["driver"], "fake-hardware");
+    assert_eq!(found["extra"]["auto_discovered"], true);
     assert!(metric(&lab, "ferric_dhcp_offers_total") >= 3);
     assert!(metric(&lab, "ferric_dhcp_acks_total") >= 3);
     assert!(metric(&lab, "ferric_dhcp_ignored_total") >= 1);

@@ -133,7 +133,12 @@ pub fn answer(
         return None;
     }
     let mac = req.mac()?;
-    let target = policy.target(mac)?;
+    let Some(target) = policy.target(mac) else {
+        if req.kind() == Some(kind::DISCOVER) && is_pxe_client(req) {
+            policy.unknown_pxe_client(mac);
+        }
+        return None;
+    };
     let for_us = |r: &Message| match r.option(opt::SERVER_ID) {
         Some(id) => id == cfg.server_ip.octets(),
         None => true,

@@ -61,6 +61,9 @@ pub struct BootTarget {
 /// Which MACs get answers, and what they boot.
 pub trait BootPolicy: Send + Sync {
     fn target(&self, mac: [u8; 6]) -> Option<BootTarget>;
+    /// A PXE client without a target looked for a boot server (discovery may
+    /// enroll it). Called on the serving path: hand the work off.
+    fn unknown_pxe_client(&self, _mac: [u8; 6]) {}
 }
 
 /// Where bound leases are kept across restarts. Called on the serving path: an
