@@ -11,8 +11,9 @@
 # DHCP server (busybox udhcpd in a namespace of its own on the same bridge) that
 # hands out the addresses; the `pxe` boot interface (script, kernel and ramdisk over
 # TFTP). The agent erases the disk.
-#   Deploy: ferricd restarted as the network's DHCP server; BIOS (SeaBIOS); the
-# `ipxe` boot interface (over HTTP). The agent looks its node up, heartbeats over
+#   Deploy: ferricd restarted as the network's DHCP server with its HTTP boot server
+# on a listener of its own (port 8080); BIOS (SeaBIOS); the `ipxe` boot interface
+# (over HTTP). The agent looks its node up, heartbeats over
 # TLS and writes the image (served from the image cache) to the VM's disk; the
 # conductor powers it off, sets boot to disk and powers it on, and the VM boots the
 # deployed image, which prints FERRIC-BOOTED on its serial console. The node is
@@ -213,7 +214,7 @@ grep -q OLD-TENANT-DATA "$WORK/disk.img" && fail "cleaning left the old data on 
 grep -q "sending ACK" "$WORK/udhcpd.log" || fail "the site's DHCP server leased nothing"
 echo "ok - the VM got its address from the site's DHCP server and its boot file from ferricd's ProxyDHCP, network-booted its ramdisk over TFTP (pxe boot interface), and its agent erased the disk; the node is available ($((SECONDS - started)) s)"
 stop "$site_dhcp"
-start_ferricd
+start_ferricd --http-boot-listen "$BRIP:8080"
 FIRMWARE=()
 bm PATCH "/nodes/$NODE" '[{"op": "replace", "path": "/boot_interface", "value": "ipxe"}]' >/dev/null
 bm PUT "/nodes/$NODE/states/provision" '{"target": "active"}' >/dev/null
@@ -221,7 +222,7 @@ started=$SECONDS
 play_bmc active "deploy failed"
 [ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = active ] \
     || fail "deploy: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
-echo "ok - the VM network-booted from ferricd (DHCP, iPXE script, kernel and ramdisk over HTTP: ipxe boot interface), its agent wrote the image, the node is active ($((SECONDS - started)) s)"
+echo "ok - the VM network-booted from ferricd (DHCP, iPXE script, kernel and ramdisk over HTTP from the boot listener: ipxe boot interface), its agent wrote the image, the node is active ($((SECONDS - started)) s)"
 for _ in $(seq 1 120); do
     grep -q FERRIC-BOOTED "$WORK"/serial-*-disk.log 2>/dev/null && break
     play_bmc active >/dev/null

@@ -93,16 +93,30 @@ pub fn service(state: AppState) -> NormalizePath<Router> {
     NormalizePathLayer::trim_trailing_slash().layer(router(state))
 }
 
+/// What firmware and ramdisks fetch: boot files, per-node scripts, cached images.
+fn boot_routes() -> Router<AppState> {
+    Router::new()
+        .route("/images/{key}", get(images::image))
+        .route("/boot/{file}", get(boot_script::file))
+        .route("/boot/{dir}/{file}", get(boot_script::node_file))
+}
+
+/// The HTTP boot server alone (`[boot] http_listen`): `/boot/` and `/images/`, for a
+/// listener on the provisioning network apart from the API.
+pub fn boot_service(state: AppState) -> Router {
+    boot_routes()
+        .fallback(error::not_found_fallback)
+        .with_state(state)
+}
+
 /// The whole API as one router.
 fn router(state: AppState) -> Router {
     let v1 = resources::routes().merge(unsupported::routes());
     Router::new()
         .route("/", get(root::root))
         .route("/v1", get(root::v1))
-        .route("/images/{key}", get(images::image))
         .route("/metrics", get(metrics::metrics))
-        .route("/boot/{file}", get(boot_script::file))
-        .route("/boot/{dir}/{file}", get(boot_script::node_file))
+        .merge(boot_routes())
         .nest("/v1", v1.clone())
         // Ironic routes resource paths missing the `/v1` prefix as if it were there.
         .merge(v1)

@@ -20,7 +20,7 @@ use serde::Deserialize;
 /// `tftp_root`, `tftp_max_transfers`, `dhcp_interface`, `dhcp_proxy`, `dhcp_server_ip`, `dhcp_prefix`,
 /// `dhcp_pool_start`, `dhcp_pool_end`, `dhcp_gateway`, `dhcp_dns`, `dhcp_lease_time`,
 /// `bios_file`, `uefi_file`, `ipxe_dir`, `kernel_append_params`, `router_advertisements`,
-/// `dhcp_discovery`, `discovery_driver`),
+/// `dhcp_discovery`, `discovery_driver`, `http_listen`, `http_url`),
 /// the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
 /// `inspect_wait_timeout`, `rescue_callback_timeout`, `service_callback_timeout`
 /// (seconds, default 1800) under `[conductor]`) or in the environment variable shown.
@@ -81,6 +81,11 @@ pub struct Cli {
     /// dhcp_server_ip`, `dhcp_pool_start`, `dhcp_pool_end`; `[boot] dhcp_interface`).
     #[arg(long, env = "FERRIC_DHCP_INTERFACE", value_name = "IFACE")]
     pub dhcp_interface: Option<String>,
+    /// Serve the HTTP boot server (`/boot/`, `/images/`) on this address too, e.g.
+    /// the provisioning network's 10.0.0.1:8080 (`[boot] http_listen`; boot URLs then
+    /// use `[boot] http_url`, default http://ADDR).
+    #[arg(long, env = "FERRIC_HTTP_BOOT_LISTEN", value_name = "ADDR:PORT")]
+    pub http_boot_listen: Option<SocketAddr>,
     /// Run DHCP as a ProxyDHCP server beside the site's DHCP server: hand out no
     /// addresses (no pool needed), only tell PXE clients where to boot from, also on
     /// port 4011 (`[boot] dhcp_proxy`).
@@ -119,6 +124,10 @@ struct FileBoot {
     dhcp_interface: Option<String>,
     /// ProxyDHCP mode (default false).
     dhcp_proxy: Option<bool>,
+    /// A listener for the HTTP boot server apart from the API, and the URL firmware
+    /// reaches it at.
+    http_listen: Option<SocketAddr>,
+    http_url: Option<String>,
     /// Enroll PXE clients whose MAC is no node's port (default false).
     dhcp_discovery: Option<bool>,
     /// The hardware type discovered machines are enrolled with (default
@@ -220,6 +229,8 @@ pub struct Settings {
     pub netboot: ferric_drivers::netboot::NetbootSettings,
     /// Where iPXE binaries are copied from.
     pub ipxe_dir: PathBuf,
+    /// The HTTP boot server's own listener, when set.
+    pub http_boot_listen: Option<SocketAddr>,
     /// The interface router solicitations are answered on, when enabled.
     pub router_advertisements: Option<String>,
     /// With discovery on: the hardware type unknown PXE clients are enrolled with.
@@ -321,6 +332,17 @@ impl Settings {
             }
             t
         });
+        let http_boot_listen = cli.http_boot_listen.or(file.boot.http_listen);
+        let boot_url = match (&file.boot.http_url, http_boot_listen) {
+            (Some(url), _) => url.clone(),
+            (None, Some(addr)) if !addr.ip().is_unspecified() => format!("http://{addr}"),
+            (None, Some(addr)) => {
+                return Err(format!(
+                    "the HTTP boot server listens on every address ({addr}): set [boot] http_url to the one firmware reaches"
+                ))
+            }
+            (None, None) => image_cache.base_url.clone(),
+        };
         let dhcp = match cli.dhcp_interface.or(file.boot.dhcp_interface.clone()) {
             None => None,
             Some(iface) => {
@@ -374,7 +396,7 @@ impl Settings {
                         .clone()
                         .unwrap_or_else(|| "undionly.kpxe".into()),
                     uefi_file: b.uefi_file.clone().unwrap_or_else(|| "snponly.efi".into()),
-                    base_url: image_cache.base_url.clone(),
+                    base_url: boot_url.clone(),
                 };
                 Some((cfg, files))
             }
@@ -403,6 +425,7 @@ impl Settings {
             _ => None,
         };
         Ok(Settings {
+            http_boot_listen,
             discovery_driver,
             router_advertisements,
             dhcp,
@@ -535,6 +558,14 @@ mod tests {
         proxy_args.push("--dhcp-proxy");
         let s = Settings::load(cli(&proxy_args)).unwrap();
         assert_eq!(s.dhcp.unwrap().0.proxy_port, Some(4011));
+        let mut boot_args = proxy_args.clone();
+        boot_args.extend(["--http-boot-listen", "10.0.0.1:8080"]);
+        let s = Settings::load(cli(&boot_args)).unwrap();
+        assert_eq!(s.dhcp.unwrap().1.base_url, "http://10.0.0.1:8080");
+        let mut any_args = proxy_args.clone();
+        any_args.extend(["--http-boot-listen", "0.0.0.0:8080"]);
+        let err = Settings::load(cli(&any_args)).unwrap_err();
+        assert!(err.contains("http_url"), "{err}");
         assert_eq!(s.router_advertisements, None);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -165,13 +165,29 @@ async fn run(settings: Settings) -> Result<(), String> {
         workers = settings.conductor.workers,
         "conductor ready"
     );
-    let app = service(AppState {
+    let state = AppState {
         db: db.clone(),
         config: settings.api.clone(),
         conductor: Arc::new(conductor.clone()),
         rings: Arc::new(RingCache::new(db.clone(), Duration::from_secs(2))),
         metrics,
-    });
+    };
+    let app = service(state.clone());
+    let boot_server = match settings.http_boot_listen {
+        None => None,
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("cannot serve HTTP boot on {addr}: {e}"))?;
+            let boot = ferric_api::boot_service(state.clone());
+            tracing::info!(listen = %addr, "HTTP boot serving");
+            Some(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, boot).await {
+                    tracing::error!(error = %e, "HTTP boot server failed");
+                }
+            }))
+        }
+    };
     tracing::info!(listen = %settings.listen, "Ferric API serving");
     axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
         .with_graceful_shutdown(shutdown_signal())
@@ -179,7 +195,7 @@ async fn run(settings: Settings) -> Result<(), String> {
         .map_err(|e| format!("server error: {e}"))?;
     heartbeat.abort();
     wait_timeouts.abort();
-    for task in [tftp, ra].into_iter().flatten() {
+    for task in [tftp, ra, boot_server].into_iter().flatten() {
         task.abort();
     }
     if let Some((tasks, lease_writer)) = dhcp {
