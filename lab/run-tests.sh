@@ -6,7 +6,8 @@
 #      sushy-tools Redfish emulators started with lab/sushy.sh; the ipmi driver
 #      against pyghmi IPMI BMCs started with lab/ipmi-bmc.sh);
 #   2. the real `openstack baremetal` client against a running ferricd
-#      (lab/ironicclient-smoke.sh), a SIGKILL mid-deploy and restart
+#      (lab/ironicclient-smoke.sh), the real `openstack network/subnet/port`
+#      against its network API (lab/osc-network.sh), a SIGKILL mid-deploy and restart
 #      (lab/crash-test.sh), ferric-agent cleaning and deploying for a real
 #      OpenStack Ironic 39 (lab/ironic-agent-compat.sh), a QEMU VM network-booting
 #      from ferricd's DHCP and iPXE script into the deploy ramdisk and deployed end
@@ -60,16 +61,22 @@ cargo test --workspace --locked
 echo "== openstack baremetal against ferricd"
 cargo build --locked --bin ferricd
 TFTP_PORT=$((API_PORT + 10))
+NET_PORT=$((API_PORT + 20))
 mkdir -p "$RUN_DIR/var/tftp"
 printf '#!ipxe\necho ferric\n' >"$RUN_DIR/var/tftp/boot.ipxe"
 "${CARGO_TARGET_DIR:-target}/debug/ferricd" --listen "127.0.0.1:$API_PORT" --data-dir "$RUN_DIR/var" --log debug \
-    --tftp-listen "127.0.0.1:$TFTP_PORT" >"$RUN_DIR/ferricd.log" 2>&1 &
+    --tftp-listen "127.0.0.1:$TFTP_PORT" --network-api-listen "127.0.0.1:$NET_PORT" >"$RUN_DIR/ferricd.log" 2>&1 &
 ferricd_pid=$!
 for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$API_PORT/" >/dev/null 2>&1 && break
     sleep 0.1
 done
 if ! bash lab/ironicclient-smoke.sh "http://127.0.0.1:$API_PORT"; then
+    echo "--- ferricd log"; tail -n 50 "$RUN_DIR/ferricd.log"
+    exit 1
+fi
+echo "== openstack network / subnet / port against ferricd's network API"
+if ! bash lab/osc-network.sh "http://127.0.0.1:$NET_PORT"; then
     echo "--- ferricd log"; tail -n 50 "$RUN_DIR/ferricd.log"
     exit 1
 fi

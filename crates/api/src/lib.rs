@@ -10,6 +10,7 @@ mod images;
 mod links;
 mod listing;
 pub mod metrics;
+pub mod neutron;
 mod patch;
 mod resources;
 mod root;

@@ -12,6 +12,7 @@ mod error;
 mod exec;
 mod history;
 mod migrate;
+mod network;
 mod node;
 mod port;
 mod portgroup;

@@ -79,6 +79,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_dhcp_leases.sql"),
         postgres: include_str!("../migrations/postgres/0010_dhcp_leases.sql"),
     },
+    Migration {
+        version: 11,
+        description: "networks, subnets, VIF ports",
+        sqlite: include_str!("../migrations/sqlite/0011_networks.sql"),
+        postgres: include_str!("../migrations/postgres/0011_networks.sql"),
+    },
 ];
 
 /// An arbitrary, fixed key for the PostgreSQL advisory lock held while migrating.

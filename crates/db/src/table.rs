@@ -302,6 +302,66 @@ pub(crate) static CONDUCTORS: Table = Table {
     ],
 };
 
+pub(crate) static NETWORKS: Table = Table {
+    name: "networks",
+    columns: &[
+        ("uuid", Text),
+        ("name", Text),
+        ("description", Text),
+        ("project_id", Text),
+        ("shared", Bool),
+        ("admin_state_up", Bool),
+        ("role", Text),
+        ("network_type", Text),
+        ("physical_network", Text),
+        ("segmentation_id", J),
+        ("mtu", J),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};
+
+pub(crate) static SUBNETS: Table = Table {
+    name: "subnets",
+    columns: &[
+        ("uuid", Text),
+        ("network_uuid", Text),
+        ("name", Text),
+        ("description", Text),
+        ("project_id", Text),
+        ("cidr", Text),
+        ("gateway_ip", Text),
+        ("dns_nameservers", J),
+        ("allocation_pools", J),
+        ("enable_dhcp", Bool),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};
+
+pub(crate) static VIF_PORTS: Table = Table {
+    name: "vif_ports",
+    columns: &[
+        ("uuid", Text),
+        ("network_uuid", Text),
+        ("name", Text),
+        ("description", Text),
+        ("project_id", Text),
+        ("mac_address", Text),
+        ("fixed_ips", J),
+        ("extra_dhcp_opts", J),
+        ("binding_profile", J),
+        ("vnic_type", Text),
+        ("host_id", Text),
+        ("device_id", Text),
+        ("device_owner", Text),
+        ("admin_state_up", Bool),
+        ("status", Text),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};
+
 pub(crate) static ALLOCATIONS: Table = Table {
     name: "allocations",
     columns: &[

@@ -20,7 +20,8 @@ use serde::Deserialize;
 /// `tftp_root`, `tftp_max_transfers`, `dhcp_interface`, `dhcp_proxy`, `dhcp_server_ip`, `dhcp_prefix`,
 /// `dhcp_pool_start`, `dhcp_pool_end`, `dhcp_gateway`, `dhcp_dns`, `dhcp_lease_time`,
 /// `bios_file`, `uefi_file`, `ipxe_dir`, `kernel_append_params`, `router_advertisements`,
-/// `dhcp_discovery`, `discovery_driver`, `http_listen`, `http_url`),
+/// `dhcp_discovery`, `discovery_driver`, `http_listen`, `http_url`), `[network]`
+/// (`api_listen`),
 /// the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
 /// `inspect_wait_timeout`, `rescue_callback_timeout`, `service_callback_timeout`
 /// (seconds, default 1800) under `[conductor]`) or in the environment variable shown.
@@ -86,6 +87,11 @@ pub struct Cli {
     /// use `[boot] http_url`, default http://ADDR).
     #[arg(long, env = "FERRIC_HTTP_BOOT_LISTEN", value_name = "ADDR:PORT")]
     pub http_boot_listen: Option<SocketAddr>,
+    /// Serve the network service's Neutron-shaped API (v2.0 networks, subnets,
+    /// ports) on this address, e.g. 127.0.0.1:9696 (off when unset; `[network]
+    /// api_listen`).
+    #[arg(long, env = "FERRIC_NETWORK_API_LISTEN", value_name = "ADDR:PORT")]
+    pub network_api_listen: Option<SocketAddr>,
     /// Run DHCP as a ProxyDHCP server beside the site's DHCP server: hand out no
     /// addresses (no pool needed), only tell PXE clients where to boot from, also on
     /// port 4011 (`[boot] dhcp_proxy`).
@@ -111,6 +117,16 @@ struct FileConfig {
     deploy: FileDeploy,
     #[serde(default)]
     boot: FileBoot,
+    #[serde(default)]
+    network: FileNetwork,
+}
+
+/// `[network]`: Ferric's network service.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileNetwork {
+    /// Where the Neutron-shaped API listens.
+    api_listen: Option<SocketAddr>,
 }
 
 /// `[boot]`: the network boot services (TFTP so far).
@@ -229,6 +245,8 @@ pub struct Settings {
     pub netboot: ferric_drivers::netboot::NetbootSettings,
     /// Where iPXE binaries are copied from.
     pub ipxe_dir: PathBuf,
+    /// The network API's listener, when set.
+    pub network_api_listen: Option<SocketAddr>,
     /// The HTTP boot server's own listener, when set.
     pub http_boot_listen: Option<SocketAddr>,
     /// The interface router solicitations are answered on, when enabled.
@@ -425,6 +443,7 @@ impl Settings {
             _ => None,
         };
         Ok(Settings {
+            network_api_listen: cli.network_api_listen.or(file.network.api_listen),
             http_boot_listen,
             discovery_driver,
             router_advertisements,

@@ -188,6 +188,21 @@ async fn run(settings: Settings) -> Result<(), String> {
             }))
         }
     };
+    let network_api = match settings.network_api_listen {
+        None => None,
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("cannot serve the network API on {addr}: {e}"))?;
+            let api = ferric_api::neutron::service(state.clone());
+            tracing::info!(listen = %addr, "network API serving");
+            Some(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, api).await {
+                    tracing::error!(error = %e, "network API failed");
+                }
+            }))
+        }
+    };
     tracing::info!(listen = %settings.listen, "Ferric API serving");
     axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
         .with_graceful_shutdown(shutdown_signal())
@@ -195,7 +210,7 @@ async fn run(settings: Settings) -> Result<(), String> {
         .map_err(|e| format!("server error: {e}"))?;
     heartbeat.abort();
     wait_timeouts.abort();
-    for task in [tftp, ra, boot_server].into_iter().flatten() {
+    for task in [tftp, ra, boot_server, network_api].into_iter().flatten() {
         task.abort();
     }
     if let Some((tasks, lease_writer)) = dhcp {

@@ -98,6 +98,18 @@ typed_id!(
     /// Identifies a deploy template.
     DeployTemplateId
 );
+typed_id!(
+    /// Identifies a network of the network service.
+    NetworkId
+);
+typed_id!(
+    /// Identifies a subnet of a network.
+    SubnetId
+);
+typed_id!(
+    /// Identifies a VIF port (a network port a node's NIC or bond is bound to).
+    VifPortId
+);
 
 #[cfg(test)]
 mod tests {

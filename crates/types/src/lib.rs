@@ -14,6 +14,7 @@ pub mod ids;
 pub mod mac;
 pub mod microversion;
 pub mod name;
+pub mod net;
 pub mod node;
 pub mod port;
 pub mod portgroup;
@@ -28,7 +29,10 @@ pub type JsonObject = serde_json::Map<String, serde_json::Value>;
 
 pub use allocation::Allocation;
 pub use chassis::Chassis;
-pub use ids::{AllocationId, ChassisId, DeployTemplateId, NodeId, PortGroupId, PortId};
+pub use ids::{
+    AllocationId, ChassisId, DeployTemplateId, NetworkId, NodeId, PortGroupId, PortId, SubnetId,
+    VifPortId,
+};
 pub use mac::MacAddress;
 pub use microversion::Microversion;
 pub use node::Node;

@@ -20,6 +20,7 @@ use tower_http::normalize_path::NormalizePath;
 
 pub struct TestApp {
     service: NormalizePath<Router>,
+    network: Router,
     pub db: Datastore,
     pub version: &'static str,
 }
@@ -70,14 +71,16 @@ impl TestApp {
             },
         );
         conductor.register(Duration::from_secs(3600)).await.unwrap();
+        let state = AppState {
+            db: db.clone(),
+            config,
+            conductor: Arc::new(conductor),
+            rings: Arc::new(RingCache::new(db.clone(), Duration::from_millis(100))),
+            metrics: Default::default(),
+        };
         TestApp {
-            service: service(AppState {
-                db: db.clone(),
-                config,
-                conductor: Arc::new(conductor),
-                rings: Arc::new(RingCache::new(db.clone(), Duration::from_millis(100))),
-                metrics: Default::default(),
-            }),
+            service: service(state.clone()),
+            network: ferric_api::neutron::service(state),
             db,
             version: "1.65",
         }
@@ -145,6 +148,26 @@ impl TestApp {
 
     pub async fn send(&self, req: Request<Body>) -> Reply {
         let resp = self.service.clone().oneshot(req).await.unwrap();
+        Self::reply(resp).await
+    }
+
+    /// Sends a request to the network (Neutron-shaped) API.
+    pub async fn net(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        let req = Request::builder()
+            .method(Method::from_bytes(method.as_bytes()).unwrap())
+            .uri(path)
+            .header("host", "ferric.test:9696");
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string()))
+                .unwrap(),
+            None => req.body(Body::empty()).unwrap(),
+        };
+        Self::reply(self.network.clone().oneshot(req).await.unwrap()).await
+    }
+
+    async fn reply(resp: axum::response::Response) -> Reply {
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();

@@ -7,6 +7,7 @@ mod chassis;
 mod conductors_drivers;
 mod deploy_templates;
 mod lifecycle;
+mod networks;
 mod node_create;
 mod node_list;
 mod node_update;

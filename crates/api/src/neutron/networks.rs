@@ -1,0 +1,271 @@
+//! `/v2.0/networks`: a network's segment (`provider:network_type` flat or vlan,
+//! `provider:physical_network`, `provider:segmentation_id`) and its role (Ferric's
+//! `role` attribute: provisioning, cleaning, rescue, inspection, servicing, tenant).
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use ferric_db::{Cond, ListQuery};
+use ferric_types::net::Network;
+use ferric_types::{NetworkId, Timestamp};
+use serde_json::{json, Map, Value};
+
+use super::error::NetError;
+use super::{filter, render, request};
+use crate::AppState;
+
+const ATTRIBUTES: &[&str] = &[
+    "name",
+    "description",
+    "admin_state_up",
+    "shared",
+    "tenant_id",
+    "project_id",
+    "provider:network_type",
+    "provider:physical_network",
+    "provider:segmentation_id",
+    "mtu",
+    "role",
+    "port_security_enabled",
+];
+
+pub(super) fn query_pairs(raw: Option<String>) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default()
+}
+
+pub(super) async fn find(state: &AppState, id: &str) -> Result<Network, NetError> {
+    let missing = || {
+        NetError::not_found(
+            "NetworkNotFound",
+            format!("Network {id} could not be found."),
+        )
+    };
+    let uuid = id.parse::<NetworkId>().map_err(|_| missing())?;
+    state.db.network_get(uuid).await.map_err(|e| match e {
+        ferric_db::DbError::NotFound => missing(),
+        other => other.into(),
+    })
+}
+
+/// The ids of each network's subnets.
+async fn subnet_ids(state: &AppState, network: NetworkId) -> Result<Vec<String>, NetError> {
+    Ok(state
+        .db
+        .subnet_list(&ListQuery {
+            conds: vec![Cond::Eq("network_uuid", network.to_string().into())],
+            ..ListQuery::default()
+        })
+        .await?
+        .into_iter()
+        .map(|s| s.uuid.to_string())
+        .collect())
+}
+
+async fn rendered(state: &AppState, n: &Network) -> Result<Value, NetError> {
+    Ok(render::network(n, subnet_ids(state, n.uuid).await?))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, NetError> {
+    let networks = state.db.network_list(&ListQuery::default()).await?;
+    let subnets = state.db.subnet_list(&ListQuery::default()).await?;
+    let items = networks
+        .iter()
+        .map(|n| {
+            let ids = subnets
+                .iter()
+                .filter(|s| s.network_uuid == n.uuid)
+                .map(|s| s.uuid.to_string())
+                .collect();
+            render::network(n, ids)
+        })
+        .collect();
+    Ok(Json(
+        json!({"networks": filter::apply(items, &query_pairs(raw))}),
+    ))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, NetError> {
+    let n = find(&state, &id).await?;
+    let fields: Vec<(String, String)> = query_pairs(raw);
+    let picked: Vec<&str> = fields
+        .iter()
+        .filter(|(k, _)| k == "fields")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    Ok(Json(
+        json!({"network": filter::select(rendered(&state, &n).await?, &picked)}),
+    ))
+}
+
+/// Applies the attributes of a request to `n`.
+fn apply(n: &mut Network, m: &Map<String, Value>) -> Result<(), NetError> {
+    request::known_only(m, ATTRIBUTES, "network")?;
+    if let Some(v) = request::string(m, "name")? {
+        n.name = v;
+    }
+    if let Some(v) = request::string(m, "description")? {
+        n.description = v;
+    }
+    if let Some(v) = request::boolean(m, "admin_state_up")? {
+        n.admin_state_up = v;
+    }
+    if let Some(v) = request::boolean(m, "shared")? {
+        n.shared = v;
+    }
+    if let Some(v) = request::string(m, "project_id")?.or(request::string(m, "tenant_id")?) {
+        n.project_id = v;
+    }
+    if let Some(v) = request::string(m, "role")? {
+        n.role = v;
+    }
+    if let Some(v) = request::integer(m, "mtu")? {
+        n.mtu =
+            u32::try_from(v).map_err(|_| NetError::invalid(format!("mtu {v} is out of range")))?;
+    }
+    if let Some(v) = request::string(m, "provider:network_type")? {
+        n.network_type = v;
+    }
+    if m.contains_key("provider:physical_network") {
+        n.physical_network = request::string(m, "provider:physical_network")?;
+    }
+    if m.contains_key("provider:segmentation_id") {
+        n.segmentation_id = match request::integer(m, "provider:segmentation_id")? {
+            None => None,
+            Some(v) => Some(u16::try_from(v).map_err(|_| {
+                NetError::invalid(format!(
+                    "segmentation_id out of range ({v} is not in 1..4094)."
+                ))
+            })?),
+        };
+    }
+    ferric_net::validate::network(n).map_err(NetError::invalid)
+}
+
+pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Response, NetError> {
+    let m = request::object(&body, "network")?;
+    let mut n = Network {
+        uuid: NetworkId::new_v4(),
+        name: String::new(),
+        description: String::new(),
+        project_id: String::new(),
+        shared: false,
+        admin_state_up: true,
+        role: "tenant".into(),
+        network_type: "flat".into(),
+        physical_network: None,
+        segmentation_id: None,
+        mtu: 1500,
+        created_at: Timestamp::now(),
+        updated_at: None,
+    };
+    apply(&mut n, &m)?;
+    if let Some(id) = n.segmentation_id {
+        let physnet = n.physical_network.clone().unwrap_or_default();
+        let taken = state
+            .db
+            .network_list(&ListQuery::default())
+            .await?
+            .into_iter()
+            .any(|o| {
+                o.network_type == "vlan"
+                    && o.segmentation_id == Some(id)
+                    && o.physical_network.clone().unwrap_or_default() == physnet
+            });
+        if taken {
+            return Err(NetError::conflict(
+                "SegmentationIdInUse",
+                format!("Unable to create the network. The VLAN {id} on physical network {physnet} is in use."),
+            ));
+        }
+    }
+    state.db.network_create(&n).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"network": render::network(&n, Vec::new())})),
+    )
+        .into_response())
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, NetError> {
+    let m = request::object(&body, "network")?;
+    let before = find(&state, &id).await?;
+    let mut n = before.clone();
+    let segment_keys = [
+        "provider:network_type",
+        "provider:physical_network",
+        "provider:segmentation_id",
+    ];
+    if segment_keys.iter().any(|k| m.contains_key(*k)) {
+        let in_use = !state
+            .db
+            .vif_port_list(&ListQuery {
+                conds: vec![Cond::Eq("network_uuid", n.uuid.to_string().into())],
+                ..ListQuery::default()
+            })
+            .await?
+            .is_empty();
+        if in_use {
+            return Err(NetError::conflict(
+                "NetworkInUse",
+                format!("Unable to complete operation on network {id}. There are one or more ports still in use on the network."),
+            ));
+        }
+    }
+    apply(&mut n, &m)?;
+    n.updated_at = Some(Timestamp::now());
+    match state.db.network_update(&n, before.updated_at).await? {
+        ferric_db::UpdateOutcome::Updated => {}
+        _ => {
+            return Err(NetError::conflict(
+                "Conflict",
+                format!("Network {id} changed while it was being updated; try again."),
+            ))
+        }
+    }
+    Ok(Json(json!({"network": rendered(&state, &n).await?})))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, NetError> {
+    let n = find(&state, &id).await?;
+    let ports = state
+        .db
+        .vif_port_list(&ListQuery {
+            conds: vec![Cond::Eq("network_uuid", n.uuid.to_string().into())],
+            ..ListQuery::default()
+        })
+        .await?;
+    if !ports.is_empty() {
+        return Err(NetError::conflict(
+            "NetworkInUse",
+            format!("Unable to complete operation on network {id}. There are one or more ports still in use on the network."),
+        ));
+    }
+    for s in state
+        .db
+        .subnet_list(&ListQuery {
+            conds: vec![Cond::Eq("network_uuid", n.uuid.to_string().into())],
+            ..ListQuery::default()
+        })
+        .await?
+    {
+        state.db.subnet_delete(s.uuid).await?;
+    }
+    state.db.network_delete(n.uuid).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

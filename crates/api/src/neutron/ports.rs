@@ -1,0 +1,413 @@
+//! `/v2.0/ports`: VIF ports — a MAC on a network, fixed IPs (allocated from the
+//! subnets' pools when not given), per-port DHCP options, and the binding
+//! (`binding:host_id`, `binding:profile`, `binding:vnic_type`). A MAC is unique
+//! within its network, an address within its subnet.
+
+use std::collections::HashSet;
+use std::net::Ipv4Addr;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use ferric_db::{Cond, ListQuery};
+use ferric_types::net::{DhcpOption, FixedIp, Network, Subnet, VifPort};
+use ferric_types::{MacAddress, SubnetId, Timestamp, VifPortId};
+use serde_json::{json, Map, Value};
+
+use super::error::NetError;
+use super::networks::query_pairs;
+use super::{filter, render, request};
+use crate::AppState;
+
+const ATTRIBUTES: &[&str] = &[
+    "name",
+    "description",
+    "network_id",
+    "tenant_id",
+    "project_id",
+    "mac_address",
+    "fixed_ips",
+    "extra_dhcp_opts",
+    "admin_state_up",
+    "device_id",
+    "device_owner",
+    "binding:host_id",
+    "binding:profile",
+    "binding:vnic_type",
+    "security_groups",
+    "port_security_enabled",
+];
+
+/// Address choices are made one at a time, so two ports never get the same one.
+static ALLOCATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn find(state: &AppState, id: &str) -> Result<VifPort, NetError> {
+    let missing = || NetError::not_found("PortNotFound", format!("Port {id} could not be found."));
+    let uuid = id.parse::<VifPortId>().map_err(|_| missing())?;
+    state.db.vif_port_get(uuid).await.map_err(|e| match e {
+        ferric_db::DbError::NotFound => missing(),
+        other => other.into(),
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, NetError> {
+    let items = state
+        .db
+        .vif_port_list(&ListQuery::default())
+        .await?
+        .iter()
+        .map(render::port)
+        .collect();
+    Ok(Json(
+        json!({"ports": filter::apply(items, &query_pairs(raw))}),
+    ))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, NetError> {
+    Ok(Json(
+        json!({"port": render::port(&find(&state, &id).await?)}),
+    ))
+}
+
+async fn ports_of(state: &AppState, network: &Network) -> Result<Vec<VifPort>, NetError> {
+    Ok(state
+        .db
+        .vif_port_list(&ListQuery {
+            conds: vec![Cond::Eq("network_uuid", network.uuid.to_string().into())],
+            ..ListQuery::default()
+        })
+        .await?)
+}
+
+async fn subnets_of(state: &AppState, network: &Network) -> Result<Vec<Subnet>, NetError> {
+    Ok(state
+        .db
+        .subnet_list(&ListQuery {
+            conds: vec![Cond::Eq("network_uuid", network.uuid.to_string().into())],
+            ..ListQuery::default()
+        })
+        .await?)
+}
+
+/// A MAC in Neutron's default range (`fa:16:3e:…`).
+fn random_mac() -> MacAddress {
+    let b = uuid::Uuid::new_v4().into_bytes();
+    MacAddress::from([0xfa, 0x16, 0x3e, b[0], b[1], b[2]])
+}
+
+/// Turns the requested `fixed_ips` into addresses: given ones checked, missing ones
+/// allocated; no request means one address from the network's first subnet.
+fn resolve_fixed_ips(
+    requested: Option<&Value>,
+    network: &Network,
+    subnets: &[Subnet],
+    others: &[VifPort],
+) -> Result<Vec<FixedIp>, NetError> {
+    let mut used: HashSet<(SubnetId, Ipv4Addr)> = HashSet::new();
+    for p in others {
+        for ip in &p.fixed_ips {
+            if let Ok(a) = ip.ip_address.parse() {
+                used.insert((ip.subnet_id, a));
+            }
+        }
+    }
+    let wanted: Vec<Map<String, Value>> = match requested {
+        None | Some(Value::Null) => subnets
+            .first()
+            .map(|s| {
+                let mut m = Map::new();
+                m.insert("subnet_id".into(), Value::from(s.uuid.to_string()));
+                vec![m]
+            })
+            .unwrap_or_default(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| {
+                v.as_object().cloned().ok_or_else(|| {
+                    NetError::invalid(format!("Invalid data format for fixed IP: '{v}'"))
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return Err(NetError::invalid(format!(
+                "Invalid data format for fixed IP: '{other}'"
+            )))
+        }
+    };
+    let mut out = Vec::new();
+    for w in wanted {
+        let subnet_id = request::string(&w, "subnet_id")?;
+        let address = request::string(&w, "ip_address")?;
+        let subnet = match (&subnet_id, &address) {
+            (Some(id), _) => subnets
+                .iter()
+                .find(|s| s.uuid.to_string() == *id)
+                .ok_or_else(|| {
+                    NetError::invalid(format!(
+                        "Failed to create port on network {}, because fixed_ips included invalid subnet {id}.",
+                        network.uuid
+                    ))
+                })?,
+            (None, Some(a)) => subnets
+                .iter()
+                .find(|s| ferric_net::validate::fixed_ip(s, a).is_ok())
+                .ok_or_else(|| {
+                    NetError::invalid(format!(
+                        "IP address {a} is not a valid IP for any subnet of network {}.",
+                        network.uuid
+                    ))
+                })?,
+            (None, None) => {
+                return Err(NetError::invalid("A fixed IP needs a subnet_id or an ip_address."))
+            }
+        };
+        let ip = match address {
+            Some(a) => {
+                let ip = ferric_net::validate::fixed_ip(subnet, &a).map_err(NetError::invalid)?;
+                if used.contains(&(subnet.uuid, ip)) {
+                    return Err(NetError::conflict(
+                        "IpAddressAlreadyAllocated",
+                        format!(
+                            "IP address {ip} already allocated in subnet {}",
+                            subnet.uuid
+                        ),
+                    ));
+                }
+                ip
+            }
+            None => {
+                let taken: HashSet<Ipv4Addr> = used
+                    .iter()
+                    .filter(|(s, _)| *s == subnet.uuid)
+                    .map(|(_, a)| *a)
+                    .collect();
+                ferric_net::ipam::allocate(subnet, &taken).ok_or_else(|| {
+                    NetError::conflict(
+                        "IpAddressGenerationFailure",
+                        format!(
+                            "No more IP addresses available on network {}.",
+                            network.uuid
+                        ),
+                    )
+                })?
+            }
+        };
+        used.insert((subnet.uuid, ip));
+        out.push(FixedIp {
+            subnet_id: subnet.uuid,
+            ip_address: ip.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+fn dhcp_options(v: &Value) -> Result<Vec<DhcpOption>, NetError> {
+    let items = match v {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(items) => items,
+        other => {
+            return Err(NetError::invalid(format!(
+                "'{other}' is not a list of DHCP options"
+            )))
+        }
+    };
+    items
+        .iter()
+        .map(|o| {
+            let m = o
+                .as_object()
+                .ok_or_else(|| NetError::invalid(format!("'{o}' is not a DHCP option")))?;
+            let name = request::string(m, "opt_name")?.filter(|s| !s.is_empty());
+            let value = request::string(m, "opt_value")?;
+            let version = request::integer(m, "ip_version")?.unwrap_or(4);
+            match (name, value) {
+                (Some(opt_name), Some(opt_value)) if version == 4 || version == 6 => {
+                    Ok(DhcpOption {
+                        opt_name,
+                        opt_value,
+                        ip_version: version as u8,
+                    })
+                }
+                _ => Err(NetError::invalid(format!(
+                    "Invalid extra DHCP option {o}: opt_name and opt_value are required"
+                ))),
+            }
+        })
+        .collect()
+}
+
+/// Applies the plain attributes (not the network, MAC or addresses).
+fn apply(p: &mut VifPort, m: &Map<String, Value>) -> Result<(), NetError> {
+    if let Some(v) = request::string(m, "name")? {
+        p.name = v;
+    }
+    if let Some(v) = request::string(m, "description")? {
+        p.description = v;
+    }
+    if let Some(v) = request::string(m, "project_id")?.or(request::string(m, "tenant_id")?) {
+        p.project_id = v;
+    }
+    if let Some(v) = request::boolean(m, "admin_state_up")? {
+        p.admin_state_up = v;
+    }
+    if let Some(v) = request::string(m, "device_id")? {
+        p.device_id = v;
+    }
+    if let Some(v) = request::string(m, "device_owner")? {
+        p.device_owner = v;
+    }
+    if m.contains_key("binding:host_id") {
+        p.host_id = request::string(m, "binding:host_id")?.unwrap_or_default();
+    }
+    if let Some(v) = request::string(m, "binding:vnic_type")? {
+        if !ferric_net::validate::VNIC_TYPES.contains(&v.as_str()) {
+            return Err(NetError::invalid(format!(
+                "{v} is not in valid_values {:?}",
+                ferric_net::validate::VNIC_TYPES
+            )));
+        }
+        p.vnic_type = v;
+    }
+    match m.get("binding:profile") {
+        None => {}
+        Some(Value::Null) => p.binding_profile.clear(),
+        Some(Value::Object(o)) => p.binding_profile = o.clone(),
+        Some(other) => {
+            return Err(NetError::invalid(format!(
+                "'{other}' is not a dictionary for binding:profile"
+            )))
+        }
+    }
+    if let Some(v) = m.get("extra_dhcp_opts") {
+        p.extra_dhcp_opts = dhcp_options(v)?;
+    }
+    p.status = if p.host_id.is_empty() {
+        "DOWN"
+    } else {
+        "ACTIVE"
+    }
+    .into();
+    Ok(())
+}
+
+fn mac_in_use(network: &Network, mac: &MacAddress) -> NetError {
+    NetError::conflict(
+        "MacAddressInUse",
+        format!(
+            "Unable to complete operation for network {}. The mac address {mac} is in use.",
+            network.uuid
+        ),
+    )
+}
+
+fn parse_mac(m: &Map<String, Value>) -> Result<Option<MacAddress>, NetError> {
+    request::string(m, "mac_address")?
+        .map(|s| {
+            s.parse::<MacAddress>()
+                .map_err(|_| NetError::invalid(format!("'{s}' is not a valid MAC address")))
+        })
+        .transpose()
+}
+
+pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Response, NetError> {
+    let m = request::object(&body, "port")?;
+    request::known_only(&m, ATTRIBUTES, "port")?;
+    let network_id = request::string(&m, "network_id")?.ok_or_else(|| {
+        NetError::bad_request(
+            "Failed to parse request. Required attribute 'network_id' not specified",
+        )
+    })?;
+    let network = super::networks::find(&state, &network_id).await?;
+    let mut p = VifPort {
+        uuid: VifPortId::new_v4(),
+        network_uuid: network.uuid,
+        name: String::new(),
+        description: String::new(),
+        project_id: network.project_id.clone(),
+        mac_address: random_mac(),
+        fixed_ips: Vec::new(),
+        extra_dhcp_opts: Vec::new(),
+        binding_profile: Map::new(),
+        vnic_type: "normal".into(),
+        host_id: String::new(),
+        device_id: String::new(),
+        device_owner: String::new(),
+        admin_state_up: true,
+        status: "DOWN".into(),
+        created_at: Timestamp::now(),
+        updated_at: None,
+    };
+    apply(&mut p, &m)?;
+    if let Some(mac) = parse_mac(&m)? {
+        p.mac_address = mac;
+    }
+    let _one_at_a_time = ALLOCATING.lock().await;
+    let others = ports_of(&state, &network).await?;
+    if others.iter().any(|o| o.mac_address == p.mac_address) {
+        return Err(mac_in_use(&network, &p.mac_address));
+    }
+    let subnets = subnets_of(&state, &network).await?;
+    p.fixed_ips = resolve_fixed_ips(m.get("fixed_ips"), &network, &subnets, &others)?;
+    state.db.vif_port_create(&p).await?;
+    Ok((StatusCode::CREATED, Json(json!({"port": render::port(&p)}))).into_response())
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, NetError> {
+    let m = request::object(&body, "port")?;
+    request::known_only(&m, ATTRIBUTES, "port")?;
+    if m.contains_key("network_id") {
+        return Err(NetError::bad_request(
+            "Cannot update read-only attribute network_id",
+        ));
+    }
+    let _one_at_a_time = ALLOCATING.lock().await;
+    let before = find(&state, &id).await?;
+    let network = super::networks::find(&state, &before.network_uuid.to_string()).await?;
+    let mut p = before.clone();
+    apply(&mut p, &m)?;
+    let others: Vec<VifPort> = ports_of(&state, &network)
+        .await?
+        .into_iter()
+        .filter(|o| o.uuid != p.uuid)
+        .collect();
+    if m.contains_key("mac_address") {
+        // Ironic sets the NIC's MAC on a VIF (and clears it with null on detach).
+        p.mac_address = parse_mac(&m)?.unwrap_or_else(random_mac);
+        if others.iter().any(|o| o.mac_address == p.mac_address) {
+            return Err(mac_in_use(&network, &p.mac_address));
+        }
+    }
+    if m.contains_key("fixed_ips") {
+        let subnets = subnets_of(&state, &network).await?;
+        p.fixed_ips = resolve_fixed_ips(m.get("fixed_ips"), &network, &subnets, &others)?;
+    }
+    p.updated_at = Some(Timestamp::now());
+    match state.db.vif_port_update(&p, before.updated_at).await? {
+        ferric_db::UpdateOutcome::Updated => Ok(Json(json!({"port": render::port(&p)}))),
+        _ => Err(NetError::conflict(
+            "Conflict",
+            format!("Port {id} changed while it was being updated; try again."),
+        )),
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, NetError> {
+    let p = find(&state, &id).await?;
+    state.db.vif_port_delete(p.uuid).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
