@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# lab/osc-network.sh ENDPOINT — Ferric's network API driven by the real `openstack
-# network / subnet / port` commands (python-openstackclient, no Keystone:
-# OS_AUTH_TYPE=none, OS_ENDPOINT=ENDPOINT, the address of ferricd's
+# lab/osc-network.sh ENDPOINT [BAREMETAL_ENDPOINT] — Ferric's network API driven by
+# the real `openstack network / subnet / port` commands (python-openstackclient, no
+# Keystone: OS_AUTH_TYPE=none, OS_ENDPOINT=ENDPOINT, the address of ferricd's
 # --network-api-listen). Creates a VLAN network, a subnet with pools, VIF ports with
 # fixed IPs, DHCP options and a bare-metal binding profile; checks what the client
 # prints, the conflicts (VLAN, MAC and address in use, network in use) and the
-# refusals of bad input; removes everything again.
+# refusals of bad input; with BAREMETAL_ENDPOINT (ferricd's API) also attaches a VIF
+# to a node with `openstack baremetal node vif attach/list/detach`; removes
+# everything again.
 # Output: "ok - …" / "not ok - …" lines, then "N passed, M failed"; exit 0 only when
 # nothing failed. Uses the client venv of lab/ironicclient-smoke.sh.
 set -uo pipefail
-ENDPOINT="${1:?usage: lab/osc-network.sh ENDPOINT}"
+ENDPOINT="${1:?usage: lab/osc-network.sh ENDPOINT [BAREMETAL_ENDPOINT]}"
+BM_ENDPOINT="${2:-}"
 VENV="${FERRIC_LAB_DIR:-$HOME/.cache/ferric-lab}/osc-venv"
 export OS_AUTH_TYPE=none OS_ENDPOINT="$ENDPOINT"
 TMP="$(mktemp -d /tmp/ferric-oscnet.XXXXXX)"
@@ -84,6 +87,25 @@ expect "port list --mac-address" "len(d) == 1 and d[0]['Name'] == 'port-$RUN'"
 run port set --binding-profile '{"local_link_information": []}' --host node-1 "port-$RUN"
 run port show -f json "port-$RUN"
 expect "port set --host binds it" "d['binding_host_id'] == 'node-1' and d['status'] == 'ACTIVE'"
+
+if [ -n "$BM_ENDPOINT" ]; then
+    bmrun() { OS_ENDPOINT="$BM_ENDPOINT" run baremetal "$@"; }
+    bmrun node create -f json --driver fake-hardware --name "vifnode-$RUN"
+    NODE_ID="$(python3 -c "import json; print(json.load(open('$TMP/out'))['uuid'])" 2>/dev/null)"
+    bmrun port create -f json --node "$NODE_ID" --physical-network physnet1 \
+        --local-link-connection switch_id=aa:bb:cc:dd:ee:ff --local-link-connection port_id=swp7 52:54:00:77:00:01
+    AUTO_ID="$(OS_ENDPOINT="$ENDPOINT" "$VENV/bin/openstack" port show -f value -c id "auto-$RUN")"
+    bmrun node vif attach "$NODE_ID" "$AUTO_ID"
+    [ "$RC" -eq 0 ] && ok "baremetal node vif attach" || bad "baremetal node vif attach"
+    bmrun node vif list -f json "$NODE_ID"
+    expect "baremetal node vif list" "[v['id'] for v in d] == ['$AUTO_ID']"
+    run port show -f json "auto-$RUN"
+    expect "the VIF took the NIC's MAC and is bound to the node" \
+        "d['mac_address'] == '52:54:00:77:00:01' and d['binding_host_id'] == '$NODE_ID'"
+    bmrun node vif detach "$NODE_ID" "$AUTO_ID"
+    [ "$RC" -eq 0 ] && ok "baremetal node vif detach" || bad "baremetal node vif detach"
+    bmrun node delete "$NODE_ID"
+fi
 
 run network delete "$NET"
 refused "a network with ports cannot be deleted" "in use"

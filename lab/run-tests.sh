@@ -76,7 +76,7 @@ if ! bash lab/ironicclient-smoke.sh "http://127.0.0.1:$API_PORT"; then
     exit 1
 fi
 echo "== openstack network / subnet / port against ferricd's network API"
-if ! bash lab/osc-network.sh "http://127.0.0.1:$NET_PORT"; then
+if ! bash lab/osc-network.sh "http://127.0.0.1:$NET_PORT" "http://127.0.0.1:$API_PORT"; then
     echo "--- ferricd log"; tail -n 50 "$RUN_DIR/ferricd.log"
     exit 1
 fi

@@ -146,7 +146,9 @@ impl From<ConductorError> for ApiError {
     fn from(err: ConductorError) -> Self {
         match err {
             ConductorError::NodeNotFound(_) => ApiError::not_found(err.to_string()),
-            ConductorError::Locked { .. } => ApiError::conflict(err.to_string()),
+            ConductorError::Locked { .. } | ConductorError::Conflict(_) => {
+                ApiError::conflict(err.to_string())
+            }
             ConductorError::InvalidState(_) | ConductorError::Invalid(_) => {
                 ApiError::bad_request(err.to_string())
             }

@@ -10,8 +10,6 @@ use crate::AppState;
 
 /// Paths (relative to `/v1`) of features that arrive with the conductor and later.
 const NOT_YET: &[(&str, &str)] = &[
-    ("/nodes/{node}/vifs", "VIF attachment"),
-    ("/nodes/{node}/vifs/{vif}", "VIF attachment"),
     ("/nodes/{node}/volume", "the volume API"),
     ("/events", "events"),
     ("/volume", "the volume API"),

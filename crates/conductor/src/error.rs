@@ -15,6 +15,9 @@ pub enum ConductorError {
     /// The request's arguments are wrong (400).
     #[error("{0}")]
     Invalid(String),
+    /// The request clashes with what is there (409).
+    #[error("{0}")]
+    Conflict(String),
     /// Every worker is busy (503).
     #[error("No free conductor workers available to run the request; retry later.")]
     Busy,

@@ -17,6 +17,7 @@ mod recovery;
 mod registry;
 mod steps;
 mod timeouts;
+pub mod vif;
 
 pub use agent::AgentHeartbeat;
 pub use error::ConductorError;
@@ -126,6 +127,16 @@ pub trait ConductorApi: Send + Sync {
         node: NodeId,
         setting: BootSetting,
     ) -> BoxFuture<'_, Result<(), ConductorError>>;
+    /// The VIFs attached to a node.
+    fn vifs(&self, node: NodeId) -> BoxFuture<'_, Result<Vec<String>, ConductorError>>;
+    /// Attaches a VIF (a port of the network service) to one of the node's NICs.
+    fn vif_attach(
+        &self,
+        node: NodeId,
+        vif: String,
+        target: vif::VifTarget,
+    ) -> BoxFuture<'_, Result<(), ConductorError>>;
+    fn vif_detach(&self, node: NodeId, vif: String) -> BoxFuture<'_, Result<(), ConductorError>>;
 }
 
 /// Settings of a conductor.
@@ -336,6 +347,23 @@ impl ConductorApi for Conductor {
 
     fn agent_lookup(&self, node: NodeId) -> BoxFuture<'_, Result<Option<String>, ConductorError>> {
         Box::pin(self.issue_agent_token(node))
+    }
+
+    fn vifs(&self, node: NodeId) -> BoxFuture<'_, Result<Vec<String>, ConductorError>> {
+        Box::pin(Conductor::vifs(self, node))
+    }
+
+    fn vif_attach(
+        &self,
+        node: NodeId,
+        vif: String,
+        target: vif::VifTarget,
+    ) -> BoxFuture<'_, Result<(), ConductorError>> {
+        Box::pin(Conductor::vif_attach(self, node, vif, target))
+    }
+
+    fn vif_detach(&self, node: NodeId, vif: String) -> BoxFuture<'_, Result<(), ConductorError>> {
+        Box::pin(Conductor::vif_detach(self, node, vif))
     }
 
     fn agent_heartbeat(

@@ -16,6 +16,7 @@ mod node_states;
 mod node_traits;
 mod node_validate;
 mod node_vendor;
+mod node_vifs;
 mod nodes;
 mod port_fields;
 mod portgroups;
@@ -24,7 +25,7 @@ mod ramdisk;
 mod shards;
 mod values;
 
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 use crate::AppState;
@@ -82,6 +83,11 @@ pub fn routes() -> Router<AppState> {
             put(node_states::secure_boot),
         )
         .route("/nodes/{node}/validate", get(node_validate::validate_node))
+        .route(
+            "/nodes/{node}/vifs",
+            get(node_vifs::list).post(node_vifs::attach),
+        )
+        .route("/nodes/{node}/vifs/{vif}", delete(node_vifs::detach))
         .route("/nodes/{node}/history", get(node_history::list))
         .route("/nodes/{node}/history/{event}", get(node_history::show))
         .route("/nodes/{node}/inventory", get(node_history::inventory))

@@ -105,3 +105,151 @@ both_backends!(networks_subnets_ports, |app: TestApp| async move {
     assert_eq!(r.status, 404);
     assert_eq!(r.body["NeutronError"]["type"], "NetworkNotFound");
 });
+
+both_backends!(vif_attach_and_detach, |mut app: TestApp| async move {
+    app.version = "1.89";
+    let node = app
+        .node(json!({"driver": "fake-hardware", "name": "bm0", "network_interface": "flat"}))
+        .await;
+    let node = node["uuid"].as_str().unwrap().to_string();
+    let pg = app
+        .call(
+            "POST",
+            "/v1/portgroups",
+            Some(
+                json!({"node_uuid": node, "name": "bond0", "mode": "802.3ad",
+                "standalone_ports_supported": false}),
+            ),
+        )
+        .await;
+    assert_eq!(pg.status, 201, "{}", pg.raw);
+    let pg = pg.body["uuid"].as_str().unwrap().to_string();
+    let link = |port: &str| json!({"switch_id": "aa:bb:cc:dd:ee:ff", "port_id": port});
+    for (mac, group, sw, physnet) in [
+        ("52:54:00:10:00:01", Some(&pg), "swp1", "physnet1"),
+        ("52:54:00:10:00:02", Some(&pg), "swp2", "physnet1"),
+        ("52:54:00:10:00:03", None, "swp3", "physnet1"),
+        ("52:54:00:10:00:04", None, "swp4", "physnet2"),
+    ] {
+        let mut body = json!({"node_uuid": node, "address": mac, "local_link_connection": link(sw),
+            "physical_network": physnet});
+        if let Some(g) = group {
+            body["portgroup_uuid"] = json!(g);
+            body["pxe_enabled"] = json!(false);
+        }
+        let r = app.call("POST", "/v1/ports", Some(body)).await;
+        assert_eq!(r.status, 201, "{}", r.raw);
+    }
+    let net = app
+        .net(
+            "POST",
+            "/v2.0/networks",
+            Some(
+                json!({"network": {"name": "t", "provider:network_type": "vlan",
+                "provider:physical_network": "physnet1", "provider:segmentation_id": 300}}),
+            ),
+        )
+        .await;
+    let net = net.body["network"]["id"].as_str().unwrap().to_string();
+    let mut vifs = Vec::new();
+    for _ in 0..3 {
+        let r = app
+            .net(
+                "POST",
+                "/v2.0/ports",
+                Some(json!({"port": {"network_id": net}})),
+            )
+            .await;
+        vifs.push(r.body["port"]["id"].as_str().unwrap().to_string());
+    }
+    // The bond first; it takes its first port's MAC.
+    let r = app
+        .call(
+            "POST",
+            &format!("/v1/nodes/{node}/vifs"),
+            Some(json!({"id": vifs[0]})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.raw);
+    let r = app
+        .net("GET", &format!("/v2.0/ports/{}", vifs[0]), None)
+        .await;
+    assert_eq!(r.body["port"]["mac_address"], "52:54:00:10:00:01");
+    assert_eq!(r.body["port"]["binding:host_id"], node);
+    assert_eq!(r.body["port"]["binding:vnic_type"], "baremetal");
+    let r = app
+        .call(
+            "GET",
+            &format!("/v1/portgroups/{pg}?fields=internal_info"),
+            None,
+        )
+        .await;
+    assert_eq!(r.body["internal_info"]["tenant_vif_port_id"], vifs[0]);
+    // Then the standalone port on physnet1; the physnet2 port never.
+    let r = app
+        .call(
+            "POST",
+            &format!("/v1/nodes/{node}/vifs"),
+            Some(json!({"id": vifs[1]})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.raw);
+    let r = app
+        .net("GET", &format!("/v2.0/ports/{}", vifs[1]), None)
+        .await;
+    assert_eq!(r.body["port"]["mac_address"], "52:54:00:10:00:03");
+    let r = app
+        .call(
+            "POST",
+            &format!("/v1/nodes/{node}/vifs"),
+            Some(json!({"id": vifs[2]})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.raw);
+    assert!(
+        r.fault().contains("not enough free physical ports"),
+        "{}",
+        r.fault()
+    );
+    let r = app
+        .call(
+            "POST",
+            &format!("/v1/nodes/{node}/vifs"),
+            Some(json!({"id": vifs[0]})),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.raw);
+    let r = app
+        .call("GET", &format!("/v1/nodes/{node}/vifs"), None)
+        .await;
+    assert_eq!(r.body["vifs"].as_array().unwrap().len(), 2, "{}", r.raw);
+
+    let r = app
+        .call(
+            "DELETE",
+            &format!("/v1/nodes/{node}/vifs/{}", vifs[0]),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.raw);
+    let r = app
+        .net("GET", &format!("/v2.0/ports/{}", vifs[0]), None)
+        .await;
+    assert_eq!(r.body["port"]["binding:host_id"], "");
+    assert!(r.body["port"]["mac_address"]
+        .as_str()
+        .unwrap()
+        .starts_with("fa:16:3e"));
+    let r = app
+        .call(
+            "DELETE",
+            &format!("/v1/nodes/{node}/vifs/{}", vifs[0]),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.raw);
+    let r = app
+        .call_v("GET", &format!("/v1/nodes/{node}/vifs"), None, Some("1.27"))
+        .await;
+    assert_eq!(r.status, 404);
+});

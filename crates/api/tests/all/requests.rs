@@ -55,7 +55,7 @@ both_backends!(paths_and_parameters, |app: TestApp| async move {
     let r = app.call("GET", "/v1/nodes?bogus=1", None).await;
     assert_eq!(r.status, 400);
     assert_eq!(r.fault(), "Unexpected arguments: bogus");
-    let r = app.call("GET", "/v1/nodes/n1/vifs", None).await;
+    let r = app.call("GET", "/v1/events", None).await;
     assert_eq!(r.status, 501);
     assert!(r.fault().contains("not supported"), "{}", r.fault());
     let r = app.call("PUT", "/v1/nodes/n1", Some(json!({}))).await;

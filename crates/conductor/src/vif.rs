@@ -1,0 +1,322 @@
+//! VIF attachment (`/v1/nodes/{node}/vifs`): a tenant's VIF port of the network
+//! service is tied to one of the node's port groups or ports — a free one
+//! (`internal_info.tenant_vif_port_id` unset), on the VIF network's physical network,
+//! port groups before ports, pxe-enabled first — which records it; the VIF takes
+//! that NIC's MAC (a bond's is its own or its first port's) and is bound to the node
+//! (`binding:host_id`, `binding:vnic_type` baremetal). Detaching clears both sides.
+
+use ferric_db::{Cond, DbError, ListQuery, UpdateOutcome};
+use ferric_types::net::{Network, VifPort};
+use ferric_types::{
+    MacAddress, Node, NodeId, Port, PortGroup, PortGroupId, PortId, Timestamp, VifPortId,
+};
+use serde_json::Value;
+
+use crate::lock::NodeLock;
+use crate::{Conductor, ConductorError};
+
+/// The key of a port's or port group's attached VIF.
+pub const TENANT_VIF_KEY: &str = "tenant_vif_port_id";
+
+/// Where a VIF was asked to go (API 1.67), if anywhere in particular.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct VifTarget {
+    pub port: Option<PortId>,
+    pub portgroup: Option<PortGroupId>,
+}
+
+fn vif_of(info: &ferric_types::JsonObject) -> Option<&str> {
+    info.get(TENANT_VIF_KEY).and_then(Value::as_str)
+}
+
+/// A NIC the VIF can go on.
+enum Slot {
+    Group(PortGroup),
+    Single(Port),
+}
+
+impl Conductor {
+    async fn node_nics(&self, node: NodeId) -> Result<(Vec<PortGroup>, Vec<Port>), ConductorError> {
+        let by_node = || ListQuery {
+            conds: vec![Cond::Eq("node_uuid", node.to_string().into())],
+            ..ListQuery::default()
+        };
+        Ok((
+            self.db.portgroup_list(&by_node()).await?,
+            self.db.port_list(&by_node()).await?,
+        ))
+    }
+
+    /// The VIFs attached to `node`.
+    pub(crate) async fn vifs(&self, node: NodeId) -> Result<Vec<String>, ConductorError> {
+        self.db.node_get(node).await.map_err(|e| match e {
+            DbError::NotFound => ConductorError::NodeNotFound(node.to_string()),
+            other => other.into(),
+        })?;
+        let (groups, ports) = self.node_nics(node).await?;
+        Ok(groups
+            .iter()
+            .filter_map(|g| vif_of(&g.internal_info))
+            .chain(ports.iter().filter_map(|p| vif_of(&p.internal_info)))
+            .map(str::to_string)
+            .collect())
+    }
+
+    async fn find_vif(&self, id: &str) -> Result<(VifPort, Network), ConductorError> {
+        let missing = || {
+            ConductorError::Invalid(format!(
+                "Unable to attach VIF {id}: the network service has no port {id}."
+            ))
+        };
+        let uuid: VifPortId = id.parse().map_err(|_| missing())?;
+        let vif = self.db.vif_port_get(uuid).await.map_err(|e| match e {
+            DbError::NotFound => missing(),
+            other => other.into(),
+        })?;
+        let network = self.db.network_get(vif.network_uuid).await?;
+        Ok((vif, network))
+    }
+
+    pub(crate) async fn vif_attach(
+        &self,
+        uuid: NodeId,
+        id: String,
+        target: VifTarget,
+    ) -> Result<(), ConductorError> {
+        let (lock, node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
+        let result = self.attach_locked(&node, &id, target).await;
+        lock.release().await;
+        result
+    }
+
+    async fn attach_locked(
+        &self,
+        node: &Node,
+        id: &str,
+        target: VifTarget,
+    ) -> Result<(), ConductorError> {
+        let (mut vif, network) = self.find_vif(id).await?;
+        let (groups, ports) = self.node_nics(node.uuid).await?;
+        let vif_id = vif.uuid.to_string();
+        if groups
+            .iter()
+            .any(|g| vif_of(&g.internal_info) == Some(&vif_id))
+            || ports
+                .iter()
+                .any(|p| vif_of(&p.internal_info) == Some(&vif_id))
+        {
+            return Err(ConductorError::Conflict(format!(
+                "Unable to attach VIF {vif_id}, VIF is already attached to node {}",
+                node.uuid
+            )));
+        }
+        if !vif.host_id.is_empty() && vif.host_id != node.uuid.to_string() {
+            return Err(ConductorError::Conflict(format!(
+                "Unable to attach VIF {vif_id}: it is bound to {}",
+                vif.host_id
+            )));
+        }
+        let slot = choose(node, &network, &groups, &ports, target).ok_or_else(|| {
+            ConductorError::Invalid(format!(
+                "Unable to attach VIF {vif_id}, not enough free physical ports."
+            ))
+        })?;
+        let mac = match &slot {
+            Slot::Single(p) => p.address.clone(),
+            Slot::Group(g) => g
+                .address
+                .clone()
+                .or_else(|| {
+                    ports
+                        .iter()
+                        .find(|p| p.portgroup_uuid == Some(g.uuid))
+                        .map(|p| p.address.clone())
+                })
+                .ok_or_else(|| {
+                    ConductorError::Invalid(format!(
+                        "Port group {} has no address and no ports: the VIF cannot take its MAC",
+                        g.uuid
+                    ))
+                })?,
+        };
+        let now = Timestamp::now();
+        match slot {
+            Slot::Single(mut p) => {
+                let read = p.updated_at;
+                p.internal_info
+                    .insert(TENANT_VIF_KEY.into(), Value::from(vif_id.clone()));
+                p.updated_at = Some(now);
+                expect_updated(
+                    self.db.port_update(&p, read).await?,
+                    "port",
+                    &p.uuid.to_string(),
+                )?;
+            }
+            Slot::Group(mut g) => {
+                let read = g.updated_at;
+                g.internal_info
+                    .insert(TENANT_VIF_KEY.into(), Value::from(vif_id.clone()));
+                g.updated_at = Some(now);
+                expect_updated(
+                    self.db.portgroup_update(&g, read).await?,
+                    "port group",
+                    &g.uuid.to_string(),
+                )?;
+            }
+        }
+        let read = vif.updated_at;
+        vif.mac_address = mac;
+        vif.vnic_type = "baremetal".into();
+        vif.host_id = node.uuid.to_string();
+        vif.updated_at = Some(now);
+        expect_updated(self.db.vif_port_update(&vif, read).await?, "VIF", &vif_id)?;
+        self.record(
+            node.uuid,
+            ferric_types::history::INFO,
+            "network",
+            format!("VIF {vif_id} attached"),
+        )
+        .await;
+        Ok(())
+    }
+
+    pub(crate) async fn vif_detach(&self, uuid: NodeId, id: String) -> Result<(), ConductorError> {
+        let (lock, node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
+        let result = self.detach_locked(&node, &id).await;
+        lock.release().await;
+        result
+    }
+
+    async fn detach_locked(&self, node: &Node, id: &str) -> Result<(), ConductorError> {
+        let (groups, ports) = self.node_nics(node.uuid).await?;
+        let not_attached = || {
+            ConductorError::Invalid(format!(
+                "Unable to detach VIF {id} from node {}, VIF is not attached",
+                node.uuid
+            ))
+        };
+        let now = Timestamp::now();
+        if let Some(mut g) = groups
+            .into_iter()
+            .find(|g| vif_of(&g.internal_info) == Some(id))
+        {
+            let read = g.updated_at;
+            g.internal_info.remove(TENANT_VIF_KEY);
+            g.updated_at = Some(now);
+            expect_updated(
+                self.db.portgroup_update(&g, read).await?,
+                "port group",
+                &g.uuid.to_string(),
+            )?;
+        } else if let Some(mut p) = ports
+            .into_iter()
+            .find(|p| vif_of(&p.internal_info) == Some(id))
+        {
+            let read = p.updated_at;
+            p.internal_info.remove(TENANT_VIF_KEY);
+            p.updated_at = Some(now);
+            expect_updated(
+                self.db.port_update(&p, read).await?,
+                "port",
+                &p.uuid.to_string(),
+            )?;
+        } else {
+            return Err(not_attached());
+        }
+        // The VIF itself may be gone already; if it is there it is unbound.
+        if let Ok(uuid) = id.parse::<VifPortId>() {
+            if let Ok(mut vif) = self.db.vif_port_get(uuid).await {
+                let read = vif.updated_at;
+                vif.host_id.clear();
+                vif.binding_profile.clear();
+                vif.status = "DOWN".into();
+                let b = uuid::Uuid::new_v4().into_bytes();
+                vif.mac_address = MacAddress::from([0xfa, 0x16, 0x3e, b[0], b[1], b[2]]);
+                vif.updated_at = Some(now);
+                self.db.vif_port_update(&vif, read).await?;
+            }
+        }
+        self.record(
+            node.uuid,
+            ferric_types::history::INFO,
+            "network",
+            format!("VIF {id} detached"),
+        )
+        .await;
+        Ok(())
+    }
+}
+
+fn expect_updated(outcome: UpdateOutcome, what: &str, id: &str) -> Result<(), ConductorError> {
+    match outcome {
+        UpdateOutcome::Updated => Ok(()),
+        _ => Err(ConductorError::Conflict(format!(
+            "The {what} {id} changed while the VIF was being attached; retry."
+        ))),
+    }
+}
+
+/// The best free NIC for a VIF on `network`: on its physical network (any, for a
+/// network without one), port groups before ports, pxe-enabled first; ports of a
+/// group that does not allow standalone ports are only usable through the group.
+/// The `neutron` network interface also needs the switch port (`local_link_connection`).
+fn choose(
+    node: &Node,
+    network: &Network,
+    groups: &[PortGroup],
+    ports: &[Port],
+    target: VifTarget,
+) -> Option<Slot> {
+    let needs_link = node.network_interface.as_deref() == Some("neutron");
+    let on_physnet = |physnet: Option<&str>| match &network.physical_network {
+        None => true,
+        Some(want) => physnet == Some(want.as_str()),
+    };
+    let port_ok = |p: &Port| {
+        vif_of(&p.internal_info).is_none()
+            && on_physnet(p.physical_network.as_deref())
+            && (!needs_link || !p.local_link_connection.is_empty())
+    };
+    let group_ok = |g: &PortGroup| {
+        let members: Vec<&Port> = ports
+            .iter()
+            .filter(|p| p.portgroup_uuid == Some(g.uuid))
+            .collect();
+        vif_of(&g.internal_info).is_none()
+            && !members.is_empty()
+            && members
+                .iter()
+                .all(|p| on_physnet(p.physical_network.as_deref()))
+            && (!needs_link || members.iter().all(|p| !p.local_link_connection.is_empty()))
+    };
+    let standalone = |p: &Port| match p.portgroup_uuid {
+        None => true,
+        Some(g) => groups
+            .iter()
+            .find(|x| x.uuid == g)
+            .is_some_and(|x| x.standalone_ports_supported),
+    };
+    if let Some(want) = target.portgroup {
+        return groups
+            .iter()
+            .find(|g| g.uuid == want && group_ok(g))
+            .cloned()
+            .map(Slot::Group);
+    }
+    if let Some(want) = target.port {
+        return ports
+            .iter()
+            .find(|p| p.uuid == want && port_ok(p) && standalone(p))
+            .cloned()
+            .map(Slot::Single);
+    }
+    if let Some(g) = groups.iter().find(|g| group_ok(g)) {
+        return Some(Slot::Group(g.clone()));
+    }
+    let mut free: Vec<&Port> = ports
+        .iter()
+        .filter(|p| port_ok(p) && standalone(p))
+        .collect();
+    free.sort_by_key(|p| !p.pxe_enabled);
+    free.first().map(|p| Slot::Single((*p).clone()))
+}
