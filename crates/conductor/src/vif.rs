@@ -15,8 +15,7 @@ use serde_json::Value;
 use crate::lock::NodeLock;
 use crate::{Conductor, ConductorError};
 
-/// The key of a port's or port group's attached VIF.
-pub const TENANT_VIF_KEY: &str = "tenant_vif_port_id";
+pub use ferric_net::service::TENANT_VIF_KEY;
 
 /// Where a VIF was asked to go (API 1.67), if anywhere in particular.
 #[derive(Debug, Clone, Copy, Default)]

@@ -12,6 +12,7 @@ mod interfaces;
 pub mod ipmi;
 pub mod netboot;
 pub mod network;
+pub mod neutron_network;
 pub mod redfish;
 pub mod steps;
 
@@ -169,8 +170,17 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
             "no implementation of hardware type {other}"
         ))),
     }?;
-    if node.interface(InterfaceKind::Network) == Some("flat") {
-        driver.network = Arc::new(network::FlatNetwork);
+    match node.interface(InterfaceKind::Network) {
+        Some("flat") => driver.network = Arc::new(network::FlatNetwork),
+        Some("neutron") => {
+            let service = ferric_net::service::global().ok_or_else(|| {
+                DriverError::Config(
+                    "the neutron network interface needs the network service, which is not configured on this conductor".into(),
+                )
+            })?;
+            driver.network = Arc::new(neutron_network::NeutronNetwork { service });
+        }
+        _ => {}
     }
     match node.interface(InterfaceKind::Boot) {
         Some("ipxe" | "pxe") => driver.boot = Arc::new(netboot::NetBoot),

@@ -3,8 +3,8 @@
 //! network for cleaning, tenant networks once the instance boots. `noop` leaves the
 //! wiring to the operator. `flat` (one shared network, no VLANs) records which
 //! network the node is on and refuses a flip that would put it on provisioning or
-//! cleaning and a tenant network at once; the switch-driven flips arrive with the
-//! network service.
+//! cleaning and a tenant network at once; `neutron` (in `neutron_network`) flips
+//! switch ports through the network service.
 
 use ferric_types::Node;
 use serde_json::Value;

@@ -6,6 +6,10 @@ use std::net::Ipv4Addr;
 
 use ferric_types::net::{AllocationPool, Subnet};
 
+/// Address choices are made one at a time in a process (the API's port creation
+/// and the service's flips), so two ports never get the same address.
+pub static ALLOCATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A parsed IPv4 CIDR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cidr {

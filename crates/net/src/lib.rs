@@ -1,7 +1,11 @@
-//! Ferric's network service logic, apart from storage and HTTP: checking networks,
-//! subnets and VIF ports an operator or tenant asks for, and IP address management
-//! (which address a port gets). The records themselves live in `ferric_types::net`,
-//! their rows in `ferric-db`, their Neutron-shaped API in `ferric-api`.
+//! Ferric's network service logic, apart from HTTP: checking networks, subnets and
+//! VIF ports an operator or tenant asks for, IP address management (which address a
+//! port gets), the switch drivers, and the flips that move a node's switch ports
+//! between its service and tenant networks. The records themselves live in
+//! `ferric_types::net`, their rows in `ferric-db`, their Neutron-shaped API in
+//! `ferric-api`.
 
 pub mod ipam;
+pub mod service;
+pub mod switch;
 pub mod validate;

@@ -21,7 +21,8 @@ use serde::Deserialize;
 /// `dhcp_pool_start`, `dhcp_pool_end`, `dhcp_gateway`, `dhcp_dns`, `dhcp_lease_time`,
 /// `bios_file`, `uefi_file`, `ipxe_dir`, `kernel_append_params`, `router_advertisements`,
 /// `dhcp_discovery`, `discovery_driver`, `http_listen`, `http_url`), `[network]`
-/// (`api_listen`),
+/// (`api_listen`, `[[network.switches]]` with `name`, `driver`, `switch_id`,
+/// `switch_info`, `mode`, `bridge`, `netns`),
 /// the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
 /// `inspect_wait_timeout`, `rescue_callback_timeout`, `service_callback_timeout`
 /// (seconds, default 1800) under `[conductor]`) or in the environment variable shown.
@@ -127,6 +128,27 @@ struct FileConfig {
 struct FileNetwork {
     /// Where the Neutron-shaped API listens.
     api_listen: Option<SocketAddr>,
+    /// The switches whose ports the `neutron` network interface flips.
+    #[serde(default)]
+    switches: Vec<SwitchConfig>,
+}
+
+/// `[[network.switches]]`: one switch and its driver.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchConfig {
+    pub name: String,
+    /// `linux-bridge`.
+    pub driver: String,
+    /// Matched against the ports' `local_link_connection` `switch_id` / `switch_info`.
+    pub switch_id: Option<String>,
+    pub switch_info: Option<String>,
+    /// linux-bridge: `bridge-per-vlan` (default) or `vlan-filtering`.
+    pub mode: Option<String>,
+    /// linux-bridge: the bridge name prefix (bridge-per-vlan) or bridge name.
+    pub bridge: Option<String>,
+    /// linux-bridge: the network namespace the switch's ports live in.
+    pub netns: Option<String>,
 }
 
 /// `[boot]`: the network boot services (TFTP so far).
@@ -247,6 +269,8 @@ pub struct Settings {
     pub ipxe_dir: PathBuf,
     /// The network API's listener, when set.
     pub network_api_listen: Option<SocketAddr>,
+    /// The switches of the network service.
+    pub switches: Vec<SwitchConfig>,
     /// The HTTP boot server's own listener, when set.
     pub http_boot_listen: Option<SocketAddr>,
     /// The interface router solicitations are answered on, when enabled.
@@ -442,7 +466,22 @@ impl Settings {
             }
             _ => None,
         };
+        for sw in &file.network.switches {
+            if sw.driver != "linux-bridge" {
+                return Err(format!(
+                    "switch {}: unknown driver {} (linux-bridge)",
+                    sw.name, sw.driver
+                ));
+            }
+            if sw.switch_id.is_none() && sw.switch_info.is_none() {
+                return Err(format!(
+                    "switch {} needs switch_id or switch_info to be matched to ports",
+                    sw.name
+                ));
+            }
+        }
         Ok(Settings {
+            switches: file.network.switches.clone(),
             network_api_listen: cli.network_api_listen.or(file.network.api_listen),
             http_boot_listen,
             discovery_driver,

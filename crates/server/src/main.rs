@@ -7,6 +7,7 @@ mod config;
 mod discovery;
 mod ipxe_files;
 mod lease_store;
+mod switches;
 
 use std::process::ExitCode;
 
@@ -71,6 +72,7 @@ async fn run(settings: Settings) -> Result<(), String> {
         );
     }
     ferric_drivers::direct::configure(settings.agent.clone());
+    ferric_net::service::configure(db.clone(), switches::build(&settings.switches)?);
     ferric_drivers::image_cache::configure(settings.image_cache.clone())?;
     let conductor = Conductor::new(db.clone(), settings.conductor.clone());
     let recovered = conductor

@@ -214,7 +214,7 @@ pub fn enabled(kind: InterfaceKind) -> &'static [&'static str] {
         Firmware => &["fake", "no-firmware"],
         Inspect => &["fake", "no-inspect"],
         Management => &["fake", "ipmitool", "redfish"],
-        Network => &["noop", "flat"],
+        Network => &["noop", "flat", "neutron"],
         Power => &["fake", "ipmitool", "redfish"],
         Raid => &["fake", "no-raid"],
         Rescue => &["fake", "no-rescue"],

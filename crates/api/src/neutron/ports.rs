@@ -40,8 +40,7 @@ const ATTRIBUTES: &[&str] = &[
     "port_security_enabled",
 ];
 
-/// Address choices are made one at a time, so two ports never get the same one.
-static ALLOCATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+use ferric_net::ipam::ALLOCATING;
 
 async fn find(state: &AppState, id: &str) -> Result<VifPort, NetError> {
     let missing = || NetError::not_found("PortNotFound", format!("Port {id} could not be found."));

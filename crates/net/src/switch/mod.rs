@@ -1,0 +1,37 @@
+//! Switch drivers: what puts a node's switch ports on a network's segment (the role
+//! Neutron's ML2 mechanism drivers such as networking-generic-switch play). A
+//! driver is chosen per switch, matched by the `switch_id` or `switch_info` of a
+//! port's `local_link_connection`.
+
+pub mod linux_bridge;
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed future, so drivers can be trait objects.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// An L2 segment a switch port can be put on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Segment {
+    /// The untagged network of a physical network.
+    Flat,
+    Vlan(u16),
+}
+
+impl std::fmt::Display for Segment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Segment::Flat => f.write_str("flat"),
+            Segment::Vlan(id) => write!(f, "VLAN {id}"),
+        }
+    }
+}
+
+/// One switch's configuration of its ports.
+pub trait SwitchDriver: Send + Sync {
+    /// Puts `port` on `segment` (as an access port), off any other.
+    fn bind<'a>(&'a self, port: &'a str, segment: Segment) -> BoxFuture<'a, Result<(), String>>;
+    /// Takes `port` off every segment: it reaches nothing.
+    fn unbind<'a>(&'a self, port: &'a str) -> BoxFuture<'a, Result<(), String>>;
+}
