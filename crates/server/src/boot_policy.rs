@@ -3,7 +3,8 @@
 //! cleaning, inspecting, rescuing, servicing and their waits). iPXE is pointed at
 //! the node's rendered script — over HTTP for `ipxe`, over TFTP for `pxe`. The table
 //! is rebuilt from the database every two seconds, so answering a DHCP packet never
-//! waits on the database.
+//! waits on the database. A VIF port of the network service bound to the node with
+//! the NIC's MAC (its provisioning port, say) adds its `extra_dhcp_opts`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -22,6 +23,9 @@ pub struct BootFiles {
     /// `http://HOST:PORT` of ferricd, whose `/boot/` serves the boot root.
     pub base_url: String,
 }
+
+/// A DHCP option as the server sends it: code and value.
+type DhcpOption = (u8, Vec<u8>);
 
 /// The DHCP policy backed by the node database.
 pub struct DbBootPolicy {
@@ -95,6 +99,28 @@ async fn load(
         .await?;
     let mut map = HashMap::new();
     let base = files.base_url.trim_end_matches('/');
+    // (node, MAC) → the encoded options of the VIF port bound there.
+    let mut options: HashMap<(String, String), Vec<DhcpOption>> = HashMap::new();
+    for vif in db.vif_port_list(&ListQuery::default()).await? {
+        if vif.host_id.is_empty() || vif.extra_dhcp_opts.is_empty() {
+            continue;
+        }
+        let encoded = vif
+            .extra_dhcp_opts
+            .iter()
+            .filter(|o| o.ip_version == 4)
+            .filter_map(
+                |o| match ferric_boot::dhcp::options::encode(&o.opt_name, &o.opt_value) {
+                    Ok(pair) => Some(pair),
+                    Err(e) => {
+                        tracing::warn!(port = %vif.uuid, error = %e, "DHCP option skipped");
+                        None
+                    }
+                },
+            )
+            .collect();
+        options.insert((vif.host_id.clone(), vif.mac_address.to_string()), encoded);
+    }
     for chunk in nodes.chunks(500) {
         let uuids = chunk
             .iter()
@@ -123,7 +149,10 @@ async fn load(
                     uefi_file: files.uefi_file.clone(),
                     ipxe_script: Some(ipxe_script),
                     http_boot_url: Some(format!("{base}/boot/{}", files.uefi_file)),
-                    extra_options: Vec::new(),
+                    extra_options: options
+                        .get(&(node.uuid.to_string(), port.address.to_string()))
+                        .cloned()
+                        .unwrap_or_default(),
                 },
             );
         }

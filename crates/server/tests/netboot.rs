@@ -92,6 +92,8 @@ fn start_ferricd(lab: &mut Lab) {
                 "fbs",
                 "--tftp-listen",
                 "10.252.0.1:69",
+                "--network-api-listen",
+                "10.252.0.1:9696",
             ])
             .arg("--data-dir")
             .arg(dir.join("var"))
@@ -111,6 +113,28 @@ fn start_ferricd(lab: &mut Lab) {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// A call to ferricd's network API from inside the server namespace.
+fn net_api(lab: &Lab, method: &str, path: &str, body: Value) -> Value {
+    let url = format!("http://10.252.0.1:9696/v2.0{path}");
+    let body = body.to_string();
+    let out = run(&[
+        "ip",
+        "netns",
+        "exec",
+        &lab.srv,
+        "curl",
+        "-s",
+        "-X",
+        method,
+        &url,
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        &body,
+    ]);
+    serde_json::from_str(&out).unwrap_or(Value::Null)
 }
 
 /// A counter of ferricd's `/metrics`.
@@ -381,6 +405,36 @@ fn dhcp_and_ipxe_script_for_a_waiting_node() {
         "http://10.252.0.1:6385/boot/missing.efi",
     ]);
     assert_eq!(String::from_utf8_lossy(&missing.stdout), "404");
+
+    // A VIF port bound to the node with the NIC's MAC adds its DHCP options.
+    let net = net_api(
+        &lab,
+        "POST",
+        "/networks",
+        json!({"network": {"name": "prov", "role": "provisioning"}}),
+    );
+    let net_id = net["network"]["id"].as_str().unwrap().to_string();
+    let vif = net_api(
+        &lab,
+        "POST",
+        "/ports",
+        json!({"port": {"network_id": net_id, "mac_address": MAC_WAITING,
+            "binding:host_id": waiting,
+            "extra_dhcp_opts": [{"opt_name": "domain-name", "opt_value": "lab.example"}]}}),
+    );
+    assert!(vif["port"]["id"].is_string(), "{vif}");
+    let deadline = Instant::now() + Duration::from_secs(6);
+    loop {
+        let lease = udhcpc(&lab, MAC_WAITING, true).expect("answered");
+        if lease.get("domain").map(String::as_str) == Some("lab.example") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the port's DHCP option never came: {lease:?}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
 
     // `pxe`: the same files, over TFTP.
     let lease = udhcpc(&lab, MAC_TFTP, true).expect("the pxe node's NIC gets an answer");

@@ -9,6 +9,7 @@
 
 pub mod answer;
 pub mod leases;
+pub mod options;
 pub mod packet;
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket as StdUdpSocket};
