@@ -22,7 +22,8 @@ use serde::Deserialize;
 /// `bios_file`, `uefi_file`, `ipxe_dir`, `kernel_append_params`, `router_advertisements`,
 /// `dhcp_discovery`, `discovery_driver`, `http_listen`, `http_url`), `[network]`
 /// (`api_listen`, `[[network.switches]]` with `name`, `driver`, `switch_id`,
-/// `switch_info`, `mode`, `bridge`, `netns`),
+/// `switch_info`; linux-bridge `mode`, `bridge`, `netns`; generic-ssh `host`, `port`,
+/// `username`, `password` or `key_file`, `os`, `bind_commands`, `unbind_commands`),
 /// the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
 /// `inspect_wait_timeout`, `rescue_callback_timeout`, `service_callback_timeout`
 /// (seconds, default 1800) under `[conductor]`) or in the environment variable shown.
@@ -134,12 +135,23 @@ struct FileNetwork {
 }
 
 /// `[[network.switches]]`: one switch and its driver.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SwitchConfig {
     pub name: String,
-    /// `linux-bridge`.
+    /// `linux-bridge` or `generic-ssh`.
     pub driver: String,
+    /// generic-ssh: where and how to log in (a password or a key file).
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub key_file: Option<PathBuf>,
+    /// generic-ssh: `cisco_ios`, `arista_eos`, `juniper_junos`, `dell_os10`, `sonic`.
+    pub os: Option<String>,
+    /// generic-ssh: command templates replacing the OS's (`{port}`, `{vlan}`).
+    pub bind_commands: Option<Vec<String>>,
+    pub unbind_commands: Option<Vec<String>>,
     /// Matched against the ports' `local_link_connection` `switch_id` / `switch_info`.
     pub switch_id: Option<String>,
     pub switch_info: Option<String>,
@@ -149,6 +161,18 @@ pub struct SwitchConfig {
     pub bridge: Option<String>,
     /// linux-bridge: the network namespace the switch's ports live in.
     pub netns: Option<String>,
+}
+
+impl std::fmt::Debug for SwitchConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SwitchConfig")
+            .field("name", &self.name)
+            .field("driver", &self.driver)
+            .field("host", &self.host)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "******"))
+            .finish_non_exhaustive()
+    }
 }
 
 /// `[boot]`: the network boot services (TFTP so far).
@@ -467,9 +491,9 @@ impl Settings {
             _ => None,
         };
         for sw in &file.network.switches {
-            if sw.driver != "linux-bridge" {
+            if sw.driver != "linux-bridge" && sw.driver != "generic-ssh" {
                 return Err(format!(
-                    "switch {}: unknown driver {} (linux-bridge)",
+                    "switch {}: unknown driver {} (linux-bridge, generic-ssh)",
                     sw.name, sw.driver
                 ));
             }
@@ -625,6 +649,45 @@ mod tests {
         let err = Settings::load(cli(&any_args)).unwrap_err();
         assert!(err.contains("http_url"), "{err}");
         assert_eq!(s.router_advertisements, None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn switches_are_checked_and_their_passwords_masked() {
+        let dir = std::env::temp_dir().join(format!("ferricd-switches-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ferric.toml");
+        let args = ["--config", path.to_str().unwrap()];
+        std::fs::write(
+            &path,
+            "[[network.switches]]\nname = \"tor1\"\ndriver = \"generic-ssh\"\nswitch_info = \"tor1\"\n\
+             host = \"10.0.0.2\"\nusername = \"admin\"\npassword = \"hunter2\"\nos = \"cisco_ios\"\n",
+        )
+        .unwrap();
+        let s = Settings::load(cli(&args)).unwrap();
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("hunter2") && shown.contains("******"),
+            "{shown}"
+        );
+        assert!(crate::switches::build(&s.switches, &dir).is_ok());
+        std::fs::write(
+            &path,
+            "[[network.switches]]\nname = \"tor1\"\ndriver = \"generic-ssh\"\nswitch_info = \"tor1\"\n\
+             host = \"10.0.0.2\"\nusername = \"admin\"\npassword = \"x\"\nos = \"os2\"\n",
+        )
+        .unwrap();
+        let s = Settings::load(cli(&args)).unwrap();
+        let err = crate::switches::build(&s.switches, &dir).err().unwrap();
+        assert!(err.contains("no command templates"), "{err}");
+        std::fs::write(
+            &path,
+            "[[network.switches]]\nname = \"tor1\"\ndriver = \"telnet\"\nswitch_info = \"x\"\n",
+        )
+        .unwrap();
+        assert!(Settings::load(cli(&args))
+            .unwrap_err()
+            .contains("unknown driver"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

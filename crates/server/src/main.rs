@@ -72,7 +72,10 @@ async fn run(settings: Settings) -> Result<(), String> {
         );
     }
     ferric_drivers::direct::configure(settings.agent.clone());
-    ferric_net::service::configure(db.clone(), switches::build(&settings.switches)?);
+    ferric_net::service::configure(
+        db.clone(),
+        switches::build(&settings.switches, &settings.data_dir)?,
+    );
     ferric_drivers::image_cache::configure(settings.image_cache.clone())?;
     let conductor = Conductor::new(db.clone(), settings.conductor.clone());
     let recovered = conductor

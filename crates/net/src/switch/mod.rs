@@ -3,6 +3,7 @@
 //! driver is chosen per switch, matched by the `switch_id` or `switch_info` of a
 //! port's `local_link_connection`.
 
+pub mod generic_ssh;
 pub mod linux_bridge;
 
 use std::future::Future;

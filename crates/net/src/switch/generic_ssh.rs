@@ -1,0 +1,286 @@
+//! `generic-ssh`: a switch configured over SSH with per-OS command templates (the
+//! job networking-generic-switch does for Neutron). Binding a port to a segment
+//! makes it an access port of the VLAN and enables it; unbinding shuts it down, so
+//! an unbound port reaches nothing (rather than falling back to a default VLAN).
+//! Commands are the same whatever the port's state (idempotent), one session at a
+//! time per switch, retried. Sessions use the OpenSSH client: host keys are trusted
+//! on first use and pinned in a known-hosts file; a password reaches `ssh` through
+//! an askpass helper's environment, never a command line or a log.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+use tokio::sync::Mutex;
+
+use super::{BoxFuture, Segment, SwitchDriver};
+
+/// The command templates of one switch OS: `{port}` and `{vlan}` are filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Templates {
+    pub bind: Vec<String>,
+    pub unbind: Vec<String>,
+}
+
+fn lines(l: &[&str]) -> Vec<String> {
+    l.iter().map(|s| s.to_string()).collect()
+}
+
+impl Templates {
+    /// The built-in templates of a device type.
+    pub fn for_os(os: &str) -> Result<Templates, String> {
+        Ok(match os {
+            "cisco_ios" | "dell_os10" | "arista_eos" => Templates {
+                bind: lines(&[
+                    "configure terminal",
+                    "vlan {vlan}",
+                    "exit",
+                    "interface {port}",
+                    "switchport mode access",
+                    "switchport access vlan {vlan}",
+                    "no shutdown",
+                    "end",
+                ]),
+                unbind: lines(&["configure terminal", "interface {port}", "shutdown", "end"]),
+            },
+            "juniper_junos" => Templates {
+                bind: lines(&[
+                    "configure",
+                    "set vlans vlan{vlan} vlan-id {vlan}",
+                    "delete interfaces {port} unit 0 family ethernet-switching vlan members",
+                    "set interfaces {port} unit 0 family ethernet-switching interface-mode access",
+                    "set interfaces {port} unit 0 family ethernet-switching vlan members vlan{vlan}",
+                    "delete interfaces {port} disable",
+                    "commit and-quit",
+                ]),
+                unbind: lines(&[
+                    "configure",
+                    "delete interfaces {port} unit 0 family ethernet-switching vlan members",
+                    "set interfaces {port} disable",
+                    "commit and-quit",
+                ]),
+            },
+            "sonic" => Templates {
+                bind: lines(&[
+                    "sudo config vlan add {vlan} || true",
+                    "sudo config vlan member del {vlan} {port} 2>/dev/null || true",
+                    "sudo config vlan member add -u {vlan} {port}",
+                    "sudo config interface startup {port}",
+                ]),
+                unbind: lines(&["sudo config interface shutdown {port}"]),
+            },
+            other => {
+                return Err(format!(
+                    "no command templates for switch OS {other} (cisco_ios, arista_eos, juniper_junos, dell_os10, sonic; or give bind_commands and unbind_commands)"
+                ))
+            }
+        })
+    }
+
+    fn fill(lines: &[String], port: &str, vlan: Option<u16>) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| {
+                l.replace("{port}", port)
+                    .replace("{vlan}", &vlan.map(|v| v.to_string()).unwrap_or_default())
+            })
+            .collect()
+    }
+}
+
+/// How to log in.
+#[derive(Clone)]
+pub struct SshLogin {
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    pub password: Option<String>,
+    pub key_file: Option<PathBuf>,
+    /// Where host keys are pinned.
+    pub known_hosts: PathBuf,
+    /// Where the askpass helper lives (written on first use).
+    pub askpass: PathBuf,
+}
+
+impl std::fmt::Debug for SshLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SshLogin")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "******"))
+            .field("key_file", &self.key_file)
+            .finish()
+    }
+}
+
+/// A switch driven over SSH.
+pub struct GenericSsh {
+    login: SshLogin,
+    templates: Templates,
+    attempts: u32,
+    timeout: Duration,
+    serial: Mutex<()>,
+}
+
+impl GenericSsh {
+    pub fn new(login: SshLogin, templates: Templates) -> Self {
+        Self {
+            login,
+            templates,
+            attempts: 3,
+            timeout: Duration::from_secs(30),
+            serial: Mutex::new(()),
+        }
+    }
+
+    /// The same switch, tried `n` times before a change fails.
+    pub fn with_attempts(mut self, n: u32) -> Self {
+        self.attempts = n.max(1);
+        self
+    }
+
+    fn ensure_askpass(&self) -> Result<(), String> {
+        use std::os::unix::fs::PermissionsExt;
+        let path = &self.login.askpass;
+        if !path.exists() {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            }
+            std::fs::write(
+                path,
+                "#!/bin/sh\nprintf '%s\\n' \"$FERRIC_SWITCH_PASSWORD\"\n",
+            )
+            .map_err(|e| e.to_string())?;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// One SSH session feeding `commands` to the switch's CLI.
+    async fn session(&self, commands: &[String]) -> Result<(), String> {
+        let l = &self.login;
+        let mut cmd = Command::new("ssh");
+        cmd.args(["-T", "-p", &l.port.to_string()])
+            .args([
+                "-o",
+                "ConnectTimeout=10",
+                "-o",
+                "StrictHostKeyChecking=accept-new",
+            ])
+            .arg("-o")
+            .arg(format!("UserKnownHostsFile={}", l.known_hosts.display()))
+            .args(["-o", "NumberOfPasswordPrompts=1", "-o", "LogLevel=ERROR"])
+            .arg(format!("{}@{}", l.username, l.host))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(key) = &l.key_file {
+            cmd.arg("-o").arg("IdentitiesOnly=yes").arg("-i").arg(key);
+        }
+        match &l.password {
+            Some(pw) => {
+                self.ensure_askpass()?;
+                cmd.env("SSH_ASKPASS", &l.askpass)
+                    .env("SSH_ASKPASS_REQUIRE", "force")
+                    .env("DISPLAY", ":0")
+                    .env("FERRIC_SWITCH_PASSWORD", pw);
+            }
+            None => {
+                cmd.args(["-o", "BatchMode=yes"]);
+            }
+        }
+        let mut child = cmd.spawn().map_err(|e| format!("ssh: {e}"))?;
+        let mut script = commands.join("\n");
+        script.push('\n');
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(script.as_bytes())
+                .await
+                .map_err(|e| format!("ssh: {e}"))?;
+        }
+        let out = tokio::time::timeout(self.timeout, child.wait_with_output())
+            .await
+            .map_err(|_| format!("ssh to {} timed out", l.host))?
+            .map_err(|e| format!("ssh: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "ssh to {}: {}",
+                l.host,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    }
+
+    async fn apply(&self, commands: Vec<String>) -> Result<(), String> {
+        let _one = self.serial.lock().await;
+        let mut last = String::new();
+        for attempt in 1..=self.attempts {
+            match self.session(&commands).await {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    tracing::warn!(switch = %self.login.host, attempt, error = %e, "switch configuration failed");
+                    last = e;
+                    tokio::time::sleep(Duration::from_secs(u64::from(attempt))).await;
+                }
+            }
+        }
+        Err(last)
+    }
+}
+
+impl SwitchDriver for GenericSsh {
+    fn bind<'a>(&'a self, port: &'a str, segment: Segment) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let vlan = match segment {
+                Segment::Vlan(v) => v,
+                Segment::Flat => {
+                    return Err("generic-ssh switches carry VLAN networks; a flat network needs no switch configuration (use a flat network with noop or flat network interfaces)".into())
+                }
+            };
+            self.apply(Templates::fill(&self.templates.bind, port, Some(vlan)))
+                .await
+        })
+    }
+
+    fn unbind<'a>(&'a self, port: &'a str) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            self.apply(Templates::fill(&self.templates.unbind, port, None))
+                .await
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_fill_and_debug_masks_the_password() {
+        let t = Templates::for_os("cisco_ios").unwrap();
+        let bind = Templates::fill(&t.bind, "Gi1/0/7", Some(120));
+        assert!(bind.contains(&"switchport access vlan 120".to_string()));
+        assert!(bind.contains(&"interface Gi1/0/7".to_string()));
+        assert!(Templates::for_os("os/2").is_err());
+        let login = SshLogin {
+            host: "tor".into(),
+            port: 22,
+            username: "admin".into(),
+            password: Some("s3cret".into()),
+            key_file: None,
+            known_hosts: "/k".into(),
+            askpass: "/a".into(),
+        };
+        let shown = format!("{login:?}");
+        assert!(
+            !shown.contains("s3cret") && shown.contains("******"),
+            "{shown}"
+        );
+    }
+}
