@@ -20,6 +20,7 @@ impl BootPolicy for Everyone {
             ipxe_script: Some("http://10.249.0.1:6385/boot/node/config".into()),
             http_boot_url: None,
             extra_options: Vec::new(),
+            fixed_ip: None,
         })
     }
 }

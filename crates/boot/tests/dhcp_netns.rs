@@ -26,6 +26,7 @@ impl BootPolicy for Policy {
             ipxe_script: Some(SCRIPT_URL.into()),
             http_boot_url: None,
             extra_options: vec![(42, vec![10, 251, 0, 1])],
+            fixed_ip: None,
         })
     }
 }

@@ -146,6 +146,7 @@ impl BootPolicy for Known {
             ipxe_script: None,
             http_boot_url: None,
             extra_options: Vec::new(),
+            fixed_ip: None,
         })
     }
 }

@@ -3,8 +3,9 @@
 //! cleaning, inspecting, rescuing, servicing and their waits). iPXE is pointed at
 //! the node's rendered script — over HTTP for `ipxe`, over TFTP for `pxe`. The table
 //! is rebuilt from the database every two seconds, so answering a DHCP packet never
-//! waits on the database. A VIF port of the network service bound to the node with
-//! the NIC's MAC (its provisioning port, say) adds its `extra_dhcp_opts`.
+//! waits on the database. The node's service-network port of the network service
+//! for a NIC (`device_owner` `baremetal:<role>`, the NIC's MAC — its provisioning
+//! port, say) gives that NIC its fixed address and adds its `extra_dhcp_opts`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -24,8 +25,12 @@ pub struct BootFiles {
     pub base_url: String,
 }
 
-/// A DHCP option as the server sends it: code and value.
-type DhcpOption = (u8, Vec<u8>);
+/// What a NIC's service-network port adds to its DHCP answers.
+struct PortExtras {
+    /// Encoded options: code and value.
+    options: Vec<(u8, Vec<u8>)>,
+    fixed_ip: Option<std::net::Ipv4Addr>,
+}
 
 /// The DHCP policy backed by the node database.
 pub struct DbBootPolicy {
@@ -99,13 +104,13 @@ async fn load(
         .await?;
     let mut map = HashMap::new();
     let base = files.base_url.trim_end_matches('/');
-    // (node, MAC) → the encoded options of the VIF port bound there.
-    let mut options: HashMap<(String, String), Vec<DhcpOption>> = HashMap::new();
+    // (node, MAC) → what the node's service-network port for that NIC adds.
+    let mut from_ports: HashMap<(String, String), PortExtras> = HashMap::new();
     for vif in db.vif_port_list(&ListQuery::default()).await? {
-        if vif.host_id.is_empty() || vif.extra_dhcp_opts.is_empty() {
+        if vif.host_id.is_empty() || !vif.device_owner.starts_with("baremetal:") {
             continue;
         }
-        let encoded = vif
+        let options = vif
             .extra_dhcp_opts
             .iter()
             .filter(|o| o.ip_version == 4)
@@ -119,7 +124,14 @@ async fn load(
                 },
             )
             .collect();
-        options.insert((vif.host_id.clone(), vif.mac_address.to_string()), encoded);
+        let fixed_ip = vif
+            .fixed_ips
+            .first()
+            .and_then(|ip| ip.ip_address.parse().ok());
+        from_ports.insert(
+            (vif.host_id.clone(), vif.mac_address.to_string()),
+            PortExtras { options, fixed_ip },
+        );
     }
     for chunk in nodes.chunks(500) {
         let uuids = chunk
@@ -142,6 +154,7 @@ async fn load(
                 Some("pxe") => config,
                 _ => continue,
             };
+            let extras = from_ports.get(&(node.uuid.to_string(), port.address.to_string()));
             map.insert(
                 port.address.octets(),
                 BootTarget {
@@ -149,10 +162,8 @@ async fn load(
                     uefi_file: files.uefi_file.clone(),
                     ipxe_script: Some(ipxe_script),
                     http_boot_url: Some(format!("{base}/boot/{}", files.uefi_file)),
-                    extra_options: options
-                        .get(&(node.uuid.to_string(), port.address.to_string()))
-                        .cloned()
-                        .unwrap_or_default(),
+                    extra_options: extras.map(|e| e.options.clone()).unwrap_or_default(),
+                    fixed_ip: extras.and_then(|e| e.fixed_ip),
                 },
             );
         }

@@ -406,7 +406,8 @@ fn dhcp_and_ipxe_script_for_a_waiting_node() {
     ]);
     assert_eq!(String::from_utf8_lossy(&missing.stdout), "404");
 
-    // A VIF port bound to the node with the NIC's MAC adds its DHCP options.
+    // The node's provisioning port for the NIC gives it its address and adds its
+    // DHCP options.
     let net = net_api(
         &lab,
         "POST",
@@ -414,12 +415,20 @@ fn dhcp_and_ipxe_script_for_a_waiting_node() {
         json!({"network": {"name": "prov", "role": "provisioning"}}),
     );
     let net_id = net["network"]["id"].as_str().unwrap().to_string();
+    let subnet = net_api(
+        &lab,
+        "POST",
+        "/subnets",
+        json!({"subnet": {"network_id": net_id, "cidr": "10.252.0.0/24", "ip_version": 4}}),
+    );
+    let subnet_id = subnet["subnet"]["id"].as_str().unwrap().to_string();
     let vif = net_api(
         &lab,
         "POST",
         "/ports",
         json!({"port": {"network_id": net_id, "mac_address": MAC_WAITING,
-            "binding:host_id": waiting,
+            "binding:host_id": waiting, "device_owner": "baremetal:provisioning",
+            "fixed_ips": [{"subnet_id": subnet_id, "ip_address": "10.252.0.77"}],
             "extra_dhcp_opts": [{"opt_name": "domain-name", "opt_value": "lab.example"}]}}),
     );
     assert!(vif["port"]["id"].is_string(), "{vif}");
@@ -427,6 +436,7 @@ fn dhcp_and_ipxe_script_for_a_waiting_node() {
     loop {
         let lease = udhcpc(&lab, MAC_WAITING, true).expect("answered");
         if lease.get("domain").map(String::as_str) == Some("lab.example") {
+            assert_eq!(lease["ip"], "10.252.0.77", "the port's fixed address");
             break;
         }
         assert!(
@@ -492,12 +502,12 @@ fn dhcp_and_ipxe_script_for_a_waiting_node() {
     assert!(metric(&lab, "ferric_http_boot_refused_total") >= 1);
 
     // Leases outlive a restart: the pxe node keeps 10.252.0.101 although it now asks
-    // first, and 10.252.0.100 stays the waiting node's.
+    // first.
     start_ferricd(&mut lab);
     let again = udhcpc(&lab, MAC_TFTP, true).expect("answered after a restart");
     assert_eq!(again["ip"], "10.252.0.101");
     let again = udhcpc(&lab, MAC_WAITING, true).expect("answered after a restart");
-    assert_eq!(again["ip"], "10.252.0.100");
+    assert_eq!(again["ip"], "10.252.0.77", "its port's fixed address");
     let rest_url = format!(
         "http://10.252.0.1:6385/boot/{}.ipxe",
         MAC_RESTING.replace(':', "-")

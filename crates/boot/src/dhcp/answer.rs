@@ -11,7 +11,7 @@
 use std::net::Ipv4Addr;
 use std::time::Instant;
 
-use super::leases::Leases;
+use super::leases::{Leases, OFFER_HOLD};
 use super::packet::{kind, opt, Message, BOOTREQUEST};
 use super::{BootPolicy, BootTarget, DhcpConfig};
 
@@ -114,6 +114,17 @@ fn lease_options(cfg: &DhcpConfig, reply: &mut Message) {
     }
 }
 
+/// The target's fixed address, when it lies in the served subnet (and is not the
+/// server's own).
+fn fixed(cfg: &DhcpConfig, target: &BootTarget) -> Option<Ipv4Addr> {
+    let mask = u32::MAX
+        .checked_shl(32 - u32::from(cfg.prefix))
+        .unwrap_or(0);
+    target.fixed_ip.filter(|ip| {
+        u32::from(*ip) & mask == u32::from(cfg.server_ip) & mask && *ip != cfg.server_ip
+    })
+}
+
 fn requested_ip(req: &Message) -> Option<Ipv4Addr> {
     match req.option(opt::REQUESTED_IP) {
         Some([a, b, c, d]) => Some(Ipv4Addr::new(*a, *b, *c, *d)),
@@ -148,7 +159,12 @@ pub fn answer(
     }
     match req.kind()? {
         kind::DISCOVER => {
-            let ip = leases.offer(mac, requested_ip(req), now)?;
+            let ip = match fixed(cfg, &target) {
+                Some(ip) => leases
+                    .pin(mac, ip, now + OFFER_HOLD, false, now)
+                    .then_some(ip)?,
+                None => leases.offer(mac, requested_ip(req), now)?,
+            };
             let mut reply = Message::reply_to(req, kind::OFFER);
             reply.yiaddr = ip;
             lease_options(cfg, &mut reply);
@@ -164,7 +180,11 @@ pub fn answer(
                 return None;
             }
             let ip = requested_ip(req)?;
-            if leases.bind(mac, ip, cfg.lease_time, now) {
+            let granted = match fixed(cfg, &target) {
+                Some(f) => f == ip && leases.pin(mac, ip, now + cfg.lease_time, true, now),
+                None => leases.bind(mac, ip, cfg.lease_time, now),
+            };
+            if granted {
                 let mut reply = Message::reply_to(req, kind::ACK);
                 reply.yiaddr = ip;
                 reply.ciaddr = req.ciaddr;
@@ -216,6 +236,7 @@ mod tests {
                 ipxe_script: Some("http://10.0.0.1/boot/n/config".into()),
                 http_boot_url: None,
                 extra_options: Vec::new(),
+                fixed_ip: None,
             })
         }
     }

@@ -30,7 +30,7 @@ pub struct Leases {
 }
 
 /// How long an offer is held before the address may go to someone else.
-const OFFER_HOLD: Duration = Duration::from_secs(60);
+pub const OFFER_HOLD: Duration = Duration::from_secs(60);
 const DECLINE_HOLD: Duration = Duration::from_secs(600);
 
 impl Leases {
@@ -134,6 +134,27 @@ impl Leases {
                 bound: true,
             },
         );
+        true
+    }
+
+    /// Holds `ip` for `mac` until `expires` whatever the pool (a fixed address);
+    /// false when another MAC holds it.
+    pub fn pin(
+        &mut self,
+        mac: [u8; 6],
+        ip: Ipv4Addr,
+        expires: Instant,
+        bound: bool,
+        now: Instant,
+    ) -> bool {
+        if self.taken(ip, &mac, now) {
+            return false;
+        }
+        let (bound, expires) = match self.by_mac.get(&mac) {
+            Some(l) if l.ip == ip && l.bound && !bound => (true, l.expires.max(expires)),
+            _ => (bound, expires),
+        };
+        self.set(mac, Lease { ip, expires, bound });
         true
     }
 

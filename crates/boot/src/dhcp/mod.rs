@@ -57,6 +57,9 @@ pub struct BootTarget {
     pub http_boot_url: Option<String>,
     /// Per-port options (`extra_dhcp_opts`), overriding the computed ones.
     pub extra_options: Vec<(u8, Vec<u8>)>,
+    /// The address the network service gave this NIC on the served network: offered
+    /// instead of a pool address (when it lies in the served subnet).
+    pub fixed_ip: Option<Ipv4Addr>,
 }
 
 /// Which MACs get answers, and what they boot.
