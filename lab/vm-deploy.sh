@@ -11,6 +11,10 @@
 # DHCP server (busybox udhcpd in a namespace of its own on the same bridge) that
 # hands out the addresses; the `pxe` boot interface (script, kernel and ramdisk over
 # TFTP). The agent erases the disk.
+# The node uses the `neutron` network interface: ferricd's network service flips
+# the VM's switch port (the tap, in a Linux bridge per VLAN) onto the provisioning
+# VLAN for cleaning and deploying, and onto the tenant VLAN of its attached VIF
+# before it boots its instance.
 #   Deploy: ferricd restarted as the network's DHCP server with its HTTP boot server
 # on a listener of its own (port 8080); BIOS (SeaBIOS); the `ipxe` boot interface
 # (over HTTP). The agent looks its node up, heartbeats over
@@ -86,17 +90,22 @@ SHA=$(sha256sum "$WORK/www/boot.img" | cut -d' ' -f1)
 [ -f /usr/share/ovmf/OVMF.fd ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ovmf >/dev/null
 ip netns add "$NS"
 ip -n "$NS" link set lo up
-ip -n "$NS" link add br0 type bridge
-ip -n "$NS" addr add "$BRIP/24" dev br0
-ip -n "$NS" link set br0 up
+# The namespace is also the top-of-rack switch (ferricd's linux-bridge driver in
+# bridge-per-vlan mode): fbr100 is the provisioning VLAN, where ferricd serves;
+# fbr200 a tenant VLAN. The VM's NIC (the tap) is a switch port on no VLAN until
+# ferricd flips it.
+for vlan in 100 200; do
+    ip -n "$NS" link add "fbr$vlan" type bridge
+    ip -n "$NS" link set "fbr$vlan" up
+done
+ip -n "$NS" addr add "$BRIP/24" dev fbr100
 ip -n "$NS" tuntap add dev fvtap0 mode tap
-ip -n "$NS" link set fvtap0 master br0
 ip -n "$NS" link set fvtap0 up
 
 # The site's DHCP server, another host on the same network.
 ip netns add "$NS-site"
 ip -n "$NS" link add fvsite type veth peer name eth0 netns "$NS-site"
-ip -n "$NS" link set fvsite master br0
+ip -n "$NS" link set fvsite master fbr100
 ip -n "$NS" link set fvsite up
 ip -n "$NS-site" addr add 10.253.0.2/24 dev eth0
 ip -n "$NS-site" link set eth0 up
@@ -125,12 +134,19 @@ sync_power_state_interval = 0
 [agent]
 post_deploy_get_power_state_retry_interval = 1
 post_deploy_get_power_state_retries = 20
+[network]
+api_listen = "$BRIP:9696"
+[[network.switches]]
+name = "lab"
+driver = "linux-bridge"
+switch_info = "lab"
+bridge = "fbr"
 EOF
 # start_ferricd [--dhcp-proxy] — (re)starts ferricd serving the bridge.
 ferricd_pid=""
 start_ferricd() {
     stop "$ferricd_pid"
-    ip netns exec "$NS" "$FERRICD" --listen "$BRIP:$PORT" --dhcp-interface br0 --tftp-listen "$BRIP:69" \
+    ip netns exec "$NS" "$FERRICD" --listen "$BRIP:$PORT" --dhcp-interface fbr100 --tftp-listen "$BRIP:69" \
         --data-dir "$WORK/var" --config "$WORK/ferricd.toml" "$@" >>"$WORK/ferricd.log" 2>&1 &
     ferricd_pid=$!
     pids+=("$ferricd_pid")
@@ -145,14 +161,33 @@ bm() {
 field() { python3 -c "import sys, json; d = json.load(sys.stdin); print(d$1)"; }
 metric() { ip netns exec "$NS" curl -sf "$API/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
 
+net() {
+    ip netns exec "$NS" curl -sS --fail-with-body -X "$1" "http://$BRIP:9696/v2.0$2" \
+        -H "Content-Type: application/json" ${3:+-d "$3"}
+}
+# The provisioning network (also used for cleaning) and a tenant network.
+PROV=$(net POST /networks '{"network": {"name": "prov", "role": "provisioning", "provider:network_type": "vlan",
+    "provider:physical_network": "physnet1", "provider:segmentation_id": 100}}' | field '["network"]["id"]')
+net POST /subnets "{\"subnet\": {\"network_id\": \"$PROV\", \"cidr\": \"10.253.0.0/24\", \"gateway_ip\": \"$BRIP\",
+    \"allocation_pools\": [{\"start\": \"10.253.0.160\", \"end\": \"10.253.0.199\"}]}}" >/dev/null
+TENANT=$(net POST /networks '{"network": {"name": "tenant-a", "provider:network_type": "vlan",
+    "provider:physical_network": "physnet1", "provider:segmentation_id": 200}}' | field '["network"]["id"]')
+net POST /subnets "{\"subnet\": {\"network_id\": \"$TENANT\", \"cidr\": \"10.254.0.0/24\"}}" >/dev/null
+VIF=$(net POST /ports "{\"port\": {\"network_id\": \"$TENANT\", \"name\": \"vm-vif\"}}" | field '["port"]["id"]')
+
 MAC=52:54:00:cc:00:01
 truncate -s 1G "$WORK/disk.img"
 NODE=$(bm POST /nodes "{\"driver\": \"fake-hardware\", \"deploy_interface\": \"direct\", \"name\": \"vm\",
-    \"boot_interface\": \"pxe\", \"properties\": {\"root_device\": {\"name\": \"/dev/vda\"}},
-    \"driver_info\": {\"deploy_kernel\": \"$RAMDISK/ferric.kernel\", \"deploy_ramdisk\": \"$RAMDISK/ferric.initramfs\"},
+    \"boot_interface\": \"pxe\", \"network_interface\": \"neutron\",
+    \"properties\": {\"root_device\": {\"name\": \"/dev/vda\"}},
+    \"driver_info\": {\"deploy_kernel\": \"$RAMDISK/ferric.kernel\", \"deploy_ramdisk\": \"$RAMDISK/ferric.initramfs\",
+                      \"cleaning_network\": \"prov\"},
     \"instance_info\": {\"image_source\": \"$WORK/www/boot.img\", \"image_disk_format\": \"raw\",
                         \"image_os_hash_algo\": \"sha256\", \"image_os_hash_value\": \"$SHA\"}}" | field '["uuid"]')
-bm POST /ports "{\"node_uuid\": \"$NODE\", \"address\": \"$MAC\"}" >/dev/null
+bm POST /ports "{\"node_uuid\": \"$NODE\", \"address\": \"$MAC\", \"physical_network\": \"physnet1\",
+    \"local_link_connection\": {\"switch_id\": \"02:00:00:00:00:fe\", \"switch_info\": \"lab\", \"port_id\": \"fvtap0\"}}" >/dev/null
+bm POST "/nodes/$NODE/vifs" "{\"id\": \"$VIF\"}" >/dev/null
+master() { ip -n "$NS" -o link show fvtap0 | sed -n 's/.* master \([^ ]*\) .*/\1/p'; }
 # Something for cleaning to erase.
 printf 'OLD-TENANT-DATA' | dd of="$WORK/disk.img" bs=1M seek=5 conv=notrunc status=none
 
@@ -212,6 +247,9 @@ grep -q OLD-TENANT-DATA "$WORK/disk.img" && fail "cleaning left the old data on 
 [ "$(metric ferric_dhcp_offers_total)" -ge 1 ] || fail "no ProxyDHCP offer was sent"
 [ "$(metric ferric_tftp_completed_total)" -ge 3 ] || fail "the script, kernel and ramdisk did not go over TFTP"
 grep -q "sending ACK" "$WORK/udhcpd.log" || fail "the site's DHCP server leased nothing"
+[ -z "$(master)" ] || fail "after cleaning the VM's switch port is still on $(master)"
+bm GET "/nodes/$NODE/history" | grep -q 'fvtap0.*VLAN 100' || fail "the cleaning flip is not in the node's history"
+echo "ok - cleaning ran on VLAN 100 and left the VM's switch port on no network"
 echo "ok - the VM got its address from the site's DHCP server and its boot file from ferricd's ProxyDHCP, network-booted its ramdisk over TFTP (pxe boot interface), and its agent erased the disk; the node is available ($((SECONDS - started)) s)"
 stop "$site_dhcp"
 start_ferricd --http-boot-listen "$BRIP:8080"
@@ -230,6 +268,10 @@ for _ in $(seq 1 120); do
 done
 grep -q FERRIC-BOOTED "$WORK"/serial-*-disk.log 2>/dev/null || fail "the VM did not boot the deployed image"
 echo "ok - the VM booted the deployed image from its disk (FERRIC-BOOTED on its serial console)"
+[ "$(master)" = fbr200 ] || fail "the active VM's switch port is on '$(master)', not the tenant VLAN"
+[ "$(net GET "/ports/$VIF" | field '["port"]["status"]')" = ACTIVE ] || fail "the tenant VIF is not bound"
+grep -a -q "10.253.0.16[0-9]/" "$WORK"/serial-2-network.log || fail "the VM did not get its provisioning port's address"
+echo "ok - deployed on the provisioning VLAN with its provisioning port's address, the VM's switch port is on the tenant VLAN only, its VIF bound"
 cmp -n 1048576 "$WORK/www/boot.img" "$WORK/disk.img" || fail "the disk does not hold the image"
 echo "ok - the VM's disk holds the image"
 [ "$(metric ferric_ra_solicitations_total)" -ge 1 ] || fail "iPXE's router solicitations were not answered"
