@@ -86,6 +86,16 @@ fn owner(role: &str) -> String {
     format!("baremetal:{role}")
 }
 
+/// The link aggregate a port group is on the switch (`extra/switch_lag_id`), if
+/// the switch should bundle its ports.
+fn lag_of(group: &PortGroup) -> Option<String> {
+    match group.extra.get("switch_lag_id")? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
 fn vif_of(info: &JsonObject) -> Option<&str> {
     info.get(TENANT_VIF_KEY).and_then(Value::as_str)
 }
@@ -191,6 +201,66 @@ impl NetworkService {
             format!(
                 "Switch {} port {port_id} ({}) off every network",
                 switch.name, port.address
+            ),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// The switch and switch ports of a bond's members, which must share a switch.
+    fn lag_ports(&self, members: &[Port]) -> Result<(&Switch, Vec<String>), String> {
+        let mut switch: Option<&Switch> = None;
+        let mut ids = Vec::new();
+        for m in members {
+            let (s, id) = self.switch_for(m)?;
+            if switch.is_some_and(|prev| prev.name != s.name) {
+                return Err(format!(
+                    "the members of a link aggregate span switches {} and {}",
+                    switch.map(|p| p.name.as_str()).unwrap_or_default(),
+                    s.name
+                ));
+            }
+            switch = Some(s);
+            ids.push(id);
+        }
+        switch
+            .map(|s| (s, ids))
+            .ok_or_else(|| "a port group without ports".to_string())
+    }
+
+    async fn bind_lag(
+        &self,
+        node: &Node,
+        lag: &str,
+        members: &[Port],
+        network: &Network,
+    ) -> Result<(), String> {
+        let (switch, ids) = self.lag_ports(members)?;
+        let seg = segment(network);
+        switch.driver.bind_group(lag, &ids, seg).await?;
+        self.history(
+            node,
+            format!(
+                "Switch {} link aggregate {lag} ({}) on network {} ({}, {seg})",
+                switch.name,
+                ids.join(", "),
+                network.name,
+                network.role
+            ),
+        )
+        .await;
+        Ok(())
+    }
+
+    async fn unbind_lag(&self, node: &Node, lag: &str, members: &[Port]) -> Result<(), String> {
+        let (switch, ids) = self.lag_ports(members)?;
+        switch.driver.unbind_group(lag, &ids).await?;
+        self.history(
+            node,
+            format!(
+                "Switch {} link aggregate {lag} ({}) off every network",
+                switch.name,
+                ids.join(", ")
             ),
         )
         .await;
@@ -414,8 +484,13 @@ impl NetworkService {
                            "bond_properties": g.properties}),
                 );
             }
-            for m in &members {
-                self.bind(node, m, &network).await?;
+            match group.as_ref().and_then(lag_of) {
+                Some(lag) => self.bind_lag(node, &lag, &members, &network).await?,
+                None => {
+                    for m in &members {
+                        self.bind(node, m, &network).await?;
+                    }
+                }
             }
             let read = vif.updated_at;
             vif.binding_profile = profile;
@@ -438,9 +513,14 @@ impl NetworkService {
             return Ok(());
         }
         let (groups, ports) = self.nics(node).await?;
-        for (members, _, vif_id) in Self::tenant_nics(&groups, &ports) {
-            for m in &members {
-                self.unbind(node, m).await?;
+        for (members, group, vif_id) in Self::tenant_nics(&groups, &ports) {
+            match group.as_ref().and_then(lag_of) {
+                Some(lag) => self.unbind_lag(node, &lag, &members).await?,
+                None => {
+                    for m in &members {
+                        self.unbind(node, m).await?;
+                    }
+                }
             }
             if let Ok(mut vif) = self.vif(&vif_id).await {
                 let read = vif.updated_at;

@@ -1,7 +1,8 @@
 //! The `generic-ssh` switch driver against a real SSH server (OpenSSH's sshd on
 //! loopback, started by the test) whose forced command records every line it
-//! receives: binding and unbinding a port send the OS's templates, filled in; the
-//! host key is pinned on first use; a dead switch fails after its retries. Needs
+//! receives: binding and unbinding a port, and a bond as a link aggregate, send the
+//! OS's templates, filled in; the host key is pinned on first use; a dead switch
+//! fails after its retries. Needs
 //! root (sshd), openssh-server and openssh-client.
 
 use std::path::Path;
@@ -133,6 +134,27 @@ async fn commands_reach_the_switch() {
     assert!(
         switch.bind("Gi1/0/7", Segment::Flat).await.is_err(),
         "a flat segment is refused"
+    );
+
+    // A bond as a link aggregate: the port-channel on the VLAN, each member in it.
+    let members = vec!["Gi1/0/1".to_string(), "Gi1/0/2".to_string()];
+    switch
+        .bind_group("12", &members, Segment::Vlan(300))
+        .await
+        .unwrap();
+    switch.unbind_group("12", &members).await.unwrap();
+    let received = std::fs::read_to_string(dir.join("received")).unwrap();
+    let sessions: Vec<&str> = received.split("--\n").filter(|s| !s.is_empty()).collect();
+    assert_eq!(
+        sessions[3],
+        "configure terminal\nvlan 300\nexit\ninterface Port-channel12\nswitchport mode access\n\
+         switchport access vlan 300\nno shutdown\ninterface Gi1/0/1\nchannel-group 12 mode active\n\
+         no shutdown\ninterface Gi1/0/2\nchannel-group 12 mode active\nno shutdown\nend\n"
+    );
+    assert_eq!(
+        sessions[4],
+        "configure terminal\ninterface Port-channel12\nshutdown\ninterface Gi1/0/1\nno channel-group\n\
+         shutdown\ninterface Gi1/0/2\nno channel-group\nshutdown\nend\n"
     );
 
     let juniper = GenericSsh::new(login.clone(), Templates::for_os("juniper_junos").unwrap());

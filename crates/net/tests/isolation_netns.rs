@@ -460,7 +460,8 @@ async fn the_flip_isolates_tenants() {
         name: Some("bond0".into()),
         address: None,
         node_uuid: b.uuid,
-        extra: Default::default(),
+        // Bundled on the switch (a Linux bridge bundles by moving each member).
+        extra: json!({"switch_lag_id": "1"}).as_object().unwrap().clone(),
         internal_info: Default::default(),
         standalone_ports_supported: false,
         mode: Some("active-backup".into()),
@@ -511,6 +512,18 @@ async fn the_flip_isolates_tenants() {
         2
     );
     assert_eq!(profile["local_group_information"]["name"], "bond0");
+
+    let history_b = db
+        .history_list(b.uuid, &ferric_db::ListQuery::default())
+        .await
+        .unwrap();
+    assert!(
+        history_b
+            .iter()
+            .any(|h| h.event.contains("link aggregate 1 (swp2, swp3)")
+                && h.event.contains("VLAN 200")),
+        "{history_b:?}"
+    );
 
     // Off the tenant network again: nothing reachable.
     service.unconfigure_tenant(&mut b).await.unwrap();

@@ -152,6 +152,13 @@ pub struct SwitchConfig {
     /// generic-ssh: command templates replacing the OS's (`{port}`, `{vlan}`).
     pub bind_commands: Option<Vec<String>>,
     pub unbind_commands: Option<Vec<String>>,
+    /// generic-ssh with custom templates: the link-aggregate ones (`{lag}`, a
+    /// `{members}` line for the member template per port); without them port groups
+    /// are configured member by member.
+    pub lag_bind_commands: Option<Vec<String>>,
+    pub lag_member_bind_commands: Option<Vec<String>>,
+    pub lag_unbind_commands: Option<Vec<String>>,
+    pub lag_member_unbind_commands: Option<Vec<String>>,
     /// Matched against the ports' `local_link_connection` `switch_id` / `switch_info`.
     pub switch_id: Option<String>,
     pub switch_info: Option<String>,

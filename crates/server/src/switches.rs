@@ -26,6 +26,10 @@ fn generic_ssh(c: &SwitchConfig, data_dir: &Path) -> Result<Arc<dyn SwitchDriver
         (Some(bind), Some(unbind), _) => Templates {
             bind: bind.clone(),
             unbind: unbind.clone(),
+            lag_bind: c.lag_bind_commands.clone().unwrap_or_default(),
+            lag_member_bind: c.lag_member_bind_commands.clone().unwrap_or_default(),
+            lag_unbind: c.lag_unbind_commands.clone().unwrap_or_default(),
+            lag_member_unbind: c.lag_member_unbind_commands.clone().unwrap_or_default(),
         },
         (None, None, Some(os)) => Templates::for_os(os)?,
         _ => return Err("generic-ssh needs os, or both bind_commands and unbind_commands".into()),

@@ -17,11 +17,17 @@ use tokio::sync::Mutex;
 
 use super::{BoxFuture, Segment, SwitchDriver};
 
-/// The command templates of one switch OS: `{port}` and `{vlan}` are filled in.
+/// The command templates of one switch OS: `{port}`, `{vlan}` and `{lag}` are filled
+/// in; in the link-aggregate templates a `{members}` line stands for the member
+/// template repeated for each member port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Templates {
     pub bind: Vec<String>,
     pub unbind: Vec<String>,
+    pub lag_bind: Vec<String>,
+    pub lag_member_bind: Vec<String>,
+    pub lag_unbind: Vec<String>,
+    pub lag_member_unbind: Vec<String>,
 }
 
 fn lines(l: &[&str]) -> Vec<String> {
@@ -44,6 +50,30 @@ impl Templates {
                     "end",
                 ]),
                 unbind: lines(&["configure terminal", "interface {port}", "shutdown", "end"]),
+                lag_bind: lines(&[
+                    "configure terminal",
+                    "vlan {vlan}",
+                    "exit",
+                    "interface Port-channel{lag}",
+                    "switchport mode access",
+                    "switchport access vlan {vlan}",
+                    "no shutdown",
+                    "{members}",
+                    "end",
+                ]),
+                lag_member_bind: lines(&[
+                    "interface {port}",
+                    "channel-group {lag} mode active",
+                    "no shutdown",
+                ]),
+                lag_unbind: lines(&[
+                    "configure terminal",
+                    "interface Port-channel{lag}",
+                    "shutdown",
+                    "{members}",
+                    "end",
+                ]),
+                lag_member_unbind: lines(&["interface {port}", "no channel-group", "shutdown"]),
             },
             "juniper_junos" => Templates {
                 bind: lines(&[
@@ -61,6 +91,31 @@ impl Templates {
                     "set interfaces {port} disable",
                     "commit and-quit",
                 ]),
+                lag_bind: lines(&[
+                    "configure",
+                    "set vlans vlan{vlan} vlan-id {vlan}",
+                    "set interfaces ae{lag} aggregated-ether-options lacp active",
+                    "delete interfaces ae{lag} unit 0 family ethernet-switching vlan members",
+                    "set interfaces ae{lag} unit 0 family ethernet-switching interface-mode access",
+                    "set interfaces ae{lag} unit 0 family ethernet-switching vlan members vlan{vlan}",
+                    "{members}",
+                    "commit and-quit",
+                ]),
+                lag_member_bind: lines(&[
+                    "delete interfaces {port} unit 0",
+                    "set interfaces {port} ether-options 802.3ad ae{lag}",
+                    "delete interfaces {port} disable",
+                ]),
+                lag_unbind: lines(&[
+                    "configure",
+                    "{members}",
+                    "delete interfaces ae{lag}",
+                    "commit and-quit",
+                ]),
+                lag_member_unbind: lines(&[
+                    "delete interfaces {port} ether-options 802.3ad",
+                    "set interfaces {port} disable",
+                ]),
             },
             "sonic" => Templates {
                 bind: lines(&[
@@ -70,6 +125,26 @@ impl Templates {
                     "sudo config interface startup {port}",
                 ]),
                 unbind: lines(&["sudo config interface shutdown {port}"]),
+                lag_bind: lines(&[
+                    "sudo config portchannel add PortChannel{lag} || true",
+                    "{members}",
+                    "sudo config vlan add {vlan} || true",
+                    "sudo config vlan member del {vlan} PortChannel{lag} 2>/dev/null || true",
+                    "sudo config vlan member add -u {vlan} PortChannel{lag}",
+                    "sudo config interface startup PortChannel{lag}",
+                ]),
+                lag_member_bind: lines(&[
+                    "sudo config portchannel member add PortChannel{lag} {port} 2>/dev/null || true",
+                    "sudo config interface startup {port}",
+                ]),
+                lag_unbind: lines(&[
+                    "sudo config interface shutdown PortChannel{lag}",
+                    "{members}",
+                ]),
+                lag_member_unbind: lines(&[
+                    "sudo config portchannel member del PortChannel{lag} {port} 2>/dev/null || true",
+                    "sudo config interface shutdown {port}",
+                ]),
             },
             other => {
                 return Err(format!(
@@ -80,13 +155,34 @@ impl Templates {
     }
 
     fn fill(lines: &[String], port: &str, vlan: Option<u16>) -> Vec<String> {
-        lines
-            .iter()
-            .map(|l| {
-                l.replace("{port}", port)
-                    .replace("{vlan}", &vlan.map(|v| v.to_string()).unwrap_or_default())
-            })
-            .collect()
+        Self::fill_lag(lines, &[], "", port, vlan)
+    }
+
+    /// Fills a template; a `{members}` line becomes `member` for each of `ports`.
+    fn fill_lag(
+        lines: &[String],
+        member: &[String],
+        lag: &str,
+        port: &str,
+        vlan: Option<u16>,
+    ) -> Vec<String> {
+        let vlan = vlan.map(|v| v.to_string()).unwrap_or_default();
+        let one = |l: &String, port: &str| {
+            l.replace("{port}", port)
+                .replace("{vlan}", &vlan)
+                .replace("{lag}", lag)
+        };
+        let mut out = Vec::new();
+        for l in lines {
+            if l.trim() == "{members}" {
+                for p in port.split(',').filter(|p| !p.is_empty()) {
+                    out.extend(member.iter().map(|m| one(m, p)));
+                }
+            } else {
+                out.push(one(l, port));
+            }
+        }
+        out
     }
 }
 
@@ -253,6 +349,60 @@ impl SwitchDriver for GenericSsh {
         Box::pin(async move {
             self.apply(Templates::fill(&self.templates.unbind, port, None))
                 .await
+        })
+    }
+
+    fn bind_group<'a>(
+        &'a self,
+        lag: &'a str,
+        ports: &'a [String],
+        segment: Segment,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let Segment::Vlan(vlan) = segment else {
+                return Err("generic-ssh switches carry VLAN networks only".into());
+            };
+            let t = &self.templates;
+            if t.lag_bind.is_empty() {
+                for p in ports {
+                    self.bind(p, segment).await?;
+                }
+                return Ok(());
+            }
+            let members = ports.join(",");
+            self.apply(Templates::fill_lag(
+                &t.lag_bind,
+                &t.lag_member_bind,
+                lag,
+                &members,
+                Some(vlan),
+            ))
+            .await
+        })
+    }
+
+    fn unbind_group<'a>(
+        &'a self,
+        lag: &'a str,
+        ports: &'a [String],
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let t = &self.templates;
+            if t.lag_unbind.is_empty() {
+                for p in ports {
+                    self.unbind(p).await?;
+                }
+                return Ok(());
+            }
+            let members = ports.join(",");
+            self.apply(Templates::fill_lag(
+                &t.lag_unbind,
+                &t.lag_member_unbind,
+                lag,
+                &members,
+                None,
+            ))
+            .await
         })
     }
 }

@@ -35,4 +35,36 @@ pub trait SwitchDriver: Send + Sync {
     fn bind<'a>(&'a self, port: &'a str, segment: Segment) -> BoxFuture<'a, Result<(), String>>;
     /// Takes `port` off every segment: it reaches nothing.
     fn unbind<'a>(&'a self, port: &'a str) -> BoxFuture<'a, Result<(), String>>;
+
+    /// Puts a bond's member ports on `segment` as one link aggregate, named `lag`
+    /// on the switch. Without link aggregation, member by member.
+    fn bind_group<'a>(
+        &'a self,
+        lag: &'a str,
+        ports: &'a [String],
+        segment: Segment,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        let _ = lag;
+        Box::pin(async move {
+            for p in ports {
+                self.bind(p, segment).await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Takes a bond's member ports (and its aggregate) off every segment.
+    fn unbind_group<'a>(
+        &'a self,
+        lag: &'a str,
+        ports: &'a [String],
+    ) -> BoxFuture<'a, Result<(), String>> {
+        let _ = lag;
+        Box::pin(async move {
+            for p in ports {
+                self.unbind(p).await?;
+            }
+            Ok(())
+        })
+    }
 }
