@@ -15,6 +15,7 @@
 # the VM's switch port (the tap, in a Linux bridge per VLAN) onto the provisioning
 # VLAN for cleaning and deploying, and onto the tenant VLAN of its attached VIF
 # before it boots its instance.
+#   Undeploy at the end: off the tenant VLAN, cleaned on VLAN 100 again.
 #   Deploy: ferricd restarted as the network's DHCP server with its HTTP boot server
 # on a listener of its own (port 8080); BIOS (SeaBIOS); the `ipxe` boot interface
 # (over HTTP). The agent looks its node up, heartbeats over
@@ -276,3 +277,14 @@ cmp -n 1048576 "$WORK/www/boot.img" "$WORK/disk.img" || fail "the disk does not 
 echo "ok - the VM's disk holds the image"
 [ "$(metric ferric_ra_solicitations_total)" -ge 1 ] || fail "iPXE's router solicitations were not answered"
 echo "ok - /metrics since the restart: $(metric ferric_dhcp_acks_total) DHCP acks, $(metric ferric_http_boot_files_total) HTTP boot files, $(metric ferric_ra_solicitations_total) router solicitations answered"
+
+# Undeploy: off the tenant VLAN, then automated cleaning on the cleaning network.
+bm PUT "/nodes/$NODE/states/provision" '{"target": "deleted"}' >/dev/null
+started=$SECONDS
+play_bmc available "clean failed"
+[ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = available ] \
+    || fail "undeploy: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
+[ -z "$(master)" ] || fail "after undeploy and cleaning the VM's switch port is still on $(master)"
+[ "$(net GET "/ports/$VIF" | field '["port"]["status"]')" = DOWN ] || fail "the tenant VIF is still bound"
+cmp -s -n 512 /dev/zero "$WORK/disk.img" || fail "cleaning left the deployed image's boot sector"
+echo "ok - undeployed: off the tenant VLAN, cleaned on the cleaning network (the image erased), the node is available ($((SECONDS - started)) s)"
