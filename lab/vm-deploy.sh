@@ -15,7 +15,6 @@
 # the VM's switch port (the tap, in a Linux bridge per VLAN) onto the provisioning
 # VLAN for cleaning and deploying, and onto the tenant VLAN of its attached VIF
 # before it boots its instance.
-#   Undeploy at the end: off the tenant VLAN, cleaned on VLAN 100 again.
 #   Deploy: ferricd restarted as the network's DHCP server with its HTTP boot server
 # on a listener of its own (port 8080); BIOS (SeaBIOS); the `ipxe` boot interface
 # (over HTTP). The agent looks its node up, heartbeats over
@@ -23,6 +22,7 @@
 # conductor powers it off, sets boot to disk and powers it on, and the VM boots the
 # deployed image, which prints FERRIC-BOOTED on its serial console. The node is
 # `active`.
+#   Undeploy: off the tenant VLAN, cleaned on VLAN 100 again, `available`.
 #
 # The node is a fake-hardware node: this script plays its BMC, starting the VM when
 # the node powers on (from the network or its disk, as its boot device says) and
