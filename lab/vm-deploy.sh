@@ -7,18 +7,17 @@
 # bridge) boots from the network gets an address and the node's rendered iPXE script
 # from ferricd, fetches Ferric's deploy kernel and ramdisk (lab/build-ramdisk.sh) and
 # boots them.
-#   Cleaning: UEFI firmware (OVMF); ferricd as a ProxyDHCP server beside a "site"
-# DHCP server (busybox udhcpd in a namespace of its own on the same bridge) that
-# hands out the addresses; the `pxe` boot interface (script, kernel and ramdisk over
-# TFTP). The agent erases the disk.
 # The node uses the `neutron` network interface: ferricd's network service flips
 # the VM's switch port (the tap, in a Linux bridge per VLAN) onto the provisioning
 # VLAN for cleaning and deploying, and onto the tenant VLAN of its attached VIF
 # before it boots its instance.
+#   Cleaning: UEFI firmware (OVMF); ferricd as a ProxyDHCP server beside a "site"
+# DHCP server (busybox udhcpd in a namespace of its own on the same bridge) that
+# hands out the addresses; the `pxe` boot interface (script, kernel and ramdisk over
+# TFTP). The agent erases the disk.
 #   Deploy: ferricd restarted as the network's DHCP server with its HTTP boot server
 # on a listener of its own (port 8080); BIOS (SeaBIOS); the `ipxe` boot interface
-# (over HTTP). The agent looks its node up, heartbeats over
-# TLS and writes the image (served from the image cache) to the VM's disk; the
+# (over HTTP). The agent looks its node up, heartbeats over TLS and writes the image (served from the image cache) to the VM's disk; the
 # conductor powers it off, sets boot to disk and powers it on, and the VM boots the
 # deployed image, which prints FERRIC-BOOTED on its serial console. The node is
 # `active`.
