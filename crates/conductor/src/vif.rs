@@ -139,30 +139,7 @@ impl Conductor {
                 })?,
         };
         let now = Timestamp::now();
-        match slot {
-            Slot::Single(mut p) => {
-                let read = p.updated_at;
-                p.internal_info
-                    .insert(TENANT_VIF_KEY.into(), Value::from(vif_id.clone()));
-                p.updated_at = Some(now);
-                expect_updated(
-                    self.db.port_update(&p, read).await?,
-                    "port",
-                    &p.uuid.to_string(),
-                )?;
-            }
-            Slot::Group(mut g) => {
-                let read = g.updated_at;
-                g.internal_info
-                    .insert(TENANT_VIF_KEY.into(), Value::from(vif_id.clone()));
-                g.updated_at = Some(now);
-                expect_updated(
-                    self.db.portgroup_update(&g, read).await?,
-                    "port group",
-                    &g.uuid.to_string(),
-                )?;
-            }
-        }
+        self.record_vif(slot, Some(&vif_id)).await?;
         let read = vif.updated_at;
         vif.mac_address = mac;
         vif.vnic_type = "baremetal".into();
@@ -195,33 +172,18 @@ impl Conductor {
             ))
         };
         let now = Timestamp::now();
-        if let Some(mut g) = groups
+        let slot = match groups
             .into_iter()
             .find(|g| vif_of(&g.internal_info) == Some(id))
         {
-            let read = g.updated_at;
-            g.internal_info.remove(TENANT_VIF_KEY);
-            g.updated_at = Some(now);
-            expect_updated(
-                self.db.portgroup_update(&g, read).await?,
-                "port group",
-                &g.uuid.to_string(),
-            )?;
-        } else if let Some(mut p) = ports
-            .into_iter()
-            .find(|p| vif_of(&p.internal_info) == Some(id))
-        {
-            let read = p.updated_at;
-            p.internal_info.remove(TENANT_VIF_KEY);
-            p.updated_at = Some(now);
-            expect_updated(
-                self.db.port_update(&p, read).await?,
-                "port",
-                &p.uuid.to_string(),
-            )?;
-        } else {
-            return Err(not_attached());
-        }
+            Some(g) => Slot::Group(g),
+            None => ports
+                .into_iter()
+                .find(|p| vif_of(&p.internal_info) == Some(id))
+                .map(Slot::Single)
+                .ok_or_else(not_attached)?,
+        };
+        self.record_vif(slot, None).await?;
         // The VIF itself may be gone already; if it is there it is unbound.
         if let Ok(uuid) = id.parse::<VifPortId>() {
             if let Ok(mut vif) = self.db.vif_port_get(uuid).await {
@@ -246,11 +208,49 @@ impl Conductor {
     }
 }
 
+impl Conductor {
+    /// Records `vif` (or its absence) on a port or port group.
+    async fn record_vif(&self, slot: Slot, vif: Option<&str>) -> Result<(), ConductorError> {
+        let set = |info: &mut ferric_types::JsonObject| match vif {
+            Some(v) => {
+                info.insert(TENANT_VIF_KEY.into(), Value::from(v));
+            }
+            None => {
+                info.remove(TENANT_VIF_KEY);
+            }
+        };
+        let now = Some(Timestamp::now());
+        let (outcome, what, id) = match slot {
+            Slot::Single(mut p) => {
+                let read = p.updated_at;
+                set(&mut p.internal_info);
+                p.updated_at = now;
+                (
+                    self.db.port_update(&p, read).await?,
+                    "port",
+                    p.uuid.to_string(),
+                )
+            }
+            Slot::Group(mut g) => {
+                let read = g.updated_at;
+                set(&mut g.internal_info);
+                g.updated_at = now;
+                (
+                    self.db.portgroup_update(&g, read).await?,
+                    "port group",
+                    g.uuid.to_string(),
+                )
+            }
+        };
+        expect_updated(outcome, what, &id)
+    }
+}
+
 fn expect_updated(outcome: UpdateOutcome, what: &str, id: &str) -> Result<(), ConductorError> {
     match outcome {
         UpdateOutcome::Updated => Ok(()),
         _ => Err(ConductorError::Conflict(format!(
-            "The {what} {id} changed while the VIF was being attached; retry."
+            "The {what} {id} changed while a VIF was being attached or detached; retry."
         ))),
     }
 }

@@ -6,6 +6,7 @@
 
 mod error;
 mod filter;
+mod lookup;
 mod networks;
 mod ports;
 mod render;

@@ -13,7 +13,7 @@ use ferric_types::{NetworkId, Timestamp};
 use serde_json::{json, Map, Value};
 
 use super::error::NetError;
-use super::{filter, render, request};
+use super::{filter, lookup, render, request};
 use crate::AppState;
 
 const ATTRIBUTES: &[&str] = &[
@@ -31,22 +31,11 @@ const ATTRIBUTES: &[&str] = &[
     "port_security_enabled",
 ];
 
-pub(super) fn query_pairs(raw: Option<String>) -> Vec<(String, String)> {
-    serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default()
-}
-
 pub(super) async fn find(state: &AppState, id: &str) -> Result<Network, NetError> {
-    let missing = || {
-        NetError::not_found(
-            "NetworkNotFound",
-            format!("Network {id} could not be found."),
-        )
-    };
-    let uuid = id.parse::<NetworkId>().map_err(|_| missing())?;
-    state.db.network_get(uuid).await.map_err(|e| match e {
-        ferric_db::DbError::NotFound => missing(),
-        other => other.into(),
+    lookup::by_id(id, "NetworkNotFound", "Network", |u: NetworkId| {
+        state.db.network_get(u)
     })
+    .await
 }
 
 /// The ids of each network's subnets.
@@ -84,9 +73,7 @@ pub async fn list(
             render::network(n, ids)
         })
         .collect();
-    Ok(Json(
-        json!({"networks": filter::apply(items, &query_pairs(raw))}),
-    ))
+    Ok(lookup::listing("networks", items, raw))
 }
 
 pub async fn show(
@@ -95,7 +82,7 @@ pub async fn show(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, NetError> {
     let n = find(&state, &id).await?;
-    let fields: Vec<(String, String)> = query_pairs(raw);
+    let fields: Vec<(String, String)> = lookup::query_pairs(raw);
     let picked: Vec<&str> = fields
         .iter()
         .filter(|(k, _)| k == "fields")
@@ -109,20 +96,12 @@ pub async fn show(
 /// Applies the attributes of a request to `n`.
 fn apply(n: &mut Network, m: &Map<String, Value>) -> Result<(), NetError> {
     request::known_only(m, ATTRIBUTES, "network")?;
-    if let Some(v) = request::string(m, "name")? {
-        n.name = v;
-    }
-    if let Some(v) = request::string(m, "description")? {
-        n.description = v;
-    }
+    lookup::common(m, &mut n.name, &mut n.description, &mut n.project_id)?;
     if let Some(v) = request::boolean(m, "admin_state_up")? {
         n.admin_state_up = v;
     }
     if let Some(v) = request::boolean(m, "shared")? {
         n.shared = v;
-    }
-    if let Some(v) = request::string(m, "project_id")?.or(request::string(m, "tenant_id")?) {
-        n.project_id = v;
     }
     if let Some(v) = request::string(m, "role")? {
         n.role = v;

@@ -17,8 +17,7 @@ use ferric_types::{MacAddress, SubnetId, Timestamp, VifPortId};
 use serde_json::{json, Map, Value};
 
 use super::error::NetError;
-use super::networks::query_pairs;
-use super::{filter, render, request};
+use super::{lookup, render, request};
 use crate::AppState;
 
 const ATTRIBUTES: &[&str] = &[
@@ -43,12 +42,10 @@ const ATTRIBUTES: &[&str] = &[
 use ferric_net::ipam::ALLOCATING;
 
 async fn find(state: &AppState, id: &str) -> Result<VifPort, NetError> {
-    let missing = || NetError::not_found("PortNotFound", format!("Port {id} could not be found."));
-    let uuid = id.parse::<VifPortId>().map_err(|_| missing())?;
-    state.db.vif_port_get(uuid).await.map_err(|e| match e {
-        ferric_db::DbError::NotFound => missing(),
-        other => other.into(),
+    lookup::by_id(id, "PortNotFound", "Port", |u: VifPortId| {
+        state.db.vif_port_get(u)
     })
+    .await
 }
 
 pub async fn list(
@@ -62,9 +59,7 @@ pub async fn list(
         .iter()
         .map(render::port)
         .collect();
-    Ok(Json(
-        json!({"ports": filter::apply(items, &query_pairs(raw))}),
-    ))
+    Ok(lookup::listing("ports", items, raw))
 }
 
 pub async fn show(
@@ -245,15 +240,7 @@ fn dhcp_options(v: &Value) -> Result<Vec<DhcpOption>, NetError> {
 
 /// Applies the plain attributes (not the network, MAC or addresses).
 fn apply(p: &mut VifPort, m: &Map<String, Value>) -> Result<(), NetError> {
-    if let Some(v) = request::string(m, "name")? {
-        p.name = v;
-    }
-    if let Some(v) = request::string(m, "description")? {
-        p.description = v;
-    }
-    if let Some(v) = request::string(m, "project_id")?.or(request::string(m, "tenant_id")?) {
-        p.project_id = v;
-    }
+    lookup::common(m, &mut p.name, &mut p.description, &mut p.project_id)?;
     if let Some(v) = request::boolean(m, "admin_state_up")? {
         p.admin_state_up = v;
     }

@@ -12,8 +12,7 @@ use ferric_types::{SubnetId, Timestamp};
 use serde_json::{json, Map, Value};
 
 use super::error::NetError;
-use super::networks::query_pairs;
-use super::{filter, render, request};
+use super::{lookup, render, request};
 use crate::AppState;
 
 const ATTRIBUTES: &[&str] = &[
@@ -32,13 +31,10 @@ const ATTRIBUTES: &[&str] = &[
 ];
 
 pub(super) async fn find(state: &AppState, id: &str) -> Result<Subnet, NetError> {
-    let missing =
-        || NetError::not_found("SubnetNotFound", format!("Subnet {id} could not be found."));
-    let uuid = id.parse::<SubnetId>().map_err(|_| missing())?;
-    state.db.subnet_get(uuid).await.map_err(|e| match e {
-        ferric_db::DbError::NotFound => missing(),
-        other => other.into(),
+    lookup::by_id(id, "SubnetNotFound", "Subnet", |u: SubnetId| {
+        state.db.subnet_get(u)
     })
+    .await
 }
 
 pub async fn list(
@@ -52,9 +48,7 @@ pub async fn list(
         .iter()
         .map(render::subnet)
         .collect();
-    Ok(Json(
-        json!({"subnets": filter::apply(items, &query_pairs(raw))}),
-    ))
+    Ok(lookup::listing("subnets", items, raw))
 }
 
 pub async fn show(
@@ -107,15 +101,7 @@ fn apply(s: &mut Subnet, m: &Map<String, Value>, creating: bool) -> Result<(), N
             return Err(NetError::invalid("host_routes are not supported."));
         }
     }
-    if let Some(v) = request::string(m, "name")? {
-        s.name = v;
-    }
-    if let Some(v) = request::string(m, "description")? {
-        s.description = v;
-    }
-    if let Some(v) = request::string(m, "project_id")?.or(request::string(m, "tenant_id")?) {
-        s.project_id = v;
-    }
+    lookup::common(m, &mut s.name, &mut s.description, &mut s.project_id)?;
     if let Some(v) = request::string(m, "cidr")? {
         s.cidr = v;
     }

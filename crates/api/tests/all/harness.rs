@@ -129,21 +129,8 @@ impl TestApp {
         body: Option<Value>,
         version: Option<&str>,
     ) -> Reply {
-        let mut req = Request::builder()
-            .method(Method::from_bytes(method.as_bytes()).unwrap())
-            .uri(path)
-            .header("host", "ferric.test:6385");
-        if let Some(v) = version {
-            req = req.header("x-openstack-ironic-api-version", v);
-        }
-        let req = match body {
-            Some(b) => req
-                .header("content-type", "application/json")
-                .body(Body::from(b.to_string()))
-                .unwrap(),
-            None => req.body(Body::empty()).unwrap(),
-        };
-        self.send(req).await
+        self.send(request(method, path, "ferric.test:6385", version, body))
+            .await
     }
 
     pub async fn send(&self, req: Request<Body>) -> Reply {
@@ -153,17 +140,7 @@ impl TestApp {
 
     /// Sends a request to the network (Neutron-shaped) API.
     pub async fn net(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
-        let req = Request::builder()
-            .method(Method::from_bytes(method.as_bytes()).unwrap())
-            .uri(path)
-            .header("host", "ferric.test:9696");
-        let req = match body {
-            Some(b) => req
-                .header("content-type", "application/json")
-                .body(Body::from(b.to_string()))
-                .unwrap(),
-            None => req.body(Body::empty()).unwrap(),
-        };
+        let req = request(method, path, "ferric.test:9696", None, body);
         Self::reply(self.network.clone().oneshot(req).await.unwrap()).await
     }
 
@@ -186,6 +163,30 @@ impl TestApp {
         let r = self.call("POST", "/v1/nodes", Some(body)).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
         r.body
+    }
+}
+
+/// A request with a JSON body (if any) and an Ironic version header (if any).
+fn request(
+    method: &str,
+    path: &str,
+    host: &str,
+    version: Option<&str>,
+    body: Option<Value>,
+) -> Request<Body> {
+    let mut req = Request::builder()
+        .method(Method::from_bytes(method.as_bytes()).unwrap())
+        .uri(path)
+        .header("host", host);
+    if let Some(v) = version {
+        req = req.header("x-openstack-ironic-api-version", v);
+    }
+    match body {
+        Some(b) => req
+            .header("content-type", "application/json")
+            .body(Body::from(b.to_string()))
+            .unwrap(),
+        None => req.body(Body::empty()).unwrap(),
     }
 }
 
