@@ -321,8 +321,19 @@ impl NetworkService {
         }])
     }
 
-    /// Puts the node's NICs on the network of `role` (not `tenant`).
+    /// Puts the node's NICs on the network of `role` (not `tenant`). A failure
+    /// half-way takes back what was done.
     pub async fn add_network(&self, node: &mut Node, role: &str) -> Result<(), String> {
+        let result = self.join(node, role).await;
+        if result.is_err() && !roles(node).iter().any(|r| r == role) {
+            if let Err(e) = self.remove_network(node, role).await {
+                tracing::warn!(node = %node.uuid, role, error = %e, "could not undo a failed network flip");
+            }
+        }
+        result
+    }
+
+    async fn join(&self, node: &mut Node, role: &str) -> Result<(), String> {
         let mut on = roles(node);
         if on.iter().any(|r| r == "tenant") {
             return Err(format!(
@@ -334,6 +345,8 @@ impl NetworkService {
             return Ok(());
         }
         let network = self.network_for(node, role).await?;
+        // Ports a crash left behind on this role's network go first.
+        self.remove_network(node, role).await?;
         let (groups, ports) = self.nics(node).await?;
         let nics = Self::service_nics(&groups, &ports);
         if nics.is_empty() {
@@ -399,14 +412,23 @@ impl NetworkService {
             .await
             .map_err(|e| e.to_string())?;
         let (_, ports) = self.nics(node).await?;
+        let mut first_error = None;
         for vif in &vifs {
             if let Some(nic) = ports.iter().find(|p| p.address == vif.mac_address) {
-                self.unbind(node, nic).await?;
+                if let Err(e) = self.unbind(node, nic).await {
+                    // The switch port may still be on the network: the port and the
+                    // role stay, so no tenant network can join it.
+                    first_error.get_or_insert(e);
+                    continue;
+                }
             }
             self.db
                 .vif_port_delete(vif.uuid)
                 .await
                 .map_err(|e| e.to_string())?;
+        }
+        if let Some(e) = first_error {
+            return Err(e);
         }
         set_roles(
             node,
