@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 use ferric_db::{Cond, Datastore, ListQuery};
 use ferric_types::history::{HistoryEvent, INFO};
 use ferric_types::net::{FixedIp, Network, VifPort};
-use ferric_types::{JsonObject, MacAddress, Node, Port, PortGroup, Timestamp, VifPortId};
+use ferric_types::{JsonObject, Node, Port, PortGroup, Timestamp, VifPortId};
 use serde_json::{json, Value};
 
 use crate::switch::{Segment, SwitchDriver};
@@ -328,6 +328,11 @@ impl NetworkService {
         if result.is_err() && !roles(node).iter().any(|r| r == role) {
             if let Err(e) = self.remove_network(node, role).await {
                 tracing::warn!(node = %node.uuid, role, error = %e, "could not undo a failed network flip");
+                // Its switch ports may be on the network: the role stays recorded
+                // so no tenant network joins it.
+                let mut on = roles(node);
+                on.push(role.to_string());
+                set_roles(node, on);
             }
         }
         result
@@ -341,12 +346,14 @@ impl NetworkService {
                 node.uuid
             ));
         }
-        if on.iter().any(|r| r == role) {
-            return Ok(());
-        }
         let network = self.network_for(node, role).await?;
-        // Ports a crash left behind on this role's network go first.
+        // A switch port is on one network at a time: any other service network
+        // goes first, and so do ports a crash (or an earlier join) left on this one.
+        for other in on.clone() {
+            self.remove_network(node, &other).await?;
+        }
         self.remove_network(node, role).await?;
+        on = roles(node);
         let (groups, ports) = self.nics(node).await?;
         let nics = Self::service_nics(&groups, &ports);
         if nics.is_empty() {
@@ -461,6 +468,21 @@ impl NetworkService {
         out
     }
 
+    async fn save_vif(&self, vif: &VifPort, read: Option<Timestamp>) -> Result<(), String> {
+        match self
+            .db
+            .vif_port_update(vif, read)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            ferric_db::UpdateOutcome::Updated => Ok(()),
+            _ => Err(format!(
+                "VIF {} changed while its binding was updated",
+                vif.uuid
+            )),
+        }
+    }
+
     async fn vif(&self, id: &str) -> Result<VifPort, String> {
         let uuid: VifPortId = id
             .parse()
@@ -481,6 +503,9 @@ impl NetworkService {
                 node.uuid
             ));
         }
+        // Recorded before the first switch port moves, so a failure half-way is
+        // still undone by `unconfigure_tenant`.
+        set_roles(node, vec!["tenant".into()]);
         let (groups, ports) = self.nics(node).await?;
         for (members, group, vif_id) in Self::tenant_nics(&groups, &ports) {
             let mut vif = self.vif(&vif_id).await?;
@@ -520,12 +545,8 @@ impl NetworkService {
             vif.vnic_type = "baremetal".into();
             vif.status = "ACTIVE".into();
             vif.updated_at = Some(Timestamp::now());
-            self.db
-                .vif_port_update(&vif, read)
-                .await
-                .map_err(|e| e.to_string())?;
+            self.save_vif(&vif, read).await?;
         }
-        set_roles(node, vec!["tenant".into()]);
         Ok(())
     }
 
@@ -549,10 +570,7 @@ impl NetworkService {
                 vif.status = "DOWN".into();
                 vif.binding_profile.clear();
                 vif.updated_at = Some(Timestamp::now());
-                self.db
-                    .vif_port_update(&vif, read)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                self.save_vif(&vif, read).await?;
             }
         }
         set_roles(
@@ -560,21 +578,5 @@ impl NetworkService {
             roles(node).into_iter().filter(|r| r != "tenant").collect(),
         );
         Ok(())
-    }
-
-    /// MACs of the VIF ports on networks of `role`, with their DHCP options (for
-    /// the DHCP server).
-    pub async fn role_ports(&self, role: &str) -> Result<Vec<(MacAddress, VifPort)>, String> {
-        Ok(self
-            .db
-            .vif_port_list(&ListQuery {
-                conds: vec![Cond::Eq("device_owner", owner(role).into())],
-                ..ListQuery::default()
-            })
-            .await
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .map(|p| (p.mac_address.clone(), p))
-            .collect())
     }
 }

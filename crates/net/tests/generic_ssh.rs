@@ -48,7 +48,8 @@ fn start_sshd(dir: &Path, port: u16) -> Sshd {
     std::fs::write(
         &record,
         format!(
-            "#!/bin/sh\ncat >> {0}/received\necho '--' >> {0}/received\n",
+            "#!/bin/sh\ninput=$(cat)\nprintf '%s\\n--\\n' \"$input\" >> {0}/received\n\
+             case \"$input\" in *Gi9/9/9*) echo \"% Invalid input detected at '^' marker.\";; esac\n",
             dir.display()
         ),
     )
@@ -162,6 +163,26 @@ async fn commands_reach_the_switch() {
     let received = std::fs::read_to_string(dir.join("received")).unwrap();
     assert!(received
         .contains("set interfaces xe-0/0/3 unit 0 family ethernet-switching vlan members vlan7\n"));
+
+    // A refused command fails the change even though the session ends well; names
+    // that could smuggle commands never reach the switch.
+    let once =
+        GenericSsh::new(login.clone(), Templates::for_os("cisco_ios").unwrap()).with_attempts(1);
+    let err = once.bind("Gi9/9/9", Segment::Vlan(5)).await.unwrap_err();
+    assert!(err.contains("% Invalid input"), "{err}");
+    let before = std::fs::read_to_string(dir.join("received")).unwrap();
+    for bad in ["Gi1/0/7\nreload", "eth0; reboot", "$(id)", "-oProxyCommand"] {
+        assert!(once.bind(bad, Segment::Vlan(5)).await.is_err(), "{bad:?}");
+    }
+    let members = vec!["Gi1/0/1".to_string()];
+    assert!(once
+        .bind_group("1\nreload", &members, Segment::Vlan(5))
+        .await
+        .is_err());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("received")).unwrap(),
+        before
+    );
 
     let dead = GenericSsh::new(
         SshLogin {

@@ -15,7 +15,27 @@ use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 use tokio::sync::Mutex;
 
-use super::{BoxFuture, Segment, SwitchDriver};
+use super::{check_port_name, BoxFuture, Segment, SwitchDriver};
+
+/// A link aggregate's number and member names, checked before they reach a CLI.
+fn check_lag(lag: &str, ports: &[String]) -> Result<(), String> {
+    if lag.is_empty() || lag.len() > 6 || !lag.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("link aggregate id {lag:?} must be a number"));
+    }
+    ports.iter().try_for_each(|p| check_port_name(p))
+}
+
+/// What switch CLIs print when a command was refused (they often exit 0 anyway).
+const ERROR_MARKERS: &[&str] = &[
+    "% Invalid",
+    "% Incomplete",
+    "% Ambiguous",
+    "% Error",
+    "syntax error",
+    "error:",
+    "Error:",
+    "commit failed",
+];
 
 /// The command templates of one switch OS: `{port}`, `{vlan}` and `{lag}` are filled
 /// in; in the link-aggregate templates a `{members}` line stands for the member
@@ -119,17 +139,20 @@ impl Templates {
             },
             "sonic" => Templates {
                 bind: lines(&[
-                    "sudo config vlan add {vlan} || true",
-                    "sudo config vlan member del {vlan} {port} 2>/dev/null || true",
+                    "sudo config vlan add {vlan} 2>/dev/null || true",
+                    "for v in $(sonic-db-cli CONFIG_DB keys 'VLAN_MEMBER|*|{port}' | cut -d'|' -f2 | sed 's/^Vlan//'); do sudo config vlan member del $v {port}; done",
                     "sudo config vlan member add -u {vlan} {port}",
                     "sudo config interface startup {port}",
                 ]),
-                unbind: lines(&["sudo config interface shutdown {port}"]),
+                unbind: lines(&[
+                    "sudo config interface shutdown {port}",
+                    "for v in $(sonic-db-cli CONFIG_DB keys 'VLAN_MEMBER|*|{port}' | cut -d'|' -f2 | sed 's/^Vlan//'); do sudo config vlan member del $v {port}; done",
+                ]),
                 lag_bind: lines(&[
-                    "sudo config portchannel add PortChannel{lag} || true",
+                    "sudo config portchannel add PortChannel{lag} 2>/dev/null || true",
                     "{members}",
-                    "sudo config vlan add {vlan} || true",
-                    "sudo config vlan member del {vlan} PortChannel{lag} 2>/dev/null || true",
+                    "sudo config vlan add {vlan} 2>/dev/null || true",
+                    "for v in $(sonic-db-cli CONFIG_DB keys 'VLAN_MEMBER|*|PortChannel{lag}' | cut -d'|' -f2 | sed 's/^Vlan//'); do sudo config vlan member del $v PortChannel{lag}; done",
                     "sudo config vlan member add -u {vlan} PortChannel{lag}",
                     "sudo config interface startup PortChannel{lag}",
                 ]),
@@ -139,6 +162,7 @@ impl Templates {
                 ]),
                 lag_unbind: lines(&[
                     "sudo config interface shutdown PortChannel{lag}",
+                    "for v in $(sonic-db-cli CONFIG_DB keys 'VLAN_MEMBER|*|PortChannel{lag}' | cut -d'|' -f2 | sed 's/^Vlan//'); do sudo config vlan member del $v PortChannel{lag}; done",
                     "{members}",
                 ]),
                 lag_member_unbind: lines(&[
@@ -155,15 +179,16 @@ impl Templates {
     }
 
     fn fill(lines: &[String], port: &str, vlan: Option<u16>) -> Vec<String> {
-        Self::fill_lag(lines, &[], "", port, vlan)
+        Self::fill_lag(lines, &[], "", port, &[], vlan)
     }
 
-    /// Fills a template; a `{members}` line becomes `member` for each of `ports`.
+    /// Fills a template; a `{members}` line becomes `member` for each of `members`.
     fn fill_lag(
         lines: &[String],
         member: &[String],
         lag: &str,
         port: &str,
+        members: &[String],
         vlan: Option<u16>,
     ) -> Vec<String> {
         let vlan = vlan.map(|v| v.to_string()).unwrap_or_default();
@@ -175,7 +200,7 @@ impl Templates {
         let mut out = Vec::new();
         for l in lines {
             if l.trim() == "{members}" {
-                for p in port.split(',').filter(|p| !p.is_empty()) {
+                for p in members {
                     out.extend(member.iter().map(|m| one(m, p)));
                 }
             } else {
@@ -303,6 +328,17 @@ impl GenericSsh {
             .await
             .map_err(|_| format!("ssh to {} timed out", l.host))?
             .map_err(|e| format!("ssh: {e}"))?;
+        let said = String::from_utf8_lossy(&out.stdout);
+        if let Some(line) = said
+            .lines()
+            .find(|l| ERROR_MARKERS.iter().any(|m| l.contains(m)))
+        {
+            return Err(format!(
+                "switch {} refused a command: {}",
+                l.host,
+                line.trim()
+            ));
+        }
         if out.status.success() {
             Ok(())
         } else {
@@ -334,6 +370,7 @@ impl GenericSsh {
 impl SwitchDriver for GenericSsh {
     fn bind<'a>(&'a self, port: &'a str, segment: Segment) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
+            check_port_name(port)?;
             let vlan = match segment {
                 Segment::Vlan(v) => v,
                 Segment::Flat => {
@@ -347,6 +384,7 @@ impl SwitchDriver for GenericSsh {
 
     fn unbind<'a>(&'a self, port: &'a str) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
+            check_port_name(port)?;
             self.apply(Templates::fill(&self.templates.unbind, port, None))
                 .await
         })
@@ -369,12 +407,13 @@ impl SwitchDriver for GenericSsh {
                 }
                 return Ok(());
             }
-            let members = ports.join(",");
+            check_lag(lag, ports)?;
             self.apply(Templates::fill_lag(
                 &t.lag_bind,
                 &t.lag_member_bind,
                 lag,
-                &members,
+                "",
+                ports,
                 Some(vlan),
             ))
             .await
@@ -394,12 +433,13 @@ impl SwitchDriver for GenericSsh {
                 }
                 return Ok(());
             }
-            let members = ports.join(",");
+            check_lag(lag, ports)?;
             self.apply(Templates::fill_lag(
                 &t.lag_unbind,
                 &t.lag_member_unbind,
                 lag,
-                &members,
+                "",
+                ports,
                 None,
             ))
             .await

@@ -110,7 +110,25 @@ impl LinuxBridge {
         self.run("ip", &["link", "set", name, "up"]).await.map(drop)
     }
 
+    /// Refuses names that are not switch ports of this host: bad characters, too
+    /// long for an interface, or one of its own bridges.
+    fn check_port(&self, port: &str) -> Result<(), String> {
+        super::check_port_name(port)?;
+        if port.len() > 15 {
+            return Err(format!("{port} is longer than an interface name can be"));
+        }
+        let own = match self.mode {
+            Mode::BridgePerVlan => port.starts_with(&self.bridge),
+            Mode::VlanFiltering => port == self.bridge,
+        };
+        if own {
+            return Err(format!("{port} is one of the switch's bridges, not a port"));
+        }
+        Ok(())
+    }
+
     async fn bind_port(&self, port: &str, segment: Segment) -> Result<(), String> {
+        self.check_port(port)?;
         match self.mode {
             Mode::BridgePerVlan => {
                 let bridge = self.bridge_of(segment);
@@ -168,6 +186,7 @@ impl LinuxBridge {
     }
 
     async fn unbind_port(&self, port: &str) -> Result<(), String> {
+        self.check_port(port)?;
         if self.mode == Mode::VlanFiltering {
             let _ = self.clear_vlans(port).await;
         }

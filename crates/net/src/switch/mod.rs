@@ -29,6 +29,25 @@ impl std::fmt::Display for Segment {
     }
 }
 
+/// Checks a switch port name before it reaches a command line: letters, digits and
+/// `/ . _ : -`, at most 64 characters (no spaces, newlines, separators or shell
+/// characters).
+pub fn check_port_name(port: &str) -> Result<(), String> {
+    let ok = !port.is_empty()
+        && port.len() <= 64
+        && !port.starts_with('-')
+        && port
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._:-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "switch port name {port:?} is not allowed (letters, digits and / . _ : - only)"
+        ))
+    }
+}
+
 /// One switch's configuration of its ports.
 pub trait SwitchDriver: Send + Sync {
     /// Puts `port` on `segment` (as an access port), off any other.
