@@ -128,6 +128,7 @@ dhcp_pool_start = "10.253.0.100"
 dhcp_pool_end = "10.253.0.150"
 [deploy]
 http_url = "http://$BRIP:$PORT"
+allowed_local_paths = ["$WORK"]
 [conductor]
 deploy_callback_timeout = 240
 sync_power_state_interval = 0

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ferric_boot::dhcp::{open_socket, BootPolicy, BootTarget, DhcpConfig, DhcpServer};
+use ferric_boot::dhcp::{open_socket, BootPolicy, BootTarget, DhcpConfig, DhcpServer, ExtraOption};
 
 const KNOWN: [u8; 6] = [0x52, 0x54, 0x00, 0xaa, 0xbb, 0x01];
 const SCRIPT_URL: &str = "http://10.251.0.1:6385/boot/52-54-00-aa-bb-01.ipxe";
@@ -25,7 +25,11 @@ impl BootPolicy for Policy {
             uefi_file: "snponly.efi".into(),
             ipxe_script: Some(SCRIPT_URL.into()),
             http_boot_url: None,
-            extra_options: vec![(42, vec![10, 251, 0, 1])],
+            extra_options: vec![ExtraOption {
+                code: 42,
+                value: vec![10, 251, 0, 1],
+                for_ipxe: None,
+            }],
             fixed_ip: None,
         })
     }

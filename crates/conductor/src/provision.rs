@@ -355,12 +355,17 @@ impl Conductor {
     }
 }
 
-/// After failed or aborted work: the node must not network-boot its ramdisk again
-/// (best effort; a leftover only matters if the node is put to work again, which
-/// renders afresh).
+/// After failed or aborted work: the node must not network-boot its ramdisk again,
+/// nor stay on the cleaning network (best effort; a leftover only matters if the
+/// node is put to work again, which starts afresh).
 pub(crate) async fn drop_ramdisk_boot(driver: &Driver, node: &mut Node) {
     if let Err(e) = driver.boot.clean_up_ramdisk(node).await {
         tracing::warn!(node = %node.uuid, error = %e, "could not remove the node's ramdisk boot files");
+    }
+    // Failed or aborted cleaning leaves the cleaning network (a deploy keeps the
+    // provisioning network until it is torn down).
+    if let Err(e) = driver.network.remove_network(node, "cleaning").await {
+        tracing::warn!(node = %node.uuid, error = %e, "could not take the node off the cleaning network");
     }
 }
 

@@ -82,10 +82,22 @@ impl Conductor {
         id: String,
         target: VifTarget,
     ) -> Result<(), ConductorError> {
-        let (lock, node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
-        let result = self.attach_locked(&node, &id, target).await;
+        let (lock, mut node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
+        let mut result = self.attach_locked(&node, &id, target).await;
+        if result.is_ok() && on_tenant_networks(&node) {
+            // A deployed node: the new VIF is plugged in at once.
+            result = self.replug_tenant(&lock, &mut node).await;
+        }
         lock.release().await;
         result
+    }
+
+    /// Re-binds a deployed node's tenant networks after its VIFs changed.
+    async fn replug_tenant(&self, lock: &NodeLock, node: &mut Node) -> Result<(), ConductorError> {
+        let driver = ferric_drivers::driver_for(node)?;
+        let result = driver.network.configure_tenant_networks(node).await;
+        lock.save(node).await?;
+        Ok(result?)
     }
 
     async fn attach_locked(
@@ -95,8 +107,14 @@ impl Conductor {
         target: VifTarget,
     ) -> Result<(), ConductorError> {
         let (mut vif, network) = self.find_vif(id).await?;
-        let (groups, ports) = self.node_nics(node.uuid).await?;
         let vif_id = vif.uuid.to_string();
+        if network.role != "tenant" {
+            return Err(ConductorError::Invalid(format!(
+                "Unable to attach VIF {vif_id}: its network {} is a {} network, not a tenant network",
+                network.name, network.role
+            )));
+        }
+        let (groups, ports) = self.node_nics(node.uuid).await?;
         if groups
             .iter()
             .any(|g| vif_of(&g.internal_info) == Some(&vif_id))
@@ -157,10 +175,29 @@ impl Conductor {
     }
 
     pub(crate) async fn vif_detach(&self, uuid: NodeId, id: String) -> Result<(), ConductorError> {
-        let (lock, node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
-        let result = self.detach_locked(&node, &id).await;
+        let (lock, mut node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
+        let result = if on_tenant_networks(&node) {
+            // A deployed node: its switch ports leave the tenant networks before the
+            // VIF goes, and the remaining VIFs are plugged in again.
+            match self.unplug_tenant(&lock, &mut node).await {
+                Ok(()) => match self.detach_locked(&node, &id).await {
+                    Ok(()) => self.replug_tenant(&lock, &mut node).await,
+                    Err(e) => self.replug_tenant(&lock, &mut node).await.and(Err(e)),
+                },
+                Err(e) => Err(e),
+            }
+        } else {
+            self.detach_locked(&node, &id).await
+        };
         lock.release().await;
         result
+    }
+
+    async fn unplug_tenant(&self, lock: &NodeLock, node: &mut Node) -> Result<(), ConductorError> {
+        let driver = ferric_drivers::driver_for(node)?;
+        let result = driver.network.unconfigure_tenant_networks(node).await;
+        lock.save(node).await?;
+        Ok(result?)
     }
 
     async fn detach_locked(&self, node: &Node, id: &str) -> Result<(), ConductorError> {
@@ -194,7 +231,7 @@ impl Conductor {
                 let b = uuid::Uuid::new_v4().into_bytes();
                 vif.mac_address = MacAddress::from([0xfa, 0x16, 0x3e, b[0], b[1], b[2]]);
                 vif.updated_at = Some(now);
-                self.db.vif_port_update(&vif, read).await?;
+                expect_updated(self.db.vif_port_update(&vif, read).await?, "VIF", id)?;
             }
         }
         self.record(
@@ -244,6 +281,14 @@ impl Conductor {
         };
         expect_updated(outcome, what, &id)
     }
+}
+
+/// Whether the node's NICs are on its tenant networks now.
+fn on_tenant_networks(node: &Node) -> bool {
+    node.driver_internal_info
+        .get(ferric_net::service::ROLES_KEY)
+        .and_then(Value::as_array)
+        .is_some_and(|r| r.iter().any(|v| v == "tenant"))
 }
 
 fn expect_updated(outcome: UpdateOutcome, what: &str, id: &str) -> Result<(), ConductorError> {

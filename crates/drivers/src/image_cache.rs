@@ -23,6 +23,9 @@ pub struct CacheSettings {
     pub base_url: String,
     /// Bytes kept before the least recently used images are deleted.
     pub max_bytes: u64,
+    /// Directories local image sources may come from (anything else could publish
+    /// a host file — a config with switch passwords, the database — to the network).
+    pub allowed_local: Vec<PathBuf>,
 }
 
 /// The cache.
@@ -130,6 +133,7 @@ impl ImageCache {
         let part = path.with_extension("part");
         let fail = |e: String| DriverError::Hardware(format!("caching image {source}: {e}"));
         if let Some(local) = local_path(source) {
+            self.check_local(local)?;
             tokio::fs::copy(local, &part)
                 .await
                 .map_err(|e| fail(format!("{}: {e}", local.display())))?;
@@ -167,6 +171,27 @@ impl ImageCache {
             .map_err(|e| fail(e.to_string()))?;
         tracing::info!(source, "image cached");
         Ok(())
+    }
+
+    /// Refuses a local source outside the allowed directories (symlinks resolved).
+    fn check_local(&self, local: &Path) -> Result<(), DriverError> {
+        let real = local
+            .canonicalize()
+            .map_err(|e| DriverError::Config(format!("local image {}: {e}", local.display())))?;
+        let allowed = self
+            .settings
+            .allowed_local
+            .iter()
+            .filter_map(|d| d.canonicalize().ok())
+            .any(|d| real.starts_with(d));
+        if allowed {
+            Ok(())
+        } else {
+            Err(DriverError::Config(format!(
+                "local image {} is outside the directories images may come from ([deploy] allowed_local_paths)",
+                local.display()
+            )))
+        }
     }
 
     /// Deletes the least recently used images beyond the size limit (never `keep`).

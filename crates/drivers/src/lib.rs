@@ -182,7 +182,12 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
         }
         _ => {}
     }
-    match node.interface(InterfaceKind::Boot) {
+    // Nodes enrolled before their hardware type had a boot interface boot with its
+    // default one.
+    match node
+        .interface(InterfaceKind::Boot)
+        .or(hw.default_interface(InterfaceKind::Boot))
+    {
         Some("ipxe" | "pxe") => driver.boot = Arc::new(netboot::NetBoot),
         Some("fake") => {}
         _ => driver.boot = Arc::new(absent::NoBoot),

@@ -145,6 +145,11 @@ impl NetBoot {
             .get("kernel_append_params")
             .and_then(Value::as_str)
             .unwrap_or(&s.kernel_append);
+        if append.chars().any(char::is_control) {
+            return Err(DriverError::Config(
+                "kernel_append_params may not contain control characters (they would end the iPXE command)".into(),
+            ));
+        }
         let script = render(s.api_url.trim_end_matches('/'), append);
         let part = dir.join("config.part");
         tokio::fs::write(&part, script).await.map_err(io)?;

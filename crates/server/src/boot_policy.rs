@@ -27,8 +27,7 @@ pub struct BootFiles {
 
 /// What a NIC's service-network port adds to its DHCP answers.
 struct PortExtras {
-    /// Encoded options: code and value.
-    options: Vec<(u8, Vec<u8>)>,
+    options: Vec<ferric_boot::dhcp::ExtraOption>,
     fixed_ip: Option<std::net::Ipv4Addr>,
 }
 

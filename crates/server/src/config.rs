@@ -16,7 +16,7 @@ use serde::Deserialize;
 /// `group`, `workers`, `sync_power_state_interval` (seconds, 0 = off, default 60) and
 /// `[agent]` (`heartbeat_timeout`, `require_tls`, `allow_md5_checksum`,
 /// `post_deploy_get_power_state_retry_interval`, `post_deploy_get_power_state_retries`),
-/// `[deploy]` (`http_url`, `image_cache_size_mib`), `[boot]` (`tftp_listen`,
+/// `[deploy]` (`http_url`, `image_cache_size_mib`, `allowed_local_paths`), `[boot]` (`tftp_listen`,
 /// `tftp_root`, `tftp_max_transfers`, `dhcp_interface`, `dhcp_proxy`, `dhcp_server_ip`, `dhcp_prefix`,
 /// `dhcp_pool_start`, `dhcp_pool_end`, `dhcp_gateway`, `dhcp_dns`, `dhcp_lease_time`,
 /// `bios_file`, `uefi_file`, `ipxe_dir`, `kernel_append_params`, `router_advertisements`,
@@ -237,6 +237,9 @@ struct FileDeploy {
     http_url: Option<String>,
     /// MiB of cached images kept before the least recently used go (default 20480).
     image_cache_size_mib: Option<u64>,
+    /// Directories images, deploy kernels and ramdisks given as local paths may come
+    /// from (default DATA_DIR, /var/lib/ferric, /srv/ferric).
+    allowed_local_paths: Option<Vec<PathBuf>>,
 }
 
 /// `[agent]`: how the ramdisk agent is treated.
@@ -383,6 +386,13 @@ impl Settings {
                     }
                 }),
             max_bytes: file.deploy.image_cache_size_mib.unwrap_or(20_480) << 20,
+            allowed_local: file.deploy.allowed_local_paths.clone().unwrap_or_else(|| {
+                vec![
+                    data_dir.clone(),
+                    PathBuf::from("/var/lib/ferric"),
+                    PathBuf::from("/srv/ferric"),
+                ]
+            }),
         };
         let boot_root = cli
             .tftp_root

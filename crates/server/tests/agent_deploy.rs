@@ -156,8 +156,12 @@ impl Ferric {
         let config = dir.join("ferricd.toml");
         std::fs::write(
             &config,
-            "[conductor]\ndeploy_callback_timeout = 12\nclean_callback_timeout = 60\nsync_power_state_interval = 0\n\
-             [agent]\nheartbeat_timeout = 10\npost_deploy_get_power_state_retry_interval = 0.2\npost_deploy_get_power_state_retries = 2\n",
+            format!(
+                "[conductor]\ndeploy_callback_timeout = 12\nclean_callback_timeout = 60\nsync_power_state_interval = 0\n\
+                 [agent]\nheartbeat_timeout = 10\npost_deploy_get_power_state_retry_interval = 0.2\npost_deploy_get_power_state_retries = 2\n\
+                 [deploy]\nallowed_local_paths = [\"{}\"]\n",
+                dir.display()
+            ),
         )
         .unwrap();
         let log = dir.join("ferricd.log");

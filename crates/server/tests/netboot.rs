@@ -319,8 +319,9 @@ fn dhcp_and_ipxe_script_for_a_waiting_node() {
         dir.join("ferricd.toml"),
         format!(
             "[boot]\ndhcp_server_ip = \"10.252.0.1\"\ndhcp_pool_start = \"10.252.0.100\"\ndhcp_pool_end = \"10.252.0.150\"\n\
-             dhcp_gateway = \"10.252.0.1\"\ndhcp_discovery = true\nipxe_dir = \"{}\"\n[deploy]\nhttp_url = \"http://10.252.0.1:6385\"\n",
-            dir.join("ipxe").display()
+             dhcp_gateway = \"10.252.0.1\"\ndhcp_discovery = true\nipxe_dir = \"{}\"\n[deploy]\nhttp_url = \"http://10.252.0.1:6385\"\nallowed_local_paths = [\"{}\"]\n",
+            dir.join("ipxe").display(),
+            dir.display()
         ),
     )
     .unwrap();
@@ -516,6 +517,41 @@ fn dhcp_and_ipxe_script_for_a_waiting_node() {
     assert!(
         script.contains("booting from its disk") && script.trim_end().ends_with("exit"),
         "{script}"
+    );
+
+    // A deploy kernel outside the allowed directories is refused, not published.
+    let sneaky = api(
+        &lab,
+        "POST",
+        "/nodes",
+        Some(
+            json!({"driver": "fake-hardware", "deploy_interface": "direct", "name": "sneaky",
+            "boot_interface": "ipxe",
+            "driver_info": {"deploy_kernel": "/etc/passwd", "deploy_ramdisk": lab.dir.join("ramdisk")}}),
+        ),
+    );
+    assert!(sneaky["uuid"].is_string(), "{sneaky}");
+    api(
+        &lab,
+        "PUT",
+        "/nodes/sneaky/states/provision",
+        Some(json!({"target": "manage"})),
+    );
+    settle(&lab, "sneaky", "manageable");
+    api(
+        &lab,
+        "PUT",
+        "/nodes/sneaky/states/provision",
+        Some(json!({"target": "provide"})),
+    );
+    settle(&lab, "sneaky", "clean failed");
+    let failed = api(&lab, "GET", "/nodes/sneaky", None);
+    assert!(
+        failed["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("allowed_local_paths"),
+        "{failed}"
     );
 
     // Leaving cleaning removes the node's boot files.

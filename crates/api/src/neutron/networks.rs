@@ -31,6 +31,36 @@ const ATTRIBUTES: &[&str] = &[
     "port_security_enabled",
 ];
 
+/// Segment checks and the writes after them happen one at a time.
+static SEGMENTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A segment (a VLAN, or the flat network of a physical network) is one network's.
+async fn check_segment_free(state: &AppState, n: &Network) -> Result<(), NetError> {
+    let physnet = n.physical_network.clone().unwrap_or_default();
+    let clash = state
+        .db
+        .network_list(&ListQuery::default())
+        .await?
+        .into_iter()
+        .filter(|o| o.uuid != n.uuid && o.network_type == n.network_type)
+        .filter(|o| o.physical_network.clone().unwrap_or_default() == physnet)
+        .any(|o| n.network_type == "flat" || o.segmentation_id == n.segmentation_id);
+    match (clash, n.network_type.as_str()) {
+        (false, _) => Ok(()),
+        (true, "flat") => Err(NetError::conflict(
+            "FlatNetworkInUse",
+            format!("Unable to create the flat network. Physical network {physnet} is in use."),
+        )),
+        (true, _) => Err(NetError::conflict(
+            "SegmentationIdInUse",
+            format!(
+                "Unable to create the network. The VLAN {} on physical network {physnet} is in use.",
+                n.segmentation_id.unwrap_or_default()
+            ),
+        )),
+    }
+}
+
 pub(super) async fn find(state: &AppState, id: &str) -> Result<Network, NetError> {
     lookup::by_id(id, "NetworkNotFound", "Network", |u: NetworkId| {
         state.db.network_get(u)
@@ -147,25 +177,8 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Respon
         updated_at: None,
     };
     apply(&mut n, &m)?;
-    if let Some(id) = n.segmentation_id {
-        let physnet = n.physical_network.clone().unwrap_or_default();
-        let taken = state
-            .db
-            .network_list(&ListQuery::default())
-            .await?
-            .into_iter()
-            .any(|o| {
-                o.network_type == "vlan"
-                    && o.segmentation_id == Some(id)
-                    && o.physical_network.clone().unwrap_or_default() == physnet
-            });
-        if taken {
-            return Err(NetError::conflict(
-                "SegmentationIdInUse",
-                format!("Unable to create the network. The VLAN {id} on physical network {physnet} is in use."),
-            ));
-        }
-    }
+    let _one_at_a_time = SEGMENTS.lock().await;
+    check_segment_free(&state, &n).await?;
     state.db.network_create(&n).await?;
     Ok((
         StatusCode::CREATED,
@@ -204,6 +217,8 @@ pub async fn update(
         }
     }
     apply(&mut n, &m)?;
+    let _one_at_a_time = SEGMENTS.lock().await;
+    check_segment_free(&state, &n).await?;
     n.updated_at = Some(Timestamp::now());
     match state.db.network_update(&n, before.updated_at).await? {
         ferric_db::UpdateOutcome::Updated => {}

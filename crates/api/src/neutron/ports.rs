@@ -394,6 +394,17 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, NetError> {
     let p = find(&state, &id).await?;
+    if !p.host_id.is_empty() {
+        // Its switch ports may be configured for it: whoever bound it unbinds it
+        // (a VIF is detached from its node first).
+        return Err(NetError::conflict(
+            "PortInUse",
+            format!(
+                "Unable to complete operation on port {id}: it is bound to {}; detach or unbind it first.",
+                p.host_id
+            ),
+        ));
+    }
     state.db.vif_port_delete(p.uuid).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -59,8 +59,15 @@ fn boot_options(cfg: &DhcpConfig, req: &Message, target: &BootTarget, reply: &mu
         reply.set_option(opt::VENDOR_CLASS, b"PXEClient".to_vec());
         reply.set_option(opt::VENDOR_SPECIFIC, PXE_DISCOVERY_CONTROL.to_vec());
     }
-    for (code, value) in &target.extra_options {
-        reply.set_option(*code, value.clone());
+    let ipxe = is_ipxe(req);
+    for o in &target.extra_options {
+        if o.for_ipxe.is_some_and(|want| want != ipxe) {
+            continue;
+        }
+        reply.set_option(o.code, o.value.clone());
+        if o.code == opt::BOOTFILE {
+            reply.file = String::from_utf8_lossy(&o.value).into_owned();
+        }
     }
 }
 
@@ -159,11 +166,10 @@ pub fn answer(
     }
     match req.kind()? {
         kind::DISCOVER => {
+            // The fixed address when it is free, else (someone holds it) a pool one.
             let ip = match fixed(cfg, &target) {
-                Some(ip) => leases
-                    .pin(mac, ip, now + OFFER_HOLD, false, now)
-                    .then_some(ip)?,
-                None => leases.offer(mac, requested_ip(req), now)?,
+                Some(ip) if leases.pin(mac, ip, now + OFFER_HOLD, false, now) => ip,
+                _ => leases.offer(mac, requested_ip(req), now)?,
             };
             let mut reply = Message::reply_to(req, kind::OFFER);
             reply.yiaddr = ip;
@@ -180,9 +186,10 @@ pub fn answer(
                 return None;
             }
             let ip = requested_ip(req)?;
-            let granted = match fixed(cfg, &target) {
-                Some(f) => f == ip && leases.pin(mac, ip, now + cfg.lease_time, true, now),
-                None => leases.bind(mac, ip, cfg.lease_time, now),
+            let granted = if fixed(cfg, &target) == Some(ip) {
+                leases.pin(mac, ip, now + cfg.lease_time, true, now)
+            } else {
+                leases.bind(mac, ip, cfg.lease_time, now)
             };
             if granted {
                 let mut reply = Message::reply_to(req, kind::ACK);

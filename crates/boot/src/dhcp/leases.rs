@@ -95,7 +95,7 @@ impl Leases {
         now: Instant,
     ) -> Option<Ipv4Addr> {
         let ip = match self.by_mac.get(&mac) {
-            Some(l) if !self.taken(l.ip, &mac, now) => l.ip,
+            Some(l) if self.in_pool(l.ip) && !self.taken(l.ip, &mac, now) => l.ip,
             _ => {
                 let wanted = wanted.filter(|w| self.in_pool(*w) && !self.taken(*w, &mac, now));
                 match wanted {
@@ -176,10 +176,14 @@ impl Leases {
         self.remove(mac);
     }
 
+    /// A client found `ip` in use: it is held back for a while — only when it is
+    /// that client's address, so nobody can fence off the pool with forged declines.
     pub fn decline(&mut self, mac: [u8; 6], ip: Ipv4Addr, now: Instant) {
-        if self.by_mac.get(&mac).is_some_and(|l| l.ip == ip) {
-            self.remove(mac);
+        if self.by_mac.get(&mac).is_none_or(|l| l.ip != ip) {
+            return;
         }
+        self.remove(mac);
+        self.declined.retain(|_, until| *until > now);
         self.declined.insert(ip, now + DECLINE_HOLD);
     }
 

@@ -56,10 +56,20 @@ pub struct BootTarget {
     /// What UEFI HTTP boot fetches.
     pub http_boot_url: Option<String>,
     /// Per-port options (`extra_dhcp_opts`), overriding the computed ones.
-    pub extra_options: Vec<(u8, Vec<u8>)>,
+    pub extra_options: Vec<ExtraOption>,
     /// The address the network service gave this NIC on the served network: offered
     /// instead of a pool address (when it lies in the served subnet).
     pub fixed_ip: Option<Ipv4Addr>,
+}
+
+/// A per-port DHCP option.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraOption {
+    pub code: u8,
+    pub value: Vec<u8>,
+    /// `Some(true)`: only for iPXE (`tag:ipxe`); `Some(false)`: only for other
+    /// firmware (`tag:!ipxe`); `None`: for every client.
+    pub for_ipxe: Option<bool>,
 }
 
 /// Which MACs get answers, and what they boot.
