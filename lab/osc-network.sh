@@ -102,6 +102,8 @@ if [ -n "$BM_ENDPOINT" ]; then
     run port show -f json "auto-$RUN"
     expect "the VIF took the NIC's MAC and is bound to the node" \
         "d['mac_address'] == '52:54:00:77:00:01' and d['binding_host_id'] == '$NODE_ID'"
+    run port delete "auto-$RUN"
+    refused "an attached VIF cannot be deleted" "detach it first"
     bmrun node vif detach "$NODE_ID" "$AUTO_ID"
     [ "$RC" -eq 0 ] && ok "baremetal node vif detach" || bad "baremetal node vif detach"
     bmrun node delete "$NODE_ID"

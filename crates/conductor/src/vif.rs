@@ -157,13 +157,26 @@ impl Conductor {
                 })?,
         };
         let now = Timestamp::now();
-        self.record_vif(slot, Some(&vif_id)).await?;
-        let read = vif.updated_at;
+        // The VIF is claimed first (a conflicting attach elsewhere loses here), then
+        // recorded on the NIC; if that fails the claim is given back.
+        let before = vif.clone();
         vif.mac_address = mac;
         vif.vnic_type = "baremetal".into();
         vif.host_id = node.uuid.to_string();
         vif.updated_at = Some(now);
-        expect_updated(self.db.vif_port_update(&vif, read).await?, "VIF", &vif_id)?;
+        expect_updated(
+            self.db.vif_port_update(&vif, before.updated_at).await?,
+            "VIF",
+            &vif_id,
+        )?;
+        if let Err(e) = self.record_vif(slot, Some(&vif_id)).await {
+            let mut back = before;
+            back.updated_at = Some(Timestamp::now());
+            if let Err(undo) = self.db.vif_port_update(&back, vif.updated_at).await {
+                tracing::warn!(vif = %vif_id, error = %undo, "could not give a VIF back");
+            }
+            return Err(e);
+        }
         self.record(
             node.uuid,
             ferric_types::history::INFO,

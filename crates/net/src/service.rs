@@ -96,6 +96,15 @@ fn lag_of(group: &PortGroup) -> Option<String> {
     }
 }
 
+/// A NIC whose switch Ferric does not manage (`local_link_connection`
+/// `network_type: unmanaged`, as Ironic has it): no switch configuration.
+fn unmanaged(port: &Port) -> bool {
+    port.local_link_connection
+        .get("network_type")
+        .and_then(Value::as_str)
+        == Some("unmanaged")
+}
+
 fn vif_of(info: &JsonObject) -> Option<&str> {
     info.get(TENANT_VIF_KEY).and_then(Value::as_str)
 }
@@ -179,6 +188,9 @@ impl NetworkService {
     }
 
     async fn bind(&self, node: &Node, port: &Port, network: &Network) -> Result<(), String> {
+        if unmanaged(port) {
+            return Ok(());
+        }
         let (switch, port_id) = self.switch_for(port)?;
         let seg = segment(network);
         switch.driver.bind(&port_id, seg).await?;
@@ -194,6 +206,9 @@ impl NetworkService {
     }
 
     async fn unbind(&self, node: &Node, port: &Port) -> Result<(), String> {
+        if unmanaged(port) {
+            return Ok(());
+        }
         let (switch, port_id) = self.switch_for(port)?;
         switch.driver.unbind(&port_id).await?;
         self.history(
@@ -362,7 +377,7 @@ impl NetworkService {
                 node.uuid
             ));
         }
-        for nic in &nics {
+        for nic in nics.iter().filter(|n| !unmanaged(n)) {
             self.switch_for(nic)?;
         }
         {

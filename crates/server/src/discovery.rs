@@ -3,7 +3,8 @@
 //! hardware type (`[boot] discovery_driver`, default `fake-hardware`, as Ironic's
 //! auto-discovery) in `enroll`, `extra/auto_discovered = true`, with a pxe-enabled
 //! port for that MAC and a history entry. It gets no boot answer until an operator
-//! gives it its BMC settings and manages it; each MAC is handled once per run.
+//! gives it its BMC settings and manages it; each MAC is handled once per run, and a
+//! run enrolls at most 10 000 machines.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -17,10 +18,15 @@ use ferric_types::{MacAddress, Node, Port, Timestamp};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+/// How many unknown machines one run of ferricd enrolls at most.
+const MAX_SEEN: usize = 10_000;
+
 /// Hands unknown MACs to the enrolling task, each once.
 pub struct Discovery {
     seen: Mutex<HashSet<[u8; 6]>>,
     tx: mpsc::UnboundedSender<[u8; 6]>,
+    /// Set once the cap is reached (warned about once).
+    full: std::sync::atomic::AtomicBool,
 }
 
 impl Discovery {
@@ -35,17 +41,21 @@ impl Discovery {
             }
         });
         let seen = Mutex::new(HashSet::new());
-        (Self { seen, tx }, task)
+        let full = Default::default();
+        (Self { seen, tx, full }, task)
     }
 
-    /// Notes a PXE client the boot policy does not know.
+    /// Notes a PXE client the boot policy does not know. At most `MAX_SEEN`
+    /// machines a run: forged DHCP traffic cannot fill the database.
     pub fn saw(&self, mac: [u8; 6]) {
-        if self
-            .seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(mac)
-        {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() >= MAX_SEEN {
+            if !self.full.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                tracing::warn!("discovery stops: {MAX_SEEN} unknown machines seen since start");
+            }
+            return;
+        }
+        if seen.insert(mac) {
             let _ = self.tx.send(mac);
         }
     }

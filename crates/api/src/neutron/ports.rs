@@ -389,18 +389,47 @@ pub async fn update(
     }
 }
 
+/// Whether a NIC of the node the port is bound to carries it as its tenant VIF.
+async fn attached_to_node(state: &AppState, p: &VifPort) -> Result<bool, NetError> {
+    let Ok(node) = p.host_id.parse::<ferric_types::NodeId>() else {
+        return Ok(false);
+    };
+    let q = ListQuery {
+        conds: vec![Cond::Eq("node_uuid", node.to_string().into())],
+        ..ListQuery::default()
+    };
+    let id = p.uuid.to_string();
+    let carries = |info: &ferric_types::JsonObject| {
+        info.get(ferric_net::service::TENANT_VIF_KEY)
+            .and_then(Value::as_str)
+            == Some(id.as_str())
+    };
+    Ok(state
+        .db
+        .port_list(&q)
+        .await?
+        .iter()
+        .any(|port| carries(&port.internal_info))
+        || state
+            .db
+            .portgroup_list(&q)
+            .await?
+            .iter()
+            .any(|g| carries(&g.internal_info)))
+}
+
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, NetError> {
     let p = find(&state, &id).await?;
-    if !p.host_id.is_empty() {
-        // Its switch ports may be configured for it: whoever bound it unbinds it
-        // (a VIF is detached from its node first).
+    if p.device_owner.starts_with("baremetal:") || attached_to_node(&state, &p).await? {
+        // Switch ports may be configured for it: a VIF is detached from its node
+        // first, and a node's provisioning or cleaning ports are Ferric's own.
         return Err(NetError::conflict(
             "PortInUse",
             format!(
-                "Unable to complete operation on port {id}: it is bound to {}; detach or unbind it first.",
+                "Unable to complete operation on port {id}: node {} uses it; detach it first.",
                 p.host_id
             ),
         ));

@@ -25,6 +25,12 @@ fn check_lag(lag: &str, ports: &[String]) -> Result<(), String> {
     ports.iter().try_for_each(|p| check_port_name(p))
 }
 
+/// This process's user id: the owner of /proc/self.
+fn own_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").map_or(u32::MAX, |m| m.uid())
+}
+
 /// What switch CLIs print when a command was refused (they often exit 0 anyway).
 const ERROR_MARKERS: &[&str] = &[
     "% Invalid",
@@ -263,22 +269,39 @@ impl GenericSsh {
         self
     }
 
+    /// Makes sure the askpass helper is ours: the expected script, owner-only. It is
+    /// written to a temporary name and renamed into place, so a session never runs
+    /// a half-written or foreign helper.
     fn ensure_askpass(&self) -> Result<(), String> {
-        use std::os::unix::fs::PermissionsExt;
+        use std::io::Write;
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+        const SCRIPT: &str = "#!/bin/sh\nprintf '%s\\n' \"$FERRIC_SWITCH_PASSWORD\"\n";
         let path = &self.login.askpass;
-        if !path.exists() {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-            }
-            std::fs::write(
-                path,
-                "#!/bin/sh\nprintf '%s\\n' \"$FERRIC_SWITCH_PASSWORD\"\n",
-            )
-            .map_err(|e| e.to_string())?;
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
-                .map_err(|e| e.to_string())?;
+        let ours = std::fs::symlink_metadata(path).is_ok_and(|m| {
+            m.is_file()
+                && m.uid() == own_uid()
+                && m.permissions().mode() & 0o077 == 0
+                && std::fs::read_to_string(path).is_ok_and(|t| t == SCRIPT)
+        });
+        if ours {
+            return Ok(());
         }
-        Ok(())
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        let part = path.with_extension(format!("part{}", std::process::id()));
+        let _ = std::fs::remove_file(&part);
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o700)
+            .open(&part)
+            .map_err(|e| format!("askpass helper {}: {e}", part.display()))?;
+        f.write_all(SCRIPT.as_bytes()).map_err(|e| e.to_string())?;
+        drop(f);
+        std::fs::set_permissions(&part, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| e.to_string())?;
+        std::fs::rename(&part, path).map_err(|e| e.to_string())
     }
 
     /// One SSH session feeding `commands` to the switch's CLI.

@@ -149,6 +149,9 @@ impl LinuxBridge {
                         "bridge",
                         "vlan_filtering",
                         "1",
+                        // No default PVID: a port is on no VLAN until given one.
+                        "vlan_default_pvid",
+                        "0",
                     ],
                 )
                 .await?;
