@@ -34,6 +34,8 @@ struct PortExtras {
 /// The DHCP policy backed by the node database.
 pub struct DbBootPolicy {
     targets: RwLock<HashMap<[u8; 6], BootTarget>>,
+    /// The targets' fixed addresses, by address.
+    reserved: RwLock<Arc<HashMap<std::net::Ipv4Addr, [u8; 6]>>>,
     discovery: Option<crate::discovery::Discovery>,
 }
 
@@ -44,6 +46,15 @@ impl BootPolicy for DbBootPolicy {
             .unwrap_or_else(|p| p.into_inner())
             .get(&mac)
             .cloned()
+    }
+
+    fn reservations(&self) -> Option<Arc<HashMap<std::net::Ipv4Addr, [u8; 6]>>> {
+        Some(
+            self.reserved
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+        )
     }
 
     fn unknown_pxe_client(&self, mac: [u8; 6]) {
@@ -70,6 +81,7 @@ impl DbBootPolicy {
         };
         let policy = Arc::new(Self {
             targets: RwLock::default(),
+            reserved: RwLock::default(),
             discovery,
         });
         let p = policy.clone();
@@ -78,7 +90,14 @@ impl DbBootPolicy {
             loop {
                 tick.tick().await;
                 match load(&db, &files).await {
-                    Ok(map) => *p.targets.write().unwrap_or_else(|e| e.into_inner()) = map,
+                    Ok(map) => {
+                        let reserved = map
+                            .iter()
+                            .filter_map(|(mac, t)| t.fixed_ip.map(|ip| (ip, *mac)))
+                            .collect();
+                        *p.reserved.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(reserved);
+                        *p.targets.write().unwrap_or_else(|e| e.into_inner()) = map;
+                    }
                     Err(e) => tracing::warn!(error = %e, "could not refresh the DHCP boot table"),
                 }
             }

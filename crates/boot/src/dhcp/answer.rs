@@ -151,6 +151,7 @@ pub fn answer(
         return None;
     }
     let mac = req.mac()?;
+    leases.set_reserved(policy.reservations());
     let Some(target) = policy.target(mac) else {
         if req.kind() == Some(kind::DISCOVER) && is_pxe_client(req) {
             policy.unknown_pxe_client(mac);

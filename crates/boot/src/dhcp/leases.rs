@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// One lease.
@@ -26,6 +27,9 @@ pub struct Leases {
     by_ip: HashMap<Ipv4Addr, [u8; 6]>,
     /// Where the search for a free address starts.
     cursor: u32,
+    /// Addresses kept for particular MACs (their fixed addresses), never handed
+    /// to anyone else.
+    reserved: Option<Arc<HashMap<Ipv4Addr, [u8; 6]>>>,
     declined: HashMap<Ipv4Addr, Instant>,
 }
 
@@ -41,6 +45,7 @@ impl Leases {
             by_mac: HashMap::new(),
             by_ip: HashMap::new(),
             cursor: u32::from(first),
+            reserved: None,
             declined: HashMap::new(),
         }
     }
@@ -49,11 +54,21 @@ impl Leases {
         (self.first..=self.last).contains(&u32::from(ip))
     }
 
+    /// Sets the addresses kept for particular MACs.
+    pub fn set_reserved(&mut self, reserved: Option<Arc<HashMap<Ipv4Addr, [u8; 6]>>>) {
+        self.reserved = reserved;
+    }
+
     fn taken(&self, ip: Ipv4Addr, by_other_than: &[u8; 6], now: Instant) -> bool {
         let held = self.by_ip.get(&ip).is_some_and(|m| {
             m != by_other_than && self.by_mac.get(m).is_some_and(|l| l.expires > now)
         });
-        held || self.declined.get(&ip).is_some_and(|until| *until > now)
+        let kept = self
+            .reserved
+            .as_ref()
+            .and_then(|r| r.get(&ip))
+            .is_some_and(|m| m != by_other_than);
+        held || kept || self.declined.get(&ip).is_some_and(|until| *until > now)
     }
 
     /// The next free address after the last one handed out (wrapping), so a rack
@@ -234,6 +249,20 @@ mod tests {
             Duration::from_secs(100),
             later
         ));
+        l.set_reserved(Some(Arc::new(HashMap::from([(
+            Ipv4Addr::new(10, 0, 0, 10),
+            c,
+        )]))));
+        assert!(
+            !l.bind(
+                b,
+                Ipv4Addr::new(10, 0, 0, 10),
+                Duration::from_secs(100),
+                later + Duration::from_secs(200)
+            ),
+            "an address kept for another MAC"
+        );
+        l.set_reserved(None);
         l.decline(c, Ipv4Addr::new(10, 0, 0, 11), later);
         assert_eq!(
             l.offer(c, None, later),

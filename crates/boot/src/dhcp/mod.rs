@@ -12,6 +12,7 @@ pub mod leases;
 pub mod options;
 pub mod packet;
 
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket as StdUdpSocket};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -78,6 +79,10 @@ pub trait BootPolicy: Send + Sync {
     /// A PXE client without a target looked for a boot server (discovery may
     /// enroll it). Called on the serving path: hand the work off.
     fn unknown_pxe_client(&self, _mac: [u8; 6]) {}
+    /// The fixed addresses of the targets, kept out of everyone else's reach.
+    fn reservations(&self) -> Option<Arc<HashMap<Ipv4Addr, [u8; 6]>>> {
+        None
+    }
 }
 
 /// Where bound leases are kept across restarts. Called on the serving path: an
