@@ -273,6 +273,13 @@ echo "ok - the VM booted the deployed image from its disk (FERRIC-BOOTED on its 
 [ "$(net GET "/ports/$VIF" | field '["port"]["status"]')" = ACTIVE ] || fail "the tenant VIF is not bound"
 grep -a -q "10.253.0.16[0-9]/" "$WORK"/serial-2-network.log || fail "the VM did not get its provisioning port's address"
 echo "ok - deployed on the provisioning VLAN with its provisioning port's address, the VM's switch port is on the tenant VLAN only, its VIF bound"
+# VIFs of a deployed node are unplugged and plugged in at once.
+bm DELETE "/nodes/$NODE/vifs/$VIF" >/dev/null
+[ -z "$(master)" ] || fail "after the VIF's detach the switch port is still on $(master)"
+[ "$(net GET "/ports/$VIF" | field '["port"]["binding:host_id"]')" = "" ] || fail "the detached VIF is still bound"
+bm POST "/nodes/$NODE/vifs" "{\"id\": \"$VIF\"}" >/dev/null
+[ "$(master)" = fbr200 ] || fail "after the VIF's attach the switch port is on '$(master)', not the tenant VLAN"
+echo "ok - detaching the active node's VIF took its switch port off the tenant VLAN; attaching it again put it back"
 cmp -n 1048576 "$WORK/www/boot.img" "$WORK/disk.img" || fail "the disk does not hold the image"
 echo "ok - the VM's disk holds the image"
 [ "$(metric ferric_ra_solicitations_total)" -ge 1 ] || fail "iPXE's router solicitations were not answered"
