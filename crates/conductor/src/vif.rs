@@ -5,27 +5,22 @@
 //! that NIC's MAC (a bond's is its own or its first port's) and is bound to the node
 //! (`binding:host_id`, `binding:vnic_type` baremetal). Detaching clears both sides.
 
-use ferric_db::{Cond, DbError, ListQuery, UpdateOutcome};
+use ferric_db::{DbError, UpdateOutcome};
 use ferric_types::net::{Network, VifPort};
-use ferric_types::{
-    MacAddress, Node, NodeId, Port, PortGroup, PortGroupId, PortId, Timestamp, VifPortId,
-};
+use ferric_types::{Node, NodeId, Port, PortGroup, PortGroupId, PortId, Timestamp, VifPortId};
 use serde_json::Value;
 
 use crate::lock::NodeLock;
 use crate::{Conductor, ConductorError};
 
 pub use ferric_net::service::TENANT_VIF_KEY;
+use ferric_net::service::{is_on, tenant_vif};
 
 /// Where a VIF was asked to go (API 1.67), if anywhere in particular.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct VifTarget {
     pub port: Option<PortId>,
     pub portgroup: Option<PortGroupId>,
-}
-
-fn vif_of(info: &ferric_types::JsonObject) -> Option<&str> {
-    info.get(TENANT_VIF_KEY).and_then(Value::as_str)
 }
 
 /// A NIC the VIF can go on.
@@ -36,14 +31,7 @@ enum Slot {
 
 impl Conductor {
     async fn node_nics(&self, node: NodeId) -> Result<(Vec<PortGroup>, Vec<Port>), ConductorError> {
-        let by_node = || ListQuery {
-            conds: vec![Cond::Eq("node_uuid", node.to_string().into())],
-            ..ListQuery::default()
-        };
-        Ok((
-            self.db.portgroup_list(&by_node()).await?,
-            self.db.port_list(&by_node()).await?,
-        ))
+        Ok(self.db.nics_of(node).await?)
     }
 
     /// The VIFs attached to `node`.
@@ -55,8 +43,8 @@ impl Conductor {
         let (groups, ports) = self.node_nics(node).await?;
         Ok(groups
             .iter()
-            .filter_map(|g| vif_of(&g.internal_info))
-            .chain(ports.iter().filter_map(|p| vif_of(&p.internal_info)))
+            .filter_map(|g| tenant_vif(&g.internal_info))
+            .chain(ports.iter().filter_map(|p| tenant_vif(&p.internal_info)))
             .map(str::to_string)
             .collect())
     }
@@ -84,7 +72,7 @@ impl Conductor {
     ) -> Result<(), ConductorError> {
         let (lock, mut node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
         let mut result = self.attach_locked(&node, &id, target).await;
-        if result.is_ok() && on_tenant_networks(&node) {
+        if result.is_ok() && is_on(&node, "tenant") {
             // A deployed node: the new VIF is plugged in at once.
             result = self.replug_tenant(&lock, &mut node).await;
         }
@@ -117,10 +105,10 @@ impl Conductor {
         let (groups, ports) = self.node_nics(node.uuid).await?;
         if groups
             .iter()
-            .any(|g| vif_of(&g.internal_info) == Some(&vif_id))
+            .any(|g| tenant_vif(&g.internal_info) == Some(&vif_id))
             || ports
                 .iter()
-                .any(|p| vif_of(&p.internal_info) == Some(&vif_id))
+                .any(|p| tenant_vif(&p.internal_info) == Some(&vif_id))
         {
             return Err(ConductorError::Conflict(format!(
                 "Unable to attach VIF {vif_id}, VIF is already attached to node {}",
@@ -189,7 +177,7 @@ impl Conductor {
 
     pub(crate) async fn vif_detach(&self, uuid: NodeId, id: String) -> Result<(), ConductorError> {
         let (lock, mut node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
-        let result = if on_tenant_networks(&node) {
+        let result = if is_on(&node, "tenant") {
             // A deployed node: its switch ports leave the tenant networks before the
             // VIF goes, and the remaining VIFs are plugged in again.
             match self.unplug_tenant(&lock, &mut node).await {
@@ -224,12 +212,12 @@ impl Conductor {
         let now = Timestamp::now();
         let slot = match groups
             .into_iter()
-            .find(|g| vif_of(&g.internal_info) == Some(id))
+            .find(|g| tenant_vif(&g.internal_info) == Some(id))
         {
             Some(g) => Slot::Group(g),
             None => ports
                 .into_iter()
-                .find(|p| vif_of(&p.internal_info) == Some(id))
+                .find(|p| tenant_vif(&p.internal_info) == Some(id))
                 .map(Slot::Single)
                 .ok_or_else(not_attached)?,
         };
@@ -241,8 +229,7 @@ impl Conductor {
                 vif.host_id.clear();
                 vif.binding_profile.clear();
                 vif.status = "DOWN".into();
-                let b = uuid::Uuid::new_v4().into_bytes();
-                vif.mac_address = MacAddress::from([0xfa, 0x16, 0x3e, b[0], b[1], b[2]]);
+                vif.mac_address = ferric_net::ipam::random_mac();
                 vif.updated_at = Some(now);
                 expect_updated(self.db.vif_port_update(&vif, read).await?, "VIF", id)?;
             }
@@ -296,14 +283,6 @@ impl Conductor {
     }
 }
 
-/// Whether the node's NICs are on its tenant networks now.
-fn on_tenant_networks(node: &Node) -> bool {
-    node.driver_internal_info
-        .get(ferric_net::service::ROLES_KEY)
-        .and_then(Value::as_array)
-        .is_some_and(|r| r.iter().any(|v| v == "tenant"))
-}
-
 fn expect_updated(outcome: UpdateOutcome, what: &str, id: &str) -> Result<(), ConductorError> {
     match outcome {
         UpdateOutcome::Updated => Ok(()),
@@ -330,7 +309,7 @@ fn choose(
         Some(want) => physnet == Some(want.as_str()),
     };
     let port_ok = |p: &Port| {
-        vif_of(&p.internal_info).is_none()
+        tenant_vif(&p.internal_info).is_none()
             && on_physnet(p.physical_network.as_deref())
             && (!needs_link || !p.local_link_connection.is_empty())
     };
@@ -339,7 +318,7 @@ fn choose(
             .iter()
             .filter(|p| p.portgroup_uuid == Some(g.uuid))
             .collect();
-        vif_of(&g.internal_info).is_none()
+        tenant_vif(&g.internal_info).is_none()
             && !members.is_empty()
             && members
                 .iter()

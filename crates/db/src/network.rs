@@ -2,11 +2,18 @@
 //! optimistic (guarded by the `updated_at` read), like the other resources.
 
 use ferric_types::net::{Network, Subnet, VifPort};
-use ferric_types::{NetworkId, SubnetId, Timestamp, VifPortId};
+use ferric_types::{NetworkId, NodeId, Port, PortGroup, SubnetId, Timestamp, VifPortId};
 
 use crate::query::{Cond, ListQuery};
 use crate::table::{Table, NETWORKS, SUBNETS, VIF_PORTS};
 use crate::{Datastore, DbError, UpdateOutcome};
+
+fn on_network(network: NetworkId) -> ListQuery {
+    ListQuery {
+        conds: vec![Cond::Eq("network_uuid", network.to_string().into())],
+        ..ListQuery::default()
+    }
+}
 
 impl Datastore {
     async fn delete_by_uuid(&self, table: &Table, uuid: String) -> Result<(), DbError> {
@@ -39,6 +46,25 @@ impl Datastore {
         let expected = read_updated_at.map(|t| t.to_string());
         self.update_row_if_unchanged(&NETWORKS, &n.uuid.to_string(), n, expected.as_deref())
             .await
+    }
+
+    /// A network's subnets.
+    pub async fn subnets_of(&self, network: NetworkId) -> Result<Vec<Subnet>, DbError> {
+        self.subnet_list(&on_network(network)).await
+    }
+
+    /// A network's VIF ports.
+    pub async fn vif_ports_of(&self, network: NetworkId) -> Result<Vec<VifPort>, DbError> {
+        self.vif_port_list(&on_network(network)).await
+    }
+
+    /// A node's port groups and ports.
+    pub async fn nics_of(&self, node: NodeId) -> Result<(Vec<PortGroup>, Vec<Port>), DbError> {
+        let q = ListQuery {
+            conds: vec![Cond::Eq("node_uuid", node.to_string().into())],
+            ..ListQuery::default()
+        };
+        Ok((self.portgroup_list(&q).await?, self.port_list(&q).await?))
     }
 
     pub async fn network_delete(&self, uuid: NetworkId) -> Result<(), DbError> {

@@ -5,10 +5,17 @@ use std::collections::HashSet;
 use std::net::Ipv4Addr;
 
 use ferric_types::net::{AllocationPool, Subnet};
+use ferric_types::MacAddress;
 
 /// Address choices are made one at a time in a process (the API's port creation
 /// and the service's flips), so two ports never get the same address.
 pub static ALLOCATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A MAC in Neutron's default range (`fa:16:3e:…`), for ports given none.
+pub fn random_mac() -> MacAddress {
+    let b = uuid::Uuid::new_v4().into_bytes();
+    MacAddress::from([0xfa, 0x16, 0x3e, b[0], b[1], b[2]])
+}
 
 /// A parsed IPv4 CIDR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -53,6 +53,11 @@ pub fn global() -> Option<Arc<NetworkService>> {
     SERVICE.get().cloned()
 }
 
+/// Whether the node's NICs are on the network of `role` now.
+pub fn is_on(node: &Node, role: &str) -> bool {
+    roles(node).iter().any(|r| r == role)
+}
+
 fn roles(node: &Node) -> Vec<String> {
     node.driver_internal_info
         .get(ROLES_KEY)
@@ -105,7 +110,8 @@ fn unmanaged(port: &Port) -> bool {
         == Some("unmanaged")
 }
 
-fn vif_of(info: &JsonObject) -> Option<&str> {
+/// The tenant VIF a port's or port group's `internal_info` records.
+pub fn tenant_vif(info: &JsonObject) -> Option<&str> {
     info.get(TENANT_VIF_KEY).and_then(Value::as_str)
 }
 
@@ -122,17 +128,7 @@ impl NetworkService {
     }
 
     async fn nics(&self, node: &Node) -> Result<(Vec<PortGroup>, Vec<Port>), String> {
-        let q = || ListQuery {
-            conds: vec![Cond::Eq("node_uuid", node.uuid.to_string().into())],
-            ..ListQuery::default()
-        };
-        let groups = self
-            .db
-            .portgroup_list(&q())
-            .await
-            .map_err(|e| e.to_string())?;
-        let ports = self.db.port_list(&q()).await.map_err(|e| e.to_string())?;
-        Ok((groups, ports))
+        self.db.nics_of(node.uuid).await.map_err(|e| e.to_string())
     }
 
     /// The network of `role` for `node`: `driver_info/<role>_network` (name or
@@ -302,13 +298,9 @@ impl NetworkService {
     }
 
     async fn allocate(&self, network: &Network) -> Result<Vec<FixedIp>, String> {
-        let q = |col: &'static str| ListQuery {
-            conds: vec![Cond::Eq(col, network.uuid.to_string().into())],
-            ..ListQuery::default()
-        };
         let subnets = self
             .db
-            .subnet_list(&q("network_uuid"))
+            .subnets_of(network.uuid)
             .await
             .map_err(|e| e.to_string())?;
         let Some(subnet) = subnets.first() else {
@@ -316,7 +308,7 @@ impl NetworkService {
         };
         let used: HashSet<Ipv4Addr> = self
             .db
-            .vif_port_list(&q("network_uuid"))
+            .vif_ports_of(network.uuid)
             .await
             .map_err(|e| e.to_string())?
             .iter()
@@ -466,7 +458,7 @@ impl NetworkService {
     ) -> Vec<(Vec<Port>, Option<PortGroup>, String)> {
         let mut out = Vec::new();
         for g in groups {
-            if let Some(vif) = vif_of(&g.internal_info) {
+            if let Some(vif) = tenant_vif(&g.internal_info) {
                 let members = ports
                     .iter()
                     .filter(|p| p.portgroup_uuid == Some(g.uuid))
@@ -476,7 +468,7 @@ impl NetworkService {
             }
         }
         for p in ports {
-            if let Some(vif) = vif_of(&p.internal_info) {
+            if let Some(vif) = tenant_vif(&p.internal_info) {
                 out.push((vec![p.clone()], None, vif.to_string()));
             }
         }

@@ -7,7 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use ferric_db::{Cond, ListQuery};
+use ferric_db::ListQuery;
 use ferric_types::net::Network;
 use ferric_types::{NetworkId, Timestamp};
 use serde_json::{json, Map, Value};
@@ -72,10 +72,7 @@ pub(super) async fn find(state: &AppState, id: &str) -> Result<Network, NetError
 async fn subnet_ids(state: &AppState, network: NetworkId) -> Result<Vec<String>, NetError> {
     Ok(state
         .db
-        .subnet_list(&ListQuery {
-            conds: vec![Cond::Eq("network_uuid", network.to_string().into())],
-            ..ListQuery::default()
-        })
+        .subnets_of(network)
         .await?
         .into_iter()
         .map(|s| s.uuid.to_string())
@@ -201,14 +198,7 @@ pub async fn update(
         "provider:segmentation_id",
     ];
     if segment_keys.iter().any(|k| m.contains_key(*k)) {
-        let in_use = !state
-            .db
-            .vif_port_list(&ListQuery {
-                conds: vec![Cond::Eq("network_uuid", n.uuid.to_string().into())],
-                ..ListQuery::default()
-            })
-            .await?
-            .is_empty();
+        let in_use = !state.db.vif_ports_of(n.uuid).await?.is_empty();
         if in_use {
             return Err(NetError::conflict(
                 "NetworkInUse",
@@ -237,27 +227,14 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, NetError> {
     let n = find(&state, &id).await?;
-    let ports = state
-        .db
-        .vif_port_list(&ListQuery {
-            conds: vec![Cond::Eq("network_uuid", n.uuid.to_string().into())],
-            ..ListQuery::default()
-        })
-        .await?;
+    let ports = state.db.vif_ports_of(n.uuid).await?;
     if !ports.is_empty() {
         return Err(NetError::conflict(
             "NetworkInUse",
             format!("Unable to complete operation on network {id}. There are one or more ports still in use on the network."),
         ));
     }
-    for s in state
-        .db
-        .subnet_list(&ListQuery {
-            conds: vec![Cond::Eq("network_uuid", n.uuid.to_string().into())],
-            ..ListQuery::default()
-        })
-        .await?
-    {
+    for s in state.db.subnets_of(n.uuid).await? {
         state.db.subnet_delete(s.uuid).await?;
     }
     state.db.network_delete(n.uuid).await?;

@@ -11,7 +11,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use ferric_db::{Cond, ListQuery};
+use ferric_db::ListQuery;
 use ferric_types::net::{DhcpOption, FixedIp, Network, Subnet, VifPort};
 use ferric_types::{MacAddress, SubnetId, Timestamp, VifPortId};
 use serde_json::{json, Map, Value};
@@ -69,32 +69,6 @@ pub async fn show(
     Ok(Json(
         json!({"port": render::port(&find(&state, &id).await?)}),
     ))
-}
-
-async fn ports_of(state: &AppState, network: &Network) -> Result<Vec<VifPort>, NetError> {
-    Ok(state
-        .db
-        .vif_port_list(&ListQuery {
-            conds: vec![Cond::Eq("network_uuid", network.uuid.to_string().into())],
-            ..ListQuery::default()
-        })
-        .await?)
-}
-
-async fn subnets_of(state: &AppState, network: &Network) -> Result<Vec<Subnet>, NetError> {
-    Ok(state
-        .db
-        .subnet_list(&ListQuery {
-            conds: vec![Cond::Eq("network_uuid", network.uuid.to_string().into())],
-            ..ListQuery::default()
-        })
-        .await?)
-}
-
-/// A MAC in Neutron's default range (`fa:16:3e:…`).
-fn random_mac() -> MacAddress {
-    let b = uuid::Uuid::new_v4().into_bytes();
-    MacAddress::from([0xfa, 0x16, 0x3e, b[0], b[1], b[2]])
 }
 
 /// Turns the requested `fixed_ips` into addresses: given ones checked, missing ones
@@ -318,7 +292,7 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Respon
         name: String::new(),
         description: String::new(),
         project_id: network.project_id.clone(),
-        mac_address: random_mac(),
+        mac_address: ferric_net::ipam::random_mac(),
         fixed_ips: Vec::new(),
         extra_dhcp_opts: Vec::new(),
         binding_profile: Map::new(),
@@ -336,11 +310,11 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Respon
         p.mac_address = mac;
     }
     let _one_at_a_time = ALLOCATING.lock().await;
-    let others = ports_of(&state, &network).await?;
+    let others = state.db.vif_ports_of(network.uuid).await?;
     if others.iter().any(|o| o.mac_address == p.mac_address) {
         return Err(mac_in_use(&network, &p.mac_address));
     }
-    let subnets = subnets_of(&state, &network).await?;
+    let subnets = state.db.subnets_of(network.uuid).await?;
     p.fixed_ips = resolve_fixed_ips(m.get("fixed_ips"), &network, &subnets, &others)?;
     state.db.vif_port_create(&p).await?;
     Ok((StatusCode::CREATED, Json(json!({"port": render::port(&p)}))).into_response())
@@ -363,20 +337,22 @@ pub async fn update(
     let network = super::networks::find(&state, &before.network_uuid.to_string()).await?;
     let mut p = before.clone();
     apply(&mut p, &m)?;
-    let others: Vec<VifPort> = ports_of(&state, &network)
+    let others: Vec<VifPort> = state
+        .db
+        .vif_ports_of(network.uuid)
         .await?
         .into_iter()
         .filter(|o| o.uuid != p.uuid)
         .collect();
     if m.contains_key("mac_address") {
         // Ironic sets the NIC's MAC on a VIF (and clears it with null on detach).
-        p.mac_address = parse_mac(&m)?.unwrap_or_else(random_mac);
+        p.mac_address = parse_mac(&m)?.unwrap_or_else(ferric_net::ipam::random_mac);
         if others.iter().any(|o| o.mac_address == p.mac_address) {
             return Err(mac_in_use(&network, &p.mac_address));
         }
     }
     if m.contains_key("fixed_ips") {
-        let subnets = subnets_of(&state, &network).await?;
+        let subnets = state.db.subnets_of(network.uuid).await?;
         p.fixed_ips = resolve_fixed_ips(m.get("fixed_ips"), &network, &subnets, &others)?;
     }
     p.updated_at = Some(Timestamp::now());
@@ -394,28 +370,11 @@ async fn attached_to_node(state: &AppState, p: &VifPort) -> Result<bool, NetErro
     let Ok(node) = p.host_id.parse::<ferric_types::NodeId>() else {
         return Ok(false);
     };
-    let q = ListQuery {
-        conds: vec![Cond::Eq("node_uuid", node.to_string().into())],
-        ..ListQuery::default()
-    };
     let id = p.uuid.to_string();
-    let carries = |info: &ferric_types::JsonObject| {
-        info.get(ferric_net::service::TENANT_VIF_KEY)
-            .and_then(Value::as_str)
-            == Some(id.as_str())
-    };
-    Ok(state
-        .db
-        .port_list(&q)
-        .await?
-        .iter()
-        .any(|port| carries(&port.internal_info))
-        || state
-            .db
-            .portgroup_list(&q)
-            .await?
-            .iter()
-            .any(|g| carries(&g.internal_info)))
+    let carries = |info| ferric_net::service::tenant_vif(info) == Some(id.as_str());
+    let (groups, ports) = state.db.nics_of(node).await?;
+    Ok(ports.iter().any(|port| carries(&port.internal_info))
+        || groups.iter().any(|g| carries(&g.internal_info)))
 }
 
 pub async fn delete(

@@ -6,7 +6,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use ferric_db::{Cond, ListQuery};
+use ferric_db::ListQuery;
 use ferric_types::net::{AllocationPool, Subnet};
 use ferric_types::{SubnetId, Timestamp};
 use serde_json::{json, Map, Value};
@@ -156,13 +156,7 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Respon
         }
     }
     apply(&mut s, &m, true)?;
-    let siblings = state
-        .db
-        .subnet_list(&ListQuery {
-            conds: vec![Cond::Eq("network_uuid", network.uuid.to_string().into())],
-            ..ListQuery::default()
-        })
-        .await?;
+    let siblings = state.db.subnets_of(network.uuid).await?;
     let mine = ferric_net::ipam::Cidr::parse(&s.cidr).map_err(NetError::invalid)?;
     for other in siblings {
         if let Ok(c) = ferric_net::ipam::Cidr::parse(&other.cidr) {
@@ -208,10 +202,7 @@ pub async fn delete(
     let s = find(&state, &id).await?;
     let in_use = state
         .db
-        .vif_port_list(&ListQuery {
-            conds: vec![Cond::Eq("network_uuid", s.network_uuid.to_string().into())],
-            ..ListQuery::default()
-        })
+        .vif_ports_of(s.network_uuid)
         .await?
         .iter()
         .any(|p| p.fixed_ips.iter().any(|ip| ip.subnet_id == s.uuid));

@@ -109,9 +109,7 @@ fn lease_options(cfg: &DhcpConfig, reply: &mut Message) {
     reply.set_option(opt::LEASE_TIME, secs.to_be_bytes().to_vec());
     reply.set_option(opt::RENEWAL_TIME, (secs / 2).to_be_bytes().to_vec());
     reply.set_option(opt::REBINDING_TIME, (secs / 8 * 7).to_be_bytes().to_vec());
-    let mask = u32::MAX
-        .checked_shl(32 - u32::from(cfg.prefix))
-        .unwrap_or(0);
+    let mask = netmask(cfg.prefix);
     reply.set_option(opt::SUBNET_MASK, mask.to_be_bytes().to_vec());
     if let Some(gw) = cfg.gateway {
         reply.set_option(opt::ROUTER, gw.octets().to_vec());
@@ -124,12 +122,15 @@ fn lease_options(cfg: &DhcpConfig, reply: &mut Message) {
 /// The target's fixed address, when it lies in the served subnet (and is not the
 /// server's own).
 fn fixed(cfg: &DhcpConfig, target: &BootTarget) -> Option<Ipv4Addr> {
-    let mask = u32::MAX
-        .checked_shl(32 - u32::from(cfg.prefix))
-        .unwrap_or(0);
+    let mask = netmask(cfg.prefix);
     target.fixed_ip.filter(|ip| {
         u32::from(*ip) & mask == u32::from(cfg.server_ip) & mask && *ip != cfg.server_ip
     })
+}
+
+/// The subnet mask of a prefix length, as a number.
+fn netmask(prefix: u8) -> u32 {
+    u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0)
 }
 
 fn requested_ip(req: &Message) -> Option<Ipv4Addr> {

@@ -232,11 +232,12 @@ impl DhcpServer {
                 }
             };
             let (got, on_pxe_port) = tokio::select! {
-                r = self.socket.recv_from(&mut buf) => (r.map(|(n, from)| (buf[..n].to_vec(), from)), false),
-                r = pxe => (r.map(|(n, from)| (pxe_buf[..n].to_vec(), from)), true),
+                r = self.socket.recv_from(&mut buf) => (r, false),
+                r = pxe => (r, true),
             };
+            let datagram = if on_pxe_port { &pxe_buf } else { &buf };
             match got {
-                Ok((datagram, from)) => self.serve(&datagram, from, on_pxe_port).await,
+                Ok((n, from)) => self.serve(&datagram[..n], from, on_pxe_port).await,
                 Err(e) => tracing::warn!(error = %e, "DHCP receive failed"),
             }
         }
