@@ -115,7 +115,24 @@ for dev in /sys/class/net/*; do
 done
 echo "ferric-ramdisk: starting ferric-agent"
 /bin/ferric-agent
-echo "ferric-ramdisk: ferric-agent exited ($?); powering off"
+status=$?
+if [ -f /etc/.rescued ]; then
+    # Rescue mode: the agent stored the rescue password's hash and stopped; the
+    # machine stays up with a "rescue" user for its owner, now on the tenant network.
+    echo "rescue:x:1000:1000:rescue:/tmp:/bin/sh" >>/etc/passwd
+    echo "rescue:$(cat /etc/ipa-rescue-config/ipa-rescue-password):20000:0:99999:7:::" >>/etc/shadow
+    chmod 0600 /etc/shadow
+    for dev in /sys/class/net/*; do
+        name="$(basename "$dev")"
+        [ "$name" = lo ] || udhcpc -i "$name" -q -n -t 3 -T 2 -s /usr/share/udhcpc/default.script || true
+    done
+    echo "ferric-ramdisk: rescue mode, log in as rescue"
+    while :; do
+        [ -c /dev/ttyS0 ] && getty -L 115200 ttyS0 vt100
+        sleep 5
+    done
+fi
+echo "ferric-ramdisk: ferric-agent exited ($status); powering off"
 sync
 poweroff -f
 EOF

@@ -21,6 +21,9 @@
 # conductor powers it off, sets boot to disk and powers it on, and the VM boots the
 # deployed image, which prints FERRIC-BOOTED on its serial console. The node is
 # `active`.
+#   Rescue: off the tenant VLAN onto the rescue network (VLAN 100), the ramdisk boots,
+# its agent stores the rescue password hash and stops, the VM stays up in rescue mode
+# and goes back on the tenant VLAN (`rescue`); unrescue boots the image again.
 #   Undeploy: off the tenant VLAN, cleaned on VLAN 100 again, `available`.
 #
 # The node is a fake-hardware node: this script plays its BMC, starting the VM when
@@ -179,10 +182,10 @@ VIF=$(net POST /ports "{\"port\": {\"network_id\": \"$TENANT\", \"name\": \"vm-v
 MAC=52:54:00:cc:00:01
 truncate -s 1G "$WORK/disk.img"
 NODE=$(bm POST /nodes "{\"driver\": \"fake-hardware\", \"deploy_interface\": \"direct\", \"name\": \"vm\",
-    \"boot_interface\": \"pxe\", \"network_interface\": \"neutron\",
+    \"boot_interface\": \"pxe\", \"network_interface\": \"neutron\", \"rescue_interface\": \"agent\",
     \"properties\": {\"root_device\": {\"name\": \"/dev/vda\"}},
     \"driver_info\": {\"deploy_kernel\": \"$RAMDISK/ferric.kernel\", \"deploy_ramdisk\": \"$RAMDISK/ferric.initramfs\",
-                      \"cleaning_network\": \"prov\"},
+                      \"cleaning_network\": \"prov\", \"rescuing_network\": \"prov\"},
     \"instance_info\": {\"image_source\": \"$WORK/www/boot.img\", \"image_disk_format\": \"raw\",
                         \"image_os_hash_algo\": \"sha256\", \"image_os_hash_value\": \"$SHA\"}}" | field '["uuid"]')
 bm POST /ports "{\"node_uuid\": \"$NODE\", \"address\": \"$MAC\", \"physical_network\": \"physnet1\",
@@ -284,6 +287,36 @@ cmp -n 1048576 "$WORK/www/boot.img" "$WORK/disk.img" || fail "the disk does not 
 echo "ok - the VM's disk holds the image"
 [ "$(metric ferric_ra_solicitations_total)" -ge 1 ] || fail "iPXE's router solicitations were not answered"
 echo "ok - /metrics since the restart: $(metric ferric_dhcp_acks_total) DHCP acks, $(metric ferric_http_boot_files_total) HTTP boot files, $(metric ferric_ra_solicitations_total) router solicitations answered"
+
+# Rescue: off the tenant VLAN onto the rescue network (the provisioning VLAN here), the
+# ramdisk boots, its agent takes the password hash and stops, and the VM — still
+# running the ramdisk, in rescue mode — is put back on the tenant VLAN.
+flips_before=$(bm GET "/nodes/$NODE/history" | grep -o 'fvtap0 ([^)]*) on network prov' | wc -l)
+bm PUT "/nodes/$NODE/states/provision" '{"target": "rescue", "rescue_password": "lab-rescue"}' >/dev/null
+started=$SECONDS
+play_bmc rescue "rescue failed"
+[ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = rescue ] \
+    || fail "rescue: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
+[ "$(master)" = fbr200 ] || fail "the rescued VM's switch port is on '$(master)', not the tenant VLAN"
+flips_after=$(bm GET "/nodes/$NODE/history" | grep -o 'fvtap0 ([^)]*) on network prov' | wc -l)
+[ "$flips_after" -gt "$flips_before" ] || fail "the rescue did not put the switch port on the rescue network"
+sleep 3
+kill -0 "$vm_pid" 2>/dev/null || fail "the rescued VM powered off instead of staying in rescue mode"
+echo "ok - rescued: the ramdisk booted on the rescue network, its agent took the password and stopped, the VM stays up in rescue mode on the tenant VLAN ($((SECONDS - started)) s)"
+bm PUT "/nodes/$NODE/states/provision" '{"target": "unrescue"}' >/dev/null
+started=$SECONDS
+play_bmc active "unrescue failed"
+[ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = active ] \
+    || fail "unrescue: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
+for _ in $(seq 1 120); do
+    [ "$(grep -l FERRIC-BOOTED "$WORK"/serial-*-disk.log 2>/dev/null | wc -l)" -ge 2 ] && break
+    play_bmc active >/dev/null
+    sleep 0.5
+done
+[ "$(grep -l FERRIC-BOOTED "$WORK"/serial-*-disk.log 2>/dev/null | wc -l)" -ge 2 ] \
+    || fail "after unrescue the VM did not boot its deployed image"
+[ "$(master)" = fbr200 ] || fail "after unrescue the switch port is on '$(master)', not the tenant VLAN"
+echo "ok - unrescued: the VM booted its deployed image again, on the tenant VLAN ($((SECONDS - started)) s)"
 
 # Undeploy: off the tenant VLAN, then automated cleaning on the cleaning network.
 bm PUT "/nodes/$NODE/states/provision" '{"target": "deleted"}' >/dev/null

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::agent::Agent;
 use crate::commands::CommandError;
-use crate::{image, inventory, logs, partitions, power, steps};
+use crate::{image, inventory, logs, partitions, power, rescue, steps};
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 type Run = fn(Arc<Agent>, Value) -> BoxFuture<Result<Value, CommandError>>;
@@ -33,7 +33,9 @@ fn no_check(_: &Agent, _: &Value) -> Result<(), CommandError> {
     Ok(())
 }
 
-const EXTENSIONS: &[&str] = &["standby", "deploy", "clean", "image", "log", "poll"];
+const EXTENSIONS: &[&str] = &[
+    "standby", "deploy", "clean", "image", "log", "poll", "rescue",
+];
 
 /// Finds a command: unknown extension → 404, unknown command → 400.
 pub fn find(ext: &str, cmd: &str) -> Result<Entry, CommandError> {
@@ -73,6 +75,9 @@ pub fn find(ext: &str, cmd: &str) -> Result<Entry, CommandError> {
         }),
         ("image", "install_bootloader") => entry(Async, no_check, |a, p| {
             Box::pin(async move { partitions::install_bootloader(&a, &p) })
+        }),
+        ("rescue", "finalize_rescue") => entry(Sync, rescue::validate, |a, p| {
+            Box::pin(async move { rescue::finalize(a, p).await })
         }),
         ("log", "collect_system_logs") => entry(Sync, no_check, |a, _| {
             Box::pin(async move { logs::collect(&a).map(|l| json!({"system_logs": l})) })

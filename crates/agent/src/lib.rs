@@ -2,7 +2,8 @@
 //! ironic-python-agent. It finds its NICs, looks its node up (receiving the agent
 //! token), serves IPA's command API and heartbeats; the conductor then drives it:
 //! listing and running clean and deploy steps, streaming an image onto the disk,
-//! erasing disks, reporting partition UUIDs, powering the machine off.
+//! erasing disks, reporting partition UUIDs, powering the machine off, handing a
+//! rescued machine its rescue password.
 
 pub mod agent;
 mod api;
@@ -20,6 +21,7 @@ mod jitter;
 mod logs;
 mod partitions;
 mod power;
+pub mod rescue;
 pub mod settings;
 mod steps;
 mod tls;
@@ -41,6 +43,11 @@ const MIN_TOKEN_LEN: usize = 32;
 
 /// Runs the agent until the machine is told to halt (test mode) or forever.
 pub async fn run(settings: Settings) -> Result<(), String> {
+    let rescued = rescue::marker(&settings.rescue_dir());
+    if rescued.exists() {
+        tracing::info!(marker = %rescued.display(), "this machine was rescued: the agent does not serve");
+        return Ok(());
+    }
     let macs = wait_for_nics(&settings).await?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await

@@ -37,6 +37,10 @@ struct Args {
     /// Seconds to keep trying the lookup.
     #[arg(long)]
     lookup_timeout: Option<u64>,
+    /// Where a rescue stores the password hash and its marker (default /etc; in
+    /// test mode `<first --disk>.rescue`).
+    #[arg(long)]
+    rescue_dir: Option<PathBuf>,
     /// Kernel command line to read `ipa-*` parameters from.
     #[arg(long, default_value = "/proc/cmdline")]
     cmdline: PathBuf,
@@ -84,6 +88,7 @@ fn settings(args: &Args) -> Result<Settings, String> {
         }
     }
     s.disks = args.disk.clone();
+    s.rescue_dir = args.rescue_dir.clone();
     if s.test_mode() && s.macs.is_empty() {
         return Err("test mode (--disk) needs --mac too".into());
     }

@@ -43,6 +43,9 @@ pub struct Settings {
     pub api_version: Option<String>,
     /// Where large temporary files go (an image that cannot be streamed).
     pub work_dir: PathBuf,
+    /// Where a rescue leaves its password hash and marker (`/etc`; in test mode,
+    /// `<first disk>.rescue` unless given).
+    pub rescue_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -67,6 +70,7 @@ impl Default for Settings {
             bootif: None,
             api_version: None,
             work_dir: std::env::temp_dir(),
+            rescue_dir: None,
         }
     }
 }
@@ -75,6 +79,21 @@ impl Settings {
     /// True when a file (or device) named on the command line is the machine's disk.
     pub fn test_mode(&self) -> bool {
         !self.disks.is_empty()
+    }
+
+    /// Where a rescue leaves its password hash and marker.
+    pub fn rescue_dir(&self) -> PathBuf {
+        if let Some(d) = &self.rescue_dir {
+            return d.clone();
+        }
+        match self.disks.first() {
+            Some(disk) => {
+                let mut name = disk.as_os_str().to_owned();
+                name.push(".rescue");
+                PathBuf::from(name)
+            }
+            None => PathBuf::from("/etc"),
+        }
     }
 
     /// Applies kernel parameters (`key=value` tokens of `/proc/cmdline`).

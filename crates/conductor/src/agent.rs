@@ -1,7 +1,7 @@
 //! The conductor's side of the ramdisk agent protocol: issuing the agent token at
 //! the first lookup, and handling heartbeats. A heartbeat records where the agent
 //! listens, then — for a node waiting on it (`wait call-back`, `clean wait`,
-//! `service wait`) — asks the driver whether the waiting step finished and resumes
+//! `service wait`, `rescue wait`) — asks the driver whether the waiting step finished and resumes
 //! or fails the work. Heartbeats are not dropped when the node is locked: the
 //! handler waits for the lock (a while), keeping only the newest heartbeat per node.
 
@@ -154,6 +154,10 @@ impl Conductor {
             keys::LAST_HEARTBEAT.into(),
             Value::from(Timestamp::now().to_string()),
         );
+        if node.provision_state == RescueWait && !node.maintenance {
+            self.resume_rescue(lock, node).await;
+            return;
+        }
         let phase = match waiting_phase(node.provision_state) {
             Some(p) if !node.maintenance => p,
             _ => {
@@ -210,6 +214,38 @@ impl Conductor {
             Ok(StepPoll::Failed(why)) => self.fail_waiting(lock, node, why).await,
             Err(e) => self.fail_waiting(lock, node, e.to_string()).await,
         }
+    }
+
+    /// The rescue ramdisk's agent is up: the rescue work runs again to give it the
+    /// password and move the node to its tenant networks.
+    async fn resume_rescue(&self, lock: NodeLock, mut node: Node) {
+        let uuid = node.uuid;
+        let driver = match driver_for(&node) {
+            Ok(d) => d,
+            Err(e) => {
+                self.fail_waiting(lock, node, format!("the node's driver is unusable: {e}"))
+                    .await;
+                return;
+            }
+        };
+        if !advance(&mut node, Event::Resume, false) {
+            lock.release().await;
+            return;
+        }
+        if let Err(e) = lock.save(&node).await {
+            tracing::error!(node = %uuid, error = %e, "could not resume the rescue");
+            lock.release().await;
+            return;
+        }
+        self.record(
+            uuid,
+            INFO,
+            "provisioning",
+            "Provision state changed from \"rescue wait\" to \"rescuing\" on the agent's callback"
+                .into(),
+        )
+        .await;
+        self.run_work(lock, node, driver, false).await;
     }
 
     /// Fails a node waiting on its agent.

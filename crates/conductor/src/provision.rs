@@ -2,8 +2,10 @@
 //! then run the work (verify, clean, inspect, deploy, tear down, adopt, rescue…) on a
 //! worker, feeding each outcome back into the state machine until the node rests.
 
+use ferric_drivers::rescue;
 use ferric_drivers::steps::{StepOutcome, StepPhase, StepRun};
 use ferric_drivers::{driver_for, Driver, DriverError, WorkKind};
+use ferric_types::crypt::sha256_crypt_random_salt;
 use ferric_types::deploy_template::TemplateStep;
 use ferric_types::fsm::{self, Event, Verb};
 use ferric_types::history::{ERROR, INFO};
@@ -236,6 +238,7 @@ impl Conductor {
     /// Tears an instance down: the driver's work, then the node leaves its tenant
     /// (and any provisioning) network before cleaning.
     async fn tear_down(&self, node: &mut Node, driver: &Driver) -> Result<bool, DriverError> {
+        // Tear-down never waits for an agent.
         driver.work.run(node, WorkKind::TearDown).await?;
         driver.boot.clean_up_instance(node).await?;
         driver.network.unconfigure_tenant_networks(node).await?;
@@ -307,7 +310,11 @@ impl Conductor {
                         .await
                 }
                 WorkKind::TearDown => self.tear_down(&mut node, &driver).await,
-                _ => driver.work.run(&mut node, kind).await.map(|()| true),
+                _ => driver
+                    .work
+                    .run(&mut node, kind)
+                    .await
+                    .map(|o| o == StepOutcome::Done),
             };
             let event = match (&result, node.provision_state) {
                 (Err(_), _) => Event::Fail,
@@ -362,10 +369,12 @@ pub(crate) async fn drop_ramdisk_boot(driver: &Driver, node: &mut Node) {
     if let Err(e) = driver.boot.clean_up_ramdisk(node).await {
         tracing::warn!(node = %node.uuid, error = %e, "could not remove the node's ramdisk boot files");
     }
-    // Failed or aborted cleaning leaves the cleaning network (a deploy keeps the
-    // provisioning network until it is torn down).
-    if let Err(e) = driver.network.remove_network(node, "cleaning").await {
-        tracing::warn!(node = %node.uuid, error = %e, "could not take the node off the cleaning network");
+    // Failed or aborted cleaning or rescue leaves the cleaning or rescue network (a
+    // deploy keeps the provisioning network until it is torn down).
+    for role in ["cleaning", "rescue"] {
+        if let Err(e) = driver.network.remove_network(node, role).await {
+            tracing::warn!(node = %node.uuid, role, error = %e, "could not take the node off a service network");
+        }
     }
 }
 
@@ -377,9 +386,14 @@ fn record_request(node: &mut Node, req: &ProvisionRequest) {
     if let Some(cd) = &req.configdrive {
         node.instance_info.insert("configdrive".into(), cd.clone());
     }
+    node.driver_internal_info.remove(rescue::BOOTING);
     if let Some(password) = &req.rescue_password {
-        node.instance_info
-            .insert("rescue_password".into(), Value::from(password.as_str()));
+        // Only the hash is kept: the rescue ramdisk needs nothing else.
+        node.instance_info.remove("rescue_password");
+        node.instance_info.insert(
+            rescue::HASHED_PASSWORD.into(),
+            Value::from(sha256_crypt_random_salt(password)),
+        );
     }
     if let Some(steps) = &req.service_steps {
         node.driver_internal_info
@@ -419,6 +433,7 @@ fn finish(node: &mut Node, kind: WorkKind) {
         }
         WorkKind::Unrescue => {
             node.instance_info.remove("rescue_password");
+            node.instance_info.remove(rescue::HASHED_PASSWORD);
         }
         WorkKind::Inspect => {
             let now = Some(Timestamp::now());

@@ -135,21 +135,31 @@ impl WorkInterface for BmcOnlyWork {
         &'a self,
         node: &'a mut Node,
         kind: WorkKind,
-    ) -> BoxFuture<'a, Result<(), DriverError>> {
+    ) -> BoxFuture<'a, Result<StepOutcome, DriverError>> {
         Box::pin(async move {
             match kind {
-                WorkKind::Verify => self.power.validate(node).await,
+                WorkKind::Verify => self.power.validate(node).await?,
                 WorkKind::TearDown => {
                     self.power
                         .set_power_state(node, PowerTarget::Off, None)
-                        .await
+                        .await?
                 }
-                other => Err(DriverError::Unsupported(format!(
-                    "{} of {} needs the ramdisk agent (direct deploy), which this Ferric does not have yet",
-                    other.as_str(),
-                    self.node_noun
-                ))),
+                WorkKind::Rescue | WorkKind::Unrescue => {
+                    return Err(DriverError::Unsupported(format!(
+                        "{} of {} needs the agent rescue interface (rescue_interface agent)",
+                        kind.as_str(),
+                        self.node_noun
+                    )))
+                }
+                other => {
+                    return Err(DriverError::Unsupported(format!(
+                        "{} of {} is not supported by this Ferric",
+                        other.as_str(),
+                        self.node_noun
+                    )))
+                }
             }
+            Ok(StepOutcome::Done)
         })
     }
 }

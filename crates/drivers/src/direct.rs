@@ -249,7 +249,7 @@ fn check_configdrive(given: Option<&Value>) -> Result<Value, DriverError> {
 
 impl DirectDeploy {
     /// Boots the node from the network into the ramdisk.
-    async fn boot_ramdisk(&self, node: &mut Node) -> Result<(), DriverError> {
+    pub(crate) async fn boot_ramdisk(&self, node: &mut Node) -> Result<(), DriverError> {
         forget_agent(node);
         self.boot.prepare_ramdisk(node).await?;
         self.management

@@ -343,7 +343,7 @@ impl WorkInterface for FakeHardware {
         &'a self,
         node: &'a mut Node,
         kind: WorkKind,
-    ) -> BoxFuture<'a, Result<(), DriverError>> {
+    ) -> BoxFuture<'a, Result<StepOutcome, DriverError>> {
         Box::pin(async move {
             pause(delay(node, &format!("fake_{}_delay", kind.as_str()))).await;
             if fails(node, kind.as_str()) {
@@ -361,7 +361,7 @@ impl WorkInterface for FakeHardware {
                 WorkKind::TearDown => node.power_state = Some(POWER_OFF.to_string()),
                 WorkKind::Clean | WorkKind::Inspect | WorkKind::Verify | WorkKind::Service => {}
             }
-            Ok(())
+            Ok(StepOutcome::Done)
         })
     }
 }

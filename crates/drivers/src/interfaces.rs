@@ -208,14 +208,15 @@ impl WorkKind {
     }
 }
 
-/// Provisioning work: deploy, clean, inspect, rescue… A call returns when the work is
-/// done (fake hardware) — drivers that wait for a ramdisk agent arrive later.
+/// Provisioning work that is not steps: verify, inspect, adopt, rescue, unrescue,
+/// tear down. `Done` when finished; `Wait` when it waits for the ramdisk agent's
+/// heartbeat, after which it runs again to finish.
 pub trait WorkInterface: Send + Sync {
     fn run<'a>(
         &'a self,
         node: &'a mut Node,
         kind: WorkKind,
-    ) -> BoxFuture<'a, Result<(), DriverError>>;
+    ) -> BoxFuture<'a, Result<crate::steps::StepOutcome, DriverError>>;
 }
 
 /// How a node boots while Ferric works on it: the deploy ramdisk from the network,

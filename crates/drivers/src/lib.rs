@@ -14,6 +14,7 @@ pub mod netboot;
 pub mod network;
 pub mod neutron_network;
 pub mod redfish;
+pub mod rescue;
 pub mod steps;
 
 pub use interfaces::{
@@ -207,6 +208,17 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
             });
         }
         _ => {}
+    }
+    if node.interface(InterfaceKind::Rescue) == Some("agent") {
+        driver.work = Arc::new(rescue::AgentRescue {
+            other: driver.work.clone(),
+            parts: direct::DirectDeploy {
+                power: driver.power.clone(),
+                management: driver.management.clone(),
+                network: driver.network.clone(),
+                boot: driver.boot.clone(),
+            },
+        });
     }
     Ok(driver)
 }

@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
+use ferric_types::provision::ProvisionState;
 use ferric_types::Node;
 use serde_json::Value;
 
@@ -102,6 +103,20 @@ async fn place(from: &Path, to: &Path) -> Result<(), DriverError> {
     })
 }
 
+/// The `driver_info` keys of the kernel and ramdisk the node boots now: the rescue
+/// ones while it is being rescued (when given; the deploy ramdisk rescues too).
+fn ramdisk_keys(node: &Node) -> (&'static str, &'static str) {
+    let rescuing = matches!(
+        node.provision_state,
+        ProvisionState::Rescuing | ProvisionState::RescueWait
+    );
+    if rescuing && node.driver_info.contains_key("rescue_kernel") {
+        ("rescue_kernel", "rescue_ramdisk")
+    } else {
+        ("deploy_kernel", "deploy_ramdisk")
+    }
+}
+
 async fn remove_node_dir(node: &Node) -> Result<(), DriverError> {
     let Some(root) = root() else {
         return Ok(());
@@ -128,11 +143,10 @@ impl NetBoot {
         let cache = image_cache::global().ok_or_else(|| {
             DriverError::Config("network boot needs the conductor's image cache".into())
         })?;
-        let kernel = cache
-            .local_copy(driver_info_str(node, "deploy_kernel")?)
-            .await?;
+        let (kernel_key, ramdisk_key) = ramdisk_keys(node);
+        let kernel = cache.local_copy(driver_info_str(node, kernel_key)?).await?;
         let ramdisk = cache
-            .local_copy(driver_info_str(node, "deploy_ramdisk")?)
+            .local_copy(driver_info_str(node, ramdisk_key)?)
             .await?;
         let dir = node_dir(&s.root, node);
         let io =
@@ -207,8 +221,9 @@ impl BootInterface for NetBoot {
     }
 
     fn validate(&self, node: &Node) -> Result<(), DriverError> {
-        driver_info_str(node, "deploy_kernel")?;
-        driver_info_str(node, "deploy_ramdisk")?;
+        let (kernel, ramdisk) = ramdisk_keys(node);
+        driver_info_str(node, kernel)?;
+        driver_info_str(node, ramdisk)?;
         Ok(())
     }
 }

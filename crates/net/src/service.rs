@@ -132,14 +132,19 @@ impl NetworkService {
     }
 
     /// The network of `role` for `node`: `driver_info/<role>_network` (name or
-    /// UUID), else the one network with that role.
+    /// UUID; `rescuing_network` for rescue), else the one network with that role.
     pub async fn network_for(&self, node: &Node, role: &str) -> Result<Network, String> {
         let all = self
             .db
             .network_list(&ListQuery::default())
             .await
             .map_err(|e| e.to_string())?;
-        let key = format!("{role}_network");
+        // Ironic's driver_info names: provisioning_network, cleaning_network,
+        // rescuing_network, inspection_network, servicing_network.
+        let key = match role {
+            "rescue" => "rescuing_network".to_string(),
+            other => format!("{other}_network"),
+        };
         if let Some(named) = node.driver_info.get(&key).and_then(Value::as_str) {
             return all
                 .into_iter()

@@ -412,7 +412,7 @@ async fn scenario(database_url: Option<String>) {
         .call(
             reqwest::Method::POST,
             "/nodes",
-            Some(json!({"driver": "fake-hardware", "deploy_interface": "direct", "network_interface": "flat", "name": "vm-1"})),
+            Some(json!({"driver": "fake-hardware", "deploy_interface": "direct", "network_interface": "flat", "rescue_interface": "agent", "name": "vm-1"})),
         )
         .await;
     assert_eq!(status, 201, "{node}");
@@ -693,6 +693,55 @@ async fn scenario(database_url: Option<String>) {
         Some(&1),
         "the origin was read once"
     );
+
+    // Rescue: the ramdisk boots on the rescue network; its agent stores the password
+    // hash and stops; the node waits on its tenant network for its owner to log in.
+    let (status, body) = ferric
+        .call(
+            reqwest::Method::PUT,
+            &format!("/nodes/{uuid}/states/provision"),
+            Some(json!({"target": "rescue", "rescue_password": "s3cret pw"})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let node = ferric
+        .wait_for(&uuid, &["rescue", "rescue failed"], budget)
+        .await;
+    assert_eq!(node["provision_state"], "rescue", "{node}");
+    assert_eq!(node["instance_info"]["hashed_rescue_password"], "******");
+    assert!(node["instance_info"].get("rescue_password").is_none());
+    assert_eq!(node["driver_internal_info"]["network_binding"], "tenant");
+    assert!(node["driver_internal_info"].get("agent_url").is_none());
+    let mut rescue_dir = vm.disk.clone().into_os_string();
+    rescue_dir.push(".rescue");
+    let rescue_dir = PathBuf::from(rescue_dir);
+    let hash = std::fs::read_to_string(rescue_dir.join("ipa-rescue-config/ipa-rescue-password"))
+        .expect("the agent stored the rescue password");
+    let salt = hash.split('$').nth(2).unwrap();
+    assert_eq!(
+        hash,
+        ferric_types::crypt::sha256_crypt("s3cret pw", salt),
+        "a SHA-256-crypt hash of the password"
+    );
+    assert!(rescue_dir.join(".rescued").exists(), "the rescue marker");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while vm.agent.lock().unwrap().is_some() {
+        assert!(Instant::now() < deadline, "the rescue agent stopped");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Unrescue boots the instance from disk again, still on its tenant network.
+    ferric.provision(&uuid, "unrescue").await;
+    let node = ferric
+        .wait_for(&uuid, &["active", "unrescue failed"], budget)
+        .await;
+    assert_eq!(node["provision_state"], "active", "{node}");
+    assert_eq!(node["power_state"], "power on");
+    assert_eq!(node["driver_internal_info"]["fake_boot_device"], "disk");
+    assert_eq!(node["driver_internal_info"]["network_binding"], "tenant");
+    assert!(node["instance_info"]
+        .get("hashed_rescue_password")
+        .is_none());
+    assert_eq!(read_range(&vm.disk, 0, image.len()), image);
 
     watcher.abort();
     drop(vm);

@@ -217,7 +217,7 @@ pub fn enabled(kind: InterfaceKind) -> &'static [&'static str] {
         Network => &["noop", "flat", "neutron"],
         Power => &["fake", "ipmitool", "redfish"],
         Raid => &["fake", "no-raid"],
-        Rescue => &["fake", "no-rescue"],
+        Rescue => &["fake", "no-rescue", "agent"],
         Storage => &["fake", "noop"],
         Vendor => &["fake", "no-vendor"],
     }

@@ -5,6 +5,7 @@
 pub mod allocation;
 pub mod chassis;
 pub mod conductor;
+pub mod crypt;
 pub mod deploy_template;
 pub mod dhcp;
 pub mod fsm;
