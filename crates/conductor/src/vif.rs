@@ -4,6 +4,8 @@
 //! port groups before ports, pxe-enabled first — which records it; the VIF takes
 //! that NIC's MAC (a bond's is its own or its first port's) and is bound to the node
 //! (`binding:host_id`, `binding:vnic_type` baremetal). Detaching clears both sides.
+//! With an external Neutron the VIF is its port: it takes the NIC's MAC at attach,
+//! is bound at the tenant flip, and is unbound (and given a MAC of its own) at detach.
 
 use ferric_db::{DbError, UpdateOutcome};
 use ferric_types::net::{Network, VifPort};
@@ -94,8 +96,30 @@ impl Conductor {
         id: &str,
         target: VifTarget,
     ) -> Result<(), ConductorError> {
-        let (mut vif, network) = self.find_vif(id).await?;
-        let vif_id = vif.uuid.to_string();
+        let external = ferric_net::external::global();
+        let (vif_id, host_id, network, local) = match &external {
+            Some(neutron) => {
+                let v = neutron
+                    .vif(id)
+                    .await
+                    .map_err(neutron_failed)?
+                    .ok_or_else(|| {
+                        ConductorError::Invalid(format!(
+                            "Unable to attach VIF {id}: Neutron has no port {id}."
+                        ))
+                    })?;
+                (
+                    v.id,
+                    v.host_id,
+                    v.network,
+                    Err((neutron.clone(), v.mac_address)),
+                )
+            }
+            None => {
+                let (vif, network) = self.find_vif(id).await?;
+                (vif.uuid.to_string(), vif.host_id.clone(), network, Ok(vif))
+            }
+        };
         if network.role != "tenant" {
             return Err(ConductorError::Invalid(format!(
                 "Unable to attach VIF {vif_id}: its network {} is a {} network, not a tenant network",
@@ -115,10 +139,9 @@ impl Conductor {
                 node.uuid
             )));
         }
-        if !vif.host_id.is_empty() && vif.host_id != node.uuid.to_string() {
+        if !host_id.is_empty() && host_id != node.uuid.to_string() {
             return Err(ConductorError::Conflict(format!(
-                "Unable to attach VIF {vif_id}: it is bound to {}",
-                vif.host_id
+                "Unable to attach VIF {vif_id}: it is bound to {host_id}"
             )));
         }
         let slot = choose(node, &network, &groups, &ports, target).ok_or_else(|| {
@@ -144,26 +167,41 @@ impl Conductor {
                     ))
                 })?,
         };
-        let now = Timestamp::now();
         // The VIF is claimed first (a conflicting attach elsewhere loses here), then
         // recorded on the NIC; if that fails the claim is given back.
-        let before = vif.clone();
-        vif.mac_address = mac;
-        vif.vnic_type = "baremetal".into();
-        vif.host_id = node.uuid.to_string();
-        vif.updated_at = Some(now);
-        expect_updated(
-            self.db.vif_port_update(&vif, before.updated_at).await?,
-            "VIF",
-            &vif_id,
-        )?;
-        if let Err(e) = self.record_vif(slot, Some(&vif_id)).await {
-            let mut back = before;
-            back.updated_at = Some(Timestamp::now());
-            if let Err(undo) = self.db.vif_port_update(&back, vif.updated_at).await {
-                tracing::warn!(vif = %vif_id, error = %undo, "could not give a VIF back");
+        match local {
+            Ok(mut vif) => {
+                let before = vif.clone();
+                vif.mac_address = mac;
+                vif.vnic_type = "baremetal".into();
+                vif.host_id = node.uuid.to_string();
+                vif.updated_at = Some(Timestamp::now());
+                expect_updated(
+                    self.db.vif_port_update(&vif, before.updated_at).await?,
+                    "VIF",
+                    &vif_id,
+                )?;
+                if let Err(e) = self.record_vif(slot, Some(&vif_id)).await {
+                    let mut back = before;
+                    back.updated_at = Some(Timestamp::now());
+                    if let Err(undo) = self.db.vif_port_update(&back, vif.updated_at).await {
+                        tracing::warn!(vif = %vif_id, error = %undo, "could not give a VIF back");
+                    }
+                    return Err(e);
+                }
             }
-            return Err(e);
+            Err((neutron, old_mac)) => {
+                neutron
+                    .claim_vif(&vif_id, &mac)
+                    .await
+                    .map_err(neutron_failed)?;
+                if let Err(e) = self.record_vif(slot, Some(&vif_id)).await {
+                    if let Err(undo) = neutron.give_back_vif(&vif_id, &old_mac).await {
+                        tracing::warn!(vif = %vif_id, error = %undo, "could not give a VIF back");
+                    }
+                    return Err(e);
+                }
+            }
         }
         self.record(
             node.uuid,
@@ -222,8 +260,13 @@ impl Conductor {
                 .ok_or_else(not_attached)?,
         };
         self.record_vif(slot, None).await?;
-        // The VIF itself may be gone already; if it is there it is unbound.
-        if let Ok(uuid) = id.parse::<VifPortId>() {
+        if let Some(neutron) = ferric_net::external::global() {
+            neutron
+                .release_vif(id, node.uuid)
+                .await
+                .map_err(neutron_failed)?;
+        } else if let Ok(uuid) = id.parse::<VifPortId>() {
+            // The VIF itself may be gone already; if it is there it is unbound.
             if let Ok(mut vif) = self.db.vif_port_get(uuid).await {
                 let read = vif.updated_at;
                 vif.host_id.clear();
@@ -281,6 +324,10 @@ impl Conductor {
         };
         expect_updated(outcome, what, &id)
     }
+}
+
+fn neutron_failed(e: String) -> ConductorError {
+    ConductorError::Driver(ferric_drivers::DriverError::Hardware(e))
 }
 
 fn expect_updated(outcome: UpdateOutcome, what: &str, id: &str) -> Result<(), ConductorError> {

@@ -174,12 +174,15 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
     match node.interface(InterfaceKind::Network) {
         Some("flat") => driver.network = Arc::new(network::FlatNetwork),
         Some("neutron") => {
-            let service = ferric_net::service::global().ok_or_else(|| {
-                DriverError::Config(
-                    "the neutron network interface needs the network service, which is not configured on this conductor".into(),
-                )
-            })?;
-            driver.network = Arc::new(neutron_network::NeutronNetwork { service });
+            let backend = match ferric_net::external::global() {
+                Some(external) => neutron_network::Backend::External(external),
+                None => neutron_network::Backend::Own(ferric_net::service::global().ok_or_else(|| {
+                    DriverError::Config(
+                        "the neutron network interface needs the network service, which is not configured on this conductor".into(),
+                    )
+                })?),
+            };
+            driver.network = Arc::new(neutron_network::NeutronNetwork { backend });
         }
         _ => {}
     }

@@ -58,7 +58,7 @@ pub fn is_on(node: &Node, role: &str) -> bool {
     roles(node).iter().any(|r| r == role)
 }
 
-fn roles(node: &Node) -> Vec<String> {
+pub(crate) fn roles(node: &Node) -> Vec<String> {
     node.driver_internal_info
         .get(ROLES_KEY)
         .and_then(Value::as_array)
@@ -71,7 +71,7 @@ fn roles(node: &Node) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn set_roles(node: &mut Node, roles: Vec<String>) {
+pub(crate) fn set_roles(node: &mut Node, roles: Vec<String>) {
     if roles.is_empty() {
         node.driver_internal_info.remove(ROLES_KEY);
     } else {
@@ -87,7 +87,7 @@ fn segment(n: &Network) -> Segment {
     }
 }
 
-fn owner(role: &str) -> String {
+pub(crate) fn owner(role: &str) -> String {
     format!("baremetal:{role}")
 }
 
@@ -108,6 +108,15 @@ fn unmanaged(port: &Port) -> bool {
         .get("network_type")
         .and_then(Value::as_str)
         == Some("unmanaged")
+}
+
+/// The `driver_info` key naming a node's network of `role`, as Ironic spells it:
+/// `provisioning_network`, `cleaning_network`, `rescuing_network`…
+pub fn role_network_key(role: &str) -> String {
+    match role {
+        "rescue" => "rescuing_network".to_string(),
+        other => format!("{other}_network"),
+    }
 }
 
 /// The tenant VIF a port's or port group's `internal_info` records.
@@ -139,12 +148,7 @@ impl NetworkService {
             .network_list(&ListQuery::default())
             .await
             .map_err(|e| e.to_string())?;
-        // Ironic's driver_info names: provisioning_network, cleaning_network,
-        // rescuing_network, inspection_network, servicing_network.
-        let key = match role {
-            "rescue" => "rescuing_network".to_string(),
-            other => format!("{other}_network"),
-        };
+        let key = role_network_key(role);
         if let Some(named) = node.driver_info.get(&key).and_then(Value::as_str) {
             return all
                 .into_iter()
@@ -285,7 +289,7 @@ impl NetworkService {
 
     /// The NICs Ferric works through: pxe-enabled ports, and every member of a
     /// port group with a pxe-enabled member (a bond flips as one).
-    fn service_nics(groups: &[PortGroup], ports: &[Port]) -> Vec<Port> {
+    pub(crate) fn service_nics(groups: &[PortGroup], ports: &[Port]) -> Vec<Port> {
         let bonded: HashSet<_> = groups
             .iter()
             .filter(|g| {
@@ -457,7 +461,7 @@ impl NetworkService {
     }
 
     /// The NICs carrying tenant VIFs: (member ports, the group if a bond, VIF id).
-    fn tenant_nics(
+    pub(crate) fn tenant_nics(
         groups: &[PortGroup],
         ports: &[Port],
     ) -> Vec<(Vec<Port>, Option<PortGroup>, String)> {

@@ -21,7 +21,9 @@ use serde::Deserialize;
 /// `dhcp_pool_start`, `dhcp_pool_end`, `dhcp_gateway`, `dhcp_dns`, `dhcp_lease_time`,
 /// `bios_file`, `uefi_file`, `ipxe_dir`, `kernel_append_params`, `router_advertisements`,
 /// `dhcp_discovery`, `discovery_driver`, `http_listen`, `http_url`), `[network]`
-/// (`api_listen`, `[[network.switches]]` with `name`, `driver`, `switch_id`,
+/// (`api_listen`; `neutron_url`, `neutron_token`, `provisioning_network`,
+/// `cleaning_network`, `rescuing_network` for an external Neutron;
+/// `[[network.switches]]` with `name`, `driver`, `switch_id`,
 /// `switch_info`; linux-bridge `mode`, `bridge`, `netns`; generic-ssh `host`, `port`,
 /// `username`, `password` or `key_file`, `os`, `bind_commands`, `unbind_commands`),
 /// the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
@@ -132,6 +134,15 @@ struct FileNetwork {
     /// The switches whose ports the `neutron` network interface flips.
     #[serde(default)]
     switches: Vec<SwitchConfig>,
+    /// An external Neutron that does the `neutron` interface's flips instead of
+    /// Ferric's own network service.
+    neutron_url: Option<String>,
+    /// Its token (`X-Auth-Token`), if it wants one.
+    neutron_token: Option<String>,
+    /// Its networks (name or UUID) for each role, unless a node's `driver_info` names one.
+    provisioning_network: Option<String>,
+    cleaning_network: Option<String>,
+    rescuing_network: Option<String>,
 }
 
 /// `[[network.switches]]`: one switch and its driver.
@@ -305,6 +316,8 @@ pub struct Settings {
     pub network_api_listen: Option<SocketAddr>,
     /// The switches of the network service.
     pub switches: Vec<SwitchConfig>,
+    /// The external Neutron, when `[network] neutron_url` is set.
+    pub external_neutron: Option<ferric_net::external::ExternalSettings>,
     /// The HTTP boot server's own listener, when set.
     pub http_boot_listen: Option<SocketAddr>,
     /// The interface router solicitations are answered on, when enabled.
@@ -521,7 +534,35 @@ impl Settings {
                 ));
             }
         }
+        let n = &file.network;
+        let external_neutron = match &n.neutron_url {
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                let role_networks = [
+                    ("provisioning_network", &n.provisioning_network),
+                    ("cleaning_network", &n.cleaning_network),
+                    ("rescuing_network", &n.rescuing_network),
+                ]
+                .into_iter()
+                .filter_map(|(k, v)| v.clone().map(|v| (k.to_string(), v)))
+                .collect();
+                Some(ferric_net::external::ExternalSettings {
+                    url: url.clone(),
+                    token: n.neutron_token.clone(),
+                    role_networks,
+                })
+            }
+            Some(url) => {
+                return Err(format!(
+                    "[network] neutron_url {url} is not an http:// or https:// URL"
+                ))
+            }
+            None if n.neutron_token.is_some() => {
+                return Err("[network] neutron_token needs neutron_url".into())
+            }
+            None => None,
+        };
         Ok(Settings {
+            external_neutron,
             switches: file.network.switches.clone(),
             network_api_listen: cli.network_api_listen.or(file.network.api_listen),
             http_boot_listen,

@@ -76,6 +76,10 @@ async fn run(settings: Settings) -> Result<(), String> {
         db.clone(),
         switches::build(&settings.switches, &settings.data_dir)?,
     );
+    if let Some(external) = &settings.external_neutron {
+        tracing::info!(url = %external.url, "the neutron network interface uses an external Neutron");
+        ferric_net::external::configure(db.clone(), external.clone())?;
+    }
     ferric_drivers::image_cache::configure(settings.image_cache.clone())?;
     let conductor = Conductor::new(db.clone(), settings.conductor.clone());
     let recovered = conductor

@@ -365,6 +365,18 @@ pub async fn update(
     }
 }
 
+/// Whether the port is bound to a node of this Ferric.
+async fn node_is_here(state: &AppState, p: &VifPort) -> Result<bool, NetError> {
+    let Ok(node) = p.host_id.parse::<ferric_types::NodeId>() else {
+        return Ok(false);
+    };
+    match state.db.node_get(node).await {
+        Ok(_) => Ok(true),
+        Err(ferric_db::DbError::NotFound) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Whether a NIC of the node the port is bound to carries it as its tenant VIF.
 async fn attached_to_node(state: &AppState, p: &VifPort) -> Result<bool, NetError> {
     let Ok(node) = p.host_id.parse::<ferric_types::NodeId>() else {
@@ -382,9 +394,11 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, NetError> {
     let p = find(&state, &id).await?;
-    if p.device_owner.starts_with("baremetal:") || attached_to_node(&state, &p).await? {
+    let service_port = p.device_owner.starts_with("baremetal:") && node_is_here(&state, &p).await?;
+    if service_port || attached_to_node(&state, &p).await? {
         // Switch ports may be configured for it: a VIF is detached from its node
-        // first, and a node's provisioning or cleaning ports are Ferric's own.
+        // first, and a node's provisioning or cleaning ports are this Ferric's own.
+        // (Ports of another Ferric's nodes, using this one as its Neutron, go.)
         return Err(NetError::conflict(
             "PortInUse",
             format!(
