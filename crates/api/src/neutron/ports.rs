@@ -177,9 +177,12 @@ fn resolve_fixed_ips(
     Ok(out)
 }
 
-fn dhcp_options(v: &Value) -> Result<Vec<DhcpOption>, NetError> {
+/// A port's DHCP options after a request's `extra_dhcp_opts`, as Neutron merges
+/// them: an option (by name and IP version) is added or replaced, one given with a
+/// null `opt_value` is removed, the others stay.
+fn dhcp_options(v: &Value, current: &[DhcpOption]) -> Result<Vec<DhcpOption>, NetError> {
     let items = match v {
-        Value::Null => return Ok(Vec::new()),
+        Value::Null => return Ok(current.to_vec()),
         Value::Array(items) => items,
         other => {
             return Err(NetError::invalid(format!(
@@ -187,29 +190,30 @@ fn dhcp_options(v: &Value) -> Result<Vec<DhcpOption>, NetError> {
             )))
         }
     };
-    items
-        .iter()
-        .map(|o| {
-            let m = o
-                .as_object()
-                .ok_or_else(|| NetError::invalid(format!("'{o}' is not a DHCP option")))?;
-            let name = request::string(m, "opt_name")?.filter(|s| !s.is_empty());
-            let value = request::string(m, "opt_value")?;
-            let version = request::integer(m, "ip_version")?.unwrap_or(4);
-            match (name, value) {
-                (Some(opt_name), Some(opt_value)) if version == 4 || version == 6 => {
-                    Ok(DhcpOption {
-                        opt_name,
-                        opt_value,
-                        ip_version: version as u8,
-                    })
-                }
-                _ => Err(NetError::invalid(format!(
-                    "Invalid extra DHCP option {o}: opt_name and opt_value are required"
-                ))),
-            }
-        })
-        .collect()
+    let mut out = current.to_vec();
+    for o in items {
+        let m = o
+            .as_object()
+            .ok_or_else(|| NetError::invalid(format!("'{o}' is not a DHCP option")))?;
+        let name = request::string(m, "opt_name")?.filter(|s| !s.is_empty());
+        let value = request::string(m, "opt_value")?;
+        let version = request::integer(m, "ip_version")?.unwrap_or(4);
+        let (Some(opt_name), true) = (name, version == 4 || version == 6) else {
+            return Err(NetError::invalid(format!(
+                "Invalid extra DHCP option {o}: opt_name is required and ip_version is 4 or 6"
+            )));
+        };
+        let version = version as u8;
+        out.retain(|d| !(d.opt_name == opt_name && d.ip_version == version));
+        if let Some(opt_value) = value {
+            out.push(DhcpOption {
+                opt_name,
+                opt_value,
+                ip_version: version,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Applies the plain attributes (not the network, MAC or addresses).
@@ -247,7 +251,7 @@ fn apply(p: &mut VifPort, m: &Map<String, Value>) -> Result<(), NetError> {
         }
     }
     if let Some(v) = m.get("extra_dhcp_opts") {
-        p.extra_dhcp_opts = dhcp_options(v)?;
+        p.extra_dhcp_opts = dhcp_options(v, &p.extra_dhcp_opts)?;
     }
     p.status = if p.host_id.is_empty() {
         "DOWN"

@@ -95,6 +95,52 @@ both_backends!(networks_subnets_ports, |app: TestApp| async move {
     assert_eq!(r.body["port"]["status"], "ACTIVE");
     assert_eq!(r.body["port"]["binding:vif_type"], "other");
     assert_eq!(r.body["port"]["extra_dhcp_opts"][0]["ip_version"], 4);
+    // DHCP options merge as Neutron's do: replaced or added by name, removed by a
+    // null value, the others kept.
+    let r = app
+        .net(
+            "PUT",
+            &format!("/v2.0/ports/{}", port["id"].as_str().unwrap()),
+            Some(json!({"port": {"extra_dhcp_opts": [
+                {"opt_name": "server-ip-address", "opt_value": "10.0.0.1"},
+                {"opt_name": "tag:ipxe,67", "opt_value": "http://y/boot.ipxe"}]}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    let names = |body: &serde_json::Value| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = body["port"]["extra_dhcp_opts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["opt_name"].as_str().unwrap().to_string(),
+                    o["opt_value"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        names(&r.body),
+        vec![
+            ("server-ip-address".to_string(), "10.0.0.1".to_string()),
+            ("tag:ipxe,67".to_string(), "http://y/boot.ipxe".to_string())
+        ]
+    );
+    let r = app
+        .net(
+            "PUT",
+            &format!("/v2.0/ports/{}", port["id"].as_str().unwrap()),
+            Some(json!({"port": {"extra_dhcp_opts": [{"opt_name": "tag:ipxe,67", "opt_value": null}]}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(
+        names(&r.body),
+        vec![("server-ip-address".to_string(), "10.0.0.1".to_string())]
+    );
 
     let r = app
         .net("DELETE", &format!("/v2.0/networks/{net}"), None)
