@@ -17,6 +17,17 @@ pub struct Written {
     pub image_id: String,
 }
 
+/// Why the agent stopped serving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The conductor powered the machine off through it.
+    PowerOff,
+    /// The conductor rebooted the machine through it.
+    Reboot,
+    /// The machine is rescued: the agent handed over and stays quiet.
+    Rescued,
+}
+
 /// State shared by the API server, the heartbeater and the commands.
 pub struct Agent {
     pub settings: Settings,
@@ -36,6 +47,11 @@ pub struct Agent {
     /// Woken when the machine is asked to power off or reboot (test mode: the process
     /// exits, as if the machine went dark).
     pub halt: Notify,
+    /// Why `halt` was raised.
+    pub stop: Mutex<Option<Stop>>,
+    /// The async commands running, stopped with the agent (a machine powered off
+    /// mid-write stops writing).
+    pub running: Mutex<Vec<tokio::task::AbortHandle>>,
     pub written: Mutex<Option<Written>>,
     /// The PEM certificate of the command API (sent as `agent_verify_ca`).
     pub certificate_pem: RwLock<Option<String>>,
@@ -58,8 +74,43 @@ impl Agent {
             changed: Notify::new(),
             finished: Notify::new(),
             halt: Notify::new(),
+            stop: Mutex::new(None),
+            running: Mutex::new(Vec::new()),
             written: Mutex::new(None),
             certificate_pem: RwLock::new(None),
+        }
+    }
+
+    /// Stops the agent for `why` (the API and heartbeats end).
+    pub fn stop(&self, why: Stop) {
+        *self.stop.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+        self.halt.notify_one();
+    }
+
+    /// Why the agent stopped (power-off when nobody said).
+    pub fn stopped_for(&self) -> Stop {
+        self.stop
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or(Stop::PowerOff)
+    }
+
+    /// Keeps an async command's task, to stop it with the agent.
+    pub fn track(&self, task: tokio::task::AbortHandle) {
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        running.retain(|t| !t.is_finished());
+        running.push(task);
+    }
+
+    /// Stops every async command still running.
+    pub fn abort_commands(&self) {
+        for t in self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            t.abort();
         }
     }
 

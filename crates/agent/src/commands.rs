@@ -141,6 +141,7 @@ pub async fn execute(
                 let outcome = run.await;
                 finish(&agent2, &id2, &cmd2, outcome, true);
             });
+            agent.track(task.abort_handle());
             if wait {
                 let _ = task.await;
             }

@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-pub use agent::Agent;
+pub use agent::{Agent, Stop};
 pub use settings::Settings;
 
 /// The agent's version, reported in heartbeats and `/v1/status`.
@@ -41,18 +41,24 @@ pub const VERSION: &str = concat!("ferric-agent ", env!("CARGO_PKG_VERSION"));
 /// The shortest token the agent adopts (Ironic's tokens are 43 characters).
 const MIN_TOKEN_LEN: usize = 32;
 
-/// Runs the agent until the machine is told to halt (test mode) or forever.
-pub async fn run(settings: Settings) -> Result<(), String> {
-    let rescued = rescue::marker(&settings.rescue_dir());
+/// Runs the agent until it is told to stop (power off or reboot in test mode, a
+/// finished rescue) or forever.
+pub async fn run(settings: Settings) -> Result<Stop, String> {
+    run_agent(Arc::new(Agent::new(settings))).await
+}
+
+/// Runs an agent whose state the caller keeps (a simulated machine watches its
+/// commands).
+pub async fn run_agent(agent: Arc<Agent>) -> Result<Stop, String> {
+    let rescued = rescue::marker(&agent.settings.rescue_dir());
     if rescued.exists() {
         tracing::info!(marker = %rescued.display(), "this machine was rescued: the agent does not serve");
-        return Ok(());
+        return Ok(Stop::Rescued);
     }
-    let macs = wait_for_nics(&settings).await?;
-    let listener = tokio::net::TcpListener::bind(settings.listen)
+    let macs = wait_for_nics(&agent.settings).await?;
+    let listener = tokio::net::TcpListener::bind(agent.settings.listen)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
-    let agent = Arc::new(Agent::new(settings));
+        .map_err(|e| format!("cannot listen on {}: {e}", agent.settings.listen))?;
     let app = api::router(agent.clone());
     let mut heartbeater = None;
     let server = if agent.settings.api_urls.is_empty() {
@@ -67,7 +73,11 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         start_server(&agent, listener, app, &host, false)?
     } else {
         let mut client = ironic::IronicClient::new(&agent.settings).await?;
-        let found = client.lookup(&agent.settings, &macs, None).await?;
+        // A machine powered off while its agent still looks its node up stops here.
+        let found = tokio::select! {
+            found = client.lookup(&agent.settings, &macs, None) => found?,
+            _ = agent.halt.notified() => return Ok(agent.stopped_for()),
+        };
         let uuid = found.node_uuid().unwrap_or_default().to_string();
         adopt_token(&agent, &found.config)?;
         *agent.config.write().unwrap_or_else(|p| p.into_inner()) = found.config.clone();
@@ -100,7 +110,8 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         hb.abort();
     }
     server.abort();
-    Ok(())
+    agent.abort_commands();
+    Ok(agent.stopped_for())
 }
 
 /// Starts the command API: plain HTTP when asked, else TLS with a fresh certificate

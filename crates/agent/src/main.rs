@@ -110,7 +110,10 @@ async fn main() -> ExitCode {
         }
     };
     match ferric_agent::run(settings).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(stop) => {
+            tracing::info!(?stop, "ferric-agent stopped");
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             tracing::error!(error = %e, "ferric-agent stopped");
             eprintln!("ferric-agent: {e}");

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::agent::Agent;
+use crate::agent::{Agent, Stop};
 use crate::commands::CommandError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,9 +32,13 @@ pub async fn halt(agent: &Arc<Agent>, how: Halt) -> Result<Value, CommandError> 
     let agent = agent.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(500)).await;
+        let stop = match how {
+            Halt::PowerOff => Stop::PowerOff,
+            Halt::Reboot => Stop::Reboot,
+        };
         if agent.settings.test_mode() {
             tracing::info!(?how, "test mode: the machine halts (the agent exits)");
-            agent.halt.notify_one();
+            agent.stop(stop);
             return;
         }
         let (cmd, sysrq) = match how {
@@ -45,7 +49,7 @@ pub async fn halt(agent: &Arc<Agent>, how: Halt) -> Result<Value, CommandError> 
         if !ran.is_ok_and(|s| s.success()) {
             let _ = std::fs::write("/proc/sysrq-trigger", sysrq);
         }
-        agent.halt.notify_one();
+        agent.stop(stop);
     });
     Ok(Value::Null)
 }

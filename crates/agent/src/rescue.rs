@@ -13,7 +13,7 @@ use std::time::Duration;
 use ferric_types::crypt::sha256_crypt_random_salt;
 use serde_json::Value;
 
-use crate::agent::Agent;
+use crate::agent::{Agent, Stop};
 use crate::commands::CommandError;
 
 /// The file the rescue password hash is written to, under the rescue directory.
@@ -68,7 +68,7 @@ pub async fn finalize(agent: Arc<Agent>, params: Value) -> Result<Value, Command
     tracing::info!(dir = %dir.display(), "rescue password stored; the agent stops");
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        agent.halt.notify_one();
+        agent.stop(Stop::Rescued);
     });
     Ok(Value::Null)
 }

@@ -46,6 +46,8 @@ pub struct Settings {
     /// Where a rescue leaves its password hash and marker (`/etc`; in test mode,
     /// `<first disk>.rescue` unless given).
     pub rescue_dir: Option<PathBuf>,
+    /// Test mode: the disk writes at most this many bytes a second (slow disks).
+    pub disk_rate: Option<u64>,
 }
 
 impl Default for Settings {
@@ -71,6 +73,7 @@ impl Default for Settings {
             api_version: None,
             work_dir: std::env::temp_dir(),
             rescue_dir: None,
+            disk_rate: None,
         }
     }
 }

@@ -3,7 +3,8 @@
 //! Ironic error bodies back into their `faultstring`.
 
 use ferric_types::{Microversion, Node, Port};
-use reqwest::{Method, StatusCode};
+pub use reqwest::Method;
+use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -76,6 +77,17 @@ impl Client {
             &bytes[..]
         };
         serde_json::from_slice(bytes).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+
+    /// Any call: `path` under the endpoint (`/v1/…`) or a full URL; the answer's
+    /// JSON (null when empty).
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, ClientError> {
+        self.call(method, path, body).await
     }
 
     /// `POST /v1/nodes` with the given document.

@@ -60,6 +60,8 @@ pub struct DiskWriter {
     /// Where the buffer's first byte goes.
     offset: u64,
     capacity: u64,
+    /// Test mode: the disk takes this many bytes a second at most (a slow disk).
+    rate: Option<u64>,
 }
 
 impl DiskWriter {
@@ -82,7 +84,22 @@ impl DiskWriter {
             filled: 0,
             offset: 0,
             capacity,
+            rate: None,
         })
+    }
+
+    /// Makes the disk no faster than `bytes_per_sec` (simulated slow disks).
+    pub fn throttled(mut self, bytes_per_sec: Option<u64>) -> Self {
+        self.rate = bytes_per_sec.filter(|r| *r > 0);
+        self
+    }
+
+    fn pace(&self, bytes: usize) {
+        if let Some(rate) = self.rate {
+            std::thread::sleep(std::time::Duration::from_secs_f64(
+                bytes as f64 / rate as f64,
+            ));
+        }
     }
 
     /// The target's size in bytes.
@@ -99,6 +116,7 @@ impl DiskWriter {
                 self.capacity
             ));
         }
+        self.pace(data.len());
         self.plain
             .write_all_at(data, offset)
             .map_err(|e| self.io_err(e))
@@ -144,6 +162,7 @@ impl DiskWriter {
                 .write_all_at(self.buf.as_ref(), self.offset)
                 .map_err(|e| self.io_err(e))?;
         }
+        self.pace(CHUNK);
         self.offset += CHUNK as u64;
         self.filled = 0;
         Ok(())

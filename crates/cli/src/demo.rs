@@ -1,0 +1,258 @@
+//! `ferric demo`: Ferric all-in-one in this process (SQLite, zero configuration
+//! beyond a scratch directory), a simulated rack of eight machines beside it, and
+//! the whole flow with a progress line per node — enroll, manage (the BMCs
+//! answer), provide (cleaning through each machine's agent), deploy a generated
+//! image — then the final table. Everything keeps running for you to poke at.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use ferric_client::{Client, Method};
+use ferric_sim::{Rack, RackConfig};
+use serde_json::json;
+
+use crate::nodes::finish_wait;
+use crate::output::Format;
+use crate::Failure;
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// How many simulated machines.
+    #[arg(long, default_value_t = 8)]
+    pub nodes: usize,
+    /// Where Ferric's API listens.
+    #[arg(long, default_value = "127.0.0.1:6385")]
+    pub listen: SocketAddr,
+    /// Scratch directory (database, disks, images, log); default a new temp dir.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Size of the generated image, in MiB.
+    #[arg(long, default_value_t = 64)]
+    pub image_mib: usize,
+    /// Stop after the deploy instead of running until Ctrl-C.
+    #[arg(long)]
+    pub exit: bool,
+    /// Agents listen on 127.0.0.1, this port and up.
+    #[arg(long, default_value_t = 21000)]
+    pub agent_port_base: u16,
+    /// Seconds a node may wait for its agent before it fails.
+    #[arg(long, default_value_t = 600)]
+    pub callback_timeout: u64,
+    /// Share of machines whose agent dies mid-write (0–1): they end `deploy failed`.
+    #[arg(long, default_value_t = 0.0)]
+    pub crash_mid_write: f64,
+    /// Share of machines with a slow (2 MiB/s) disk.
+    #[arg(long, default_value_t = 0.0)]
+    pub slow_disk: f64,
+}
+
+/// A raw disk image: a boot sector that says what it is, then pseudo-random data.
+fn write_image(path: &Path, mib: usize) -> Result<(), Failure> {
+    let mut data = vec![0u8; mib.max(1) << 20];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for b in data.iter_mut().skip(512) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    let banner = b"FERRIC DEMO IMAGE";
+    data[..banner.len()].copy_from_slice(banner);
+    data[510] = 0x55;
+    data[511] = 0xaa;
+    std::fs::write(path, &data)
+        .map_err(|e| Failure::Operation(format!("cannot write {}: {e}", path.display())))
+}
+
+fn fail(e: impl std::fmt::Display) -> Failure {
+    Failure::Operation(e.to_string())
+}
+
+async fn start_ferric(
+    dir: &Path,
+    listen: SocketAddr,
+    callback_timeout: u64,
+) -> Result<(), Failure> {
+    let config = dir.join("ferricd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[agent]\nrequire_tls = false\nheartbeat_timeout = 30\n[conductor]\ndeploy_callback_timeout = {callback_timeout}\n\
+             clean_callback_timeout = {callback_timeout}\n"
+        ),
+    )
+    .map_err(fail)?;
+    let cli = ferric_server::Cli::try_parse_from([
+        "ferricd".to_string(),
+        "--listen".into(),
+        listen.to_string(),
+        "--data-dir".into(),
+        dir.join("var").display().to_string(),
+        "--config".into(),
+        config.display().to_string(),
+    ])
+    .map_err(fail)?;
+    let settings = ferric_server::Settings::load(cli).map_err(Failure::Operation)?;
+    // The server runs on a runtime of its own (its future is not Send).
+    std::thread::Builder::new()
+        .name("ferricd".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("ferric demo: cannot start Ferric's runtime: {e}");
+                    return;
+                }
+            };
+            if let Err(e) = runtime.block_on(ferric_server::run(settings)) {
+                tracing::error!(error = %e, "Ferric stopped");
+                eprintln!("ferric demo: Ferric stopped: {e}");
+            }
+        })
+        .map_err(fail)?;
+    Ok(())
+}
+
+fn log_to(path: &Path) -> Result<(), Failure> {
+    let file = std::fs::File::create(path).map_err(fail)?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .with_writer(Arc::new(file))
+        .with_ansi(false)
+        .init();
+    Ok(())
+}
+
+pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
+    for (name, share) in [
+        ("--crash-mid-write", args.crash_mid_write),
+        ("--slow-disk", args.slow_disk),
+    ] {
+        if !(0.0..=1.0).contains(&share) {
+            return Err(Failure::Usage(format!(
+                "{name} must be between 0 and 1, not {share}"
+            )));
+        }
+    }
+    let dir = args.dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("ferric-demo-{}", std::process::id()))
+    });
+    std::fs::create_dir_all(dir.join("var")).map_err(fail)?;
+    log_to(&dir.join("ferric.log"))?;
+    let started = Instant::now();
+    let api = format!("http://{}", args.listen);
+    eprintln!(
+        "ferric demo: Ferric all-in-one on {api} (SQLite in {})",
+        dir.join("var").display()
+    );
+    start_ferric(&dir, args.listen, args.callback_timeout).await?;
+    let client = Client::new(&api)?;
+    let mut up = false;
+    for _ in 0..100 {
+        if client.request(Method::GET, "/v1", None).await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if !up {
+        return Err(Failure::Operation(format!(
+            "Ferric did not answer on {api}; see {}",
+            dir.join("ferric.log").display()
+        )));
+    }
+    let image = dir.join("var").join("demo-image.raw");
+    write_image(&image, args.image_mib)?;
+    let mut rack_config = RackConfig::new(args.nodes, dir.join("rack"), &api);
+    rack_config.disk_size = ((args.image_mib as u64) << 20).max(512 << 20) * 2;
+    rack_config.agent_port_base = args.agent_port_base;
+    rack_config.faults.crash_mid_write = args.crash_mid_write;
+    rack_config.faults.slow_disk = args.slow_disk;
+    let rack = Arc::new(Rack::start(rack_config).await.map_err(Failure::Operation)?);
+    eprintln!(
+        "ferric demo: a simulated rack of {} machines, their BMCs at {}/redfish/v1",
+        rack.machines.len(),
+        rack.bmc_url
+    );
+    let uuids = crate::sim::enroll(&client, &rack).await?;
+    let names: Vec<String> = rack.machines.iter().map(|m| m.spec.name.clone()).collect();
+    eprintln!(
+        "ferric demo: enrolled {} nodes (redfish, direct deploy, iPXE)",
+        uuids.len()
+    );
+    let timeout = Duration::from_secs(1800);
+    for (verb, what) in [
+        ("manage", "manage: Ferric checks each BMC"),
+        (
+            "provide",
+            "provide: each machine network-boots its agent, which cleans its disk",
+        ),
+    ] {
+        eprintln!("ferric demo: {what}");
+        for n in &names {
+            client
+                .request(
+                    Method::PUT,
+                    &format!("/v1/nodes/{n}/states/provision"),
+                    Some(&json!({"target": verb})),
+                )
+                .await?;
+        }
+        finish_wait(&client, format, &names, verb, timeout).await?;
+    }
+    eprintln!(
+        "ferric demo: deploy: each agent writes a {} MiB image served by Ferric's image cache",
+        args.image_mib
+    );
+    let sha = {
+        use sha2::Digest;
+        let data = std::fs::read(&image).map_err(fail)?;
+        format!("{:x}", sha2::Sha256::digest(&data))
+    };
+    for n in &names {
+        let ops = json!([
+            {"op": "add", "path": "/instance_info/image_source", "value": image.display().to_string()},
+            {"op": "add", "path": "/instance_info/image_disk_format", "value": "raw"},
+            {"op": "add", "path": "/instance_info/image_os_hash_algo", "value": "sha256"},
+            {"op": "add", "path": "/instance_info/image_os_hash_value", "value": sha},
+        ]);
+        client
+            .request(Method::PATCH, &format!("/v1/nodes/{n}"), Some(&ops))
+            .await?;
+        client
+            .request(
+                Method::PUT,
+                &format!("/v1/nodes/{n}/states/provision"),
+                Some(&json!({"target": "active"})),
+            )
+            .await?;
+    }
+    finish_wait(&client, format, &names, "active", timeout).await?;
+    let booted = rack
+        .machines
+        .iter()
+        .filter(|m| m.running() == ferric_sim::Running::Image)
+        .count();
+    eprintln!(
+        "ferric demo: {} of {} machines booted their deployed image; the whole flow took {:.0} s",
+        booted,
+        rack.machines.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if args.exit {
+        return Ok(());
+    }
+    eprintln!(
+        "\nFerric keeps running. Try:\n  ferric node list            (or: ferric node watch)\n  export OS_AUTH_TYPE=none OS_ENDPOINT={api} OS_BAREMETAL_API_VERSION=1.89\n  openstack baremetal node list\n  curl -s {}/sim/machines     (the rack as the machines see it)\nLogs: {}\nCtrl-C to stop.",
+        rack.bmc_url,
+        dir.join("ferric.log").display()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    Ok(())
+}

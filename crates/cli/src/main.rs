@@ -1,0 +1,85 @@
+//! `ferric`: the command line of Ferric. Manages nodes, ports and port groups over
+//! the API, runs the provision verbs with `--wait` and a progress line per node,
+//! watches the fleet, runs a simulated rack (`ferric sim`), and `ferric demo` — Ferric
+//! all-in-one with a simulated rack of eight machines taken through cleaning and
+//! deployment.
+//!
+//! Exit codes: 0 done; 1 the API refused or an operation ended in a failure state;
+//! 2 bad usage; 3 timed out waiting.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use ferric_cli::output::Format;
+use ferric_cli::{demo, nodes, ports, sim, Failure};
+use ferric_client::Client;
+
+/// Ferric's command line.
+#[derive(Debug, Parser)]
+#[command(name = "ferric", version)]
+struct Args {
+    /// The API endpoint.
+    #[arg(
+        long,
+        global = true,
+        env = "FERRIC_URL",
+        default_value = "http://127.0.0.1:6385"
+    )]
+    url: String,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Nodes: list, show, create, set, delete, power, boot-device, provision, watch.
+    #[command(subcommand)]
+    Node(nodes::NodeCommand),
+    /// Ports (a node's NICs).
+    #[command(subcommand)]
+    Port(ports::PortCommand),
+    /// Port groups (bonds).
+    #[command(subcommand)]
+    Portgroup(ports::PortGroupCommand),
+    /// Run a simulated rack: Redfish BMCs and in-process agents on sparse disks.
+    Sim(sim::SimArgs),
+    /// Ferric all-in-one with a simulated rack, cleaned and deployed before your eyes.
+    Demo(demo::DemoArgs),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let client = match Client::new(&args.url) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ferric: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = match args.command {
+        Command::Node(cmd) => nodes::run(&client, args.format, cmd).await,
+        Command::Port(cmd) => ports::run_ports(&client, args.format, cmd).await,
+        Command::Portgroup(cmd) => ports::run_groups(&client, args.format, cmd).await,
+        Command::Sim(a) => sim::run(&args.url, a).await,
+        Command::Demo(a) => demo::run(a, args.format).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Operation(e)) => {
+            eprintln!("ferric: {e}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(e)) => {
+            eprintln!("ferric: {e}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Timeout(e)) => {
+            eprintln!("ferric: {e}");
+            ExitCode::from(3)
+        }
+    }
+}

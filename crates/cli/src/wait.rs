@@ -1,0 +1,172 @@
+//! Waiting for nodes to finish what they were asked to do, with a progress line
+//! per node (bar, state, step, elapsed) redrawn in place on a terminal and printed
+//! on each change otherwise. A node is done when it rests (not in a state Ferric
+//! moves on from by itself, not locked); it succeeded when it rests in one of the
+//! verb's good states.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use ferric_client::{Client, Method};
+use serde_json::Value;
+
+/// How a wait ended for one node.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub ident: String,
+    pub node: Value,
+    pub ok: bool,
+}
+
+/// The states a verb should end in.
+pub fn good_states(verb: &str) -> &'static [&'static str] {
+    match verb {
+        "manage" | "clean" | "inspect" => &["manageable"],
+        "provide" | "deleted" | "undeploy" => &["available"],
+        "active" | "deploy" | "rebuild" | "unrescue" | "adopt" => &["active"],
+        "rescue" => &["rescue"],
+        "abort" => &[
+            "manageable",
+            "available",
+            "active",
+            "deploy failed",
+            "clean failed",
+            "rescue failed",
+            "inspect failed",
+        ],
+        _ => &["enroll", "manageable", "available", "active", "rescue"],
+    }
+}
+
+/// States a node passes through while Ferric works on it.
+const BUSY: &[&str] = &[
+    "verifying",
+    "deploying",
+    "wait call-back",
+    "deleting",
+    "cleaning",
+    "clean wait",
+    "inspecting",
+    "inspect wait",
+    "adopting",
+    "rescuing",
+    "rescue wait",
+    "unrescuing",
+    "servicing",
+    "service wait",
+];
+
+/// Whether the node rests: in a state Ferric does not move it on from by itself
+/// (a failure state keeps its target), nobody holding it.
+pub fn rests(node: &Value) -> bool {
+    let state = node["provision_state"].as_str().unwrap_or_default();
+    !BUSY.contains(&state) && node["reservation"].is_null()
+}
+
+/// The share of the current step plan done, from the conductor's bookkeeping.
+fn fraction(node: &Value) -> f64 {
+    if rests(node) {
+        return 1.0;
+    }
+    let dii = &node["driver_internal_info"];
+    for phase in ["deploy", "clean", "service"] {
+        if let Some(plan) = dii[format!("{phase}_plan")].as_array() {
+            let done = dii[format!("{phase}_step_index")]
+                .as_u64()
+                .map_or(0, |i| i + 1);
+            return (done as f64 / plan.len().max(1) as f64).min(0.95);
+        }
+    }
+    0.05
+}
+
+fn step(node: &Value) -> String {
+    for key in ["deploy_step", "clean_step", "service_step"] {
+        let s = &node[key];
+        if let (Some(i), Some(n)) = (s["interface"].as_str(), s["step"].as_str()) {
+            return format!("{i}.{n}");
+        }
+    }
+    String::new()
+}
+
+fn line(name: &str, node: &Value, started: Instant, width: usize) -> String {
+    let filled = (fraction(node) * 20.0).round() as usize;
+    let bar = format!("{}{}", "#".repeat(filled), "-".repeat(20 - filled));
+    let elapsed = started.elapsed().as_secs();
+    format!(
+        "{name:<width$}  [{bar}]  {:<16} {:<28} {:02}:{:02}",
+        node["provision_state"].as_str().unwrap_or("?"),
+        step(node),
+        elapsed / 60,
+        elapsed % 60,
+    )
+}
+
+/// Waits for every node in `idents` to rest after `verb`, showing progress on
+/// stderr; `None` when `timeout` passed first.
+pub async fn wait_all(
+    client: &Client,
+    idents: &[String],
+    verb: &str,
+    timeout: Duration,
+) -> Result<Option<Vec<Outcome>>, ferric_client::ClientError> {
+    let started = Instant::now();
+    let tty = std::io::stderr().is_terminal();
+    let width = idents.iter().map(|i| i.len()).max().unwrap_or(4);
+    let mut shown: HashMap<String, String> = HashMap::new();
+    let mut drawn = 0usize;
+    loop {
+        let mut nodes = Vec::with_capacity(idents.len());
+        for ident in idents {
+            nodes.push(
+                client
+                    .request(Method::GET, &format!("/v1/nodes/{ident}"), None)
+                    .await?,
+            );
+        }
+        let lines: Vec<String> = idents
+            .iter()
+            .zip(&nodes)
+            .map(|(i, n)| line(i, n, started, width))
+            .collect();
+        let mut err = std::io::stderr().lock();
+        if tty {
+            if drawn > 0 {
+                let _ = write!(err, "\x1b[{drawn}A");
+            }
+            for l in &lines {
+                let _ = writeln!(err, "\x1b[2K{l}");
+            }
+            drawn = lines.len();
+        } else {
+            for ((ident, node), l) in idents.iter().zip(&nodes).zip(&lines) {
+                let key = format!("{} {}", node["provision_state"], step(node));
+                if shown.get(ident) != Some(&key) {
+                    let _ = writeln!(err, "{l}");
+                    shown.insert(ident.clone(), key);
+                }
+            }
+        }
+        drop(err);
+        if nodes.iter().all(rests) {
+            let good = good_states(verb);
+            return Ok(Some(
+                idents
+                    .iter()
+                    .zip(nodes)
+                    .map(|(i, n)| Outcome {
+                        ident: i.clone(),
+                        ok: good.contains(&n["provision_state"].as_str().unwrap_or_default()),
+                        node: n,
+                    })
+                    .collect(),
+            ));
+        }
+        if started.elapsed() > timeout {
+            return Ok(None);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

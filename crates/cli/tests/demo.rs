@@ -1,0 +1,96 @@
+//! `ferric demo` end to end, as a newcomer runs it: Ferric all-in-one in the
+//! process, a simulated rack beside it (Redfish BMCs driven by Ferric's own
+//! `redfish` driver, agents network-booted on sparse disks), every machine
+//! enrolled, managed, cleaned and deployed; then the same with a tenth of the
+//! agents dying mid-write — those nodes end `deploy failed` with the timeout in
+//! `last_error`, the rest `active`.
+
+use std::net::TcpListener;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Runs the demo; (exit code, the node listings it printed, stderr).
+fn demo(nodes: usize, agent_ports: u16, extra: &[&str]) -> (i32, Vec<Value>, String) {
+    let dir = std::env::temp_dir().join(format!(
+        "ferric-demo-test-{}-{agent_ports}",
+        std::process::id()
+    ));
+    let out = Command::new(env!("CARGO_BIN_EXE_ferric"))
+        .args(["--format", "json", "demo", "--exit", "--image-mib", "8"])
+        .args(["--nodes", &nodes.to_string()])
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .args(["--agent-port-base", &agent_ports.to_string()])
+        .arg("--dir")
+        .arg(&dir)
+        .args(extra)
+        .output()
+        .expect("ferric runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let listings: Vec<Value> = serde_json::Deserializer::from_str(&stdout)
+        .into_iter::<Value>()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("stdout is JSON documents: {e}\n{stdout}\n{stderr}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    (out.status.code().unwrap_or(-1), listings, stderr)
+}
+
+fn states(listing: &Value) -> Vec<String> {
+    listing
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["provision_state"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_demo_deploys_every_machine() {
+    let (code, listings, stderr) = demo(3, 23100, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(listings.len(), 3, "manage, provide, deploy: {listings:?}");
+    assert_eq!(states(&listings[0]), ["manageable"; 3]);
+    assert_eq!(states(&listings[1]), ["available"; 3]);
+    assert_eq!(states(&listings[2]), ["active"; 3]);
+    assert!(
+        stderr.contains("3 of 3 machines booted their deployed image"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn agents_dying_mid_write_fail_only_their_nodes() {
+    let (code, listings, stderr) = demo(
+        10,
+        23200,
+        &["--crash-mid-write", "0.1", "--callback-timeout", "30"],
+    );
+    assert_eq!(code, 1, "a failed node makes the command fail: {stderr}");
+    let deployed = listings.last().unwrap().as_array().unwrap();
+    let failed: Vec<&Value> = deployed
+        .iter()
+        .filter(|n| n["provision_state"] == "deploy failed")
+        .collect();
+    let active = deployed
+        .iter()
+        .filter(|n| n["provision_state"] == "active")
+        .count();
+    assert_eq!(failed.len(), 1, "{deployed:?}");
+    assert_eq!(active, 9, "{deployed:?}");
+    let why = failed[0]["last_error"].as_str().unwrap();
+    assert!(
+        why.contains("Timeout reached while waiting for callback")
+            && why.contains("wait call-back"),
+        "{why}"
+    );
+    assert!(stderr.contains("deploy failed"), "{stderr}");
+}

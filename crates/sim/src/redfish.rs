@@ -1,0 +1,219 @@
+//! The rack's BMCs: one HTTP listener serving every machine as a Redfish
+//! `ComputerSystem` (`/redfish/v1/Systems/{id}`) — power state, `Boot` overrides
+//! (`PATCH`), `ComputerSystem.Reset` — behind HTTP basic authentication, as plain
+//! Redfish so Ferric's `redfish` driver (or sushy) drives it unchanged. Also serves
+//! the rack's status (`/sim/machines`) and the stand-in deploy kernel and ramdisk
+//! (`/sim/deploy.kernel`, `/sim/deploy.ramdisk`) a node's `driver_info` points at.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use serde_json::{json, Value};
+
+use crate::machine::Machine;
+
+/// What the BMC listener serves.
+pub struct Bmc {
+    pub machines: HashMap<String, Arc<Machine>>,
+    /// In machine order, for listings.
+    pub order: Vec<Arc<Machine>>,
+    /// `Authorization: Basic …` the requests must carry.
+    pub expected_auth: String,
+}
+
+type Shared = Arc<Bmc>;
+
+/// The router of the rack's BMC listener.
+pub fn router(bmc: Shared) -> Router {
+    Router::new()
+        .route("/redfish/v1", get(root))
+        .route("/redfish/v1/", get(root))
+        .route("/redfish/v1/Systems", get(systems))
+        .route("/redfish/v1/Systems/{id}", get(system).patch(patch_system))
+        .route(
+            "/redfish/v1/Systems/{id}/Actions/ComputerSystem.Reset",
+            post(reset),
+        )
+        .route("/sim/machines", get(status))
+        .route(
+            "/sim/deploy.kernel",
+            get(|| async { "ferric simulated deploy kernel\n" }),
+        )
+        .route(
+            "/sim/deploy.ramdisk",
+            get(|| async { "ferric simulated deploy ramdisk\n" }),
+        )
+        .with_state(bmc)
+}
+
+/// The `Authorization` header value for a user and password.
+pub fn basic_auth(user: &str, password: &str) -> String {
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    format!("Basic {token}")
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    let body = json!({"error": {
+        "code": "Base.1.0.GeneralError",
+        "message": message,
+        "@Message.ExtendedInfo": [{"Message": message}],
+    }});
+    (status, Json(body)).into_response()
+}
+
+/// A refused request: its status and message.
+struct Refusal(StatusCode, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        error(self.0, &self.1)
+    }
+}
+
+fn authorized(bmc: &Bmc, headers: &HeaderMap) -> Result<(), Refusal> {
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if given == bmc.expected_auth {
+        Ok(())
+    } else {
+        Err(Refusal(StatusCode::UNAUTHORIZED, "Invalid credentials".into()))
+    }
+}
+
+/// The machine, after its BMC's delay (a fault makes it slow enough to time out).
+async fn machine(bmc: &Bmc, headers: &HeaderMap, id: &str) -> Result<Arc<Machine>, Refusal> {
+    authorized(bmc, headers)?;
+    let m = bmc
+        .machines
+        .get(id)
+        .cloned()
+        .ok_or_else(|| Refusal(StatusCode::NOT_FOUND, format!("System {id} not found")))?;
+    if let Some(delay) = m.spec.faults.bmc_delay {
+        tokio::time::sleep(delay).await;
+    }
+    Ok(m)
+}
+
+async fn root(State(bmc): State<Shared>, headers: HeaderMap) -> Response {
+    if let Err(r) = authorized(&bmc, &headers) {
+        return r.into_response();
+    }
+    Json(json!({
+        "@odata.id": "/redfish/v1/",
+        "@odata.type": "#ServiceRoot.v1_5_0.ServiceRoot",
+        "Id": "RootService",
+        "Name": "Ferric simulated rack",
+        "RedfishVersion": "1.8.0",
+        "Systems": {"@odata.id": "/redfish/v1/Systems"},
+    }))
+    .into_response()
+}
+
+async fn systems(State(bmc): State<Shared>, headers: HeaderMap) -> Response {
+    if let Err(r) = authorized(&bmc, &headers) {
+        return r.into_response();
+    }
+    let members: Vec<Value> = bmc
+        .order
+        .iter()
+        .map(|m| json!({"@odata.id": format!("/redfish/v1/Systems/{}", m.spec.id)}))
+        .collect();
+    Json(json!({
+        "@odata.id": "/redfish/v1/Systems",
+        "@odata.type": "#ComputerSystemCollection.ComputerSystemCollection",
+        "Name": "Computer System Collection",
+        "Members@odata.count": members.len(),
+        "Members": members,
+    }))
+    .into_response()
+}
+
+fn system_json(m: &Machine) -> Value {
+    let path = format!("/redfish/v1/Systems/{}", m.spec.id);
+    json!({
+        "@odata.id": path,
+        "@odata.type": "#ComputerSystem.v1_10_0.ComputerSystem",
+        "Id": m.spec.id,
+        "Name": m.spec.name,
+        "SystemType": "Physical",
+        "Manufacturer": "Ferric",
+        "Model": "Simulated",
+        "UUID": m.spec.id,
+        "PowerState": if m.power_on() { "On" } else { "Off" },
+        "Status": {"State": "Enabled", "Health": "OK"},
+        "Boot": m.boot_json(),
+        "ProcessorSummary": {"Count": 2, "Model": "Simulated CPU"},
+        "MemorySummary": {"TotalSystemMemoryGiB": 4},
+        "Actions": {"#ComputerSystem.Reset": {
+            "target": format!("{path}/Actions/ComputerSystem.Reset"),
+            "ResetType@Redfish.AllowableValues":
+                ["On", "ForceOff", "GracefulShutdown", "GracefulRestart", "ForceRestart", "Nmi", "PushPowerButton"],
+        }},
+        "Oem": {"Ferric": {"Running": m.running().as_str(), "Boots": m.boots(), "MACAddress": m.spec.mac}},
+    })
+}
+
+async fn system(State(bmc): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    match machine(&bmc, &headers, &id).await {
+        Ok(m) => Json(system_json(&m)).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn patch_system(
+    State(bmc): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let m = match machine(&bmc, &headers, &id).await {
+        Ok(m) => m,
+        Err(r) => return r.into_response(),
+    };
+    let Ok(doc) = serde_json::from_slice::<Value>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "The request body is not JSON");
+    };
+    if let Some(boot) = doc.get("Boot") {
+        if let Err(why) = m.set_boot(boot) {
+            return error(StatusCode::BAD_REQUEST, &why);
+        }
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn reset(
+    State(bmc): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let m = match machine(&bmc, &headers, &id).await {
+        Ok(m) => m,
+        Err(r) => return r.into_response(),
+    };
+    let reset_type = serde_json::from_slice::<Value>(&body).ok().and_then(|d| {
+        d.get("ResetType")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    let Some(reset_type) = reset_type else {
+        return error(StatusCode::BAD_REQUEST, "ResetType is required");
+    };
+    match m.reset(&reset_type) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(why) => error(StatusCode::BAD_REQUEST, &why),
+    }
+}
+
+async fn status(State(bmc): State<Shared>) -> Response {
+    let machines: Vec<Value> = bmc.order.iter().map(|m| m.status()).collect();
+    Json(json!({"machines": machines})).into_response()
+}
