@@ -4,12 +4,13 @@
 //! prints the rates, latencies and the server's memory. All traffic stays on loopback.
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use ferric_bench::{percentile, status_kib, Server};
 use ferric_client::Client;
 use serde_json::json;
 
@@ -40,35 +41,6 @@ struct Args {
     lifecycle: bool,
 }
 
-/// The server under test; stopped with SIGTERM when dropped.
-struct Server {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn rss_kib(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
-        })
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 /// Runs `count` jobs with `concurrency` workers; returns the elapsed time.
 async fn run_parallel<F, Fut>(count: usize, concurrency: usize, job: F) -> Duration
 where
@@ -96,13 +68,6 @@ where
         t.await.expect("worker panicked");
     }
     start.elapsed()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 #[tokio::main]
@@ -221,8 +186,8 @@ async fn main() {
     );
     println!(
         "server RSS: {:.1} MiB now, {:.1} MiB peak",
-        rss_kib(pid, "VmRSS:") as f64 / 1024.0,
-        rss_kib(pid, "VmHWM:") as f64 / 1024.0
+        status_kib(pid, "VmRSS:") as f64 / 1024.0,
+        status_kib(pid, "VmHWM:") as f64 / 1024.0
     );
 
     let (c, u) = (client.clone(), uuids.clone());
@@ -321,6 +286,6 @@ async fn lifecycle(client: &Client, args: &Args, pid: u32) {
     }
     println!(
         "server peak RSS: {:.1} MiB",
-        rss_kib(pid, "VmHWM:") as f64 / 1024.0
+        status_kib(pid, "VmHWM:") as f64 / 1024.0
     );
 }

@@ -48,6 +48,9 @@ pub struct Settings {
     pub rescue_dir: Option<PathBuf>,
     /// Test mode: the disk writes at most this many bytes a second (slow disks).
     pub disk_rate: Option<u64>,
+    /// Bytes the image writer gathers per write (default 8 MiB); simulated machines
+    /// sharing one process use less.
+    pub write_chunk: Option<usize>,
 }
 
 impl Default for Settings {
@@ -74,6 +77,7 @@ impl Default for Settings {
             work_dir: std::env::temp_dir(),
             rescue_dir: None,
             disk_rate: None,
+            write_chunk: None,
         }
     }
 }

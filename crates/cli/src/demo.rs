@@ -35,9 +35,16 @@ pub struct DemoArgs {
     /// Stop after the deploy instead of running until Ctrl-C.
     #[arg(long)]
     pub exit: bool,
-    /// Agents listen on 127.0.0.1, this port and up.
-    #[arg(long, default_value_t = 21000)]
-    pub agent_port_base: u16,
+    /// Leave the nodes available (cleaned, not deployed): try `ferric deploy` on them.
+    #[arg(long)]
+    pub no_deploy: bool,
+    /// Also serve the network service's (Neutron-shaped) API here, for
+    /// `ferric deploy --network`.
+    #[arg(long)]
+    pub network_api_listen: Option<SocketAddr>,
+    /// Machine i's agent listens on this loopback address + i.
+    #[arg(long, default_value = "127.1.0.0")]
+    pub agent_net: std::net::Ipv4Addr,
     /// Seconds a node may wait for its agent before it fails.
     #[arg(long, default_value_t = 600)]
     pub callback_timeout: u64,
@@ -75,6 +82,7 @@ async fn start_ferric(
     dir: &Path,
     listen: SocketAddr,
     callback_timeout: u64,
+    network_api: Option<SocketAddr>,
 ) -> Result<(), Failure> {
     let config = dir.join("ferricd.toml");
     std::fs::write(
@@ -85,7 +93,7 @@ async fn start_ferric(
         ),
     )
     .map_err(fail)?;
-    let cli = ferric_server::Cli::try_parse_from([
+    let mut argv = vec![
         "ferricd".to_string(),
         "--listen".into(),
         listen.to_string(),
@@ -93,8 +101,11 @@ async fn start_ferric(
         dir.join("var").display().to_string(),
         "--config".into(),
         config.display().to_string(),
-    ])
-    .map_err(fail)?;
+    ];
+    if let Some(addr) = network_api {
+        argv.extend(["--network-api-listen".to_string(), addr.to_string()]);
+    }
+    let cli = ferric_server::Cli::try_parse_from(argv).map_err(fail)?;
     let settings = ferric_server::Settings::load(cli).map_err(Failure::Operation)?;
     // The server runs on a runtime of its own (its future is not Send).
     std::thread::Builder::new()
@@ -151,7 +162,13 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
         "ferric demo: Ferric all-in-one on {api} (SQLite in {})",
         dir.join("var").display()
     );
-    start_ferric(&dir, args.listen, args.callback_timeout).await?;
+    start_ferric(
+        &dir,
+        args.listen,
+        args.callback_timeout,
+        args.network_api_listen,
+    )
+    .await?;
     let client = Client::new(&api)?;
     let mut up = false;
     for _ in 0..100 {
@@ -171,7 +188,7 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
     write_image(&image, args.image_mib)?;
     let mut rack_config = RackConfig::new(args.nodes, dir.join("rack"), &api);
     rack_config.disk_size = ((args.image_mib as u64) << 20).max(512 << 20) * 2;
-    rack_config.agent_port_base = args.agent_port_base;
+    rack_config.agent_net = args.agent_net;
     rack_config.faults.crash_mid_write = args.crash_mid_write;
     rack_config.faults.slow_disk = args.slow_disk;
     let rack = Arc::new(Rack::start(rack_config).await.map_err(Failure::Operation)?);
@@ -206,16 +223,49 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
         }
         finish_wait(&client, format, &names, verb, timeout).await?;
     }
+    if !args.no_deploy {
+        deploy_all(&client, &names, &image, args.image_mib, format, timeout).await?;
+        let booted = rack
+            .machines
+            .iter()
+            .filter(|m| m.running() == ferric_sim::Running::Image)
+            .count();
+        eprintln!(
+            "ferric demo: {} of {} machines booted their deployed image; the whole flow took {:.0} s",
+            booted,
+            rack.machines.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    if args.exit {
+        return Ok(());
+    }
     eprintln!(
-        "ferric demo: deploy: each agent writes a {} MiB image served by Ferric's image cache",
-        args.image_mib
+        "\nFerric keeps running. Try:\n  ferric node list            (or: ferric node watch)\n  ferric deploy --resource-class sim --image {} --wait\n  export OS_AUTH_TYPE=none OS_ENDPOINT={api} OS_BAREMETAL_API_VERSION=1.89\n  openstack baremetal node list\n  curl -s {}/sim/machines     (the rack as the machines see it)\nLogs: {}\nCtrl-C to stop.",
+        image.display(),
+        rack.bmc_url,
+        dir.join("ferric.log").display()
     );
+    let _ = tokio::signal::ctrl_c().await;
+    Ok(())
+}
+
+/// Deploys the demo image on every node and waits.
+async fn deploy_all(
+    client: &Client,
+    names: &[String],
+    image: &Path,
+    image_mib: usize,
+    format: Format,
+    timeout: Duration,
+) -> Result<(), Failure> {
+    eprintln!("ferric demo: deploy: each agent writes a {image_mib} MiB image served by Ferric's image cache");
     let sha = {
         use sha2::Digest;
-        let data = std::fs::read(&image).map_err(fail)?;
+        let data = std::fs::read(image).map_err(fail)?;
         format!("{:x}", sha2::Sha256::digest(&data))
     };
-    for n in &names {
+    for n in names {
         let ops = json!([
             {"op": "add", "path": "/instance_info/image_source", "value": image.display().to_string()},
             {"op": "add", "path": "/instance_info/image_disk_format", "value": "raw"},
@@ -233,26 +283,6 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
             )
             .await?;
     }
-    finish_wait(&client, format, &names, "active", timeout).await?;
-    let booted = rack
-        .machines
-        .iter()
-        .filter(|m| m.running() == ferric_sim::Running::Image)
-        .count();
-    eprintln!(
-        "ferric demo: {} of {} machines booted their deployed image; the whole flow took {:.0} s",
-        booted,
-        rack.machines.len(),
-        started.elapsed().as_secs_f64()
-    );
-    if args.exit {
-        return Ok(());
-    }
-    eprintln!(
-        "\nFerric keeps running. Try:\n  ferric node list            (or: ferric node watch)\n  export OS_AUTH_TYPE=none OS_ENDPOINT={api} OS_BAREMETAL_API_VERSION=1.89\n  openstack baremetal node list\n  curl -s {}/sim/machines     (the rack as the machines see it)\nLogs: {}\nCtrl-C to stop.",
-        rack.bmc_url,
-        dir.join("ferric.log").display()
-    );
-    let _ = tokio::signal::ctrl_c().await;
+    finish_wait(client, format, names, "active", timeout).await?;
     Ok(())
 }

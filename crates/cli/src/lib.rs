@@ -3,6 +3,7 @@
 //! (tables, JSON, YAML). `main.rs` parses arguments and maps failures to exit codes.
 
 pub mod demo;
+pub mod deploy;
 pub mod nodes;
 pub mod output;
 pub mod ports;

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use ferric_cli::output::Format;
-use ferric_cli::{demo, nodes, ports, sim, Failure};
+use ferric_cli::{demo, deploy, nodes, ports, sim, Failure};
 use ferric_client::Client;
 
 /// Ferric's command line.
@@ -44,6 +44,8 @@ enum Command {
     /// Port groups (bonds).
     #[command(subcommand)]
     Portgroup(ports::PortGroupCommand),
+    /// Deploy an image on a node reserved for it, with networks and a config drive.
+    Deploy(deploy::DeployArgs),
     /// Run a simulated rack: Redfish BMCs and in-process agents on sparse disks.
     Sim(sim::SimArgs),
     /// Ferric all-in-one with a simulated rack, cleaned and deployed before your eyes.
@@ -64,6 +66,7 @@ async fn main() -> ExitCode {
         Command::Node(cmd) => nodes::run(&client, args.format, cmd).await,
         Command::Port(cmd) => ports::run_ports(&client, args.format, cmd).await,
         Command::Portgroup(cmd) => ports::run_groups(&client, args.format, cmd).await,
+        Command::Deploy(a) => deploy::run(&client, args.format, a).await,
         Command::Sim(a) => sim::run(&args.url, a).await,
         Command::Demo(a) => demo::run(a, args.format).await,
     };

@@ -157,7 +157,7 @@ pub async fn run(client: &Client, format: Format, cmd: NodeCommand) -> Result<()
             provision_state,
             resource_class,
         } => {
-            let mut url = "/v1/nodes/detail?limit=0".to_string();
+            let mut url = "/v1/nodes/detail?limit=1000".to_string();
             if let Some(s) = provision_state {
                 url.push_str(&query("provision_state", &s));
             }
@@ -361,7 +361,7 @@ pub async fn all_pages(client: &Client, first: &str, key: &str) -> Result<Vec<Va
 async fn watch(client: &Client, interval: u64, once: bool) -> Result<(), Failure> {
     let tty = std::io::stdout().is_terminal();
     loop {
-        let nodes = all_pages(client, "/v1/nodes/detail?limit=0", "nodes").await?;
+        let nodes = all_pages(client, "/v1/nodes/detail?limit=1000", "nodes").await?;
         let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
         for n in &nodes {
             *counts

@@ -96,7 +96,7 @@ async fn node_uuid(client: &Client, ident: &str) -> Result<String, Failure> {
 pub async fn run_ports(client: &Client, format: Format, cmd: PortCommand) -> Result<(), Failure> {
     match cmd {
         PortCommand::List { node } => {
-            let mut url = "/v1/ports/detail?limit=0".to_string();
+            let mut url = "/v1/ports/detail?limit=1000".to_string();
             if let Some(n) = node {
                 url.push_str(&query("node", &node_uuid(client, &n).await?));
             }
@@ -164,7 +164,7 @@ pub async fn run_groups(
 ) -> Result<(), Failure> {
     match cmd {
         PortGroupCommand::List { node } => {
-            let mut url = "/v1/portgroups/detail?limit=0".to_string();
+            let mut url = "/v1/portgroups/detail?limit=1000".to_string();
             if let Some(n) = node {
                 url.push_str(&query("node", &node_uuid(client, &n).await?));
             }

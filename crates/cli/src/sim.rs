@@ -23,9 +23,9 @@ pub struct SimArgs {
     /// The BMC listener (every machine's Redfish service).
     #[arg(long, default_value = "127.0.0.1:8000")]
     pub bmc_listen: SocketAddr,
-    /// Agents listen on 127.0.0.1, this port and up.
-    #[arg(long, default_value_t = 21000)]
-    pub agent_port_base: u16,
+    /// Machine i's agent listens on this loopback address + i.
+    #[arg(long, default_value = "127.1.0.0")]
+    pub agent_net: std::net::Ipv4Addr,
     /// Each machine's disk, in MiB (sparse).
     #[arg(long, default_value_t = 1024)]
     pub disk_size_mib: u64,
@@ -69,7 +69,7 @@ impl SimArgs {
         });
         let mut c = RackConfig::new(self.nodes, dir, api_url);
         c.bmc_listen = self.bmc_listen;
-        c.agent_port_base = self.agent_port_base;
+        c.agent_net = self.agent_net;
         c.disk_size = self.disk_size_mib << 20;
         c.faults = Faults {
             bmc_timeout: self.bmc_timeout,

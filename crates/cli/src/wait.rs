@@ -9,6 +9,7 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use ferric_client::{Client, Method};
+use ferric_types::provision::ProvisionState;
 use serde_json::Value;
 
 /// How a wait ended for one node.
@@ -39,29 +40,14 @@ pub fn good_states(verb: &str) -> &'static [&'static str] {
     }
 }
 
-/// States a node passes through while Ferric works on it.
-const BUSY: &[&str] = &[
-    "verifying",
-    "deploying",
-    "wait call-back",
-    "deleting",
-    "cleaning",
-    "clean wait",
-    "inspecting",
-    "inspect wait",
-    "adopting",
-    "rescuing",
-    "rescue wait",
-    "unrescuing",
-    "servicing",
-    "service wait",
-];
-
 /// Whether the node rests: in a state Ferric does not move it on from by itself
 /// (a failure state keeps its target), nobody holding it.
 pub fn rests(node: &Value) -> bool {
-    let state = node["provision_state"].as_str().unwrap_or_default();
-    !BUSY.contains(&state) && node["reservation"].is_null()
+    let busy = node["provision_state"]
+        .as_str()
+        .and_then(|s| s.parse::<ProvisionState>().ok())
+        .is_some_and(ProvisionState::is_busy);
+    !busy && node["reservation"].is_null()
 }
 
 /// The share of the current step plan done, from the conductor's bookkeeping.

@@ -5,30 +5,24 @@
 //! agents dying mid-write — those nodes end `deploy failed` with the timeout in
 //! `last_error`, the rest `active`.
 
-use std::net::TcpListener;
+mod common;
+
 use std::process::Command;
 
+use common::{documents, free_port};
 use serde_json::Value;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Runs the demo; (exit code, the node listings it printed, stderr).
-fn demo(nodes: usize, agent_ports: u16, extra: &[&str]) -> (i32, Vec<Value>, String) {
+fn demo(nodes: usize, agent_net: &str, extra: &[&str]) -> (i32, Vec<Value>, String) {
     let dir = std::env::temp_dir().join(format!(
-        "ferric-demo-test-{}-{agent_ports}",
+        "ferric-demo-test-{}-{agent_net}",
         std::process::id()
     ));
     let out = Command::new(env!("CARGO_BIN_EXE_ferric"))
         .args(["--format", "json", "demo", "--exit", "--image-mib", "8"])
         .args(["--nodes", &nodes.to_string()])
         .args(["--listen", &format!("127.0.0.1:{}", free_port())])
-        .args(["--agent-port-base", &agent_ports.to_string()])
+        .args(["--agent-net", agent_net])
         .arg("--dir")
         .arg(&dir)
         .args(extra)
@@ -36,10 +30,7 @@ fn demo(nodes: usize, agent_ports: u16, extra: &[&str]) -> (i32, Vec<Value>, Str
         .expect("ferric runs");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let listings: Vec<Value> = serde_json::Deserializer::from_str(&stdout)
-        .into_iter::<Value>()
-        .collect::<Result<_, _>>()
-        .unwrap_or_else(|e| panic!("stdout is JSON documents: {e}\n{stdout}\n{stderr}"));
+    let listings = documents(&stdout);
     let _ = std::fs::remove_dir_all(&dir);
     (out.status.code().unwrap_or(-1), listings, stderr)
 }
@@ -55,7 +46,7 @@ fn states(listing: &Value) -> Vec<String> {
 
 #[test]
 fn the_demo_deploys_every_machine() {
-    let (code, listings, stderr) = demo(3, 23100, &[]);
+    let (code, listings, stderr) = demo(3, "127.2.0.0", &[]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(listings.len(), 3, "manage, provide, deploy: {listings:?}");
     assert_eq!(states(&listings[0]), ["manageable"; 3]);
@@ -71,7 +62,7 @@ fn the_demo_deploys_every_machine() {
 fn agents_dying_mid_write_fail_only_their_nodes() {
     let (code, listings, stderr) = demo(
         10,
-        23200,
+        "127.3.0.0",
         &["--crash-mid-write", "0.1", "--callback-timeout", "30"],
     );
     assert_eq!(code, 1, "a failed node makes the command fail: {stderr}");

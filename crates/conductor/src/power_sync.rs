@@ -217,11 +217,17 @@ impl Conductor {
             tick.tick().await;
             loop {
                 tick.tick().await;
+                let started = std::time::Instant::now();
                 match this.sync_power_states().await {
-                    Ok(r) if r.changed + r.failed + r.faulted + r.recovered > 0 => {
-                        tracing::info!(?r, "power sync round")
-                    }
-                    Ok(_) => {}
+                    Ok(r) => tracing::info!(
+                        checked = r.checked,
+                        changed = r.changed,
+                        failed = r.failed,
+                        faulted = r.faulted,
+                        recovered = r.recovered,
+                        seconds = started.elapsed().as_secs_f64(),
+                        "power sync round"
+                    ),
                     Err(e) => tracing::warn!(error = %e, "power sync round failed"),
                 }
             }

@@ -25,8 +25,9 @@ use crate::steps::{StepArg, StepInterface, StepOutcome, StepPhase, StepPoll, Ste
 /// Conductor settings of agent-driven work.
 #[derive(Debug, Clone)]
 pub struct AgentSettings {
-    /// How often, and how many times, the power state is read after asking the agent
-    /// to power off, before the BMC powers the node off.
+    /// How long (interval × retries) the power state is watched after asking the
+    /// agent to power off, before the BMC powers the node off; it is read every
+    /// interval, or every second when the interval is longer.
     pub power_off_interval: Duration,
     pub power_off_retries: u32,
 }
@@ -311,8 +312,14 @@ impl DirectDeploy {
         let s = settings();
         match agent_client::command(node, "standby.power_off", json!({}), false).await {
             Ok(_) => {
-                for _ in 0..s.power_off_retries {
-                    tokio::time::sleep(s.power_off_interval).await;
+                // The same patience as Ironic (interval × retries), but looked at every
+                // second at most: a machine that is off at once does not keep a
+                // conductor worker for a whole interval.
+                let step = s.power_off_interval.min(Duration::from_secs(1));
+                let deadline =
+                    std::time::Instant::now() + s.power_off_interval * s.power_off_retries;
+                while std::time::Instant::now() < deadline {
+                    tokio::time::sleep(step).await;
                     if self.power.get_power_state(node).await? == ferric_types::power::POWER_OFF {
                         node.power_state = Some(ferric_types::power::POWER_OFF.into());
                         forget_agent(node);

@@ -323,6 +323,8 @@ impl Machine {
             disks: vec![self.spec.disk.clone()],
             macs: vec![self.spec.mac.clone()],
             work_dir: self.work_dir.clone(),
+            // Thousands of machines share this process's memory.
+            write_chunk: Some(256 << 10),
             // A machine that dies mid-write writes slowly enough to be caught at it.
             disk_rate: self.spec.faults.slow_disk.or(self
                 .spec

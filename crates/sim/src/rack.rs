@@ -59,9 +59,11 @@ pub struct RackConfig {
     pub api_url: String,
     /// The BMC listener (port 0: any).
     pub bmc_listen: SocketAddr,
-    /// Agents listen on this address, ports `agent_port_base + i`.
-    pub agent_ip: IpAddr,
-    pub agent_port_base: u16,
+    /// Machine `i`'s agent listens on `agent_net + i` (a loopback address of its
+    /// own, 127.1.0.0 up by default: no port clashes however many machines) at
+    /// `agent_port`.
+    pub agent_net: Ipv4Addr,
+    pub agent_port: u16,
     /// Each disk's size (sparse).
     pub disk_size: u64,
     pub username: String,
@@ -76,8 +78,8 @@ impl RackConfig {
             dir,
             api_url: api_url.to_string(),
             bmc_listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-            agent_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            agent_port_base: 21000,
+            agent_net: Ipv4Addr::new(127, 1, 0, 0),
+            agent_port: 9999,
             disk_size: 1 << 30,
             username: "admin".into(),
             password: "password".into(),
@@ -104,11 +106,11 @@ impl Drop for Rack {
 impl Rack {
     /// Makes the disks and starts the BMC listener.
     pub async fn start(config: RackConfig) -> Result<Rack, String> {
-        let max = usize::from(u16::MAX - config.agent_port_base);
-        if config.nodes > max || config.nodes > 0xff_ffff {
+        let first = u32::from(config.agent_net);
+        if config.nodes > 0xff_ffff || !Ipv4Addr::from(first + config.nodes as u32).is_loopback() {
             return Err(format!(
-                "{} machines do not fit the agent ports from {}",
-                config.nodes, config.agent_port_base
+                "{} machines do not fit in loopback addresses from {}",
+                config.nodes, config.agent_net
             ));
         }
         let disks = config.dir.join("disks");
@@ -143,7 +145,10 @@ impl Rack {
                     i & 0xff
                 ),
                 disk,
-                agent_listen: SocketAddr::new(config.agent_ip, config.agent_port_base + i as u16),
+                agent_listen: SocketAddr::new(
+                    IpAddr::V4(Ipv4Addr::from(first + i as u32)),
+                    config.agent_port,
+                ),
                 faults,
             };
             machines.push(Arc::new(Machine::new(
@@ -157,6 +162,10 @@ impl Rack {
             machines: machines
                 .iter()
                 .map(|m| (m.spec.id.clone(), m.clone()))
+                .collect::<HashMap<_, _>>(),
+            by_name: machines
+                .iter()
+                .map(|m| (m.spec.name.clone(), m.clone()))
                 .collect::<HashMap<_, _>>(),
             order: machines.clone(),
             expected_auth: basic_auth(&config.username, &config.password),
@@ -180,7 +189,7 @@ impl Rack {
     }
 
     /// The node document that enrolls machine `i` (`POST /v1/nodes`): the `redfish`
-    /// hardware type pointed at its BMC, direct deploy, iPXE boot.
+    /// hardware type pointed at its own BMC, direct deploy, iPXE boot.
     pub fn node_document(&self, i: usize) -> Value {
         let m = &self.machines[i];
         json!({
@@ -190,7 +199,7 @@ impl Rack {
             "deploy_interface": "direct",
             "resource_class": "sim",
             "driver_info": {
-                "redfish_address": self.bmc_url,
+                "redfish_address": format!("{}/bmc/{}", self.bmc_url, m.spec.name),
                 "redfish_system_id": format!("/redfish/v1/Systems/{}", m.spec.id),
                 "redfish_username": self.config.username,
                 "redfish_password": self.config.password,

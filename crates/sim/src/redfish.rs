@@ -1,7 +1,8 @@
 //! The rack's BMCs: one HTTP listener serving every machine as a Redfish
 //! `ComputerSystem` (`/redfish/v1/Systems/{id}`) — power state, `Boot` overrides
 //! (`PATCH`), `ComputerSystem.Reset` — behind HTTP basic authentication, as plain
-//! Redfish so Ferric's `redfish` driver (or sushy) drives it unchanged. Also serves
+//! Redfish so Ferric's `redfish` driver (or sushy) drives it unchanged. Every machine
+//! also has a BMC of its own under `/bmc/<name>` showing just itself. Also serves
 //! the rack's status (`/sim/machines`) and the stand-in deploy kernel and ramdisk
 //! (`/sim/deploy.kernel`, `/sim/deploy.ramdisk`) a node's `driver_info` points at.
 
@@ -20,7 +21,10 @@ use crate::machine::Machine;
 
 /// What the BMC listener serves.
 pub struct Bmc {
+    /// By Redfish system id.
     pub machines: HashMap<String, Arc<Machine>>,
+    /// By name (the per-machine BMC's path).
+    pub by_name: HashMap<String, Arc<Machine>>,
     /// In machine order, for listings.
     pub order: Vec<Arc<Machine>>,
     /// `Authorization: Basic …` the requests must carry.
@@ -39,6 +43,20 @@ pub fn router(bmc: Shared) -> Router {
         .route(
             "/redfish/v1/Systems/{id}/Actions/ComputerSystem.Reset",
             post(reset),
+        )
+        // Each machine's own BMC: the same service under /bmc/<machine name>, showing
+        // only that machine (nodes point their redfish_address here, so each has a
+        // BMC of its own, as in a real rack).
+        .route("/bmc/{machine}/redfish/v1", get(own_root))
+        .route("/bmc/{machine}/redfish/v1/", get(own_root))
+        .route("/bmc/{machine}/redfish/v1/Systems", get(own_systems))
+        .route(
+            "/bmc/{machine}/redfish/v1/Systems/{id}",
+            get(own_system).patch(own_write),
+        )
+        .route(
+            "/bmc/{machine}/redfish/v1/Systems/{id}/Actions/ComputerSystem.Reset",
+            post(own_write),
         )
         .route("/sim/machines", get(status))
         .route(
@@ -84,7 +102,10 @@ fn authorized(bmc: &Bmc, headers: &HeaderMap) -> Result<(), Refusal> {
     if given == bmc.expected_auth {
         Ok(())
     } else {
-        Err(Refusal(StatusCode::UNAUTHORIZED, "Invalid credentials".into()))
+        Err(Refusal(
+            StatusCode::UNAUTHORIZED,
+            "Invalid credentials".into(),
+        ))
     }
 }
 
@@ -102,38 +123,115 @@ async fn machine(bmc: &Bmc, headers: &HeaderMap, id: &str) -> Result<Arc<Machine
     Ok(m)
 }
 
-async fn root(State(bmc): State<Shared>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorized(&bmc, &headers) {
-        return r.into_response();
-    }
-    Json(json!({
-        "@odata.id": "/redfish/v1/",
+fn root_json(base: &str) -> Value {
+    json!({
+        "@odata.id": format!("{base}/redfish/v1/"),
         "@odata.type": "#ServiceRoot.v1_5_0.ServiceRoot",
         "Id": "RootService",
         "Name": "Ferric simulated rack",
         "RedfishVersion": "1.8.0",
-        "Systems": {"@odata.id": "/redfish/v1/Systems"},
-    }))
-    .into_response()
+        "Systems": {"@odata.id": format!("{base}/redfish/v1/Systems")},
+    })
 }
 
-async fn systems(State(bmc): State<Shared>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorized(&bmc, &headers) {
-        return r.into_response();
-    }
-    let members: Vec<Value> = bmc
-        .order
-        .iter()
+fn systems_json<'a>(machines: impl Iterator<Item = &'a Arc<Machine>>) -> Value {
+    let members: Vec<Value> = machines
         .map(|m| json!({"@odata.id": format!("/redfish/v1/Systems/{}", m.spec.id)}))
         .collect();
-    Json(json!({
+    json!({
         "@odata.id": "/redfish/v1/Systems",
         "@odata.type": "#ComputerSystemCollection.ComputerSystemCollection",
         "Name": "Computer System Collection",
         "Members@odata.count": members.len(),
         "Members": members,
-    }))
-    .into_response()
+    })
+}
+
+async fn root(State(bmc): State<Shared>, headers: HeaderMap) -> Response {
+    match authorized(&bmc, &headers) {
+        Ok(()) => Json(root_json("")).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn systems(State(bmc): State<Shared>, headers: HeaderMap) -> Response {
+    match authorized(&bmc, &headers) {
+        Ok(()) => Json(systems_json(bmc.order.iter())).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+/// The machine a per-machine BMC path names, when authorized.
+fn own(bmc: &Bmc, headers: &HeaderMap, name: &str) -> Result<Arc<Machine>, Refusal> {
+    authorized(bmc, headers)?;
+    bmc.by_name
+        .get(name)
+        .cloned()
+        .ok_or_else(|| Refusal(StatusCode::NOT_FOUND, format!("No BMC {name}")))
+}
+
+async fn own_root(
+    State(bmc): State<Shared>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    match own(&bmc, &headers, &name) {
+        Ok(_) => Json(root_json("")).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn own_systems(
+    State(bmc): State<Shared>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    match own(&bmc, &headers, &name) {
+        Ok(m) => Json(systems_json(std::iter::once(&m))).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+/// A per-machine BMC serves only its own system.
+fn own_id(bmc: &Bmc, headers: &HeaderMap, name: &str, id: &str) -> Result<(), Refusal> {
+    let m = own(bmc, headers, name)?;
+    if m.spec.id == id {
+        Ok(())
+    } else {
+        Err(Refusal(
+            StatusCode::NOT_FOUND,
+            format!("System {id} not found"),
+        ))
+    }
+}
+
+async fn own_system(
+    State(bmc): State<Shared>,
+    headers: HeaderMap,
+    Path((name, id)): Path<(String, String)>,
+) -> Response {
+    if let Err(r) = own_id(&bmc, &headers, &name, &id) {
+        return r.into_response();
+    }
+    system(State(bmc), headers, Path(id)).await
+}
+
+/// A per-machine BMC's PATCH of its system or POST of its reset action.
+async fn own_write(
+    State(bmc): State<Shared>,
+    headers: HeaderMap,
+    method: axum::http::Method,
+    Path((name, id)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Err(r) = own_id(&bmc, &headers, &name, &id) {
+        return r.into_response();
+    }
+    if method == axum::http::Method::PATCH {
+        patch_system(State(bmc), headers, Path(id), body).await
+    } else {
+        reset(State(bmc), headers, Path(id), body).await
+    }
 }
 
 fn system_json(m: &Machine) -> Value {

@@ -135,6 +135,28 @@ impl ProvisionState {
         matches!(self, Manageable | Enroll | AdoptFailed | Available)
     }
 
+    /// States Ferric moves a node on from by itself (work or a wait for the ramdisk
+    /// agent in progress); a node in any other state rests until asked.
+    pub fn is_busy(self) -> bool {
+        matches!(
+            self,
+            Verifying
+                | Deploying
+                | WaitCallBack
+                | Deleting
+                | Cleaning
+                | CleanWait
+                | Inspecting
+                | InspectWait
+                | Adopting
+                | Rescuing
+                | RescueWait
+                | Unrescuing
+                | Servicing
+                | ServiceWait
+        )
+    }
+
     /// States in which the `protected` flag may be set.
     pub fn allows_protection(self) -> bool {
         matches!(self, Active | Rescue)

@@ -286,7 +286,8 @@ async fn write_once(
     let mut stream = resp.bytes_stream();
     let writer = DiskWriter::open(disk)
         .map_err(|e| Attempt::Fatal(invalid_image(e)))?
-        .throttled(agent.settings.disk_rate);
+        .throttled(agent.settings.disk_rate)
+        .chunked(agent.settings.write_chunk);
     let (tx, rx) = mpsc::channel::<Bytes>(QUEUE);
     let work_dir = agent.settings.work_dir.clone();
     let write_task = tokio::task::spawn_blocking(move || write_stream(writer, rx, &work_dir));

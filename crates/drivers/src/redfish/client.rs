@@ -1,6 +1,7 @@
 //! A small Redfish HTTP client: JSON requests with a timeout, bounded retries of
 //! transient failures, basic or session authentication (re-login on 401), errors in
-//! words an operator understands, and one connection pool per BMC shared by every call.
+//! words an operator understands, and one HTTP client (a connection pool per BMC)
+//! shared by every BMC with the same TLS settings.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -29,10 +30,18 @@ fn clients() -> &'static Mutex<HashMap<RedfishSettings, Arc<RedfishClient>>> {
     CLIENTS.get_or_init(Default::default)
 }
 
-/// The client for these settings, reused across calls.
-pub fn client(settings: &RedfishSettings) -> Result<Arc<RedfishClient>, DriverError> {
-    let mut all = clients().lock().expect("client cache");
-    if let Some(c) = all.get(settings) {
+/// The HTTP client for a TLS setting and timeout: one for every BMC that shares
+/// them (it keeps a connection pool per BMC). One per BMC would cost a TLS setup
+/// each — hundreds of MiB over thousands of nodes.
+fn http_for(settings: &RedfishSettings) -> Result<reqwest::Client, DriverError> {
+    type Key = (VerifyCa, Duration);
+    static HTTP: OnceLock<Mutex<HashMap<Key, reqwest::Client>>> = OnceLock::new();
+    let key = (settings.verify_ca.clone(), settings.timeout);
+    let mut all = HTTP
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if let Some(c) = all.get(&key) {
         return Ok(c.clone());
     }
     let mut builder = reqwest::Client::builder()
@@ -60,8 +69,18 @@ pub fn client(settings: &RedfishSettings) -> Result<Arc<RedfishClient>, DriverEr
             settings.address
         ))
     })?;
+    all.insert(key, http.clone());
+    Ok(http)
+}
+
+/// The client for these settings, reused across calls.
+pub fn client(settings: &RedfishSettings) -> Result<Arc<RedfishClient>, DriverError> {
+    let mut all = clients().lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(c) = all.get(settings) {
+        return Ok(c.clone());
+    }
     let c = Arc::new(RedfishClient {
-        http,
+        http: http_for(settings)?,
         settings: settings.clone(),
         token: tokio::sync::Mutex::new(None),
         use_session: OnceLock::new(),

@@ -1,0 +1,403 @@
+//! `ferric-sim-scale`: a whole-system scale run on a simulated rack. Starts a
+//! ferricd (SQLite in a fresh directory, or a given PostgreSQL database) and N
+//! simulated machines in this process (each its own Redfish BMC path, an in-process
+//! agent on a sparse disk when it network-boots), then enrolls, manages, provides
+//! (cleaning through every agent) and deploys them all concurrently. Prints per
+//! phase the wall time and nodes/s, p50/p99 of each node's transition, ferricd's
+//! CPU time and peak RSS, the database's size, and the power-sync rounds ferricd
+//! logged while the rack stood deployed. Traffic stays on loopback.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use ferric_bench::{percentile, status_kib, Server};
+use ferric_client::{Client, ClientError, Method};
+use ferric_sim::{Rack, RackConfig};
+use ferric_types::provision::ProvisionState;
+use serde_json::{json, Value};
+
+#[derive(Parser)]
+#[command(about = "Scale run of ferricd against a simulated rack")]
+struct Args {
+    /// ferricd binary [default: next to this binary]
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// PostgreSQL URL of an empty database; SQLite in a temporary directory when absent
+    #[arg(long)]
+    database_url: Option<String>,
+    #[arg(long, default_value_t = 1000)]
+    nodes: usize,
+    /// API requests in flight at once (enrolling, issuing verbs)
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// ferricd's worker pool ([conductor] workers)
+    #[arg(long, default_value_t = 100)]
+    workers: usize,
+    #[arg(long, default_value_t = 6396)]
+    port: u16,
+    /// Machine i's agent listens on this loopback address + i
+    #[arg(long, default_value = "127.1.0.0")]
+    agent_net: std::net::Ipv4Addr,
+    /// The image every machine gets, MiB
+    #[arg(long, default_value_t = 1)]
+    image_mib: usize,
+    /// Each machine's sparse disk, MiB
+    #[arg(long, default_value_t = 64)]
+    disk_mib: u64,
+    /// ferricd's power-sync interval, seconds; the run waits for two rounds at the end
+    #[arg(long, default_value_t = 20)]
+    power_sync_interval: u64,
+}
+
+/// User + system CPU seconds of a process so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after the ")".
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// As many open files as the hard limit allows (10 000 agents need listeners).
+fn raise_file_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
+    unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
+        lim.rlim_cur = lim.rlim_max;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+    }
+    lim.rlim_cur
+}
+
+/// A `key=value` field of a log line (colour codes ignored).
+fn field(line: &str, key: &str) -> String {
+    let mut plain = String::new();
+    let mut in_escape = false;
+    for c in line.chars() {
+        match (in_escape, c) {
+            (false, '\x1b') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, c) => plain.push(c),
+        }
+    }
+    plain
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix(&format!("{key}=")).map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
+/// Issues `body` to every node (`concurrency` at a time), retrying 409/503.
+async fn issue_all(client: &Client, uuids: &[String], body: Value, concurrency: usize) {
+    let gate = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let mut tasks = tokio::task::JoinSet::new();
+    for u in uuids {
+        let (c, u, body, gate) = (client.clone(), u.clone(), body.clone(), gate.clone());
+        tasks.spawn(async move {
+            let _slot = gate.acquire().await;
+            loop {
+                match c
+                    .request(
+                        Method::PUT,
+                        &format!("/v1/nodes/{u}/states/provision"),
+                        Some(&body),
+                    )
+                    .await
+                {
+                    Ok(_) => return,
+                    Err(ClientError::Api { status, .. })
+                        if status.as_u16() == 409 || status.as_u16() == 503 =>
+                    {
+                        tokio::time::sleep(Duration::from_millis(50)).await
+                    }
+                    Err(e) => panic!("{body} on {u}: {e}"),
+                }
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// Waits until every node rests; each node's time to rest from `since`, and the
+/// nodes not in `want`.
+async fn wait_all(client: &Client, want: &str, since: Instant) -> (Vec<Duration>, Vec<Value>) {
+    let mut done: HashMap<String, Duration> = HashMap::new();
+    loop {
+        let mut nodes = Vec::new();
+        let mut url =
+            "/v1/nodes?limit=1000&fields=uuid,name,provision_state,reservation,last_error"
+                .to_string();
+        loop {
+            let mut page = client
+                .request(Method::GET, &url, None)
+                .await
+                .expect("node list");
+            if let Some(items) = page["nodes"].as_array_mut() {
+                nodes.append(items);
+            }
+            match page["next"].as_str() {
+                Some(next) => url = next.to_string(),
+                None => break,
+            }
+        }
+        let mut busy = 0;
+        for n in &nodes {
+            let state = n["provision_state"].as_str().unwrap_or_default();
+            let busy_state = state.parse::<ProvisionState>().is_ok_and(|s| s.is_busy());
+            if busy_state || !n["reservation"].is_null() {
+                busy += 1;
+            } else {
+                done.entry(n["uuid"].as_str().unwrap_or_default().to_string())
+                    .or_insert_with(|| since.elapsed());
+            }
+        }
+        if busy == 0 {
+            let bad = nodes
+                .into_iter()
+                .filter(|n| n["provision_state"] != want)
+                .collect();
+            let mut d: Vec<Duration> = done.into_values().collect();
+            d.sort_unstable();
+            return (d, bad);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+fn report(
+    phase: &str,
+    n: usize,
+    wall: Duration,
+    per_node: &[Duration],
+    bad: &[Value],
+    pid: u32,
+    cpu0: f64,
+) {
+    println!(
+        "{phase:<8} {n} nodes in {:>7.1} s = {:>6.1} nodes/s; per node p50 {:.1} s, p99 {:.1} s; ferricd CPU {:.0} s; {} not as wanted",
+        wall.as_secs_f64(),
+        n as f64 / wall.as_secs_f64(),
+        percentile(per_node, 0.5).as_secs_f64(),
+        percentile(per_node, 0.99).as_secs_f64(),
+        cpu_seconds(pid) - cpu0,
+        bad.len()
+    );
+    for b in bad.iter().take(3) {
+        println!(
+            "         e.g. {} {}: {}",
+            b["name"], b["provision_state"], b["last_error"]
+        );
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let files = raise_file_limit();
+    let server_bin = args.server_bin.clone().unwrap_or_else(|| {
+        std::env::current_exe()
+            .expect("own path")
+            .with_file_name("ferricd")
+    });
+    let dir = std::env::temp_dir().join(format!("ferric-sim-scale-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("var")).expect("temp dir");
+    let config = dir.join("ferricd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[agent]\nrequire_tls = false\n[conductor]\nworkers = {}\ndeploy_callback_timeout = 3600\n\
+             clean_callback_timeout = 3600\nsync_power_state_interval = {}\n",
+            args.workers, args.power_sync_interval
+        ),
+    )
+    .expect("config");
+    let api = format!("http://127.0.0.1:{}", args.port);
+    let mut cmd = Command::new(&server_bin);
+    cmd.arg("--listen")
+        .arg(format!("127.0.0.1:{}", args.port))
+        .arg("--data-dir")
+        .arg(dir.join("var"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--log")
+        .arg("info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if let Some(url) = &args.database_url {
+        cmd.arg("--database-url").arg(url);
+    }
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", server_bin.display()));
+    let rounds: Arc<Mutex<Vec<String>>> = Arc::default();
+    let logs = child.stdout.take().expect("piped");
+    {
+        let rounds = rounds.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(logs).lines().map_while(Result::ok) {
+                if line.contains("power sync round") {
+                    rounds.lock().unwrap().push(line);
+                } else if line.contains("ERROR") {
+                    eprintln!("ferricd: {line}");
+                }
+            }
+        });
+    }
+    let server = Server {
+        child,
+        dir: dir.clone(),
+    };
+    let pid = server.child.id();
+    let client = Client::new(&api).expect("client");
+    for _ in 0..200 {
+        if client.request(Method::GET, "/v1", None).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let image = dir.join("var").join("image.raw");
+    let mut data = vec![0x5au8; args.image_mib << 20];
+    data[510] = 0x55;
+    data[511] = 0xaa;
+    std::fs::write(&image, &data).expect("image");
+    let sha = {
+        use sha2::Digest;
+        format!("{:x}", sha2::Sha256::digest(&data))
+    };
+    let mut rc = RackConfig::new(args.nodes, dir.join("rack"), &api);
+    rc.agent_net = args.agent_net;
+    rc.disk_size = args.disk_mib << 20;
+    let rack = Arc::new(Rack::start(rc).await.expect("rack"));
+    println!(
+        "ferric-sim-scale: {} machines, {} workers, backend {}, open files {files}",
+        args.nodes,
+        args.workers,
+        if args.database_url.is_some() {
+            "postgresql"
+        } else {
+            "sqlite"
+        }
+    );
+
+    // Enroll.
+    let t = Instant::now();
+    let cpu0 = cpu_seconds(pid);
+    let gate = Arc::new(tokio::sync::Semaphore::new(args.concurrency));
+    let mut tasks = tokio::task::JoinSet::new();
+    let lat: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    for i in 0..args.nodes {
+        let (c, r, gate, lat) = (client.clone(), rack.clone(), gate.clone(), lat.clone());
+        tasks.spawn(async move {
+            let _slot = gate.acquire().await;
+            let t = Instant::now();
+            let node = c
+                .request(Method::POST, "/v1/nodes", Some(&r.node_document(i)))
+                .await
+                .expect("node create");
+            let uuid = node["uuid"].as_str().unwrap_or_default().to_string();
+            c.request(Method::POST, "/v1/ports", Some(&r.port_document(i, &uuid)))
+                .await
+                .expect("port create");
+            lat.lock().unwrap().push(t.elapsed());
+            uuid
+        });
+    }
+    let mut uuids = Vec::new();
+    while let Some(u) = tasks.join_next().await {
+        uuids.push(u.expect("enroll task"));
+    }
+    let mut l = lat.lock().unwrap().clone();
+    l.sort_unstable();
+    report("enroll", args.nodes, t.elapsed(), &l, &[], pid, cpu0);
+
+    for (phase, body, want) in [
+        ("manage", json!({"target": "manage"}), "manageable"),
+        ("provide", json!({"target": "provide"}), "available"),
+    ] {
+        let t = Instant::now();
+        let cpu0 = cpu_seconds(pid);
+        issue_all(&client, &uuids, body, args.concurrency).await;
+        let (per_node, bad) = wait_all(&client, want, t).await;
+        report(phase, args.nodes, t.elapsed(), &per_node, &bad, pid, cpu0);
+    }
+    let patch = json!([
+        {"op": "add", "path": "/instance_info/image_source", "value": image.display().to_string()},
+        {"op": "add", "path": "/instance_info/image_disk_format", "value": "raw"},
+        {"op": "add", "path": "/instance_info/image_os_hash_algo", "value": "sha256"},
+        {"op": "add", "path": "/instance_info/image_os_hash_value", "value": sha},
+    ]);
+    for u in &uuids {
+        client
+            .request(Method::PATCH, &format!("/v1/nodes/{u}"), Some(&patch))
+            .await
+            .expect("instance_info");
+    }
+    let t = Instant::now();
+    let cpu0 = cpu_seconds(pid);
+    issue_all(
+        &client,
+        &uuids,
+        json!({"target": "active"}),
+        args.concurrency,
+    )
+    .await;
+    let (per_node, bad) = wait_all(&client, "active", t).await;
+    report(
+        "deploy",
+        args.nodes,
+        t.elapsed(),
+        &per_node,
+        &bad,
+        pid,
+        cpu0,
+    );
+    let booted = rack
+        .machines
+        .iter()
+        .filter(|m| m.running() == ferric_sim::Running::Image)
+        .count();
+    println!("machines running their deployed image: {booted}");
+
+    // Two power-sync rounds over the deployed rack.
+    let seen = rounds.lock().unwrap().len();
+    let deadline = Instant::now() + Duration::from_secs(args.power_sync_interval * 3 + 600);
+    while rounds.lock().unwrap().len() < seen + 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    for line in rounds.lock().unwrap().iter().skip(seen).take(2) {
+        println!(
+            "power sync round: {} nodes checked in {} s",
+            field(line, "checked"),
+            field(line, "seconds")
+        );
+    }
+    let db = dir.join("var").join("ferric.db");
+    let db_size: u64 = ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|s| std::fs::metadata(format!("{}{s}", db.display())).ok())
+        .map(|m| m.len())
+        .sum();
+    println!(
+        "ferricd peak RSS {:.0} MiB, CPU {:.0} s in all; SQLite database {:.1} MiB",
+        status_kib(pid, "VmHWM:") as f64 / 1024.0,
+        cpu_seconds(pid),
+        db_size as f64 / (1 << 20) as f64
+    );
+    println!(
+        "this process (the rack: {} agents, BMCs) peak RSS {:.0} MiB",
+        args.nodes,
+        status_kib(std::process::id(), "VmHWM:") as f64 / 1024.0
+    );
+    drop(rack);
+    drop(server);
+}
