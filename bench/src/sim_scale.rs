@@ -388,11 +388,16 @@ async fn main() {
         .map(|m| m.len())
         .sum();
     println!(
-        "ferricd peak RSS {:.0} MiB, CPU {:.0} s in all; SQLite database {:.1} MiB",
+        "ferricd peak RSS {:.0} MiB, CPU {:.0} s in all",
         status_kib(pid, "VmHWM:") as f64 / 1024.0,
-        cpu_seconds(pid),
-        db_size as f64 / (1 << 20) as f64
+        cpu_seconds(pid)
     );
+    if args.database_url.is_none() {
+        println!(
+            "SQLite database {:.1} MiB",
+            db_size as f64 / (1 << 20) as f64
+        );
+    }
     println!(
         "this process (the rack: {} agents, BMCs) peak RSS {:.0} MiB",
         args.nodes,
