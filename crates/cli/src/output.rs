@@ -87,33 +87,26 @@ pub fn listing(format: Format, columns: &[(&str, &str)], items: &[Value]) -> Str
                 .collect();
             table(&headers, &rows)
         }
-        Format::Json => json_text(&Value::from(
-            items
-                .iter()
-                .map(|it| {
-                    Value::Object(
-                        columns
-                            .iter()
-                            .map(|(_, f)| (f.to_string(), it[*f].clone()))
-                            .collect(),
-                    )
-                })
-                .collect::<Vec<_>>(),
-        )),
-        Format::Yaml => to_yaml(&Value::from(
-            items
-                .iter()
-                .map(|it| {
-                    Value::Object(
-                        columns
-                            .iter()
-                            .map(|(_, f)| (f.to_string(), it[*f].clone()))
-                            .collect(),
-                    )
-                })
-                .collect::<Vec<_>>(),
-        )),
+        Format::Json => json_text(&project(columns, items)),
+        Format::Yaml => to_yaml(&project(columns, items)),
     }
+}
+
+/// The items with only the columns' fields.
+fn project(columns: &[(&str, &str)], items: &[Value]) -> Value {
+    Value::from(
+        items
+            .iter()
+            .map(|it| {
+                Value::Object(
+                    columns
+                        .iter()
+                        .map(|(_, f)| (f.to_string(), it[*f].clone()))
+                        .collect(),
+                )
+            })
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// One record: a Field | Value table, or the whole document.

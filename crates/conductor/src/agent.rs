@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ferric_drivers::agent_client::keys;
-use ferric_drivers::driver_for;
 use ferric_drivers::steps::{StepPhase, StepPoll};
+use ferric_drivers::{driver_for, Driver};
 use ferric_types::fsm::Event;
 use ferric_types::history::{ERROR, INFO};
 use ferric_types::provision::ProvisionState::{self, *};
@@ -189,27 +189,7 @@ impl Conductor {
             Ok(StepPoll::Done) => {
                 let manual_clean = node.provision_state == CleanWait
                     && node.target_provision_state == Some(Manageable);
-                let from = node.provision_state;
-                if !advance(&mut node, Event::Resume, manual_clean) {
-                    lock.release().await;
-                    return;
-                }
-                if let Err(e) = lock.save(&node).await {
-                    tracing::error!(node = %uuid, error = %e, "could not resume the node");
-                    lock.release().await;
-                    return;
-                }
-                self.record(
-                    uuid,
-                    INFO,
-                    "provisioning",
-                    format!(
-                        "Provision state changed from \"{from}\" to \"{}\" on the agent's callback",
-                        node.provision_state
-                    ),
-                )
-                .await;
-                self.run_work(lock, node, driver, manual_clean).await;
+                self.resume(lock, node, driver, manual_clean).await;
             }
             Ok(StepPoll::Failed(why)) => self.fail_waiting(lock, node, why).await,
             Err(e) => self.fail_waiting(lock, node, e.to_string()).await,
@@ -218,22 +198,26 @@ impl Conductor {
 
     /// The rescue ramdisk's agent is up: the rescue work runs again to give it the
     /// password and move the node to its tenant networks.
-    async fn resume_rescue(&self, lock: NodeLock, mut node: Node) {
-        let uuid = node.uuid;
-        let driver = match driver_for(&node) {
-            Ok(d) => d,
+    async fn resume_rescue(&self, lock: NodeLock, node: Node) {
+        match driver_for(&node) {
+            Ok(driver) => self.resume(lock, node, driver, false).await,
             Err(e) => {
                 self.fail_waiting(lock, node, format!("the node's driver is unusable: {e}"))
-                    .await;
-                return;
+                    .await
             }
-        };
-        if !advance(&mut node, Event::Resume, false) {
+        }
+    }
+
+    /// Moves a node its agent called back for out of its wait state and runs its work.
+    async fn resume(&self, lock: NodeLock, mut node: Node, driver: Driver, manual_clean: bool) {
+        let uuid = node.uuid;
+        let from = node.provision_state;
+        if !advance(&mut node, Event::Resume, manual_clean) {
             lock.release().await;
             return;
         }
         if let Err(e) = lock.save(&node).await {
-            tracing::error!(node = %uuid, error = %e, "could not resume the rescue");
+            tracing::error!(node = %uuid, error = %e, "could not resume the node");
             lock.release().await;
             return;
         }
@@ -241,11 +225,13 @@ impl Conductor {
             uuid,
             INFO,
             "provisioning",
-            "Provision state changed from \"rescue wait\" to \"rescuing\" on the agent's callback"
-                .into(),
+            format!(
+                "Provision state changed from \"{from}\" to \"{}\" on the agent's callback",
+                node.provision_state
+            ),
         )
         .await;
-        self.run_work(lock, node, driver, false).await;
+        self.run_work(lock, node, driver, manual_clean).await;
     }
 
     /// Fails a node waiting on its agent.

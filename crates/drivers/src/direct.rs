@@ -271,6 +271,20 @@ impl DirectDeploy {
         self.power.set_power_state(node, target, None).await
     }
 
+    /// Prepares the instance's boot and makes the disk the boot device for good.
+    pub(crate) async fn boot_from_disk(&self, node: &mut Node) -> Result<(), DriverError> {
+        self.boot.prepare_instance(node).await?;
+        self.management
+            .set_boot_device(
+                node,
+                BootDevice {
+                    device: "disk".into(),
+                    persistent: true,
+                },
+            )
+            .await
+    }
+
     async fn agent_step(
         &self,
         node: &mut Node,
@@ -515,16 +529,7 @@ impl StepInterface for DirectDeploy {
                         node.driver_internal_info
                             .insert("root_uuid_or_disk_id".into(), root.clone());
                     }
-                    self.boot.prepare_instance(node).await?;
-                    self.management
-                        .set_boot_device(
-                            node,
-                            BootDevice {
-                                device: "disk".into(),
-                                persistent: true,
-                            },
-                        )
-                        .await?;
+                    self.boot_from_disk(node).await?;
                     Ok(StepOutcome::Done)
                 }
                 "tear_down_agent" => {

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::agent_client::{self, forget_agent};
 use crate::direct::DirectDeploy;
-use crate::interfaces::{BootDevice, BoxFuture, DriverError, PowerTarget, WorkInterface, WorkKind};
+use crate::interfaces::{BoxFuture, DriverError, PowerTarget, WorkInterface, WorkKind};
 use crate::steps::StepOutcome;
 
 /// `driver_internal_info` key set while the rescue ramdisk boots.
@@ -88,16 +88,7 @@ impl AgentRescue {
         forget_agent(node);
         self.clean_up(node).await?;
         p.network.configure_tenant_networks(node).await?;
-        p.boot.prepare_instance(node).await?;
-        p.management
-            .set_boot_device(
-                node,
-                BootDevice {
-                    device: "disk".into(),
-                    persistent: true,
-                },
-            )
-            .await?;
+        p.boot_from_disk(node).await?;
         p.power.set_power_state(node, PowerTarget::On, None).await?;
         Ok(StepOutcome::Done)
     }

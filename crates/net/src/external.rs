@@ -18,7 +18,9 @@ use ferric_types::net::Network;
 use ferric_types::{MacAddress, Node, NodeId, Timestamp};
 use serde_json::{json, Value};
 
-use crate::service::{owner, role_network_key, roles, set_roles, NetworkService};
+use crate::service::{
+    join_or_undo, owner, role_network_key, roles, set_roles, Flips, NetworkService,
+};
 
 /// Where the external Neutron is and how to reach it.
 #[derive(Clone, Default)]
@@ -194,16 +196,7 @@ impl ExternalNeutron {
     /// Puts the node's NICs on the network of `role`; a failure half-way takes back
     /// what was done.
     pub async fn add_network(&self, node: &mut Node, role: &str) -> Result<(), String> {
-        let result = self.join(node, role).await;
-        if result.is_err() && !roles(node).iter().any(|r| r == role) {
-            if let Err(e) = self.remove_network(node, role).await {
-                tracing::warn!(node = %node.uuid, role, error = %e, "could not undo a failed network flip");
-                let mut on = roles(node);
-                on.push(role.to_string());
-                set_roles(node, on);
-            }
-        }
-        result
+        join_or_undo(self, node, role).await
     }
 
     async fn join(&self, node: &mut Node, role: &str) -> Result<(), String> {
@@ -472,5 +465,14 @@ impl ExternalNeutron {
         self.give_back_vif(id, &mac).await?;
         tracing::info!(vif = id, node = %node, "VIF released in Neutron");
         Ok(())
+    }
+}
+
+impl Flips for ExternalNeutron {
+    async fn join(&self, node: &mut Node, role: &str) -> Result<(), String> {
+        ExternalNeutron::join(self, node, role).await
+    }
+    async fn leave(&self, node: &mut Node, role: &str) -> Result<(), String> {
+        self.remove_network(node, role).await
     }
 }

@@ -119,6 +119,42 @@ pub fn role_network_key(role: &str) -> String {
     }
 }
 
+/// Joining and leaving a service network: done by Ferric's own service or asked of
+/// an external Neutron.
+pub(crate) trait Flips {
+    async fn join(&self, node: &mut Node, role: &str) -> Result<(), String>;
+    async fn leave(&self, node: &mut Node, role: &str) -> Result<(), String>;
+}
+
+impl Flips for NetworkService {
+    async fn join(&self, node: &mut Node, role: &str) -> Result<(), String> {
+        NetworkService::join(self, node, role).await
+    }
+    async fn leave(&self, node: &mut Node, role: &str) -> Result<(), String> {
+        self.remove_network(node, role).await
+    }
+}
+
+/// Joins the network of `role`; a failure half-way takes back what was done. When
+/// taking it back fails too, the node's switch ports may be on the network, so the
+/// role stays recorded and no tenant network joins it.
+pub(crate) async fn join_or_undo(
+    f: &impl Flips,
+    node: &mut Node,
+    role: &str,
+) -> Result<(), String> {
+    let result = f.join(node, role).await;
+    if result.is_err() && !is_on(node, role) {
+        if let Err(e) = f.leave(node, role).await {
+            tracing::warn!(node = %node.uuid, role, error = %e, "could not undo a failed network flip");
+            let mut on = roles(node);
+            on.push(role.to_string());
+            set_roles(node, on);
+        }
+    }
+    result
+}
+
 /// The tenant VIF a port's or port group's `internal_info` records.
 pub fn tenant_vif(info: &JsonObject) -> Option<&str> {
     info.get(TENANT_VIF_KEY).and_then(Value::as_str)
@@ -340,18 +376,7 @@ impl NetworkService {
     /// Puts the node's NICs on the network of `role` (not `tenant`). A failure
     /// half-way takes back what was done.
     pub async fn add_network(&self, node: &mut Node, role: &str) -> Result<(), String> {
-        let result = self.join(node, role).await;
-        if result.is_err() && !roles(node).iter().any(|r| r == role) {
-            if let Err(e) = self.remove_network(node, role).await {
-                tracing::warn!(node = %node.uuid, role, error = %e, "could not undo a failed network flip");
-                // Its switch ports may be on the network: the role stays recorded
-                // so no tenant network joins it.
-                let mut on = roles(node);
-                on.push(role.to_string());
-                set_roles(node, on);
-            }
-        }
-        result
+        join_or_undo(self, node, role).await
     }
 
     async fn join(&self, node: &mut Node, role: &str) -> Result<(), String> {

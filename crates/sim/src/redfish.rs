@@ -39,10 +39,10 @@ pub fn router(bmc: Shared) -> Router {
         .route("/redfish/v1", get(root))
         .route("/redfish/v1/", get(root))
         .route("/redfish/v1/Systems", get(systems))
-        .route("/redfish/v1/Systems/{id}", get(system).patch(patch_system))
+        .route("/redfish/v1/Systems/{id}", get(system).patch(system_write))
         .route(
             "/redfish/v1/Systems/{id}/Actions/ComputerSystem.Reset",
-            post(reset),
+            post(system_write),
         )
         // Each machine's own BMC: the same service under /bmc/<machine name>, showing
         // only that machine (nodes point their redfish_address here, so each has a
@@ -224,13 +224,9 @@ async fn own_write(
     Path((name, id)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(r) = own_id(&bmc, &headers, &name, &id) {
-        return r.into_response();
-    }
-    if method == axum::http::Method::PATCH {
-        patch_system(State(bmc), headers, Path(id), body).await
-    } else {
-        reset(State(bmc), headers, Path(id), body).await
+    match own_id(&bmc, &headers, &name, &id) {
+        Ok(()) => write(&bmc, &headers, &method, &id, &body).await,
+        Err(r) => r.into_response(),
     }
 }
 
@@ -266,46 +262,43 @@ async fn system(State(bmc): State<Shared>, headers: HeaderMap, Path(id): Path<St
     }
 }
 
-async fn patch_system(
+/// `PATCH` of a system (its `Boot`) or `POST` of its reset action.
+async fn system_write(
     State(bmc): State<Shared>,
     headers: HeaderMap,
+    method: axum::http::Method,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    let m = match machine(&bmc, &headers, &id).await {
-        Ok(m) => m,
-        Err(r) => return r.into_response(),
-    };
-    let Ok(doc) = serde_json::from_slice::<Value>(&body) else {
-        return error(StatusCode::BAD_REQUEST, "The request body is not JSON");
-    };
-    if let Some(boot) = doc.get("Boot") {
-        if let Err(why) = m.set_boot(boot) {
-            return error(StatusCode::BAD_REQUEST, &why);
-        }
-    }
-    StatusCode::NO_CONTENT.into_response()
+    write(&bmc, &headers, &method, &id, &body).await
 }
 
-async fn reset(
-    State(bmc): State<Shared>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
+async fn write(
+    bmc: &Bmc,
+    headers: &HeaderMap,
+    method: &axum::http::Method,
+    id: &str,
+    body: &[u8],
 ) -> Response {
-    let m = match machine(&bmc, &headers, &id).await {
+    let m = match machine(bmc, headers, id).await {
         Ok(m) => m,
         Err(r) => return r.into_response(),
     };
-    let reset_type = serde_json::from_slice::<Value>(&body).ok().and_then(|d| {
-        d.get("ResetType")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    });
-    let Some(reset_type) = reset_type else {
-        return error(StatusCode::BAD_REQUEST, "ResetType is required");
+    let Ok(doc) = serde_json::from_slice::<Value>(body) else {
+        return error(StatusCode::BAD_REQUEST, "The request body is not JSON");
     };
-    match m.reset(&reset_type) {
+    let applied = if method == axum::http::Method::PATCH {
+        match doc.get("Boot") {
+            Some(boot) => m.set_boot(boot),
+            None => Ok(()),
+        }
+    } else {
+        match doc.get("ResetType").and_then(Value::as_str) {
+            Some(reset_type) => m.reset(reset_type),
+            None => Err("ResetType is required".to_string()),
+        }
+    };
+    match applied {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(why) => error(StatusCode::BAD_REQUEST, &why),
     }
