@@ -381,18 +381,18 @@ async fn main() {
             field(line, "seconds")
         );
     }
-    let db = dir.join("var").join("ferric.db");
-    let db_size: u64 = ["", "-wal", "-shm"]
-        .iter()
-        .filter_map(|s| std::fs::metadata(format!("{}{s}", db.display())).ok())
-        .map(|m| m.len())
-        .sum();
     println!(
         "ferricd peak RSS {:.0} MiB, CPU {:.0} s in all",
         status_kib(pid, "VmHWM:") as f64 / 1024.0,
         cpu_seconds(pid)
     );
     if args.database_url.is_none() {
+        let db = dir.join("var").join("ferric.db");
+        let db_size: u64 = ["", "-wal", "-shm"]
+            .iter()
+            .filter_map(|s| std::fs::metadata(format!("{}{s}", db.display())).ok())
+            .map(|m| m.len())
+            .sum();
         println!(
             "SQLite database {:.1} MiB",
             db_size as f64 / (1 << 20) as f64

@@ -271,17 +271,17 @@ pub async fn run(client: &Client, format: Format, args: DeployArgs) -> Result<()
         eprintln!("ferric deploy: deploying node {node_uuid}");
         return Ok(());
     }
-    finish_wait(
+    // The wait ends with the node as it rests.
+    let node = finish_wait(
         client,
         format,
         std::slice::from_ref(&node_uuid),
         "active",
         timeout,
     )
-    .await?;
-    let node = client
-        .request(Method::GET, &format!("/v1/nodes/{node_uuid}"), None)
-        .await?;
+    .await?
+    .pop()
+    .unwrap_or_default();
     let addresses: Vec<Value> = ports
         .iter()
         .flat_map(|p| {

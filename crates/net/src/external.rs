@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use ferric_db::Datastore;
 use ferric_types::history::{HistoryEvent, INFO};
-use ferric_types::net::Network;
+use ferric_types::net::{Network, ROLES};
 use ferric_types::{MacAddress, Node, NodeId, Timestamp};
 use serde_json::{json, Value};
 
@@ -394,8 +394,8 @@ impl ExternalNeutron {
                 .role_networks
                 .iter()
                 .find(|(_, v)| *v == network_id || *v == text(net, "name"))
-                .map(|(k, _)| k.trim_end_matches("_network").replace("rescuing", "rescue"))
-                .unwrap_or_else(|| "tenant".into()),
+                .and_then(|(k, _)| ROLES.iter().find(|r| role_network_key(r) == *k))
+                .map_or_else(|| "tenant".into(), |r| r.to_string()),
         };
         let network = Network {
             uuid: network_id
