@@ -1,9 +1,10 @@
 //! ferric-agent: the agent of Ferric's deploy ramdisk, wire-compatible with
-//! ironic-python-agent. It finds its NICs, looks its node up (receiving the agent
-//! token), serves IPA's command API and heartbeats; the conductor then drives it:
-//! listing and running clean and deploy steps, streaming an image onto the disk,
-//! erasing disks, reporting partition UUIDs, powering the machine off, handing a
-//! rescued machine its rescue password.
+//! ironic-python-agent. It finds its NICs, posts its inspection data when booted
+//! for inspection, looks its node up (receiving the agent token), serves IPA's
+//! command API and heartbeats; the conductor then drives it: listing and running
+//! clean and deploy steps, streaming an image onto the disk, erasing disks,
+//! reporting partition UUIDs, powering the machine off, handing a rescued machine
+//! its rescue password.
 
 pub mod agent;
 mod api;
@@ -15,6 +16,7 @@ mod extensions;
 mod heartbeat;
 mod hints;
 mod image;
+mod inspection;
 mod inventory;
 pub mod ironic;
 mod jitter;
@@ -73,9 +75,16 @@ pub async fn run_agent(agent: Arc<Agent>) -> Result<Stop, String> {
         start_server(&agent, listener, app, &host, false)?
     } else {
         let mut client = ironic::IronicClient::new(&agent.settings).await?;
+        let inspected = match &agent.settings.inspection_callback_url {
+            Some(url) => tokio::select! {
+                uuid = inspection::run(&agent.settings, url) => uuid,
+                _ = agent.halt.notified() => return Ok(agent.stopped_for()),
+            },
+            None => None,
+        };
         // A machine powered off while its agent still looks its node up stops here.
         let found = tokio::select! {
-            found = client.lookup(&agent.settings, &macs, None) => found?,
+            found = client.lookup(&agent.settings, &macs, inspected.as_deref()) => found?,
             _ = agent.halt.notified() => return Ok(agent.stopped_for()),
         };
         let uuid = found.node_uuid().unwrap_or_default().to_string();

@@ -41,6 +41,10 @@ struct Args {
     /// test mode `<first --disk>.rescue`).
     #[arg(long)]
     rescue_dir: Option<PathBuf>,
+    /// Post the machine's inspection data here before the lookup (else
+    /// `ipa-inspection-callback-url`).
+    #[arg(long)]
+    inspection_callback_url: Option<String>,
     /// Kernel command line to read `ipa-*` parameters from.
     #[arg(long, default_value = "/proc/cmdline")]
     cmdline: PathBuf,
@@ -89,6 +93,9 @@ fn settings(args: &Args) -> Result<Settings, String> {
     }
     s.disks = args.disk.clone();
     s.rescue_dir = args.rescue_dir.clone();
+    if let Some(u) = &args.inspection_callback_url {
+        s.apply_kernel_params(&format!("ipa-inspection-callback-url={u}"))?;
+    }
     if s.test_mode() && s.macs.is_empty() {
         return Err("test mode (--disk) needs --mac too".into());
     }

@@ -41,6 +41,9 @@ pub struct Settings {
     pub bootif: Option<String>,
     /// Forces the API microversion instead of discovering it.
     pub api_version: Option<String>,
+    /// Where to post the inspection data before looking the node up
+    /// (`ipa-inspection-callback-url`); no inspection when unset.
+    pub inspection_callback_url: Option<String>,
     /// Where large temporary files go (an image that cannot be streamed).
     pub work_dir: PathBuf,
     /// Where a rescue leaves its password hash and marker (`/etc`; in test mode,
@@ -74,6 +77,7 @@ impl Default for Settings {
             agent_token: None,
             bootif: None,
             api_version: None,
+            inspection_callback_url: None,
             work_dir: std::env::temp_dir(),
             rescue_dir: None,
             disk_rate: None,
@@ -158,6 +162,17 @@ impl Settings {
         if let Some(v) = get("ipa-ironic-api-version") {
             self.api_version = Some(v.to_string());
         }
+        if let Some(v) = get("ipa-inspection-callback-url") {
+            if v == "mdns" {
+                return Err("ipa-inspection-callback-url=mdns: finding the inspection endpoint over mDNS is not supported; give its URL".into());
+            }
+            if !(v.starts_with("http://") || v.starts_with("https://")) {
+                return Err(format!(
+                    "ipa-inspection-callback-url {v} is not an http(s) URL"
+                ));
+            }
+            self.inspection_callback_url = Some(v.to_string());
+        }
         if let Some(v) = get("BOOTIF") {
             self.bootif = Some(v.to_string());
         }
@@ -226,7 +241,8 @@ mod tests {
         let mut s = Settings::default();
         s.apply_kernel_params(
             "BOOT_IMAGE=x nofb ipa-api-url=http://10.0.0.1:6385/ ipa-insecure=1 \
-             ipa-lookup-timeout=30 BOOTIF=01-52-54-00-12-34-56 ipa-listen-port=9998",
+             ipa-lookup-timeout=30 BOOTIF=01-52-54-00-12-34-56 ipa-listen-port=9998 \
+             ipa-inspection-callback-url=http://10.0.0.1:6385/v1/continue_inspection",
         )
         .unwrap();
         assert_eq!(s.api_urls, ["http://10.0.0.1:6385"]);
@@ -235,6 +251,10 @@ mod tests {
         assert_eq!(s.bootif.as_deref(), Some("01-52-54-00-12-34-56"));
         assert_eq!(s.listen.port(), 9998);
         assert_eq!(s.advertise_port, 9998);
+        assert_eq!(
+            s.inspection_callback_url.as_deref(),
+            Some("http://10.0.0.1:6385/v1/continue_inspection")
+        );
     }
 
     #[test]
@@ -243,5 +263,12 @@ mod tests {
         assert!(s.apply_kernel_params("ipa-api-url=ftp://x").is_err());
         assert!(s.apply_kernel_params("ipa-lookup-timeout=soon").is_err());
         assert!(s.apply_kernel_params("ipa-listen-host=nowhere").is_err());
+        assert!(s
+            .apply_kernel_params("ipa-inspection-callback-url=mdns")
+            .unwrap_err()
+            .contains("not supported"));
+        assert!(s
+            .apply_kernel_params("ipa-inspection-callback-url=tftp://x")
+            .is_err());
     }
 }

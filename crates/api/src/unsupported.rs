@@ -13,7 +13,6 @@ const NOT_YET: &[(&str, &str)] = &[
     ("/nodes/{node}/volume", "the volume API"),
     ("/events", "events"),
     ("/volume", "the volume API"),
-    ("/continue_inspection", "inspection by the ramdisk agent"),
 ];
 
 pub fn routes() -> Router<AppState> {

@@ -1,8 +1,8 @@
 //! `ferric demo`: Ferric all-in-one in this process (SQLite, zero configuration
 //! beyond a scratch directory), a simulated rack of eight machines beside it, and
 //! the whole flow with a progress line per node — enroll, manage (the BMCs
-//! answer), provide (cleaning through each machine's agent), deploy a generated
-//! image — then the final table. Everything keeps running for you to poke at.
+//! answer), inspect (each machine's agent reports its hardware), provide
+//! (cleaning through the agents), deploy a generated image — then the final table. Everything keeps running for you to poke at.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -207,6 +207,10 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
     for (verb, what) in [
         ("manage", "manage: Ferric checks each BMC"),
         (
+            "inspect",
+            "inspect: each machine network-boots its agent, which reports its hardware",
+        ),
+        (
             "provide",
             "provide: each machine network-boots its agent, which cleans its disk",
         ),
@@ -221,7 +225,12 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
                 )
                 .await?;
         }
-        finish_wait(&client, format, &names, verb, timeout).await?;
+        let nodes = finish_wait(&client, format, &names, verb, timeout).await?;
+        if verb == "inspect" {
+            for n in &nodes {
+                eprintln!("ferric demo: {}", hardware_line(n));
+            }
+        }
     }
     if !args.no_deploy {
         deploy_all(&client, &names, &image, args.image_mib, format, timeout).await?;
@@ -248,6 +257,24 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
     );
     let _ = tokio::signal::ctrl_c().await;
     Ok(())
+}
+
+/// What inspection found on a node, in a line.
+fn hardware_line(node: &serde_json::Value) -> String {
+    let p = &node["properties"];
+    let show = |k: &str| match &p[k] {
+        serde_json::Value::Null => "?".to_string(),
+        serde_json::Value::String(s) => s.clone(),
+        v => v.to_string(),
+    };
+    format!(
+        "{} inspected: {} CPUs ({}), {} MiB of memory, a {} GiB root disk",
+        node["name"].as_str().unwrap_or("?"),
+        show("cpus"),
+        show("cpu_arch"),
+        show("memory_mb"),
+        show("local_gb")
+    )
 }
 
 /// Deploys the demo image on every node and waits.

@@ -1,7 +1,7 @@
 //! `ferric demo` end to end, as a newcomer runs it: Ferric all-in-one in the
 //! process, a simulated rack beside it (Redfish BMCs driven by Ferric's own
 //! `redfish` driver, agents network-booted on sparse disks), every machine
-//! enrolled, managed, cleaned and deployed; then the same with a tenth of the
+//! enrolled, managed, inspected, cleaned and deployed; then the same with a tenth of the
 //! agents dying mid-write — those nodes end `deploy failed` with the timeout in
 //! `last_error`, the rest `active`.
 
@@ -48,10 +48,27 @@ fn states(listing: &Value) -> Vec<String> {
 fn the_demo_deploys_every_machine() {
     let (code, listings, stderr) = demo(3, "127.2.0.0", &[]);
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(listings.len(), 3, "manage, provide, deploy: {listings:?}");
+    assert_eq!(
+        listings.len(),
+        4,
+        "manage, inspect, provide, deploy: {listings:?}"
+    );
     assert_eq!(states(&listings[0]), ["manageable"; 3]);
-    assert_eq!(states(&listings[1]), ["available"; 3]);
-    assert_eq!(states(&listings[2]), ["active"; 3]);
+    assert_eq!(states(&listings[1]), ["manageable"; 3]);
+    // Each machine's agent reported its hardware; the demo prints what came of it.
+    let inspected: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains(" inspected: "))
+        .collect();
+    assert_eq!(inspected.len(), 3, "{stderr}");
+    for line in inspected {
+        assert!(
+            !line.contains('?') && line.contains("MiB of memory"),
+            "{line}"
+        );
+    }
+    assert_eq!(states(&listings[2]), ["available"; 3]);
+    assert_eq!(states(&listings[3]), ["active"; 3]);
     assert!(
         stderr.contains("3 of 3 machines booted their deployed image"),
         "{stderr}"

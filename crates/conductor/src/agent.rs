@@ -62,7 +62,7 @@ fn new_token() -> String {
 
 impl Conductor {
     /// Takes the node's lock, retrying while another operation holds it.
-    async fn lock_patiently(
+    pub(crate) async fn lock_patiently(
         &self,
         uuid: NodeId,
         wait: Duration,
@@ -209,7 +209,13 @@ impl Conductor {
     }
 
     /// Moves a node its agent called back for out of its wait state and runs its work.
-    async fn resume(&self, lock: NodeLock, mut node: Node, driver: Driver, manual_clean: bool) {
+    pub(crate) async fn resume(
+        &self,
+        lock: NodeLock,
+        mut node: Node,
+        driver: Driver,
+        manual_clean: bool,
+    ) {
         let uuid = node.uuid;
         let from = node.provision_state;
         if !advance(&mut node, Event::Resume, manual_clean) {

@@ -8,6 +8,7 @@ mod allocation;
 mod configdrive;
 mod error;
 pub mod hash_ring;
+pub mod inspection;
 mod lock;
 mod management;
 mod power;
@@ -120,6 +121,13 @@ pub trait ConductorApi: Send + Sync {
         &self,
         node: NodeId,
         heartbeat: AgentHeartbeat,
+    ) -> BoxFuture<'_, Result<(), ConductorError>>;
+    /// Takes the ramdisk agent's inspection data for a node waiting for it; returns
+    /// before the inspection finishes.
+    fn continue_inspection(
+        &self,
+        node: NodeId,
+        data: serde_json::Value,
     ) -> BoxFuture<'_, Result<(), ConductorError>>;
     /// Changes the boot mode or secure boot.
     fn set_boot_setting(
@@ -372,6 +380,14 @@ impl ConductorApi for Conductor {
         heartbeat: AgentHeartbeat,
     ) -> BoxFuture<'_, Result<(), ConductorError>> {
         Box::pin(self.accept_heartbeat(node, heartbeat))
+    }
+
+    fn continue_inspection(
+        &self,
+        node: NodeId,
+        data: serde_json::Value,
+    ) -> BoxFuture<'_, Result<(), ConductorError>> {
+        Box::pin(self.take_inspection_data(node, data))
     }
 
     fn allocate(&self, allocation: AllocationId) -> BoxFuture<'_, Result<(), ConductorError>> {

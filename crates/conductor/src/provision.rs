@@ -2,9 +2,9 @@
 //! then run the work (verify, clean, inspect, deploy, tear down, adopt, rescue…) on a
 //! worker, feeding each outcome back into the state machine until the node rests.
 
-use ferric_drivers::rescue;
 use ferric_drivers::steps::{StepOutcome, StepPhase, StepRun};
 use ferric_drivers::{driver_for, Driver, DriverError, WorkKind};
+use ferric_drivers::{inspect, rescue};
 use ferric_types::crypt::sha256_crypt_random_salt;
 use ferric_types::deploy_template::TemplateStep;
 use ferric_types::fsm::{self, Event, Verb};
@@ -176,6 +176,10 @@ impl Conductor {
         }
         record_request(&mut node, &req);
         node.last_error = None;
+        if event == Event::Inspect {
+            node.inspection_started_at = Some(Timestamp::now());
+            node.inspection_finished_at = None;
+        }
         advance(&mut node, event, manual_clean);
         if event == Event::Abort {
             node.last_error = Some(format!("Operation in state \"{from}\" aborted by request."));
@@ -369,9 +373,9 @@ pub(crate) async fn drop_ramdisk_boot(driver: &Driver, node: &mut Node) {
     if let Err(e) = driver.boot.clean_up_ramdisk(node).await {
         tracing::warn!(node = %node.uuid, error = %e, "could not remove the node's ramdisk boot files");
     }
-    // Failed or aborted cleaning or rescue leaves the cleaning or rescue network (a
+    // Failed or aborted cleaning, rescue or inspection leaves its service network (a
     // deploy keeps the provisioning network until it is torn down).
-    for role in ["cleaning", "rescue"] {
+    for role in ["cleaning", "rescue", "inspection"] {
         if let Err(e) = driver.network.remove_network(node, role).await {
             tracing::warn!(node = %node.uuid, role, error = %e, "could not take the node off a service network");
         }
@@ -386,7 +390,9 @@ fn record_request(node: &mut Node, req: &ProvisionRequest) {
     if let Some(cd) = &req.configdrive {
         node.instance_info.insert("configdrive".into(), cd.clone());
     }
-    node.driver_internal_info.remove(rescue::BOOTING);
+    for key in [rescue::BOOTING, inspect::BOOTING, inspect::RECEIVED] {
+        node.driver_internal_info.remove(key);
+    }
     if let Some(password) = &req.rescue_password {
         // Only the hash is kept: the rescue ramdisk needs nothing else.
         node.instance_info.remove("rescue_password");
@@ -436,8 +442,8 @@ fn finish(node: &mut Node, kind: WorkKind) {
             node.instance_info.remove(rescue::HASHED_PASSWORD);
         }
         WorkKind::Inspect => {
-            let now = Some(Timestamp::now());
-            node.inspection_finished_at = now;
+            node.inspection_started_at = None;
+            node.inspection_finished_at = Some(Timestamp::now());
         }
         WorkKind::Service => {
             node.driver_internal_info.remove("service_steps");

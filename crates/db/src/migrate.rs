@@ -85,6 +85,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_networks.sql"),
         postgres: include_str!("../migrations/postgres/0011_networks.sql"),
     },
+    Migration {
+        version: 12,
+        description: "node inventory",
+        sqlite: include_str!("../migrations/sqlite/0012_node_inventory.sql"),
+        postgres: include_str!("../migrations/postgres/0012_node_inventory.sql"),
+    },
 ];
 
 /// An arbitrary, fixed key for the PostgreSQL advisory lock held while migrating.

@@ -141,6 +141,11 @@ impl Datastore {
             .push("DELETE FROM node_history")
             .where_all(&[Cond::Eq("node_uuid", uuid.as_str().into())]);
         stmts.push(history);
+        let mut inventory = Sql::default();
+        inventory
+            .push("DELETE FROM node_inventory")
+            .where_all(&[Cond::Eq("node_uuid", uuid.as_str().into())]);
+        stmts.push(inventory);
         let mut allocations = Sql::default();
         allocations
             .push("DELETE FROM allocations")

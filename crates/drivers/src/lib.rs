@@ -8,6 +8,7 @@ pub mod agent_client;
 pub mod direct;
 mod fake;
 pub mod image_cache;
+pub mod inspect;
 mod interfaces;
 pub mod ipmi;
 pub mod netboot;
@@ -211,6 +212,17 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
             });
         }
         _ => {}
+    }
+    if node.interface(InterfaceKind::Inspect) == Some("agent") {
+        driver.work = Arc::new(inspect::AgentInspect {
+            other: driver.work.clone(),
+            parts: direct::DirectDeploy {
+                power: driver.power.clone(),
+                management: driver.management.clone(),
+                network: driver.network.clone(),
+                boot: driver.boot.clone(),
+            },
+        });
     }
     if node.interface(InterfaceKind::Rescue) == Some("agent") {
         driver.work = Arc::new(rescue::AgentRescue {

@@ -164,7 +164,18 @@ impl NetBoot {
                 "kernel_append_params may not contain control characters (they would end the iPXE command)".into(),
             ));
         }
-        let script = render(s.api_url.trim_end_matches('/'), append);
+        let api_url = s.api_url.trim_end_matches('/');
+        let mut append = append.to_string();
+        if matches!(
+            node.provision_state,
+            ProvisionState::Inspecting | ProvisionState::InspectWait
+        ) {
+            // The agent posts what it finds before it looks its node up.
+            append.push_str(&format!(
+                " ipa-inspection-callback-url={api_url}/v1/continue_inspection"
+            ));
+        }
+        let script = render(api_url, append.trim_start());
         let part = dir.join("config.part");
         tokio::fs::write(&part, script).await.map_err(io)?;
         tokio::fs::rename(&part, dir.join("config"))

@@ -306,14 +306,43 @@ impl Machine {
             self.set_running(generation, running);
             return;
         }
+        // iPXE's part: the chained script's kernel line carries the agent's parameters.
+        let params = match self.ramdisk_params(&script).await {
+            Ok(p) => p,
+            Err(why) => {
+                self.set_running(generation, Running::BootFailed(why));
+                return;
+            }
+        };
         if self.spec.faults.never_heartbeat {
             self.set_running(generation, Running::Ramdisk);
             return;
         }
-        self.run_agent(generation).await;
+        self.run_agent(generation, &params).await;
     }
 
-    fn agent_settings(&self) -> Settings {
+    /// Follows the `chain` of a boot script and returns the kernel command line
+    /// of the ramdisk it boots.
+    async fn ramdisk_params(&self, script: &str) -> Result<String, String> {
+        let target = script
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("chain "))
+            .unwrap_or_default()
+            .trim();
+        let url = format!("{}/boot/{target}", self.api_url);
+        let chained = match self.http.get(&url).send().await {
+            Ok(r) if r.status().is_success() => r.text().await.unwrap_or_default(),
+            Ok(r) => return Err(format!("no ramdisk script at {url}: {}", r.status())),
+            Err(e) => return Err(format!("no ramdisk script at {url}: {e}")),
+        };
+        chained
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("kernel "))
+            .map(str::to_string)
+            .ok_or_else(|| format!("the ramdisk script at {url} loads no kernel"))
+    }
+
+    fn agent_settings(&self, kernel_params: &str) -> Settings {
         let mut s = Settings {
             api_urls: vec![self.api_url.clone()],
             listen: self.spec.agent_listen,
@@ -334,11 +363,14 @@ impl Machine {
             ..Settings::default()
         };
         s.lookup_timeout = Duration::from_secs(120);
+        // The rack's own settings stand; the inspection callback comes from Ferric.
+        s.inspection_callback_url = ferric_agent::settings::parse_cmdline(kernel_params)
+            .remove("ipa-inspection-callback-url");
         s
     }
 
-    async fn run_agent(self: Arc<Self>, generation: u64) {
-        let agent = Arc::new(Agent::new(self.agent_settings()));
+    async fn run_agent(self: Arc<Self>, generation: u64, kernel_params: &str) {
+        let agent = Arc::new(Agent::new(self.agent_settings(kernel_params)));
         {
             let mut s = self.state();
             if s.generation != generation {

@@ -197,6 +197,7 @@ impl Rack {
             "driver": "redfish",
             "boot_interface": "ipxe",
             "deploy_interface": "direct",
+            "inspect_interface": "agent",
             "resource_class": "sim",
             "driver_info": {
                 "redfish_address": format!("{}/bmc/{}", self.bmc_url, m.spec.name),

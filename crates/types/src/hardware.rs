@@ -212,7 +212,7 @@ pub fn enabled(kind: InterfaceKind) -> &'static [&'static str] {
         Console => &["fake", "no-console"],
         Deploy => &["fake", "direct"],
         Firmware => &["fake", "no-firmware"],
-        Inspect => &["fake", "no-inspect"],
+        Inspect => &["fake", "no-inspect", "agent"],
         Management => &["fake", "ipmitool", "redfish"],
         Network => &["noop", "flat", "neutron"],
         Power => &["fake", "ipmitool", "redfish"],

@@ -8,6 +8,7 @@ mod conductors;
 mod deploy_templates;
 mod drivers;
 mod ident;
+mod inspection;
 mod node_bios_raid;
 mod node_fields;
 mod node_history;
@@ -25,16 +26,25 @@ mod ramdisk;
 mod shards;
 mod values;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 use crate::AppState;
+
+/// The largest inspection data accepted (Ironic's limit).
+const INSPECTION_BODY_BYTES: usize = 16 << 20;
 
 /// Routes relative to `/v1`.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/lookup", get(ramdisk::lookup))
         .route("/heartbeat/{node}", post(ramdisk::heartbeat))
+        .route(
+            "/continue_inspection",
+            post(inspection::continue_inspection)
+                .layer(DefaultBodyLimit::max(INSPECTION_BODY_BYTES)),
+        )
         .route("/nodes", get(nodes::list_nodes).post(nodes::create))
         .route("/nodes/detail", get(nodes::list_nodes_detail))
         .route(

@@ -109,8 +109,8 @@ pub async fn show(
     )))
 }
 
-/// `GET /v1/nodes/{node}/inventory` (API 1.81). Inventories come from inspection by
-/// the ramdisk agent, which this build does not run yet, so no node has one.
+/// `GET /v1/nodes/{node}/inventory` (API 1.81): what the node's last inspection
+/// found — the agent's inventory and the rest of its data (`plugin_data`).
 pub async fn inventory(
     State(state): State<AppState>,
     Extension(version): Extension<Microversion>,
@@ -118,10 +118,17 @@ pub async fn inventory(
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(version, 81)?;
     let node = ident::node(&state, &node_ident, version).await?;
-    Err(ApiError::not_found(format!(
-        "Node {} has no inventory: none has been collected by inspection.",
-        node.uuid
-    )))
+    match state.db.inventory_get(node.uuid).await {
+        Ok(found) => Ok(Json(json!({
+            "inventory": found.inventory,
+            "plugin_data": found.plugin_data,
+        }))),
+        Err(ferric_db::DbError::NotFound) => Err(ApiError::not_found(format!(
+            "Node {} has no inventory: it has not been inspected.",
+            node.uuid
+        ))),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `GET /v1/nodes/{node}/firmware` (API 1.86): firmware components found on the node.

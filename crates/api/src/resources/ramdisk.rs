@@ -38,7 +38,10 @@ fn agent_view(state: &AppState, headers: &HeaderMap, node: &Node) -> Value {
     })
 }
 
-async fn find_by_macs(state: &AppState, macs: &[MacAddress]) -> Result<Option<Node>, ApiError> {
+pub(super) async fn find_by_macs(
+    state: &AppState,
+    macs: &[MacAddress],
+) -> Result<Option<Node>, ApiError> {
     for mac in macs {
         match state.db.port_get_by_address(mac).await {
             Ok(port) => return Ok(Some(state.db.node_get(port.node_uuid).await?)),
@@ -87,6 +90,17 @@ pub async fn lookup(
     if !NETBOOT_STATES.contains(&node.provision_state) {
         return Err(not_found());
     }
+    Ok(Json(lookup_answer(&state, &headers, version, node).await?).into_response())
+}
+
+/// What a lookup answers for a node booting its ramdisk: the node as the agent may
+/// see it and the agent's configuration, with the agent token from API 1.62 on.
+pub(super) async fn lookup_answer(
+    state: &AppState,
+    headers: &HeaderMap,
+    version: Microversion,
+    node: Node,
+) -> Result<Value, ApiError> {
     let mut config = json!({
         "heartbeat_timeout": state.config.agent.heartbeat_timeout,
         "agent_token_required": true,
@@ -105,8 +119,7 @@ pub async fn lookup(
             node = state.db.node_get(node.uuid).await?;
         }
     }
-    let body = json!({"node": agent_view(&state, &headers, &node), "config": config});
-    Ok(Json(body).into_response())
+    Ok(json!({"node": agent_view(state, headers, &node), "config": config}))
 }
 
 /// Heartbeat fields and the version that introduced each.

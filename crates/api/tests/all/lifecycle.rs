@@ -1053,7 +1053,8 @@ both_backends!(microversions_up_to_1_89, |app: TestApp| async move {
         call("POST", "/v1/continue_inspection".into(), Some(json!({})))
             .await
             .status,
-        501
+        400,
+        "inspection data without an inventory"
     );
 });
 

@@ -6,6 +6,7 @@ mod allocations;
 mod chassis;
 mod conductors_drivers;
 mod deploy_templates;
+mod inspection;
 mod lifecycle;
 mod networks;
 mod node_create;

@@ -1,0 +1,187 @@
+//! In-band inspection through the API: a manageable node with the `agent` inspect
+//! interface waits in `inspect wait`; `POST /v1/continue_inspection` with the
+//! inventory finds it by MAC, the conductor records the inventory and properties and
+//! the node is `manageable` again; refusals change nothing.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::harness::TestApp;
+
+const MAC: &str = "52:54:00:12:34:77";
+
+async fn settle(app: &TestApp, node: &str, want: &str) -> Value {
+    for _ in 0..500 {
+        let r = app.call("GET", &format!("/v1/nodes/{node}"), None).await;
+        if r.body["provision_state"] == want && r.body["reservation"].is_null() {
+            return r.body;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{node} never reached {want}");
+}
+
+fn data(mac: &str) -> Value {
+    json!({
+        "inventory": {
+            "interfaces": [{"name": "eth0", "mac_address": mac}],
+            "cpu": {"count": 4, "architecture": "x86_64", "model_name": "Test CPU"},
+            "memory": {"total": 8_589_934_592u64, "physical_mb": 8192},
+            "disks": [{"name": "/dev/sda", "size": 107_374_182_400u64}],
+        },
+        "root_disk": {"name": "/dev/sda", "size": 107_374_182_400u64},
+        "boot_interface": format!("01-{}", mac.replace(':', "-")),
+        "error": null,
+    })
+}
+
+both_backends!(
+    agent_inspection_records_the_inventory,
+    |app: TestApp| async move {
+        let node = app
+            .node(json!({"driver": "fake-hardware", "name": "i", "inspect_interface": "agent"}))
+            .await;
+        let uuid = node["uuid"].as_str().unwrap().to_string();
+        let r = app
+            .call(
+                "POST",
+                "/v1/ports",
+                Some(json!({"node_uuid": uuid, "address": MAC})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.raw);
+        let r = app
+            .call(
+                "PUT",
+                "/v1/nodes/i/states/provision",
+                Some(json!({"target": "manage"})),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.raw);
+        settle(&app, "i", "manageable").await;
+
+        // Not inspecting yet: nobody is waiting for this data.
+        let r = app
+            .call_v("POST", "/v1/continue_inspection", Some(data(MAC)), None)
+            .await;
+        assert_eq!(r.status, 404, "{}", r.raw);
+
+        let r = app
+            .call(
+                "PUT",
+                "/v1/nodes/i/states/provision",
+                Some(json!({"target": "inspect"})),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.raw);
+        let waiting = settle(&app, "i", "inspect wait").await;
+        assert!(waiting["inspection_started_at"].is_string());
+
+        for (bad, why) in [
+            (json!({"inventory": {"interfaces": []}}), "no interfaces"),
+            (json!({"inventory": "x"}), "no inventory"),
+            (json!([1, 2]), "must be a JSON object"),
+            (
+                json!({"inventory": {"interfaces": [{"name": "eth0"}]}}),
+                "mac_address",
+            ),
+        ] {
+            let r = app
+                .call_v("POST", "/v1/continue_inspection", Some(bad), None)
+                .await;
+            assert_eq!(r.status, 400, "{}", r.raw);
+            assert!(r.raw.contains(why), "{why}: {}", r.raw);
+        }
+        let r = app
+            .call_v(
+                "POST",
+                "/v1/continue_inspection",
+                Some(data("52:54:00:00:00:01")),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 404, "an unknown MAC: {}", r.raw);
+        let r = app
+            .call_v(
+                "POST",
+                "/v1/continue_inspection?colour=red",
+                Some(data(MAC)),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 400, "{}", r.raw);
+        let after = app.call("GET", "/v1/nodes/i", None).await.body;
+        assert_eq!(
+            after["provision_state"], "inspect wait",
+            "refusals change nothing"
+        );
+        assert_eq!(after["properties"], json!({}));
+
+        // The agent posts without a version header and is told its node.
+        let r = app
+            .call_v("POST", "/v1/continue_inspection", Some(data(MAC)), None)
+            .await;
+        assert_eq!(r.status, 202, "{}", r.raw);
+        assert_eq!(r.body, json!({"uuid": uuid}));
+        let done = settle(&app, "i", "manageable").await;
+        assert_eq!(
+            done["properties"],
+            json!({"cpus": 4, "cpu_arch": "x86_64", "memory_mb": 8192, "local_gb": 99})
+        );
+        assert!(done["inspection_finished_at"].is_string());
+        assert!(done["last_error"].is_null(), "{}", done["last_error"]);
+        assert_eq!(done["power_state"], "power off");
+        let dii = &done["driver_internal_info"];
+        assert!(dii.get("inspection_ramdisk_booting").is_none(), "{dii}");
+        assert!(dii.get("inspection_data_received").is_none(), "{dii}");
+
+        let inv = app
+            .call_v("GET", "/v1/nodes/i/inventory", None, Some("1.81"))
+            .await;
+        assert_eq!(inv.status, 200, "{}", inv.raw);
+        assert_eq!(inv.body["inventory"]["cpu"]["model_name"], "Test CPU");
+        assert_eq!(inv.body["plugin_data"]["root_disk"]["name"], "/dev/sda");
+        assert!(inv.body["plugin_data"].get("inventory").is_none());
+
+        // Data for a node no longer waiting is refused.
+        let r = app
+            .call_v("POST", "/v1/continue_inspection", Some(data(MAC)), None)
+            .await;
+        assert_eq!(r.status, 404, "{}", r.raw);
+
+        // From 1.84 the answer is the lookup's, with the agent token.
+        let r = app
+            .call(
+                "PUT",
+                "/v1/nodes/i/states/provision",
+                Some(json!({"target": "inspect"})),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.raw);
+        settle(&app, "i", "inspect wait").await;
+        let r = app
+            .call_v(
+                "POST",
+                "/v1/continue_inspection",
+                Some(data(MAC)),
+                Some("1.84"),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.raw);
+        assert_eq!(r.body["node"]["uuid"], json!(uuid));
+        assert!(
+            r.body["config"]["agent_token"]
+                .as_str()
+                .is_some_and(|t| t.len() >= 32),
+            "{}",
+            r.raw
+        );
+        settle(&app, "i", "manageable").await;
+        let inv = app
+            .call_v("GET", "/v1/nodes/i/inventory", None, Some("1.81"))
+            .await;
+        assert_eq!(inv.status, 200);
+    }
+);

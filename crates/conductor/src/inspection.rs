@@ -1,0 +1,172 @@
+//! In-band inspection, the conductor's side: the agent's inspection data for a node
+//! in `inspect wait` is stored as the node's inventory, turned into the properties
+//! scheduling reads (`cpus`, `cpu_arch`, `memory_mb`, `local_gb`), and the node's
+//! inspection work runs again to power it off and undo the ramdisk boot.
+
+use std::time::Duration;
+
+use ferric_drivers::{driver_for, inspect};
+use ferric_types::history::INFO;
+use ferric_types::provision::ProvisionState;
+use ferric_types::{JsonObject, NodeId};
+use serde_json::Value;
+
+use crate::{Conductor, ConductorError};
+
+/// How long the data waits for a locked node before the agent is told to retry.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+const MIB: u64 = 1 << 20;
+const GIB: u64 = 1 << 30;
+
+/// The properties the inventory tells: CPUs, architecture, memory (MiB) and the
+/// root disk's size in GiB, one GiB kept back for partitioning as Ironic does.
+/// What the data does not say is left out.
+pub fn properties_from(data: &Value) -> JsonObject {
+    let mut p = JsonObject::new();
+    let inv = &data["inventory"];
+    if let Some(n) = inv.pointer("/cpu/count").and_then(Value::as_u64) {
+        p.insert("cpus".into(), Value::from(n));
+    }
+    if let Some(arch) = inv
+        .pointer("/cpu/architecture")
+        .and_then(Value::as_str)
+        .filter(|a| !a.is_empty())
+    {
+        p.insert("cpu_arch".into(), Value::from(arch));
+    }
+    let memory_mb = inv
+        .pointer("/memory/physical_mb")
+        .and_then(Value::as_u64)
+        .or_else(|| {
+            inv.pointer("/memory/total")
+                .and_then(Value::as_u64)
+                .map(|b| b / MIB)
+        });
+    if let Some(mb) = memory_mb {
+        p.insert("memory_mb".into(), Value::from(mb));
+    }
+    if let Some(size) = data.pointer("/root_disk/size").and_then(Value::as_u64) {
+        p.insert(
+            "local_gb".into(),
+            Value::from((size / GIB).saturating_sub(1)),
+        );
+    }
+    p
+}
+
+/// Checks the shape Ironic requires: an `inventory` object whose `interfaces` list
+/// has at least one NIC with a MAC.
+pub fn validate(data: &Value) -> Result<(), String> {
+    let inv = data
+        .get("inventory")
+        .filter(|i| i.is_object())
+        .ok_or("the inspection data has no inventory object")?;
+    let nics = inv
+        .get("interfaces")
+        .and_then(Value::as_array)
+        .filter(|l| !l.is_empty())
+        .ok_or("the inventory has no interfaces")?;
+    if nics
+        .iter()
+        .any(|n| n.get("mac_address").and_then(Value::as_str).is_none())
+    {
+        return Err("every interface of the inventory needs a mac_address".into());
+    }
+    Ok(())
+}
+
+impl Conductor {
+    /// Takes the agent's inspection data for a node in `inspect wait`: stores it,
+    /// updates the node's properties, and finishes the inspection on a worker.
+    pub(crate) async fn take_inspection_data(
+        &self,
+        uuid: NodeId,
+        data: Value,
+    ) -> Result<(), ConductorError> {
+        validate(&data).map_err(ConductorError::Invalid)?;
+        let permit = self.worker()?;
+        let (lock, mut node) = self.lock_patiently(uuid, LOCK_WAIT).await?;
+        if node.provision_state != ProvisionState::InspectWait {
+            let state = node.provision_state;
+            lock.release().await;
+            return Err(ConductorError::InvalidState(format!(
+                "Node {uuid} is in state {state}, not waiting for inspection data."
+            )));
+        }
+        let driver = match driver_for(&node) {
+            Ok(d) => d,
+            Err(e) => {
+                lock.release().await;
+                return Err(e.into());
+            }
+        };
+        let mut plugin_data = data.clone();
+        let inventory = plugin_data
+            .as_object_mut()
+            .and_then(|o| o.remove("inventory"))
+            .unwrap_or_default();
+        if let Err(e) = self.db.inventory_put(uuid, &inventory, &plugin_data).await {
+            lock.release().await;
+            return Err(e.into());
+        }
+        let found = properties_from(&data);
+        let summary = found
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        node.properties.extend(found);
+        node.driver_internal_info
+            .insert(inspect::RECEIVED.into(), Value::Bool(true));
+        self.record(
+            uuid,
+            INFO,
+            "inspection",
+            format!("Inspection data received from the agent: {summary}"),
+        )
+        .await;
+        tracing::info!(node = %uuid, properties = %summary, "inspection data received");
+        let this = self.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            this.resume(lock, node, driver, false).await;
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn properties_come_from_the_inventory_and_the_root_disk() {
+        let data = json!({
+            "inventory": {
+                "cpu": {"count": 8, "architecture": "x86_64"},
+                "memory": {"total": 17_179_869_184u64, "physical_mb": 16384},
+                "interfaces": [{"mac_address": "52:54:00:00:00:01"}],
+            },
+            "root_disk": {"size": 500_107_862_016u64},
+        });
+        let p = properties_from(&data);
+        assert_eq!(p["cpus"], json!(8));
+        assert_eq!(p["cpu_arch"], json!("x86_64"));
+        assert_eq!(p["memory_mb"], json!(16384));
+        assert_eq!(p["local_gb"], json!(464));
+        assert!(validate(&data).is_ok());
+    }
+
+    #[test]
+    fn missing_facts_are_left_out_and_bad_shapes_refused() {
+        let data = json!({"inventory": {"memory": {"total": 2_147_483_648u64}, "interfaces": []}});
+        let p = properties_from(&data);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p["memory_mb"], json!(2048));
+        assert!(validate(&data).unwrap_err().contains("no interfaces"));
+        assert!(validate(&json!({})).unwrap_err().contains("no inventory"));
+        let nameless = json!({"inventory": {"interfaces": [{"name": "eth0"}]}});
+        assert!(validate(&nameless).unwrap_err().contains("mac_address"));
+    }
+}
