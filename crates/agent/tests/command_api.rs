@@ -259,6 +259,16 @@ fn command_api() {
     assert!(inv["cpu"]["count"].as_u64().unwrap() >= 1);
     assert!(inv["memory"]["total"].as_u64().unwrap() > 0);
 
+    // No boot loader to install before an image is on the disk.
+    let (_, r) = command(
+        &agent,
+        "image.install_bootloader",
+        json!({"root_uuid": "0x00000000"}),
+        true,
+    );
+    assert_eq!(r["command_status"], "FAILED", "{r}");
+    assert_eq!(r["command_error"]["type"], "DeviceNotFound", "{r}");
+
     // An image streamed to the disk and verified; one command at a time.
     let image: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let sha = sha256(&image);
@@ -299,6 +309,16 @@ fn command_api() {
         u32::from_le_bytes(image[440..444].try_into().unwrap())
     );
     assert_eq!(r["command_result"]["root uuid"], expected);
+    // A whole-disk image carries its own boot loader: nothing to install.
+    let (_, r) = command(
+        &agent,
+        "image.install_bootloader",
+        json!({"root_uuid": expected}),
+        true,
+    );
+    assert_eq!(r["command_status"], "SUCCEEDED", "{r}");
+    let (_, r) = command(&agent, "standby.sync", json!({}), true);
+    assert_eq!(r["command_status"], "SUCCEEDED", "{r}");
 
     // A wrong digest fails the step with the reason and wipes the first MiB.
     let url = serve(image.clone(), Duration::ZERO);
@@ -328,6 +348,52 @@ fn command_api() {
     assert_eq!(r["command_status"], "SUCCEEDED", "{r}");
     let disk = std::fs::read(agent.dir.join("disk.img")).unwrap();
     assert_eq!(&disk[..image.len()], &image[..]);
+
+    // A checksum file (sha512, several entries) for an image served under another
+    // name, as the conductor's cache serves it: the image id names its entry.
+    let sha512 = {
+        let path = agent.dir.join("image.sha512");
+        std::fs::write(&path, &image).unwrap();
+        let out = Command::new("sha512sum").arg(&path).output().unwrap();
+        String::from_utf8(out.stdout).unwrap()[..128].to_string()
+    };
+    let sums = format!("{} other.raw\n{sha512}  image.raw\n", "0".repeat(128));
+    let sums_url = serve(sums.into_bytes(), Duration::ZERO).replace("image.raw", "SHA512SUMS");
+    let cached_url = serve(image.clone(), Duration::ZERO).replace("image.raw", "0a1b2c3d");
+    let mut params = write_image_params(&cached_url, "unused");
+    params["step"]["args"]["image_info"]["os_hash_algo"] = json!("sha512");
+    params["step"]["args"]["image_info"]["os_hash_value"] = json!(sums_url);
+    let (_, r) = command(&agent, "deploy.execute_deploy_step", params.clone(), true);
+    assert_eq!(r["command_status"], "SUCCEEDED", "{r}");
+    let disk = std::fs::read(agent.dir.join("disk.img")).unwrap();
+    assert_eq!(&disk[..image.len()], &image[..]);
+
+    // A root device smaller than root_gb: refused before anything is written.
+    params["step"]["args"]["image_info"]["root_gb"] = json!(1);
+    let (_, r) = command(&agent, "deploy.execute_deploy_step", params, true);
+    assert_eq!(r["command_status"], "FAILED", "{r}");
+    assert!(
+        r["command_error"]["details"]
+            .as_str()
+            .unwrap()
+            .contains("less than the 1 GiB root_gb"),
+        "{r}"
+    );
+    let disk = std::fs::read(agent.dir.join("disk.img")).unwrap();
+    assert_eq!(&disk[..image.len()], &image[..], "nothing was written");
+
+    // A download that always breaks off fails the step and wipes the metadata.
+    let url = serve_with(image.clone(), Duration::ZERO, usize::MAX);
+    let (_, r) = command(
+        &agent,
+        "deploy.execute_deploy_step",
+        write_image_params(&url, &sha),
+        true,
+    );
+    assert_eq!(r["command_status"], "FAILED", "{r}");
+    assert_eq!(r["command_error"]["type"], "ImageDownloadError", "{r}");
+    let disk = std::fs::read(agent.dir.join("disk.img")).unwrap();
+    assert!(disk[..1 << 20].iter().all(|&b| b == 0));
 
     // Logs are a gzip archive.
     let (_, r) = command(&agent, "log.collect_system_logs", json!({}), true);

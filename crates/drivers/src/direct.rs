@@ -214,6 +214,9 @@ pub fn image_info(node: &Node, url: &str) -> Result<Value, DriverError> {
         info.insert("os_hash_algo".into(), json!(a));
         info.insert("os_hash_value".into(), json!(v));
     }
+    if let Some(gb) = root_gb(node)? {
+        info.insert("root_gb".into(), json!(gb));
+    }
     if !info.contains_key("checksum") && !info.contains_key("os_hash_algo") {
         return Err(DriverError::Config(format!(
             "node {} has neither instance_info.image_checksum nor image_os_hash_algo/image_os_hash_value",
@@ -221,6 +224,30 @@ pub fn image_info(node: &Node, url: &str) -> Result<Value, DriverError> {
         )));
     }
     Ok(Value::Object(info))
+}
+
+/// `instance_info.root_gb`, the size in GiB the root device must have: a whole
+/// number (or its digits as text), checked before anything is written.
+fn root_gb(node: &Node) -> Result<Option<u64>, DriverError> {
+    let bad = |v: &Value| {
+        DriverError::Config(format!(
+            "instance_info.root_gb must be a whole number of GiB, not {v}"
+        ))
+    };
+    match node.instance_info.get("root_gb") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| bad(&Value::Number(n.clone()))),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| bad(&Value::from(s.as_str()))),
+        Some(other) => Err(bad(other)),
+    }
 }
 
 /// Where the agent downloads the image: the source itself, or the conductor's cache.
@@ -613,5 +640,42 @@ impl StepInterface for DirectDeploy {
             forget_agent(node);
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(instance_info: Value) -> Node {
+        let mut n = Node::new(
+            ferric_types::NodeId::new_v4(),
+            "fake-hardware".into(),
+            ferric_types::provision::ProvisionState::Available,
+            ferric_types::Timestamp::now(),
+        );
+        n.instance_info = instance_info.as_object().unwrap().clone();
+        n
+    }
+
+    #[test]
+    fn root_gb_goes_to_the_agent_and_nonsense_is_refused() {
+        let base =
+            json!({"image_source": "http://images/disk.raw", "image_checksum": "a".repeat(64)});
+        let mut ii = base.clone();
+        ii["root_gb"] = json!("20");
+        let info = image_info(&node(ii), "http://cache/abc").unwrap();
+        assert_eq!(info["root_gb"], json!(20));
+        assert_eq!(info["id"], json!("disk.raw"));
+        assert!(image_info(&node(base.clone()), "u")
+            .unwrap()
+            .get("root_gb")
+            .is_none());
+        for bad in [json!("lots"), json!(-1), json!(1.5), json!([10])] {
+            let mut ii = base.clone();
+            ii["root_gb"] = bad.clone();
+            let e = image_info(&node(ii), "u").unwrap_err().to_string();
+            assert!(e.contains("root_gb must be a whole number"), "{bad}: {e}");
+        }
     }
 }

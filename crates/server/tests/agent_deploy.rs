@@ -6,12 +6,14 @@
 //! stops it. Images are served by an HTTP server inside the test.
 //!
 //! Covered: cleaning through the agent (metadata erased), deploying a raw image
-//! (disk bytes = image bytes), undeploy + automated cleaning, a bad checksum
-//! (`deploy failed`, reason in `last_error`), an agent killed mid-write (callback
-//! timeout → `deploy failed`), a redeploy that then succeeds, and a qcow2 image
-//! converted on the way (checked with `qemu-img compare`), and a JSON config drive
-//! built into a config-2 ISO and written to a partition at the end of the disk, and
-//! images served from the conductor's cache (`image_download_source=http`, local paths).
+//! (disk bytes = image bytes, and `qemu-img compare`), undeploy + automated
+//! cleaning, a bad checksum (`deploy failed`, reason in `last_error`), an agent
+//! killed mid-write (callback timeout → `deploy failed`), a redeploy that then
+//! succeeds, a qcow2 image converted on the way (`qemu-img compare`), a JSON config
+//! drive built into a config-2 ISO and written to a partition at the end of the disk
+//! (every file read back with `isoinfo` equal to what was given, `blkid` sees
+//! `LABEL=config-2 TYPE=iso9660`), and images served from the conductor's cache
+//! (`image_download_source=http`, local paths).
 
 mod support;
 
@@ -104,6 +106,7 @@ async fn scenario(database_url: Option<String>) {
         image,
         "disk holds the image"
     );
+    assert_same_guest_bytes(&vm.disk, &images.join("good.raw"), "raw");
     assert!(
         node["driver_internal_info"]
             .get("agent_secret_token")
@@ -175,6 +178,7 @@ async fn scenario(database_url: Option<String>) {
         .await;
     assert_eq!(node["provision_state"], "active", "{node}");
     assert_eq!(read_range(&vm.disk, 0, image.len()), image);
+    assert_same_guest_bytes(&vm.disk, &images.join("good.raw"), "raw");
 
     // A qcow2 image is converted on the way to the disk.
     ferric.provision(&uuid, "deleted").await;
@@ -202,16 +206,7 @@ async fn scenario(database_url: Option<String>) {
         .wait_for(&uuid, &["active", "deploy failed"], budget)
         .await;
     assert_eq!(node["provision_state"], "active", "{node}");
-    let same = Command::new("qemu-img")
-        .args(["compare", "-f", "raw", "-F", "qcow2"])
-        .arg(&vm.disk)
-        .arg(images.join("holey.qcow2"))
-        .status()
-        .unwrap();
-    assert!(
-        same.success(),
-        "qemu-img compare: the disk holds the qcow2 image's guest bytes"
-    );
+    assert_same_guest_bytes(&vm.disk, &images.join("holey.qcow2"), "qcow2");
 
     // A config drive given as JSON: built into an ISO by the conductor, written by the
     // agent to a partition added at the end of the disk, readable with isoinfo.
@@ -234,6 +229,13 @@ async fn scenario(database_url: Option<String>) {
         )
         .await;
     let user_data = "#cloud-config\nhostname: vm-1\n";
+    let network_data = json!({
+        "links": [{"id": "nic0", "type": "phy", "ethernet_mac_address": "52:54:00:12:34:56", "mtu": 1500}],
+        "networks": [{"id": "net0", "link": "nic0", "type": "ipv4", "ip_address": "10.9.0.5",
+                      "netmask": "255.255.255.0", "routes": []}],
+        "services": [{"type": "dns", "address": "10.9.0.1"}],
+    });
+    let vendor_data = json!({"site": "lab", "rack": 7});
     let (status, body) = ferric
         .call(
             reqwest::Method::PUT,
@@ -241,7 +243,8 @@ async fn scenario(database_url: Option<String>) {
             Some(json!({"target": "active", "configdrive": {
                 "meta_data": {"hostname": "vm-1", "public_keys": {"k": "ssh-ed25519 AAAA test"}},
                 "user_data": user_data,
-                "network_data": {"links": [], "networks": [], "services": []},
+                "network_data": network_data,
+                "vendor_data": vendor_data,
             }})),
         )
         .await;
@@ -287,7 +290,21 @@ async fn scenario(database_url: Option<String>) {
     assert_eq!(meta["public_keys"]["k"], "ssh-ed25519 AAAA test");
     assert_eq!(extract("/openstack/latest/user_data"), user_data);
     let net: Value = serde_json::from_str(&extract("/openstack/latest/network_data.json")).unwrap();
-    assert_eq!(net["links"], json!([]));
+    assert_eq!(net, network_data, "network_data as given");
+    let vendor: Value =
+        serde_json::from_str(&extract("/openstack/latest/vendor_data.json")).unwrap();
+    assert_eq!(vendor, vendor_data, "vendor_data as given");
+    // What the image's cloud-init looks for: a config-2 labelled ISO 9660 partition.
+    let probe = Command::new("blkid")
+        .args(["-p", "-o", "export"])
+        .arg(&iso_path)
+        .output()
+        .expect("blkid is installed");
+    let probe = String::from_utf8_lossy(&probe.stdout).to_string();
+    assert!(
+        probe.contains("TYPE=iso9660") && probe.contains("LABEL=config-2"),
+        "{probe}"
+    );
 
     // Through the conductor's image cache: the origin is read once for two deploys,
     // and an image given as a local path is served by the conductor too.
@@ -387,4 +404,22 @@ async fn deploy_through_the_agent_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_through_the_agent_postgres() {
     scenario(Some(postgres_url())).await;
+}
+
+/// `qemu-img compare`: the disk holds the image's guest bytes (and zeros after).
+fn assert_same_guest_bytes(disk: &std::path::Path, image: &std::path::Path, format: &str) {
+    let out = Command::new("qemu-img")
+        .args(["compare", "-f", "raw", "-F", format])
+        .arg(disk)
+        .arg(image)
+        .output()
+        .expect("qemu-img is installed");
+    assert!(
+        out.status.success(),
+        "qemu-img compare {} {}: {}{}",
+        disk.display(),
+        image.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -65,6 +65,12 @@ pub fn check_image_info(info: &Value) -> Result<(), CommandError> {
             "a checksum, or os_hash_algo with os_hash_value, is required",
         ));
     }
+    if info
+        .get("root_gb")
+        .is_some_and(|v| !v.is_null() && v.as_u64().is_none())
+    {
+        return Err(bad("root_gb must be a whole number of GiB"));
+    }
     if info.get("image_type").and_then(Value::as_str) == Some("partition") {
         return Err(bad(
             "partition images are not supported by ferric-agent; use a whole-disk image",
@@ -95,15 +101,22 @@ async fn expected_digest(
     info: &Value,
 ) -> Result<Expected, CommandError> {
     let bad = |d: String| CommandError::invalid(format!("image_info: {d}"));
+    // A checksum file names the image by its file name: the download URL's, or the
+    // image id's (the source's name when the conductor's cache serves it).
     let first_url = info["urls"][0].as_str().unwrap_or_default();
-    let file_name = first_url.rsplit('/').next().unwrap_or_default();
+    let url_name = first_url.rsplit('/').next().unwrap_or_default();
+    let id_name = text(info, "id")
+        .and_then(|id| id.rsplit('/').next())
+        .unwrap_or(url_name);
     let resolve = |value: &str, text: String| -> Result<String, CommandError> {
         if is_url(value) {
-            checksum::from_checksum_file(&text, file_name).ok_or_else(|| {
-                download_error(format!(
-                    "checksum file {value} has no entry for {file_name}"
-                ))
-            })
+            checksum::from_checksum_file(&text, url_name)
+                .or_else(|| checksum::from_checksum_file(&text, id_name))
+                .ok_or_else(|| {
+                    download_error(format!(
+                        "checksum file {value} has no entry for {url_name} or {id_name}"
+                    ))
+                })
         } else {
             Ok(value.to_ascii_lowercase())
         }
@@ -182,6 +195,19 @@ pub async fn prepare_image(agent: Arc<Agent>, args: Value) -> Result<String, Com
     let disk = hints::choose(&all, hint_source.as_ref(), agent.settings.test_mode())
         .map_err(|e| CommandError::failed("DeviceNotFound", "Error finding the root device", e))?
         .clone();
+    if let Some(gb) = info.get("root_gb").and_then(Value::as_u64) {
+        if disk.size < gb << 30 {
+            return Err(CommandError::failed(
+                "DeviceNotFound",
+                "Error finding the root device",
+                format!(
+                    "the root device {} has {} bytes, less than the {gb} GiB root_gb asks for",
+                    disk.path.display(),
+                    disk.size
+                ),
+            ));
+        }
+    }
     let http = download::client(&agent.settings)?;
     let expected = expected_digest(&agent, &http, &info).await?;
     let urls: Vec<String> = info["urls"]
