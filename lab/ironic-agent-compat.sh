@@ -5,9 +5,12 @@
 # Ironic 39 (API + conductor in one process, SQLite, noauth, fake-hardware nodes with
 # the `direct` deploy interface, Ironic's default TLS requirement for agents) drives
 # ferric-agent in test mode (a file as the disk):
-#   1. automated cleaning through the agent (erase_devices_metadata, erase_devices)
+#   1. in-band inspection (Ironic's `agent` inspect interface): the agent posts its
+#      inventory to Ironic's /v1/continue_inspection → manageable, the inventory
+#      stored (GET /v1/nodes/{n}/inventory) with the agent's NIC and disk;
+#   2. automated cleaning through the agent (erase_devices_metadata, erase_devices)
 #      → available, the disk's first and last MiB zeroed;
-#   2. a deploy of a raw image with a JSON config drive (built by Ironic) → active,
+#   3. a deploy of a raw image with a JSON config drive (built by Ironic) → active,
 #      the image on the disk, a config-2 ISO in a partition at the disk's end.
 # Ironic's fake management interface only knows the PXE boot device, so the deploy
 # disables Ironic's `prepare_instance_boot` step (it would set boot to disk) through
@@ -78,6 +81,7 @@ enabled_power_interfaces = fake
 enabled_management_interfaces = fake
 enabled_boot_interfaces = fake
 enabled_deploy_interfaces = fake,direct
+enabled_inspect_interfaces = no-inspect,agent
 enabled_network_interfaces = noop
 default_network_interface = noop
 host = ironic-compat
@@ -98,6 +102,9 @@ deploy_callback_timeout = 180
 clean_callback_timeout = 180
 [deploy]
 erase_devices_priority = 10
+[inspector]
+# Ironic's fake boot cannot boot an inspection ramdisk: the test plays the machine.
+require_managed_boot = false
 [agent]
 post_deploy_get_power_state_retry_interval = 1
 post_deploy_get_power_state_retries = 2
@@ -154,7 +161,7 @@ DISK="$WORK/disk.img"
 truncate -s 256M "$DISK"
 "$PYTHON" -c "
 f = open('$DISK', 'r+b'); f.write(b'\xab' * 1048576); f.seek(255 * 1048576); f.write(b'\xab' * 1048576)"
-NODE=$(bm POST /nodes '{"driver": "fake-hardware", "deploy_interface": "direct", "name": "compat-1"}' | field '["uuid"]') \
+NODE=$(bm POST /nodes '{"driver": "fake-hardware", "deploy_interface": "direct", "inspect_interface": "agent", "name": "compat-1"}' | field '["uuid"]') \
     || fail "Ironic refused the node"
 [ -n "$NODE" ] || fail "Ironic refused the node"
 bm POST /ports "{\"node_uuid\": \"$NODE\", \"address\": \"$MAC\"}" >/dev/null
@@ -173,11 +180,16 @@ wait_for() {
             fi
         done
         case "$state" in
-            "clean wait" | "wait call-back")
+            "clean wait" | "wait call-back" | "inspect wait")
                 if [ -z "$agent_pid" ] || ! kill -0 "$agent_pid" 2>/dev/null; then
                     boots=$((boots + 1))
+                    # Ironic's fake boot passes no kernel parameters: the callback
+                    # URL an inspection ramdisk would get is given as a flag.
+                    local inspect_args=()
+                    [ "$state" = "inspect wait" ] \
+                        && inspect_args=(--inspection-callback-url "$API/v1/continue_inspection")
                     "$AGENT" --api-url "$API" --disk "$DISK" --mac "$MAC" \
-                        --listen "127.0.0.1:$((PORT + 2))" --cmdline /dev/null \
+                        --listen "127.0.0.1:$((PORT + 2))" --cmdline /dev/null "${inspect_args[@]}" \
                         >"$WORK/agent-$boots.log" 2>&1 &
                     agent_pid=$!
                 fi
@@ -190,6 +202,19 @@ wait_for() {
 
 bm PUT "/nodes/$NODE/states/provision" '{"target": "manage"}' >/dev/null
 wait_for manageable
+bm PUT "/nodes/$NODE/states/provision" '{"target": "inspect"}' >/dev/null
+wait_for manageable "inspect failed"
+[ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = manageable ] \
+    || fail "inspection through ferric-agent: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
+bm GET "/nodes/$NODE/inventory" | "$PYTHON" -c "
+import json, sys
+d = json.load(sys.stdin)
+inv = d['inventory']
+assert inv['interfaces'][0]['mac_address'] == '$MAC', inv['interfaces']
+assert inv['disks'][0]['size'] == 256 << 20, inv['disks']
+assert inv['cpu']['count'] >= 1 and inv['memory']['total'] > 0, (inv['cpu'], inv['memory'])
+" || fail "Ironic did not keep ferric-agent's inventory"
+ok "Ironic inspected the node through ferric-agent (continue_inspection, the inventory stored)"
 bm PUT "/nodes/$NODE/states/provision" '{"target": "provide"}' >/dev/null
 wait_for available "clean failed"
 [ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = available ] \
