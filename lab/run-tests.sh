@@ -8,8 +8,9 @@
 #   2. the real `openstack baremetal` client against a running ferricd
 #      (lab/ironicclient-smoke.sh), the real `openstack network/subnet/port`
 #      against its network API (lab/osc-network.sh), a SIGKILL mid-deploy and restart
-#      (lab/crash-test.sh), ferric-agent cleaning and deploying for a real
-#      OpenStack Ironic 39 (lab/ironic-agent-compat.sh), a QEMU VM network-booting
+#      (lab/crash-test.sh), ferric-agent inspecting, cleaning and deploying for a
+#      real OpenStack Ironic 39 (lab/ironic-agent-compat.sh), sushy (Ironic's
+#      Redfish client) driving the simulated rack (lab/sushy-client-sim.sh), a QEMU VM network-booting
 #      from ferricd's DHCP and iPXE script into the deploy ramdisk and deployed end
 #      to end (lab/vm-deploy.sh), then a SIGTERM that must stop ferricd cleanly.
 # Everything listens on 127.0.0.1 only. Exits non-zero on any failure.
@@ -94,6 +95,9 @@ bash lab/crash-test.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "$((API_PORT 
 echo "== ferric-agent driven by a real OpenStack Ironic 39"
 cargo build --locked --bin ferric-agent
 bash lab/ironic-agent-compat.sh "${CARGO_TARGET_DIR:-target}/debug/ferric-agent" "${FERRIC_IRONIC_PORT:-6499}"
+
+echo "== sushy, Ironic's Redfish client, against the simulated rack (ferric sim)"
+bash lab/sushy-client-sim.sh "${CARGO_TARGET_DIR:-target}/debug/ferric" "${FERRIC_SUSHY_SIM_PORT:-8031}"
 
 echo "== a QEMU VM network-boots from ferricd (DHCP, iPXE, HTTP) and gets deployed"
 bash lab/vm-deploy.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "${FERRIC_VM_PORT:-6530}"

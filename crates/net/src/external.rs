@@ -19,7 +19,8 @@ use ferric_types::{MacAddress, Node, NodeId, Timestamp};
 use serde_json::{json, Value};
 
 use crate::service::{
-    join_or_undo, owner, role_network_key, roles, set_roles, Flips, NetworkService,
+    join_or_undo, owner, role_network_key, roles, set_roles, Flips, NetworkService, INSPECTION,
+    PROVISIONING,
 };
 
 /// Where the external Neutron is and how to reach it.
@@ -154,13 +155,17 @@ impl ExternalNeutron {
                     .iter()
                     .find(|(k, _)| *k == key)
                     .map(|(_, v)| v.clone())
-            })
-            .ok_or_else(|| {
-                format!(
-                    "node {} has no {role} network: set driver_info/{key} or [network] {key}",
-                    node.uuid
-                )
-            })?;
+            });
+        if wanted.is_none() && role == INSPECTION {
+            // No inspection network: inspection runs on the provisioning network.
+            return Box::pin(self.role_network(node, PROVISIONING)).await;
+        }
+        let wanted = wanted.ok_or_else(|| {
+            format!(
+                "node {} has no {role} network: set driver_info/{key} or [network] {key}",
+                node.uuid
+            )
+        })?;
         if let Ok(uuid) = wanted.parse::<uuid::Uuid>() {
             return match self
                 .call(

@@ -110,6 +110,12 @@ fn unmanaged(port: &Port) -> bool {
         == Some("unmanaged")
 }
 
+/// The role of the network a node is inspected on; without one, the provisioning
+/// network serves.
+pub const INSPECTION: &str = "inspection";
+/// The role of the network a node is deployed on.
+pub const PROVISIONING: &str = "provisioning";
+
 /// The `driver_info` key naming a node's network of `role`, as Ironic spells it:
 /// `provisioning_network`, `cleaning_network`, `rescuing_network`…
 pub fn role_network_key(role: &str) -> String {
@@ -177,7 +183,8 @@ impl NetworkService {
     }
 
     /// The network of `role` for `node`: `driver_info/<role>_network` (name or
-    /// UUID; `rescuing_network` for rescue), else the one network with that role.
+    /// UUID; `rescuing_network` for rescue), else the one network with that role
+    /// (for inspection without one, the provisioning network).
     pub async fn network_for(&self, node: &Node, role: &str) -> Result<Network, String> {
         let all = self
             .db
@@ -191,7 +198,11 @@ impl NetworkService {
                 .find(|n| n.uuid.to_string() == named || n.name == named)
                 .ok_or_else(|| format!("driver_info/{key} names no network: {named}"));
         }
-        let mut of_role: Vec<Network> = all.into_iter().filter(|n| n.role == role).collect();
+        let mut of_role: Vec<Network> = all.iter().filter(|n| n.role == role).cloned().collect();
+        if of_role.is_empty() && role == INSPECTION {
+            // No inspection network: inspection runs on the provisioning network.
+            return Box::pin(self.network_for(node, PROVISIONING)).await;
+        }
         match of_role.len() {
             1 => Ok(of_role.remove(0)),
             0 => Err(format!("no network has the {role} role")),

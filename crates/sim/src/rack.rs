@@ -200,8 +200,9 @@ impl Rack {
             "inspect_interface": "agent",
             "resource_class": "sim",
             "driver_info": {
-                "redfish_address": format!("{}/bmc/{}", self.bmc_url, m.spec.name),
-                "redfish_system_id": format!("/redfish/v1/Systems/{}", m.spec.id),
+                // The path is the service root (Ironic's reading): this machine's BMC.
+                "redfish_address": format!("{}/bmc/{}/redfish/v1", self.bmc_url, m.spec.name),
+                "redfish_system_id": format!("/bmc/{}/redfish/v1/Systems/{}", m.spec.name, m.spec.id),
                 "redfish_username": self.config.username,
                 "redfish_password": self.config.password,
                 "deploy_kernel": format!("{}/sim/deploy.kernel", self.bmc_url),

@@ -134,12 +134,14 @@ fn root_json(base: &str) -> Value {
     })
 }
 
-fn systems_json<'a>(machines: impl Iterator<Item = &'a Arc<Machine>>) -> Value {
+/// The systems collection under the service root at `base` (`""` for the rack's,
+/// `/bmc/<machine>` for a machine's own BMC).
+fn systems_json<'a>(base: &str, machines: impl Iterator<Item = &'a Arc<Machine>>) -> Value {
     let members: Vec<Value> = machines
-        .map(|m| json!({"@odata.id": format!("/redfish/v1/Systems/{}", m.spec.id)}))
+        .map(|m| json!({"@odata.id": format!("{base}/redfish/v1/Systems/{}", m.spec.id)}))
         .collect();
     json!({
-        "@odata.id": "/redfish/v1/Systems",
+        "@odata.id": format!("{base}/redfish/v1/Systems"),
         "@odata.type": "#ComputerSystemCollection.ComputerSystemCollection",
         "Name": "Computer System Collection",
         "Members@odata.count": members.len(),
@@ -147,16 +149,14 @@ fn systems_json<'a>(machines: impl Iterator<Item = &'a Arc<Machine>>) -> Value {
     })
 }
 
-async fn root(State(bmc): State<Shared>, headers: HeaderMap) -> Response {
-    match authorized(&bmc, &headers) {
-        Ok(()) => Json(root_json("")).into_response(),
-        Err(r) => r.into_response(),
-    }
+/// The service root, readable without credentials as Redfish requires.
+async fn root() -> Response {
+    Json(root_json("")).into_response()
 }
 
 async fn systems(State(bmc): State<Shared>, headers: HeaderMap) -> Response {
     match authorized(&bmc, &headers) {
-        Ok(()) => Json(systems_json(bmc.order.iter())).into_response(),
+        Ok(()) => Json(systems_json("", bmc.order.iter())).into_response(),
         Err(r) => r.into_response(),
     }
 }
@@ -170,14 +170,12 @@ fn own(bmc: &Bmc, headers: &HeaderMap, name: &str) -> Result<Arc<Machine>, Refus
         .ok_or_else(|| Refusal(StatusCode::NOT_FOUND, format!("No BMC {name}")))
 }
 
-async fn own_root(
-    State(bmc): State<Shared>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-) -> Response {
-    match own(&bmc, &headers, &name) {
-        Ok(_) => Json(root_json("")).into_response(),
-        Err(r) => r.into_response(),
+/// A machine's own service root, readable without credentials.
+async fn own_root(State(bmc): State<Shared>, Path(name): Path<String>) -> Response {
+    if bmc.by_name.contains_key(&name) {
+        Json(root_json(&format!("/bmc/{name}"))).into_response()
+    } else {
+        Refusal(StatusCode::NOT_FOUND, format!("No BMC {name}")).into_response()
     }
 }
 
@@ -187,7 +185,7 @@ async fn own_systems(
     Path(name): Path<String>,
 ) -> Response {
     match own(&bmc, &headers, &name) {
-        Ok(m) => Json(systems_json(std::iter::once(&m))).into_response(),
+        Ok(m) => Json(systems_json(&format!("/bmc/{name}"), std::iter::once(&m))).into_response(),
         Err(r) => r.into_response(),
     }
 }
@@ -213,7 +211,10 @@ async fn own_system(
     if let Err(r) = own_id(&bmc, &headers, &name, &id) {
         return r.into_response();
     }
-    system(State(bmc), headers, Path(id)).await
+    match machine(&bmc, &headers, &id).await {
+        Ok(m) => Json(system_json(&format!("/bmc/{name}"), &m)).into_response(),
+        Err(r) => r.into_response(),
+    }
 }
 
 /// A per-machine BMC's PATCH of its system or POST of its reset action.
@@ -230,8 +231,9 @@ async fn own_write(
     }
 }
 
-fn system_json(m: &Machine) -> Value {
-    let path = format!("/redfish/v1/Systems/{}", m.spec.id);
+/// A machine's ComputerSystem under the service root at `base`.
+fn system_json(base: &str, m: &Machine) -> Value {
+    let path = format!("{base}/redfish/v1/Systems/{}", m.spec.id);
     json!({
         "@odata.id": path,
         "@odata.type": "#ComputerSystem.v1_10_0.ComputerSystem",
@@ -257,7 +259,7 @@ fn system_json(m: &Machine) -> Value {
 
 async fn system(State(bmc): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     match machine(&bmc, &headers, &id).await {
-        Ok(m) => Json(system_json(&m)).into_response(),
+        Ok(m) => Json(system_json("", &m)).into_response(),
         Err(r) => r.into_response(),
     }
 }

@@ -114,7 +114,8 @@ impl RedfishClient {
             AuthType::Basic => false,
             AuthType::Session => true,
             AuthType::Auto => {
-                let root = self.send(Method::GET, "/redfish/v1/", None, None).await?.1;
+                let path = format!("{}/", self.settings.root);
+                let root = self.send(Method::GET, &path, None, None).await?.1;
                 root.get("SessionService").is_some()
                     && root.get("Links").and_then(|l| l.get("Sessions")).is_some()
             }
@@ -129,7 +130,11 @@ impl RedfishClient {
             "UserName": self.settings.username.clone().unwrap_or_default(),
             "Password": self.settings.password.clone().unwrap_or_default(),
         });
-        let url = format!("{}/redfish/v1/SessionService/Sessions", self.bmc());
+        let url = format!(
+            "{}{}/SessionService/Sessions",
+            self.bmc(),
+            self.settings.root
+        );
         let resp = self
             .http
             .post(&url)
@@ -273,10 +278,10 @@ impl RedfishClient {
             return Ok(if id.starts_with('/') {
                 id.clone()
             } else {
-                format!("/redfish/v1/Systems/{id}")
+                format!("{}/Systems/{id}", self.settings.root)
             });
         }
-        let systems = self.get("/redfish/v1/Systems").await?;
+        let systems = self.get(&format!("{}/Systems", self.settings.root)).await?;
         let members: Vec<&str> = systems
             .get("Members")
             .and_then(Value::as_array)

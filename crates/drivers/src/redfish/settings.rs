@@ -31,6 +31,9 @@ pub enum AuthType {
 pub struct RedfishSettings {
     /// `scheme://host[:port]`, without a trailing slash.
     pub address: String,
+    /// The service root's path: the path of `redfish_address` when it has one (as
+    /// Ironic reads it), else `/redfish/v1`; no trailing slash.
+    pub root: String,
     pub system_id: Option<String>,
     pub username: Option<String>,
     pub password: Option<String>,
@@ -107,8 +110,18 @@ impl RedfishSettings {
                 )))
             }
         };
+        let after_scheme = address.find("://").map_or(0, |i| i + 3);
+        let (origin, path) = match address[after_scheme..].find('/') {
+            Some(i) => address.split_at(after_scheme + i),
+            None => (address.as_str(), ""),
+        };
+        let root = match path.trim_end_matches('/') {
+            "" => "/redfish/v1".to_string(),
+            p => p.to_string(),
+        };
         Ok(Self {
-            address: address.trim_end_matches('/').to_string(),
+            address: origin.to_string(),
+            root,
             system_id: text(node, "redfish_system_id"),
             username: text(node, "redfish_username"),
             password: text(node, "redfish_password"),
@@ -117,5 +130,38 @@ impl RedfishSettings {
             timeout: seconds(node, "redfish_timeout", 30)?,
             power_timeout: seconds(node, "redfish_power_timeout", 60)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferric_types::provision::ProvisionState;
+    use ferric_types::{NodeId, Timestamp};
+    use serde_json::json;
+
+    fn settings(address: &str) -> RedfishSettings {
+        let mut n = Node::new(
+            NodeId::new_v4(),
+            "redfish".into(),
+            ProvisionState::Enroll,
+            Timestamp::now(),
+        );
+        n.driver_info
+            .insert("redfish_address".into(), json!(address));
+        RedfishSettings::from_node(&n).unwrap()
+    }
+
+    #[test]
+    fn the_address_path_is_the_service_root_as_ironic_reads_it() {
+        let plain = settings("http://10.0.0.5:8000/");
+        assert_eq!(plain.address, "http://10.0.0.5:8000");
+        assert_eq!(plain.root, "/redfish/v1");
+        let rooted = settings("http://rack:8000/bmc/sim-00001/redfish/v1/");
+        assert_eq!(rooted.address, "http://rack:8000");
+        assert_eq!(rooted.root, "/bmc/sim-00001/redfish/v1");
+        let bare = settings("bmc.example");
+        assert_eq!(bare.address, "https://bmc.example");
+        assert_eq!(bare.root, "/redfish/v1");
     }
 }
