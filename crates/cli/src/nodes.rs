@@ -343,7 +343,11 @@ pub async fn finish_wait(
 }
 
 /// Every item of a paginated listing.
-pub async fn all_pages(client: &Client, first: &str, key: &str) -> Result<Vec<Value>, Failure> {
+pub async fn all_pages(
+    client: &Client,
+    first: &str,
+    key: &str,
+) -> Result<Vec<Value>, ferric_client::ClientError> {
     let mut out = Vec::new();
     let mut url = first.to_string();
     loop {

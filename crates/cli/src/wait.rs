@@ -92,6 +92,40 @@ fn line(name: &str, node: &Value, started: Instant, width: usize) -> String {
 
 /// Waits for every node in `idents` to rest after `verb`, showing progress on
 /// stderr; `None` when `timeout` passed first.
+/// Above this many waited nodes, one detailed listing a round replaces a request
+/// per node.
+const LIST_ABOVE: usize = 8;
+
+/// The waited nodes as they are now, in `idents`' order.
+async fn fetch(
+    client: &Client,
+    idents: &[String],
+) -> Result<Vec<Value>, ferric_client::ClientError> {
+    let mut listed: HashMap<String, Value> = HashMap::new();
+    if idents.len() > LIST_ABOVE {
+        for node in crate::nodes::all_pages(client, "/v1/nodes/detail?limit=1000", "nodes").await? {
+            for key in ["uuid", "name"] {
+                if let Some(k) = node[key].as_str() {
+                    listed.insert(k.to_string(), node.clone());
+                }
+            }
+        }
+    }
+    let mut nodes = Vec::with_capacity(idents.len());
+    for ident in idents {
+        match listed.get(ident) {
+            Some(node) => nodes.push(node.clone()),
+            // Few nodes, or one the listing missed: ask for it (a gone node errs).
+            None => nodes.push(
+                client
+                    .request(Method::GET, &format!("/v1/nodes/{ident}"), None)
+                    .await?,
+            ),
+        }
+    }
+    Ok(nodes)
+}
+
 pub async fn wait_all(
     client: &Client,
     idents: &[String],
@@ -104,14 +138,7 @@ pub async fn wait_all(
     let mut shown: HashMap<String, String> = HashMap::new();
     let mut drawn = 0usize;
     loop {
-        let mut nodes = Vec::with_capacity(idents.len());
-        for ident in idents {
-            nodes.push(
-                client
-                    .request(Method::GET, &format!("/v1/nodes/{ident}"), None)
-                    .await?,
-            );
-        }
+        let nodes = fetch(client, idents).await?;
         let lines: Vec<String> = idents
             .iter()
             .zip(&nodes)
