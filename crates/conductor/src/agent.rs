@@ -15,6 +15,7 @@ use ferric_drivers::{driver_for, Driver};
 use ferric_types::fsm::Event;
 use ferric_types::history::{ERROR, INFO};
 use ferric_types::provision::ProvisionState::{self, *};
+use ferric_types::provision::NETBOOT_STATES;
 use ferric_types::{Node, NodeId, Timestamp};
 use serde_json::Value;
 
@@ -85,6 +86,12 @@ impl Conductor {
         uuid: NodeId,
     ) -> Result<Option<String>, ConductorError> {
         let (lock, mut node) = self.lock_patiently(uuid, LOOKUP_LOCK_WAIT).await?;
+        if !NETBOOT_STATES.contains(&node.provision_state) {
+            // The node moved on while the lookup waited for it (an inspection that
+            // finished, say): no ramdisk of its may get a token now.
+            lock.release().await;
+            return Err(ConductorError::NodeNotFound(uuid.to_string()));
+        }
         if node.driver_internal_info.contains_key(keys::TOKEN) {
             lock.release().await;
             return Ok(None);

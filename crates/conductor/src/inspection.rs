@@ -86,11 +86,12 @@ impl Conductor {
         validate(&data).map_err(ConductorError::Invalid)?;
         let permit = self.worker()?;
         let (lock, mut node) = self.lock_patiently(uuid, LOCK_WAIT).await?;
-        if node.provision_state != ProvisionState::InspectWait {
+        let booted = node.driver_internal_info.contains_key(inspect::BOOTING);
+        if node.provision_state != ProvisionState::InspectWait || !booted {
             let state = node.provision_state;
             lock.release().await;
             return Err(ConductorError::InvalidState(format!(
-                "Node {uuid} is in state {state}, not waiting for inspection data."
+                "Node {uuid} is in state {state}, not waiting for its inspection ramdisk's data."
             )));
         }
         let driver = match driver_for(&node) {
@@ -101,10 +102,13 @@ impl Conductor {
             }
         };
         let mut plugin_data = data.clone();
-        let inventory = plugin_data
-            .as_object_mut()
-            .and_then(|o| o.remove("inventory"))
-            .unwrap_or_default();
+        let mut inventory = Value::Null;
+        if let Some(parts) = plugin_data.as_object_mut() {
+            inventory = parts.remove("inventory").unwrap_or_default();
+            // The ramdisk's logs (a journal archive) are not kept: they may hold
+            // anything, and the inventory is served to every API client.
+            parts.remove("logs");
+        }
         if let Err(e) = self.db.inventory_put(uuid, &inventory, &plugin_data).await {
             lock.release().await;
             return Err(e.into());
@@ -118,6 +122,11 @@ impl Conductor {
         node.properties.extend(found);
         node.driver_internal_info
             .insert(inspect::RECEIVED.into(), Value::Bool(true));
+        // Kept before the work resumes: the agent is told its data is in.
+        if let Err(e) = lock.save(&node).await {
+            lock.release().await;
+            return Err(e);
+        }
         self.record(
             uuid,
             INFO,

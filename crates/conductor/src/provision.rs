@@ -2,9 +2,10 @@
 //! then run the work (verify, clean, inspect, deploy, tear down, adopt, rescue…) on a
 //! worker, feeding each outcome back into the state machine until the node rests.
 
+use ferric_drivers::agent_client::forget_agent;
 use ferric_drivers::steps::{StepOutcome, StepPhase, StepRun};
 use ferric_drivers::{driver_for, Driver, DriverError, WorkKind};
-use ferric_drivers::{inspect, rescue};
+use ferric_drivers::{inspect, rescue, PowerTarget};
 use ferric_types::crypt::sha256_crypt_random_salt;
 use ferric_types::deploy_template::TemplateStep;
 use ferric_types::fsm::{self, Event, Verb};
@@ -378,6 +379,19 @@ pub(crate) async fn drop_ramdisk_boot(driver: &Driver, node: &mut Node) {
     for role in ["cleaning", "rescue", "inspection"] {
         if let Err(e) = driver.network.remove_network(node, role).await {
             tracing::warn!(node = %node.uuid, role, error = %e, "could not take the node off a service network");
+        }
+    }
+    // An inspection ramdisk has nothing left to do: the machine goes off, as Ironic
+    // does, and its agent is forgotten.
+    if node.driver_internal_info.remove(inspect::BOOTING).is_some() {
+        node.driver_internal_info.remove(inspect::RECEIVED);
+        forget_agent(node);
+        if let Err(e) = driver
+            .power
+            .set_power_state(node, PowerTarget::Off, None)
+            .await
+        {
+            tracing::warn!(node = %node.uuid, error = %e, "could not power off the node after its inspection ended");
         }
     }
 }

@@ -166,13 +166,15 @@ impl NetBoot {
         }
         let api_url = s.api_url.trim_end_matches('/');
         let mut append = append.to_string();
-        if matches!(
+        let inspecting = matches!(
             node.provision_state,
             ProvisionState::Inspecting | ProvisionState::InspectWait
-        ) {
+        );
+        if inspecting && !append.contains("ipa-inspection-callback-url=") {
             // The agent posts what it finds before it looks its node up.
+            let base = api_url.trim_end_matches("/v1");
             append.push_str(&format!(
-                " ipa-inspection-callback-url={api_url}/v1/continue_inspection"
+                " ipa-inspection-callback-url={base}/v1/continue_inspection"
             ));
         }
         let script = render(api_url, append.trim_start());

@@ -196,7 +196,10 @@ pub async fn prepare_image(agent: Arc<Agent>, args: Value) -> Result<String, Com
         .map_err(|e| CommandError::failed("DeviceNotFound", "Error finding the root device", e))?
         .clone();
     if let Some(gb) = info.get("root_gb").and_then(Value::as_u64) {
-        if disk.size < gb << 30 {
+        if gb
+            .checked_mul(1 << 30)
+            .is_none_or(|bytes| disk.size < bytes)
+        {
             return Err(CommandError::failed(
                 "DeviceNotFound",
                 "Error finding the root device",

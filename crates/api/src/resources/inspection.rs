@@ -1,15 +1,16 @@
 //! `POST /v1/continue_inspection`: where a ramdisk agent booted for inspection
 //! posts what it found. The node is the one whose ports carry the inventory's MACs
-//! (or `?node_uuid=`), and only a node waiting for inspection data is found — like
-//! the lookup, the endpoint tells an unauthenticated caller nothing about others.
-//! The data goes to the conductor (202). The answer is `{"uuid"}`, or from API
-//! 1.84 the lookup's answer (node, agent configuration, agent token).
+//! (`?node_uuid=` must name that node too), and only a node waiting for inspection
+//! data is found — like the lookup, the endpoint tells an unauthenticated caller
+//! nothing about others. The data goes to the conductor (202). The answer is
+//! `{"uuid"}`, or from API 1.84 the lookup's answer (node, agent configuration,
+//! agent token).
 
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use ferric_conductor::inspection;
+use ferric_conductor::{inspection, ConductorError};
 use ferric_types::provision::ProvisionState;
 use ferric_types::{MacAddress, Microversion, NodeId};
 use serde_json::{json, Value};
@@ -53,20 +54,25 @@ pub async fn continue_inspection(
             "Node could not be found: no node waiting for inspection data has these MAC addresses.",
         )
     };
+    let by_mac = find_by_macs(&state, &macs_of(&data)).await?;
     let node = match node_uuid {
         Some(u) => {
             let id: NodeId = u
                 .parse()
                 .map_err(|_| ApiError::bad_request(format!("Expected a UUID but received {u}.")))?;
-            match state.db.node_get(id).await {
-                Ok(n) => Some(n),
-                Err(ferric_db::DbError::NotFound) => None,
-                Err(e) => return Err(e.into()),
-            }
+            // The UUID narrows the lookup; the inventory's MACs must still be its.
+            by_mac.filter(|n| n.uuid == id)
         }
-        None => find_by_macs(&state, &macs_of(&data)).await?,
+        None => by_mac,
     }
-    .filter(|n| n.provision_state == ProvisionState::InspectWait)
+    // `inspecting` too: the node's ramdisk may call before the conductor has
+    // recorded `inspect wait`; the conductor decides under the node's lock.
+    .filter(|n| {
+        matches!(
+            n.provision_state,
+            ProvisionState::Inspecting | ProvisionState::InspectWait
+        )
+    })
     .ok_or_else(not_found)?;
     let uuid = node.uuid;
     let answer = if version.at_least(84) {
@@ -74,6 +80,11 @@ pub async fn continue_inspection(
     } else {
         json!({ "uuid": uuid.to_string() })
     };
-    state.conductor.continue_inspection(uuid, data).await?;
+    match state.conductor.continue_inspection(uuid, data).await {
+        Ok(()) => {}
+        // Like the lookup, tell an unauthenticated caller nothing about the node.
+        Err(ConductorError::InvalidState(_)) => return Err(not_found()),
+        Err(e) => return Err(e.into()),
+    }
     Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
 }

@@ -112,6 +112,20 @@ both_backends!(
             )
             .await;
         assert_eq!(r.status, 400, "{}", r.raw);
+        let stranger = "1be26c0b-03f2-4d2e-ae87-c02d7f33c123";
+        let r = app
+            .call_v(
+                "POST",
+                &format!("/v1/continue_inspection?node_uuid={stranger}"),
+                Some(data(MAC)),
+                None,
+            )
+            .await;
+        assert_eq!(
+            r.status, 404,
+            "node_uuid must name the MACs' node: {}",
+            r.raw
+        );
         let after = app.call("GET", "/v1/nodes/i", None).await.body;
         assert_eq!(
             after["provision_state"], "inspect wait",
@@ -119,9 +133,17 @@ both_backends!(
         );
         assert_eq!(after["properties"], json!({}));
 
-        // The agent posts without a version header and is told its node.
+        // The agent posts without a version header and is told its node. Its logs
+        // are not kept.
+        let mut with_logs = data(MAC);
+        with_logs["logs"] = json!("H4sIAAAAAAAAA+3BAQ0AAADCoPdPbQ8HFAAAAAAAAAAAAA==");
         let r = app
-            .call_v("POST", "/v1/continue_inspection", Some(data(MAC)), None)
+            .call_v(
+                "POST",
+                &format!("/v1/continue_inspection?node_uuid={uuid}"),
+                Some(with_logs),
+                None,
+            )
             .await;
         assert_eq!(r.status, 202, "{}", r.raw);
         assert_eq!(r.body, json!({"uuid": uuid}));
@@ -144,6 +166,7 @@ both_backends!(
         assert_eq!(inv.body["inventory"]["cpu"]["model_name"], "Test CPU");
         assert_eq!(inv.body["plugin_data"]["root_disk"]["name"], "/dev/sda");
         assert!(inv.body["plugin_data"].get("inventory").is_none());
+        assert!(inv.body["plugin_data"].get("logs").is_none(), "{}", inv.raw);
 
         // Data for a node no longer waiting is refused.
         let r = app

@@ -105,6 +105,15 @@ impl RedfishClient {
         &self.settings.address
     }
 
+    /// The BMC as messages name it: its address, with the service root when that
+    /// is not the usual one (one listener serving many BMCs).
+    fn shown(&self) -> String {
+        match self.settings.root.as_str() {
+            "/redfish/v1" => self.settings.address.clone(),
+            root => format!("{}{root}", self.settings.address),
+        }
+    }
+
     /// Whether to use a session: configured, or (auto) offered by the service root.
     async fn wants_session(&self) -> Result<bool, DriverError> {
         if let Some(decided) = self.use_session.get() {
@@ -153,23 +162,23 @@ impl RedfishClient {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
             .ok_or_else(|| {
-                DriverError::Hardware(format!("BMC at {} gave no session token", self.bmc()))
+                DriverError::Hardware(format!("BMC at {} gave no session token", self.shown()))
             })
     }
 
     fn credentials_error(&self) -> DriverError {
-        DriverError::Hardware(format!("BMC at {} rejected the credentials", self.bmc()))
+        DriverError::Hardware(format!("BMC at {} rejected the credentials", self.shown()))
     }
 
     fn transport_error(&self, e: &reqwest::Error) -> DriverError {
         if e.is_timeout() {
             DriverError::Hardware(format!(
                 "BMC at {} did not answer within {} s",
-                self.bmc(),
+                self.shown(),
                 self.settings.timeout.as_secs()
             ))
         } else {
-            DriverError::Hardware(format!("BMC at {} cannot be reached: {e}", self.bmc()))
+            DriverError::Hardware(format!("BMC at {} cannot be reached: {e}", self.shown()))
         }
     }
 
@@ -241,18 +250,18 @@ impl RedfishClient {
                         && attempt < ATTEMPTS
                         && status != StatusCode::NOT_IMPLEMENTED =>
                 {
-                    tracing::debug!(bmc = self.bmc(), %status, ?value, "BMC error, retrying");
+                    tracing::debug!(bmc = %self.shown(), %status, ?value, "BMC error, retrying");
                     tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
                 }
                 Ok((status, value)) => {
                     let detail = redfish_message(&value).unwrap_or_else(|| status.to_string());
                     return Err(DriverError::Hardware(format!(
                         "BMC at {} refused {method} {path}: {detail}",
-                        self.bmc()
+                        self.shown()
                     )));
                 }
                 Err(e) if attempt < ATTEMPTS => {
-                    tracing::debug!(bmc = self.bmc(), error = %e, "BMC unreachable, retrying");
+                    tracing::debug!(bmc = %self.shown(), error = %e, "BMC unreachable, retrying");
                     tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
                 }
                 Err(e) => return Err(e),
@@ -295,7 +304,7 @@ impl RedfishClient {
             [one] => Ok(one.to_string()),
             _ => Err(DriverError::Config(format!(
                 "BMC at {} has {} systems; set driver_info redfish_system_id",
-                self.bmc(),
+                self.shown(),
                 members.len()
             ))),
         }
