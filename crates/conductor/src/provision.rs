@@ -180,6 +180,8 @@ impl Conductor {
         if event == Event::Inspect {
             node.inspection_started_at = Some(Timestamp::now());
             node.inspection_finished_at = None;
+            node.driver_internal_info.remove(inspect::BOOTING);
+            node.driver_internal_info.remove(inspect::RECEIVED);
         }
         advance(&mut node, event, manual_clean);
         if event == Event::Abort {
@@ -404,9 +406,7 @@ fn record_request(node: &mut Node, req: &ProvisionRequest) {
     if let Some(cd) = &req.configdrive {
         node.instance_info.insert("configdrive".into(), cd.clone());
     }
-    for key in [rescue::BOOTING, inspect::BOOTING, inspect::RECEIVED] {
-        node.driver_internal_info.remove(key);
-    }
+    node.driver_internal_info.remove(rescue::BOOTING);
     if let Some(password) = &req.rescue_password {
         // Only the hash is kept: the rescue ramdisk needs nothing else.
         node.instance_info.remove("rescue_password");

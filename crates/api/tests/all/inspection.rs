@@ -206,5 +206,45 @@ both_backends!(
             .call_v("GET", "/v1/nodes/i/inventory", None, Some("1.81"))
             .await;
         assert_eq!(inv.status, 200);
+        let done = app.call("GET", "/v1/nodes/i", None).await.body;
+        assert!(
+            done["driver_internal_info"]
+                .get("agent_secret_token")
+                .is_none(),
+            "the token goes with the inspection: {}",
+            done["driver_internal_info"]
+        );
+
+        // An aborted inspection powers the machine off and leaves nothing behind.
+        let r = app
+            .call(
+                "PUT",
+                "/v1/nodes/i/states/provision",
+                Some(json!({"target": "inspect"})),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.raw);
+        let waiting = settle(&app, "i", "inspect wait").await;
+        assert_eq!(waiting["power_state"], "power on");
+        let r = app
+            .call(
+                "PUT",
+                "/v1/nodes/i/states/provision",
+                Some(json!({"target": "abort"})),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.raw);
+        let aborted = settle(&app, "i", "inspect failed").await;
+        assert_eq!(aborted["power_state"], "power off");
+        let dii = &aborted["driver_internal_info"];
+        assert!(dii.get("inspection_ramdisk_booting").is_none(), "{dii}");
+        let r = app
+            .call_v("POST", "/v1/continue_inspection", Some(data(MAC)), None)
+            .await;
+        assert_eq!(
+            r.status, 404,
+            "an aborted inspection takes no data: {}",
+            r.raw
+        );
     }
 );
