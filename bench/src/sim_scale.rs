@@ -1,8 +1,9 @@
 //! `ferric-sim-scale`: a whole-system scale run on a simulated rack. Starts a
 //! ferricd (SQLite in a fresh directory, or a given PostgreSQL database) and N
 //! simulated machines in this process (each its own Redfish BMC path, an in-process
-//! agent on a sparse disk when it network-boots), then enrolls, manages, provides
-//! (cleaning through every agent) and deploys them all concurrently. Prints per
+//! agent on a sparse disk when it network-boots), then enrolls, manages, inspects
+//! (each agent posts its inventory), provides (cleaning through every agent) and
+//! deploys them all concurrently. Prints per
 //! phase the wall time and nodes/s, p50/p99 of each node's transition, ferricd's
 //! CPU time and peak RSS, the database's size, and the power-sync rounds ferricd
 //! logged while the rack stood deployed. Traffic stays on loopback.
@@ -322,6 +323,7 @@ async fn main() {
 
     for (phase, body, want) in [
         ("manage", json!({"target": "manage"}), "manageable"),
+        ("inspect", json!({"target": "inspect"}), "manageable"),
         ("provide", json!({"target": "provide"}), "available"),
     ] {
         let t = Instant::now();

@@ -57,6 +57,17 @@ pub struct Validation {
 }
 
 impl Driver {
+    /// The node's power, management, network and boot, as the agent-driven
+    /// interfaces (direct deploy, agent inspection and rescue) use them.
+    fn parts(&self) -> direct::DirectDeploy {
+        direct::DirectDeploy {
+            power: self.power.clone(),
+            management: self.management.clone(),
+            network: self.network.clone(),
+            boot: self.boot.clone(),
+        }
+    }
+
     /// Validates every interface of `node` (power and management ask the hardware).
     pub async fn validate(&self, node: &Node) -> Vec<Validation> {
         let mut out = Vec::with_capacity(InterfaceKind::ALL.len());
@@ -199,12 +210,7 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
     }
     match node.interface(InterfaceKind::Deploy) {
         Some("direct") => {
-            driver.steps = Arc::new(direct::DirectDeploy {
-                power: driver.power.clone(),
-                management: driver.management.clone(),
-                network: driver.network.clone(),
-                boot: driver.boot.clone(),
-            });
+            driver.steps = Arc::new(driver.parts());
         }
         Some("ramdisk") => {
             driver.steps = Arc::new(absent::NoSteps {
@@ -216,23 +222,13 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
     if node.interface(InterfaceKind::Inspect) == Some("agent") {
         driver.work = Arc::new(inspect::AgentInspect {
             other: driver.work.clone(),
-            parts: direct::DirectDeploy {
-                power: driver.power.clone(),
-                management: driver.management.clone(),
-                network: driver.network.clone(),
-                boot: driver.boot.clone(),
-            },
+            parts: driver.parts(),
         });
     }
     if node.interface(InterfaceKind::Rescue) == Some("agent") {
         driver.work = Arc::new(rescue::AgentRescue {
             other: driver.work.clone(),
-            parts: direct::DirectDeploy {
-                power: driver.power.clone(),
-                management: driver.management.clone(),
-                network: driver.network.clone(),
-                boot: driver.boot.clone(),
-            },
+            parts: driver.parts(),
         });
     }
     Ok(driver)

@@ -1,23 +1,10 @@
 //! Deploy templates: CRUD, validation, secret masking, and their steps joining the
 //! deploys of nodes with the matching trait.
 
-use std::time::Duration;
-
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::both_backends;
 use crate::harness::TestApp;
-
-async fn settle(app: &TestApp, node: &str, want: &str) -> Value {
-    for _ in 0..500 {
-        let r = app.call("GET", &format!("/v1/nodes/{node}"), None).await;
-        if r.body["provision_state"] == want && r.body["reservation"].is_null() {
-            return r.body;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{node} never reached {want}");
-}
 
 both_backends!(templates_crud, |app: TestApp| async move {
     let body = json!({"name": "CUSTOM_RAID1", "steps": [
@@ -136,7 +123,7 @@ both_backends!(templates_join_deploys, |app: TestApp| async move {
             Some(json!({"target": verb})),
         )
         .await;
-        settle(&app, "n", state).await;
+        app.settle("n", state).await;
     }
     // Without the trait the template does not apply: the deploy succeeds.
     app.call(
@@ -145,7 +132,7 @@ both_backends!(templates_join_deploys, |app: TestApp| async move {
         Some(json!({"target": "active"})),
     )
     .await;
-    settle(&app, "n", "active").await;
+    app.settle("n", "active").await;
     app.call("PUT", "/v1/nodes/n/traits/CUSTOM_RAID1", None)
         .await;
     app.call(
@@ -154,7 +141,7 @@ both_backends!(templates_join_deploys, |app: TestApp| async move {
         Some(json!({"target": "rebuild"})),
     )
     .await;
-    let n = settle(&app, "n", "deploy failed").await;
+    let n = app.settle("n", "deploy failed").await;
     assert!(
         n["last_error"]
             .as_str()

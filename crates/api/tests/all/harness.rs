@@ -158,6 +158,18 @@ impl TestApp {
         }
     }
 
+    /// Waits (10 s at most) until the node is in `want` and unlocked; its JSON.
+    pub async fn settle(&self, node: &str, want: &str) -> Value {
+        for _ in 0..500 {
+            let r = self.call("GET", &format!("/v1/nodes/{node}"), None).await;
+            if r.body["provision_state"] == want && r.body["reservation"].is_null() {
+                return r.body;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("{node} never reached {want}");
+    }
+
     /// Creates a node and returns its JSON.
     pub async fn node(&self, body: Value) -> Value {
         let r = self.call("POST", "/v1/nodes", Some(body)).await;

@@ -3,25 +3,12 @@
 //! inventory finds it by MAC, the conductor records the inventory and properties and
 //! the node is `manageable` again; refusals change nothing.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::harness::TestApp;
 
 const MAC: &str = "52:54:00:12:34:77";
-
-async fn settle(app: &TestApp, node: &str, want: &str) -> Value {
-    for _ in 0..500 {
-        let r = app.call("GET", &format!("/v1/nodes/{node}"), None).await;
-        if r.body["provision_state"] == want && r.body["reservation"].is_null() {
-            return r.body;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{node} never reached {want}");
-}
 
 fn data(mac: &str) -> Value {
     json!({
@@ -60,7 +47,7 @@ both_backends!(
             )
             .await;
         assert_eq!(r.status, 202, "{}", r.raw);
-        settle(&app, "i", "manageable").await;
+        app.settle("i", "manageable").await;
 
         // Not inspecting yet: nobody is waiting for this data.
         let r = app
@@ -76,7 +63,7 @@ both_backends!(
             )
             .await;
         assert_eq!(r.status, 202, "{}", r.raw);
-        let waiting = settle(&app, "i", "inspect wait").await;
+        let waiting = app.settle("i", "inspect wait").await;
         assert!(waiting["inspection_started_at"].is_string());
 
         for (bad, why) in [
@@ -147,7 +134,7 @@ both_backends!(
             .await;
         assert_eq!(r.status, 202, "{}", r.raw);
         assert_eq!(r.body, json!({"uuid": uuid}));
-        let done = settle(&app, "i", "manageable").await;
+        let done = app.settle("i", "manageable").await;
         assert_eq!(
             done["properties"],
             json!({"cpus": 4, "cpu_arch": "x86_64", "memory_mb": 8192, "local_gb": 99})
@@ -183,7 +170,7 @@ both_backends!(
             )
             .await;
         assert_eq!(r.status, 202, "{}", r.raw);
-        settle(&app, "i", "inspect wait").await;
+        app.settle("i", "inspect wait").await;
         let r = app
             .call_v(
                 "POST",
@@ -201,7 +188,7 @@ both_backends!(
             "{}",
             r.raw
         );
-        settle(&app, "i", "manageable").await;
+        app.settle("i", "manageable").await;
         let inv = app
             .call_v("GET", "/v1/nodes/i/inventory", None, Some("1.81"))
             .await;
@@ -224,7 +211,7 @@ both_backends!(
             )
             .await;
         assert_eq!(r.status, 202, "{}", r.raw);
-        let waiting = settle(&app, "i", "inspect wait").await;
+        let waiting = app.settle("i", "inspect wait").await;
         assert_eq!(waiting["power_state"], "power on");
         let r = app
             .call(
@@ -234,7 +221,7 @@ both_backends!(
             )
             .await;
         assert_eq!(r.status, 202, "{}", r.raw);
-        let aborted = settle(&app, "i", "inspect failed").await;
+        let aborted = app.settle("i", "inspect failed").await;
         assert_eq!(aborted["power_state"], "power off");
         let dii = &aborted["driver_internal_info"];
         assert!(dii.get("inspection_ramdisk_booting").is_none(), "{dii}");

@@ -11,17 +11,6 @@ use crate::harness::TestApp;
 
 const MAC: &str = "52:54:00:12:34:99";
 
-async fn settle(app: &TestApp, node: &str, want: &str) -> Value {
-    for _ in 0..500 {
-        let r = app.call("GET", &format!("/v1/nodes/{node}"), None).await;
-        if r.body["provision_state"] == want && r.body["reservation"].is_null() {
-            return r.body;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{node} never reached {want}");
-}
-
 /// A direct-deploy node in `clean wait`, waiting for its agent.
 async fn waiting_node(app: &TestApp) -> String {
     let node = app
@@ -56,8 +45,7 @@ async fn waiting_node(app: &TestApp) -> String {
             )
             .await;
         assert_eq!(r.status, 202, "{}", r.raw);
-        settle(
-            app,
+        app.settle(
             "r",
             if target == "manage" {
                 "manageable"
@@ -137,7 +125,7 @@ both_backends!(lookup, |app: TestApp| async move {
 });
 
 both_backends!(heartbeat, |app: TestApp| async move {
-    waiting_node(&app).await;
+    let uuid: ferric_types::NodeId = waiting_node(&app).await.parse().unwrap();
     let r = app
         .call("GET", &format!("/v1/lookup?addresses={MAC}"), None)
         .await;
@@ -210,7 +198,36 @@ both_backends!(heartbeat, |app: TestApp| async move {
     }
     assert_eq!(recorded["driver_internal_info"]["agent_version"], "test");
     assert!(recorded["driver_internal_info"]["agent_last_heartbeat"].is_string());
-    settle(&app, "r", "clean wait").await;
+    app.settle("r", "clean wait").await;
+
+    // A heartbeat for a node someone else holds waits for the lock; it is not lost.
+    let first = recorded["driver_internal_info"]["agent_last_heartbeat"].clone();
+    app.db
+        .node_reserve(uuid, "another-conductor")
+        .await
+        .unwrap();
+    let r = hb(good.clone()).await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let held = app.call("GET", "/v1/nodes/r", None).await.body;
+    assert_eq!(held["driver_internal_info"]["agent_last_heartbeat"], first);
+    app.db
+        .node_release(uuid, "another-conductor")
+        .await
+        .unwrap();
+    let mut later = Value::Null;
+    for _ in 0..250 {
+        let n = app.call("GET", "/v1/nodes/r", None).await.body;
+        if n["driver_internal_info"]["agent_last_heartbeat"] != first {
+            later = n;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        later["driver_internal_info"]["agent_last_heartbeat"].is_string(),
+        "the heartbeat was processed once the lock was free"
+    );
 
     let mut moved = good.clone();
     moved["callback_url"] = json!("https://127.0.0.1:2");
