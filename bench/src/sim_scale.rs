@@ -339,10 +339,19 @@ async fn main() {
         {"op": "add", "path": "/instance_info/image_os_hash_value", "value": sha},
     ]);
     for u in &uuids {
-        client
-            .request(Method::PATCH, &format!("/v1/nodes/{u}"), Some(&patch))
-            .await
-            .expect("instance_info");
+        // 409: the node changed under the patch (a power-sync record); try again.
+        loop {
+            match client
+                .request(Method::PATCH, &format!("/v1/nodes/{u}"), Some(&patch))
+                .await
+            {
+                Ok(_) => break,
+                Err(ClientError::Api { status, .. }) if status.as_u16() == 409 => {
+                    tokio::time::sleep(Duration::from_millis(50)).await
+                }
+                Err(e) => panic!("instance_info of {u}: {e}"),
+            }
+        }
     }
     let t = Instant::now();
     let cpu0 = cpu_seconds(pid);

@@ -1,5 +1,6 @@
 //! A held node lock: released explicitly when the work ends, or by `Drop` on every
-//! other path (an error, a panic, a cancelled task).
+//! other path (an error, a panic, a cancelled task). Taking and releasing run to
+//! their end even when the future asking for them is dropped.
 
 use ferric_db::{Datastore, DbError};
 use ferric_types::{Node, NodeId};
@@ -14,29 +15,38 @@ pub(crate) struct NodeLock {
 }
 
 impl NodeLock {
-    /// Takes the node's lock, or says who holds it.
+    /// Takes the node's lock, or says who holds it. The reservation runs on a task
+    /// of its own: when the caller goes away mid-way (a request whose client hung
+    /// up — a machine powered off while its agent waited on a lookup), the lock the
+    /// database took still comes back as a `NodeLock`, whose drop releases it.
     pub async fn acquire(
         db: &Datastore,
         node: NodeId,
         host: &str,
     ) -> Result<(Self, Node), ConductorError> {
-        match db.node_reserve(node, host).await {
-            Ok(locked) => Ok((
-                NodeLock {
-                    db: db.clone(),
-                    node,
-                    host: host.to_string(),
-                    held: true,
-                },
-                locked,
-            )),
-            Err(DbError::Locked(holder)) => Err(ConductorError::Locked {
-                node: node.to_string(),
-                holder,
-            }),
-            Err(DbError::NotFound) => Err(ConductorError::NodeNotFound(node.to_string())),
-            Err(e) => Err(e.into()),
-        }
+        let (db, host) = (db.clone(), host.to_string());
+        let reserve = tokio::spawn(async move {
+            match db.node_reserve(node, &host).await {
+                Ok(locked) => Ok((
+                    NodeLock {
+                        db,
+                        node,
+                        host,
+                        held: true,
+                    },
+                    locked,
+                )),
+                Err(DbError::Locked(holder)) => Err(ConductorError::Locked {
+                    node: node.to_string(),
+                    holder,
+                }),
+                Err(DbError::NotFound) => Err(ConductorError::NodeNotFound(node.to_string())),
+                Err(e) => Err(e.into()),
+            }
+        });
+        reserve.await.map_err(|e| {
+            ConductorError::Conflict(format!("taking the lock of node {node} failed: {e}"))
+        })?
     }
 
     /// Saves the node while the lock is held.
@@ -53,12 +63,17 @@ impl NodeLock {
         }
     }
 
-    /// Releases the lock.
+    /// Releases the lock (on a task of its own, so a caller that goes away cannot
+    /// leave it half done).
     pub async fn release(mut self) {
         self.held = false;
-        if let Err(e) = self.db.node_release(self.node, &self.host).await {
-            tracing::error!(node = %self.node, error = %e, "could not release the node lock");
-        }
+        let (db, node, host) = (self.db.clone(), self.node, self.host.clone());
+        let _ = tokio::spawn(async move {
+            if let Err(e) = db.node_release(node, &host).await {
+                tracing::error!(node = %node, error = %e, "could not release the node lock");
+            }
+        })
+        .await;
     }
 }
 
