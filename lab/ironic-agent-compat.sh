@@ -23,9 +23,7 @@ set -euo pipefail
 AGENT="${1:?usage: lab/ironic-agent-compat.sh AGENT_BINARY [PORT]}"
 PORT="${2:-6499}"
 IMAGE_PORT=$((PORT + 1))
-IRONIC_VERSION="39.*"
 LAB_DIR="${FERRIC_LAB_DIR:-${HOME:-/tmp}/.cache/ferric-lab}"
-VENV="$LAB_DIR/ironic-venv"
 PYTHON="${FERRIC_PYTHON:-python3}"
 STOP_TIMEOUT=10
 WORK="$(mktemp -d /tmp/ferric-ironic-compat.XXXXXX)"
@@ -39,11 +37,8 @@ note() { printf 'ironic-agent-compat.sh: %s\n' "$*" >&2; }
 # shellcheck source=lib/python-peer.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/lib/python-peer.sh"
 
-venv_ready() {
-    [[ -x "$VENV/bin/ironic" ]] && "$VENV/bin/python" -c \
-        'from importlib import metadata; import sys; sys.exit(0 if metadata.version("ironic").startswith("39.") else 1)' \
-        >/dev/null 2>&1
-}
+# shellcheck source=lib/ironic-venv.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/lib/ironic-venv.sh"
 
 cleanup() {
     [ -n "$agent_pid" ] && stop_pid "$agent_pid"
@@ -70,7 +65,7 @@ for p in "$PORT" "$IMAGE_PORT" "$((PORT + 2))"; do
 done
 command -v genisoimage >/dev/null 2>&1 || command -v mkisofs >/dev/null 2>&1 \
     || apt_install genisoimage || die "genisoimage is needed for Ironic's config drives"
-ensure_venv "ironic==$IRONIC_VERSION"
+ensure_ironic_venv
 
 cat >"$WORK/ironic.conf" <<EOF
 [DEFAULT]

@@ -17,7 +17,6 @@ set -euo pipefail
 FERRIC="${1:?usage: lab/sushy-client-sim.sh FERRIC_BINARY [PORT]}"
 PORT="${2:-8031}"
 LAB_DIR="${FERRIC_LAB_DIR:-${HOME:-/tmp}/.cache/ferric-lab}"
-VENV="$LAB_DIR/ironic-venv"
 PYTHON="${FERRIC_PYTHON:-python3}"
 STOP_TIMEOUT=10
 WORK="$(mktemp -d /tmp/ferric-sushy-sim.XXXXXX)"
@@ -29,11 +28,8 @@ note() { printf 'sushy-client-sim.sh: %s\n' "$*" >&2; }
 # shellcheck source=lib/python-peer.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/lib/python-peer.sh"
 
-venv_ready() {
-    [[ -x "$VENV/bin/ironic" ]] && "$VENV/bin/python" -c \
-        'from importlib import metadata; import sys; sys.exit(0 if metadata.version("ironic").startswith("39.") else 1)' \
-        >/dev/null 2>&1
-}
+# shellcheck source=lib/ironic-venv.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/lib/ironic-venv.sh"
 
 cleanup() {
     [ -n "$sim_pid" ] && stop_pid "$sim_pid"
@@ -46,7 +42,7 @@ for p in "$PORT" "$((PORT + 1))"; do
         die "something already listens on 127.0.0.1:$p; choose another port (second argument)"
     fi
 done
-ensure_venv "ironic==39.*"
+ensure_ironic_venv
 
 # The Ferric API the machines would boot from is a closed port next to the rack's.
 "$FERRIC" --url "http://127.0.0.1:$((PORT + 1))" sim --nodes 2 --bmc-listen "127.0.0.1:$PORT" --agent-net 127.5.0.0 \

@@ -158,6 +158,17 @@ impl TestApp {
         }
     }
 
+    /// Asks for a provision verb (`PUT /v1/nodes/{node}/states/provision`).
+    pub async fn provision(&self, node: &str, target: &str) -> Reply {
+        let body = serde_json::json!({ "target": target });
+        self.call(
+            "PUT",
+            &format!("/v1/nodes/{node}/states/provision"),
+            Some(body),
+        )
+        .await
+    }
+
     /// Waits (10 s at most) until the node is in `want` and unlocked; its JSON.
     pub async fn settle(&self, node: &str, want: &str) -> Value {
         for _ in 0..500 {

@@ -39,13 +39,7 @@ both_backends!(
             )
             .await;
         assert_eq!(r.status, 201, "{}", r.raw);
-        let r = app
-            .call(
-                "PUT",
-                "/v1/nodes/i/states/provision",
-                Some(json!({"target": "manage"})),
-            )
-            .await;
+        let r = app.provision("i", "manage").await;
         assert_eq!(r.status, 202, "{}", r.raw);
         app.settle("i", "manageable").await;
 
@@ -55,13 +49,7 @@ both_backends!(
             .await;
         assert_eq!(r.status, 404, "{}", r.raw);
 
-        let r = app
-            .call(
-                "PUT",
-                "/v1/nodes/i/states/provision",
-                Some(json!({"target": "inspect"})),
-            )
-            .await;
+        let r = app.provision("i", "inspect").await;
         assert_eq!(r.status, 202, "{}", r.raw);
         let waiting = app.settle("i", "inspect wait").await;
         assert!(waiting["inspection_started_at"].is_string());
@@ -162,13 +150,7 @@ both_backends!(
         assert_eq!(r.status, 404, "{}", r.raw);
 
         // From 1.84 the answer is the lookup's, with the agent token.
-        let r = app
-            .call(
-                "PUT",
-                "/v1/nodes/i/states/provision",
-                Some(json!({"target": "inspect"})),
-            )
-            .await;
+        let r = app.provision("i", "inspect").await;
         assert_eq!(r.status, 202, "{}", r.raw);
         app.settle("i", "inspect wait").await;
         let r = app
@@ -203,23 +185,11 @@ both_backends!(
         );
 
         // An aborted inspection powers the machine off and leaves nothing behind.
-        let r = app
-            .call(
-                "PUT",
-                "/v1/nodes/i/states/provision",
-                Some(json!({"target": "inspect"})),
-            )
-            .await;
+        let r = app.provision("i", "inspect").await;
         assert_eq!(r.status, 202, "{}", r.raw);
         let waiting = app.settle("i", "inspect wait").await;
         assert_eq!(waiting["power_state"], "power on");
-        let r = app
-            .call(
-                "PUT",
-                "/v1/nodes/i/states/provision",
-                Some(json!({"target": "abort"})),
-            )
-            .await;
+        let r = app.provision("i", "abort").await;
         assert_eq!(r.status, 202, "{}", r.raw);
         let aborted = app.settle("i", "inspect failed").await;
         assert_eq!(aborted["power_state"], "power off");
