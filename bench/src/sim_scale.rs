@@ -98,6 +98,22 @@ fn field(line: &str, key: &str) -> String {
         .unwrap_or_else(|| "?".into())
 }
 
+/// Sends one request until it is taken: 409 (the node is busy or changed under the
+/// request) and 503 (no free worker) are tried again; anything else panics.
+async fn until_taken(client: &Client, method: Method, path: &str, body: &Value) {
+    loop {
+        match client.request(method.clone(), path, Some(body)).await {
+            Ok(_) => return,
+            Err(ClientError::Api { status, .. })
+                if status.as_u16() == 409 || status.as_u16() == 503 =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await
+            }
+            Err(e) => panic!("{method} {path} {body}: {e}"),
+        }
+    }
+}
+
 /// Issues `body` to every node (`concurrency` at a time), retrying 409/503.
 async fn issue_all(client: &Client, uuids: &[String], body: Value, concurrency: usize) {
     let gate = Arc::new(tokio::sync::Semaphore::new(concurrency));
@@ -106,24 +122,8 @@ async fn issue_all(client: &Client, uuids: &[String], body: Value, concurrency: 
         let (c, u, body, gate) = (client.clone(), u.clone(), body.clone(), gate.clone());
         tasks.spawn(async move {
             let _slot = gate.acquire().await;
-            loop {
-                match c
-                    .request(
-                        Method::PUT,
-                        &format!("/v1/nodes/{u}/states/provision"),
-                        Some(&body),
-                    )
-                    .await
-                {
-                    Ok(_) => return,
-                    Err(ClientError::Api { status, .. })
-                        if status.as_u16() == 409 || status.as_u16() == 503 =>
-                    {
-                        tokio::time::sleep(Duration::from_millis(50)).await
-                    }
-                    Err(e) => panic!("{body} on {u}: {e}"),
-                }
-            }
+            let path = format!("/v1/nodes/{u}/states/provision");
+            until_taken(&c, Method::PUT, &path, &body).await;
         });
     }
     while tasks.join_next().await.is_some() {}
@@ -339,19 +339,7 @@ async fn main() {
         {"op": "add", "path": "/instance_info/image_os_hash_value", "value": sha},
     ]);
     for u in &uuids {
-        // 409: the node changed under the patch (a power-sync record); try again.
-        loop {
-            match client
-                .request(Method::PATCH, &format!("/v1/nodes/{u}"), Some(&patch))
-                .await
-            {
-                Ok(_) => break,
-                Err(ClientError::Api { status, .. }) if status.as_u16() == 409 => {
-                    tokio::time::sleep(Duration::from_millis(50)).await
-                }
-                Err(e) => panic!("instance_info of {u}: {e}"),
-            }
-        }
+        until_taken(&client, Method::PATCH, &format!("/v1/nodes/{u}"), &patch).await;
     }
     let t = Instant::now();
     let cpu0 = cpu_seconds(pid);

@@ -36,19 +36,9 @@ pub fn payload(settings: &Settings) -> Value {
     })
 }
 
-/// Posts the inspection data; returns the node's UUID when the answer names it.
-pub async fn run(settings: &Settings, url: &str) -> Option<String> {
-    let http = match reqwest::Client::builder()
-        .timeout(settings.http_request_timeout)
-        .danger_accept_invalid_certs(settings.insecure)
-        .build()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "inspection skipped: no HTTP client");
-            return None;
-        }
-    };
+/// Posts the inspection data with the API client's HTTP client (same timeout and
+/// TLS settings); returns the node's UUID when the answer names it.
+pub async fn run(settings: &Settings, http: &reqwest::Client, url: &str) -> Option<String> {
     let body = payload(settings);
     let mut backoff = FIRST_BACKOFF;
     for attempt in 1..=ATTEMPTS {

@@ -66,6 +66,11 @@ impl IronicClient {
         Ok(client)
     }
 
+    /// The HTTP client the API is called with (its timeout and TLS settings).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// The first API URL (the one that answered last).
     pub fn url(&self) -> &str {
         self.urls.first().map(String::as_str).unwrap_or_default()

@@ -77,7 +77,7 @@ pub async fn run_agent(agent: Arc<Agent>) -> Result<Stop, String> {
         let mut client = ironic::IronicClient::new(&agent.settings).await?;
         let inspected = match &agent.settings.inspection_callback_url {
             Some(url) => tokio::select! {
-                uuid = inspection::run(&agent.settings, url) => uuid,
+                uuid = inspection::run(&agent.settings, client.http(), url) => uuid,
                 _ = agent.halt.notified() => return Ok(agent.stopped_for()),
             },
             None => None,

@@ -101,20 +101,23 @@ async fn fetch(
     client: &Client,
     idents: &[String],
 ) -> Result<Vec<Value>, ferric_client::ClientError> {
-    let mut listed: HashMap<String, Value> = HashMap::new();
-    if idents.len() > LIST_ABOVE {
-        for node in crate::nodes::all_pages(client, "/v1/nodes/detail?limit=1000", "nodes").await? {
-            for key in ["uuid", "name"] {
-                if let Some(k) = node[key].as_str() {
-                    listed.insert(k.to_string(), node.clone());
-                }
+    let listed = if idents.len() > LIST_ABOVE {
+        crate::nodes::all_pages(client, "/v1/nodes/detail?limit=1000", "nodes").await?
+    } else {
+        Vec::new()
+    };
+    let mut by_ident: HashMap<&str, &Value> = HashMap::new();
+    for node in &listed {
+        for key in ["uuid", "name"] {
+            if let Some(k) = node[key].as_str() {
+                by_ident.insert(k, node);
             }
         }
     }
     let mut nodes = Vec::with_capacity(idents.len());
     for ident in idents {
-        match listed.get(ident) {
-            Some(node) => nodes.push(node.clone()),
+        match by_ident.get(ident.as_str()) {
+            Some(node) => nodes.push((*node).clone()),
             // Few nodes, or one the listing missed: ask for it (a gone node errs).
             None => nodes.push(
                 client

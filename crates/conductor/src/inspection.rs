@@ -101,7 +101,8 @@ impl Conductor {
                 return Err(e.into());
             }
         };
-        let mut plugin_data = data.clone();
+        let found = properties_from(&data);
+        let mut plugin_data = data;
         let mut inventory = Value::Null;
         if let Some(parts) = plugin_data.as_object_mut() {
             inventory = parts.remove("inventory").unwrap_or_default();
@@ -113,7 +114,6 @@ impl Conductor {
             lock.release().await;
             return Err(e.into());
         }
-        let found = properties_from(&data);
         let summary = found
             .iter()
             .map(|(k, v)| format!("{k}={v}"))

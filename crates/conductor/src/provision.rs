@@ -2,7 +2,6 @@
 //! then run the work (verify, clean, inspect, deploy, tear down, adopt, rescue…) on a
 //! worker, feeding each outcome back into the state machine until the node rests.
 
-use ferric_drivers::agent_client::forget_agent;
 use ferric_drivers::steps::{StepOutcome, StepPhase, StepRun};
 use ferric_drivers::{driver_for, Driver, DriverError, WorkKind};
 use ferric_drivers::{inspect, rescue, PowerTarget};
@@ -180,8 +179,7 @@ impl Conductor {
         if event == Event::Inspect {
             node.inspection_started_at = Some(Timestamp::now());
             node.inspection_finished_at = None;
-            node.driver_internal_info.remove(inspect::BOOTING);
-            node.driver_internal_info.remove(inspect::RECEIVED);
+            inspect::forget_ramdisk(&mut node);
         }
         advance(&mut node, event, manual_clean);
         if event == Event::Abort {
@@ -385,9 +383,7 @@ pub(crate) async fn drop_ramdisk_boot(driver: &Driver, node: &mut Node) {
     }
     // An inspection ramdisk has nothing left to do: the machine goes off, as Ironic
     // does, and its agent is forgotten.
-    if node.driver_internal_info.remove(inspect::BOOTING).is_some() {
-        node.driver_internal_info.remove(inspect::RECEIVED);
-        forget_agent(node);
+    if inspect::forget_ramdisk(node) {
         if let Err(e) = driver
             .power
             .set_power_state(node, PowerTarget::Off, None)

@@ -20,6 +20,15 @@ pub const BOOTING: &str = "inspection_ramdisk_booting";
 /// `driver_internal_info` key set by the conductor once the agent's data is in.
 pub const RECEIVED: &str = "inspection_data_received";
 
+/// Forgets the node's inspection ramdisk and its agent (finished, failed, aborted
+/// or started afresh); whether one was booted.
+pub fn forget_ramdisk(node: &mut Node) -> bool {
+    let booted = node.driver_internal_info.remove(BOOTING).is_some();
+    node.driver_internal_info.remove(RECEIVED);
+    forget_agent(node);
+    booted
+}
+
 /// The `agent` inspect interface over the node's power, management, network and boot.
 pub struct AgentInspect {
     /// Runs the work that is not inspection.
@@ -51,11 +60,9 @@ impl AgentInspect {
         Ok(StepOutcome::Done)
     }
 
-    /// Removes what the first pass set up (also after a failure or an abort).
+    /// Removes what the first pass set up.
     async fn clean_up(&self, node: &mut Node) -> Result<(), DriverError> {
-        node.driver_internal_info.remove(BOOTING);
-        node.driver_internal_info.remove(RECEIVED);
-        forget_agent(node);
+        forget_ramdisk(node);
         self.parts.boot.clean_up_ramdisk(node).await?;
         self.parts.network.remove_network(node, "inspection").await
     }

@@ -283,15 +283,9 @@ impl Machine {
     /// boots the ramdisk only for a node it is working on.
     async fn network_boot(self: Arc<Self>, generation: u64) {
         let url = format!("{}/boot/{}.ipxe", self.api_url, self.spec.mac);
-        let script = match self.http.get(&url).send().await {
-            Ok(r) if r.status().is_success() => r.text().await.unwrap_or_default(),
-            Ok(r) => {
-                let why = format!("no boot script at {url}: {}", r.status());
-                self.set_running(generation, Running::BootFailed(why));
-                return;
-            }
-            Err(e) => {
-                let why = format!("no boot script at {url}: {e}");
+        let script = match self.fetch_script(&url).await {
+            Ok(s) => s,
+            Err(why) => {
                 self.set_running(generation, Running::BootFailed(why));
                 return;
             }
@@ -321,6 +315,15 @@ impl Machine {
         self.run_agent(generation, &params).await;
     }
 
+    /// A boot script from Ferric's boot server, or why there is none.
+    async fn fetch_script(&self, url: &str) -> Result<String, String> {
+        match self.http.get(url).send().await {
+            Ok(r) if r.status().is_success() => Ok(r.text().await.unwrap_or_default()),
+            Ok(r) => Err(format!("no boot script at {url}: {}", r.status())),
+            Err(e) => Err(format!("no boot script at {url}: {e}")),
+        }
+    }
+
     /// Follows the `chain` of a boot script and returns the kernel command line
     /// of the ramdisk it boots.
     async fn ramdisk_params(&self, script: &str) -> Result<String, String> {
@@ -330,12 +333,8 @@ impl Machine {
             .unwrap_or_default()
             .trim();
         let url = format!("{}/boot/{target}", self.api_url);
-        let chained = match self.http.get(&url).send().await {
-            Ok(r) if r.status().is_success() => r.text().await.unwrap_or_default(),
-            Ok(r) => return Err(format!("no ramdisk script at {url}: {}", r.status())),
-            Err(e) => return Err(format!("no ramdisk script at {url}: {e}")),
-        };
-        chained
+        self.fetch_script(&url)
+            .await?
             .lines()
             .find_map(|l| l.trim().strip_prefix("kernel "))
             .map(str::to_string)

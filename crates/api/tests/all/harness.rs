@@ -158,6 +158,14 @@ impl TestApp {
         }
     }
 
+    /// Enrolls a port with `mac` on the node; its JSON.
+    pub async fn port(&self, node_uuid: &str, mac: &str) -> Value {
+        let body = serde_json::json!({"node_uuid": node_uuid, "address": mac});
+        let r = self.call("POST", "/v1/ports", Some(body)).await;
+        assert_eq!(r.status, 201, "{}", r.raw);
+        r.body
+    }
+
     /// Asks for a provision verb (`PUT /v1/nodes/{node}/states/provision`).
     pub async fn provision(&self, node: &str, target: &str) -> Reply {
         let body = serde_json::json!({ "target": target });

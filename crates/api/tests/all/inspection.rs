@@ -31,14 +31,7 @@ both_backends!(
             .node(json!({"driver": "fake-hardware", "name": "i", "inspect_interface": "agent"}))
             .await;
         let uuid = node["uuid"].as_str().unwrap().to_string();
-        let r = app
-            .call(
-                "POST",
-                "/v1/ports",
-                Some(json!({"node_uuid": uuid, "address": MAC})),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{}", r.raw);
+        app.port(&uuid, MAC).await;
         let r = app.provision("i", "manage").await;
         assert_eq!(r.status, 202, "{}", r.raw);
         app.settle("i", "manageable").await;

@@ -21,14 +21,7 @@ async fn waiting_node(app: &TestApp) -> String {
         )
         .await;
     let uuid = node["uuid"].as_str().unwrap().to_string();
-    let r = app
-        .call(
-            "POST",
-            "/v1/ports",
-            Some(json!({"node_uuid": uuid, "address": MAC})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.raw);
+    app.port(&uuid, MAC).await;
     let lookup = format!("/v1/lookup?addresses={MAC}");
     let r = app.call("GET", &lookup, None).await;
     assert_eq!(
