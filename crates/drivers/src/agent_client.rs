@@ -1,7 +1,10 @@
 //! The conductor's client of the ramdisk agent's command API (IPA's wire protocol):
 //! `POST /v1/commands/?wait=…&agent_token=…` and `GET /v1/commands/`, the agent's
 //! URL and token taken from the node's `driver_internal_info`. An https agent is
-//! trusted through the certificate it sent in its heartbeat (`agent_verify_ca`).
+//! trusted through the certificate it sent in its heartbeat (`agent_verify_ca`,
+//! see `agent_tls`). Transient failures are retried briefly; errors name the
+//! agent's address and cause but never the request URL, whose query carries the
+//! agent token.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -9,6 +12,7 @@ use std::time::Duration;
 use ferric_types::Node;
 use serde_json::{json, Value};
 
+use crate::agent_tls;
 use crate::interfaces::DriverError;
 
 /// DII keys the agent protocol keeps on a node.
@@ -46,18 +50,26 @@ pub fn forget_agent(node: &mut Node) {
 
 /// How long one command call may take.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long connecting to the agent may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Tries of a call that met a transient error (refused connection, time-out), and
+/// the pause between them: Ironic's `max_command_attempts` and
+/// `command_wait_interval`.
+const ATTEMPTS: u32 = 3;
+const RETRY_PAUSE: Duration = Duration::from_secs(2);
+
+fn builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .timeout(COMMAND_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
+}
 
 fn plain_client() -> &'static reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
-            .timeout(COMMAND_TIMEOUT)
-            .build()
-            .expect("HTTP client")
-    })
+    CLIENT.get_or_init(|| builder().build().expect("HTTP client"))
 }
 
-fn client_for(node: &Node, url: &str) -> Result<reqwest::Client, DriverError> {
+fn client_for(node: &Node, url: &str) -> Result<reqwest::Client, AgentCallError> {
     if !url.starts_with("https://") {
         return Ok(plain_client().clone());
     }
@@ -66,16 +78,15 @@ fn client_for(node: &Node, url: &str) -> Result<reqwest::Client, DriverError> {
         .get(keys::VERIFY_CA)
         .and_then(Value::as_str)
         .ok_or_else(|| {
-            DriverError::Hardware("the agent serves https but sent no certificate".into())
+            AgentCallError::Failed(format!(
+                "the agent at {url} serves https but its heartbeat sent no certificate (agent_verify_ca)"
+            ))
         })?;
-    let cert = reqwest::Certificate::from_pem(pem.as_bytes())
-        .map_err(|e| DriverError::Hardware(format!("the agent's certificate is unusable: {e}")))?;
-    reqwest::Client::builder()
-        .timeout(COMMAND_TIMEOUT)
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(cert)
+    let tls = agent_tls::client_config(pem).map_err(AgentCallError::Failed)?;
+    builder()
+        .use_preconfigured_tls(tls)
         .build()
-        .map_err(|e| DriverError::Hardware(format!("cannot build the agent client: {e}")))
+        .map_err(|e| AgentCallError::Failed(format!("cannot build the agent client: {e}")))
 }
 
 fn agent_of(node: &Node) -> Result<(String, String), DriverError> {
@@ -95,7 +106,7 @@ fn agent_of(node: &Node) -> Result<(String, String), DriverError> {
 pub enum AgentCallError {
     /// The agent runs another command (409): try again on a later heartbeat.
     Busy,
-    /// The agent could not be reached or answered an error.
+    /// The agent could not be reached, or answered an error.
     Failed(String),
 }
 
@@ -114,6 +125,93 @@ impl From<DriverError> for AgentCallError {
     }
 }
 
+/// A failed request in words, and whether trying again may help. The words never
+/// hold the request's URL (its query carries the agent token): `url` is the agent's
+/// base URL, and the causes come from the error's source chain.
+fn describe(e: reqwest::Error, url: &str, what: &str) -> (String, bool) {
+    let e = e.without_url();
+    if let Some(tls) = tls_cause(&e) {
+        return (
+            format!("TLS handshake with the agent at {url} failed: {tls}"),
+            false,
+        );
+    }
+    let causes = causes(&e);
+    if e.is_timeout() {
+        return (
+            format!("the agent at {url} did not answer {what} in time: {causes}"),
+            true,
+        );
+    }
+    if e.is_connect() {
+        return (
+            format!("cannot connect to the agent at {url}: {causes}"),
+            true,
+        );
+    }
+    (
+        format!("{what} on the agent at {url} failed: {causes}"),
+        false,
+    )
+}
+
+/// The rustls error behind a failed request, if TLS is why it failed.
+fn tls_cause(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return Some(tls.to_string());
+        }
+        // io::Error's source() skips the error it wraps (often another io::Error
+        // around the TLS error): step into it instead.
+        cur = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    None
+}
+
+/// The error and its causes, innermost last, without repeats.
+fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let text = err.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = err.source();
+    }
+    parts.join(": ")
+}
+
+/// Sends the request `make` builds, retrying transient failures.
+async fn send(
+    url: &str,
+    what: &str,
+    make: impl Fn() -> reqwest::RequestBuilder,
+) -> Result<reqwest::Response, AgentCallError> {
+    let mut attempt = 1;
+    loop {
+        match make().send().await {
+            Ok(resp) => return Ok(resp),
+            Err(e) => {
+                let (why, transient) = describe(e, url, what);
+                if !transient || attempt >= ATTEMPTS {
+                    return Err(AgentCallError::Failed(why));
+                }
+                tracing::info!(agent = %url, attempt, error = %why, "agent call failed; trying again");
+            }
+        }
+        attempt += 1;
+        tokio::time::sleep(RETRY_PAUSE).await;
+    }
+}
+
 /// Runs `name` (`ext.cmd`) on the node's agent; returns the command record.
 pub async fn command(
     node: &Node,
@@ -123,71 +221,54 @@ pub async fn command(
 ) -> Result<Value, AgentCallError> {
     let (url, token) = agent_of(node)?;
     let http = client_for(node, &url)?;
-    let mut last = String::new();
-    for attempt in 0..3 {
-        if attempt > 0 {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-        let sent = http
-            .post(format!("{url}/v1/commands/"))
+    let body = json!({"name": name, "params": params});
+    let resp = send(&url, name, || {
+        http.post(format!("{url}/v1/commands/"))
             .query(&[
                 ("wait", if wait { "true" } else { "false" }),
                 ("agent_token", &token),
             ])
-            .json(&json!({"name": name, "params": params}))
-            .send()
-            .await;
-        let resp = match sent {
-            Ok(r) => r,
-            Err(e) if e.is_connect() => {
-                last = format!("agent at {url} unreachable: {e}");
-                continue;
-            }
-            Err(e) => {
-                return Err(AgentCallError::Failed(format!(
-                    "{name} on the agent at {url}: {e}"
-                )))
-            }
-        };
-        let status = resp.status();
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
-        let fault = body
-            .get("faultstring")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if status.as_u16() == 409 || fault.to_ascii_lowercase().contains("agent is busy") {
-            return Err(AgentCallError::Busy);
-        }
-        if !status.is_success() {
-            return Err(AgentCallError::Failed(format!(
-                "agent refused {name}: {status}: {fault}"
-            )));
-        }
-        return Ok(body);
+            .json(&body)
+    })
+    .await?;
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    let fault = body
+        .get("faultstring")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if status.as_u16() == 409 || fault.to_ascii_lowercase().contains("agent is busy") {
+        return Err(AgentCallError::Busy);
     }
-    Err(AgentCallError::Failed(last))
+    if !status.is_success() {
+        return Err(AgentCallError::Failed(format!(
+            "the agent at {url} refused {name}: {status}: {fault}"
+        )));
+    }
+    Ok(body)
 }
 
 /// The agent's command log, oldest first.
 pub async fn commands(node: &Node) -> Result<Vec<Value>, AgentCallError> {
     let (url, token) = agent_of(node)?;
     let http = client_for(node, &url)?;
-    let resp = http
-        .get(format!("{url}/v1/commands/"))
-        .query(&[("agent_token", &token)])
-        .send()
-        .await
-        .map_err(|e| AgentCallError::Failed(format!("agent at {url} unreachable: {e}")))?;
+    let resp = send(&url, "the command list", || {
+        http.get(format!("{url}/v1/commands/"))
+            .query(&[("agent_token", &token)])
+    })
+    .await?;
     if !resp.status().is_success() {
         return Err(AgentCallError::Failed(format!(
-            "agent at {url} refused the command list: {}",
+            "the agent at {url} refused the command list: {}",
             resp.status()
         )));
     }
-    let body: Value = resp
-        .json()
-        .await
-        .map_err(|e| AgentCallError::Failed(format!("agent command list unreadable: {e}")))?;
+    let body: Value = resp.json().await.map_err(|e| {
+        AgentCallError::Failed(format!(
+            "the agent at {url} sent an unreadable command list: {}",
+            causes(&e.without_url())
+        ))
+    })?;
     Ok(body
         .get("commands")
         .and_then(Value::as_array)

@@ -36,7 +36,7 @@ impl Default for AgentSettings {
     fn default() -> Self {
         Self {
             power_off_interval: Duration::from_secs(5),
-            power_off_retries: 7,
+            power_off_retries: 6,
         }
     }
 }
@@ -386,13 +386,9 @@ impl DirectDeploy {
         node: &mut Node,
         phase: StepPhase,
     ) -> Result<StepPoll, DriverError> {
-        let log = match agent_client::commands(node).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::info!(node = %node.uuid, error = ?e, "agent not reachable yet");
-                return Ok(StepPoll::Pending);
-            }
-        };
+        // The agent heartbeats once its API listens: one it cannot be reached at
+        // (after the short retries) fails the work now, as Ironic does.
+        let log = agent_client::commands(node).await?;
         let fresh = log.iter().all(|c| {
             c.get("command_name")
                 .and_then(Value::as_str)
@@ -453,13 +449,7 @@ impl DirectDeploy {
         phase: StepPhase,
         step: &StepRun,
     ) -> Result<StepPoll, DriverError> {
-        let log = match agent_client::commands(node).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::info!(node = %node.uuid, error = ?e, "agent not reachable");
-                return Ok(StepPoll::Pending);
-            }
-        };
+        let log = agent_client::commands(node).await?;
         let Some(last) = log.last() else {
             return Ok(StepPoll::Failed(format!(
                 "the agent of node {} restarted: its command log is empty while {}.{} should be running",

@@ -5,6 +5,7 @@
 
 mod absent;
 pub mod agent_client;
+mod agent_tls;
 pub mod direct;
 mod fake;
 pub mod image_cache;
@@ -14,6 +15,7 @@ pub mod ipmi;
 pub mod netboot;
 pub mod network;
 pub mod neutron_network;
+mod noop_management;
 pub mod redfish;
 pub mod rescue;
 pub mod steps;
@@ -183,6 +185,9 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
             "no implementation of hardware type {other}"
         ))),
     }?;
+    if node.interface(InterfaceKind::Management) == Some("noop") {
+        driver.management = Arc::new(noop_management::NoopManagement);
+    }
     match node.interface(InterfaceKind::Network) {
         Some("flat") => driver.network = Arc::new(network::FlatNetwork),
         Some("neutron") => {

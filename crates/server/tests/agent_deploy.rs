@@ -8,12 +8,13 @@
 //! Covered: cleaning through the agent (metadata erased), deploying a raw image
 //! (disk bytes = image bytes, and `qemu-img compare`), undeploy + automated
 //! cleaning, a bad checksum (`deploy failed`, reason in `last_error`), an agent
-//! killed mid-write (callback timeout → `deploy failed`), a redeploy that then
+//! killed mid-write (callback timeout, or the agent found gone → `deploy failed`), a redeploy that then
 //! succeeds, a qcow2 image converted on the way (`qemu-img compare`), a JSON config
 //! drive built into a config-2 ISO and written to a partition at the end of the disk
 //! (every file read back with `isoinfo` equal to what was given, `blkid` sees
 //! `LABEL=config-2 TYPE=iso9660`), and images served from the conductor's cache
-//! (`image_download_source=http`, local paths).
+//! (`image_download_source=http`, local paths). ferricd and the agents log at debug
+//! level, and no agent token the node was given appears in any of their logs.
 
 mod support;
 
@@ -34,7 +35,8 @@ async fn scenario(database_url: Option<String>) {
     let (img_port, slow_started, hits) = serve_images(images.clone()).await;
     let img = |name: &str| format!("http://127.0.0.1:{img_port}/{name}");
 
-    let ferric = Ferric::start(&dir, database_url).await;
+    let debug = ["--log".to_string(), "debug".to_string()];
+    let ferric = Ferric::start_with(&dir, database_url.clone(), "", &debug).await;
     let mac = "52:54:00:aa:00:01";
     let disk_size = 160 * MIB;
     let vm = VirtualNode::new(&dir, mac, disk_size, slow_started);
@@ -58,6 +60,7 @@ async fn scenario(database_url: Option<String>) {
         .await;
     assert_eq!(status, 201, "{port}");
     let watcher = vm.run(ferric.api.clone(), uuid.clone());
+    let tokens = TokenWatch::start(&dir, database_url, &uuid).await;
     let budget = Duration::from_secs(90);
 
     // Cleaning through the agent erases the disk's metadata.
@@ -167,8 +170,13 @@ async fn scenario(database_url: Option<String>) {
         .wait_for(&uuid, &["active", "deploy failed"], budget)
         .await;
     assert_eq!(node["provision_state"], "deploy failed", "{node}");
+    // Either the callback times out, or a heartbeat the agent sent before it died
+    // finds it gone.
     let err = node["last_error"].as_str().unwrap_or_default().to_string();
-    assert!(err.to_lowercase().contains("timeout"), "{err}");
+    assert!(
+        err.to_lowercase().contains("timeout") || err.contains("cannot connect to the agent"),
+        "{err}"
+    );
     ferric
         .patch_instance_info(&uuid, json!({"image_source": img("good.raw")}))
         .await;
@@ -390,6 +398,8 @@ async fn scenario(database_url: Option<String>) {
         .is_none());
     assert_eq!(read_range(&vm.disk, 0, image.len()), image);
 
+    // Everything ran at debug level: no agent token reached a log line.
+    tokens.assert_not_logged(&dir);
     watcher.abort();
     drop(vm);
     drop(ferric);

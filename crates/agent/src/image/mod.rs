@@ -375,17 +375,21 @@ async fn write_once(
     Ok((total, url, hasher.hex()))
 }
 
-/// Why the data's format and the declared `disk_format` cannot be written.
+/// Why the data's format and the declared `disk_format` cannot be written. `gpt`
+/// (a raw disk with a GPT) and `iso` (an ISO 9660 image) are written as raw, as
+/// Ironic's `permitted_image_formats` allow.
 fn format_problem(disk_format: &str, is_qcow2: bool) -> Option<String> {
     match (disk_format, is_qcow2) {
-        ("raw" | "gpt", true) => {
-            Some("the image is qcow2 but its disk_format says raw; refusing to write it".into())
-        }
+        ("raw" | "gpt" | "iso", true) => Some(format!(
+            "the image is qcow2 but its disk_format says {disk_format}; refusing to write it"
+        )),
         ("qcow2", false) => {
             Some("the image's disk_format says qcow2 but the data is not qcow2".into())
         }
-        ("qcow2" | "", true) | ("raw" | "gpt" | "", false) => None,
-        (other, _) => Some(format!("disk_format {other} is not supported (raw, qcow2)")),
+        ("qcow2" | "", true) | ("raw" | "gpt" | "iso" | "", false) => None,
+        (other, _) => Some(format!(
+            "disk_format {other} is not supported (raw, gpt, iso, qcow2)"
+        )),
     }
 }
 
@@ -415,4 +419,24 @@ fn write_stream(
         writer.push(&chunk)?;
     }
     writer.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_problem;
+
+    #[test]
+    fn raw_like_formats_take_raw_data_and_refuse_qcow2() {
+        for format in ["raw", "gpt", "iso", ""] {
+            assert_eq!(format_problem(format, false), None, "{format}");
+        }
+        for format in ["raw", "gpt", "iso"] {
+            let why = format_problem(format, true).expect(format);
+            assert!(why.contains(&format!("says {format}")), "{why}");
+        }
+        assert_eq!(format_problem("qcow2", true), None);
+        assert!(format_problem("qcow2", false).is_some());
+        let why = format_problem("vmdk", false).unwrap();
+        assert!(why.contains("raw, gpt, iso, qcow2"), "{why}");
+    }
 }

@@ -106,7 +106,7 @@ pub(super) async fn lookup_answer(
         "agent_token_required": true,
         "agent_md5_checksum_enable": state.config.agent.allow_md5_checksum,
         "disable_deep_image_inspection": false,
-        "permitted_image_formats": ["raw", "qcow2"],
+        "permitted_image_formats": ["raw", "gpt", "qcow2", "iso"],
         "agent_skip_bmc_detect": matches!(node.management_interface.as_deref(), Some("redfish")),
         "enable_bios_bootloader_install": false,
     });

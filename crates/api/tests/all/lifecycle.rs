@@ -335,6 +335,55 @@ both_backends!(power_and_boot_devices, |app: TestApp| async move {
 });
 
 both_backends!(
+    noop_management_accepts_any_boot_device,
+    |app: TestApp| async move {
+        let n = app
+            .node(
+                json!({"driver": "ipmi", "name": "manual", "management_interface": "noop",
+                     "driver_info": {"ipmi_address": "127.0.0.1"}}),
+            )
+            .await;
+        assert_eq!(n["management_interface"], "noop");
+        let r = app
+            .call(
+                "PUT",
+                "/v1/nodes/manual/management/boot_device",
+                Some(json!({"boot_device": "floppy", "persistent": true})),
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", r.raw);
+        let r = app
+            .call("GET", "/v1/nodes/manual/management/boot_device", None)
+            .await;
+        assert_eq!(r.body, json!({"boot_device": null, "persistent": null}));
+        let r = app
+            .call(
+                "PUT",
+                "/v1/nodes/manual/management/inject_nmi",
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{}", r.raw);
+        assert!(r.fault().contains("noop management"), "{}", r.raw);
+        let r = app
+            .call(
+                "PATCH",
+                "/v1/nodes/manual",
+                Some(json!([{"op": "replace", "path": "/management_interface", "value": "shiny"}])),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{}", r.raw);
+        for driver in ["fake-hardware", "redfish"] {
+            let r = app
+                .call("GET", &format!("/v1/drivers/{driver}?detail=true"), None)
+                .await;
+            let enabled = r.body["enabled_management_interfaces"].to_string();
+            assert!(enabled.contains("noop"), "{driver}: {}", r.raw);
+        }
+    }
+);
+
+both_backends!(
     restart_recovers_interrupted_nodes,
     |app: TestApp| async move {
         app.node(json!({"driver": "fake-hardware", "name": "busy"}))

@@ -191,7 +191,12 @@ both_backends!(heartbeat, |app: TestApp| async move {
     }
     assert_eq!(recorded["driver_internal_info"]["agent_version"], "test");
     assert!(recorded["driver_internal_info"]["agent_last_heartbeat"].is_string());
-    app.settle("r", "clean wait").await;
+    // Its certificate is not one: the conductor cannot talk to the agent, and
+    // cleaning fails at once with the cause, instead of waiting for the time-out.
+    let failed = app.settle("r", "clean failed").await;
+    let why = failed["last_error"].as_str().unwrap_or_default();
+    assert!(why.contains("the agent's certificate"), "{failed}");
+    assert!(!why.contains(&token), "{why}");
 
     // A heartbeat for a node someone else holds waits for the lock; it is not lost.
     let first = recorded["driver_internal_info"]["agent_last_heartbeat"].clone();

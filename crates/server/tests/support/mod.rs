@@ -365,6 +365,8 @@ impl VirtualNode {
                         .arg(format!("127.0.0.1:{}", free_port()))
                         .arg("--cmdline")
                         .arg("/dev/null")
+                        .arg("--log")
+                        .arg("debug")
                         .stdout(Stdio::null())
                         .stderr(log)
                         .spawn()
@@ -415,4 +417,65 @@ pub fn postgres_url() -> String {
     assert!(ok, "could not create schema {schema}");
     let sep = if url.contains('?') { '&' } else { '?' };
     format!("{url}{sep}options=-c%20search_path%3D{schema}")
+}
+
+/// Every agent token a node is given, read from ferricd's database while the test
+/// runs (the API masks it), so logs can be searched for it.
+pub struct TokenWatch {
+    pub seen: Arc<Mutex<std::collections::BTreeSet<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TokenWatch {
+    /// Watches node `uuid` in the database ferricd uses (`database_url`, else the
+    /// SQLite file under `dir/var`).
+    pub async fn start(dir: &Path, database_url: Option<String>, uuid: &str) -> TokenWatch {
+        let url = database_url
+            .unwrap_or_else(|| format!("sqlite://{}", dir.join("var").join("ferric.db").display()));
+        let db = ferric_db::Datastore::connect(&url)
+            .await
+            .expect("the test reads ferricd's database");
+        let uuid: ferric_types::NodeId = uuid.parse().unwrap();
+        let seen: Arc<Mutex<std::collections::BTreeSet<String>>> = Arc::default();
+        let into = seen.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                if let Ok(node) = db.node_get(uuid).await {
+                    if let Some(t) = node
+                        .driver_internal_info
+                        .get("agent_secret_token")
+                        .and_then(Value::as_str)
+                    {
+                        into.lock().unwrap().insert(t.to_string());
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+        TokenWatch { seen, task }
+    }
+
+    /// Stops watching; panics unless tokens were seen and none is in any `.log`
+    /// file of `dir` (ferricd's and the agents').
+    pub fn assert_not_logged(self, dir: &Path) {
+        self.task.abort();
+        let seen = self.seen.lock().unwrap().clone();
+        assert!(!seen.is_empty(), "no agent token was ever issued");
+        let mut read = 0;
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "log") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                read += text.len();
+                for token in &seen {
+                    assert!(
+                        !text.contains(token.as_str()),
+                        "an agent token is in {}",
+                        path.display()
+                    );
+                }
+            }
+        }
+        assert!(read > 0, "no log to search");
+    }
 }
