@@ -16,6 +16,7 @@
 # Everything listens on 127.0.0.1 only. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash lab/install-deps.sh
 
 PG_DIR="${FERRIC_PG_DIR:-/tmp/ferric-test-postgres}"
 API_PORT="${FERRIC_SMOKE_PORT:-6395}"
