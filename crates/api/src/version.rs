@@ -69,6 +69,7 @@ pub async fn negotiate(mut request: Request, next: Next) -> Response {
     let request_id = format!("req-{}", uuid::Uuid::new_v4());
     let method = request.method().clone();
     let path = request.uri().path().to_string();
+    let started = std::time::Instant::now();
     // (response, whether to announce the supported range, the version served)
     let (mut response, announce_range, version) = match requested_version(request.headers()) {
         Ok(version) => {
@@ -125,14 +126,15 @@ pub async fn negotiate(mut request: Request, next: Next) -> Response {
     headers.insert("openstack-request-id", id.clone());
     headers.insert("x-openstack-request-id", id);
     let status = response.status();
+    let micros = started.elapsed().as_micros() as u64;
     if let Some(err) = response.extensions().get::<ApiError>() {
         if status.is_server_error() {
-            tracing::warn!(%request_id, %method, %path, status = status.as_u16(), error = %err.message, "request failed");
+            tracing::warn!(%request_id, %method, %path, status = status.as_u16(), micros, error = %err.message, "request failed");
         } else {
-            tracing::debug!(%request_id, %method, %path, status = status.as_u16(), error = %err.message, "request refused");
+            tracing::debug!(%request_id, %method, %path, status = status.as_u16(), micros, error = %err.message, "request refused");
         }
     } else {
-        tracing::debug!(%request_id, %method, %path, status = status.as_u16(), "request");
+        tracing::debug!(%request_id, %method, %path, status = status.as_u16(), micros, "request");
     }
     response
 }
