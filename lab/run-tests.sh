@@ -12,8 +12,12 @@
 #      real OpenStack Ironic 39 (lab/ironic-agent-compat.sh), sushy (Ironic's
 #      Redfish client) driving the simulated rack (lab/sushy-client-sim.sh), a QEMU VM network-booting
 #      from ferricd's DHCP and iPXE script into the deploy ramdisk and deployed end
-#      to end (lab/vm-deploy.sh), then a SIGTERM that must stop ferricd cleanly.
-# Everything listens on 127.0.0.1 only. Exits non-zero on any failure.
+#      to end (lab/vm-deploy.sh), the real ironic-python-agent 13 in a QEMU VM
+#      cleaned and deployed by ferricd with its defaults (lab/ipa-deploy.sh), then a
+#      SIGTERM that must stop ferricd cleanly. It installs the system packages it needs
+#      first (lab/install-deps.sh).
+# Everything listens on 127.0.0.1 or inside network namespaces the scripts make.
+# Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash lab/install-deps.sh
@@ -102,6 +106,9 @@ bash lab/sushy-client-sim.sh "${CARGO_TARGET_DIR:-target}/debug/ferric" "${FERRI
 
 echo "== a QEMU VM network-boots from ferricd (DHCP, iPXE, HTTP) and gets deployed"
 bash lab/vm-deploy.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "${FERRIC_VM_PORT:-6530}"
+
+echo "== the real ironic-python-agent 13 in a QEMU VM, cleaned and deployed by ferricd's defaults"
+bash lab/ipa-deploy.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "${FERRIC_IPA_PORT:-6540}"
 
 echo "== SIGTERM stops ferricd cleanly"
 kill -TERM "$ferricd_pid"

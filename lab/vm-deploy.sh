@@ -39,8 +39,6 @@ FERRICD="${1:?usage: lab/vm-deploy.sh FERRICD [PORT]}"
 PORT="${2:-6530}"
 NS="fpxe$$"
 BRIP=10.253.0.1
-LAB_DIR="${FERRIC_LAB_DIR:-${HOME:-/tmp}/.cache/ferric-lab}"
-QEMU_DIR="$LAB_DIR/qemu"
 WORK="$(mktemp -d /tmp/ferric-vm.XXXXXX)"
 API="http://$BRIP:$PORT"
 pids=()
@@ -64,30 +62,13 @@ fail() {
 }
 
 # QEMU, unpacked once.
-QEMU="$QEMU_DIR/usr/bin/qemu-system-x86_64"
-if ! "$QEMU" --version >/dev/null 2>&1; then
-    note "unpacking qemu-system-x86 into $QEMU_DIR"
-    mkdir -p "$QEMU_DIR/debs"
-    (cd "$QEMU_DIR/debs" && apt-get download -q qemu-system-x86 qemu-system-common qemu-system-data >/dev/null)
-    for d in "$QEMU_DIR"/debs/*.deb; do dpkg -x "$d" "$QEMU_DIR"; done
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcapstone4 libfdt1 libpmem1 librdmacm1 \
-        libibverbs1 libslirp0 libvdeplug2 libaio1 liburing2 libnuma1 libpixman-1-0 seabios >/dev/null
-    "$QEMU" --version >/dev/null || { note "QEMU does not run"; exit 1; }
-fi
+# shellcheck source=lib/qemu.sh
+source lab/lib/qemu.sh
+ensure_qemu
 RAMDISK="$(bash lab/build-ramdisk.sh "$WORK/ramdisk")"
 
 # The image: a boot sector that prints FERRIC-BOOTED on the first serial port.
-python3 - "$WORK/www/boot.img" <<'EOF'
-import os, sys
-os.makedirs(os.path.dirname(sys.argv[1]), exist_ok=True)
-code = bytes.fromhex("FC31C08ED8BE167CBAF803AC84C07403EEEBF8F4EBFD")  # print the string at 0x7c16 to COM1, halt
-img = bytearray(1 << 20)
-img[:len(code)] = code
-msg = b"FERRIC-BOOTED\r\n\0"
-img[len(code):len(code) + len(msg)] = msg
-img[510:512] = b"\x55\xaa"
-open(sys.argv[1], "wb").write(img)
-EOF
+python3 lab/lib/boot-image.py "$WORK/www/boot.img"
 SHA=$(sha256sum "$WORK/www/boot.img" | cut -d' ' -f1)
 [ -f /usr/lib/ipxe/qemu/efi-virtio.rom ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ipxe-qemu >/dev/null
 [ -f /usr/share/ovmf/OVMF.fd ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ovmf >/dev/null
@@ -158,11 +139,8 @@ start_ferricd() {
 }
 start_ferricd --dhcp-proxy
 
-bm() {
-    ip netns exec "$NS" curl -sS --fail-with-body -X "$1" "$API/v1$2" -H "X-OpenStack-Ironic-API-Version: 1.89" \
-        -H "Content-Type: application/json" ${3:+-d "$3"}
-}
-field() { python3 -c "import sys, json; d = json.load(sys.stdin); print(d$1)"; }
+# shellcheck source=lib/fake-bmc.sh
+source lab/lib/fake-bmc.sh
 metric() { ip netns exec "$NS" curl -sf "$API/metrics" | awk -v n="$1" '$1 == n {print $2}'; }
 
 net() {
@@ -212,30 +190,6 @@ start_vm() {
         >"$WORK/qemu-$boots.log" 2>&1 &
     vm_pid=$!
     note "VM boot $boots from $1"
-}
-
-# play_bmc UNTIL_STATE... — runs the VM as the node's power and boot device say.
-booted=0
-play_bmc() {
-    local deadline=$((SECONDS + 420)) node state power count device
-    while ((SECONDS < deadline)); do
-        node=$(bm GET "/nodes/$NODE")
-        state=$(echo "$node" | field '["provision_state"]')
-        power=$(echo "$node" | field '["power_state"]')
-        count=$(echo "$node" | field '["driver_internal_info"].get("fake_boot_count", 0)')
-        device=$(echo "$node" | field '["driver_internal_info"].get("fake_boot_device", "pxe")')
-        if [ "$power" != "power on" ] && [ -n "$vm_pid" ]; then
-            stop "$vm_pid"; vm_pid=""
-        fi
-        if [ "$power" = "power on" ] && [ "$count" != "$booted" ]; then
-            stop "$vm_pid"; vm_pid=""
-            booted=$count
-            if [ "$device" = pxe ]; then start_vm network; else start_vm disk; fi
-        fi
-        for want in "$@"; do [ "$state" = "$want" ] && return 0; done
-        sleep 0.5
-    done
-    fail "node stayed in $state: $(echo "$node" | field '["last_error"]')"
 }
 
 bm PUT "/nodes/$NODE/states/provision" '{"target": "manage"}' >/dev/null
