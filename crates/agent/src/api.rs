@@ -87,7 +87,11 @@ async fn status(State(agent): State<Arc<Agent>>) -> Json<Value> {
 fn check_token(agent: &Agent, q: &HashMap<String, String>) -> Result<(), Fault> {
     let ours = agent.token();
     match (ours, q.get("agent_token")) {
-        (Some(t), Some(given)) if constant_time_eq(t.as_bytes(), given.as_bytes()) => Ok(()),
+        (Some(t), Some(given))
+            if ferric_types::secrets::constant_time_eq(t.as_bytes(), given.as_bytes()) =>
+        {
+            Ok(())
+        }
         _ => Err(Fault(CommandError::new(
             401,
             "InvalidAgentToken",
@@ -95,10 +99,6 @@ fn check_token(agent: &Agent, q: &HashMap<String, String>) -> Result<(), Fault> 
             "the agent_token is missing or does not match",
         ))),
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn wants_wait(q: &HashMap<String, String>) -> bool {

@@ -16,6 +16,7 @@ use ferric_types::fsm::Event;
 use ferric_types::history::{ERROR, INFO};
 use ferric_types::provision::ProvisionState::{self, *};
 use ferric_types::provision::NETBOOT_STATES;
+use ferric_types::secrets::constant_time_eq;
 use ferric_types::{Node, NodeId, Timestamp};
 use serde_json::Value;
 
@@ -24,14 +25,29 @@ use crate::provision::advance;
 use crate::{steps, Conductor, ConductorError};
 
 /// What an agent's heartbeat carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct AgentHeartbeat {
+    /// The agent token it was sent with: checked again under the node's lock, since
+    /// the node may have forgotten that agent (powered off, moved on) meanwhile.
+    pub token: String,
     pub callback_url: String,
     pub agent_version: Option<String>,
     /// The agent's self-signed certificate (PEM), when it serves https.
     pub verify_ca: Option<String>,
     pub status: Option<String>,
     pub status_message: Option<String>,
+}
+
+/// Shown without the token.
+impl std::fmt::Debug for AgentHeartbeat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentHeartbeat")
+            .field("token", &"******")
+            .field("callback_url", &self.callback_url)
+            .field("agent_version", &self.agent_version)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The newest unprocessed heartbeat of each node.
@@ -143,6 +159,17 @@ impl Conductor {
 
     async fn process_heartbeat(&self, lock: NodeLock, mut node: Node, hb: AgentHeartbeat) {
         let uuid = node.uuid;
+        let current = node
+            .driver_internal_info
+            .get(keys::TOKEN)
+            .and_then(Value::as_str);
+        if !current.is_some_and(|t| constant_time_eq(t.as_bytes(), hb.token.as_bytes())) {
+            // A heartbeat that waited for the lock while the node forgot its agent
+            // (powered off, cleaning finished, a new boot): that agent is gone.
+            tracing::info!(node = %uuid, "heartbeat dropped: its agent token is no longer the node's");
+            lock.release().await;
+            return;
+        }
         let dii = &mut node.driver_internal_info;
         dii.insert(keys::URL.into(), Value::from(hb.callback_url.as_str()));
         if let Some(v) = &hb.agent_version {

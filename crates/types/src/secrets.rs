@@ -1,5 +1,6 @@
 //! Secret masking for API responses: any dictionary key that names a credential
-//! (passwords, tokens, keys…) has its value replaced by `******`, at any depth.
+//! (passwords, tokens, keys…) has its value replaced by `******`, at any depth;
+//! and comparing secrets without leaking where they differ.
 
 use serde_json::Value;
 
@@ -50,6 +51,12 @@ const SECRET_KEY_FRAGMENTS: &[&str] = &[
     "apikey",
     "api_key",
 ];
+
+/// Whether two secrets (agent tokens) are equal, in time that does not depend on
+/// where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
 
 /// True when the key names a secret.
 pub fn is_secret_key(key: &str) -> bool {

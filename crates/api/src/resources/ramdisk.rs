@@ -188,7 +188,7 @@ pub async fn heartbeat(
         }
     }
     let expected = dii.get(keys::TOKEN).and_then(Value::as_str);
-    let token_ok = matches!((expected, token.as_deref()), (Some(e), Some(t)) if constant_time_eq(e.as_bytes(), t.as_bytes()));
+    let token_ok = matches!((expected, token.as_deref()), (Some(e), Some(t)) if ferric_types::secrets::constant_time_eq(e.as_bytes(), t.as_bytes()));
     if !token_ok {
         return Err(ApiError::bad_request(format!(
             "Invalid or missing agent token received for node {}",
@@ -210,6 +210,7 @@ pub async fn heartbeat(
         }
     }
     let hb = AgentHeartbeat {
+        token: token.unwrap_or_default(),
         callback_url,
         agent_version,
         verify_ca,
@@ -218,8 +219,4 @@ pub async fn heartbeat(
     };
     state.conductor.agent_heartbeat(node.uuid, hb).await?;
     Ok(StatusCode::ACCEPTED.into_response())
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

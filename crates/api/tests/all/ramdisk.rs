@@ -235,4 +235,34 @@ both_backends!(heartbeat, |app: TestApp| async move {
     let mut other_cert = good.clone();
     other_cert["agent_verify_ca"] = json!("-----BEGIN CERTIFICATE-----\nB\n");
     assert_eq!(hb(other_cert).await.status, 400);
+
+    // A heartbeat that waited while the lock holder forgot the agent (a power-off
+    // wipes its token) is dropped: nothing of that agent comes back.
+    let mut held = app
+        .db
+        .node_reserve(uuid, "another-conductor")
+        .await
+        .unwrap();
+    assert_eq!(hb(good.clone()).await.status, 202);
+    held.driver_internal_info.remove("agent_secret_token");
+    held.driver_internal_info.remove("agent_url");
+    app.db
+        .node_save_locked(&held, "another-conductor")
+        .await
+        .unwrap();
+    app.db
+        .node_release(uuid, "another-conductor")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = app.settle("r", "clean failed").await;
+    let dii = &after["driver_internal_info"];
+    assert!(
+        dii.get("agent_url").is_none(),
+        "stale heartbeat applied: {after}"
+    );
+    assert_eq!(
+        dii["agent_last_heartbeat"],
+        later["driver_internal_info"]["agent_last_heartbeat"]
+    );
 });
