@@ -52,9 +52,9 @@ pub fn forget_agent(node: &mut Node) {
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long connecting to the agent may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Tries of a call that met a transient error (refused connection, time-out), and
-/// the pause between them: Ironic's `max_command_attempts` and
-/// `command_wait_interval`.
+/// Tries of a call that met a transient error (a refused connection; a time-out of
+/// a read, which can be sent again), and the pause between them (Ironic's
+/// `max_command_attempts` is 3 too).
 const ATTEMPTS: u32 = 3;
 const RETRY_PAUSE: Duration = Duration::from_secs(2);
 
@@ -62,6 +62,7 @@ fn builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .timeout(COMMAND_TIMEOUT)
         .connect_timeout(CONNECT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
 }
 
 fn plain_client() -> &'static reqwest::Client {
@@ -125,10 +126,11 @@ impl From<DriverError> for AgentCallError {
     }
 }
 
-/// A failed request in words, and whether trying again may help. The words never
-/// hold the request's URL (its query carries the agent token): `url` is the agent's
-/// base URL, and the causes come from the error's source chain.
-fn describe(e: reqwest::Error, url: &str, what: &str) -> (String, bool) {
+/// A failed request in words, and whether trying again may help (a time-out only
+/// when the request can be sent twice: a command the agent may have started cannot).
+/// The words never hold the request's URL (its query carries the agent token):
+/// `url` is the agent's base URL, and the causes come from the error's source chain.
+fn describe(e: reqwest::Error, url: &str, what: &str, resendable: bool) -> (String, bool) {
     let e = e.without_url();
     if let Some(tls) = tls_cause(&e) {
         return (
@@ -140,7 +142,7 @@ fn describe(e: reqwest::Error, url: &str, what: &str) -> (String, bool) {
     if e.is_timeout() {
         return (
             format!("the agent at {url} did not answer {what} in time: {causes}"),
-            true,
+            resendable,
         );
     }
     if e.is_connect() {
@@ -160,7 +162,13 @@ fn tls_cause(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
         if let Some(tls) = err.downcast_ref::<rustls::Error>() {
-            return Some(tls.to_string());
+            // rustls prints its Other errors with Debug: say ours in plain words.
+            return Some(match tls {
+                rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other)) => {
+                    format!("invalid peer certificate: {}", other.0)
+                }
+                _ => tls.to_string(),
+            });
         }
         // io::Error's source() skips the error it wraps (often another io::Error
         // around the TLS error): step into it instead.
@@ -189,10 +197,12 @@ fn causes(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-/// Sends the request `make` builds, retrying transient failures.
+/// Sends the request `make` builds, retrying transient failures; `resendable` when
+/// the request may reach the agent twice.
 async fn send(
     url: &str,
     what: &str,
+    resendable: bool,
     make: impl Fn() -> reqwest::RequestBuilder,
 ) -> Result<reqwest::Response, AgentCallError> {
     let mut attempt = 1;
@@ -200,7 +210,7 @@ async fn send(
         match make().send().await {
             Ok(resp) => return Ok(resp),
             Err(e) => {
-                let (why, transient) = describe(e, url, what);
+                let (why, transient) = describe(e, url, what, resendable);
                 if !transient || attempt >= ATTEMPTS {
                     return Err(AgentCallError::Failed(why));
                 }
@@ -222,7 +232,7 @@ pub async fn command(
     let (url, token) = agent_of(node)?;
     let http = client_for(node, &url)?;
     let body = json!({"name": name, "params": params});
-    let resp = send(&url, name, || {
+    let resp = send(&url, name, false, || {
         http.post(format!("{url}/v1/commands/"))
             .query(&[
                 ("wait", if wait { "true" } else { "false" }),
@@ -252,7 +262,7 @@ pub async fn command(
 pub async fn commands(node: &Node) -> Result<Vec<Value>, AgentCallError> {
     let (url, token) = agent_of(node)?;
     let http = client_for(node, &url)?;
-    let resp = send(&url, "the command list", || {
+    let resp = send(&url, "the command list", true, || {
         http.get(format!("{url}/v1/commands/"))
             .query(&[("agent_token", &token)])
     })

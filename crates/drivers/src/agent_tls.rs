@@ -8,7 +8,9 @@
 //! and agents sign theirs with algorithms a verifier may not support
 //! (ironic-python-agent 13 uses ECDSA P-384 with SHA-512, which ring cannot verify).
 //! Host names are not checked either: the agent's address is where its heartbeat
-//! said it listens, and the certificate pinned is the one it sent.
+//! said it listens, and the certificate pinned is the one it sent. The handshake
+//! signature must use an algorithm ring verifies (ECDSA P-256/P-384, RSA, Ed25519:
+//! what IPA, ferric-agent and OpenSSL's defaults produce).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,10 +58,17 @@ struct PinnedCertificate {
     provider: Arc<CryptoProvider>,
 }
 
-/// A certificate error carrying our own words.
-fn refused(why: &str) -> rustls::Error {
-    let err: Box<dyn std::error::Error + Send + Sync> = why.into();
+/// What the agent presented when it is not the certificate its heartbeat sent.
+const NOT_PINNED: &str = "the agent presented another certificate than the one its heartbeat sent";
+
+/// The verifier's own words for a certificate it refuses.
+fn not_pinned() -> rustls::Error {
+    let err: Box<dyn std::error::Error + Send + Sync> = NOT_PINNED.into();
     rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::from(err))))
+}
+
+fn unix(d: Duration) -> UnixTime {
+    UnixTime::since_unix_epoch(d)
 }
 
 impl ServerCertVerifier for PinnedCertificate {
@@ -72,18 +81,24 @@ impl ServerCertVerifier for PinnedCertificate {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         if end_entity.as_ref() != self.der.as_ref() {
-            return Err(refused(
-                "the agent presented another certificate than the one its heartbeat sent",
-            ));
+            return Err(not_pinned());
         }
-        let now = Duration::from_secs(now.as_secs());
-        if now + CLOCK_SKEW < self.not_before {
+        let at = Duration::from_secs(now.as_secs());
+        if at + CLOCK_SKEW < self.not_before {
             return Err(rustls::Error::InvalidCertificate(
-                CertificateError::NotValidYet,
+                CertificateError::NotValidYetContext {
+                    time: now,
+                    not_before: unix(self.not_before),
+                },
             ));
         }
-        if now > self.not_after {
-            return Err(rustls::Error::InvalidCertificate(CertificateError::Expired));
+        if at > self.not_after {
+            return Err(rustls::Error::InvalidCertificate(
+                CertificateError::ExpiredContext {
+                    time: now,
+                    not_after: unix(self.not_after),
+                },
+            ));
         }
         Ok(ServerCertVerified::assertion())
     }

@@ -3,26 +3,15 @@
 //! manual power. It accepts any boot device and changes nothing; what the
 //! machine boots is not known. Everything else a BMC would do is refused.
 
+use ferric_types::hardware::BOOT_DEVICES;
 use ferric_types::Node;
 
 use crate::interfaces::{BootDevice, BoxFuture, DriverError, Indicator, ManagementInterface};
 
-/// Boot devices the `noop` interface accepts (Ironic's full list).
-const BOOT_DEVICES: &[&str] = &[
-    "pxe",
-    "disk",
-    "cdrom",
-    "bios",
-    "safe",
-    "wanboot",
-    "iscsiboot",
-    "floppy",
-    "uefihttp",
-];
-
+/// The `noop` management interface.
 pub struct NoopManagement;
 
-fn refused(what: &str) -> BoxFuture<'static, Result<(), DriverError>> {
+fn unsupported(what: &str) -> BoxFuture<'static, Result<(), DriverError>> {
     let why = format!("the noop management interface cannot {what}");
     Box::pin(async move { Err(DriverError::Unsupported(why)) })
 }
@@ -57,7 +46,7 @@ impl ManagementInterface for NoopManagement {
     }
 
     fn inject_nmi<'a>(&'a self, _node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>> {
-        refused("inject an NMI")
+        unsupported("inject an NMI")
     }
 
     fn set_boot_mode<'a>(
@@ -65,7 +54,7 @@ impl ManagementInterface for NoopManagement {
         _node: &'a mut Node,
         _mode: &'a str,
     ) -> BoxFuture<'a, Result<(), DriverError>> {
-        refused("change the boot mode")
+        unsupported("change the boot mode")
     }
 
     fn set_secure_boot<'a>(
@@ -73,7 +62,7 @@ impl ManagementInterface for NoopManagement {
         _node: &'a mut Node,
         _enabled: bool,
     ) -> BoxFuture<'a, Result<(), DriverError>> {
-        refused("change secure boot")
+        unsupported("change secure boot")
     }
 
     fn attach_virtual_media<'a>(
@@ -82,7 +71,7 @@ impl ManagementInterface for NoopManagement {
         _device: &'a str,
         _url: &'a str,
     ) -> BoxFuture<'a, Result<(), DriverError>> {
-        refused("attach virtual media")
+        unsupported("attach virtual media")
     }
 
     fn detach_virtual_media<'a>(
@@ -90,7 +79,7 @@ impl ManagementInterface for NoopManagement {
         _node: &'a mut Node,
         _devices: &'a [String],
     ) -> BoxFuture<'a, Result<(), DriverError>> {
-        refused("detach virtual media")
+        unsupported("detach virtual media")
     }
 
     fn indicators(&self, _node: &Node) -> Vec<Indicator> {
@@ -103,7 +92,7 @@ impl ManagementInterface for NoopManagement {
         _name: &'a str,
         _state: &'a str,
     ) -> BoxFuture<'a, Result<(), DriverError>> {
-        refused("set indicators")
+        unsupported("set indicators")
     }
 
     fn validate<'a>(&'a self, _node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>> {

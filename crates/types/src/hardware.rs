@@ -129,6 +129,19 @@ impl HardwareType {
     }
 }
 
+/// Every boot device Ironic's API names (what a driver supports is narrower).
+pub const BOOT_DEVICES: &[&str] = &[
+    "pxe",
+    "disk",
+    "cdrom",
+    "bios",
+    "safe",
+    "wanboot",
+    "iscsiboot",
+    "floppy",
+    "uefihttp",
+];
+
 use InterfaceKind::*;
 
 /// `fake-hardware`: every interface has a working fake, for tests and simulations.

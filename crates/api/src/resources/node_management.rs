@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use ferric_conductor::BootSetting;
 use ferric_drivers::BootDevice;
+use ferric_types::hardware::BOOT_DEVICES;
 use ferric_types::Microversion;
 use serde_json::{json, Value};
 
@@ -15,19 +16,6 @@ use super::nodes::check_unlocked;
 use crate::body::{object, JsonBody};
 use crate::error::ApiError;
 use crate::AppState;
-
-/// Boot devices the API accepts (what a driver supports is narrower).
-const BOOT_DEVICES: &[&str] = &[
-    "pxe",
-    "disk",
-    "cdrom",
-    "bios",
-    "safe",
-    "wanboot",
-    "iscsiboot",
-    "floppy",
-    "uefihttp",
-];
 
 pub async fn get_boot_device(
     State(state): State<AppState>,

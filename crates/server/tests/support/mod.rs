@@ -173,8 +173,10 @@ impl Ferric {
             .arg(dir.join("var"))
             .arg("--config")
             .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap());
+            .env_remove("RUST_LOG");
+        // ferricd logs to stdout; stderr carries what it says before logging starts.
+        let log_file = std::fs::File::create(&log).unwrap();
+        cmd.stdout(log_file.try_clone().unwrap()).stderr(log_file);
         if let Some(url) = database_url {
             cmd.arg("--database-url").arg(url);
         }
@@ -422,7 +424,7 @@ pub fn postgres_url() -> String {
 /// Every agent token a node is given, read from ferricd's database while the test
 /// runs (the API masks it), so logs can be searched for it.
 pub struct TokenWatch {
-    pub seen: Arc<Mutex<std::collections::BTreeSet<String>>>,
+    seen: Arc<Mutex<std::collections::BTreeSet<String>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -477,5 +479,10 @@ impl TokenWatch {
             }
         }
         assert!(read > 0, "no log to search");
+        let ferricd = std::fs::read_to_string(dir.join("ferricd.log")).unwrap_or_default();
+        assert!(
+            ferricd.contains("DEBUG"),
+            "ferricd did not log at debug level"
+        );
     }
 }
