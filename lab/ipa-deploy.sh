@@ -81,19 +81,23 @@ pids+=("$!")
 ip netns exec "$NS" "$FERRICD" --listen "$BRIP:$PORT" --data-dir "$WORK/var" --log debug >"$WORK/ferricd.log" 2>&1 &
 pids+=("$!")
 for _ in $(seq 1 100); do ip netns exec "$NS" curl -sf "$API/" >/dev/null 2>&1 && break; sleep 0.1; done
+ip netns exec "$NS" curl -sf "$API/" >/dev/null || fail "ferricd did not start"
 
 # shellcheck source=lib/fake-bmc.sh
 source lab/lib/fake-bmc.sh
-# on_poll — notes the node's agent token, read from ferricd's database (the
-# API masks it), so the log can be searched for it at the end.
+# on_poll — notes the node's agent token, certificate and URL, read from ferricd's
+# database (the API masks the token), to check them and search the log for the token.
 on_poll() {
-    python3 - "$WORK/var/ferric.db" "$NODE" >>"$WORK/tokens" <<'PY' || true
+    python3 - "$WORK/var/ferric.db" "$NODE" "$WORK" <<'PY' || true
 import json, sqlite3, sys
 db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True, timeout=5)
 for (dii,) in db.execute("SELECT driver_internal_info FROM nodes WHERE uuid = ?", (sys.argv[2],)):
-    token = json.loads(dii or "{}").get("agent_secret_token")
-    if token:
-        print(token)
+    dii = json.loads(dii or "{}")
+    for key, file, mode in [("agent_secret_token", "tokens", "a"), ("agent_verify_ca", "agent-cert.pem", "w"),
+                            ("agent_url", "agent-url", "w")]:
+        if dii.get(key):
+            with open(f"{sys.argv[3]}/{file}", mode) as f:
+                print(dii[key], file=f)
 PY
 }
 
@@ -138,8 +142,15 @@ clean_time=$((SECONDS - started))
     || fail "cleaning: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
 grep -q OLD-TENANT-DATA "$WORK/disk.img" && fail "cleaning left the old data on the disk"
 cmp -s -n 1048576 /dev/zero "$WORK/disk.img" || fail "the disk's first MiB is not zeros after erase_devices"
-grep -aq "'step': 'erase_devices'}, result" "$WORK/serial-1-network.log" || fail "IPA's console shows no erase_devices"
+for step in erase_devices_metadata erase_devices; do
+    grep -aq "'step': '$step'}, result" "$WORK/serial-1-network.log" || fail "IPA's console shows no $step"
+done
 grep -q "TLS handshake" "$WORK/ferricd.log" && fail "a TLS handshake with IPA failed"
+grep -q '^https://' "$WORK/agent-url" || fail "IPA's callback URL is not https: $(cat "$WORK/agent-url")"
+openssl x509 -in "$WORK/agent-cert.pem" -noout -text >"$WORK/agent-cert.txt" \
+    || fail "the agent_verify_ca IPA sent is not a certificate"
+grep -q "Signature Algorithm: ecdsa-with-SHA512" "$WORK/agent-cert.txt" && grep -q "P-384" "$WORK/agent-cert.txt" \
+    || fail "IPA's certificate is not P-384/ecdsa-with-SHA512: $(grep -m2 -E 'Signature Algorithm|NIST' "$WORK/agent-cert.txt")"
 echo "ok - IPA 13 looked up, heartbeated over TLS (its P-384/SHA-512 certificate pinned), ran erase_devices_metadata and erase_devices; the disk reads as zeros, the node is available (${clean_time} s)"
 
 bm PATCH "/nodes/$NODE" "[{\"op\": \"add\", \"path\": \"/instance_info\", \"value\":
@@ -163,7 +174,7 @@ qemu-img compare -q -f raw -F raw "$WORK/disk.img" "$WORK/www/boot.img" \
 echo "ok - IPA 13 wrote the image (qemu-img compare: equal), powered itself off, the node is active and the VM booted the image from its disk (${deploy_time} s)"
 
 # No agent token in ferricd's debug log.
-tokens=$(sort -u "$WORK/tokens")
+tokens=$(sort -u "$WORK/tokens" 2>/dev/null || true)
 [ -n "$tokens" ] || fail "no agent token was seen in the database"
 for t in $tokens; do grep -q "$t" "$WORK/ferricd.log" && fail "an agent token is in ferricd's log"; done
 grep -q "DEBUG" "$WORK/ferricd.log" || fail "ferricd did not log at debug level"

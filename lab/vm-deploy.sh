@@ -237,7 +237,7 @@ bm DELETE "/nodes/$NODE/vifs/$VIF" >/dev/null
 bm POST "/nodes/$NODE/vifs" "{\"id\": \"$VIF\"}" >/dev/null
 [ "$(master)" = fbr200 ] || fail "after the VIF's attach the switch port is on '$(master)', not the tenant VLAN"
 echo "ok - detaching the active node's VIF took its switch port off the tenant VLAN; attaching it again put it back"
-cmp -n 1048576 "$WORK/www/boot.img" "$WORK/disk.img" || fail "the disk does not hold the image"
+cmp -n "$(stat -c %s "$WORK/www/boot.img")" "$WORK/www/boot.img" "$WORK/disk.img" || fail "the disk does not hold the image"
 echo "ok - the VM's disk holds the image"
 [ "$(metric ferric_ra_solicitations_total)" -ge 1 ] || fail "iPXE's router solicitations were not answered"
 echo "ok - /metrics since the restart: $(metric ferric_dhcp_acks_total) DHCP acks, $(metric ferric_http_boot_files_total) HTTP boot files, $(metric ferric_ra_solicitations_total) router solicitations answered"

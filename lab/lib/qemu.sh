@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # lab/lib/qemu.sh — QEMU's x86 system emulator for the lab's VMs (lab/vm-deploy.sh,
-# the boot check of lab/build-ipa-ramdisk.sh). Sourced, not run.
+# lab/ipa-deploy.sh). Sourced, not run.
 #
 # `apt-get install qemu-system-x86` would remove the installed qemu-utils here, so
 # the emulator is unpacked once from Debian packages into
@@ -15,7 +15,7 @@
 ensure_qemu() {
     QEMU_DIR="${LAB_DIR:-${FERRIC_LAB_DIR:-${HOME:-/tmp}/.cache/ferric-lab}}/qemu"
     QEMU="$QEMU_DIR/usr/bin/qemu-system-x86_64"
-    "$QEMU" --version >/dev/null 2>&1 && return 0
+    "$QEMU" --version >/dev/null 2>&1 && [ -f /usr/share/seabios/bios-256k.bin ] && return 0
     note "unpacking qemu-system-x86 into $QEMU_DIR"
     mkdir -p "$QEMU_DIR/debs"
     (cd "$QEMU_DIR/debs" && apt-get download -q qemu-system-x86 qemu-system-common qemu-system-data >/dev/null)
