@@ -2,6 +2,7 @@
 //! negotiation, Ironic's error bodies, and the chassis, node, port and port group
 //! resources with their listings, JSON-patch updates and sub-resources.
 
+pub mod auth;
 mod body;
 mod boot_script;
 mod error;
@@ -42,6 +43,8 @@ pub struct ApiConfig {
     pub max_limit: i64,
     /// What the ramdisk agent endpoints tell and require of agents.
     pub agent: AgentApiConfig,
+    /// How requests are authenticated (the Ironic API and the network API).
+    pub auth: auth::AuthStrategy,
 }
 
 impl Default for ApiConfig {
@@ -50,6 +53,7 @@ impl Default for ApiConfig {
             public_endpoint: None,
             max_limit: 1000,
             agent: AgentApiConfig::default(),
+            auth: auth::AuthStrategy::default(),
         }
     }
 }
@@ -125,5 +129,10 @@ fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed_fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(version::negotiate))
+        // Outermost: its answers are not wrapped in the API's error envelope.
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.auth.clone(),
+            auth::authenticate,
+        ))
         .with_state(state)
 }

@@ -26,7 +26,7 @@ use serde::Deserialize;
 /// `[[network.switches]]` with `name`, `driver`, `switch_id`,
 /// `switch_info`; linux-bridge `mode`, `bridge`, `netns`; generic-ssh `host`, `port`,
 /// `username`, `password` or `key_file`, `os`, `bind_commands`, `unbind_commands`),
-/// the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
+/// `[auth]` (`strategy`, `http_basic_auth_user_file`), the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
 /// `inspect_wait_timeout`, `rescue_callback_timeout`, `service_callback_timeout`
 /// (seconds, default 1800) under `[conductor]`) or in the environment variable shown.
 #[derive(Debug, Parser)]
@@ -101,6 +101,22 @@ pub struct Cli {
     /// port 4011 (`[boot] dhcp_proxy`).
     #[arg(long, env = "FERRIC_DHCP_PROXY")]
     pub dhcp_proxy: bool,
+    /// How API requests are authenticated: noauth or http_basic (`[auth] strategy`)
+    /// [default: noauth]
+    #[arg(long, env = "FERRIC_AUTH_STRATEGY", value_name = "STRATEGY")]
+    pub auth_strategy: Option<String>,
+    /// The htpasswd file (bcrypt hashes) of http_basic (`[auth]
+    /// http_basic_auth_user_file`) [default: /etc/ferric/htpasswd]
+    #[arg(long, env = "FERRIC_HTTP_BASIC_AUTH_USER_FILE", value_name = "FILE")]
+    pub http_basic_auth_user_file: Option<PathBuf>,
+}
+
+/// `[auth]`: how API requests are authenticated.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAuth {
+    strategy: Option<String>,
+    http_basic_auth_user_file: Option<PathBuf>,
 }
 
 /// The TOML file's shape.
@@ -123,6 +139,8 @@ struct FileConfig {
     boot: FileBoot,
     #[serde(default)]
     network: FileNetwork,
+    #[serde(default)]
+    auth: FileAuth,
 }
 
 /// `[network]`: Ferric's network service.
@@ -346,6 +364,29 @@ impl Settings {
         let database_url = cli.database_url.or(file.database_url).unwrap_or_else(|| {
             format!("sqlite://{}?mode=rwc", data_dir.join("ferric.db").display())
         });
+        let auth = match cli
+            .auth_strategy
+            .as_deref()
+            .or(file.auth.strategy.as_deref())
+            .unwrap_or("noauth")
+        {
+            "noauth" => ferric_api::auth::AuthStrategy::NoAuth,
+            "http_basic" => {
+                let path = cli
+                    .http_basic_auth_user_file
+                    .clone()
+                    .or(file.auth.http_basic_auth_user_file.clone())
+                    .unwrap_or_else(|| PathBuf::from("/etc/ferric/htpasswd"));
+                let users = ferric_api::auth::UserFile::open(&path)
+                    .map_err(|e| format!("http_basic: {e}"))?;
+                ferric_api::auth::AuthStrategy::HttpBasic(std::sync::Arc::new(users))
+            }
+            other => {
+                return Err(format!(
+                    "auth strategy {other:?} is not supported (noauth, http_basic)"
+                ))
+            }
+        };
         let max_limit = file.api.max_limit.unwrap_or(1000);
         if max_limit <= 0 {
             return Err(format!("api.max_limit must be positive, not {max_limit}"));
@@ -588,6 +629,7 @@ impl Settings {
                     require_tls: file.agent.require_tls.unwrap_or(true),
                     allow_md5_checksum: file.agent.allow_md5_checksum.unwrap_or(true),
                 },
+                auth,
             },
             conductor,
             sync_power_state_interval: file.conductor.sync_power_state_interval.unwrap_or(60),

@@ -40,7 +40,8 @@ pub async fn run(settings: Settings) -> Result<(), String> {
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
-    if !settings.listen.ip().is_loopback() {
+    let noauth = matches!(settings.api.auth, ferric_api::auth::AuthStrategy::NoAuth);
+    if noauth && !settings.listen.ip().is_loopback() {
         tracing::warn!(
             listen = %settings.listen,
             "the API has no authentication and listens beyond loopback: anyone who can reach it can manage every node"

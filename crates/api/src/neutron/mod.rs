@@ -54,6 +54,10 @@ pub fn service(state: AppState) -> Router {
                 format!("The resource could not be found: {}", uri.0.path()),
             )
         })
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.auth.clone(),
+            crate::auth::authenticate,
+        ))
         .with_state(state)
 }
 
