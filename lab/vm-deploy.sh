@@ -132,7 +132,7 @@ ferricd_pid=""
 start_ferricd() {
     stop "$ferricd_pid"
     ip netns exec "$NS" "$FERRICD" --listen "$BRIP:$PORT" --dhcp-interface fbr100 --tftp-listen "$BRIP:69" \
-        --data-dir "$WORK/var" --config "$WORK/ferricd.toml" "$@" >>"$WORK/ferricd.log" 2>&1 &
+        --data-dir "$WORK/var" --config "$WORK/ferricd.toml" --allow-insecure-noauth "$@" >>"$WORK/ferricd.log" 2>&1 &
     ferricd_pid=$!
     pids+=("$ferricd_pid")
     for _ in $(seq 1 100); do ip netns exec "$NS" curl -sf "$API/" >/dev/null 2>&1 && break; sleep 0.1; done

@@ -109,6 +109,11 @@ pub struct Cli {
     /// http_basic_auth_user_file`) [default: /etc/ferric/htpasswd]
     #[arg(long, env = "FERRIC_HTTP_BASIC_AUTH_USER_FILE", value_name = "FILE")]
     pub http_basic_auth_user_file: Option<PathBuf>,
+    /// Let the API or the network API listen beyond loopback with no authentication
+    /// (noauth): anyone who reaches them manages every node. For isolated labs only
+    /// (`[auth] allow_insecure_noauth`).
+    #[arg(long, env = "FERRIC_ALLOW_INSECURE_NOAUTH")]
+    pub allow_insecure_noauth: bool,
 }
 
 /// `[auth]`: how API requests are authenticated.
@@ -117,6 +122,7 @@ pub struct Cli {
 struct FileAuth {
     strategy: Option<String>,
     http_basic_auth_user_file: Option<PathBuf>,
+    allow_insecure_noauth: Option<bool>,
 }
 
 /// The TOML file's shape.
@@ -424,6 +430,20 @@ impl Settings {
             .listen
             .or(file.listen)
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 6385)));
+        let network_api_listen = cli.network_api_listen.or(file.network.api_listen);
+        let insecure = cli.allow_insecure_noauth || file.auth.allow_insecure_noauth == Some(true);
+        if matches!(auth, ferric_api::auth::AuthStrategy::NoAuth) && !insecure {
+            let exposed = std::iter::once(("API", listen))
+                .chain(network_api_listen.map(|a| ("network API", a)))
+                .find(|(_, addr)| !addr.ip().is_loopback());
+            if let Some((what, addr)) = exposed {
+                return Err(format!(
+                    "the {what} would listen on {addr} with no authentication (noauth): anyone \
+                     who reaches it would manage every node. Use --auth-strategy http_basic, \
+                     listen on loopback, or pass --allow-insecure-noauth for an isolated lab"
+                ));
+            }
+        }
         let public_endpoint = cli.public_endpoint.or(file.api.public_endpoint);
         let image_cache = ferric_drivers::image_cache::CacheSettings {
             dir: data_dir.join("images"),
@@ -605,7 +625,7 @@ impl Settings {
         Ok(Settings {
             external_neutron,
             switches: file.network.switches.clone(),
-            network_api_listen: cli.network_api_listen.or(file.network.api_listen),
+            network_api_listen,
             http_boot_listen,
             discovery_driver,
             router_advertisements,
@@ -661,6 +681,33 @@ mod tests {
 
     fn cli(args: &[&str]) -> Cli {
         Cli::try_parse_from(std::iter::once("ferricd").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn noauth_beyond_loopback_needs_the_insecure_flag() {
+        for args in [
+            &["--listen", "10.0.0.1:6385"][..],
+            &["--network-api-listen", "0.0.0.0:9696"][..],
+        ] {
+            let err = Settings::load(cli(args)).unwrap_err();
+            assert!(err.contains("--allow-insecure-noauth"), "{err}");
+        }
+        let mut args = vec!["--listen", "10.0.0.1:6385", "--allow-insecure-noauth"];
+        assert!(Settings::load(cli(&args)).is_ok());
+        args.truncate(2);
+        args.extend([
+            "--auth-strategy",
+            "http_basic",
+            "--http-basic-auth-user-file",
+            "/nonexistent",
+        ]);
+        let err = Settings::load(cli(&args)).unwrap_err();
+        assert!(
+            err.starts_with("http_basic: cannot read the auth user file"),
+            "{err}"
+        );
+        let err = Settings::load(cli(&["--auth-strategy", "keystone"])).unwrap_err();
+        assert!(err.contains("not supported"), "{err}");
     }
 
     #[test]

@@ -94,6 +94,7 @@ fn start_ferricd(lab: &mut Lab) {
                 "10.252.0.1:69",
                 "--network-api-listen",
                 "10.252.0.1:9696",
+                "--allow-insecure-noauth",
             ])
             .arg("--data-dir")
             .arg(dir.join("var"))
