@@ -4,7 +4,8 @@
 # The real OpenStack ironic-python-agent 13 — the agent every Ironic user already has
 # in their ramdisks — cleaned and deployed by Ferric with its defaults (require_tls
 # on: IPA serves its API over TLS with its own P-384 / ecdsa-with-SHA512 certificate,
-# which ferricd pins).
+# which ferricd pins), and http_basic authentication on its API: the agent's lookup
+# and heartbeats are public routes, everything else needs the password.
 #
 # A QEMU VM (TCG, a 1 GiB virtio disk) boots the IPA ramdisk of
 # lab/build-ipa-ramdisk.sh straight from -kernel/-initrd on a lab network: a bridge
@@ -77,11 +78,17 @@ ip netns exec "$NS" busybox udhcpd -f "$WORK/udhcpd.conf" >"$WORK/udhcpd.log" 2>
 pids+=("$!")
 ip netns exec "$NS" python3 -m http.server --bind "$BRIP" --directory "$WORK/www" 8080 >"$WORK/http.log" 2>&1 &
 pids+=("$!")
-# ferricd with its defaults but the listener: nothing else configured.
-ip netns exec "$NS" "$FERRICD" --listen "$BRIP:$PORT" --data-dir "$WORK/var" --log debug >"$WORK/ferricd.log" 2>&1 &
+# ferricd with its defaults but the listener and http_basic (an API beyond loopback
+# needs authentication); the agent's endpoints stay public, as in Ironic.
+BM_AUTH="admin:$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+htpasswd -B -b -c "$WORK/htpasswd" admin "${BM_AUTH#admin:}" 2>/dev/null
+ip netns exec "$NS" "$FERRICD" --listen "$BRIP:$PORT" --data-dir "$WORK/var" --log debug \
+    --auth-strategy http_basic --http-basic-auth-user-file "$WORK/htpasswd" >"$WORK/ferricd.log" 2>&1 &
 pids+=("$!")
 for _ in $(seq 1 100); do ip netns exec "$NS" curl -sf "$API/" >/dev/null 2>&1 && break; sleep 0.1; done
 ip netns exec "$NS" curl -sf "$API/" >/dev/null || fail "ferricd did not start"
+[ "$(ip netns exec "$NS" curl -s -o /dev/null -w '%{http_code}' "$API/v1/nodes")" = 401 ] \
+    || fail "ferricd answered an unauthenticated node listing"
 
 # shellcheck source=lib/fake-bmc.sh
 source lab/lib/fake-bmc.sh
@@ -178,6 +185,7 @@ tokens=$(sort -u "$WORK/tokens" 2>/dev/null || true)
 [ -n "$tokens" ] || fail "no agent token was seen in the database"
 for t in $tokens; do grep -q "$t" "$WORK/ferricd.log" && fail "an agent token is in ferricd's log"; done
 grep -q "DEBUG" "$WORK/ferricd.log" || fail "ferricd did not log at debug level"
+grep -q "${BM_AUTH#admin:}" "$WORK/ferricd.log" && fail "the API password is in ferricd's log"
 echo "ok - none of the $(echo "$tokens" | wc -l) agent tokens IPA was given is in ferricd's debug log"
 
 # Server-side times of IPA's requests, from ferricd's debug request log.

@@ -7,7 +7,8 @@
 #      against pyghmi IPMI BMCs started with lab/ipmi-bmc.sh);
 #   2. the real `openstack baremetal` client against a running ferricd
 #      (lab/ironicclient-smoke.sh), the real `openstack network/subnet/port`
-#      against its network API (lab/osc-network.sh), a SIGKILL mid-deploy and restart
+#      against its network API (lab/osc-network.sh), the client and Metal3's URL
+#      credentials with http_basic auth (lab/http-basic-smoke.sh), a SIGKILL mid-deploy and restart
 #      (lab/crash-test.sh), ferric-agent inspecting, cleaning and deploying for a
 #      real OpenStack Ironic 39 (lab/ironic-agent-compat.sh), sushy (Ironic's
 #      Redfish client) driving the simulated rack (lab/sushy-client-sim.sh), a QEMU VM network-booting
@@ -86,6 +87,8 @@ if ! bash lab/osc-network.sh "http://127.0.0.1:$NET_PORT" "http://127.0.0.1:$API
     echo "--- ferricd log"; tail -n 50 "$RUN_DIR/ferricd.log"
     exit 1
 fi
+echo "== http_basic: the openstack client and Metal3's URL credentials against ferricd"
+bash lab/http-basic-smoke.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "${FERRIC_HTTP_BASIC_PORT:-6550}"
 if [ "$(curl -s "tftp://127.0.0.1:$TFTP_PORT/boot.ipxe")" != "$(cat "$RUN_DIR/var/tftp/boot.ipxe")" ]; then
     echo "not ok - ferricd's TFTP server did not serve boot.ipxe"; exit 1
 fi
@@ -107,7 +110,7 @@ bash lab/sushy-client-sim.sh "${CARGO_TARGET_DIR:-target}/debug/ferric" "${FERRI
 echo "== a QEMU VM network-boots from ferricd (DHCP, iPXE, HTTP) and gets deployed"
 bash lab/vm-deploy.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "${FERRIC_VM_PORT:-6530}"
 
-echo "== the real ironic-python-agent 13 in a QEMU VM, cleaned and deployed by ferricd's defaults"
+echo "== the real ironic-python-agent 13 in a QEMU VM, cleaned and deployed by ferricd (its defaults, http_basic on its API)"
 bash lab/ipa-deploy.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "${FERRIC_IPA_PORT:-6540}"
 
 echo "== SIGTERM stops ferricd cleanly"

@@ -8,10 +8,11 @@
 # `start_vm network|disk`, which starts the VM and sets vm_pid. It may define
 # `on_poll`, run at every look at the node.
 
-# bm METHOD PATH [JSON] — an Ironic API call to ferricd.
+# bm METHOD PATH [JSON] — an Ironic API call to ferricd (as BM_AUTH=user:password
+# over http_basic when set).
 bm() {
     ip netns exec "$NS" curl -sS --fail-with-body -X "$1" "$API/v1$2" -H "X-OpenStack-Ironic-API-Version: 1.89" \
-        -H "Content-Type: application/json" ${3:+-d "$3"}
+        ${BM_AUTH:+-u "$BM_AUTH"} -H "Content-Type: application/json" ${3:+-d "$3"}
 }
 
 # field PYTHON-SUBSCRIPT — a value of the JSON document on stdin.

@@ -89,7 +89,13 @@ async fn http_basic_answers_as_ironic() {
     assert_eq!(get(&nodes, Some(&ok)).await.0, 200);
 
     // Public routes need no credentials.
-    for path in ["/", "/v1", "/v1/lookup?addresses=52:54:00:00:00:01"] {
+    for path in [
+        "/",
+        "/v1",
+        "/v1/lookup?addresses=52:54:00:00:00:01",
+        "/v1/heartbeat/1be26c0b-0000",
+        "/v1/continue_inspection",
+    ] {
         let (status, _, body) = get(&format!("{}{path}", ferric.api), None).await;
         assert_ne!(status, 401, "{path}: {body}");
     }

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# lab/http-basic-smoke.sh FERRICD [PORT]
+#
+# ferricd with http_basic authentication, driven the ways Ironic users do it: the
+# real `openstack baremetal` client with OS_AUTH_TYPE=http_basic (keystoneauth's
+# plugin; the client of lab/ironicclient-smoke.sh, whose virtualenv it reuses),
+# Metal3's way (credentials in the URL, basic auth), a wrong password refused with
+# Ironic's answer, and no password in ferricd's debug log. Listens on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FERRICD="${1:?usage: lab/http-basic-smoke.sh FERRICD [PORT]}"
+PORT="${2:-6550}"
+VENV="${FERRIC_LAB_DIR:-$HOME/.cache/ferric-lab}/osc-venv"
+WORK="$(mktemp -d /tmp/ferric-http-basic.XXXXXX)"
+ENDPOINT="http://127.0.0.1:$PORT"
+ferricd_pid=""
+cleanup() {
+    [ -n "$ferricd_pid" ] && kill "$ferricd_pid" 2>/dev/null && wait "$ferricd_pid" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() { echo "not ok - $*"; tail -n 20 "$WORK/ferricd.log" | sed 's/^/#   /'; exit 1; }
+
+[ -x "$VENV/bin/openstack" ] || fail "no openstack client in $VENV (lab/ironicclient-smoke.sh installs it)"
+PASSWORD="$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+htpasswd -B -b -c "$WORK/htpasswd" operator "$PASSWORD" 2>/dev/null
+"$FERRICD" --listen "127.0.0.1:$PORT" --data-dir "$WORK/var" --log debug \
+    --auth-strategy http_basic --http-basic-auth-user-file "$WORK/htpasswd" >"$WORK/ferricd.log" 2>&1 &
+ferricd_pid=$!
+for _ in $(seq 1 100); do curl -sf "$ENDPOINT/" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -sf "$ENDPOINT/" >/dev/null || fail "ferricd did not start"
+
+osc() {
+    OS_AUTH_TYPE=http_basic OS_USERNAME=operator OS_PASSWORD="$1" OS_ENDPOINT="$ENDPOINT" \
+        timeout 60 "$VENV/bin/openstack" baremetal "${@:2}"
+}
+osc "$PASSWORD" node create --driver fake-hardware --name hb-1 -f value -c uuid >/dev/null \
+    || fail "openstack baremetal node create with http_basic"
+[ "$(osc "$PASSWORD" node list -f value -c Name)" = hb-1 ] || fail "openstack baremetal node list with http_basic"
+echo "ok - the openstack client (OS_AUTH_TYPE=http_basic) created and listed a node"
+
+if out=$(osc wrong-password node list 2>&1); then fail "a wrong password was let in"; fi
+echo "$out" | grep -q "HTTP 401" || fail "a wrong password got: $out"
+body=$(curl -s -u "operator:wrong" "$ENDPOINT/v1/nodes")
+[ "$body" = '{"error":{"code":401,"message":"Incorrect username or password"}}' ] \
+    || [ "$body" = '{"error":{"message":"Incorrect username or password","code":401}}' ] \
+    || fail "a wrong password's body: $body"
+echo "ok - a wrong password is refused: the client reports HTTP 401, the body is Ironic's"
+
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$ENDPOINT/v1/nodes")" = 401 ] || fail "no credentials were let in"
+body=$(curl -sf -H "X-OpenStack-Ironic-API-Version: 1.89" "http://operator:$PASSWORD@127.0.0.1:$PORT/v1/nodes") \
+    || fail "credentials in the URL (Metal3's way) were refused"
+echo "$body" | grep -q '"name": *"hb-1"' || fail "the URL-credentials listing lacks the node: $body"
+echo "ok - credentials in the URL (Metal3's way) work; none get 401"
+
+grep -q "$PASSWORD" "$WORK/ferricd.log" && fail "the password is in ferricd's log"
+grep -q "DEBUG" "$WORK/ferricd.log" || fail "ferricd did not log at debug level"
+echo "ok - the password is not in ferricd's debug log"
+echo "http-basic-smoke: all passed"
