@@ -22,7 +22,7 @@ AUTH="Authorization: Basic $(printf 'bench:bench-password' | base64)"
 
 # start STRATEGY_ARGS... — a fresh ferricd with one node; sets pid and NODE_URL.
 start() {
-    rm -rf "$WORK/var"
+    rm -rf "${WORK:?}/var"
     "$FERRICD" --listen "127.0.0.1:$PORT" --data-dir "$WORK/var" --log warn "$@" >"$WORK/ferricd.log" 2>&1 &
     pid=$!
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/" >/dev/null && break; sleep 0.1; done
