@@ -35,22 +35,9 @@ pids=()
 vm_pid=""
 
 note() { printf 'ipa-deploy.sh: %s\n' "$*" >&2; }
-stop() { [ -n "${1:-}" ] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null || true; }
-cleanup() {
-    stop "$vm_pid"
-    for p in "${pids[@]}"; do stop "$p"; done
-    # FERRIC_LAB_KEEP=DIR keeps the logs (ferricd's, the VM's consoles).
-    [ -n "${FERRIC_LAB_KEEP:-}" ] && mkdir -p "$FERRIC_LAB_KEEP" && cp "$WORK"/*.log "$FERRIC_LAB_KEEP"/ 2>/dev/null
-    ip netns del "$NS" 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-fail() {
-    echo "not ok - $*"
-    note "--- ferricd log"; grep -E "WARN|ERROR" "$WORK/ferricd.log" | tail -n 15 >&2 || true
-    for f in "$WORK"/serial-*.log; do [ -f "$f" ] && { note "--- $f"; tr -d '\r' <"$f" | tail -n 30 >&2; }; done
-    exit 1
-}
+# shellcheck source=lib/vm-lab.sh
+source lab/lib/vm-lab.sh
+trap 'vm_lab_cleanup "$NS"' EXIT
 
 source lab/lib/qemu.sh
 ensure_qemu
@@ -145,8 +132,7 @@ bm PUT "/nodes/$NODE/states/provision" '{"target": "provide"}' >/dev/null
 started=$SECONDS
 play_bmc available "clean failed"
 clean_time=$((SECONDS - started))
-[ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = available ] \
-    || fail "cleaning: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
+settled_in available cleaning
 grep -q OLD-TENANT-DATA "$WORK/disk.img" && fail "cleaning left the old data on the disk"
 cmp -s -n 1048576 /dev/zero "$WORK/disk.img" || fail "the disk's first MiB is not zeros after erase_devices"
 for step in erase_devices_metadata erase_devices; do
@@ -167,8 +153,7 @@ bm PUT "/nodes/$NODE/states/provision" '{"target": "active"}' >/dev/null
 started=$SECONDS
 play_bmc active "deploy failed"
 deploy_time=$((SECONDS - started))
-[ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = active ] \
-    || fail "deploy: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
+settled_in active deploy
 for _ in $(seq 1 240); do
     grep -q FERRIC-BOOTED "$WORK"/serial-*-disk.log 2>/dev/null && break
     play_bmc active >/dev/null

@@ -30,6 +30,7 @@
 # the node powers on (from the network or its disk, as its boot device says) and
 # stopping it when the node powers off. Everything lives in the namespace.
 #
+# FERRIC_LAB_KEEP=DIR keeps the logs there.
 # Installs what it needs: QEMU's system emulator unpacked from Debian packages into
 # ${FERRIC_LAB_DIR:-$HOME/.cache/ferric-lab}/qemu (apt-get install of
 # qemu-system-x86 would remove qemu-utils here), its libraries, seabios, ipxe-qemu.
@@ -45,21 +46,9 @@ pids=()
 vm_pid=""
 
 note() { printf 'vm-deploy.sh: %s\n' "$*" >&2; }
-stop() { [ -n "${1:-}" ] && kill "$1" 2>/dev/null && wait "$1" 2>/dev/null || true; }
-cleanup() {
-    stop "$vm_pid"
-    for p in "${pids[@]}"; do stop "$p"; done
-    ip netns del "$NS" 2>/dev/null || true
-    ip netns del "$NS-site" 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-fail() {
-    echo "not ok - $*"
-    note "--- ferricd log"; grep -E "WARN|ERROR" "$WORK/ferricd.log" | tail -n 15 >&2 || true
-    for f in "$WORK"/serial-*.log; do [ -f "$f" ] && { note "--- $f"; tr -d '\r' <"$f" | tail -n 25 >&2; }; done
-    exit 1
-}
+# shellcheck source=lib/vm-lab.sh
+source lab/lib/vm-lab.sh
+trap 'vm_lab_cleanup "$NS" "$NS-site"' EXIT
 
 # QEMU, unpacked once.
 # shellcheck source=lib/qemu.sh
@@ -199,8 +188,7 @@ FIRMWARE=(-bios /usr/share/ovmf/OVMF.fd)
 bm PUT "/nodes/$NODE/states/provision" '{"target": "provide"}' >/dev/null
 started=$SECONDS
 play_bmc available "clean failed"
-[ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = available ] \
-    || fail "cleaning: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
+settled_in available cleaning
 grep -q OLD-TENANT-DATA "$WORK/disk.img" && fail "cleaning left the old data on the disk"
 [ "$(metric ferric_dhcp_offers_total)" -ge 1 ] || fail "no ProxyDHCP offer was sent"
 [ "$(metric ferric_tftp_completed_total)" -ge 3 ] || fail "the script, kernel and ramdisk did not go over TFTP"
@@ -216,8 +204,7 @@ bm PATCH "/nodes/$NODE" '[{"op": "replace", "path": "/boot_interface", "value": 
 bm PUT "/nodes/$NODE/states/provision" '{"target": "active"}' >/dev/null
 started=$SECONDS
 play_bmc active "deploy failed"
-[ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = active ] \
-    || fail "deploy: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
+settled_in active deploy
 echo "ok - the VM network-booted from ferricd (DHCP, iPXE script, kernel and ramdisk over HTTP from the boot listener: ipxe boot interface), its agent wrote the image, the node is active ($((SECONDS - started)) s)"
 for _ in $(seq 1 120); do
     grep -q FERRIC-BOOTED "$WORK"/serial-*-disk.log 2>/dev/null && break
@@ -249,8 +236,7 @@ flips_before=$(bm GET "/nodes/$NODE/history" | grep -o 'fvtap0 ([^)]*) on networ
 bm PUT "/nodes/$NODE/states/provision" '{"target": "rescue", "rescue_password": "lab-rescue"}' >/dev/null
 started=$SECONDS
 play_bmc rescue "rescue failed"
-[ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = rescue ] \
-    || fail "rescue: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
+settled_in rescue rescue
 [ "$(master)" = fbr200 ] || fail "the rescued VM's switch port is on '$(master)', not the tenant VLAN"
 flips_after=$(bm GET "/nodes/$NODE/history" | grep -o 'fvtap0 ([^)]*) on network prov' | wc -l)
 [ "$flips_after" -gt "$flips_before" ] || fail "the rescue did not put the switch port on the rescue network"
@@ -260,8 +246,7 @@ echo "ok - rescued: the ramdisk booted on the rescue network, its agent took the
 bm PUT "/nodes/$NODE/states/provision" '{"target": "unrescue"}' >/dev/null
 started=$SECONDS
 play_bmc active "unrescue failed"
-[ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = active ] \
-    || fail "unrescue: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
+settled_in active unrescue
 for _ in $(seq 1 120); do
     [ "$(grep -l FERRIC-BOOTED "$WORK"/serial-*-disk.log 2>/dev/null | wc -l)" -ge 2 ] && break
     play_bmc active >/dev/null
@@ -276,8 +261,7 @@ echo "ok - unrescued: the VM booted its deployed image again, on the tenant VLAN
 bm PUT "/nodes/$NODE/states/provision" '{"target": "deleted"}' >/dev/null
 started=$SECONDS
 play_bmc available "clean failed"
-[ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = available ] \
-    || fail "undeploy: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
+settled_in available undeploy
 [ -z "$(master)" ] || fail "after undeploy and cleaning the VM's switch port is still on $(master)"
 [ "$(net GET "/ports/$VIF" | field '["port"]["status"]')" = DOWN ] || fail "the tenant VIF is still bound"
 cmp -s -n 512 /dev/zero "$WORK/disk.img" || fail "cleaning left the deployed image's boot sector"

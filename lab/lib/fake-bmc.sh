@@ -4,9 +4,9 @@
 # Sourced, not run.
 #
 # The caller sets NS (the namespace ferricd runs in), API (its URL), NODE (the node's
-# UUID, before play_bmc) and vm_pid (empty), and defines note, stop, fail and
-# `start_vm network|disk`, which starts the VM and sets vm_pid. It may define
-# `on_poll`, run at every look at the node.
+# UUID, before play_bmc) and vm_pid (empty); defines note, stop and fail (as
+# lab/lib/vm-lab.sh does) and `start_vm network|disk`, which starts the VM and sets
+# vm_pid. It may define `on_poll`, run at every look at the node.
 
 # bm METHOD PATH [JSON] — an Ironic API call to ferricd (as BM_AUTH=user:password
 # over http_basic when set).
@@ -43,4 +43,10 @@ play_bmc() {
         sleep 0.5
     done
     fail "node stayed in $state: $(echo "$node" | field '["last_error"]')"
+}
+
+# settled_in STATE WHAT — fails with the node's last_error unless it is in STATE.
+settled_in() {
+    [ "$(bm GET "/nodes/$NODE" | field '["provision_state"]')" = "$1" ] \
+        || fail "$2: $(bm GET "/nodes/$NODE" | field '["last_error"]')"
 }

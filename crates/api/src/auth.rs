@@ -161,7 +161,7 @@ fn is_public(path: &str) -> bool {
         .unwrap_or(path);
     if matches!(
         path,
-        "/" | "" | "/v1" | "/v1/lookup" | "/v1/continue_inspection" | "/metrics"
+        "/" | "/v1" | "/v1/lookup" | "/v1/continue_inspection" | "/metrics"
     ) {
         return true;
     }

@@ -24,8 +24,8 @@ use crate::lock::NodeLock;
 use crate::provision::advance;
 use crate::{steps, Conductor, ConductorError};
 
-/// What an agent's heartbeat carries.
-#[derive(Clone, PartialEq, Eq)]
+/// What an agent's heartbeat carries (no Debug: it holds the agent token).
+#[derive(Clone)]
 pub struct AgentHeartbeat {
     /// The agent token it was sent with: checked again under the node's lock, since
     /// the node may have forgotten that agent (powered off, moved on) meanwhile.
@@ -36,18 +36,6 @@ pub struct AgentHeartbeat {
     pub verify_ca: Option<String>,
     pub status: Option<String>,
     pub status_message: Option<String>,
-}
-
-/// Shown without the token.
-impl std::fmt::Debug for AgentHeartbeat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AgentHeartbeat")
-            .field("token", &"******")
-            .field("callback_url", &self.callback_url)
-            .field("agent_version", &self.agent_version)
-            .field("status", &self.status)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The newest unprocessed heartbeat of each node.

@@ -116,6 +116,21 @@ pub struct Cli {
     pub allow_insecure_noauth: bool,
 }
 
+/// The first listener (`API` or `network API`) that serves beyond loopback while
+/// nobody is asked who they are (noauth), if any.
+pub fn exposed_without_auth(
+    auth: &ferric_api::auth::AuthStrategy,
+    listen: SocketAddr,
+    network_api_listen: Option<SocketAddr>,
+) -> Option<(&'static str, SocketAddr)> {
+    if !matches!(auth, ferric_api::auth::AuthStrategy::NoAuth) {
+        return None;
+    }
+    std::iter::once(("API", listen))
+        .chain(network_api_listen.map(|a| ("network API", a)))
+        .find(|(_, addr)| !addr.ip().is_loopback())
+}
+
 /// `[auth]`: how API requests are authenticated.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -432,11 +447,8 @@ impl Settings {
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 6385)));
         let network_api_listen = cli.network_api_listen.or(file.network.api_listen);
         let insecure = cli.allow_insecure_noauth || file.auth.allow_insecure_noauth == Some(true);
-        if matches!(auth, ferric_api::auth::AuthStrategy::NoAuth) && !insecure {
-            let exposed = std::iter::once(("API", listen))
-                .chain(network_api_listen.map(|a| ("network API", a)))
-                .find(|(_, addr)| !addr.ip().is_loopback());
-            if let Some((what, addr)) = exposed {
+        if !insecure {
+            if let Some((what, addr)) = exposed_without_auth(&auth, listen, network_api_listen) {
                 return Err(format!(
                     "the {what} would listen on {addr} with no authentication (noauth): anyone \
                      who reaches it would manage every node. Use --auth-strategy http_basic, \

@@ -40,11 +40,15 @@ pub async fn run(settings: Settings) -> Result<(), String> {
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
-    let noauth = matches!(settings.api.auth, ferric_api::auth::AuthStrategy::NoAuth);
-    if noauth && !settings.listen.ip().is_loopback() {
+    // Only with --allow-insecure-noauth: without it the settings were refused.
+    if let Some((what, addr)) = config::exposed_without_auth(
+        &settings.api.auth,
+        settings.listen,
+        settings.network_api_listen,
+    ) {
         tracing::warn!(
-            listen = %settings.listen,
-            "the API has no authentication and listens beyond loopback: anyone who can reach it can manage every node"
+            listen = %addr,
+            "the {what} has no authentication and listens beyond loopback: anyone who can reach it can manage every node"
         );
     }
     ferric_drivers::direct::configure(settings.agent.clone());
