@@ -3,8 +3,15 @@
 //! `Authorization: Basic` header against an Apache htpasswd file (bcrypt hashes
 //! only), with Ironic's exact 400/401/500 answers and `WWW-Authenticate` header;
 //! the file is read again when it changes and bcrypt results are memoised, so a
-//! request does not cost a bcrypt each time. Every valid user is an administrator
-//! (Ironic's behaviour, which Metal3 relies on).
+//! request does not cost a bcrypt each time. A plain `user:hash` line is an
+//! administrator whom policy does not restrict (Ironic's behaviour, which Metal3
+//! relies on); beyond Ironic, a line may go on with a scope and roles
+//! (`alice:$2y$…:project=acme:roles=member` or `ops:$2y$…:system=all:roles=reader`),
+//! and that user is then held to the policy like a Keystone user.
+//!
+//! Every request leaves this layer with a [`Caller`] in its extensions, and without
+//! the identity headers (`X-Roles`, `X-Project-Id`, …) a client may have sent: who
+//! is asking is decided here, never by what the client claims.
 //!
 //! Public routes skip authentication, as Ironic's: version discovery (`/`, `/v1`),
 //! the agent's `/v1/lookup`, `/v1/heartbeat/{node}` and `/v1/continue_inspection`
@@ -22,6 +29,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
+use ferric_authz::{expand_roles, Caller, Principal, Scope};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -52,7 +60,31 @@ pub struct UserFile {
 #[derive(Debug, Default)]
 struct Loaded {
     stamp: Option<(SystemTime, u64)>,
-    users: Arc<HashMap<String, String>>,
+    users: Arc<HashMap<String, UserEntry>>,
+}
+
+/// One user of the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct UserEntry {
+    hash: String,
+    /// The scope and roles the line gives, if any; none = unrestricted.
+    grant: Option<(Scope, Vec<String>)>,
+}
+
+impl UserEntry {
+    fn caller(&self, user: &str) -> Caller {
+        match &self.grant {
+            None => Caller::Unrestricted {
+                user: Some(user.to_string()),
+            },
+            Some((scope, roles)) => Caller::Principal(Principal {
+                user_id: user.to_string(),
+                user_name: user.to_string(),
+                scope: scope.clone(),
+                roles: roles.clone(),
+            }),
+        }
+    }
 }
 
 impl UserFile {
@@ -69,7 +101,7 @@ impl UserFile {
     }
 
     /// The users and their hashes, read again if the file changed.
-    fn users(&self) -> Result<Arc<HashMap<String, String>>, String> {
+    fn users(&self) -> Result<Arc<HashMap<String, UserEntry>>, String> {
         let shown = self.path.display();
         let meta = std::fs::metadata(&self.path)
             .map_err(|e| format!("cannot read the auth user file {shown}: {e}"))?;
@@ -87,12 +119,14 @@ impl UserFile {
         Ok(loaded.users.clone())
     }
 
-    /// Whether `password` is `user`'s.
-    async fn check(&self, user: &str, password: &str) -> Result<bool, String> {
+    /// Who `user` is, if `password` is theirs.
+    async fn check(&self, user: &str, password: &str) -> Result<Option<Caller>, String> {
         let users = self.users()?;
-        let Some(hash) = users.get(user).cloned() else {
-            return Ok(false);
+        let Some(entry) = users.get(user).cloned() else {
+            return Ok(None);
         };
+        let caller = entry.caller(user);
+        let hash = entry.hash;
         let key: [u8; 32] = Sha256::new()
             .chain_update(user)
             .chain_update([0])
@@ -107,7 +141,7 @@ impl UserFile {
             .unwrap_or_else(|p| p.into_inner())
             .get(&key)
         {
-            return Ok(*known);
+            return Ok(known.then_some(caller));
         }
         let password = password.to_string();
         let ok =
@@ -119,19 +153,22 @@ impl UserFile {
             memo.clear();
         }
         memo.insert(key, ok);
-        Ok(ok)
+        Ok(ok.then_some(caller))
     }
 }
 
-/// An htpasswd file's users: the first line of a user counts; bcrypt hashes only.
-fn parse(text: &str) -> Result<HashMap<String, String>, String> {
+/// An htpasswd file's users: the first line of a user counts; bcrypt hashes only;
+/// optional `project=…`/`system=all` and `roles=…` fields after the hash.
+fn parse(text: &str) -> Result<HashMap<String, UserEntry>, String> {
     let mut users = HashMap::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim_end_matches('\r');
         if line.trim().is_empty() {
             continue;
         }
-        let Some((user, hash)) = line.split_once(':') else {
+        let mut fields = line.split(':');
+        let user = fields.next().unwrap_or_default();
+        let Some(hash) = fields.next() else {
             return Err(format!("line {} is not user:hash", n + 1));
         };
         if !["$2y$", "$2a$", "$2b$"].iter().any(|p| hash.starts_with(p)) {
@@ -140,12 +177,91 @@ fn parse(text: &str) -> Result<HashMap<String, String>, String> {
                 n + 1
             ));
         }
-        users
-            .entry(user.to_string())
-            .or_insert_with(|| hash.to_string());
+        let grant = grant(fields).map_err(|e| format!("line {} (user {user:?}): {e}", n + 1))?;
+        users.entry(user.to_string()).or_insert_with(|| UserEntry {
+            hash: hash.to_string(),
+            grant,
+        });
     }
     Ok(users)
 }
+
+/// The scope and roles of a line's extra fields, if it has any.
+fn grant<'a>(
+    fields: impl Iterator<Item = &'a str>,
+) -> Result<Option<(Scope, Vec<String>)>, String> {
+    let mut scope = None;
+    let mut roles = None;
+    let mut any = false;
+    for field in fields {
+        any = true;
+        let (key, value) = field
+            .split_once('=')
+            .ok_or_else(|| format!("{field:?} is not project=…, system=all or roles=…"))?;
+        let previous = match key {
+            "project" if !value.is_empty() => scope.replace(Scope::Project {
+                id: value.to_string(),
+                name: value.to_string(),
+            }),
+            "system" if value == "all" => scope.replace(Scope::System),
+            "roles" => {
+                let list: Vec<&str> = value.split(',').filter(|r| !r.trim().is_empty()).collect();
+                if list.is_empty() {
+                    return Err("roles= names no role".into());
+                }
+                roles.replace(expand_roles(&list)).map(|_| Scope::Unscoped)
+            }
+            _ => return Err(format!("{field:?} is not project=…, system=all or roles=…")),
+        };
+        if previous.is_some() {
+            return Err(format!(
+                "{key} is given twice, or with project and system both"
+            ));
+        }
+    }
+    match (scope, roles) {
+        (Some(scope), Some(roles)) => Ok(Some((scope, roles))),
+        _ if !any => Ok(None),
+        _ => Err("a scoped user needs a scope (project=… or system=all) and roles=…".into()),
+    }
+}
+
+/// Headers that carry identity between OpenStack services. A client must not be
+/// able to claim an identity with them, so they are removed from every request.
+const IDENTITY_HEADERS: &[&str] = &[
+    "x-identity-status",
+    "x-service-identity-status",
+    "x-is-admin-project",
+    "x-service-catalog",
+    "x-roles",
+    "x-role",
+    "x-service-roles",
+    "x-domain-id",
+    "x-domain-name",
+    "x-project-id",
+    "x-project-name",
+    "x-project-domain-id",
+    "x-project-domain-name",
+    "x-user-id",
+    "x-user-name",
+    "x-user-domain-id",
+    "x-user-domain-name",
+    "x-service-domain-id",
+    "x-service-domain-name",
+    "x-service-project-id",
+    "x-service-project-name",
+    "x-service-project-domain-id",
+    "x-service-project-domain-name",
+    "x-service-user-id",
+    "x-service-user-name",
+    "x-service-user-domain-id",
+    "x-service-user-domain-name",
+    "x-user",
+    "x-tenant-id",
+    "x-tenant-name",
+    "x-tenant",
+    "openstack-system-scope",
+];
 
 /// Whether `path` is served without authentication (Ironic's public routes and what
 /// firmware and ramdisks fetch).
@@ -194,10 +310,19 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
+    for name in IDENTITY_HEADERS {
+        request.headers_mut().remove(*name);
+    }
     let AuthStrategy::HttpBasic(file) = &strategy else {
+        request
+            .extensions_mut()
+            .insert(Caller::Unrestricted { user: None });
         return next.run(request).await;
     };
     if is_public(request.uri().path()) {
+        request
+            .extensions_mut()
+            .insert(Caller::Unrestricted { user: None });
         return next.run(request).await;
     }
     let Some(value) = request.headers_mut().remove(header::AUTHORIZATION) else {
@@ -226,8 +351,11 @@ pub async fn authenticate(
         );
     };
     match file.check(user, password).await {
-        Ok(true) => next.run(request).await,
-        Ok(false) => answer(StatusCode::UNAUTHORIZED, "Incorrect username or password"),
+        Ok(Some(caller)) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Ok(None) => answer(StatusCode::UNAUTHORIZED, "Incorrect username or password"),
         Err(e) => {
             tracing::error!(error = %e, "http_basic: the user file cannot be used");
             answer(
@@ -272,10 +400,46 @@ mod tests {
     #[test]
     fn only_bcrypt_hashes_are_accepted_and_the_first_line_wins() {
         let users = parse("a:$2y$05$x\nb:$2b$05$y\na:$2a$05$z\n\n").unwrap();
-        assert_eq!(users["a"], "$2y$05$x");
+        assert_eq!(users["a"].hash, "$2y$05$x");
+        assert_eq!(users["a"].grant, None);
         assert_eq!(users.len(), 2);
         let e = parse("a:$apr1$salt$hash").unwrap_err();
         assert!(e.contains("not bcrypt"), "{e}");
         assert!(parse("nocolon").is_err());
+    }
+
+    #[test]
+    fn lines_may_give_a_scope_and_roles() {
+        let users = parse(
+            "alice:$2y$05$x:project=acme:roles=member\nops:$2b$05$y:roles=Reader,service:system=all\n",
+        )
+        .unwrap();
+        let project = Scope::Project {
+            id: "acme".into(),
+            name: "acme".into(),
+        };
+        assert_eq!(
+            users["alice"].grant,
+            Some((project, vec!["member".to_string(), "reader".to_string()]))
+        );
+        assert_eq!(
+            users["ops"].grant,
+            Some((
+                Scope::System,
+                vec!["reader".to_string(), "service".to_string()]
+            ))
+        );
+        for bad in [
+            "a:$2y$05$x:project=acme",
+            "a:$2y$05$x:roles=admin",
+            "a:$2y$05$x:project=p:system=all:roles=admin",
+            "a:$2y$05$x:project=p:roles=",
+            "a:$2y$05$x:system=some:roles=admin",
+            "a:$2y$05$x:domain=d:roles=admin",
+            "a:$2y$05$x:admin",
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.starts_with("line 1 (user \"a\")"), "{bad}: {e}");
+        }
     }
 }

@@ -18,7 +18,10 @@ pub enum Check {
     Rule(String),
     Role(Match),
     /// A credential compared with a value; a quoted kind is a literal instead.
-    Generic { kind: Kind, value: Match },
+    Generic {
+        kind: Kind,
+        value: Match,
+    },
     Not(Box<Check>),
     And(Vec<Check>),
     Or(Vec<Check>),
@@ -172,7 +175,9 @@ impl<'a> Parser<'a> {
                 Ok(check)
             }
             Some(Token::Close) => Err(self.error("unexpected ')'")),
-            Some(Token::And) | Some(Token::Or) => Err(self.error("expected a check before 'and'/'or'")),
+            Some(Token::And) | Some(Token::Or) => {
+                Err(self.error("expected a check before 'and'/'or'"))
+            }
             Some(Token::Not) => unreachable!("handled by not()"),
             None => Err(self.error("expected a check")),
         }
@@ -199,7 +204,9 @@ fn atom(word: &str) -> Result<Check, String> {
             Match::Target(_) => return Err(format!("'{word}': a rule is named, not substituted")),
         },
         "role" => Check::Role(value),
-        "http" | "https" => return Err(format!("'{word}': remote (http) checks are not supported")),
+        "http" | "https" => {
+            return Err(format!("'{word}': remote (http) checks are not supported"))
+        }
         _ => {
             let quoted = kind.len() >= 2
                 && ((kind.starts_with('\'') && kind.ends_with('\''))
@@ -327,7 +334,10 @@ mod tests {
         let e = Check::parse("role:admin or (role:b").unwrap_err();
         assert_eq!(e.message, "expected ')'");
         let e = Check::parse("role:a role:b").unwrap_err();
-        assert_eq!((e.column, e.message.as_str()), (8, "expected 'and' or 'or'"));
+        assert_eq!(
+            (e.column, e.message.as_str()),
+            (8, "expected 'and' or 'or'")
+        );
         let e = Check::parse("role:a and admin").unwrap_err();
         assert_eq!(e.column, 12);
         assert!(e.message.contains("not a check"), "{e}");

@@ -75,9 +75,16 @@ impl fmt::Display for PolicyError {
             PolicyError::File(m) => f.write_str(m),
             PolicyError::Rule { rule, error } => write!(f, "rule \"{rule}\": {error}"),
             PolicyError::Undefined { rule, missing } => {
-                write!(f, "rule \"{rule}\" refers to rule \"{missing}\", which is not defined")
+                write!(
+                    f,
+                    "rule \"{rule}\" refers to rule \"{missing}\", which is not defined"
+                )
             }
-            PolicyError::Cycle(path) => write!(f, "rules refer to each other in a circle: {}", path.join(" -> ")),
+            PolicyError::Cycle(path) => write!(
+                f,
+                "rules refer to each other in a circle: {}",
+                path.join(" -> ")
+            ),
         }
     }
 }
@@ -145,7 +152,9 @@ impl Policy {
         };
         for (key, value) in map {
             let Yaml::String(name) = key else {
-                return Err(PolicyError::File(format!("rule name {key:?} is not a string")));
+                return Err(PolicyError::File(format!(
+                    "rule name {key:?} is not a string"
+                )));
             };
             let text = match value {
                 Yaml::String(s) => s,
@@ -294,21 +303,49 @@ mod tests {
         assert!(p.allows("baremetal:node:get", &system(&["reader"]), &node));
         assert!(p.allows("baremetal:node:get", &project("les", &["reader"]), &node));
         assert!(!p.allows("baremetal:node:get", &project("other", &["admin"]), &node));
-        assert!(p.allows("baremetal:node:update:driver_info", &project("own", &["member"]), &node));
-        assert!(!p.allows("baremetal:node:update:driver_info", &project("les", &["admin"]), &node));
-        assert!(p.allows("baremetal:node:set_provision_state", &project("les", &["admin"]), &node));
-        assert!(!p.allows("baremetal:node:set_provision_state", &project("les", &["member"]), &node));
+        assert!(p.allows(
+            "baremetal:node:update:driver_info",
+            &project("own", &["member"]),
+            &node
+        ));
+        assert!(!p.allows(
+            "baremetal:node:update:driver_info",
+            &project("les", &["admin"]),
+            &node
+        ));
+        assert!(p.allows(
+            "baremetal:node:set_provision_state",
+            &project("les", &["admin"]),
+            &node
+        ));
+        assert!(!p.allows(
+            "baremetal:node:set_provision_state",
+            &project("les", &["member"]),
+            &node
+        ));
         assert!(!p.allows("baremetal:node:delete", &system(&["member"]), &node));
         // A null lessee never matches.
         let unleased = Target::node(Some("own"), None);
-        assert!(!p.allows("baremetal:node:get", &project("None", &["admin"]), &unleased));
+        assert!(!p.allows(
+            "baremetal:node:get",
+            &project("None", &["admin"]),
+            &unleased
+        ));
     }
 
     #[test]
     fn system_only_rules_refuse_project_scope() {
         let p = Policy::ironic_defaults();
-        assert!(p.allows("baremetal:chassis:get", &system(&["reader"]), &Target::none()));
-        assert!(!p.allows("baremetal:chassis:get", &project("p", &["admin"]), &Target::none()));
+        assert!(p.allows(
+            "baremetal:chassis:get",
+            &system(&["reader"]),
+            &Target::none()
+        ));
+        assert!(!p.allows(
+            "baremetal:chassis:get",
+            &project("p", &["admin"]),
+            &Target::none()
+        ));
         let mut unscoped = system(&["admin"]);
         unscoped.scope = Scope::Unscoped;
         assert!(!p.allows("baremetal:node:list", &unscoped, &Target::none()));
@@ -321,7 +358,11 @@ mod tests {
         )
         .unwrap();
         let node = Target::node(Some("own"), Some("les"));
-        assert!(p.allows("baremetal:node:get:last_error", &project("les", &["reader"]), &node));
+        assert!(p.allows(
+            "baremetal:node:get:last_error",
+            &project("les", &["reader"]),
+            &node
+        ));
         let p = Policy::with_overrides("{\"baremetal:node:list\": \"!\"}").unwrap();
         assert!(!p.allows("baremetal:node:list", &system(&["admin"]), &Target::none()));
     }

@@ -125,7 +125,10 @@ mod tests {
             expand_roles(&["Admin"]),
             ["admin", "manager", "member", "reader"]
         );
-        assert_eq!(expand_roles(&["member", "service"]), ["member", "reader", "service"]);
+        assert_eq!(
+            expand_roles(&["member", "service"]),
+            ["member", "reader", "service"]
+        );
         assert_eq!(expand_roles(&["reader", "reader"]), ["reader"]);
     }
 }
