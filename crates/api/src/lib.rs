@@ -2,6 +2,7 @@
 //! negotiation, Ironic's error bodies, and the chassis, node, port and port group
 //! resources with their listings, JSON-patch updates and sub-resources.
 
+mod access;
 pub mod auth;
 mod body;
 mod boot_script;
@@ -45,6 +46,8 @@ pub struct ApiConfig {
     pub agent: AgentApiConfig,
     /// How requests are authenticated (the Ironic API and the network API).
     pub auth: auth::AuthStrategy,
+    /// What each caller may do: Ironic's rules with the operator's overrides.
+    pub policy: Arc<ferric_authz::Policy>,
 }
 
 impl Default for ApiConfig {
@@ -54,6 +57,7 @@ impl Default for ApiConfig {
             max_limit: 1000,
             agent: AgentApiConfig::default(),
             auth: auth::AuthStrategy::default(),
+            policy: Arc::new(ferric_authz::Policy::ironic_defaults()),
         }
     }
 }

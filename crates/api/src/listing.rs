@@ -6,6 +6,14 @@ use ferric_db::{ListQuery, SortDir};
 use ferric_types::Microversion;
 use serde_json::{Map, Value};
 
+/// Where a list is served: its URL path (for `next` links) and whether it is a
+/// `/detail` path (which shows every field).
+#[derive(Debug, Clone, Copy)]
+pub struct Served<'a> {
+    pub path: &'a str,
+    pub detail: bool,
+}
+
 use crate::error::ApiError;
 use crate::fields::{FieldSet, Selection};
 

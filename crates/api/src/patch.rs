@@ -30,6 +30,11 @@ impl PatchOp {
         &self.path[0]
     }
 
+    /// The value an `add` or `replace` sets.
+    pub fn value(&self) -> Option<&Value> {
+        self.value.as_ref()
+    }
+
     /// True for a `remove` of the whole field.
     pub fn is_root_remove(&self) -> bool {
         self.op == Op::Remove && self.path.len() == 1

@@ -26,7 +26,7 @@ use serde::Deserialize;
 /// `[[network.switches]]` with `name`, `driver`, `switch_id`,
 /// `switch_info`; linux-bridge `mode`, `bridge`, `netns`; generic-ssh `host`, `port`,
 /// `username`, `password` or `key_file`, `os`, `bind_commands`, `unbind_commands`),
-/// `[auth]` (`strategy`, `http_basic_auth_user_file`), the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
+/// `[auth]` (`strategy`, `http_basic_auth_user_file`, `policy_file`), the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
 /// `inspect_wait_timeout`, `rescue_callback_timeout`, `service_callback_timeout`
 /// (seconds, default 1800) under `[conductor]`) or in the environment variable shown.
 #[derive(Debug, Parser)]
@@ -114,6 +114,11 @@ pub struct Cli {
     /// (`[auth] allow_insecure_noauth`).
     #[arg(long, env = "FERRIC_ALLOW_INSECURE_NOAUTH")]
     pub allow_insecure_noauth: bool,
+    /// A policy file (YAML, oslo.policy check strings by Ironic's rule names) whose
+    /// rules replace the defaults; a rule that does not parse stops ferricd
+    /// (`[auth] policy_file`, Ironic's `[oslo_policy] policy_file`).
+    #[arg(long, env = "FERRIC_POLICY_FILE", value_name = "FILE")]
+    pub policy_file: Option<PathBuf>,
 }
 
 /// The first listener (`API` or `network API`) that serves beyond loopback while
@@ -138,6 +143,7 @@ struct FileAuth {
     strategy: Option<String>,
     http_basic_auth_user_file: Option<PathBuf>,
     allow_insecure_noauth: Option<bool>,
+    policy_file: Option<PathBuf>,
 }
 
 /// The TOML file's shape.
@@ -408,6 +414,11 @@ impl Settings {
                 ))
             }
         };
+        let policy = match cli.policy_file.clone().or(file.auth.policy_file.clone()) {
+            Some(path) => ferric_authz::Policy::from_file(&path)
+                .map_err(|e| format!("policy file {}: {e}", path.display()))?,
+            None => ferric_authz::Policy::ironic_defaults(),
+        };
         let max_limit = file.api.max_limit.unwrap_or(1000);
         if max_limit <= 0 {
             return Err(format!("api.max_limit must be positive, not {max_limit}"));
@@ -662,6 +673,7 @@ impl Settings {
                     allow_md5_checksum: file.agent.allow_md5_checksum.unwrap_or(true),
                 },
                 auth,
+                policy: std::sync::Arc::new(policy),
             },
             conductor,
             sync_power_state_interval: file.conductor.sync_power_state_interval.unwrap_or(60),
@@ -720,6 +732,26 @@ mod tests {
         );
         let err = Settings::load(cli(&["--auth-strategy", "keystone"])).unwrap_err();
         assert!(err.contains("not supported"), "{err}");
+    }
+
+    #[test]
+    fn a_policy_rule_that_does_not_parse_stops_ferricd() {
+        let dir = std::env::temp_dir().join(format!("ferricd-policy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("policy.yaml");
+        std::fs::write(&path, "\"baremetal:node:get\": \"role:reader and (\"\n").unwrap();
+        let err = Settings::load(cli(&["--policy-file", path.to_str().unwrap()])).unwrap_err();
+        assert_eq!(
+            err,
+            format!(
+                "policy file {}: rule \"baremetal:node:get\": expected a check at column 18",
+                path.display()
+            )
+        );
+        std::fs::write(&path, "\"baremetal:node:get\": \"role:reader\"\n").unwrap();
+        let s = Settings::load(cli(&["--policy-file", path.to_str().unwrap()])).unwrap();
+        assert!(s.api.policy.has_rule("baremetal:node:get"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

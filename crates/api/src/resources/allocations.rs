@@ -20,6 +20,7 @@ use super::common::{check_outcome, created, next_stamp, params, show_selection, 
 use super::ident;
 use super::nodes::node_uuid_cond;
 use super::values::{check_create_keys, python_repr, uuid_field, Schema};
+use crate::access::{Access, ListScope};
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::fields::{FieldSet, Selection};
@@ -27,6 +28,7 @@ use crate::links::{base_url, self_and_bookmark};
 use crate::listing::{NextLink, Paging};
 use crate::patch;
 use crate::AppState;
+use ferric_authz::Target;
 
 const SCHEMA: Schema = Schema("allocation");
 
@@ -103,8 +105,36 @@ async fn find(state: &AppState, ident: &str) -> Result<Allocation, ApiError> {
     })
 }
 
+/// The allocation named `ident` if the caller may see it (404 otherwise) and passes
+/// `rule` on it (403 otherwise).
+async fn find_for(
+    state: &AppState,
+    access: &Access,
+    ident: &str,
+    rule: &str,
+) -> Result<Allocation, ApiError> {
+    let a = find(state, ident).await?;
+    check_allocation(access, &a, rule, || not_found(ident))?;
+    Ok(a)
+}
+
+/// The allocation rules, judged on the allocation's own owner.
+fn check_allocation(
+    access: &Access,
+    a: &Allocation,
+    rule: &str,
+    not_found: impl FnOnce() -> ApiError,
+) -> Result<(), ApiError> {
+    let target = Target::allocation(a.owner.as_deref());
+    if !access.allows("baremetal:allocation:get", &target) {
+        return Err(not_found());
+    }
+    access.require(rule, &target)
+}
+
 pub async fn list(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
@@ -114,10 +144,13 @@ pub async fn list(
     let mut conds = Vec::new();
     let mut carried = Vec::new();
     if let Some(n) = params.take("node") {
-        let node = ident::node(&state, &n, version).await?;
+        let node = access
+            .node(&state, &n, version, "baremetal:node:get")
+            .await?;
         conds.push(node_uuid_cond(node.uuid));
         carried.push(("node".to_string(), n));
     }
+    let mut asked_owner = None;
     for (name, since) in [("resource_class", 52), ("state", 52), ("owner", 60)] {
         if let Some(v) = params.take_since(name, since, version)? {
             if name == "state" && ![ALLOCATING, ACTIVE, ERROR].contains(&v.as_str()) {
@@ -130,6 +163,9 @@ pub async fn list(
                 "state" => "state",
                 _ => "owner",
             };
+            if name == "owner" {
+                asked_owner = Some(v.clone());
+            }
             conds.push(Cond::Eq(column, v.clone().into()));
             carried.push((name.to_string(), v));
         }
@@ -144,6 +180,9 @@ pub async fn list(
         false,
     )?;
     params.finish()?;
+    if let ListScope::Project(p) = access.list_scope("allocation", asked_owner.as_deref())? {
+        conds.push(Cond::Eq("owner", p.into()));
+    }
     if matches!(paging.selection, Selection::Short) {
         // Allocation lists show whole allocations.
         paging.selection = Selection::Full;
@@ -170,6 +209,7 @@ pub async fn list(
 
 pub async fn show(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(ident): Path<String>,
@@ -177,7 +217,7 @@ pub async fn show(
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(version, 52)?;
     let selection = show_selection(q, &ALLOCATION_FIELDS, version)?;
-    let a = find(&state, &ident).await?;
+    let a = find_for(&state, &access, &ident, "baremetal:allocation:get").await?;
     Ok(Json(render(
         &a,
         &base_url(&state, &headers),
@@ -205,6 +245,7 @@ fn string_list(field: &str, v: Value) -> Result<Vec<String>, ApiError> {
 
 pub async fn create(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
@@ -216,6 +257,7 @@ pub async fn create(
             return Err(SCHEMA.error(format!("{} is not of type 'object'", python_repr(&other))))
         }
     };
+    access.require("baremetal:allocation:create", &Target::none())?;
     check_create_keys(SCHEMA, &doc, CREATABLE, version)?;
     let mut a = Allocation {
         uuid: AllocationId::new_v4(),
@@ -264,23 +306,18 @@ pub async fn create(
             }
             "candidate_nodes" => {
                 for n in string_list("candidate_nodes", value)? {
-                    let node = ident::node(&state, &n, version)
-                        .await
-                        .map_err(ident::as_bad_reference)?;
+                    let node = access.referenced_node(&state, &n, version).await?;
                     a.candidate_nodes.push(node.uuid.to_string());
                 }
             }
             "node" => {
                 let ident = value.as_str().unwrap_or_default().to_string();
-                backfill = Some(
-                    ident::node(&state, &ident, version)
-                        .await
-                        .map_err(ident::as_bad_reference)?,
-                );
+                backfill = Some(access.referenced_node(&state, &ident, version).await?);
             }
             _ => {}
         }
     }
+    a.owner = allocation_owner(&access, a.owner.take())?;
     if backfill.is_none() && a.resource_class.is_none() {
         return Err(SCHEMA.error("'resource_class' is a required property"));
     }
@@ -317,6 +354,29 @@ pub async fn create(
         format!("{base}/v1/allocations/{}", a.uuid),
         render(&a, &base, version, &Selection::Full),
     ))
+}
+
+/// The owner of a new allocation: a project caller's own project unless it may
+/// create allocations for others (`baremetal:allocation:create_restricted`).
+fn allocation_owner(access: &Access, asked: Option<String>) -> Result<Option<String>, ApiError> {
+    let Some(project) = access.project() else {
+        return Ok(asked);
+    };
+    match asked {
+        None => Ok(Some(project.to_string())),
+        Some(owner) if owner == project => Ok(Some(owner)),
+        Some(owner) => {
+            if access.allows("baremetal:allocation:create_restricted", &Target::none()) {
+                Ok(Some(owner))
+            } else {
+                Err(ApiError::forbidden(format!(
+                    "Cannot create allocation with an owner Project ID value {owner} not matching \
+                     the requester Project ID {project}. Policy \
+                     baremetal:allocation:create_restricted is required for this capability."
+                )))
+            }
+        }
+    }
 }
 
 /// Rules of backfilling an allocation for a node already deployed.
@@ -357,6 +417,7 @@ fn check_backfill(a: &mut Allocation, node: &Node, explicit_uuid: bool) -> Resul
 
 pub async fn update(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(ident): Path<String>,
@@ -369,7 +430,7 @@ pub async fn update(
             "PATCH of allocations needs API 1.57.",
         ));
     }
-    let a = find(&state, &ident).await?;
+    let a = find_for(&state, &access, &ident, "baremetal:allocation:update").await?;
     let ops = patch::parse(body, &[("name", 57), ("extra", 57)], version)?;
     let mut updated = super::common::patched(&a, &ops, |a, field, value| {
         if field == "extra" {
@@ -433,42 +494,60 @@ async fn remove(
 
 pub async fn delete(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(ident): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     super::common::require(version, 52)?;
-    let a = find(&state, &ident).await?;
+    let a = find_for(&state, &access, &ident, "baremetal:allocation:delete").await?;
     remove(&state, &a, version).await
 }
 
 async fn of_node(
     state: &AppState,
+    access: &Access,
     node_ident: &str,
     version: Microversion,
+    rule: &str,
 ) -> Result<Allocation, ApiError> {
     super::common::require(version, 52)?;
-    let node = ident::node(state, node_ident, version).await?;
-    state
+    let node = access
+        .node(state, node_ident, version, "baremetal:node:get")
+        .await?;
+    let none = || {
+        ApiError::not_found(format!(
+            "Allocation for node {node_ident} could not be found."
+        ))
+    };
+    let a = state
         .db
         .allocation_get_by_node(node.uuid)
         .await
         .map_err(|e| match e {
-            DbError::NotFound => ApiError::not_found(format!(
-                "Allocation for node {node_ident} could not be found."
-            )),
+            DbError::NotFound => none(),
             other => other.into(),
-        })
+        })?;
+    check_allocation(access, &a, rule, none)?;
+    Ok(a)
 }
 
 pub async fn show_for_node(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(node_ident): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let selection = show_selection(q, &ALLOCATION_FIELDS, version)?;
-    let a = of_node(&state, &node_ident, version).await?;
+    let a = of_node(
+        &state,
+        &access,
+        &node_ident,
+        version,
+        "baremetal:allocation:get",
+    )
+    .await?;
     Ok(Json(render(
         &a,
         &base_url(&state, &headers),
@@ -479,9 +558,17 @@ pub async fn show_for_node(
 
 pub async fn delete_for_node(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let a = of_node(&state, &node_ident, version).await?;
+    let a = of_node(
+        &state,
+        &access,
+        &node_ident,
+        version,
+        "baremetal:allocation:delete",
+    )
+    .await?;
     remove(&state, &a, version).await
 }

@@ -12,12 +12,14 @@ use serde_json::{json, Value};
 use super::common::{check_outcome, created, next_stamp, params};
 use super::ident;
 use super::values::{check_create_keys, python_repr, uuid_field, Schema};
+use crate::access::Access;
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::fields::{FieldSet, Selection};
 use crate::links::{base_url, self_and_bookmark};
 use crate::listing::NextLink;
 use crate::listing::Paging;
+use crate::listing::Served;
 use crate::patch;
 use crate::AppState;
 
@@ -66,8 +68,7 @@ async fn list(
     headers: &HeaderMap,
     version: Microversion,
     raw_query: Option<String>,
-    url_path: &str,
-    detail_path: bool,
+    served: Served<'_>,
 ) -> Result<Json<Value>, ApiError> {
     let mut params = params(raw_query)?;
     let paging = Paging::parse(
@@ -77,7 +78,7 @@ async fn list(
         &CHASSIS_FIELDS,
         chassis_sort_column,
         &["extra"],
-        detail_path,
+        served.detail,
     )?;
     params.finish()?;
     let all = state
@@ -97,7 +98,7 @@ async fn list(
         last,
         &NextLink {
             base: &base,
-            url_path,
+            url_path: served.path,
             carried: &[],
             default_fields: CHASSIS_FIELDS.list_default,
         },
@@ -105,25 +106,50 @@ async fn list(
 }
 
 pub async fn list_chassis(
+    access: Access,
     State(state): State<AppState>,
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    list(&state, &headers, v, q, "chassis", false).await
+    access.require_system("baremetal:chassis:get")?;
+    list(
+        &state,
+        &headers,
+        v,
+        q,
+        Served {
+            path: "chassis",
+            detail: false,
+        },
+    )
+    .await
 }
 
 pub async fn list_chassis_detail(
+    access: Access,
     State(state): State<AppState>,
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    list(&state, &headers, v, q, "chassis/detail", true).await
+    access.require_system("baremetal:chassis:get")?;
+    list(
+        &state,
+        &headers,
+        v,
+        q,
+        Served {
+            path: "chassis/detail",
+            detail: true,
+        },
+    )
+    .await
 }
 
 async fn chassis_nodes(
     state: AppState,
+    access: Access,
     version: Microversion,
     headers: HeaderMap,
     chassis_ident: String,
@@ -134,36 +160,54 @@ async fn chassis_nodes(
     let suffix = if detail { "/detail" } else { "" };
     let path = format!("chassis/{}/nodes{suffix}", chassis.uuid);
     let cond = Cond::Eq("chassis_uuid", chassis.uuid.to_string().into());
-    super::nodes::list(&state, &headers, version, q, vec![cond], &path, detail).await
+    super::nodes::list(
+        &state,
+        &access,
+        &headers,
+        version,
+        q,
+        vec![cond],
+        Served {
+            path: &path,
+            detail,
+        },
+    )
+    .await
 }
 
 pub async fn list_nodes(
+    access: Access,
     State(state): State<AppState>,
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     Path(c): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    chassis_nodes(state, v, headers, c, q, false).await
+    access.require_system("baremetal:chassis:get")?;
+    chassis_nodes(state, access, v, headers, c, q, false).await
 }
 
 pub async fn list_nodes_detail(
+    access: Access,
     State(state): State<AppState>,
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     Path(c): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    chassis_nodes(state, v, headers, c, q, true).await
+    access.require_system("baremetal:chassis:get")?;
+    chassis_nodes(state, access, v, headers, c, q, true).await
 }
 
 pub async fn show(
+    access: Access,
     State(state): State<AppState>,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(chassis_ident): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
+    access.require_system("baremetal:chassis:get")?;
     let selection = super::common::show_selection(q, &CHASSIS_FIELDS, version)?;
     let chassis = ident::chassis(&state, &chassis_ident).await?;
     Ok(Json(render(
@@ -189,11 +233,13 @@ fn duplicate_error(err: DbError, chassis: &Chassis) -> ApiError {
 }
 
 pub async fn create(
+    access: Access,
     State(state): State<AppState>,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
+    access.require_system("baremetal:chassis:create")?;
     let doc = match body {
         Value::Object(map) => map,
         other => {
@@ -224,12 +270,14 @@ pub async fn create(
 }
 
 pub async fn update(
+    access: Access,
     State(state): State<AppState>,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(chassis_ident): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
+    access.require_system("baremetal:chassis:update")?;
     let chassis = ident::chassis(&state, &chassis_ident).await?;
     let ops = patch::parse(body, PATCHABLE, version)?;
     let mut updated = super::common::patched(&chassis, &ops, apply_field)?;
@@ -248,9 +296,11 @@ pub async fn update(
 }
 
 pub async fn delete(
+    access: Access,
     State(state): State<AppState>,
     Path(chassis_ident): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    access.require_system("baremetal:chassis:delete")?;
     let chassis = ident::chassis(&state, &chassis_ident).await?;
     let nodes = state
         .db

@@ -10,6 +10,7 @@ use ferric_types::{Microversion, Timestamp};
 use serde_json::{json, Value};
 
 use super::common::{params, show_selection};
+use crate::access::Access;
 use crate::error::ApiError;
 use crate::fields::{FieldSet, Selection};
 use crate::links::{base_url, self_and_bookmark};
@@ -43,11 +44,13 @@ fn render(c: &ConductorRecord, base: &str, version: Microversion, selection: &Se
 }
 
 pub async fn list(
+    access: Access,
     State(state): State<AppState>,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
+    access.require_system("baremetal:conductor:get")?;
     super::common::require(version, 49)?;
     let mut params = params(q)?;
     let limit = match params.take("limit") {
@@ -104,12 +107,14 @@ pub async fn list(
 }
 
 pub async fn show(
+    access: Access,
     State(state): State<AppState>,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(hostname): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
+    access.require_system("baremetal:conductor:get")?;
     super::common::require(version, 49)?;
     let selection = show_selection(q, &CONDUCTOR_FIELDS, version)?;
     let c = state

@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::common::{check_outcome, created, next_stamp, params, show_selection, to_object};
 use super::values::{check_create_keys, python_repr, uuid_field, Schema};
+use crate::access::Access;
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::fields::{FieldSet, Selection};
@@ -166,11 +167,13 @@ fn duplicate_error(err: DbError, t: &DeployTemplate) -> ApiError {
 }
 
 pub async fn list(
+    access: Access,
     State(state): State<AppState>,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
+    access.require_system("baremetal:deploy_template:get")?;
     require_version(version, &Method::GET)?;
     let mut params = params(q)?;
     let paging = Paging::parse(
@@ -209,12 +212,14 @@ pub async fn list(
 }
 
 pub async fn show(
+    access: Access,
     State(state): State<AppState>,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(ident): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
+    access.require_system("baremetal:deploy_template:get")?;
     require_version(version, &Method::GET)?;
     let selection = show_selection(q, &TEMPLATE_FIELDS, version)?;
     let t = find(&state, &ident).await?;
@@ -227,11 +232,13 @@ pub async fn show(
 }
 
 pub async fn create(
+    access: Access,
     State(state): State<AppState>,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
+    access.require_system("baremetal:deploy_template:create")?;
     require_version(version, &Method::POST)?;
     let doc = match body {
         Value::Object(map) => map,
@@ -274,12 +281,14 @@ pub async fn create(
 }
 
 pub async fn update(
+    access: Access,
     State(state): State<AppState>,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(ident): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
+    access.require_system("baremetal:deploy_template:update")?;
     require_version(version, &Method::PATCH)?;
     let t = find(&state, &ident).await?;
     let ops = patch::parse(body, &[("name", 55), ("steps", 55), ("extra", 55)], version)?;
@@ -300,10 +309,12 @@ pub async fn update(
 }
 
 pub async fn delete(
+    access: Access,
     State(state): State<AppState>,
     Extension(version): Extension<Microversion>,
     Path(ident): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    access.require_system("baremetal:deploy_template:delete")?;
     require_version(version, &Method::DELETE)?;
     let t = find(&state, &ident).await?;
     state.db.deploy_template_delete(t.uuid).await?;

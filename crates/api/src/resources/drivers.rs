@@ -10,6 +10,7 @@ use ferric_types::{Microversion, Timestamp};
 use serde_json::{json, Map, Value};
 
 use super::common::params;
+use crate::access::Access;
 use crate::error::ApiError;
 use crate::links::{base_url, self_and_bookmark};
 use crate::listing::parse_bool;
@@ -151,11 +152,13 @@ fn fields_param(
 }
 
 pub async fn list(
+    access: Access,
     State(state): State<AppState>,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
+    access.require_system("baremetal:driver:get")?;
     let mut params = params(q)?;
     let kind = params.take_since("type", 30, version)?;
     let fields = fields_param(&mut params, version)?;
@@ -187,18 +190,21 @@ pub async fn list(
 }
 
 pub async fn show(
+    access: Access,
     State(state): State<AppState>,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    access.require_system("baremetal:driver:get")?;
     let hw = find(&name)?;
     Ok(Json(
         render(&state, &base_url(&state, &headers), hw, version, true).await?,
     ))
 }
 
-pub async fn properties(Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn properties(access: Access, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+    access.require_system("baremetal:driver:get_properties")?;
     let hw = find(&name)?;
     let props: Map<String, Value> = match hw.name {
         "fake-hardware" => FAKE_PROPERTIES

@@ -7,12 +7,14 @@ mod common;
 mod conductors;
 mod deploy_templates;
 mod drivers;
-mod ident;
+pub(crate) mod ident;
 mod inspection;
 mod node_bios_raid;
 mod node_fields;
 mod node_history;
 mod node_management;
+mod node_patch_rules;
+mod node_redaction;
 mod node_states;
 mod node_traits;
 mod node_validate;
@@ -31,6 +33,8 @@ use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 use crate::AppState;
+
+pub use nodes::project_cond;
 
 /// The largest inspection data accepted (Ironic's limit).
 const INSPECTION_BODY_BYTES: usize = 16 << 20;

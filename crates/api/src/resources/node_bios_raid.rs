@@ -12,8 +12,8 @@ use ferric_types::{JsonObject, Microversion};
 use serde_json::{json, Map, Value};
 
 use super::common::params;
-use super::ident;
 use super::nodes::check_unlocked;
+use crate::access::Access;
 use crate::body::{object, JsonBody};
 use crate::error::ApiError;
 use crate::links::{base_url, self_and_bookmark};
@@ -101,6 +101,7 @@ async fn settings(
 
 pub async fn list_bios(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(node_ident): Path<String>,
@@ -113,7 +114,9 @@ pub async fn list_bios(
         None => false,
     };
     params.finish()?;
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:bios:get")
+        .await?;
     let base = base_url(&state, &headers);
     let items: Vec<Value> = settings(&state, node.uuid)
         .await?
@@ -125,12 +128,15 @@ pub async fn list_bios(
 
 pub async fn show_bios(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path((node_ident, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(version, 40)?;
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:bios:get")
+        .await?;
     let all = settings(&state, node.uuid).await?;
     let (_, value) = all.iter().find(|(k, _)| *k == name).ok_or_else(|| {
         ApiError::not_found(format!(
@@ -213,6 +219,7 @@ fn check_raid(target: &JsonObject) -> Result<(), ApiError> {
 
 pub async fn set_raid(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
     JsonBody(body): JsonBody,
@@ -221,7 +228,14 @@ pub async fn set_raid(
         return Err(ApiError::not_acceptable("Request not acceptable."));
     }
     let target = object(body, "target RAID configuration")?;
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(
+            &state,
+            &node_ident,
+            version,
+            "baremetal:node:set_raid_state",
+        )
+        .await?;
     if node
         .raid_interface
         .as_deref()
@@ -239,9 +253,11 @@ pub async fn set_raid(
 }
 
 pub async fn logical_disk_properties(
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(driver): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    access.require_system("baremetal:driver:get_raid_logical_disk_properties")?;
     super::common::require(version, 12)?;
     let hw = ferric_types::hardware::hardware_type(&driver)
         .ok_or_else(|| ApiError::not_found(format!("Driver {driver} could not be found.")))?;

@@ -11,7 +11,7 @@ use ferric_types::Microversion;
 use serde_json::{json, Value};
 
 use super::common::{params, show_selection, to_object};
-use super::ident;
+use crate::access::Access;
 use crate::error::ApiError;
 use crate::fields::{FieldSet, Selection};
 use crate::links::base_url;
@@ -43,13 +43,16 @@ fn render(e: &HistoryEvent, base: &str, version: Microversion, selection: &Selec
 
 pub async fn list(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(node_ident): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(version, 78)?;
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:history:get")
+        .await?;
     let mut params = params(q)?;
     let paging = Paging::parse(
         &mut params,
@@ -84,6 +87,7 @@ pub async fn list(
 
 pub async fn show(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path((node_ident, event)): Path<(String, String)>,
@@ -91,7 +95,9 @@ pub async fn show(
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(version, 78)?;
     let selection = show_selection(q, &HISTORY_FIELDS, version)?;
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:history:get")
+        .await?;
     let not_found =
         || ApiError::not_found(format!("Node history record {event} could not be found."));
     let entry = state.db.history_get(&event).await.map_err(|e| match e {
@@ -113,11 +119,14 @@ pub async fn show(
 /// found — the agent's inventory and the rest of its data (`plugin_data`).
 pub async fn inventory(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(version, 81)?;
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:inventory:get")
+        .await?;
     match state.db.inventory_get(node.uuid).await {
         Ok(found) => Ok(Json(json!({
             "inventory": found.inventory,
@@ -135,10 +144,13 @@ pub async fn inventory(
 /// Firmware inventory comes with real BMC drivers; fake hardware reports none.
 pub async fn firmware(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(version, 86)?;
-    ident::node(&state, &node_ident, version).await?;
+    access
+        .node(&state, &node_ident, version, "baremetal:node:firmware:get")
+        .await?;
     Ok(Json(json!({ "firmware": [] })))
 }

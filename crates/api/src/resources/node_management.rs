@@ -11,18 +11,26 @@ use ferric_types::hardware::BOOT_DEVICES;
 use ferric_types::Microversion;
 use serde_json::{json, Value};
 
-use super::ident;
 use super::nodes::check_unlocked;
+use crate::access::Access;
 use crate::body::{object, JsonBody};
 use crate::error::ApiError;
 use crate::AppState;
 
 pub async fn get_boot_device(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(
+            &state,
+            &node_ident,
+            version,
+            "baremetal:node:get_boot_device",
+        )
+        .await?;
     let device = state.conductor.get_boot_device(node.uuid).await?;
     Ok(Json(match device {
         Some(d) => json!({"boot_device": d.device, "persistent": d.persistent}),
@@ -32,6 +40,7 @@ pub async fn get_boot_device(
 
 pub async fn set_boot_device(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
     JsonBody(body): JsonBody,
@@ -61,7 +70,14 @@ pub async fn set_boot_device(
             "Unexpected arguments: {key}"
         )));
     }
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(
+            &state,
+            &node_ident,
+            version,
+            "baremetal:node:set_boot_device",
+        )
+        .await?;
     check_unlocked(&node)?;
     state
         .conductor
@@ -72,16 +88,25 @@ pub async fn set_boot_device(
 
 pub async fn supported_boot_devices(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(
+            &state,
+            &node_ident,
+            version,
+            "baremetal:node:get_boot_device",
+        )
+        .await?;
     let devices = state.conductor.supported_boot_devices(node.uuid).await?;
     Ok(Json(json!({ "supported_boot_devices": devices })))
 }
 
 pub async fn inject_nmi(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
     body: axum::body::Bytes,
@@ -95,7 +120,9 @@ pub async fn inject_nmi(
             )));
         }
     }
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:inject_nmi")
+        .await?;
     check_unlocked(&node)?;
     state.conductor.inject_nmi(node.uuid).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -106,6 +133,7 @@ const VMEDIA_DEVICES: &[&str] = &["cdrom", "disk", "floppy"];
 /// `POST /v1/nodes/{node}/vmedia` (API 1.89): insert an image as virtual media.
 pub async fn attach_vmedia(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
     JsonBody(body): JsonBody,
@@ -150,7 +178,9 @@ pub async fn attach_vmedia(
             "Unexpected arguments: {key}"
         )));
     }
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:vmedia:attach")
+        .await?;
     check_unlocked(&node)?;
     state
         .conductor
@@ -162,6 +192,7 @@ pub async fn attach_vmedia(
 /// `DELETE /v1/nodes/{node}/vmedia[?device_types=…]` (API 1.89): eject virtual media.
 pub async fn detach_vmedia(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
     axum::extract::RawQuery(q): axum::extract::RawQuery,
@@ -186,7 +217,9 @@ pub async fn detach_vmedia(
             "Invalid device type {bad}: use cdrom, disk or floppy"
         )));
     }
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:vmedia:detach")
+        .await?;
     check_unlocked(&node)?;
     state
         .conductor
@@ -198,12 +231,20 @@ pub async fn detach_vmedia(
 /// `GET /v1/nodes/{node}/management/indicators` (API 1.63).
 pub async fn list_indicators(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: axum::http::HeaderMap,
     Path(node_ident): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(version, 63)?;
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(
+            &state,
+            &node_ident,
+            version,
+            "baremetal:node:get_indicator_state",
+        )
+        .await?;
     let base = crate::links::base_url(&state, &headers);
     let items: Vec<Value> = state
         .conductor
@@ -229,11 +270,19 @@ pub async fn list_indicators(
 /// `GET /v1/nodes/{node}/management/indicators/{indicator@component}`.
 pub async fn get_indicator(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path((node_ident, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(version, 63)?;
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(
+            &state,
+            &node_ident,
+            version,
+            "baremetal:node:get_indicator_state",
+        )
+        .await?;
     let found = state
         .conductor
         .indicators(node.uuid)
@@ -252,6 +301,7 @@ pub async fn get_indicator(
 /// `PUT /v1/nodes/{node}/management/indicators/{indicator@component}` with `{"state"}`.
 pub async fn set_indicator(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path((node_ident, name)): Path<(String, String)>,
     JsonBody(body): JsonBody,
@@ -267,7 +317,14 @@ pub async fn set_indicator(
             "Unexpected arguments: {key}"
         )));
     }
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(
+            &state,
+            &node_ident,
+            version,
+            "baremetal:node:set_indicator_state",
+        )
+        .await?;
     if !state
         .conductor
         .indicators(node.uuid)

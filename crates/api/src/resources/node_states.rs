@@ -13,9 +13,9 @@ use ferric_types::provision::ProvisionState;
 use ferric_types::{Microversion, Node};
 use serde_json::{Map, Value};
 
-use super::ident;
 use super::nodes::check_unlocked;
 use super::values::Schema;
+use crate::access::Access;
 use crate::body::{object, JsonBody};
 use crate::error::ApiError;
 use crate::links::base_url;
@@ -249,6 +249,7 @@ fn provision_request(
 
 pub async fn provision(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(node_ident): Path<String>,
@@ -256,7 +257,14 @@ pub async fn provision(
 ) -> Result<Response, ApiError> {
     let mut doc = object(body, "request body")?;
     check_args(&doc, PROVISION_ARGS, version)?;
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(
+            &state,
+            &node_ident,
+            version,
+            "baremetal:node:set_provision_state",
+        )
+        .await?;
     let target = match doc.remove("target") {
         Some(Value::String(t)) => t,
         _ => {
@@ -286,6 +294,7 @@ pub async fn provision(
 
 pub async fn power(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(node_ident): Path<String>,
@@ -320,7 +329,14 @@ pub async fn power(
             )))
         }
     };
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(
+            &state,
+            &node_ident,
+            version,
+            "baremetal:node:set_power_state",
+        )
+        .await?;
     check_unlocked(&node)?;
     if matches!(
         node.provision_state,
@@ -340,10 +356,13 @@ pub async fn power(
 
 pub async fn console(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:get_console")
+        .await?;
     let (enabled, info) = state.conductor.console(node.uuid).await?;
     Ok(axum::Json(
         serde_json::json!({"console_enabled": enabled, "console_info": info}),
@@ -352,6 +371,7 @@ pub async fn console(
 
 pub async fn set_console(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(node_ident): Path<String>,
@@ -372,7 +392,14 @@ pub async fn set_console(
             ))
         }
     };
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(
+            &state,
+            &node_ident,
+            version,
+            "baremetal:node:set_console_state",
+        )
+        .await?;
     check_unlocked(&node)?;
     state.conductor.set_console(node.uuid, enabled).await?;
     Ok(accepted(&state, &headers, &node_ident))
@@ -381,6 +408,8 @@ pub async fn set_console(
 /// `PUT /states/boot_mode` and `/states/secure_boot` (API 1.76).
 async fn boot_setting(
     state: &AppState,
+    access: &Access,
+    rule: &str,
     version: Microversion,
     node_ident: &str,
     body: Value,
@@ -393,7 +422,7 @@ async fn boot_setting(
         .remove("target")
         .ok_or_else(|| ApiError::bad_request("Missing mandatory parameter: target"))?;
     let setting = parse(target)?;
-    let node = ident::node(state, node_ident, version).await?;
+    let node = access.node(state, node_ident, version, rule).await?;
     check_unlocked(&node)?;
     if node.target_provision_state.is_some() {
         return Err(ApiError::conflict(format!(
@@ -407,34 +436,52 @@ async fn boot_setting(
 
 pub async fn boot_mode(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(node_ident): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    boot_setting(&state, version, &node_ident, body, |t| match t {
-        Value::String(m) if m == "uefi" || m == "bios" => Ok(BootSetting::Mode(m)),
-        other => Err(ApiError::bad_request(format!(
-            "Invalid boot mode {other}: use uefi or bios"
-        ))),
-    })
+    boot_setting(
+        &state,
+        &access,
+        "baremetal:node:set_boot_mode",
+        version,
+        &node_ident,
+        body,
+        |t| match t {
+            Value::String(m) if m == "uefi" || m == "bios" => Ok(BootSetting::Mode(m)),
+            other => Err(ApiError::bad_request(format!(
+                "Invalid boot mode {other}: use uefi or bios"
+            ))),
+        },
+    )
     .await?;
     Ok(accepted(&state, &headers, &node_ident))
 }
 
 pub async fn secure_boot(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(node_ident): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    boot_setting(&state, version, &node_ident, body, |t| match t {
-        Value::Bool(b) => Ok(BootSetting::SecureBoot(b)),
-        other => Err(ApiError::bad_request(format!(
-            "Invalid secure boot target {other}: use true or false"
-        ))),
-    })
+    boot_setting(
+        &state,
+        &access,
+        "baremetal:node:set_secure_boot",
+        version,
+        &node_ident,
+        body,
+        |t| match t {
+            Value::Bool(b) => Ok(BootSetting::SecureBoot(b)),
+            other => Err(ApiError::bad_request(format!(
+                "Invalid secure boot target {other}: use true or false"
+            ))),
+        },
+    )
     .await?;
     Ok(accepted(&state, &headers, &node_ident))
 }

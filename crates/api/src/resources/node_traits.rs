@@ -12,8 +12,8 @@ use ferric_types::{Microversion, Node};
 use serde_json::{json, Value};
 
 use super::common::{check_outcome, next_stamp};
-use super::ident;
 use super::nodes::check_unlocked;
+use crate::access::Access;
 use crate::error::ApiError;
 use crate::links::base_url;
 use crate::AppState;
@@ -28,11 +28,14 @@ fn require_version(version: Microversion) -> Result<(), ApiError> {
 
 pub async fn list(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     require_version(version)?;
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:traits:list")
+        .await?;
     Ok(Json(json!({ "traits": node.traits })))
 }
 
@@ -60,6 +63,7 @@ const PUT_USAGE: &str = "A single node trait may be added via PUT /v1/nodes/<nod
 /// `PUT /traits` with `{"traits": [...]}`: replaces every trait.
 pub async fn replace(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
     body: Bytes,
@@ -97,7 +101,9 @@ pub async fn replace(
             traits.push(name);
         }
     }
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:traits:set")
+        .await?;
     save(&state, &node, traits).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -105,6 +111,7 @@ pub async fn replace(
 /// `PUT /traits/{trait}` (no body): adds one trait; adding a present trait is fine.
 pub async fn add(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path((node_ident, trait_name)): Path<(String, String)>,
@@ -117,7 +124,9 @@ pub async fn add(
     if !is_valid_trait(&trait_name) {
         return Err(ApiError::bad_request(invalid_trait_message(&trait_name)));
     }
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:traits:set")
+        .await?;
     if !node.traits.contains(&trait_name) {
         let mut traits = node.traits.clone();
         traits.push(trait_name.clone());
@@ -138,11 +147,14 @@ pub async fn add(
 /// `DELETE /traits/{trait}`: removes one trait (404 when the node lacks it).
 pub async fn remove(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path((node_ident, trait_name)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     require_version(version)?;
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:traits:delete")
+        .await?;
     if !node.traits.contains(&trait_name) {
         return Err(ApiError::not_found(format!(
             "Node {} doesn't have a trait '{trait_name}'",
@@ -162,11 +174,14 @@ pub async fn remove(
 /// `DELETE /traits`: removes every trait.
 pub async fn remove_all(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     require_version(version)?;
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:traits:delete")
+        .await?;
     save(&state, &node, Vec::new()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,7 +8,7 @@ use ferric_types::Microversion;
 use serde_json::{json, Map, Value};
 
 use super::common::params;
-use super::ident;
+use crate::access::Access;
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -26,10 +26,13 @@ fn since(kind: InterfaceKind) -> u16 {
 
 async fn validate(
     state: &AppState,
+    access: &Access,
     node_ident: &str,
     version: Microversion,
 ) -> Result<Json<Value>, ApiError> {
-    let node = ident::node(state, node_ident, version).await?;
+    let node = access
+        .node(state, node_ident, version, "baremetal:node:validate")
+        .await?;
     let results = state.conductor.validate(node.uuid).await?;
     let mut body = Map::new();
     for v in results
@@ -47,14 +50,16 @@ async fn validate(
 
 pub async fn validate_node(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    validate(&state, &node_ident, version).await
+    validate(&state, &access, &node_ident, version).await
 }
 
 pub async fn validate_by_query(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
@@ -64,5 +69,5 @@ pub async fn validate_by_query(
         .or_else(|| params.take("node_uuid"))
         .ok_or_else(|| ApiError::bad_request("Missing mandatory parameter: node"))?;
     params.finish()?;
-    validate(&state, &node, version).await
+    validate(&state, &access, &node, version).await
 }

@@ -12,16 +12,24 @@ use ferric_types::Microversion;
 use serde_json::{json, Map, Value};
 
 use super::common::params;
-use super::ident;
+use crate::access::Access;
 use crate::error::ApiError;
 use crate::AppState;
 
 pub async fn methods(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(
+            &state,
+            &node_ident,
+            version,
+            "baremetal:node:vendor_passthru",
+        )
+        .await?;
     let listed: Map<String, Value> = state
         .conductor
         .vendor_methods(node.uuid)
@@ -45,13 +53,16 @@ pub async fn methods(
 
 async fn call(
     state: &AppState,
+    access: &Access,
     version: Microversion,
     node_ident: &str,
     name: String,
     method: Method,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let node = ident::node(state, node_ident, version).await?;
+    let node = access
+        .node(state, node_ident, version, "baremetal:node:vendor_passthru")
+        .await?;
     let args = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
@@ -71,6 +82,7 @@ async fn call(
 
 pub async fn call_by_query(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
     RawQuery(q): RawQuery,
@@ -82,15 +94,16 @@ pub async fn call_by_query(
         .take("method")
         .ok_or_else(|| ApiError::bad_request("Missing mandatory parameter: method"))?;
     params.finish()?;
-    call(&state, version, &node_ident, name, method, body).await
+    call(&state, &access, version, &node_ident, name, method, body).await
 }
 
 pub async fn call_by_path(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path((node_ident, name)): Path<(String, String)>,
     method: Method,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    call(&state, version, &node_ident, name, method, body).await
+    call(&state, &access, version, &node_ident, name, method, body).await
 }

@@ -9,18 +9,21 @@ use ferric_conductor::vif::VifTarget;
 use ferric_types::Microversion;
 use serde_json::{json, Value};
 
-use super::ident;
+use crate::access::Access;
 use crate::body::{object, JsonBody};
 use crate::error::ApiError;
 use crate::AppState;
 
 pub async fn list(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(version, 28)?;
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:vif:list")
+        .await?;
     let vifs = state.conductor.vifs(node.uuid).await?;
     Ok(Json(json!({
         "vifs": vifs.into_iter().map(|id| json!({"id": id})).collect::<Vec<_>>()
@@ -29,6 +32,7 @@ pub async fn list(
 
 pub async fn attach(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
     JsonBody(body): JsonBody,
@@ -73,18 +77,23 @@ pub async fn attach(
         ));
     }
     let id = id.ok_or_else(|| ApiError::bad_request("'id' is a required property"))?;
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:vif:attach")
+        .await?;
     state.conductor.vif_attach(node.uuid, id, target).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn detach(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path((node_ident, vif)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     super::common::require(version, 28)?;
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:vif:detach")
+        .await?;
     state.conductor.vif_detach(node.uuid, vif).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,7 +12,7 @@ use ferric_db::{node_sort_column, Cond, DbError, Value as DbValue};
 use ferric_types::hardware::InterfaceKind;
 use ferric_types::provision::ProvisionState;
 use ferric_types::{Microversion, Node, NodeId, Timestamp};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::common::{check_outcome, created, next_stamp, params};
 use super::ident;
@@ -21,14 +21,18 @@ use super::node_fields::{
     NODE_FIELDS, NOT_SORTABLE, PATCHABLE, SCHEMA,
 };
 use super::values::check_create_keys;
+use super::{node_patch_rules, node_redaction};
+use crate::access::{node_target, Access, ListScope};
 use crate::body::{object, JsonBody};
 use crate::error::ApiError;
 use crate::fields::Selection;
 use crate::links::base_url;
 use crate::listing::NextLink;
+use crate::listing::Served;
 use crate::listing::{parse_bool, Paging, Params};
 use crate::patch;
 use crate::AppState;
+use ferric_authz::Target;
 
 /// Values of the `fault` filter.
 const FAULTS: &[&str] = &[
@@ -49,6 +53,8 @@ struct Filters {
     conductor: Option<String>,
     /// Only children of this node (name or UUID).
     parent: Option<String>,
+    /// The project the request narrows the list to (`project`, else `owner`).
+    asked_project: Option<String>,
 }
 
 /// Reads the node filters of the served versions.
@@ -57,6 +63,7 @@ fn filters(params: &mut Params, version: Microversion) -> Result<Filters, ApiErr
     let mut carried = Vec::new();
     let mut parents = Vec::new();
     let mut paginate = true;
+    let mut asked_project = None;
     if let Some(v) = params.take("instance_uuid") {
         let uuid = ferric_types::ids::parse_uuid(&v)
             .map_err(|_| ApiError::bad_request(format!("Expected UUID for instance_uuid: {v}")))?;
@@ -107,6 +114,9 @@ fn filters(params: &mut Params, version: Microversion) -> Result<Filters, ApiErr
             } else {
                 v
             };
+            if name == "owner" {
+                asked_project = Some(v.clone());
+            }
             conds.push(Cond::Eq(column, v.clone().into()));
             carried.push((name.to_string(), v));
         }
@@ -161,6 +171,7 @@ fn filters(params: &mut Params, version: Microversion) -> Result<Filters, ApiErr
             Cond::Eq("owner", project.clone().into()),
             Cond::Eq("lessee", project.clone().into()),
         ]));
+        asked_project = Some(project.clone());
         carried.push(("project".into(), project));
     }
     Ok(Filters {
@@ -169,6 +180,7 @@ fn filters(params: &mut Params, version: Microversion) -> Result<Filters, ApiErr
         paginate,
         conductor,
         parent: parents.pop(),
+        asked_project,
     })
 }
 
@@ -196,15 +208,24 @@ async fn owned_by(state: &AppState, host: &str) -> Result<Cond, ApiError> {
     Ok(Cond::In("uuid", owned))
 }
 
-/// Lists nodes matching `base_conds` (a chassis' nodes, say) and the request's filters.
+/// The condition "owned by or leased to `project`".
+pub fn project_cond(project: &str) -> Cond {
+    Cond::Or(vec![
+        Cond::Eq("owner", project.into()),
+        Cond::Eq("lessee", project.into()),
+    ])
+}
+
+/// Lists nodes matching `base_conds` (a chassis' nodes, say) and the request's filters,
+/// narrowed to what the caller may list.
 pub async fn list(
     state: &AppState,
+    access: &Access,
     headers: &HeaderMap,
     version: Microversion,
     raw_query: Option<String>,
     base_conds: Vec<Cond>,
-    url_path: &str,
-    detail_path: bool,
+    served: Served<'_>,
 ) -> Result<Json<Value>, ApiError> {
     let mut params = params(raw_query)?;
     let Filters {
@@ -213,9 +234,15 @@ pub async fn list(
         paginate,
         conductor,
         parent,
+        asked_project,
     } = filters(&mut params, version)?;
+    if let ListScope::Project(project) = access.list_scope("node", asked_project.as_deref())? {
+        conds.push(project_cond(&project));
+    }
     if let Some(ident) = parent {
-        let p = ident::node(state, &ident, version).await?;
+        let p = access
+            .node(state, &ident, version, "baremetal:node:get")
+            .await?;
         conds.push(Cond::Eq("parent_node", p.uuid.to_string().into()));
         carried.push(("parent_node".into(), ident));
     }
@@ -226,7 +253,7 @@ pub async fn list(
         &NODE_FIELDS,
         node_sort_column,
         NOT_SORTABLE,
-        detail_path,
+        served.detail,
     )?;
     params.finish()?;
     conds.extend(base_conds);
@@ -247,7 +274,11 @@ pub async fn list(
     };
     let items = nodes
         .iter()
-        .map(|n| render(n, &base, version, &paging.selection))
+        .map(|n| {
+            let mut item = render(n, &base, version, &paging.selection);
+            node_redaction::redact(access, n, &mut item);
+            item
+        })
         .collect();
     Ok(Json(paging.collection(
         "nodes",
@@ -255,7 +286,7 @@ pub async fn list(
         last,
         &NextLink {
             base: &base,
-            url_path,
+            url_path: served.path,
             carried: &carried,
             default_fields: NODE_FIELDS.list_default,
         },
@@ -264,51 +295,69 @@ pub async fn list(
 
 pub async fn list_nodes(
     State(state): State<AppState>,
-    Extension(version): Extension<Microversion>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    list(&state, &headers, version, q, Vec::new(), "nodes", false).await
-}
-
-pub async fn list_nodes_detail(
-    State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     list(
         &state,
+        &access,
         &headers,
         version,
         q,
         Vec::new(),
-        "nodes/detail",
-        true,
+        Served {
+            path: "nodes",
+            detail: false,
+        },
+    )
+    .await
+}
+
+pub async fn list_nodes_detail(
+    State(state): State<AppState>,
+    access: Access,
+    Extension(version): Extension<Microversion>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    list(
+        &state,
+        &access,
+        &headers,
+        version,
+        q,
+        Vec::new(),
+        Served {
+            path: "nodes/detail",
+            detail: true,
+        },
     )
     .await
 }
 
 pub async fn show(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(node_ident): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let selection = super::common::show_selection(q, &NODE_FIELDS, version)?;
-    let mut node = ident::node(&state, &node_ident, version).await?;
+    let mut node = access
+        .node(&state, &node_ident, version, "baremetal:node:get")
+        .await?;
     assign_conductors(&state, std::slice::from_mut(&mut node)).await?;
-    Ok(Json(render(
-        &node,
-        &base_url(&state, &headers),
-        version,
-        &selection,
-    )))
+    let mut body = render(&node, &base_url(&state, &headers), version, &selection);
+    node_redaction::redact(&access, &node, &mut body);
+    Ok(Json(body))
 }
 
 pub async fn create(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
@@ -322,6 +371,7 @@ pub async fn create(
             )))
         }
     };
+    let self_owned = creator_project(&access, &doc)?;
     check_create_keys(SCHEMA, &doc, CREATABLE, version)?;
     if !doc.contains_key("driver") {
         return Err(SCHEMA.error("'driver' is a required property"));
@@ -339,11 +389,14 @@ pub async fn create(
     }
     for (field, value) in doc {
         let value = if field == "parent_node" {
-            resolve_parent(&state, value, version, node.uuid).await?
+            resolve_parent(&state, &access, value, version, node.uuid).await?
         } else {
             value
         };
         apply_field(&mut node, &field, value, Origin::Create)?;
+    }
+    if let Some(project) = self_owned {
+        node.owner = Some(project);
     }
     check_consistency(&node)?;
     resolve_interfaces(&mut node, &[])?;
@@ -365,10 +418,32 @@ pub async fn create(
     ))
 }
 
+/// Who may create a node: a system admin as asked, or (Ironic's
+/// `project_admin_can_manage_own_nodes`) a project admin, whose node its project
+/// owns. Returns that project.
+fn creator_project(access: &Access, doc: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+    if access.allows("baremetal:node:create", &Target::none()) {
+        return Ok(None);
+    }
+    access.require("baremetal:node:create:self_owned_node", &Target::none())?;
+    let Some(project) = access.project() else {
+        return Ok(None);
+    };
+    match doc.get("owner") {
+        None | Some(Value::Null) => Ok(Some(project.to_string())),
+        Some(Value::String(o)) if o == project => Ok(Some(project.to_string())),
+        Some(_) => Err(ApiError::bad_request(
+            "Cannot create a node as a project scoped admin with an owner other than your own project.",
+        )),
+    }
+}
+
 /// Turns a `parent_node` given by name or UUID into the parent's UUID; the parent
-/// must exist (400 otherwise) and may not be the node itself.
+/// must exist and be visible to the caller (400 otherwise) and may not be the node
+/// itself.
 async fn resolve_parent(
     state: &AppState,
+    access: &Access,
     value: Value,
     version: Microversion,
     child: NodeId,
@@ -376,9 +451,7 @@ async fn resolve_parent(
     let Value::String(ident) = value else {
         return Ok(value);
     };
-    let parent = ident::node(state, &ident, version)
-        .await
-        .map_err(ident::as_bad_reference)?;
+    let parent = access.referenced_node(state, &ident, version).await?;
     if parent.uuid == child {
         return Err(ApiError::bad_request("A node cannot be its own parent."));
     }
@@ -421,6 +494,7 @@ pub fn check_unlocked(node: &Node) -> Result<(), ApiError> {
 
 pub async fn update(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(node_ident): Path<String>,
@@ -433,8 +507,11 @@ pub async fn update(
         None => None,
     };
     params.finish()?;
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:get")
+        .await?;
     let ops = patch::parse(body, PATCHABLE, version)?;
+    node_patch_rules::check(&access, &node, &ops)?;
     check_unlocked(&node)?;
     let lone_instance_removal = ops.len() == 1
         && ops[0].root() == "instance_uuid"
@@ -456,11 +533,12 @@ pub async fn update(
     for field in &touched {
         let mut value = doc.get(field).cloned().unwrap_or(Value::Null);
         if field == "parent_node" {
-            value = resolve_parent(&state, value, version, node.uuid).await?;
+            value = resolve_parent(&state, &access, value, version, node.uuid).await?;
         }
         apply_field(&mut updated, field, value, Origin::Update)?;
     }
     check_update_rules(&node, &mut updated, &touched, reset_interfaces, version)?;
+    node_patch_rules::check_owner_change(&access, &state, &node, &updated).await?;
     if updated.chassis_uuid != node.chassis_uuid {
         if let Some(chassis) = updated.chassis_uuid {
             ident::chassis(&state, &chassis.to_string())
@@ -576,10 +654,16 @@ fn check_update_rules(
 
 pub async fn delete(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:get")
+        .await?;
+    if !access.allows("baremetal:node:delete", &node_target(&node)) {
+        access.require("baremetal:node:delete:self_owned_node", &node_target(&node))?;
+    }
     if node.protected {
         return Err(ApiError::forbidden(format!(
             "Node {} is protected and cannot be undeployed, rebuilt or deleted",
@@ -612,14 +696,21 @@ pub async fn delete(
 /// `GET /v1/nodes/{node}/children` (API 1.83): the UUIDs of the node's children.
 pub async fn children(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(node_ident): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(version, 83)?;
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:get")
+        .await?;
+    let mut conds = vec![Cond::Eq("parent_node", node.uuid.to_string().into())];
+    if let ListScope::Project(project) = access.list_scope("node", None)? {
+        conds.push(project_cond(&project));
+    }
     let query = ferric_db::ListQuery {
-        conds: vec![Cond::Eq("parent_node", node.uuid.to_string().into())],
+        conds,
         ..ferric_db::ListQuery::default()
     };
     let children: Vec<String> = state
@@ -638,10 +729,13 @@ pub async fn children(
 
 pub async fn states(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let node = ident::node(&state, &node_ident, version).await?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:get_states")
+        .await?;
     let rendered = render(&node, "", version, &Selection::Full);
     let mut body = json!({
         "console_enabled": node.console_enabled,
@@ -666,6 +760,7 @@ pub async fn states(
 /// `PUT /maintenance`: sets maintenance with an optional reason (body or query).
 pub async fn maintenance_set(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
     RawQuery(q): RawQuery,
@@ -693,26 +788,33 @@ pub async fn maintenance_set(
             }
         }
     }
-    set_maintenance(&state, &node_ident, version, true, reason).await
+    set_maintenance(&state, &access, &node_ident, version, true, reason).await
 }
 
 /// `DELETE /maintenance`: leaves maintenance, clearing the reason and any fault.
 pub async fn maintenance_unset(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(node_ident): Path<String>,
 ) -> Result<Response, ApiError> {
-    set_maintenance(&state, &node_ident, version, false, None).await
+    set_maintenance(&state, &access, &node_ident, version, false, None).await
 }
 
 async fn set_maintenance(
     state: &AppState,
+    access: &Access,
     node_ident: &str,
     version: Microversion,
     on: bool,
     reason: Option<String>,
 ) -> Result<Response, ApiError> {
-    let node = ident::node(state, node_ident, version).await?;
+    let rule = if on {
+        "baremetal:node:set_maintenance"
+    } else {
+        "baremetal:node:clear_maintenance"
+    };
+    let node = access.node(state, node_ident, version, rule).await?;
     check_unlocked(&node)?;
     let mut updated = node.clone();
     updated.maintenance = on;

@@ -16,12 +16,14 @@ use super::common::{check_outcome, created, next_stamp, params};
 use super::ident;
 use super::nodes::{check_unlocked, node_uuid_cond};
 use super::values::{check_create_keys, mac_field, python_repr, uuid_field, Schema};
+use crate::access::{Access, ListScope};
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::fields::{FieldSet, Selection};
 use crate::links::{base_url, self_and_bookmark};
 use crate::listing::NextLink;
 use crate::listing::Paging;
+use crate::listing::Served;
 use crate::patch;
 use crate::AppState;
 
@@ -154,23 +156,34 @@ fn duplicate_error(err: DbError, pg: &PortGroup) -> ApiError {
 
 async fn list(
     state: &AppState,
+    access: &Access,
     headers: &HeaderMap,
     version: Microversion,
     raw_query: Option<String>,
     scope_node: Option<String>,
-    url_path: &str,
-    detail_path: bool,
+    served: Served<'_>,
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(version, 23)?;
     let mut params = params(raw_query)?;
     let mut conds = Vec::new();
     let mut carried = Vec::new();
-    if let Some(n) = scope_node {
-        let node = ident::node(state, &n, version).await?;
-        conds.push(node_uuid_cond(node.uuid));
+    match scope_node {
+        Some(n) => {
+            let node = access
+                .node(state, &n, version, "baremetal:portgroup:get")
+                .await?;
+            conds.push(node_uuid_cond(node.uuid));
+        }
+        None => {
+            if let ListScope::Project(p) = access.list_scope("portgroup", None)? {
+                conds.push(Access::project_nodes_cond(state, &p).await?);
+            }
+        }
     }
     if let Some(n) = params.take("node") {
-        let node = ident::node(state, &n, version).await?;
+        let node = access
+            .node(state, &n, version, "baremetal:portgroup:get")
+            .await?;
         conds.push(node_uuid_cond(node.uuid));
         carried.push(("node".to_string(), n));
     }
@@ -186,7 +199,7 @@ async fn list(
         &PORTGROUP_FIELDS,
         portgroup_sort_column,
         NOT_SORTABLE,
-        detail_path,
+        served.detail,
     )?;
     params.finish()?;
     let groups = state
@@ -206,7 +219,7 @@ async fn list(
         last,
         &NextLink {
             base: &base,
-            url_path,
+            url_path: served.path,
             carried: &carried,
             default_fields: PORTGROUP_FIELDS.list_default,
         },
@@ -215,24 +228,51 @@ async fn list(
 
 pub async fn list_portgroups(
     State(state): State<AppState>,
+    access: Access,
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    list(&state, &headers, v, q, None, "portgroups", false).await
+    list(
+        &state,
+        &access,
+        &headers,
+        v,
+        q,
+        None,
+        Served {
+            path: "portgroups",
+            detail: false,
+        },
+    )
+    .await
 }
 
 pub async fn list_portgroups_detail(
     State(state): State<AppState>,
+    access: Access,
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    list(&state, &headers, v, q, None, "portgroups/detail", true).await
+    list(
+        &state,
+        &access,
+        &headers,
+        v,
+        q,
+        None,
+        Served {
+            path: "portgroups/detail",
+            detail: true,
+        },
+    )
+    .await
 }
 
 pub async fn list_node_portgroups(
     State(state): State<AppState>,
+    access: Access,
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     Path(node): Path<String>,
@@ -240,11 +280,24 @@ pub async fn list_node_portgroups(
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(v, 24)?;
     let path = format!("nodes/{node}/portgroups");
-    list(&state, &headers, v, q, Some(node), &path, false).await
+    list(
+        &state,
+        &access,
+        &headers,
+        v,
+        q,
+        Some(node),
+        Served {
+            path: &path,
+            detail: false,
+        },
+    )
+    .await
 }
 
 pub async fn list_node_portgroups_detail(
     State(state): State<AppState>,
+    access: Access,
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     Path(node): Path<String>,
@@ -252,11 +305,24 @@ pub async fn list_node_portgroups_detail(
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(v, 24)?;
     let path = format!("nodes/{node}/portgroups/detail");
-    list(&state, &headers, v, q, Some(node), &path, true).await
+    list(
+        &state,
+        &access,
+        &headers,
+        v,
+        q,
+        Some(node),
+        Served {
+            path: &path,
+            detail: true,
+        },
+    )
+    .await
 }
 
 pub async fn show(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(pg_ident): Path<String>,
@@ -265,6 +331,14 @@ pub async fn show(
     super::common::require(version, 23)?;
     let selection = super::common::show_selection(q, &PORTGROUP_FIELDS, version)?;
     let pg = ident::portgroup(&state, &pg_ident).await?;
+    access
+        .check_child(
+            &state,
+            pg.node_uuid,
+            "baremetal:portgroup:get",
+            pg_not_found(&pg_ident),
+        )
+        .await?;
     Ok(Json(render(
         &pg,
         &base_url(&state, &headers),
@@ -273,16 +347,21 @@ pub async fn show(
     )))
 }
 
+fn pg_not_found(ident: &str) -> impl FnOnce() -> ApiError + '_ {
+    move || ApiError::not_found(format!("Portgroup {ident} could not be found."))
+}
+
 /// The group's node must exist and be unlocked; a group that refuses standalone
 /// ports cannot hold PXE-enabled ones.
 async fn check_references(
     state: &AppState,
+    access: &Access,
     pg: &PortGroup,
     version: Microversion,
 ) -> Result<(), ApiError> {
-    let node = ident::node(state, &pg.node_uuid.to_string(), version)
-        .await
-        .map_err(ident::as_bad_reference)?;
+    let node = access
+        .referenced_node(state, &pg.node_uuid.to_string(), version)
+        .await?;
     check_unlocked(&node)?;
     if !pg.standalone_ports_supported {
         let pxe_ports = state
@@ -304,6 +383,7 @@ async fn check_references(
 
 pub async fn create(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
@@ -335,7 +415,10 @@ pub async fn create(
     for (field, value) in doc {
         apply_field(&mut pg, &field, value)?;
     }
-    check_references(&state, &pg, version).await?;
+    access
+        .require_on_node_of_body(&state, pg.node_uuid, "baremetal:portgroup:create")
+        .await?;
+    check_references(&state, &access, &pg, version).await?;
     state
         .db
         .portgroup_create(&pg)
@@ -350,6 +433,7 @@ pub async fn create(
 
 pub async fn update(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(pg_ident): Path<String>,
@@ -357,6 +441,14 @@ pub async fn update(
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(version, 23)?;
     let pg = ident::portgroup(&state, &pg_ident).await?;
+    access
+        .check_child(
+            &state,
+            pg.node_uuid,
+            "baremetal:portgroup:update",
+            pg_not_found(&pg_ident),
+        )
+        .await?;
     let ops = patch::parse(body, PATCHABLE, version)?;
     let mut updated = super::common::patched(&pg, &ops, |pg, field, value| {
         if field == "node_uuid" && value.is_null() {
@@ -376,7 +468,7 @@ pub async fn update(
             )));
         }
     }
-    check_references(&state, &updated, version).await?;
+    check_references(&state, &access, &updated, version).await?;
     updated.updated_at = Some(next_stamp(pg.updated_at));
     let outcome = state
         .db
@@ -394,11 +486,20 @@ pub async fn update(
 
 pub async fn delete(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(pg_ident): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     super::common::require(version, 23)?;
     let pg = ident::portgroup(&state, &pg_ident).await?;
+    access
+        .check_child(
+            &state,
+            pg.node_uuid,
+            "baremetal:portgroup:delete",
+            pg_not_found(&pg_ident),
+        )
+        .await?;
     let node = ident::node(&state, &pg.node_uuid.to_string(), version).await?;
     check_unlocked(&node)?;
     let members = state

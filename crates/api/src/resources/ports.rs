@@ -18,12 +18,14 @@ use super::port_fields::{
     apply_field, check_consistency, render, CREATABLE, NOT_SORTABLE, PATCHABLE, PORT_FIELDS, SCHEMA,
 };
 use super::values::{check_create_keys, mac_field, python_repr};
+use crate::access::{Access, ListScope};
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::fields::Selection;
 use crate::links::base_url;
 use crate::listing::NextLink;
 use crate::listing::Paging;
+use crate::listing::Served;
 use crate::patch;
 use crate::AppState;
 
@@ -36,12 +38,12 @@ pub enum Scope {
 
 async fn list(
     state: &AppState,
+    access: &Access,
     headers: &HeaderMap,
     version: Microversion,
     raw_query: Option<String>,
     scope: Scope,
-    url_path: &str,
-    detail_path: bool,
+    served: Served<'_>,
 ) -> Result<Json<Value>, ApiError> {
     let mut params = params(raw_query)?;
     let mut conds = Vec::new();
@@ -60,23 +62,31 @@ async fn list(
         ));
     }
     match scope {
-        Scope::All => {}
+        Scope::All => {
+            if let ListScope::Project(p) = access.list_scope("port", None)? {
+                conds.push(Access::project_nodes_cond(state, &p).await?);
+            }
+        }
         Scope::Node(n) => {
-            let node = ident::node(state, &n, version).await?;
+            let node = access
+                .node(state, &n, version, "baremetal:port:get")
+                .await?;
             conds.push(node_uuid_cond(node.uuid));
         }
         Scope::PortGroup(pg) => {
-            let pg = ident::portgroup(state, &pg).await?;
+            let pg = visible_portgroup(state, access, &pg).await?;
             conds.push(Cond::Eq("portgroup_uuid", pg.uuid.to_string().into()));
         }
     }
     if let Some(n) = node.or(node_uuid) {
-        let node = ident::node(state, &n, version).await?;
+        let node = access
+            .node(state, &n, version, "baremetal:port:get")
+            .await?;
         conds.push(node_uuid_cond(node.uuid));
         carried.push(("node".to_string(), n));
     }
     if let Some(pg) = portgroup {
-        let group = ident::portgroup(state, &pg).await?;
+        let group = visible_portgroup(state, access, &pg).await?;
         conds.push(Cond::Eq("portgroup_uuid", group.uuid.to_string().into()));
         carried.push(("portgroup".to_string(), pg));
     }
@@ -113,7 +123,7 @@ async fn list(
         &PORT_FIELDS,
         port_sort_column,
         NOT_SORTABLE,
-        detail_path,
+        served.detail,
     )?;
     params.finish()?;
     let ports = state
@@ -133,7 +143,7 @@ async fn list(
         last,
         &NextLink {
             base: &base,
-            url_path,
+            url_path: served.path,
             carried: &carried,
             default_fields: PORT_FIELDS.list_default,
         },
@@ -142,46 +152,99 @@ async fn list(
 
 pub async fn list_ports(
     State(state): State<AppState>,
+    access: Access,
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    list(&state, &headers, v, q, Scope::All, "ports", false).await
+    list(
+        &state,
+        &access,
+        &headers,
+        v,
+        q,
+        Scope::All,
+        Served {
+            path: "ports",
+            detail: false,
+        },
+    )
+    .await
 }
 
 pub async fn list_ports_detail(
     State(state): State<AppState>,
+    access: Access,
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    list(&state, &headers, v, q, Scope::All, "ports/detail", true).await
+    list(
+        &state,
+        &access,
+        &headers,
+        v,
+        q,
+        Scope::All,
+        Served {
+            path: "ports/detail",
+            detail: true,
+        },
+    )
+    .await
 }
 
 pub async fn list_node_ports(
     State(state): State<AppState>,
+    access: Access,
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     Path(node): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let path = format!("nodes/{node}/ports");
-    list(&state, &headers, v, q, Scope::Node(node), &path, false).await
+    list(
+        &state,
+        &access,
+        &headers,
+        v,
+        q,
+        Scope::Node(node),
+        Served {
+            path: &path,
+            detail: false,
+        },
+    )
+    .await
 }
 
 pub async fn list_node_ports_detail(
     State(state): State<AppState>,
+    access: Access,
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     Path(node): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let path = format!("nodes/{node}/ports/detail");
-    list(&state, &headers, v, q, Scope::Node(node), &path, true).await
+    list(
+        &state,
+        &access,
+        &headers,
+        v,
+        q,
+        Scope::Node(node),
+        Served {
+            path: &path,
+            detail: true,
+        },
+    )
+    .await
 }
 
 pub async fn list_portgroup_ports(
     State(state): State<AppState>,
+    access: Access,
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     Path(pg): Path<String>,
@@ -189,11 +252,24 @@ pub async fn list_portgroup_ports(
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(v, 24)?;
     let path = format!("portgroups/{pg}/ports");
-    list(&state, &headers, v, q, Scope::PortGroup(pg), &path, false).await
+    list(
+        &state,
+        &access,
+        &headers,
+        v,
+        q,
+        Scope::PortGroup(pg),
+        Served {
+            path: &path,
+            detail: false,
+        },
+    )
+    .await
 }
 
 pub async fn list_portgroup_ports_detail(
     State(state): State<AppState>,
+    access: Access,
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     Path(pg): Path<String>,
@@ -201,11 +277,24 @@ pub async fn list_portgroup_ports_detail(
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(v, 24)?;
     let path = format!("portgroups/{pg}/ports/detail");
-    list(&state, &headers, v, q, Scope::PortGroup(pg), &path, true).await
+    list(
+        &state,
+        &access,
+        &headers,
+        v,
+        q,
+        Scope::PortGroup(pg),
+        Served {
+            path: &path,
+            detail: true,
+        },
+    )
+    .await
 }
 
 pub async fn show(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(port_ident): Path<String>,
@@ -213,6 +302,14 @@ pub async fn show(
 ) -> Result<Json<Value>, ApiError> {
     let selection = super::common::show_selection(q, &PORT_FIELDS, version)?;
     let port = ident::port(&state, &port_ident, version).await?;
+    access
+        .check_child(
+            &state,
+            port.node_uuid,
+            "baremetal:port:get",
+            port_not_found(&port_ident),
+        )
+        .await?;
     Ok(Json(render(
         &port,
         &base_url(&state, &headers),
@@ -221,16 +318,36 @@ pub async fn show(
     )))
 }
 
+/// The port group named `ident`, if the caller may see its node.
+async fn visible_portgroup(
+    state: &AppState,
+    access: &Access,
+    ident: &str,
+) -> Result<ferric_types::PortGroup, ApiError> {
+    let pg = ident::portgroup(state, ident).await?;
+    access
+        .check_child(state, pg.node_uuid, "baremetal:portgroup:get", || {
+            ApiError::not_found(format!("Portgroup {ident} could not be found."))
+        })
+        .await?;
+    Ok(pg)
+}
+
+fn port_not_found(ident: &str) -> impl FnOnce() -> ApiError + '_ {
+    move || ApiError::not_found(format!("Port {ident} could not be found."))
+}
+
 /// Checks the port's references: its node exists and is not locked or being
 /// inspected; its port group exists, is on the same node, and accepts it.
 async fn check_references(
     state: &AppState,
+    access: &Access,
     port: &Port,
     version: Microversion,
 ) -> Result<(), ApiError> {
-    let node = ident::node(state, &port.node_uuid.to_string(), version)
-        .await
-        .map_err(ident::as_bad_reference)?;
+    let node = access
+        .referenced_node(state, &port.node_uuid.to_string(), version)
+        .await?;
     check_unlocked(&node)?;
     if node.provision_state == ProvisionState::Inspecting {
         return Err(ApiError::conflict(format!(
@@ -281,6 +398,7 @@ fn duplicate_error(err: DbError, port: &Port) -> ApiError {
 
 pub async fn create(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     JsonBody(body): JsonBody,
@@ -317,7 +435,10 @@ pub async fn create(
         apply_field(&mut port, &field, value, version)?;
     }
     check_consistency(&port)?;
-    check_references(&state, &port, version).await?;
+    access
+        .require_on_node_of_body(&state, port.node_uuid, "baremetal:port:create")
+        .await?;
+    check_references(&state, &access, &port, version).await?;
     state
         .db
         .port_create(&port)
@@ -332,12 +453,21 @@ pub async fn create(
 
 pub async fn update(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     Path(port_ident): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let port = ident::port(&state, &port_ident, version).await?;
+    access
+        .check_child(
+            &state,
+            port.node_uuid,
+            "baremetal:port:update",
+            port_not_found(&port_ident),
+        )
+        .await?;
     let ops = patch::parse(body, PATCHABLE, version)?;
     let mut updated = super::common::patched(&port, &ops, |port, field, value| {
         if matches!(field, "address" | "node_uuid") && value.is_null() {
@@ -346,7 +476,7 @@ pub async fn update(
         apply_field(port, field, value, version)
     })?;
     check_consistency(&updated)?;
-    check_references(&state, &updated, version).await?;
+    check_references(&state, &access, &updated, version).await?;
     if updated.node_uuid != port.node_uuid {
         let old_node = ident::node(&state, &port.node_uuid.to_string(), version).await?;
         check_unlocked(&old_node)?;
@@ -368,10 +498,19 @@ pub async fn update(
 
 pub async fn delete(
     State(state): State<AppState>,
+    access: Access,
     Extension(version): Extension<Microversion>,
     Path(port_ident): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let port = ident::port(&state, &port_ident, version).await?;
+    access
+        .check_child(
+            &state,
+            port.node_uuid,
+            "baremetal:port:delete",
+            port_not_found(&port_ident),
+        )
+        .await?;
     let node = ident::node(&state, &port.node_uuid.to_string(), version).await?;
     check_unlocked(&node)?;
     state.db.port_delete(port.uuid).await.map_err(|e| match e {

@@ -6,13 +6,16 @@ use axum::{Extension, Json};
 use ferric_types::Microversion;
 use serde_json::{json, Value};
 
+use crate::access::Access;
 use crate::error::ApiError;
 use crate::AppState;
 
 pub async fn list(
+    access: Access,
     State(state): State<AppState>,
     Extension(version): Extension<Microversion>,
 ) -> Result<Json<Value>, ApiError> {
+    access.require_system("baremetal:shards:get")?;
     super::common::require(version, 82)?;
     let shards: Vec<Value> = state
         .db

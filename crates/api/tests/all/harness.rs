@@ -18,11 +18,15 @@ use sqlx::{Connection, Executor};
 use tower::ServiceExt;
 use tower_http::normalize_path::NormalizePath;
 
+#[derive(Clone)]
 pub struct TestApp {
     service: NormalizePath<Router>,
     network: Router,
+    state: AppState,
     pub db: Datastore,
     pub version: &'static str,
+    /// The `Authorization` header every request sends, if any.
+    authorization: Option<String>,
 }
 
 /// A response as tests look at it.
@@ -80,9 +84,41 @@ impl TestApp {
         };
         TestApp {
             service: service(state.clone()),
-            network: ferric_api::neutron::service(state),
+            network: ferric_api::neutron::service(state.clone()),
+            state,
             db,
             version: "1.65",
+            authorization: None,
+        }
+    }
+
+    /// The same app (same database and conductor) behind other API settings.
+    pub fn reconfigured(&self, change: impl FnOnce(&mut ApiConfig)) -> TestApp {
+        let mut state = self.state.clone();
+        change(&mut state.config);
+        TestApp {
+            service: service(state.clone()),
+            network: ferric_api::neutron::service(state.clone()),
+            state,
+            ..self.clone()
+        }
+    }
+
+    /// The app as `user` (password `password`) sees it, with HTTP basic auth.
+    pub fn as_user(&self, user: &str, password: &str) -> TestApp {
+        use base64::Engine;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        TestApp {
+            authorization: Some(format!("Basic {token}")),
+            ..self.clone()
+        }
+    }
+
+    /// The app as a client that sends no credentials sees it.
+    pub fn anonymous(&self) -> TestApp {
+        TestApp {
+            authorization: None,
+            ..self.clone()
         }
     }
 
@@ -129,8 +165,12 @@ impl TestApp {
         body: Option<Value>,
         version: Option<&str>,
     ) -> Reply {
-        self.send(request(method, path, "ferric.test:6385", version, body))
-            .await
+        let mut req = request(method, path, "ferric.test:6385", version, body);
+        if let Some(a) = &self.authorization {
+            req.headers_mut()
+                .insert("authorization", a.parse().unwrap());
+        }
+        self.send(req).await
     }
 
     pub async fn send(&self, req: Request<Body>) -> Reply {

@@ -15,6 +15,7 @@ mod node_update;
 mod portgroups;
 mod ports;
 mod ramdisk;
+mod rbac;
 mod redfish;
 mod requests;
 mod traits_maintenance;

@@ -1,0 +1,655 @@
+//! Ironic's policy, persona by persona: system admin, member and reader; the owner
+//! project's admin, member and reader; the lessee project's; an unrelated project's
+//! admin; and a caller with no credentials. One table gives, for every operation,
+//! the answer each persona gets (spec §2.6), and the test runs every cell against a
+//! fresh node owned by project `owner` and leased to project `lessee`. The users are
+//! htpasswd users with a scope and roles, so no identity service is needed.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::harness::TestApp;
+
+const PASSWORD: &str = "pw";
+
+/// (user, htpasswd grant) of each persona, in the table's column order.
+const PERSONAS: [(&str, &str); 11] = [
+    ("sa", "system=all:roles=admin"),
+    ("sm", "system=all:roles=member"),
+    ("sr", "system=all:roles=reader"),
+    ("oa", "project=owner:roles=admin"),
+    ("om", "project=owner:roles=member"),
+    ("or", "project=owner:roles=reader"),
+    ("la", "project=lessee:roles=admin"),
+    ("lm", "project=lessee:roles=member"),
+    ("lr", "project=lessee:roles=reader"),
+    ("oth", "project=other:roles=admin"),
+    ("anon", ""),
+];
+
+/// One operation on the fixture node `{n}` (and its port `{p}`): method, path,
+/// body, the status of success, and per persona `ok` or the refusal's status.
+struct Row {
+    method: &'static str,
+    path: &'static str,
+    body: Option<&'static str>,
+    ok: u16,
+    cells: &'static str,
+}
+
+const fn row(
+    method: &'static str,
+    path: &'static str,
+    body: Option<&'static str>,
+    ok: u16,
+    cells: &'static str,
+) -> Row {
+    Row {
+        method,
+        path,
+        body,
+        ok,
+        cells,
+    }
+}
+
+//                                                                      SA  SM  SR  OA  OM  OR  LA  LM  LR  Oth Anon
+const MATRIX: &[Row] = &[
+    row(
+        "GET",
+        "/v1/nodes/{n}",
+        None,
+        200,
+        "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401",
+    ),
+    row(
+        "POST",
+        "/v1/nodes",
+        Some(r#"{"driver": "fake-hardware"}"#),
+        201,
+        "ok  403 403 ok  403 403 ok  403 403 ok  401",
+    ),
+    row(
+        "DELETE",
+        "/v1/nodes/{n}",
+        None,
+        204,
+        "ok  403 403 ok  403 403 403 403 403 404 401",
+    ),
+    row(
+        "PATCH",
+        "/v1/nodes/{n}",
+        Some(r#"[{"op": "add", "path": "/extra/a", "value": 1}]"#),
+        200,
+        "ok  ok  403 ok  ok  403 ok  ok  403 404 401",
+    ),
+    row(
+        "PATCH",
+        "/v1/nodes/{n}",
+        Some(r#"[{"op": "add", "path": "/description", "value": "d"}]"#),
+        200,
+        "ok  ok  403 ok  ok  403 ok  ok  403 404 401",
+    ),
+    row(
+        "PATCH",
+        "/v1/nodes/{n}",
+        Some(r#"[{"op": "add", "path": "/instance_info/x", "value": 1}]"#),
+        200,
+        "ok  ok  403 ok  ok  403 ok  403 403 404 401",
+    ),
+    row(
+        "PATCH",
+        "/v1/nodes/{n}",
+        Some(r#"[{"op": "add", "path": "/driver_info/x", "value": 1}]"#),
+        200,
+        "ok  ok  403 ok  ok  403 403 403 403 404 401",
+    ),
+    row(
+        "PATCH",
+        "/v1/nodes/{n}",
+        Some(r#"[{"op": "replace", "path": "/name", "value": "{name}"}]"#),
+        200,
+        "ok  ok  403 ok  ok  403 403 403 403 404 401",
+    ),
+    row(
+        "PATCH",
+        "/v1/nodes/{n}",
+        Some(r#"[{"op": "replace", "path": "/power_interface", "value": "fake"}]"#),
+        200,
+        "ok  ok  403 ok  403 403 403 403 403 404 401",
+    ),
+    row(
+        "PATCH",
+        "/v1/nodes/{n}",
+        Some(r#"[{"op": "replace", "path": "/owner", "value": "owner"}]"#),
+        200,
+        "ok  ok  403 403 403 403 403 403 403 404 401",
+    ),
+    row(
+        "PATCH",
+        "/v1/nodes/{n}",
+        Some(r#"[{"op": "add", "path": "/shard", "value": "s1"}]"#),
+        200,
+        "ok  403 403 403 403 403 403 403 403 404 401",
+    ),
+    row(
+        "PATCH",
+        "/v1/nodes/{n}",
+        Some(r#"[{"op": "replace", "path": "/automated_clean", "value": false}]"#),
+        200,
+        "ok  403 403 403 403 403 403 403 403 404 401",
+    ),
+    row(
+        "PUT",
+        "/v1/nodes/{n}/states/provision",
+        Some(r#"{"target": "manage"}"#),
+        202,
+        "ok  ok  403 ok  ok  403 ok  403 403 404 401",
+    ),
+    row(
+        "GET",
+        "/v1/nodes/{n}/validate",
+        None,
+        200,
+        "ok  ok  403 ok  ok  403 ok  403 403 404 401",
+    ),
+    row(
+        "PUT",
+        "/v1/nodes/{n}/maintenance",
+        None,
+        202,
+        "ok  ok  403 ok  ok  403 ok  403 403 404 401",
+    ),
+    row(
+        "PUT",
+        "/v1/nodes/{n}/states/power",
+        Some(r#"{"target": "power on"}"#),
+        202,
+        "ok  ok  403 ok  ok  403 ok  ok  403 404 401",
+    ),
+    row(
+        "GET",
+        "/v1/nodes/{n}/states",
+        None,
+        200,
+        "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401",
+    ),
+    row(
+        "GET",
+        "/v1/nodes/{n}/traits",
+        None,
+        200,
+        "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401",
+    ),
+    row(
+        "GET",
+        "/v1/nodes/{n}/vifs",
+        None,
+        200,
+        "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401",
+    ),
+    row(
+        "PUT",
+        "/v1/nodes/{n}/traits/CUSTOM_X",
+        None,
+        204,
+        "ok  ok  403 ok  403 403 403 403 403 404 401",
+    ),
+    row(
+        "GET",
+        "/v1/nodes/{n}/management/boot_device",
+        None,
+        200,
+        "ok  ok  403 ok  403 403 403 403 403 404 401",
+    ),
+    row(
+        "GET",
+        "/v1/nodes/{n}/history",
+        None,
+        200,
+        "ok  ok  ok  ok  ok  ok  403 403 403 404 401",
+    ),
+    row(
+        "GET",
+        "/v1/nodes/{n}/vendor_passthru/methods",
+        None,
+        200,
+        "ok  403 403 403 403 403 403 403 403 404 401",
+    ),
+    row(
+        "GET",
+        "/v1/ports/{p}",
+        None,
+        200,
+        "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401",
+    ),
+    row(
+        "POST",
+        "/v1/ports",
+        Some(r#"{"node_uuid": "{n}", "address": "{mac}"}"#),
+        201,
+        "ok  403 403 ok  403 403 403 403 403 403 401",
+    ),
+    row(
+        "PATCH",
+        "/v1/ports/{p}",
+        Some(r#"[{"op": "add", "path": "/extra/a", "value": 1}]"#),
+        200,
+        "ok  ok  403 ok  403 403 403 403 403 404 401",
+    ),
+    row(
+        "DELETE",
+        "/v1/ports/{p}",
+        None,
+        204,
+        "ok  403 403 ok  403 403 403 403 403 404 401",
+    ),
+    row(
+        "GET",
+        "/v1/chassis",
+        None,
+        200,
+        "ok  ok  ok  403 403 403 403 403 403 403 401",
+    ),
+    row(
+        "GET",
+        "/v1/drivers",
+        None,
+        200,
+        "ok  ok  ok  403 403 403 403 403 403 403 401",
+    ),
+    row(
+        "GET",
+        "/v1/conductors",
+        None,
+        200,
+        "ok  ok  ok  403 403 403 403 403 403 403 401",
+    ),
+    row(
+        "GET",
+        "/v1/deploy_templates",
+        None,
+        200,
+        "ok  ok  ok  403 403 403 403 403 403 403 401",
+    ),
+    row(
+        "POST",
+        "/v1/allocations",
+        Some(r#"{"resource_class": "none-such"}"#),
+        201,
+        "ok  ok  403 ok  ok  403 ok  ok  403 ok  401",
+    ),
+];
+
+fn htpasswd() -> String {
+    let hash = bcrypt::hash(PASSWORD, 4).unwrap();
+    let mut text = format!("admin:{hash}\n");
+    for (user, grant) in PERSONAS.iter().filter(|(_, g)| !g.is_empty()) {
+        text.push_str(&format!("{user}:{hash}:{grant}\n"));
+    }
+    text
+}
+
+/// The app behind http_basic with every persona's user.
+fn secured(app: &TestApp) -> TestApp {
+    let dir = std::env::temp_dir().join("ferric-api-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("htpasswd-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&path, htpasswd()).unwrap();
+    let users = ferric_api::auth::UserFile::open(&path).unwrap();
+    app.reconfigured(|c| {
+        c.auth = ferric_api::auth::AuthStrategy::HttpBasic(std::sync::Arc::new(users));
+    })
+}
+
+fn persona(app: &TestApp, user: &str) -> TestApp {
+    if user == "anon" {
+        app.anonymous()
+    } else {
+        app.as_user(user, PASSWORD)
+    }
+}
+
+static MACS: AtomicU32 = AtomicU32::new(1);
+
+fn next_mac() -> String {
+    let n = MACS.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "52:54:00:{:02x}:{:02x}:{:02x}",
+        n >> 16 & 0xff,
+        n >> 8 & 0xff,
+        n & 0xff
+    )
+}
+
+/// A node of project `owner` leased to `lessee`, with one port: their UUIDs.
+async fn fixture(admin: &TestApp) -> (String, String) {
+    let node = admin
+        .node(json!({"driver": "fake-hardware", "owner": "owner", "lessee": "lessee"}))
+        .await;
+    let uuid = node["uuid"].as_str().unwrap().to_string();
+    let port = admin.port(&uuid, &next_mac()).await;
+    (uuid, port["uuid"].as_str().unwrap().to_string())
+}
+
+async fn the_matrix(mut app: TestApp) {
+    app.version = "1.89";
+    let app = secured(&app);
+    let admin = app.as_user("admin", PASSWORD);
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for row in MATRIX {
+        let cells: Vec<&str> = row.cells.split_whitespace().collect();
+        assert_eq!(cells.len(), PERSONAS.len(), "{} {}", row.method, row.path);
+        for ((user, _), cell) in PERSONAS.iter().zip(cells) {
+            let (node, port) = fixture(&admin).await;
+            let fill = |s: &str| {
+                s.replace("{n}", &node)
+                    .replace("{p}", &port)
+                    .replace("{mac}", &next_mac())
+                    .replace("{name}", &format!("n{}", next_mac().replace(':', "")))
+            };
+            let body = row
+                .body
+                .map(|b| serde_json::from_str::<Value>(&fill(b)).unwrap());
+            let r = persona(&app, user)
+                .call(row.method, &fill(row.path), body)
+                .await;
+            let want = if cell == "ok" {
+                row.ok
+            } else {
+                cell.parse().unwrap()
+            };
+            cases += 1;
+            if r.status.as_u16() != want {
+                failures.push(format!(
+                    "{user}: {} {} → {} (want {want}): {}",
+                    row.method, row.path, r.status, r.raw
+                ));
+            }
+            if want == 403 && r.status == 403 {
+                assert!(
+                    r.fault()
+                        .starts_with("Access was denied to the following resource: baremetal:"),
+                    "{}",
+                    r.raw
+                );
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cells differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+both_backends!(operation_by_persona_matrix, the_matrix);
+
+/// Node names of a list answer, sorted.
+fn names(body: &Value, key: &str) -> Vec<String> {
+    let mut n: Vec<String> = body[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    n.sort();
+    n
+}
+
+async fn lists_show_each_project_its_own(app: TestApp) {
+    let app = secured(&app);
+    let admin = app.as_user("admin", PASSWORD);
+    for (name, owner, lessee) in [
+        ("a", Some("owner"), Some("lessee")),
+        ("b", Some("owner"), None),
+        ("c", Some("third"), None),
+        ("d", None, None),
+    ] {
+        let n = admin
+            .node(
+                json!({"driver": "fake-hardware", "name": name, "owner": owner, "lessee": lessee}),
+            )
+            .await;
+        admin.port(n["uuid"].as_str().unwrap(), &next_mac()).await;
+    }
+    let all = ["a", "b", "c", "d"];
+    for (user, nodes) in [
+        ("sa", &all[..]),
+        ("sr", &all[..]),
+        ("or", &["a", "b"][..]),
+        ("lr", &["a"][..]),
+        ("oth", &[][..]),
+    ] {
+        let who = persona(&app, user);
+        let r = who.call("GET", "/v1/nodes", None).await;
+        assert_eq!(r.status, 200, "{user}: {}", r.raw);
+        assert_eq!(names(&r.body, "nodes"), nodes, "{user}");
+        let r = who.call("GET", "/v1/nodes/detail", None).await;
+        assert_eq!(names(&r.body, "nodes"), nodes, "{user}");
+        let r = who.call("GET", "/v1/ports", None).await;
+        assert_eq!(r.status, 200, "{user}: {}", r.raw);
+        assert_eq!(
+            r.body["ports"].as_array().unwrap().len(),
+            nodes.len(),
+            "{user}"
+        );
+    }
+    // Asking for another project's nodes is refused; one's own is fine.
+    let om = persona(&app, "om");
+    let r = om.call("GET", "/v1/nodes?project=third", None).await;
+    assert_eq!(r.status, 403, "{}", r.raw);
+    let r = om.call("GET", "/v1/nodes?owner=third", None).await;
+    assert_eq!(r.status, 403, "{}", r.raw);
+    let r = om.call("GET", "/v1/nodes?project=owner", None).await;
+    assert_eq!(names(&r.body, "nodes"), ["a", "b"]);
+    // Identity headers a client sends are not believed.
+    let req = axum::http::Request::builder()
+        .uri("/v1/nodes")
+        .header("x-openstack-ironic-api-version", "1.65")
+        .header("x-roles", "admin")
+        .header("x-project-id", "third")
+        .header("openstack-system-scope", "all")
+        .header("authorization", om_basic());
+    let r = app.send(req.body(axum::body::Body::empty()).unwrap()).await;
+    assert_eq!(names(&r.body, "nodes"), ["a", "b"]);
+}
+both_backends!(
+    lists_show_each_project_its_own_nodes,
+    lists_show_each_project_its_own
+);
+
+fn om_basic() -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("om:{PASSWORD}"))
+    )
+}
+
+const REDACTED: [(&str, &str); 4] = [
+    (
+        "last_error",
+        r#""** Value Redacted - Requires baremetal:node:get:last_error permission. **""#,
+    ),
+    (
+        "reservation",
+        r#""** Redacted - requires baremetal:node:get:reservation permission. **""#,
+    ),
+    (
+        "driver_internal_info",
+        r#"{"content": "** Redacted - Requires baremetal:node:get:driver_internal_info permission. **"}"#,
+    ),
+    (
+        "driver_info",
+        r#"{"content": "** Redacted - requires baremetal:node:get:driver_info permission. **"}"#,
+    ),
+];
+
+async fn lessees_see_redacted_fields(app: TestApp) {
+    let app = secured(&app);
+    let admin = app.as_user("admin", PASSWORD);
+    let node = admin
+        .node(json!({
+            "driver": "fake-hardware", "owner": "owner", "lessee": "lessee",
+            "driver_info": {"ipmi_address": "10.0.0.9", "ipmi_password": "hunter2"}
+        }))
+        .await;
+    let uuid = node["uuid"].as_str().unwrap();
+    for user in ["lr", "la"] {
+        let r = persona(&app, user)
+            .call("GET", &format!("/v1/nodes/{uuid}"), None)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.raw);
+        for (field, text) in REDACTED {
+            let want: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(r.body[field], want, "{user} {field}");
+        }
+        let r = persona(&app, user)
+            .call("GET", "/v1/nodes/detail", None)
+            .await;
+        let want: Value = serde_json::from_str(REDACTED[3].1).unwrap();
+        assert_eq!(r.body["nodes"][0]["driver_info"], want, "{user}");
+    }
+    // Owners and the system see the fields, with secrets still masked.
+    for user in ["or", "sr"] {
+        let r = persona(&app, user)
+            .call("GET", &format!("/v1/nodes/{uuid}"), None)
+            .await;
+        assert_eq!(r.body["driver_info"]["ipmi_address"], "10.0.0.9", "{user}");
+        assert_eq!(r.body["driver_info"]["ipmi_password"], "******", "{user}");
+        assert!(r.body["last_error"].is_null());
+        assert!(!r.raw.contains("hunter2"));
+    }
+    // An operator's policy.yaml can let lessees read last_error.
+    let relaxed = app.reconfigured(|c| {
+        c.policy = std::sync::Arc::new(
+            ferric_authz::Policy::with_overrides(
+                "\"baremetal:node:get:last_error\": \"role:reader\"\n",
+            )
+            .unwrap(),
+        );
+    });
+    let r = persona(&relaxed, "lr")
+        .call("GET", &format!("/v1/nodes/{uuid}"), None)
+        .await;
+    assert!(r.body["last_error"].is_null(), "{}", r.raw);
+    assert_eq!(
+        r.body["reservation"],
+        serde_json::from_str::<Value>(REDACTED[1].1).unwrap()
+    );
+}
+both_backends!(
+    lessees_see_redacted_node_fields,
+    lessees_see_redacted_fields
+);
+
+async fn project_admins_own_what_they_create(app: TestApp) {
+    let app = secured(&app);
+    let oa = persona(&app, "oa");
+    let r = oa
+        .call(
+            "POST",
+            "/v1/nodes",
+            Some(json!({"driver": "fake-hardware"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    assert_eq!(r.body["owner"], "owner");
+    let r = oa
+        .call(
+            "POST",
+            "/v1/nodes",
+            Some(json!({"driver": "fake-hardware", "owner": "third", "name": "stolen"})),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.fault(),
+        "Cannot create a node as a project scoped admin with an owner other than your own project."
+    );
+    let r = app
+        .as_user("admin", PASSWORD)
+        .call("GET", "/v1/nodes/stolen", None)
+        .await;
+    assert_eq!(r.status, 404, "nothing was created");
+
+    // Allocations belong to the caller's project; another owner needs a system member.
+    let om = persona(&app, "om");
+    let r = om
+        .call(
+            "POST",
+            "/v1/allocations",
+            Some(json!({"resource_class": "x"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    assert_eq!(r.body["owner"], "owner");
+    let mine = r.body["uuid"].as_str().unwrap().to_string();
+    let r = om
+        .call(
+            "POST",
+            "/v1/allocations",
+            Some(json!({"resource_class": "x", "owner": "third"})),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        r.fault(),
+        "Cannot create allocation with an owner Project ID value third not matching the \
+         requester Project ID owner. Policy baremetal:allocation:create_restricted is required \
+         for this capability."
+    );
+    let r = persona(&app, "sm")
+        .call(
+            "POST",
+            "/v1/allocations",
+            Some(json!({"resource_class": "x", "owner": "third"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let theirs = r.body["uuid"].as_str().unwrap().to_string();
+    // Each project sees its own allocations only; others' are not found.
+    let r = om.call("GET", "/v1/allocations", None).await;
+    let listed: Vec<&str> = r.body["allocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["uuid"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [mine.as_str()]);
+    let r = om
+        .call("GET", &format!("/v1/allocations/{theirs}"), None)
+        .await;
+    assert_eq!(r.status, 404);
+    let r = om
+        .call("DELETE", &format!("/v1/allocations/{theirs}"), None)
+        .await;
+    assert_eq!(r.status, 404);
+    let r = persona(&app, "or")
+        .call("DELETE", &format!("/v1/allocations/{mine}"), None)
+        .await;
+    assert_eq!(r.status, 403);
+    let r = om.call("GET", "/v1/allocations?owner=third", None).await;
+    assert_eq!(r.status, 403);
+    // A candidate node the project cannot see is as good as missing.
+    let hidden = app
+        .as_user("admin", PASSWORD)
+        .node(json!({"driver": "fake-hardware", "owner": "third"}))
+        .await;
+    let r = om
+        .call(
+            "POST",
+            "/v1/allocations",
+            Some(json!({"resource_class": "x", "candidate_nodes": [hidden["uuid"]]})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.raw);
+}
+both_backends!(
+    project_admins_own_what_they_create_here,
+    project_admins_own_what_they_create
+);
