@@ -13,6 +13,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use ferric_authz::{Caller, Policy, Target};
 use ferric_db::{Cond, DbError, ListQuery};
+use ferric_types::history::Requester;
 use ferric_types::{Microversion, Node, NodeId};
 
 use crate::error::ApiError;
@@ -210,6 +211,14 @@ impl Access {
             "node_uuid",
             nodes.iter().map(|n| n.uuid.to_string().into()).collect(),
         ))
+    }
+
+    /// Who is asking, for the node's history.
+    pub fn requester(&self) -> Requester {
+        Requester {
+            user: self.caller.user_name().map(str::to_string),
+            project: self.caller.project_id().map(str::to_string),
+        }
     }
 
     /// The caller's project when policy restricts it to one.

@@ -4,7 +4,7 @@
 //! headers on every response.
 
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use ferric_types::Microversion;
@@ -69,6 +69,19 @@ pub async fn negotiate(mut request: Request, next: Next) -> Response {
     let request_id = format!("req-{}", uuid::Uuid::new_v4());
     let method = request.method().clone();
     let path = request.uri().path().to_string();
+    // Who asked, for the log (the authentication layer runs first).
+    let caller = request.extensions().get::<ferric_authz::Caller>();
+    let user = caller
+        .and_then(|c| c.user_name())
+        .unwrap_or("-")
+        .to_string();
+    let project = caller
+        .and_then(|c| c.project_id())
+        .unwrap_or("-")
+        .to_string();
+    // Heartbeats come every few seconds from every ramdisk: not worth a line each.
+    let changes = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && !path.contains("/heartbeat/");
     let started = std::time::Instant::now();
     // (response, whether to announce the supported range, the version served)
     let (mut response, announce_range, version) = match requested_version(request.headers()) {
@@ -129,12 +142,15 @@ pub async fn negotiate(mut request: Request, next: Next) -> Response {
     let micros = started.elapsed().as_micros() as u64;
     if let Some(err) = response.extensions().get::<ApiError>() {
         if status.is_server_error() {
-            tracing::warn!(%request_id, %method, %path, status = status.as_u16(), micros, error = %err.message, "request failed");
+            tracing::warn!(%request_id, %method, %path, %user, %project, status = status.as_u16(), micros, error = %err.message, "request failed");
         } else {
-            tracing::debug!(%request_id, %method, %path, status = status.as_u16(), micros, error = %err.message, "request refused");
+            tracing::debug!(%request_id, %method, %path, %user, %project, status = status.as_u16(), micros, error = %err.message, "request refused");
         }
+    } else if changes {
+        // What changed something, and who asked: the audit trail.
+        tracing::info!(%request_id, %method, %path, %user, %project, status = status.as_u16(), micros, "request");
     } else {
-        tracing::debug!(%request_id, %method, %path, status = status.as_u16(), micros, "request");
+        tracing::debug!(%request_id, %method, %path, %user, %project, status = status.as_u16(), micros, "request");
     }
     response
 }

@@ -13,7 +13,7 @@ use ferric_drivers::agent_client::keys;
 use ferric_drivers::steps::{StepPhase, StepPoll};
 use ferric_drivers::{driver_for, Driver};
 use ferric_types::fsm::Event;
-use ferric_types::history::{ERROR, INFO};
+use ferric_types::history::{Requester, ERROR, INFO};
 use ferric_types::provision::ProvisionState::{self, *};
 use ferric_types::provision::NETBOOT_STATES;
 use ferric_types::secrets::constant_time_eq;
@@ -259,7 +259,8 @@ impl Conductor {
             ),
         )
         .await;
-        self.run_work(lock, node, driver, manual_clean).await;
+        self.run_work(lock, node, driver, manual_clean, Requester::default())
+            .await;
     }
 
     /// Fails a node waiting on its agent.

@@ -32,6 +32,7 @@ use std::time::Duration;
 
 use ferric_db::Datastore;
 use ferric_drivers::{BootDevice, BoxFuture, PowerTarget, Validation};
+use ferric_types::history::Requester;
 use ferric_types::{AllocationId, NodeId};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -50,6 +51,7 @@ pub trait ConductorApi: Send + Sync {
         node: NodeId,
         target: PowerTarget,
         timeout: Option<Duration>,
+        requester: Requester,
     ) -> BoxFuture<'_, Result<(), ConductorError>>;
     fn get_boot_device(
         &self,
@@ -205,7 +207,8 @@ impl Conductor {
         &self.host
     }
 
-    /// Appends to the node's history; a failure to record is logged, not fatal.
+    /// Appends to the node's history what Ferric did by itself; a failure to record
+    /// is logged, not fatal.
     pub(crate) async fn record(
         &self,
         node: NodeId,
@@ -213,13 +216,27 @@ impl Conductor {
         event_type: &str,
         event: String,
     ) {
+        self.record_by(node, severity, event_type, event, &Requester::default())
+            .await;
+    }
+
+    /// Appends to the node's history what `requester` asked for.
+    pub(crate) async fn record_by(
+        &self,
+        node: NodeId,
+        severity: &str,
+        event_type: &str,
+        event: String,
+        requester: &Requester,
+    ) {
         let entry = ferric_types::history::HistoryEvent::new(
             node,
             severity,
             event_type,
             event,
             Some(&self.host),
-        );
+        )
+        .by(requester);
         if let Err(e) = self.db.history_record(&entry).await {
             tracing::warn!(node = %node, error = %e, "could not record node history");
         }
@@ -248,8 +265,9 @@ impl ConductorApi for Conductor {
         node: NodeId,
         target: PowerTarget,
         timeout: Option<Duration>,
+        requester: Requester,
     ) -> BoxFuture<'_, Result<(), ConductorError>> {
-        Box::pin(self.start_power_change(node, target, timeout))
+        Box::pin(self.start_power_change(node, target, timeout, requester))
     }
 
     fn get_boot_device(

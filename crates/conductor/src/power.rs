@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use ferric_drivers::{driver_for, PowerTarget};
+use ferric_types::history::Requester;
 use ferric_types::NodeId;
 
 use crate::lock::NodeLock;
@@ -14,6 +15,7 @@ impl Conductor {
         uuid: NodeId,
         target: PowerTarget,
         timeout: Option<Duration>,
+        requester: Requester,
     ) -> Result<(), ConductorError> {
         let permit = self.worker()?;
         let (lock, mut node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
@@ -57,7 +59,8 @@ impl Conductor {
                     format!("Power state changed to \"{}\"", target.final_state()),
                 ),
             };
-            this.record(node.uuid, severity, "power", event).await;
+            this.record_by(node.uuid, severity, "power", event, &requester)
+                .await;
             lock.release().await;
         });
         Ok(())

@@ -8,7 +8,7 @@ use ferric_drivers::{inspect, rescue, PowerTarget};
 use ferric_types::crypt::sha256_crypt_random_salt;
 use ferric_types::deploy_template::TemplateStep;
 use ferric_types::fsm::{self, Event, Verb};
-use ferric_types::history::{ERROR, INFO};
+use ferric_types::history::{Requester, ERROR, INFO};
 use ferric_types::provision::ProvisionState::{self, *};
 use ferric_types::{Node, NodeId, Timestamp};
 use serde_json::Value;
@@ -29,6 +29,8 @@ pub struct ProvisionRequest {
     pub deploy_steps: Option<Vec<TemplateStep>>,
     pub rescue_password: Option<String>,
     pub disable_ramdisk: Option<bool>,
+    /// Who asked, for the node's history.
+    pub requester: Requester,
 }
 
 impl ProvisionRequest {
@@ -41,6 +43,7 @@ impl ProvisionRequest {
             deploy_steps: None,
             rescue_password: None,
             disable_ramdisk: None,
+            requester: Requester::default(),
         }
     }
 }
@@ -189,7 +192,7 @@ impl Conductor {
             drop_ramdisk_boot(&driver, &mut node).await;
         }
         lock.save(&node).await?;
-        self.record(
+        self.record_by(
             uuid,
             INFO,
             "provisioning",
@@ -197,13 +200,15 @@ impl Conductor {
                 "Provision state changed from \"{from}\" to \"{}\" by request \"{}\"",
                 node.provision_state, req.verb.name
             ),
+            &req.requester,
         )
         .await;
         tracing::info!(node = %uuid, verb = req.verb.name, from = %from, to = %node.provision_state, "provision state change");
         let this = self.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            this.run_work(lock, node, driver, manual_clean).await;
+            this.run_work(lock, node, driver, manual_clean, req.requester)
+                .await;
         });
         Ok(())
     }
@@ -295,6 +300,7 @@ impl Conductor {
         mut node: Node,
         driver: Driver,
         manual_clean: bool,
+        requester: Requester,
     ) {
         while let Some(kind) = work_for(node.provision_state) {
             let skip =
@@ -359,7 +365,7 @@ impl Conductor {
                     ),
                 ),
             };
-            self.record(node.uuid, severity, "provisioning", event)
+            self.record_by(node.uuid, severity, "provisioning", event, &requester)
                 .await;
             tracing::info!(node = %node.uuid, from = %from, to = %node.provision_state, "provision state change");
         }

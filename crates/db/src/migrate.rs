@@ -91,6 +91,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_node_inventory.sql"),
         postgres: include_str!("../migrations/postgres/0012_node_inventory.sql"),
     },
+    Migration {
+        version: 13,
+        description: "node history project",
+        sqlite: include_str!("../migrations/sqlite/0013_node_history_project.sql"),
+        postgres: include_str!("../migrations/postgres/0013_node_history_project.sql"),
+    },
 ];
 
 /// An arbitrary, fixed key for the PostgreSQL advisory lock held while migrating.

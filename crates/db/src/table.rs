@@ -403,5 +403,6 @@ pub(crate) static NODE_HISTORY: Table = Table {
         ("event_type", Text),
         ("conductor", Text),
         ("\"user\"", Text),
+        ("project", Text),
     ],
 };

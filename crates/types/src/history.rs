@@ -24,7 +24,18 @@ pub struct HistoryEvent {
     pub event_type: String,
     /// The conductor that did it, if a conductor did.
     pub conductor: Option<String>,
+    /// Who asked for it (API 1.78) and in which project (API 1.113), when a request
+    /// did.
     pub user: Option<String>,
+    pub project: Option<String>,
+}
+
+/// Who asked for a change: the user and project of the API request, for the node's
+/// history. Empty for what Ferric does by itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requester {
+    pub user: Option<String>,
+    pub project: Option<String>,
 }
 
 impl HistoryEvent {
@@ -48,6 +59,14 @@ impl HistoryEvent {
             event_type: event_type.to_string(),
             conductor: conductor.map(str::to_string),
             user: None,
+            project: None,
         }
+    }
+
+    /// The same entry, recorded as asked for by `requester`.
+    pub fn by(mut self, requester: &Requester) -> Self {
+        self.user.clone_from(&requester.user);
+        self.project.clone_from(&requester.project);
+        self
     }
 }

@@ -27,6 +27,7 @@ static HISTORY_FIELDS: FieldSet = FieldSet::new(
         ("event_type", 78),
         ("conductor", 78),
         ("user", 78),
+        ("project", 113),
     ],
     &["uuid", "created_at", "severity", "event"],
 );

@@ -287,7 +287,8 @@ pub async fn provision(
     if fsm::next(node.provision_state, verb.event).is_none() {
         return Err(not_possible());
     }
-    let request = provision_request(&node, verb, doc, version)?;
+    let mut request = provision_request(&node, verb, doc, version)?;
+    request.requester = access.requester();
     state.conductor.provision(node.uuid, request).await?;
     Ok(accepted(&state, &headers, &node_ident))
 }
@@ -349,7 +350,7 @@ pub async fn power(
     }
     state
         .conductor
-        .change_power(node.uuid, target, timeout)
+        .change_power(node.uuid, target, timeout, access.requester())
         .await?;
     Ok(accepted(&state, &headers, &node_ident))
 }

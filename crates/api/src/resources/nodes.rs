@@ -837,7 +837,8 @@ async fn set_maintenance(
         "maintenance",
         event,
         None,
-    );
+    )
+    .by(&access.requester());
     if let Err(e) = state.db.history_record(&entry).await {
         tracing::warn!(node = %node.uuid, error = %e, "could not record node history");
     }

@@ -653,3 +653,52 @@ both_backends!(
     project_admins_own_what_they_create_here,
     project_admins_own_what_they_create
 );
+
+async fn history_names_who_asked(mut app: TestApp) {
+    app.version = "1.89";
+    let app = secured(&app);
+    let admin = app.as_user("admin", PASSWORD);
+    let (node, _) = fixture(&admin).await;
+    let om = persona(&app, "om");
+    let r = om
+        .call("PUT", &format!("/v1/nodes/{node}/maintenance"), None)
+        .await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    let r = om
+        .call(
+            "PUT",
+            &format!("/v1/nodes/{node}/states/power"),
+            Some(json!({"target": "power on"})),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    let mut events = Vec::new();
+    for _ in 0..500 {
+        let uuid: ferric_types::NodeId = node.parse().unwrap();
+        events = app
+            .db
+            .history_list(uuid, &ferric_db::ListQuery::default())
+            .await
+            .unwrap();
+        if events.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let mut types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    types.sort();
+    assert_eq!(types, ["maintenance", "power"]);
+    for e in &events {
+        assert_eq!(e.user.as_deref(), Some("om"), "{e:?}");
+        assert_eq!(e.project.as_deref(), Some("owner"), "{e:?}");
+    }
+    let r = admin
+        .call(
+            "GET",
+            &format!("/v1/nodes/{node}/history?detail=True"),
+            None,
+        )
+        .await;
+    assert_eq!(r.body["history"][0]["user"], "om", "{}", r.raw);
+}
+both_backends!(history_names_the_user_and_project, history_names_who_asked);
