@@ -45,16 +45,20 @@ impl NetError {
     pub fn conflict(kind: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, kind, message)
     }
-}
 
-impl From<DbError> for NetError {
-    fn from(e: DbError) -> Self {
-        tracing::error!(error = %e, "network API database error");
+    pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "HTTPInternalServerError",
             "Request Failed: internal server error while processing your request.",
         )
+    }
+}
+
+impl From<DbError> for NetError {
+    fn from(e: DbError) -> Self {
+        tracing::error!(error = %e, "network API database error");
+        Self::internal()
     }
 }
 

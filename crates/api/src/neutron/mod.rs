@@ -8,6 +8,7 @@ mod error;
 mod filter;
 mod lookup;
 mod networks;
+mod ownership;
 mod ports;
 mod render;
 mod request;

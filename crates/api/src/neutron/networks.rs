@@ -13,6 +13,7 @@ use ferric_types::{NetworkId, Timestamp};
 use serde_json::{json, Map, Value};
 
 use super::error::NetError;
+use super::ownership::{disallowed, NetCaller};
 use super::{filter, lookup, render, request};
 use crate::AppState;
 
@@ -68,6 +69,22 @@ pub(super) async fn find(state: &AppState, id: &str) -> Result<Network, NetError
     .await
 }
 
+/// The network `id` names, if the caller may read it (404 as if missing otherwise).
+pub(super) async fn find_visible(
+    state: &AppState,
+    caller: &NetCaller,
+    id: &str,
+) -> Result<Network, NetError> {
+    let n = find(state, id).await?;
+    if !caller.sees_network(&n) {
+        return Err(NetError::not_found(
+            "NetworkNotFound",
+            format!("Network {id} could not be found."),
+        ));
+    }
+    Ok(n)
+}
+
 /// The ids of each network's subnets.
 async fn subnet_ids(state: &AppState, network: NetworkId) -> Result<Vec<String>, NetError> {
     Ok(state
@@ -85,9 +102,11 @@ async fn rendered(state: &AppState, n: &Network) -> Result<Value, NetError> {
 
 pub async fn list(
     State(state): State<AppState>,
+    caller: NetCaller,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, NetError> {
-    let networks = state.db.network_list(&ListQuery::default()).await?;
+    let mut networks = state.db.network_list(&ListQuery::default()).await?;
+    networks.retain(|n| caller.sees_network(n));
     let subnets = state.db.subnet_list(&ListQuery::default()).await?;
     let items = networks
         .iter()
@@ -97,7 +116,7 @@ pub async fn list(
                 .filter(|s| s.network_uuid == n.uuid)
                 .map(|s| s.uuid.to_string())
                 .collect();
-            render::network(n, ids)
+            caller.network_view(render::network(n, ids))
         })
         .collect();
     Ok(lookup::listing("networks", items, raw))
@@ -105,10 +124,11 @@ pub async fn list(
 
 pub async fn show(
     State(state): State<AppState>,
+    caller: NetCaller,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, NetError> {
-    let n = find(&state, &id).await?;
+    let n = find_visible(&state, &caller, &id).await?;
     let fields: Vec<(String, String)> = lookup::query_pairs(raw);
     let picked: Vec<&str> = fields
         .iter()
@@ -116,7 +136,7 @@ pub async fn show(
         .map(|(_, v)| v.as_str())
         .collect();
     Ok(Json(
-        json!({"network": filter::select(rendered(&state, &n).await?, &picked)}),
+        json!({"network": filter::select(caller.network_view(rendered(&state, &n).await?), &picked)}),
     ))
 }
 
@@ -156,8 +176,13 @@ fn apply(n: &mut Network, m: &Map<String, Value>) -> Result<(), NetError> {
     ferric_net::validate::network(n).map_err(NetError::invalid)
 }
 
-pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Response, NetError> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: NetCaller,
+    body: Bytes,
+) -> Result<Response, NetError> {
     let m = request::object(&body, "network")?;
+    caller.check_network_attributes(&m, "create")?;
     let mut n = Network {
         uuid: NetworkId::new_v4(),
         name: String::new(),
@@ -174,23 +199,39 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Respon
         updated_at: None,
     };
     apply(&mut n, &m)?;
+    n.project_id = caller.owner(&m, "")?;
+    if !caller.changes_network(&n) {
+        return Err(disallowed("create_network"));
+    }
     let _one_at_a_time = SEGMENTS.lock().await;
     check_segment_free(&state, &n).await?;
     state.db.network_create(&n).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"network": render::network(&n, Vec::new())})),
+        Json(json!({"network": caller.network_view(render::network(&n, Vec::new()))})),
     )
         .into_response())
 }
 
 pub async fn update(
     State(state): State<AppState>,
+    caller: NetCaller,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, NetError> {
     let m = request::object(&body, "network")?;
-    let before = find(&state, &id).await?;
+    let before = find_visible(&state, &caller, &id).await?;
+    if !caller.changes_network(&before) {
+        return Err(disallowed("update_network"));
+    }
+    caller.check_network_attributes(&m, "update")?;
+    if ["project_id", "tenant_id"]
+        .iter()
+        .any(|k| m.contains_key(*k))
+        && !caller.is_admin()
+    {
+        return Err(disallowed("update_network:project_id"));
+    }
     let mut n = before.clone();
     let segment_keys = [
         "provider:network_type",
@@ -219,14 +260,20 @@ pub async fn update(
             ))
         }
     }
-    Ok(Json(json!({"network": rendered(&state, &n).await?})))
+    Ok(Json(
+        json!({"network": caller.network_view(rendered(&state, &n).await?)}),
+    ))
 }
 
 pub async fn delete(
     State(state): State<AppState>,
+    caller: NetCaller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, NetError> {
-    let n = find(&state, &id).await?;
+    let n = find_visible(&state, &caller, &id).await?;
+    if !caller.changes_network(&n) {
+        return Err(disallowed("delete_network"));
+    }
     let ports = state.db.vif_ports_of(n.uuid).await?;
     if !ports.is_empty() {
         return Err(NetError::conflict(

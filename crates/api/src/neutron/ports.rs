@@ -17,6 +17,7 @@ use ferric_types::{MacAddress, SubnetId, Timestamp, VifPortId};
 use serde_json::{json, Map, Value};
 
 use super::error::NetError;
+use super::ownership::{disallowed, NetCaller};
 use super::{lookup, render, request};
 use crate::AppState;
 
@@ -48,27 +49,51 @@ async fn find(state: &AppState, id: &str) -> Result<VifPort, NetError> {
     .await
 }
 
+/// The port `id` names and its network, if the caller may read the port (404 as if
+/// missing otherwise).
+async fn find_visible(
+    state: &AppState,
+    caller: &NetCaller,
+    id: &str,
+) -> Result<(VifPort, Network), NetError> {
+    let p = find(state, id).await?;
+    let network = super::networks::find(state, &p.network_uuid.to_string()).await?;
+    if !caller.sees_port(&p, Some(&network)) {
+        return Err(NetError::not_found(
+            "PortNotFound",
+            format!("Port {id} could not be found."),
+        ));
+    }
+    Ok((p, network))
+}
+
 pub async fn list(
     State(state): State<AppState>,
+    caller: NetCaller,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, NetError> {
+    let networks = state.db.network_list(&ListQuery::default()).await?;
     let items = state
         .db
         .vif_port_list(&ListQuery::default())
         .await?
         .iter()
-        .map(render::port)
+        .filter(|p| {
+            let network = networks.iter().find(|n| n.uuid == p.network_uuid);
+            caller.sees_port(p, network)
+        })
+        .map(|p| caller.port_view(render::port(p)))
         .collect();
     Ok(lookup::listing("ports", items, raw))
 }
 
 pub async fn show(
     State(state): State<AppState>,
+    caller: NetCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, NetError> {
-    Ok(Json(
-        json!({"port": render::port(&find(&state, &id).await?)}),
-    ))
+    let (p, _) = find_visible(&state, &caller, &id).await?;
+    Ok(Json(json!({"port": caller.port_view(render::port(&p))})))
 }
 
 /// Turns the requested `fixed_ips` into addresses: given ones checked, missing ones
@@ -281,7 +306,11 @@ fn parse_mac(m: &Map<String, Value>) -> Result<Option<MacAddress>, NetError> {
         .transpose()
 }
 
-pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Response, NetError> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: NetCaller,
+    body: Bytes,
+) -> Result<Response, NetError> {
     let m = request::object(&body, "port")?;
     request::known_only(&m, ATTRIBUTES, "port")?;
     let network_id = request::string(&m, "network_id")?.ok_or_else(|| {
@@ -289,7 +318,11 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Respon
             "Failed to parse request. Required attribute 'network_id' not specified",
         )
     })?;
-    let network = super::networks::find(&state, &network_id).await?;
+    let network = super::networks::find_visible(&state, &caller, &network_id).await?;
+    if !caller.creates_port(&network) {
+        return Err(disallowed("create_port"));
+    }
+    caller.check_port_attributes(&m, &network, "create")?;
     let mut p = VifPort {
         uuid: VifPortId::new_v4(),
         network_uuid: network.uuid,
@@ -310,6 +343,7 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Respon
         updated_at: None,
     };
     apply(&mut p, &m)?;
+    p.project_id = caller.owner(&m, &network.project_id)?;
     if let Some(mac) = parse_mac(&m)? {
         p.mac_address = mac;
     }
@@ -321,11 +355,13 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Respon
     let subnets = state.db.subnets_of(network.uuid).await?;
     p.fixed_ips = resolve_fixed_ips(m.get("fixed_ips"), &network, &subnets, &others)?;
     state.db.vif_port_create(&p).await?;
-    Ok((StatusCode::CREATED, Json(json!({"port": render::port(&p)}))).into_response())
+    let view = caller.port_view(render::port(&p));
+    Ok((StatusCode::CREATED, Json(json!({"port": view}))).into_response())
 }
 
 pub async fn update(
     State(state): State<AppState>,
+    caller: NetCaller,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, NetError> {
@@ -337,8 +373,18 @@ pub async fn update(
         ));
     }
     let _one_at_a_time = ALLOCATING.lock().await;
-    let before = find(&state, &id).await?;
-    let network = super::networks::find(&state, &before.network_uuid.to_string()).await?;
+    let (before, network) = find_visible(&state, &caller, &id).await?;
+    if !caller.changes_port(&before) {
+        return Err(disallowed("update_port"));
+    }
+    caller.check_port_attributes(&m, &network, "update")?;
+    if ["project_id", "tenant_id"]
+        .iter()
+        .any(|k| m.contains_key(*k))
+        && !caller.is_admin()
+    {
+        return Err(disallowed("update_port:project_id"));
+    }
     let mut p = before.clone();
     apply(&mut p, &m)?;
     let others: Vec<VifPort> = state
@@ -361,7 +407,9 @@ pub async fn update(
     }
     p.updated_at = Some(Timestamp::now());
     match state.db.vif_port_update(&p, before.updated_at).await? {
-        ferric_db::UpdateOutcome::Updated => Ok(Json(json!({"port": render::port(&p)}))),
+        ferric_db::UpdateOutcome::Updated => {
+            Ok(Json(json!({"port": caller.port_view(render::port(&p))})))
+        }
         _ => Err(NetError::conflict(
             "Conflict",
             format!("Port {id} changed while it was being updated; try again."),
@@ -395,9 +443,13 @@ async fn attached_to_node(state: &AppState, p: &VifPort) -> Result<bool, NetErro
 
 pub async fn delete(
     State(state): State<AppState>,
+    caller: NetCaller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, NetError> {
-    let p = find(&state, &id).await?;
+    let (p, network) = find_visible(&state, &caller, &id).await?;
+    if !caller.deletes_port(&p, &network) {
+        return Err(disallowed("delete_port"));
+    }
     let service_port = p.device_owner.starts_with("baremetal:") && node_is_here(&state, &p).await?;
     if service_port || attached_to_node(&state, &p).await? {
         // Switch ports may be configured for it: a VIF is detached from its node

@@ -12,6 +12,7 @@ use ferric_types::{SubnetId, Timestamp};
 use serde_json::{json, Map, Value};
 
 use super::error::NetError;
+use super::ownership::{disallowed, NetCaller};
 use super::{lookup, render, request};
 use crate::AppState;
 
@@ -37,15 +38,45 @@ pub(super) async fn find(state: &AppState, id: &str) -> Result<Subnet, NetError>
     .await
 }
 
+/// The subnet `id` names and its network, if the caller may read the subnet (404 as
+/// if missing otherwise) and, with `change`, change it (403 otherwise).
+async fn find_for(
+    state: &AppState,
+    caller: &NetCaller,
+    id: &str,
+    change: Option<&str>,
+) -> Result<Subnet, NetError> {
+    let s = find(state, id).await?;
+    let network = super::networks::find(state, &s.network_uuid.to_string()).await?;
+    if !caller.sees_subnet(&s, Some(&network)) {
+        return Err(NetError::not_found(
+            "SubnetNotFound",
+            format!("Subnet {id} could not be found."),
+        ));
+    }
+    if let Some(rule) = change {
+        if !caller.changes_subnet(&network) {
+            return Err(disallowed(rule));
+        }
+    }
+    Ok(s)
+}
+
 pub async fn list(
     State(state): State<AppState>,
+    caller: NetCaller,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, NetError> {
+    let networks = state.db.network_list(&ListQuery::default()).await?;
     let items = state
         .db
         .subnet_list(&ListQuery::default())
         .await?
         .iter()
+        .filter(|s| {
+            let network = networks.iter().find(|n| n.uuid == s.network_uuid);
+            caller.sees_subnet(s, network)
+        })
         .map(render::subnet)
         .collect();
     Ok(lookup::listing("subnets", items, raw))
@@ -53,11 +84,11 @@ pub async fn list(
 
 pub async fn show(
     State(state): State<AppState>,
+    caller: NetCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, NetError> {
-    Ok(Json(
-        json!({"subnet": render::subnet(&find(&state, &id).await?)}),
-    ))
+    let s = find_for(&state, &caller, &id, None).await?;
+    Ok(Json(json!({"subnet": render::subnet(&s)})))
 }
 
 fn strings(m: &Map<String, Value>, key: &str) -> Result<Option<Vec<String>>, NetError> {
@@ -121,14 +152,21 @@ fn apply(s: &mut Subnet, m: &Map<String, Value>, creating: bool) -> Result<(), N
     ferric_net::validate::subnet(s).map_err(NetError::invalid)
 }
 
-pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Response, NetError> {
+pub async fn create(
+    State(state): State<AppState>,
+    caller: NetCaller,
+    body: Bytes,
+) -> Result<Response, NetError> {
     let m = request::object(&body, "subnet")?;
     let network_id = request::string(&m, "network_id")?.ok_or_else(|| {
         NetError::bad_request(
             "Failed to parse request. Required attribute 'network_id' not specified",
         )
     })?;
-    let network = super::networks::find(&state, &network_id).await?;
+    let network = super::networks::find_visible(&state, &caller, &network_id).await?;
+    if !caller.changes_subnet(&network) {
+        return Err(disallowed("create_subnet"));
+    }
     if request::string(&m, "cidr")?.is_none() {
         return Err(NetError::bad_request(
             "Bad subnets request: a cidr must be specified in the absence of a subnet pool.",
@@ -156,6 +194,7 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Respon
         }
     }
     apply(&mut s, &m, true)?;
+    s.project_id = caller.owner(&m, &network.project_id)?;
     let siblings = state.db.subnets_of(network.uuid).await?;
     let mine = ferric_net::ipam::Cidr::parse(&s.cidr).map_err(NetError::invalid)?;
     for other in siblings {
@@ -178,11 +217,12 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> Result<Respon
 
 pub async fn update(
     State(state): State<AppState>,
+    caller: NetCaller,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, NetError> {
     let m = request::object(&body, "subnet")?;
-    let before = find(&state, &id).await?;
+    let before = find_for(&state, &caller, &id, Some("update_subnet")).await?;
     let mut s = before.clone();
     apply(&mut s, &m, false)?;
     s.updated_at = Some(Timestamp::now());
@@ -197,9 +237,10 @@ pub async fn update(
 
 pub async fn delete(
     State(state): State<AppState>,
+    caller: NetCaller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, NetError> {
-    let s = find(&state, &id).await?;
+    let s = find_for(&state, &caller, &id, Some("delete_subnet")).await?;
     let in_use = state
         .db
         .vif_ports_of(s.network_uuid)

@@ -55,6 +55,9 @@ impl Reply {
     }
 }
 
+/// The password of every user [`TestApp::with_users`] makes.
+pub const PASSWORD: &str = "pw";
+
 fn unique_name(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
 }
@@ -102,6 +105,25 @@ impl TestApp {
             state,
             ..self.clone()
         }
+    }
+
+    /// The same app behind http_basic with an htpasswd file: `admin` (unrestricted)
+    /// and each `(user, grant)` (`project=…:roles=…` or `system=all:roles=…`), all
+    /// with the password [`PASSWORD`].
+    pub fn with_users(&self, users: &[(&str, &str)]) -> TestApp {
+        let hash = bcrypt::hash(PASSWORD, 4).unwrap();
+        let mut text = format!("admin:{hash}\n");
+        for (user, grant) in users.iter().filter(|(_, g)| !g.is_empty()) {
+            text.push_str(&format!("{user}:{hash}:{grant}\n"));
+        }
+        let dir = std::env::temp_dir().join("ferric-api-tests");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("htpasswd-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&path, text).unwrap();
+        let file = ferric_api::auth::UserFile::open(&path).unwrap();
+        self.reconfigured(|c| {
+            c.auth = ferric_api::auth::AuthStrategy::HttpBasic(Arc::new(file));
+        })
     }
 
     /// The app as `user` (password `password`) sees it, with HTTP basic auth.
@@ -180,7 +202,11 @@ impl TestApp {
 
     /// Sends a request to the network (Neutron-shaped) API.
     pub async fn net(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
-        let req = request(method, path, "ferric.test:9696", None, body);
+        let mut req = request(method, path, "ferric.test:9696", None, body);
+        if let Some(a) = &self.authorization {
+            req.headers_mut()
+                .insert("authorization", a.parse().unwrap());
+        }
         Self::reply(self.network.clone().oneshot(req).await.unwrap()).await
     }
 

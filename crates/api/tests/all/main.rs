@@ -8,6 +8,7 @@ mod conductors_drivers;
 mod deploy_templates;
 mod inspection;
 mod lifecycle;
+mod network_ownership;
 mod networks;
 mod node_create;
 mod node_list;

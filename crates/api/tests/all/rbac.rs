@@ -10,9 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::harness::TestApp;
-
-const PASSWORD: &str = "pw";
+use crate::harness::{TestApp, PASSWORD};
 
 /// (user, htpasswd grant) of each persona, in the table's column order.
 const PERSONAS: [(&str, &str); 11] = [
@@ -283,25 +281,9 @@ const MATRIX: &[Row] = &[
     ),
 ];
 
-fn htpasswd() -> String {
-    let hash = bcrypt::hash(PASSWORD, 4).unwrap();
-    let mut text = format!("admin:{hash}\n");
-    for (user, grant) in PERSONAS.iter().filter(|(_, g)| !g.is_empty()) {
-        text.push_str(&format!("{user}:{hash}:{grant}\n"));
-    }
-    text
-}
-
 /// The app behind http_basic with every persona's user.
 fn secured(app: &TestApp) -> TestApp {
-    let dir = std::env::temp_dir().join("ferric-api-tests");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("htpasswd-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::write(&path, htpasswd()).unwrap();
-    let users = ferric_api::auth::UserFile::open(&path).unwrap();
-    app.reconfigured(|c| {
-        c.auth = ferric_api::auth::AuthStrategy::HttpBasic(std::sync::Arc::new(users));
-    })
+    app.with_users(&PERSONAS)
 }
 
 fn persona(app: &TestApp, user: &str) -> TestApp {
