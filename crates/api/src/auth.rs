@@ -29,9 +29,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
-use ferric_authz::{expand_roles, Caller, Principal, Scope};
+use ferric_authz::{
+    expand_roles, memo_key, Caller, PasswordMemo, Principal, Scope, TokenError, TokenValidator,
+};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 /// How requests are authenticated.
 #[derive(Debug, Clone, Default)]
@@ -41,20 +42,39 @@ pub enum AuthStrategy {
     NoAuth,
     /// Users and bcrypt hashes from an htpasswd file.
     HttpBasic(Arc<UserFile>),
+    /// Keystone tokens (`X-Auth-Token`), validated by the built-in identity service
+    /// or an external Keystone.
+    Keystone(Arc<KeystoneAuth>),
 }
+
+/// The `keystone` strategy: who validates tokens, and where clients get one.
+pub struct KeystoneAuth {
+    pub validator: Arc<dyn TokenValidator>,
+    /// Told to clients in `WWW-Authenticate: Keystone uri="…"`.
+    pub www_authenticate_uri: String,
+}
+
+impl std::fmt::Debug for KeystoneAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeystoneAuth")
+            .field("www_authenticate_uri", &self.www_authenticate_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Tokens longer than this are refused unread (Keystone's are a few hundred bytes).
+const MAX_TOKEN_BYTES: usize = 8192;
 
 /// What `WWW-Authenticate` tells a client that must log in.
 const REALM: &str = "Basic realm=\"Baremetal API\"";
-/// How many verified (user, hash, password) results are remembered.
-const MEMO_SIZE: usize = 256;
 
 /// An htpasswd file (`user:$2y$…` lines), read again whenever it changes.
 #[derive(Debug)]
 pub struct UserFile {
     path: PathBuf,
     loaded: Mutex<Loaded>,
-    /// Digest of user, hash and password → whether they matched.
-    memo: Mutex<HashMap<[u8; 32], bool>>,
+    /// bcrypt results already known.
+    memo: PasswordMemo,
 }
 
 #[derive(Debug, Default)]
@@ -94,7 +114,7 @@ impl UserFile {
         let file = UserFile {
             path: path.to_path_buf(),
             loaded: Mutex::default(),
-            memo: Mutex::default(),
+            memo: PasswordMemo::default(),
         };
         file.users()?;
         Ok(file)
@@ -127,20 +147,8 @@ impl UserFile {
         };
         let caller = entry.caller(user);
         let hash = entry.hash;
-        let key: [u8; 32] = Sha256::new()
-            .chain_update(user)
-            .chain_update([0])
-            .chain_update(&hash)
-            .chain_update([0])
-            .chain_update(password)
-            .finalize()
-            .into();
-        if let Some(known) = self
-            .memo
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-        {
+        let key = memo_key(user, &hash, password);
+        if let Some(known) = self.memo.get(&key) {
             return Ok(known.then_some(caller));
         }
         let password = password.to_string();
@@ -148,11 +156,7 @@ impl UserFile {
             tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
                 .await
                 .unwrap_or(false);
-        let mut memo = self.memo.lock().unwrap_or_else(|p| p.into_inner());
-        if memo.len() >= MEMO_SIZE {
-            memo.clear();
-        }
-        memo.insert(key, ok);
+        self.memo.put(key, ok);
         Ok(ok.then_some(caller))
     }
 }
@@ -287,7 +291,11 @@ fn is_public(path: &str) -> bool {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     }
-    path.starts_with("/boot/") || path.starts_with("/images/")
+    // The built-in identity service checks its own callers.
+    path == "/identity"
+        || path.starts_with("/identity/")
+        || path.starts_with("/boot/")
+        || path.starts_with("/images/")
 }
 
 /// An answer of the authentication layer: Ironic's body, not its API envelope.
@@ -304,6 +312,68 @@ fn answer(status: StatusCode, message: &str) -> Response {
     resp
 }
 
+/// keystonemiddleware's answers: 401 with where to get a token, or 503.
+fn keystone_answer(status: StatusCode, uri: &str) -> Response {
+    let (title, message) = if status == StatusCode::UNAUTHORIZED {
+        (
+            "Unauthorized",
+            "The request you have made requires authentication.",
+        )
+    } else {
+        (
+            "Service Unavailable",
+            "The Keystone service is temporarily unavailable.",
+        )
+    };
+    let mut resp = (
+        status,
+        Json(json!({"error": {"code": status.as_u16(), "title": title, "message": message}})),
+    )
+        .into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        if let Ok(v) = HeaderValue::from_str(&format!("Keystone uri=\"{uri}\"")) {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+    }
+    resp
+}
+
+/// The `keystone` strategy: the caller is whoever the token says.
+async fn by_token(keystone: &KeystoneAuth, mut request: Request, next: Next) -> Response {
+    let token = ["x-auth-token", "x-storage-token"]
+        .iter()
+        .find_map(|h| request.headers_mut().remove(*h))
+        .and_then(|v| v.to_str().ok().map(|t| t.trim().to_string()))
+        .filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_BYTES);
+    let Some(token) = token else {
+        return keystone_answer(StatusCode::UNAUTHORIZED, &keystone.www_authenticate_uri);
+    };
+    match keystone.validator.validate(&token).await {
+        Ok(principal) => {
+            request
+                .extensions_mut()
+                .insert(Caller::Principal(principal));
+            let mut resp = next.run(request).await;
+            if resp.status() == StatusCode::UNAUTHORIZED {
+                if let Ok(v) = HeaderValue::from_str(&format!(
+                    "Keystone uri=\"{}\"",
+                    keystone.www_authenticate_uri
+                )) {
+                    resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+                }
+            }
+            resp
+        }
+        Err(TokenError::Invalid) => {
+            keystone_answer(StatusCode::UNAUTHORIZED, &keystone.www_authenticate_uri)
+        }
+        Err(TokenError::Unavailable(why)) => {
+            tracing::warn!(error = %why, "the identity service cannot validate tokens");
+            keystone_answer(StatusCode::SERVICE_UNAVAILABLE, "")
+        }
+    }
+}
+
 /// The middleware: lets the request through or answers it.
 pub async fn authenticate(
     State(strategy): State<AuthStrategy>,
@@ -313,18 +383,17 @@ pub async fn authenticate(
     for name in IDENTITY_HEADERS {
         request.headers_mut().remove(*name);
     }
-    let AuthStrategy::HttpBasic(file) = &strategy else {
-        request
-            .extensions_mut()
-            .insert(Caller::Unrestricted { user: None });
-        return next.run(request).await;
-    };
-    if is_public(request.uri().path()) {
+    if matches!(strategy, AuthStrategy::NoAuth) || is_public(request.uri().path()) {
         request
             .extensions_mut()
             .insert(Caller::Unrestricted { user: None });
         return next.run(request).await;
     }
+    let file = match &strategy {
+        AuthStrategy::HttpBasic(file) => file,
+        AuthStrategy::Keystone(keystone) => return by_token(keystone, request, next).await,
+        AuthStrategy::NoAuth => unreachable!("answered above"),
+    };
     let Some(value) = request.headers_mut().remove(header::AUTHORIZATION) else {
         return answer(StatusCode::UNAUTHORIZED, "Authorization required");
     };

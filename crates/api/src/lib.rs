@@ -102,6 +102,14 @@ pub fn service(state: AppState) -> NormalizePath<Router> {
     NormalizePathLayer::trim_trailing_slash().layer(router(state))
 }
 
+/// The whole API with another service's routes under `prefix` (the built-in
+/// identity service under `/identity`): they answer before authentication, which
+/// they do themselves.
+pub fn service_with(state: AppState, prefix: &str, extra: Router) -> NormalizePath<Router> {
+    NormalizePathLayer::trim_trailing_slash()
+        .layer(Router::new().nest(prefix, extra).merge(router(state)))
+}
+
 /// What firmware and ramdisks fetch: boot files, per-node scripts, cached images.
 fn boot_routes() -> Router<AppState> {
     Router::new()

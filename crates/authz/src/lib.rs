@@ -8,9 +8,13 @@
 
 mod check;
 mod defaults;
+mod password_memo;
 mod policy;
 mod principal;
+mod token;
 
 pub use check::{Check, ParseError};
+pub use password_memo::{memo_key, PasswordMemo};
 pub use policy::{Policy, PolicyError, Target};
 pub use principal::{expand_roles, Caller, Principal, Scope};
+pub use token::{TokenCheck, TokenError, TokenValidator};

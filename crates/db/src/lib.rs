@@ -11,6 +11,7 @@ mod dhcp_lease;
 mod error;
 mod exec;
 mod history;
+mod identity;
 mod inventory;
 mod migrate;
 mod network;

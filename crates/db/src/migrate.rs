@@ -97,6 +97,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_node_history_project.sql"),
         postgres: include_str!("../migrations/postgres/0013_node_history_project.sql"),
     },
+    Migration {
+        version: 14,
+        description: "built-in identity service",
+        sqlite: include_str!("../migrations/sqlite/0014_identity.sql"),
+        postgres: include_str!("../migrations/postgres/0014_identity.sql"),
+    },
 ];
 
 /// An arbitrary, fixed key for the PostgreSQL advisory lock held while migrating.

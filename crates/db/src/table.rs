@@ -392,6 +392,80 @@ pub(crate) static DEPLOY_TEMPLATES: Table = Table {
     ],
 };
 
+pub(crate) static IDENTITY_PROJECTS: Table = Table {
+    name: "identity_projects",
+    columns: &[
+        ("uuid", Text),
+        ("name", Text),
+        ("description", Text),
+        ("enabled", Bool),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};
+
+pub(crate) static IDENTITY_USERS: Table = Table {
+    name: "identity_users",
+    columns: &[
+        ("uuid", Text),
+        ("name", Text),
+        ("password_hash", Text),
+        ("default_project_id", Text),
+        ("enabled", Bool),
+        ("tokens_valid_after", Text),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};
+
+pub(crate) static IDENTITY_ASSIGNMENTS: Table = Table {
+    name: "identity_assignments",
+    columns: &[
+        ("uuid", Text),
+        ("user_uuid", Text),
+        ("scope", Text),
+        ("role", Text),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};
+
+pub(crate) static IDENTITY_APP_CREDENTIALS: Table = Table {
+    name: "identity_app_credentials",
+    columns: &[
+        ("uuid", Text),
+        ("user_uuid", Text),
+        ("name", Text),
+        ("description", Text),
+        ("secret_hash", Text),
+        ("project_uuid", Text),
+        ("roles", J),
+        ("expires_at", Text),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};
+
+pub(crate) static IDENTITY_REVOCATIONS: Table = Table {
+    name: "identity_revocations",
+    columns: &[
+        ("uuid", Text),
+        ("expires_at", Text),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};
+
+pub(crate) static IDENTITY_KEYS: Table = Table {
+    name: "identity_keys",
+    columns: &[
+        ("uuid", Text),
+        ("secret", Text),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};
+
 pub(crate) static NODE_HISTORY: Table = Table {
     name: "node_history",
     columns: &[

@@ -119,6 +119,36 @@ pub struct Cli {
     /// (`[auth] policy_file`, Ironic's `[oslo_policy] policy_file`).
     #[arg(long, env = "FERRIC_POLICY_FILE", value_name = "FILE")]
     pub policy_file: Option<PathBuf>,
+    /// Serve the built-in identity service (a Keystone v3 subset) under /identity on
+    /// the API listener; with --auth-strategy keystone and no [keystone_authtoken]
+    /// auth_url, its tokens are the ones accepted (`[identity] enabled`).
+    #[arg(long, env = "FERRIC_ENABLE_IDENTITY")]
+    pub enable_identity: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What `ferricd` does instead of serving.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// The built-in identity service.
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum IdentityCommand {
+    /// Creates (or resets the password of) the first administrator: a project and a
+    /// user with the admin role on it and on the system.
+    Bootstrap {
+        #[arg(long, default_value = "admin")]
+        username: String,
+        #[arg(long = "project-name", default_value = "admin")]
+        project: String,
+        /// The password (taken from FERRIC_BOOTSTRAP_PASSWORD if not given).
+        #[arg(long, env = "FERRIC_BOOTSTRAP_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
 }
 
 /// The first listener (`API` or `network API`) that serves beyond loopback while
@@ -134,6 +164,40 @@ pub fn exposed_without_auth(
     std::iter::once(("API", listen))
         .chain(network_api_listen.map(|a| ("network API", a)))
         .find(|(_, addr)| !addr.ip().is_loopback())
+}
+
+/// `[identity]`: the built-in identity service.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileIdentity {
+    enabled: Option<bool>,
+    /// Seconds a token lives.
+    token_expiration: Option<u64>,
+    region: Option<String>,
+}
+
+/// `[keystone_authtoken]`: keystonemiddleware's options, so an Ironic section
+/// carries over as it is (options Ferric has no use for are ignored).
+#[derive(Default, Deserialize)]
+struct FileKeystoneAuthtoken {
+    auth_url: Option<String>,
+    www_authenticate_uri: Option<String>,
+    auth_type: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    project_name: Option<String>,
+    user_domain_name: Option<String>,
+    project_domain_name: Option<String>,
+    token_cache_time: Option<u64>,
+}
+
+impl std::fmt::Debug for FileKeystoneAuthtoken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileKeystoneAuthtoken")
+            .field("auth_url", &self.auth_url)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `[auth]`: how API requests are authenticated.
@@ -168,6 +232,10 @@ struct FileConfig {
     network: FileNetwork,
     #[serde(default)]
     auth: FileAuth,
+    #[serde(default)]
+    identity: FileIdentity,
+    #[serde(default)]
+    keystone_authtoken: FileKeystoneAuthtoken,
 }
 
 /// `[network]`: Ferric's network service.
@@ -371,6 +439,11 @@ pub struct Settings {
     pub discovery_driver: Option<String>,
     /// The DHCP server and what it points clients at, when enabled.
     pub dhcp: Option<(ferric_boot::dhcp::DhcpConfig, crate::boot_policy::BootFiles)>,
+    /// The built-in identity service, when enabled.
+    pub identity: Option<ferric_identity::IdentityConfig>,
+    /// `keystone` strategy with the built-in identity service validating tokens:
+    /// `api.auth` is set once the service is open (it needs the database).
+    pub local_tokens: bool,
 }
 
 impl Settings {
@@ -391,12 +464,13 @@ impl Settings {
         let database_url = cli.database_url.or(file.database_url).unwrap_or_else(|| {
             format!("sqlite://{}?mode=rwc", data_dir.join("ferric.db").display())
         });
-        let auth = match cli
+        let identity_enabled = cli.enable_identity || file.identity.enabled == Some(true);
+        let strategy = cli
             .auth_strategy
-            .as_deref()
-            .or(file.auth.strategy.as_deref())
-            .unwrap_or("noauth")
-        {
+            .clone()
+            .or(file.auth.strategy.clone())
+            .unwrap_or_else(|| "noauth".into());
+        let auth = match strategy.as_str() {
             "noauth" => ferric_api::auth::AuthStrategy::NoAuth,
             "http_basic" => {
                 let path = cli
@@ -408,12 +482,66 @@ impl Settings {
                     .map_err(|e| format!("http_basic: {e}"))?;
                 ferric_api::auth::AuthStrategy::HttpBasic(std::sync::Arc::new(users))
             }
+            "keystone" => {
+                let ka = &file.keystone_authtoken;
+                match &ka.auth_url {
+                    Some(url) => {
+                        if ka.auth_type.as_deref().is_some_and(|t| t != "password") {
+                            return Err(format!(
+                                "keystone_authtoken.auth_type {:?} is not supported (password)",
+                                ka.auth_type.clone().unwrap_or_default()
+                            ));
+                        }
+                        let need = |v: &Option<String>, name: &str| {
+                            v.clone().ok_or_else(|| {
+                                format!("keystone_authtoken.{name} is needed with auth_url")
+                            })
+                        };
+                        let remote = ferric_identity::remote::RemoteKeystone::new(
+                            ferric_identity::remote::AuthTokenConfig {
+                                auth_url: url.clone(),
+                                www_authenticate_uri: ka.www_authenticate_uri.clone(),
+                                username: need(&ka.username, "username")?,
+                                password: need(&ka.password, "password")?,
+                                project_name: need(&ka.project_name, "project_name")?,
+                                user_domain_name: ka
+                                    .user_domain_name
+                                    .clone()
+                                    .unwrap_or_else(|| "Default".into()),
+                                project_domain_name: ka
+                                    .project_domain_name
+                                    .clone()
+                                    .unwrap_or_else(|| "Default".into()),
+                                token_cache_time: ka.token_cache_time.unwrap_or(300),
+                            },
+                        )?;
+                        let uri = remote.www_authenticate_uri();
+                        ferric_api::auth::AuthStrategy::Keystone(std::sync::Arc::new(
+                            ferric_api::auth::KeystoneAuth {
+                                validator: std::sync::Arc::new(remote),
+                                www_authenticate_uri: uri,
+                            },
+                        ))
+                    }
+                    None if identity_enabled => ferric_api::auth::AuthStrategy::NoAuth,
+                    None => {
+                        return Err(
+                            "auth strategy keystone needs [keystone_authtoken] auth_url \
+                                    (an external Keystone) or the built-in identity service \
+                                    (--enable-identity)"
+                                .into(),
+                        )
+                    }
+                }
+            }
             other => {
                 return Err(format!(
-                    "auth strategy {other:?} is not supported (noauth, http_basic)"
+                    "auth strategy {other:?} is not supported (noauth, http_basic, keystone)"
                 ))
             }
         };
+        let local_tokens =
+            strategy == "keystone" && matches!(auth, ferric_api::auth::AuthStrategy::NoAuth);
         let policy = match cli.policy_file.clone().or(file.auth.policy_file.clone()) {
             Some(path) => ferric_authz::Policy::from_file(&path)
                 .map_err(|e| format!("policy file {}: {e}", path.display()))?,
@@ -459,7 +587,12 @@ impl Settings {
         let network_api_listen = cli.network_api_listen.or(file.network.api_listen);
         let insecure = cli.allow_insecure_noauth || file.auth.allow_insecure_noauth == Some(true);
         if !insecure {
-            if let Some((what, addr)) = exposed_without_auth(&auth, listen, network_api_listen) {
+            let exposed = if local_tokens {
+                None
+            } else {
+                exposed_without_auth(&auth, listen, network_api_listen)
+            };
+            if let Some((what, addr)) = exposed {
                 return Err(format!(
                     "the {what} would listen on {addr} with no authentication (noauth): anyone \
                      who reaches it would manage every node. Use --auth-strategy http_basic, \
@@ -645,7 +778,24 @@ impl Settings {
             }
             None => None,
         };
+        let identity = identity_enabled.then(|| ferric_identity::IdentityConfig {
+            token_ttl: std::time::Duration::from_secs(
+                file.identity
+                    .token_expiration
+                    .unwrap_or(3600)
+                    .clamp(1, 7 * 86_400),
+            ),
+            baremetal_url: public_endpoint.clone(),
+            network_url: network_api_listen.map(|a| format!("http://{a}")),
+            region: file
+                .identity
+                .region
+                .clone()
+                .unwrap_or_else(|| "RegionOne".into()),
+        });
         Ok(Settings {
+            identity,
+            local_tokens,
             external_neutron,
             switches: file.network.switches.clone(),
             network_api_listen,

@@ -7,6 +7,7 @@ mod boot_metrics;
 mod boot_policy;
 pub mod config;
 mod discovery;
+mod identity;
 mod ipxe_files;
 mod lease_store;
 mod switches;
@@ -23,8 +24,8 @@ use tokio::net::TcpListener;
 
 pub use config::{Cli, Settings};
 
-/// Runs the server until SIGTERM or Ctrl-C.
-pub async fn run(settings: Settings) -> Result<(), String> {
+/// Opens (creating and migrating as needed) the database the settings name.
+pub async fn open_database(settings: &Settings) -> Result<Datastore, String> {
     if settings.database_url.starts_with("sqlite:") {
         std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
             format!(
@@ -33,10 +34,19 @@ pub async fn run(settings: Settings) -> Result<(), String> {
             )
         })?;
     }
-    let db = Datastore::connect(&settings.database_url)
+    Datastore::connect(&settings.database_url)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())
+}
+
+/// Runs the server until SIGTERM or Ctrl-C.
+pub async fn run(mut settings: Settings) -> Result<(), String> {
+    let db = open_database(&settings).await?;
     tracing::info!(database = %redact_url(&settings.database_url), "database ready");
+    let identity = match settings.identity.clone() {
+        None => None,
+        Some(cfg) => Some(identity::start(&db, cfg, &mut settings).await?),
+    };
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
@@ -161,7 +171,10 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         rings: Arc::new(RingCache::new(db.clone(), Duration::from_secs(2))),
         metrics,
     };
-    let app = service(state.clone());
+    let app = match &identity {
+        Some(id) => ferric_api::service_with(state.clone(), "/identity", id.router()),
+        None => service(state.clone()),
+    };
     let boot_server = match settings.http_boot_listen {
         None => None,
         Some(addr) => {

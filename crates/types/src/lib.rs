@@ -11,6 +11,7 @@ pub mod dhcp;
 pub mod fsm;
 pub mod hardware;
 pub mod history;
+pub mod identity;
 pub mod ids;
 pub mod mac;
 pub mod microversion;
