@@ -881,7 +881,19 @@ mod tests {
             "{err}"
         );
         let err = Settings::load(cli(&["--auth-strategy", "keystone"])).unwrap_err();
+        assert!(err.contains("needs [keystone_authtoken] auth_url"), "{err}");
+        let err = Settings::load(cli(&["--auth-strategy", "ldap"])).unwrap_err();
         assert!(err.contains("not supported"), "{err}");
+        // Tokens of the built-in identity service protect a non-loopback listener.
+        let s = Settings::load(cli(&[
+            "--listen",
+            "10.0.0.1:6385",
+            "--auth-strategy",
+            "keystone",
+            "--enable-identity",
+        ]))
+        .unwrap();
+        assert!(s.local_tokens && s.identity.is_some());
     }
 
     #[test]
