@@ -8,7 +8,9 @@
 #   2. the real `openstack baremetal` client against a running ferricd
 #      (lab/ironicclient-smoke.sh), the real `openstack network/subnet/port`
 #      against its network API (lab/osc-network.sh), the client and Metal3's URL
-#      credentials with http_basic auth (lab/http-basic-smoke.sh), a SIGKILL mid-deploy and restart
+#      credentials with http_basic auth (lab/http-basic-smoke.sh), the client with a
+#      clouds.yaml against the built-in identity service and its tenancy
+#      (lab/identity-smoke.sh), a SIGKILL mid-deploy and restart
 #      (lab/crash-test.sh), ferric-agent inspecting, cleaning and deploying for a
 #      real OpenStack Ironic 39 (lab/ironic-agent-compat.sh), sushy (Ironic's
 #      Redfish client) driving the simulated rack (lab/sushy-client-sim.sh), a QEMU VM network-booting
@@ -89,6 +91,8 @@ if ! bash lab/osc-network.sh "http://127.0.0.1:$NET_PORT" "http://127.0.0.1:$API
 fi
 echo "== http_basic: the openstack client and Metal3's URL credentials against ferricd"
 bash lab/http-basic-smoke.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "${FERRIC_HTTP_BASIC_PORT:-6550}"
+echo "== built-in identity: the openstack client with a clouds.yaml, projects, lessees, tokens"
+bash lab/identity-smoke.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "${FERRIC_IDENTITY_PORT:-6551}"
 if [ "$(curl -s "tftp://127.0.0.1:$TFTP_PORT/boot.ipxe")" != "$(cat "$RUN_DIR/var/tftp/boot.ipxe")" ]; then
     echo "not ok - ferricd's TFTP server did not serve boot.ipxe"; exit 1
 fi
