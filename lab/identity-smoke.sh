@@ -6,7 +6,8 @@
 # start) creates two projects and their users; each project's admin creates and
 # sees only its nodes; a lessee deploys a node it leases and sees the redacted
 # fields; a reader changes nothing; an application credential works; a revoked and
-# an expired token get 401. Listens on 127.0.0.1 only.
+# an expired token get 401; `ferric --os-cloud` reads the same clouds.yaml. Listens on
+# 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FERRICD="${1:?usage: lab/identity-smoke.sh FERRICD [PORT]}"
@@ -88,6 +89,19 @@ printf '  alice-ci:\n    auth_type: v3applicationcredential\n    auth: {auth_url
     "$BASE" "$CRED_ID" "$CRED_SECRET" >>"$WORK/clouds.yaml"
 [ "$(os alice-ci baremetal node list -f value -c Name)" = acme-1 ] || fail "the application credential's list"
 echo "ok - an application credential authenticates the openstack client"
+
+FERRIC="$(dirname "$FERRICD")/ferric"
+if [ -x "$FERRIC" ]; then
+    "$FERRIC" --os-cloud alice-ci node list --format json | grep -q '"name": "acme-1"' \
+        || fail "ferric --os-cloud with an application credential"
+    [ "$("$FERRIC" --os-cloud bob node list --format json | grep -c '"name"')" = 1 ] \
+        || fail "ferric --os-cloud bob sees other nodes"
+    if "$FERRIC" --os-cloud carol node set acme-1 --extra a=b 2>"$WORK/ferric.err"; then
+        fail "ferric let a reader change a node"
+    fi
+    grep -q "baremetal:node:update_extra" "$WORK/ferric.err" || fail "ferric's refusal: $(cat "$WORK/ferric.err")"
+    echo "ok - ferric --os-cloud reads the clouds.yaml (password and application credential)"
+fi
 
 TOKEN="$(os alice token issue -f value -c id)"
 code() { curl -s -o /dev/null -w '%{http_code}' -H "X-Auth-Token: $1" -H "X-OpenStack-Ironic-API-Version: 1.89" "$BASE/v1/nodes"; }

@@ -92,6 +92,7 @@ fi
 echo "== http_basic: the openstack client and Metal3's URL credentials against ferricd"
 bash lab/http-basic-smoke.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "${FERRIC_HTTP_BASIC_PORT:-6550}"
 echo "== built-in identity: the openstack client with a clouds.yaml, projects, lessees, tokens"
+cargo build --locked --bin ferric
 bash lab/identity-smoke.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "${FERRIC_IDENTITY_PORT:-6551}"
 if [ "$(curl -s "tftp://127.0.0.1:$TFTP_PORT/boot.ipxe")" != "$(cat "$RUN_DIR/var/tftp/boot.ipxe")" ]; then
     echo "not ok - ferricd's TFTP server did not serve boot.ipxe"; exit 1

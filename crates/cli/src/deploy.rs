@@ -156,7 +156,7 @@ async fn attach_networks(
     args: &DeployArgs,
     node: &str,
 ) -> Result<Vec<Value>, Failure> {
-    let net = Client::new(&args.network_url)?;
+    let net = client.at(&args.network_url);
     let base = args.network_url.trim_end_matches('/');
     let mut ports = Vec::new();
     for wanted in &args.networks {

@@ -2,6 +2,7 @@
 //! the simulated rack, the demo), waiting with progress, and output formatting
 //! (tables, JSON, YAML). `main.rs` parses arguments and maps failures to exit codes.
 
+pub mod cloud;
 pub mod demo;
 pub mod deploy;
 pub mod nodes;

@@ -18,14 +18,13 @@ use ferric_client::Client;
 #[derive(Debug, Parser)]
 #[command(name = "ferric", version)]
 struct Args {
-    /// The API endpoint.
-    #[arg(
-        long,
-        global = true,
-        env = "FERRIC_URL",
-        default_value = "http://127.0.0.1:6385"
-    )]
-    url: String,
+    /// The API endpoint [default: the cloud's, else http://127.0.0.1:6385].
+    #[arg(long, global = true, env = "FERRIC_URL")]
+    url: Option<String>,
+    /// A cloud of clouds.yaml to authenticate as, as the openstack client does
+    /// (without it, the OS_* variables are read if set).
+    #[arg(long = "os-cloud", global = true, env = "OS_CLOUD")]
+    os_cloud: Option<String>,
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -52,10 +51,32 @@ enum Command {
     Demo(demo::DemoArgs),
 }
 
+const DEFAULT_URL: &str = "http://127.0.0.1:6385";
+
+/// The API client: with the cloud's credentials when there is one (its endpoint,
+/// or the catalog's, unless --url names one), else unauthenticated.
+async fn connect(args: &Args) -> Result<Client, String> {
+    let needs_api = !matches!(args.command, Command::Sim(_) | Command::Demo(_));
+    match ferric_cli::cloud::resolve(args.os_cloud.as_deref())? {
+        Some(cloud) if needs_api => {
+            let endpoint = args.url.clone().or(cloud.endpoint);
+            Client::connect(
+                endpoint.as_deref(),
+                cloud.credentials,
+                cloud.region.as_deref(),
+            )
+            .await
+            .map_err(|e| e.to_string())
+        }
+        _ => Client::new(args.url.as_deref().unwrap_or(DEFAULT_URL)).map_err(|e| e.to_string()),
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let client = match Client::new(&args.url) {
+    let url = args.url.clone().unwrap_or_else(|| DEFAULT_URL.to_string());
+    let client = match connect(&args).await {
         Ok(c) => c,
         Err(e) => {
             eprintln!("ferric: {e}");
@@ -67,7 +88,7 @@ async fn main() -> ExitCode {
         Command::Port(cmd) => ports::run_ports(&client, args.format, cmd).await,
         Command::Portgroup(cmd) => ports::run_groups(&client, args.format, cmd).await,
         Command::Deploy(a) => deploy::run(&client, args.format, a).await,
-        Command::Sim(a) => sim::run(&args.url, a).await,
+        Command::Sim(a) => sim::run(&url, a).await,
         Command::Demo(a) => demo::run(a, args.format).await,
     };
     match result {

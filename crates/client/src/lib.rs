@@ -1,6 +1,13 @@
 //! A typed async client of the Ironic-compatible API v1, for the CLI, the agent, the
-//! benchmarks and tests. It speaks the newest microversion Ferric serves and turns
-//! Ironic error bodies back into their `faultstring`.
+//! benchmarks and tests. It speaks the newest microversion Ferric serves, turns
+//! Ironic error bodies back into their `faultstring`, and authenticates as
+//! [`Credentials`] say (HTTP basic, a token, or a Keystone login).
+
+mod auth;
+
+pub use auth::{Credentials, LoginScope};
+
+use std::sync::Arc;
 
 use ferric_types::{Microversion, Node, Port};
 pub use reqwest::Method;
@@ -28,20 +35,89 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     version: String,
+    credentials: Arc<Credentials>,
+    /// The current Keystone login, shared by clones (one login for all calls).
+    login: Arc<tokio::sync::Mutex<Option<auth::Login>>>,
 }
 
 impl Client {
-    /// A client of the API at `base` (`http://127.0.0.1:6385`).
+    /// A client of the API at `base` (`http://127.0.0.1:6385`) without credentials.
     pub fn new(base: &str) -> Result<Self, ClientError> {
+        Self::with_credentials(Some(base), Credentials::None)
+    }
+
+    /// A client authenticating with `credentials` at `base` (see [`Client::connect`]
+    /// to find the endpoint in the catalog instead).
+    pub fn with_credentials(
+        base: Option<&str>,
+        credentials: Credentials,
+    ) -> Result<Self, ClientError> {
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
             .pool_max_idle_per_host(64)
             .build()?;
         Ok(Self {
             http,
-            base: base.trim_end_matches('/').to_string(),
+            base: base.unwrap_or_default().trim_end_matches('/').to_string(),
             version: Microversion::MAX.to_string(),
+            credentials: Arc::new(credentials),
+            login: Arc::default(),
         })
+    }
+
+    /// A client authenticating with `credentials`, at `base` or else at the
+    /// catalog's `baremetal` endpoint (logging in to find it).
+    pub async fn connect(
+        base: Option<&str>,
+        credentials: Credentials,
+        region: Option<&str>,
+    ) -> Result<Self, ClientError> {
+        let mut client = Self::with_credentials(base, credentials)?;
+        if base.is_none() {
+            if !client.credentials.logs_in() {
+                return Err(ClientError::Decode(
+                    "no endpoint: give one, or credentials that log in to an identity service"
+                        .into(),
+                ));
+            }
+            let login = client.credentials.login(&client.http).await?;
+            let url = auth::endpoint_of(&login.catalog, "baremetal", region).ok_or_else(|| {
+                ClientError::Decode("the service catalog has no public baremetal endpoint".into())
+            })?;
+            client.base = url.trim_end_matches('/').to_string();
+            *client.login.lock().await = Some(login);
+        }
+        Ok(client)
+    }
+
+    /// The same client (credentials and login shared) at another endpoint, such as
+    /// the network API.
+    pub fn at(&self, base: &str) -> Client {
+        Client {
+            base: base.trim_end_matches('/').to_string(),
+            ..self.clone()
+        }
+    }
+
+    /// The catalog's public endpoint of `service_type`, when logged in.
+    pub async fn catalog_endpoint(&self, service_type: &str) -> Option<String> {
+        let login = self.login.lock().await;
+        auth::endpoint_of(&login.as_ref()?.catalog, service_type, None)
+    }
+
+    /// The credentials' header, logging in first when needed (or `fresh`).
+    async fn auth_header(
+        &self,
+        fresh: bool,
+    ) -> Result<Option<(&'static str, String)>, ClientError> {
+        if !self.credentials.logs_in() {
+            return Ok(self.credentials.header(None));
+        }
+        let mut login = self.login.lock().await;
+        if fresh || login.is_none() {
+            *login = Some(self.credentials.login(&self.http).await?);
+        }
+        Ok(self.credentials.header(login.as_ref()))
     }
 
     async fn call<T: DeserializeOwned>(
@@ -55,14 +131,26 @@ impl Client {
         } else {
             format!("{}{path}", self.base)
         };
-        let mut req = self
-            .http
-            .request(method, url)
-            .header("X-OpenStack-Ironic-API-Version", &self.version);
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let resp = req.send().await?;
+        let mut fresh = false;
+        let resp = loop {
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .header("X-OpenStack-Ironic-API-Version", &self.version);
+            if let Some((name, value)) = self.auth_header(fresh).await? {
+                req = req.header(name, value);
+            }
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let resp = req.send().await?;
+            // An expired or revoked token: log in again, once.
+            if resp.status() == StatusCode::UNAUTHORIZED && self.credentials.logs_in() && !fresh {
+                fresh = true;
+                continue;
+            }
+            break resp;
+        };
         let status = resp.status();
         let bytes = resp.bytes().await?;
         if !status.is_success() {

@@ -102,7 +102,12 @@ async fn scenario(database_url: Option<String>) {
     );
 
     // Version discovery, as keystoneauth does it.
-    let resp = c.http.get(format!("{}/identity", c.base)).send().await.unwrap();
+    let resp = c
+        .http
+        .get(format!("{}/identity", c.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 300);
     let v: Value = resp.json().await.unwrap();
     assert_eq!(
@@ -127,7 +132,12 @@ async fn scenario(database_url: Option<String>) {
         .password_token("admin", &admin_password, json!({"system": {"all": true}}))
         .await;
     let (status, body, _) = c
-        .send(reqwest::Method::POST, "/identity/v3/projects", Some(&system), Some(json!({"project": {"name": "acme"}})))
+        .send(
+            reqwest::Method::POST,
+            "/identity/v3/projects",
+            Some(&system),
+            Some(json!({"project": {"name": "acme"}})),
+        )
         .await;
     assert_eq!(status, 201, "{body}");
     let (status, body, _) = c
@@ -179,15 +189,28 @@ async fn scenario(database_url: Option<String>) {
     let alice = token.unwrap();
     let t = &body["token"];
     assert_eq!(t["project"]["name"], "acme");
-    assert_eq!(t["roles"], json!([{"id": "member", "name": "member"}, {"id": "reader", "name": "reader"}]));
+    assert_eq!(
+        t["roles"],
+        json!([{"id": "member", "name": "member"}, {"id": "reader", "name": "reader"}])
+    );
     let catalog = t["catalog"].as_array().unwrap();
     let baremetal = catalog.iter().find(|e| e["type"] == "baremetal").unwrap();
     assert_eq!(baremetal["endpoints"][0]["url"], c.base.as_str());
     assert!(t["expires_at"].as_str().unwrap().ends_with('Z'));
-    let (status, body, _) = c.send(reqwest::Method::GET, "/v1/nodes", Some(&alice), None).await;
-    assert_eq!((status, body["nodes"].as_array().map(Vec::len)), (200, Some(0)));
+    let (status, body, _) = c
+        .send(reqwest::Method::GET, "/v1/nodes", Some(&alice), None)
+        .await;
+    assert_eq!(
+        (status, body["nodes"].as_array().map(Vec::len)),
+        (200, Some(0))
+    );
     let (status, _, _) = c
-        .send(reqwest::Method::POST, "/v1/nodes", Some(&alice), Some(json!({"driver": "fake-hardware"})))
+        .send(
+            reqwest::Method::POST,
+            "/v1/nodes",
+            Some(&alice),
+            Some(json!({"driver": "fake-hardware"})),
+        )
         .await;
     assert_eq!(status, 403, "a member does not create nodes");
 
@@ -201,28 +224,41 @@ async fn scenario(database_url: Option<String>) {
         )
         .await;
     assert_eq!(status, 201, "{body}");
-    let cred_id = body["application_credential"]["id"].as_str().unwrap().to_string();
-    let secret = body["application_credential"]["secret"].as_str().unwrap().to_string();
+    let cred_id = body["application_credential"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let secret = body["application_credential"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let cred_auth = json!({"methods": ["application_credential"],
         "application_credential": {"id": cred_id, "secret": secret}});
     let (status, token, body) = c.token(json!({"identity": cred_auth})).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["token"]["application_credential"]["name"], "ci");
     let ci = token.unwrap();
-    let (status, _, _) = c.send(reqwest::Method::GET, "/v1/nodes", Some(&ci), None).await;
+    let (status, _, _) = c
+        .send(reqwest::Method::GET, "/v1/nodes", Some(&ci), None)
+        .await;
     assert_eq!(status, 200);
     let (status, _, body) = c
         .token(json!({"identity": cred_auth, "scope": project_scope("acme")}))
         .await;
     assert_eq!(status, 401);
-    assert_eq!(body["error"]["message"], "Application credentials cannot request a scope.");
+    assert_eq!(
+        body["error"]["message"],
+        "Application credentials cannot request a scope."
+    );
 
     // Tokens that are not ours, oversized, malformed: 401 and nothing else.
     let mut forged = alice.clone();
     let last = forged.pop().unwrap();
     forged.push(if last == 'A' { 'B' } else { 'A' });
     for bad in [forged, "x".repeat(10_000), "not-a-token".to_string()] {
-        let (status, body, _) = c.send(reqwest::Method::GET, "/v1/nodes", Some(&bad), None).await;
+        let (status, body, _) = c
+            .send(reqwest::Method::GET, "/v1/nodes", Some(&bad), None)
+            .await;
         assert_eq!(status, 401);
         assert_eq!(body["error"]["message"], UNAUTHORIZED);
     }
@@ -238,7 +274,12 @@ async fn scenario(database_url: Option<String>) {
         .await;
     assert_eq!(status, 201, "{body}");
     let (status, _, _) = c
-        .send(reqwest::Method::PUT, "/identity/v3/projects/admin/users/ironic-svc/roles/service", Some(&system), None)
+        .send(
+            reqwest::Method::PUT,
+            "/identity/v3/projects/admin/users/ironic-svc/roles/service",
+            Some(&system),
+            None,
+        )
         .await;
     assert_eq!(status, 204);
     let dir2 = scratch("identity-remote");
@@ -259,14 +300,23 @@ async fn scenario(database_url: Option<String>) {
         http: reqwest::Client::new(),
         base: remote.api.clone(),
     };
-    let (status, body, _) = c2.send(reqwest::Method::GET, "/v1/nodes", Some(&ci), None).await;
+    let (status, body, _) = c2
+        .send(reqwest::Method::GET, "/v1/nodes", Some(&ci), None)
+        .await;
     assert_eq!(status, 200, "{body}");
-    let (status, _, _) = c2.send(reqwest::Method::GET, "/v1/nodes", Some("bogus"), None).await;
+    let (status, _, _) = c2
+        .send(reqwest::Method::GET, "/v1/nodes", Some("bogus"), None)
+        .await;
     assert_eq!(status, 401);
 
     // Revoked: 401 at once here, and for the other ferricd once it asks again.
     let (status, _, _) = c
-        .send(reqwest::Method::DELETE, "/identity/v3/auth/tokens", Some(&alice), None)
+        .send(
+            reqwest::Method::DELETE,
+            "/identity/v3/auth/tokens",
+            Some(&alice),
+            None,
+        )
         .await;
     assert_eq!(status, 404, "no X-Subject-Token: nothing to revoke");
     let resp = c
@@ -278,34 +328,62 @@ async fn scenario(database_url: Option<String>) {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 204);
-    let (status, _, _) = c.send(reqwest::Method::GET, "/v1/nodes", Some(&alice), None).await;
+    let (status, _, _) = c
+        .send(reqwest::Method::GET, "/v1/nodes", Some(&alice), None)
+        .await;
     assert_eq!(status, 401, "a revoked token");
 
     // The identity service gone: tokens the other ferricd has not seen get 503.
-    let fresh = c.password_token("alice", "alice-pw", project_scope("acme")).await;
+    let fresh = c
+        .password_token("alice", "alice-pw", project_scope("acme"))
+        .await;
     drop(ferric);
-    let (status, body, _) = c2.send(reqwest::Method::GET, "/v1/nodes", Some(&fresh), None).await;
+    let (status, body, _) = c2
+        .send(reqwest::Method::GET, "/v1/nodes", Some(&fresh), None)
+        .await;
     assert_eq!(status, 503, "{body}");
-    assert_eq!(body["error"]["message"], "The Keystone service is temporarily unavailable.");
+    assert_eq!(
+        body["error"]["message"],
+        "The Keystone service is temporarily unavailable."
+    );
     drop(remote);
 
     // Tokens expire (this service's live 3 s).
-    let ferric = Ferric::start_with(&dir, database_url, "[identity]\ntoken_expiration = 3\n", &args).await;
+    let ferric = Ferric::start_with(
+        &dir,
+        database_url,
+        "[identity]\ntoken_expiration = 3\n",
+        &args,
+    )
+    .await;
     let c = Client {
         http: reqwest::Client::new(),
         base: ferric.api.clone(),
     };
-    let short = c.password_token("alice", "alice-pw", project_scope("acme")).await;
-    let (status, _, _) = c.send(reqwest::Method::GET, "/v1/nodes", Some(&short), None).await;
+    let short = c
+        .password_token("alice", "alice-pw", project_scope("acme"))
+        .await;
+    let (status, _, _) = c
+        .send(reqwest::Method::GET, "/v1/nodes", Some(&short), None)
+        .await;
     assert_eq!(status, 200);
     tokio::time::sleep(Duration::from_millis(4500)).await;
-    let (status, _, _) = c.send(reqwest::Method::GET, "/v1/nodes", Some(&short), None).await;
+    let (status, _, _) = c
+        .send(reqwest::Method::GET, "/v1/nodes", Some(&short), None)
+        .await;
     assert_eq!(status, 401, "an expired token");
 
     // No password, token or secret in the logs, even at debug.
     let log = std::fs::read_to_string(&ferric.log).unwrap()
         + &std::fs::read_to_string(dir.join("ferricd.log")).unwrap_or_default();
-    for secret in [admin_password.as_str(), "alice-pw", "svc-pw", &secret, &short, &ci] {
+    for secret in [
+        admin_password.as_str(),
+        "alice-pw",
+        "svc-pw",
+        &secret,
+        &short,
+        &ci,
+    ] {
         assert!(!log.contains(secret), "a secret is in the log");
     }
 }
