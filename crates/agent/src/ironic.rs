@@ -48,9 +48,19 @@ pub struct Heartbeat<'a> {
 
 impl IronicClient {
     pub async fn new(settings: &Settings) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(settings.http_request_timeout)
-            .danger_accept_invalid_certs(settings.insecure)
+            .danger_accept_invalid_certs(settings.insecure);
+        if let Some(path) = &settings.ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("cannot read the CA file {}: {e}", path.display()))?;
+            for cert in reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| format!("the CA file {}: {e}", path.display()))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         let mut client = Self {

@@ -34,6 +34,9 @@ struct Args {
     /// Do not verify TLS certificates of the API and image servers.
     #[arg(long)]
     insecure: bool,
+    /// CA certificates (PEM) to verify the API and image servers with.
+    #[arg(long, value_name = "FILE")]
+    ca_bundle: Option<PathBuf>,
     /// Seconds to keep trying the lookup.
     #[arg(long)]
     lookup_timeout: Option<u64>,
@@ -71,6 +74,9 @@ fn settings(args: &Args) -> Result<Settings, String> {
     }
     s.plain_http |= args.plain_http;
     s.insecure |= args.insecure;
+    if let Some(ca) = &args.ca_bundle {
+        s.ca_file = Some(ca.clone());
+    }
     if let Some(t) = args.lookup_timeout {
         s.lookup_timeout = std::time::Duration::from_secs(t);
     }

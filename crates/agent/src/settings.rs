@@ -23,6 +23,9 @@ pub struct Settings {
     pub plain_http: bool,
     /// Do not verify TLS certificates of the API and of image servers.
     pub insecure: bool,
+    /// CA certificates (PEM) to verify the API and image servers with, besides the
+    /// usual roots (`ipa-cafile`).
+    pub ca_file: Option<PathBuf>,
     /// Test mode: these paths are the machine's only disks (files or block devices).
     pub disks: Vec<PathBuf>,
     /// Test mode: these MACs are the machine's NICs.
@@ -65,6 +68,7 @@ impl Default for Settings {
             advertise_port: 9999,
             plain_http: false,
             insecure: false,
+            ca_file: None,
             disks: Vec::new(),
             macs: Vec::new(),
             lookup_timeout: Duration::from_secs(600),
@@ -134,6 +138,9 @@ impl Settings {
         }
         if let Some(v) = get("ipa-insecure") {
             self.insecure = truthy(v);
+        }
+        if let Some(v) = get("ipa-cafile") {
+            self.ca_file = Some(PathBuf::from(v));
         }
         if let Some(v) = get("ipa-lookup-timeout") {
             self.lookup_timeout = secs("ipa-lookup-timeout", v)?;

@@ -17,6 +17,10 @@ pub struct Cloud {
     pub endpoint: Option<String>,
     pub credentials: Credentials,
     pub region: Option<String>,
+    /// `cacert`: CA certificates (PEM) to verify the endpoints with.
+    pub cacert: Option<PathBuf>,
+    /// `verify: false` / `insecure`: do not verify certificates.
+    pub insecure: bool,
 }
 
 /// The cloud to use: `--os-cloud NAME`, or the `OS_*` variables, or none.
@@ -154,10 +158,14 @@ fn build(
             ))
         }
     };
+    let insecure = get("insecure").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        || get("verify").is_some_and(|v| v.eq_ignore_ascii_case("false"));
     Ok(Cloud {
         endpoint,
         credentials,
         region,
+        cacert: get("cacert").map(PathBuf::from),
+        insecure,
     })
 }
 

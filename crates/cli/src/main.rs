@@ -25,6 +25,17 @@ struct Args {
     /// (without it, the OS_* variables are read if set).
     #[arg(long = "os-cloud", global = true, env = "OS_CLOUD")]
     os_cloud: Option<String>,
+    /// CA certificates (PEM) to verify an HTTPS endpoint with.
+    #[arg(
+        long = "os-cacert",
+        global = true,
+        env = "OS_CACERT",
+        value_name = "FILE"
+    )]
+    os_cacert: Option<std::path::PathBuf>,
+    /// Do not verify HTTPS certificates (labs only).
+    #[arg(long, global = true)]
+    insecure: bool,
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -60,15 +71,19 @@ async fn connect(args: &Args) -> Result<Client, String> {
     match ferric_cli::cloud::resolve(args.os_cloud.as_deref())? {
         Some(cloud) if needs_api => {
             let endpoint = args.url.clone().or(cloud.endpoint);
+            let cacert = args.os_cacert.clone().or(cloud.cacert);
             Client::connect(
                 endpoint.as_deref(),
                 cloud.credentials,
                 cloud.region.as_deref(),
+                (cacert.as_deref(), args.insecure || cloud.insecure),
             )
             .await
             .map_err(|e| e.to_string())
         }
-        _ => Client::new(args.url.as_deref().unwrap_or(DEFAULT_URL)).map_err(|e| e.to_string()),
+        _ => Client::new(args.url.as_deref().unwrap_or(DEFAULT_URL))
+            .and_then(|c| c.with_tls(args.os_cacert.as_deref(), args.insecure))
+            .map_err(|e| e.to_string()),
     }
 }
 

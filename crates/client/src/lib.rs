@@ -71,8 +71,9 @@ impl Client {
         base: Option<&str>,
         credentials: Credentials,
         region: Option<&str>,
+        tls: (Option<&std::path::Path>, bool),
     ) -> Result<Self, ClientError> {
-        let mut client = Self::with_credentials(base, credentials)?;
+        let mut client = Self::with_credentials(base, credentials)?.with_tls(tls.0, tls.1)?;
         if base.is_none() {
             if !client.credentials.logs_in() {
                 return Err(ClientError::Decode(
@@ -88,6 +89,32 @@ impl Client {
             *client.login.lock().await = Some(login);
         }
         Ok(client)
+    }
+
+    /// The same client verifying servers with the CA certificates of `ca_bundle`
+    /// (PEM) besides the usual roots, or (`insecure`) not verifying them at all.
+    pub fn with_tls(
+        mut self,
+        ca_bundle: Option<&std::path::Path>,
+        insecure: bool,
+    ) -> Result<Self, ClientError> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .pool_max_idle_per_host(64)
+            .danger_accept_invalid_certs(insecure);
+        if let Some(path) = ca_bundle {
+            let pem = std::fs::read(path).map_err(|e| {
+                ClientError::Decode(format!("cannot read the CA bundle {}: {e}", path.display()))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                ClientError::Decode(format!("the CA bundle {}: {e}", path.display()))
+            })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        self.http = builder.build()?;
+        Ok(self)
     }
 
     /// The same client (credentials and login shared) at another endpoint, such as

@@ -124,6 +124,23 @@ pub struct Cli {
     /// auth_url, its tokens are the ones accepted (`[identity] enabled`).
     #[arg(long, env = "FERRIC_ENABLE_IDENTITY")]
     pub enable_identity: bool,
+    /// Serve the API, the identity service and the network API over HTTPS with this
+    /// PEM certificate (chain) — reread on SIGHUP (`[api] tls_cert`).
+    #[arg(
+        long,
+        env = "FERRIC_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (`[api] tls_key`).
+    #[arg(
+        long,
+        env = "FERRIC_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -403,6 +420,8 @@ struct FileConductor {
 struct FileApi {
     public_endpoint: Option<String>,
     max_limit: Option<i64>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 /// The settings ferricd runs with.
@@ -444,6 +463,8 @@ pub struct Settings {
     /// `keystone` strategy with the built-in identity service validating tokens:
     /// `api.auth` is set once the service is open (it needs the database).
     pub local_tokens: bool,
+    /// HTTPS: the certificate and key files, when set.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Settings {
@@ -778,6 +799,17 @@ impl Settings {
             }
             None => None,
         };
+        let tls = match (
+            cli.tls_cert.clone().or(file.api.tls_cert.clone()),
+            cli.tls_key.clone().or(file.api.tls_key.clone()),
+        ) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => {
+                return Err("TLS needs both a certificate and a key (--tls-cert, --tls-key)".into())
+            }
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let identity = identity_enabled.then(|| ferric_identity::IdentityConfig {
             token_ttl: std::time::Duration::from_secs(
                 file.identity
@@ -786,7 +818,7 @@ impl Settings {
                     .clamp(1, 7 * 86_400),
             ),
             baremetal_url: public_endpoint.clone(),
-            network_url: network_api_listen.map(|a| format!("http://{a}")),
+            network_url: network_api_listen.map(|a| format!("{scheme}://{a}")),
             region: file
                 .identity
                 .region
@@ -794,6 +826,7 @@ impl Settings {
                 .unwrap_or_else(|| "RegionOne".into()),
         });
         Ok(Settings {
+            tls,
             identity,
             local_tokens,
             external_neutron,

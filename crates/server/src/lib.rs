@@ -11,6 +11,7 @@ mod identity;
 mod ipxe_files;
 mod lease_store;
 mod switches;
+mod tls;
 
 use axum::extract::Request;
 use axum::ServiceExt;
@@ -37,6 +38,20 @@ pub async fn open_database(settings: &Settings) -> Result<Datastore, String> {
     Datastore::connect(&settings.database_url)
         .await
         .map_err(|e| e.to_string())
+}
+
+/// Tells a request it came over HTTPS, so the links written for it say https.
+fn mark_https(mut request: Request) -> Request {
+    request.headers_mut().insert(
+        "x-forwarded-proto",
+        axum::http::HeaderValue::from_static("https"),
+    );
+    request
+}
+
+/// `service` behind [`mark_https`].
+fn https<S>(service: S) -> tower::util::MapRequest<S, fn(Request) -> Request> {
+    tower::util::MapRequest::new(service, mark_https as fn(Request) -> Request)
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
@@ -190,6 +205,14 @@ pub async fn run(mut settings: Settings) -> Result<(), String> {
             }))
         }
     };
+    let certificate = match &settings.tls {
+        Some((cert, key)) => {
+            let c = tls::Certificate::load(cert, key)?;
+            tls::reload_on_sighup(c.clone())?;
+            Some(c)
+        }
+        None => None,
+    };
     let network_api = match settings.network_api_listen {
         None => None,
         Some(addr) => {
@@ -197,19 +220,43 @@ pub async fn run(mut settings: Settings) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("cannot serve the network API on {addr}: {e}"))?;
             let api = ferric_api::neutron::service(state.clone());
-            tracing::info!(listen = %addr, "network API serving");
+            tracing::info!(listen = %addr, tls = certificate.is_some(), "network API serving");
+            let certificate = certificate.clone();
             Some(tokio::spawn(async move {
-                if let Err(e) = axum::serve(listener, api).await {
+                let served = match certificate {
+                    Some(c) => match tls::listen(listener, c) {
+                        Ok(l) => {
+                            axum::serve(l, ServiceExt::<Request>::into_make_service(https(api)))
+                                .await
+                        }
+                        Err(e) => Err(e),
+                    },
+                    None => axum::serve(listener, api).await,
+                };
+                if let Err(e) = served {
                     tracing::error!(error = %e, "network API failed");
                 }
             }))
         }
     };
-    tracing::info!(listen = %settings.listen, "Ferric API serving");
-    axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
+    tracing::info!(listen = %settings.listen, tls = certificate.is_some(), "Ferric API serving");
+    match certificate {
+        Some(c) => {
+            let listener = tls::listen(listener, c).map_err(|e| format!("TLS listener: {e}"))?;
+            axum::serve(
+                listener,
+                ServiceExt::<Request>::into_make_service(https(app)),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+        }
+        None => {
+            axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+        }
+    }
+    .map_err(|e| format!("server error: {e}"))?;
     heartbeat.abort();
     wait_timeouts.abort();
     for task in [tftp, ra, boot_server, network_api].into_iter().flatten() {
