@@ -72,8 +72,8 @@ echo "ok - a reader is refused with 403"
 
 TENANT="$(os system project show tenant -f value -c id)"
 os alice baremetal node set acme-1 --lessee "$TENANT" --driver-info ipmi_password=s3cret || fail "alice sets the lessee"
-os alice baremetal node manage acme-1 --wait 60 && os alice baremetal node provide acme-1 --wait 60 \
-    || fail "the owner readies its node"
+os alice baremetal node manage acme-1 --wait 60 || fail "the owner manages its node"
+os alice baremetal node provide acme-1 --wait 60 || fail "the owner provides its node"
 os lee baremetal node deploy acme-1 --wait 60 || fail "the lessee deploys the node it leases"
 [ "$(os lee baremetal node show acme-1 -f value -c provision_state)" = active ] || fail "not active"
 shown="$(os lee baremetal node show acme-1 -f json)"

@@ -11,7 +11,8 @@
 #      credentials with http_basic auth (lab/http-basic-smoke.sh), the client with a
 #      clouds.yaml against the built-in identity service and its tenancy
 #      (lab/identity-smoke.sh), HTTPS with a CA bundle and a SIGHUP reload
-#      (lab/tls-smoke.sh), a SIGKILL mid-deploy and restart
+#      (lab/tls-smoke.sh), a real Keystone from PyPI issuing the tokens ferricd
+#      validates (lab/keystone.sh, lab/keystone-smoke.sh), a SIGKILL mid-deploy and restart
 #      (lab/crash-test.sh), ferric-agent inspecting, cleaning and deploying for a
 #      real OpenStack Ironic 39 (lab/ironic-agent-compat.sh), sushy (Ironic's
 #      Redfish client) driving the simulated rack (lab/sushy-client-sim.sh), a QEMU VM network-booting
@@ -97,6 +98,8 @@ cargo build --locked --bin ferric
 bash lab/identity-smoke.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "${FERRIC_IDENTITY_PORT:-6551}"
 echo "== HTTPS: the openstack client and ferric with a CA bundle, refusals, SIGHUP reload"
 bash lab/tls-smoke.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "${FERRIC_TLS_PORT:-6552}"
+echo "== a real Keystone (from PyPI) issues tokens; ferricd validates them ([keystone_authtoken])"
+bash lab/keystone-smoke.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "${FERRIC_KEYSTONE_SMOKE_PORT:-6553}"
 if [ "$(curl -s "tftp://127.0.0.1:$TFTP_PORT/boot.ipxe")" != "$(cat "$RUN_DIR/var/tftp/boot.ipxe")" ]; then
     echo "not ok - ferricd's TFTP server did not serve boot.ipxe"; exit 1
 fi
