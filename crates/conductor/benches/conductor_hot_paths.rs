@@ -40,6 +40,7 @@ fn hot_paths(c: &mut Criterion) {
                 host: "bench".into(),
                 group: String::new(),
                 workers: 100,
+                ..ferric_conductor::ConductorConfig::default()
             },
         );
         conductor
@@ -116,6 +117,7 @@ fn redfish_sync(c: &mut Criterion) {
                 host: "bench".into(),
                 group: String::new(),
                 workers: 100,
+                ..ferric_conductor::ConductorConfig::default()
             },
         );
         conductor

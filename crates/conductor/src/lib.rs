@@ -9,6 +9,7 @@ mod configdrive;
 mod error;
 pub mod hash_ring;
 pub mod inspection;
+pub mod lessee;
 mod lock;
 mod management;
 mod power;
@@ -158,6 +159,9 @@ pub struct ConductorConfig {
     pub group: String,
     /// How many node operations may run at once; more are refused with 503.
     pub workers: usize,
+    /// Where a deployed node's lessee comes from when it has none (Ironic's
+    /// `[conductor] automatic_lessee_source`).
+    pub automatic_lessee: lessee::LesseeSource,
 }
 
 impl Default for ConductorConfig {
@@ -166,6 +170,7 @@ impl Default for ConductorConfig {
             host: local_hostname(),
             group: String::new(),
             workers: 100,
+            automatic_lessee: lessee::LesseeSource::Instance,
         }
     }
 }
@@ -188,6 +193,7 @@ pub struct Conductor {
     workers: Arc<Semaphore>,
     failures: Arc<power_sync::FailureCounts>,
     heartbeats: agent::PendingHeartbeats,
+    automatic_lessee: lessee::LesseeSource,
 }
 
 impl Conductor {
@@ -195,6 +201,7 @@ impl Conductor {
     pub fn new(db: Datastore, config: ConductorConfig) -> Self {
         Self {
             db,
+            automatic_lessee: config.automatic_lessee,
             host: config.host.into(),
             group: config.group.to_ascii_lowercase().into(),
             workers: Arc::new(Semaphore::new(config.workers)),

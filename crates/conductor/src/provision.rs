@@ -178,6 +178,13 @@ impl Conductor {
             }
         }
         record_request(&mut node, &req);
+        match event {
+            Event::Deploy => {
+                crate::lessee::on_deploy(&mut node, self.automatic_lessee, &req.requester)
+            }
+            Event::Delete => crate::lessee::on_teardown(&mut node),
+            _ => {}
+        }
         node.last_error = None;
         if event == Event::Inspect {
             node.inspection_started_at = Some(Timestamp::now());

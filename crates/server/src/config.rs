@@ -413,6 +413,8 @@ struct FileConductor {
     inspect_wait_timeout: Option<u64>,
     rescue_callback_timeout: Option<u64>,
     service_callback_timeout: Option<u64>,
+    /// `instance`, `request` or `none` (Ironic's option).
+    automatic_lessee_source: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -600,6 +602,13 @@ impl Settings {
                 .or(file.conductor.group)
                 .unwrap_or_default(),
             workers,
+            automatic_lessee: file
+                .conductor
+                .automatic_lessee_source
+                .as_deref()
+                .map(str::parse)
+                .transpose()?
+                .unwrap_or_default(),
         };
         let listen = cli
             .listen

@@ -75,6 +75,7 @@ impl TestApp {
                 host: "test-conductor".into(),
                 group: String::new(),
                 workers: 100,
+                ..ferric_conductor::ConductorConfig::default()
             },
         );
         conductor.register(Duration::from_secs(3600)).await.unwrap();

@@ -403,6 +403,7 @@ both_backends!(
                 host: "crashed".into(),
                 group: String::new(),
                 workers: 4,
+                ..ferric_conductor::ConductorConfig::default()
             },
         );
         assert_eq!(restarted.recover().await.unwrap(), 1);
@@ -442,6 +443,7 @@ both_backends!(power_sync_faults_and_recovers, |app: TestApp| async move {
             host: "test-conductor".into(),
             group: String::new(),
             workers: 4,
+            ..ferric_conductor::ConductorConfig::default()
         },
     );
     let report = conductor.sync_power_states().await.unwrap();
@@ -590,6 +592,7 @@ both_backends!(waits_time_out, |app: TestApp| async move {
             host: "test-conductor".into(),
             group: String::new(),
             workers: 4,
+            ..ferric_conductor::ConductorConfig::default()
         },
     );
     let timeouts = ferric_conductor::WaitTimeouts::default();

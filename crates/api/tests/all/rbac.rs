@@ -684,3 +684,28 @@ async fn history_names_who_asked(mut app: TestApp) {
     assert_eq!(r.body["history"][0]["user"], "om", "{}", r.raw);
 }
 both_backends!(history_names_the_user_and_project, history_names_who_asked);
+
+async fn deployed_nodes_are_leased_to_their_instances_project(app: TestApp) {
+    let app = secured(&app);
+    let admin = app.as_user("admin", PASSWORD);
+    let node = admin
+        .node(json!({"driver": "fake-hardware", "owner": "owner",
+                     "instance_info": {"project_id": "lessee", "image_source": "http://i/img"}}))
+        .await;
+    let uuid = node["uuid"].as_str().unwrap().to_string();
+    for (verb, state) in [("manage", "manageable"), ("provide", "available"), ("active", "active")] {
+        let r = admin.provision(&uuid, verb).await;
+        assert_eq!(r.status, 202, "{verb}: {}", r.raw);
+        admin.settle(&uuid, state).await;
+    }
+    let r = admin.call("GET", &format!("/v1/nodes/{uuid}"), None).await;
+    assert_eq!(r.body["lessee"], "lessee");
+    let r = persona(&app, "lr").call("GET", "/v1/nodes", None).await;
+    assert_eq!(r.body["nodes"].as_array().unwrap().len(), 1, "{}", r.raw);
+    let r = admin.provision(&uuid, "deleted").await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    admin.settle(&uuid, "available").await;
+    let r = admin.call("GET", &format!("/v1/nodes/{uuid}"), None).await;
+    assert!(r.body["lessee"].is_null(), "{}", r.raw);
+}
+both_backends!(automatic_lessee, deployed_nodes_are_leased_to_their_instances_project);

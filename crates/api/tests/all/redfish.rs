@@ -93,6 +93,7 @@ both_backends!(redfish_node_through_the_api, |app: TestApp| async move {
             host: "test-conductor".into(),
             group: String::new(),
             workers: 4,
+            ..ferric_conductor::ConductorConfig::default()
         },
     );
     for _ in 0..3 {
