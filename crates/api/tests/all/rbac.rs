@@ -693,7 +693,11 @@ async fn deployed_nodes_are_leased_to_their_instances_project(app: TestApp) {
                      "instance_info": {"project_id": "lessee", "image_source": "http://i/img"}}))
         .await;
     let uuid = node["uuid"].as_str().unwrap().to_string();
-    for (verb, state) in [("manage", "manageable"), ("provide", "available"), ("active", "active")] {
+    for (verb, state) in [
+        ("manage", "manageable"),
+        ("provide", "available"),
+        ("active", "active"),
+    ] {
         let r = admin.provision(&uuid, verb).await;
         assert_eq!(r.status, 202, "{verb}: {}", r.raw);
         admin.settle(&uuid, state).await;
@@ -708,4 +712,7 @@ async fn deployed_nodes_are_leased_to_their_instances_project(app: TestApp) {
     let r = admin.call("GET", &format!("/v1/nodes/{uuid}"), None).await;
     assert!(r.body["lessee"].is_null(), "{}", r.raw);
 }
-both_backends!(automatic_lessee, deployed_nodes_are_leased_to_their_instances_project);
+both_backends!(
+    automatic_lessee,
+    deployed_nodes_are_leased_to_their_instances_project
+);
