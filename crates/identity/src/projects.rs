@@ -63,19 +63,37 @@ pub(crate) fn query_pairs(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The record `by_id` finds, or else the one `by_name` finds (the `openstack`
+/// client names projects and users either way); 404 naming `what` otherwise.
+pub(crate) async fn by_id_or_name<T>(
+    what: &str,
+    ident: &str,
+    by_id: impl std::future::Future<Output = Result<T, DbError>>,
+    by_name: impl std::future::Future<Output = Result<T, DbError>>,
+) -> Result<T, KsError> {
+    match by_id.await {
+        Ok(found) => return Ok(found),
+        Err(DbError::NotFound) => {}
+        Err(e) => return Err(e.into()),
+    }
+    match by_name.await {
+        Ok(found) => Ok(found),
+        Err(DbError::NotFound) => Err(KsError::not_found(what, ident)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 impl Identity {
     /// A project by id or, failing that, by name.
     pub(crate) async fn project(&self, ident: &str) -> Result<Project, KsError> {
-        match self.db().project_get(ident).await {
-            Ok(p) => return Ok(p),
-            Err(DbError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-        match self.db().project_get_by_name(ident).await {
-            Ok(p) => Ok(p),
-            Err(DbError::NotFound) => Err(KsError::not_found("project", ident)),
-            Err(e) => Err(e.into()),
-        }
+        let db = self.db();
+        by_id_or_name(
+            "project",
+            ident,
+            db.project_get(ident),
+            db.project_get_by_name(ident),
+        )
+        .await
     }
 }
 

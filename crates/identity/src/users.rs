@@ -13,7 +13,7 @@ use ferric_types::Timestamp;
 use serde_json::{json, Value};
 
 use crate::error::KsError;
-use crate::projects::{member, name, name_filter, text};
+use crate::projects::{by_id_or_name, member, name, name_filter, text};
 use crate::validate::{require_system_admin, require_system_reader};
 use crate::{base_url, render, Identity};
 
@@ -33,16 +33,14 @@ pub(crate) async fn hash_secret(secret: String) -> Result<String, KsError> {
 impl Identity {
     /// A user by id or, failing that, by name.
     pub(crate) async fn user(&self, ident: &str) -> Result<User, KsError> {
-        match self.db().user_get(ident).await {
-            Ok(u) => return Ok(u),
-            Err(DbError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-        match self.db().user_get_by_name(ident).await {
-            Ok(u) => Ok(u),
-            Err(DbError::NotFound) => Err(KsError::not_found("user", ident)),
-            Err(e) => Err(e.into()),
-        }
+        let db = self.db();
+        by_id_or_name(
+            "user",
+            ident,
+            db.user_get(ident),
+            db.user_get_by_name(ident),
+        )
+        .await
     }
 }
 
