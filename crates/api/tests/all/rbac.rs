@@ -2,8 +2,9 @@
 //! project's admin, member and reader; the lessee project's; an unrelated project's
 //! admin; and a caller with no credentials. One table gives, for every operation,
 //! the answer each persona gets (spec §2.6), and the test runs every cell against a
-//! fresh node owned by project `owner` and leased to project `lessee`. The users are
-//! htpasswd users with a scope and roles, so no identity service is needed.
+//! fresh node owned by project `owner` and leased to project `lessee` (with a port
+//! and a port group). The users are htpasswd users with a scope and roles, so no
+//! identity service is needed.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -53,232 +54,54 @@ const fn row(
     }
 }
 
-//                                                                      SA  SM  SR  OA  OM  OR  LA  LM  LR  Oth Anon
+#[rustfmt::skip]
 const MATRIX: &[Row] = &[
-    row(
-        "GET",
-        "/v1/nodes/{n}",
-        None,
-        200,
-        "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401",
-    ),
-    row(
-        "POST",
-        "/v1/nodes",
-        Some(r#"{"driver": "fake-hardware"}"#),
-        201,
-        "ok  403 403 ok  403 403 ok  403 403 ok  401",
-    ),
-    row(
-        "DELETE",
-        "/v1/nodes/{n}",
-        None,
-        204,
-        "ok  403 403 ok  403 403 403 403 403 404 401",
-    ),
-    row(
-        "PATCH",
-        "/v1/nodes/{n}",
-        Some(r#"[{"op": "add", "path": "/extra/a", "value": 1}]"#),
-        200,
-        "ok  ok  403 ok  ok  403 ok  ok  403 404 401",
-    ),
-    row(
-        "PATCH",
-        "/v1/nodes/{n}",
-        Some(r#"[{"op": "add", "path": "/description", "value": "d"}]"#),
-        200,
-        "ok  ok  403 ok  ok  403 ok  ok  403 404 401",
-    ),
-    row(
-        "PATCH",
-        "/v1/nodes/{n}",
-        Some(r#"[{"op": "add", "path": "/instance_info/x", "value": 1}]"#),
-        200,
-        "ok  ok  403 ok  ok  403 ok  403 403 404 401",
-    ),
-    row(
-        "PATCH",
-        "/v1/nodes/{n}",
-        Some(r#"[{"op": "add", "path": "/driver_info/x", "value": 1}]"#),
-        200,
-        "ok  ok  403 ok  ok  403 403 403 403 404 401",
-    ),
-    row(
-        "PATCH",
-        "/v1/nodes/{n}",
-        Some(r#"[{"op": "replace", "path": "/name", "value": "{name}"}]"#),
-        200,
-        "ok  ok  403 ok  ok  403 403 403 403 404 401",
-    ),
-    row(
-        "PATCH",
-        "/v1/nodes/{n}",
-        Some(r#"[{"op": "replace", "path": "/power_interface", "value": "fake"}]"#),
-        200,
-        "ok  ok  403 ok  403 403 403 403 403 404 401",
-    ),
-    row(
-        "PATCH",
-        "/v1/nodes/{n}",
-        Some(r#"[{"op": "replace", "path": "/owner", "value": "owner"}]"#),
-        200,
-        "ok  ok  403 403 403 403 403 403 403 404 401",
-    ),
-    row(
-        "PATCH",
-        "/v1/nodes/{n}",
-        Some(r#"[{"op": "add", "path": "/shard", "value": "s1"}]"#),
-        200,
-        "ok  403 403 403 403 403 403 403 403 404 401",
-    ),
-    row(
-        "PATCH",
-        "/v1/nodes/{n}",
-        Some(r#"[{"op": "replace", "path": "/automated_clean", "value": false}]"#),
-        200,
-        "ok  403 403 403 403 403 403 403 403 404 401",
-    ),
-    row(
-        "PUT",
-        "/v1/nodes/{n}/states/provision",
-        Some(r#"{"target": "manage"}"#),
-        202,
-        "ok  ok  403 ok  ok  403 ok  403 403 404 401",
-    ),
-    row(
-        "GET",
-        "/v1/nodes/{n}/validate",
-        None,
-        200,
-        "ok  ok  403 ok  ok  403 ok  403 403 404 401",
-    ),
-    row(
-        "PUT",
-        "/v1/nodes/{n}/maintenance",
-        None,
-        202,
-        "ok  ok  403 ok  ok  403 ok  403 403 404 401",
-    ),
-    row(
-        "PUT",
-        "/v1/nodes/{n}/states/power",
-        Some(r#"{"target": "power on"}"#),
-        202,
-        "ok  ok  403 ok  ok  403 ok  ok  403 404 401",
-    ),
-    row(
-        "GET",
-        "/v1/nodes/{n}/states",
-        None,
-        200,
-        "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401",
-    ),
-    row(
-        "GET",
-        "/v1/nodes/{n}/traits",
-        None,
-        200,
-        "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401",
-    ),
-    row(
-        "GET",
-        "/v1/nodes/{n}/vifs",
-        None,
-        200,
-        "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401",
-    ),
-    row(
-        "PUT",
-        "/v1/nodes/{n}/traits/CUSTOM_X",
-        None,
-        204,
-        "ok  ok  403 ok  403 403 403 403 403 404 401",
-    ),
-    row(
-        "GET",
-        "/v1/nodes/{n}/management/boot_device",
-        None,
-        200,
-        "ok  ok  403 ok  403 403 403 403 403 404 401",
-    ),
-    row(
-        "GET",
-        "/v1/nodes/{n}/history",
-        None,
-        200,
-        "ok  ok  ok  ok  ok  ok  403 403 403 404 401",
-    ),
-    row(
-        "GET",
-        "/v1/nodes/{n}/vendor_passthru/methods",
-        None,
-        200,
-        "ok  403 403 403 403 403 403 403 403 404 401",
-    ),
-    row(
-        "GET",
-        "/v1/ports/{p}",
-        None,
-        200,
-        "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401",
-    ),
-    row(
-        "POST",
-        "/v1/ports",
-        Some(r#"{"node_uuid": "{n}", "address": "{mac}"}"#),
-        201,
-        "ok  403 403 ok  403 403 403 403 403 403 401",
-    ),
-    row(
-        "PATCH",
-        "/v1/ports/{p}",
-        Some(r#"[{"op": "add", "path": "/extra/a", "value": 1}]"#),
-        200,
-        "ok  ok  403 ok  403 403 403 403 403 404 401",
-    ),
-    row(
-        "DELETE",
-        "/v1/ports/{p}",
-        None,
-        204,
-        "ok  403 403 ok  403 403 403 403 403 404 401",
-    ),
-    row(
-        "GET",
-        "/v1/chassis",
-        None,
-        200,
-        "ok  ok  ok  403 403 403 403 403 403 403 401",
-    ),
-    row(
-        "GET",
-        "/v1/drivers",
-        None,
-        200,
-        "ok  ok  ok  403 403 403 403 403 403 403 401",
-    ),
-    row(
-        "GET",
-        "/v1/conductors",
-        None,
-        200,
-        "ok  ok  ok  403 403 403 403 403 403 403 401",
-    ),
-    row(
-        "GET",
-        "/v1/deploy_templates",
-        None,
-        200,
-        "ok  ok  ok  403 403 403 403 403 403 403 401",
-    ),
-    row(
-        "POST",
-        "/v1/allocations",
-        Some(r#"{"resource_class": "none-such"}"#),
-        201,
-        "ok  ok  403 ok  ok  403 ok  ok  403 ok  401",
-    ),
+    //  method  path                                        body                                                                   ok    SA  SM  SR  OA  OM  OR  LA  LM  LR  Oth Anon
+    row("GET",    "/v1/nodes/{n}",                            None,                                                                  200, "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401"),
+    row("POST",   "/v1/nodes",                                Some(r#"{"driver": "fake-hardware"}"#),                                201, "ok  403 403 ok  403 403 ok  403 403 ok  401"),
+    row("DELETE", "/v1/nodes/{n}",                            None,                                                                  204, "ok  403 403 ok  403 403 403 403 403 404 401"),
+    row("PATCH",  "/v1/nodes/{n}",                            Some(r#"[{"op": "add", "path": "/extra/a", "value": 1}]"#),            200, "ok  ok  403 ok  ok  403 ok  ok  403 404 401"),
+    row("PATCH",  "/v1/nodes/{n}",                            Some(r#"[{"op": "add", "path": "/description", "value": "d"}]"#),      200, "ok  ok  403 ok  ok  403 ok  ok  403 404 401"),
+    row("PATCH",  "/v1/nodes/{n}",                            Some(r#"[{"op": "add", "path": "/instance_info/x", "value": 1}]"#),    200, "ok  ok  403 ok  ok  403 ok  403 403 404 401"),
+    row("PATCH",  "/v1/nodes/{n}",                            Some(r#"[{"op": "add", "path": "/driver_info/x", "value": 1}]"#),      200, "ok  ok  403 ok  ok  403 403 403 403 404 401"),
+    row("PATCH",  "/v1/nodes/{n}",                            Some(r#"[{"op": "replace", "path": "/name", "value": "{name}"}]"#),    200, "ok  ok  403 ok  ok  403 403 403 403 404 401"),
+    row("PATCH",  "/v1/nodes/{n}",                            Some(r#"[{"op": "replace", "path": "/power_interface", "value": "fake"}]"#), 200, "ok  ok  403 ok  403 403 403 403 403 404 401"),
+    row("PATCH",  "/v1/nodes/{n}",                            Some(r#"[{"op": "replace", "path": "/owner", "value": "owner"}]"#),    200, "ok  ok  403 403 403 403 403 403 403 404 401"),
+    row("PATCH",  "/v1/nodes/{n}",                            Some(r#"[{"op": "add", "path": "/shard", "value": "s1"}]"#),           200, "ok  403 403 403 403 403 403 403 403 404 401"),
+    row("PATCH",  "/v1/nodes/{n}",                            Some(r#"[{"op": "replace", "path": "/automated_clean", "value": false}]"#), 200, "ok  403 403 403 403 403 403 403 403 404 401"),
+    row("PUT",    "/v1/nodes/{n}/states/provision",           Some(r#"{"target": "manage"}"#),                                       202, "ok  ok  403 ok  ok  403 ok  403 403 404 401"),
+    row("GET",    "/v1/nodes/{n}/validate",                   None,                                                                  200, "ok  ok  403 ok  ok  403 ok  403 403 404 401"),
+    row("PUT",    "/v1/nodes/{n}/maintenance",                None,                                                                  202, "ok  ok  403 ok  ok  403 ok  403 403 404 401"),
+    row("PUT",    "/v1/nodes/{n}/states/power",               Some(r#"{"target": "power on"}"#),                                     202, "ok  ok  403 ok  ok  403 ok  ok  403 404 401"),
+    row("GET",    "/v1/nodes/{n}/states",                     None,                                                                  200, "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401"),
+    row("GET",    "/v1/nodes/{n}/traits",                     None,                                                                  200, "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401"),
+    row("GET",    "/v1/nodes/{n}/vifs",                       None,                                                                  200, "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401"),
+    row("PUT",    "/v1/nodes/{n}/traits/CUSTOM_X",            None,                                                                  204, "ok  ok  403 ok  403 403 403 403 403 404 401"),
+    row("GET",    "/v1/nodes/{n}/management/boot_device",     None,                                                                  200, "ok  ok  403 ok  403 403 403 403 403 404 401"),
+    row("GET",    "/v1/nodes/{n}/history",                    None,                                                                  200, "ok  ok  ok  ok  ok  ok  403 403 403 404 401"),
+    row("GET",    "/v1/nodes/{n}/bios",                       None,                                                                  200, "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401"),
+    row("GET",    "/v1/nodes/{n}/firmware",                   None,                                                                  200, "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401"),
+    row("GET",    "/v1/nodes/{n}/management/indicators",      None,                                                                  200, "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401"),
+    row("GET",    "/v1/nodes/{n}/ports",                      None,                                                                  200, "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401"),
+    row("PUT",    "/v1/nodes/{n}/management/boot_device",     Some(r#"{"boot_device": "pxe"}"#),                                     204, "ok  ok  403 ok  403 403 403 403 403 404 401"),
+    row("DELETE", "/v1/nodes/{n}/traits",                     None,                                                                  204, "ok  ok  403 ok  403 403 403 403 403 404 401"),
+    row("DELETE", "/v1/nodes/{n}/maintenance",                None,                                                                  202, "ok  ok  403 ok  ok  403 ok  403 403 404 401"),
+    row("GET",    "/v1/nodes/{n}/vendor_passthru/methods",    None,                                                                  200, "ok  403 403 403 403 403 403 403 403 404 401"),
+    row("GET",    "/v1/ports/{p}",                            None,                                                                  200, "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401"),
+    row("POST",   "/v1/ports",                                Some(r#"{"node_uuid": "{n}", "address": "{mac}"}"#),                   201, "ok  403 403 ok  403 403 403 403 403 403 401"),
+    row("PATCH",  "/v1/ports/{p}",                            Some(r#"[{"op": "add", "path": "/extra/a", "value": 1}]"#),            200, "ok  ok  403 ok  403 403 403 403 403 404 401"),
+    row("DELETE", "/v1/ports/{p}",                            None,                                                                  204, "ok  403 403 ok  403 403 403 403 403 404 401"),
+    row("GET",    "/v1/portgroups/{g}",                       None,                                                                  200, "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401"),
+    row("POST",   "/v1/portgroups",                           Some(r#"{"node_uuid": "{n}", "address": "{mac}"}"#),                   201, "ok  403 403 ok  403 403 403 403 403 403 401"),
+    row("PATCH",  "/v1/portgroups/{g}",                       Some(r#"[{"op": "add", "path": "/extra/a", "value": 1}]"#),            200, "ok  ok  403 ok  403 403 403 403 403 404 401"),
+    row("DELETE", "/v1/portgroups/{g}",                       None,                                                                  204, "ok  403 403 ok  403 403 403 403 403 404 401"),
+    row("GET",    "/v1/chassis",                              None,                                                                  200, "ok  ok  ok  403 403 403 403 403 403 403 401"),
+    row("POST",   "/v1/chassis",                              Some(r#"{"description": "c"}"#),                                       201, "ok  403 403 403 403 403 403 403 403 403 401"),
+    row("GET",    "/v1/shards",                               None,                                                                  200, "ok  ok  ok  403 403 403 403 403 403 403 401"),
+    row("GET",    "/v1/drivers",                              None,                                                                  200, "ok  ok  ok  403 403 403 403 403 403 403 401"),
+    row("GET",    "/v1/conductors",                           None,                                                                  200, "ok  ok  ok  403 403 403 403 403 403 403 401"),
+    row("GET",    "/v1/deploy_templates",                     None,                                                                  200, "ok  ok  ok  403 403 403 403 403 403 403 401"),
+    row("POST",   "/v1/allocations",                          Some(r#"{"resource_class": "none-such"}"#),                            201, "ok  ok  403 ok  ok  403 ok  ok  403 ok  401"),
 ];
 
 /// The app behind http_basic with every persona's user.
@@ -306,14 +129,24 @@ fn next_mac() -> String {
     )
 }
 
-/// A node of project `owner` leased to `lessee`, with one port: their UUIDs.
-async fn fixture(admin: &TestApp) -> (String, String) {
+/// A node of project `owner` leased to `lessee`, with one port and one port group:
+/// their UUIDs.
+async fn fixture(admin: &TestApp) -> (String, String, String) {
     let node = admin
         .node(json!({"driver": "fake-hardware", "owner": "owner", "lessee": "lessee"}))
         .await;
     let uuid = node["uuid"].as_str().unwrap().to_string();
     let port = admin.port(&uuid, &next_mac()).await;
-    (uuid, port["uuid"].as_str().unwrap().to_string())
+    let r = admin
+        .call(
+            "POST",
+            "/v1/portgroups",
+            Some(json!({"node_uuid": uuid, "address": next_mac()})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let group = r.body["uuid"].as_str().unwrap().to_string();
+    (uuid, port["uuid"].as_str().unwrap().to_string(), group)
 }
 
 async fn the_matrix(mut app: TestApp) {
@@ -326,10 +159,11 @@ async fn the_matrix(mut app: TestApp) {
         let cells: Vec<&str> = row.cells.split_whitespace().collect();
         assert_eq!(cells.len(), PERSONAS.len(), "{} {}", row.method, row.path);
         for ((user, _), cell) in PERSONAS.iter().zip(cells) {
-            let (node, port) = fixture(&admin).await;
+            let (node, port, group) = fixture(&admin).await;
             let fill = |s: &str| {
                 s.replace("{n}", &node)
                     .replace("{p}", &port)
+                    .replace("{g}", &group)
                     .replace("{mac}", &next_mac())
                     .replace("{name}", &format!("n{}", next_mac().replace(':', "")))
             };
@@ -640,7 +474,7 @@ async fn history_names_who_asked(mut app: TestApp) {
     app.version = "1.89";
     let app = secured(&app);
     let admin = app.as_user("admin", PASSWORD);
-    let (node, _) = fixture(&admin).await;
+    let (node, _, _) = fixture(&admin).await;
     let om = persona(&app, "om");
     let r = om
         .call("PUT", &format!("/v1/nodes/{node}/maintenance"), None)
