@@ -30,7 +30,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
 use ferric_authz::{
-    expand_roles, memo_key, Caller, PasswordMemo, Principal, Scope, TokenError, TokenValidator,
+    expand_roles, Caller, PasswordMemo, Principal, Scope, TokenError, TokenValidator,
 };
 use serde_json::json;
 
@@ -147,16 +147,7 @@ impl UserFile {
         };
         let caller = entry.caller(user);
         let hash = entry.hash;
-        let key = memo_key(user, &hash, password);
-        if let Some(known) = self.memo.get(&key) {
-            return Ok(known.then_some(caller));
-        }
-        let password = password.to_string();
-        let ok =
-            tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
-                .await
-                .unwrap_or(false);
-        self.memo.put(key, ok);
+        let ok = self.memo.verify(user, &hash, password).await;
         Ok(ok.then_some(caller))
     }
 }

@@ -14,7 +14,7 @@ mod principal;
 mod token;
 
 pub use check::{Check, ParseError};
-pub use password_memo::{memo_key, PasswordMemo};
+pub use password_memo::PasswordMemo;
 pub use policy::{Policy, PolicyError, Target};
 pub use principal::{expand_roles, Caller, Principal, Scope};
 pub use token::{TokenCheck, TokenError, TokenValidator};

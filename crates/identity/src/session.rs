@@ -7,7 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use ferric_authz::{memo_key, Principal, Scope};
+use ferric_authz::{Principal, Scope};
 use ferric_db::DbError;
 use ferric_types::identity::{
     AppCredential, Revocation, User, DEFAULT_DOMAIN_ID, DEFAULT_DOMAIN_NAME, SYSTEM_SCOPE,
@@ -35,17 +35,7 @@ fn default_domain(domain: Option<&Value>) -> bool {
 impl Identity {
     /// Whether `secret` matches a stored bcrypt `hash` (memoised).
     async fn secret_matches(&self, who: &str, hash: &str, secret: &str) -> bool {
-        let key = memo_key(who, hash, secret);
-        if let Some(known) = self.inner.memo.get(&key) {
-            return known;
-        }
-        let (hash, secret) = (hash.to_string(), secret.to_string());
-        let ok =
-            tokio::task::spawn_blocking(move || bcrypt::verify(secret, &hash).unwrap_or(false))
-                .await
-                .unwrap_or(false);
-        self.inner.memo.put(key, ok);
-        ok
+        self.inner.memo.verify(who, hash, secret).await
     }
 
     /// A user named in a request: `{"id"}` or `{"name", "domain"}`.
