@@ -10,20 +10,12 @@
 # Listens on 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lab/lib/smoke.sh
+source lab/lib/smoke.sh
+smoke_init http-basic
 FERRICD="${1:?usage: lab/http-basic-smoke.sh FERRICD [PORT]}"
 PORT="${2:-6550}"
-VENV="${FERRIC_LAB_DIR:-$HOME/.cache/ferric-lab}/osc-venv"
-WORK="$(mktemp -d /tmp/ferric-http-basic.XXXXXX)"
 ENDPOINT="http://127.0.0.1:$PORT"
-ferricd_pid=""
-cleanup() {
-    [ -n "$ferricd_pid" ] && kill "$ferricd_pid" 2>/dev/null && wait "$ferricd_pid" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-fail() { echo "not ok - $*"; tail -n 20 "$WORK/ferricd.log" | sed 's/^/#   /'; exit 1; }
-
-[ -x "$VENV/bin/openstack" ] || fail "no openstack client in $VENV (lab/ironicclient-smoke.sh installs it)"
 PASSWORD="$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 htpasswd -B -b -c "$WORK/htpasswd" operator "$PASSWORD" 2>/dev/null
 # Project users: an admin in each of two projects, and a reader.

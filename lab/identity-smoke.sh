@@ -10,20 +10,12 @@
 # 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lab/lib/smoke.sh
+source lab/lib/smoke.sh
+smoke_init identity
 FERRICD="${1:?usage: lab/identity-smoke.sh FERRICD [PORT]}"
 PORT="${2:-6551}"
-VENV="${FERRIC_LAB_DIR:-$HOME/.cache/ferric-lab}/osc-venv"
-WORK="$(mktemp -d /tmp/ferric-identity.XXXXXX)"
 BASE="http://127.0.0.1:$PORT"
-ferricd_pid=""
-cleanup() {
-    [ -n "$ferricd_pid" ] && kill "$ferricd_pid" 2>/dev/null && wait "$ferricd_pid" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-fail() { echo "not ok - $*"; tail -n 20 "$WORK/ferricd.log" | sed 's/^/#   /'; exit 1; }
-
-[ -x "$VENV/bin/openstack" ] || fail "no openstack client in $VENV (lab/ironicclient-smoke.sh installs it)"
 printf '[identity]\ntoken_expiration = 20\n' >"$WORK/ferricd.toml"
 "$FERRICD" --listen "127.0.0.1:$PORT" --data-dir "$WORK/var" --config "$WORK/ferricd.toml" --log debug \
     --enable-identity --auth-strategy keystone >"$WORK/ferricd.log" 2>&1 &

@@ -10,22 +10,14 @@
 # gets 503. Listens on 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lab/lib/smoke.sh
+source lab/lib/smoke.sh
+smoke_extra_cleanup() { bash lab/keystone.sh stop "$WORK/keystone" 2>/dev/null || true; }
+smoke_init keystone
 FERRICD="${1:?usage: lab/keystone-smoke.sh FERRICD [PORT]}"
 PORT="${2:-6553}"
 KS_PORT="${FERRIC_KEYSTONE_PORT:-5001}"
-VENV="${FERRIC_LAB_DIR:-$HOME/.cache/ferric-lab}/osc-venv"
-WORK="$(mktemp -d /tmp/ferric-keystone.XXXXXX)"
 API="http://127.0.0.1:$PORT"
-ferricd_pid=""
-cleanup() {
-    [ -n "$ferricd_pid" ] && kill "$ferricd_pid" 2>/dev/null && wait "$ferricd_pid" 2>/dev/null
-    bash lab/keystone.sh stop "$WORK/keystone" 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-fail() { echo "not ok - $*"; tail -n 20 "$WORK/ferricd.log" 2>/dev/null | sed 's/^/#   /'; exit 1; }
-
-[ -x "$VENV/bin/openstack" ] || fail "no openstack client in $VENV (lab/ironicclient-smoke.sh installs it)"
 # Keystone's tokens live 30 s here, so an expired one is quick to get.
 KS="$(bash lab/keystone.sh start "$WORK/keystone" "$KS_PORT" 30)" || fail "Keystone did not start"
 ADMIN_PW="$(cat "$WORK/keystone/admin-password")"

@@ -8,21 +8,13 @@
 # certificates are made here with openssl. Listens on 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lab/lib/smoke.sh
+source lab/lib/smoke.sh
+smoke_init tls
 FERRICD="${1:?usage: lab/tls-smoke.sh FERRICD [PORT]}"
 PORT="${2:-6552}"
-VENV="${FERRIC_LAB_DIR:-$HOME/.cache/ferric-lab}/osc-venv"
 FERRIC="$(dirname "$FERRICD")/ferric"
-WORK="$(mktemp -d /tmp/ferric-tls.XXXXXX)"
 BASE="https://127.0.0.1:$PORT"
-ferricd_pid=""
-cleanup() {
-    [ -n "$ferricd_pid" ] && kill "$ferricd_pid" 2>/dev/null && wait "$ferricd_pid" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-fail() { echo "not ok - $*"; tail -n 20 "$WORK/ferricd.log" | sed 's/^/#   /'; exit 1; }
-
-[ -x "$VENV/bin/openstack" ] || fail "no openstack client in $VENV (lab/ironicclient-smoke.sh installs it)"
 # cert NAME SAN: a server certificate signed by the lab CA.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=Ferric lab CA" \
     -keyout "$WORK/ca.key" -out "$WORK/ca.pem" 2>/dev/null

@@ -129,15 +129,24 @@ impl Access {
         if !self.is_restricted() {
             return Ok(());
         }
-        let node = match state.db.node_get(node).await {
-            Ok(node) => node,
-            Err(DbError::NotFound) => return Err(not_found()),
-            Err(e) => return Err(e.into()),
-        };
-        if !self.sees(&node) {
+        match state.db.node_get(node).await {
+            Ok(node) => self.check_child_of(&node, rule, not_found),
+            Err(DbError::NotFound) => Err(not_found()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// [`Access::check_child`] on the node already read.
+    pub fn check_child_of(
+        &self,
+        node: &Node,
+        rule: &str,
+        not_found: impl FnOnce() -> ApiError,
+    ) -> Result<(), ApiError> {
+        if !self.sees(node) {
             return Err(not_found());
         }
-        self.require(rule, &node_target(&node))
+        self.require(rule, &node_target(node))
     }
 
     /// Ironic's create rule of ports and port groups: judged on the node the body

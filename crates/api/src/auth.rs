@@ -84,11 +84,20 @@ struct Loaded {
 }
 
 /// One user of the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 struct UserEntry {
     hash: String,
     /// The scope and roles the line gives, if any; none = unrestricted.
     grant: Option<(Scope, Vec<String>)>,
+}
+
+/// Without the hash: nothing that prints the settings prints a password hash.
+impl std::fmt::Debug for UserEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserEntry")
+            .field("grant", &self.grant)
+            .finish_non_exhaustive()
+    }
 }
 
 impl UserEntry {
@@ -303,6 +312,13 @@ fn answer(status: StatusCode, message: &str) -> Response {
     resp
 }
 
+/// `WWW-Authenticate: Keystone uri="…"`, on every 401 of the keystone strategy.
+fn keystone_challenge(resp: &mut Response, uri: &str) {
+    if let Ok(v) = HeaderValue::from_str(&format!("Keystone uri=\"{uri}\"")) {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+}
+
 /// keystonemiddleware's answers: 401 with where to get a token, or 503.
 fn keystone_answer(status: StatusCode, uri: &str) -> Response {
     let (title, message) = if status == StatusCode::UNAUTHORIZED {
@@ -322,9 +338,7 @@ fn keystone_answer(status: StatusCode, uri: &str) -> Response {
     )
         .into_response();
     if status == StatusCode::UNAUTHORIZED {
-        if let Ok(v) = HeaderValue::from_str(&format!("Keystone uri=\"{uri}\"")) {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-        }
+        keystone_challenge(&mut resp, uri);
     }
     resp
 }
@@ -346,12 +360,7 @@ async fn by_token(keystone: &KeystoneAuth, mut request: Request, next: Next) -> 
                 .insert(Caller::Principal(principal));
             let mut resp = next.run(request).await;
             if resp.status() == StatusCode::UNAUTHORIZED {
-                if let Ok(v) = HeaderValue::from_str(&format!(
-                    "Keystone uri=\"{}\"",
-                    keystone.www_authenticate_uri
-                )) {
-                    resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-                }
+                keystone_challenge(&mut resp, &keystone.www_authenticate_uri);
             }
             resp
         }

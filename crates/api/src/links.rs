@@ -11,6 +11,12 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(endpoint) = &state.config.public_endpoint {
         return endpoint.trim_end_matches('/').to_string();
     }
+    request_origin(headers)
+}
+
+/// `scheme://host` as the client reached us: the `Host` header, and https when the
+/// TLS listener said so (`X-Forwarded-Proto`).
+pub fn request_origin(headers: &HeaderMap) -> String {
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())

@@ -6,6 +6,9 @@ use ferric_db::{ListQuery, SortDir};
 use ferric_types::Microversion;
 use serde_json::{Map, Value};
 
+use crate::error::ApiError;
+use crate::fields::{FieldSet, Selection};
+
 /// Where a list is served: its URL path (for `next` links) and whether it is a
 /// `/detail` path (which shows every field).
 #[derive(Debug, Clone, Copy)]
@@ -14,8 +17,11 @@ pub struct Served<'a> {
     pub detail: bool,
 }
 
-use crate::error::ApiError;
-use crate::fields::{FieldSet, Selection};
+impl<'a> Served<'a> {
+    pub const fn at(path: &'a str, detail: bool) -> Self {
+        Self { path, detail }
+    }
+}
 
 /// Query parameters of a request, in order, strictly consumed.
 pub struct Params {

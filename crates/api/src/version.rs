@@ -69,16 +69,11 @@ pub async fn negotiate(mut request: Request, next: Next) -> Response {
     let request_id = format!("req-{}", uuid::Uuid::new_v4());
     let method = request.method().clone();
     let path = request.uri().path().to_string();
-    // Who asked, for the log (the authentication layer runs first).
+    // Who asked, for the log (the authentication layer runs first); nothing is
+    // copied for an anonymous caller.
     let caller = request.extensions().get::<ferric_authz::Caller>();
-    let user = caller
-        .and_then(|c| c.user_name())
-        .unwrap_or("-")
-        .to_string();
-    let project = caller
-        .and_then(|c| c.project_id())
-        .unwrap_or("-")
-        .to_string();
+    let user = caller.and_then(|c| c.user_name()).map(str::to_owned);
+    let project = caller.and_then(|c| c.project_id()).map(str::to_owned);
     // Heartbeats come every few seconds from every ramdisk: not worth a line each.
     let changes = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
         && !path.contains("/heartbeat/");
@@ -140,6 +135,8 @@ pub async fn negotiate(mut request: Request, next: Next) -> Response {
     headers.insert("x-openstack-request-id", id);
     let status = response.status();
     let micros = started.elapsed().as_micros() as u64;
+    let user = user.as_deref().unwrap_or("-");
+    let project = project.as_deref().unwrap_or("-");
     if let Some(err) = response.extensions().get::<ApiError>() {
         if status.is_server_error() {
             tracing::warn!(%request_id, %method, %path, %user, %project, status = status.as_u16(), micros, error = %err.message, "request failed");

@@ -17,4 +17,4 @@ pub use check::{Check, ParseError};
 pub use password_memo::PasswordMemo;
 pub use policy::{Policy, PolicyError, Target};
 pub use principal::{expand_roles, Caller, Principal, Scope};
-pub use token::{TokenCheck, TokenError, TokenValidator};
+pub use token::{DeferredValidator, TokenCheck, TokenError, TokenValidator};

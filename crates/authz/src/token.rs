@@ -23,3 +23,39 @@ pub type TokenCheck<'a> = Pin<Box<dyn Future<Output = Result<Principal, TokenErr
 pub trait TokenValidator: Send + Sync {
     fn validate<'a>(&'a self, token: &'a str) -> TokenCheck<'a>;
 }
+
+/// A validator that exists only once the service behind it has started (the
+/// built-in identity service needs the database): until then every token is
+/// "unavailable" (503), never accepted.
+#[derive(Default)]
+pub struct DeferredValidator {
+    inner: std::sync::OnceLock<std::sync::Arc<dyn TokenValidator>>,
+}
+
+impl std::fmt::Debug for DeferredValidator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeferredValidator")
+            .field("ready", &self.inner.get().is_some())
+            .finish()
+    }
+}
+
+impl DeferredValidator {
+    /// The validator to use from now on (the first one set stays).
+    pub fn set(&self, validator: std::sync::Arc<dyn TokenValidator>) {
+        let _ = self.inner.set(validator);
+    }
+}
+
+impl TokenValidator for DeferredValidator {
+    fn validate<'a>(&'a self, token: &'a str) -> TokenCheck<'a> {
+        match self.inner.get() {
+            Some(v) => v.validate(token),
+            None => Box::pin(async {
+                Err(TokenError::Unavailable(
+                    "the identity service has not started".into(),
+                ))
+            }),
+        }
+    }
+}

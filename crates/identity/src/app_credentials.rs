@@ -7,12 +7,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use base64::Engine;
 use ferric_authz::Principal;
 use ferric_db::{Cond, DbError};
 use ferric_types::identity::AppCredential;
 use ferric_types::Timestamp;
-use rand::RngCore;
 use serde_json::{json, Value};
 
 use crate::error::KsError;
@@ -157,11 +155,7 @@ pub async fn create(
     };
     let secret = match text(&m, "secret")? {
         Some(s) => s,
-        None => {
-            let mut bytes = [0u8; 48];
-            rand::thread_rng().fill_bytes(&mut bytes);
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-        }
+        None => crate::tokens::random_text(48),
     };
     let c = AppCredential {
         uuid: uuid::Uuid::new_v4().simple().to_string(),

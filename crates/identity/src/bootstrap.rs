@@ -90,10 +90,22 @@ pub async fn bootstrap(
     })
 }
 
-/// Whether any user exists yet.
-pub async fn has_users(db: &Datastore) -> Result<bool, String> {
-    db.user_list(Vec::new())
+/// On first start (no user yet): makes the administrator `admin` of project
+/// `admin` with a random password, which `hand_over` keeps (it is never logged)
+/// before the user exists. Whether it did.
+pub async fn first_admin(
+    db: &Datastore,
+    hand_over: impl FnOnce(&str) -> Result<(), String>,
+) -> Result<bool, String> {
+    let users = db
+        .user_list(Vec::new())
         .await
-        .map(|u| !u.is_empty())
-        .map_err(|e| format!("identity: {e}"))
+        .map_err(|e| format!("identity: {e}"))?;
+    if !users.is_empty() {
+        return Ok(false);
+    }
+    let password = crate::tokens::random_text(18);
+    hand_over(&password)?;
+    bootstrap(db, "admin", "admin", &password).await?;
+    Ok(true)
 }

@@ -1,7 +1,6 @@
-//! Keystone's error answers: `{"error": {"code", "title", "message"}}`, and on 401
-//! `WWW-Authenticate: Keystone uri="…"`, which clients follow to get a token.
+//! Keystone's error answers: `{"error": {"code", "title", "message"}}`.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use ferric_db::DbError;
@@ -93,13 +92,7 @@ impl IntoResponse for KsError {
             "title": self.title(),
             "message": self.message,
         }});
-        let mut resp = (self.status, Json(body)).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Keystone uri=\"/identity/v3\""),
-            );
-        }
-        resp
+        // A 401's `WWW-Authenticate` is added by the router, which knows the URL.
+        (self.status, Json(body)).into_response()
     }
 }

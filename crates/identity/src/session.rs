@@ -10,7 +10,7 @@ use axum::Json;
 use ferric_authz::{Principal, Scope};
 use ferric_db::DbError;
 use ferric_types::identity::{
-    AppCredential, Revocation, User, DEFAULT_DOMAIN_ID, DEFAULT_DOMAIN_NAME, SYSTEM_SCOPE,
+    AppCredential, Project, Revocation, User, DEFAULT_DOMAIN_ID, DEFAULT_DOMAIN_NAME, SYSTEM_SCOPE,
 };
 use ferric_types::Timestamp;
 use serde_json::{json, Value};
@@ -125,8 +125,9 @@ impl Identity {
         Ok((user, cred))
     }
 
-    /// The project a scope names: `{"id"}` or `{"name", "domain"}`.
-    async fn named_project(&self, v: &Value) -> Result<String, KsError> {
+    /// The project a scope names: `{"id"}` or `{"name", "domain"}`; 401 unless it
+    /// exists and is enabled.
+    async fn named_project(&self, v: &Value) -> Result<Project, KsError> {
         let found = if let Some(id) = v.get("id").and_then(Value::as_str) {
             self.db().project_get(id).await
         } else if let (Some(name), true) = (
@@ -138,7 +139,7 @@ impl Identity {
             return Err(KsError::unauthorized());
         };
         match found {
-            Ok(p) if p.enabled => Ok(p.uuid),
+            Ok(p) if p.enabled => Ok(p),
             Ok(_) | Err(DbError::NotFound) => Err(KsError::unauthorized()),
             Err(e) => Err(e.into()),
         }
@@ -227,8 +228,12 @@ pub async fn issue(
     } else {
         return Err(KsError::unauthorized());
     };
+    let by_id = |id: &str| json!({ "id": id });
     let (project, sys) = match (&cred, scope) {
-        (Some(c), _) => (Some(c.project_uuid.clone()), false),
+        (Some(c), _) => (
+            Some(id.named_project(&by_id(&c.project_uuid)).await?),
+            false,
+        ),
         (None, Some(s)) if s.get("system").is_some() => {
             if s["system"].get("all") != Some(&Value::Bool(true)) {
                 return Err(KsError::unauthorized());
@@ -246,12 +251,21 @@ pub async fn issue(
                 "The scope names no project, system or domain.",
             ))
         }
-        (None, None) => (user.default_project_id.clone(), false),
+        (None, None) => match &user.default_project_id {
+            Some(p) => (Some(id.named_project(&by_id(p)).await?), false),
+            None => (None, false),
+        },
     };
-    let scope_key = match (&project, sys) {
-        (Some(p), _) => p.clone(),
-        (None, true) => SYSTEM_SCOPE.to_string(),
-        (None, false) => String::new(),
+    let (scope, scope_key) = match (&project, sys) {
+        (Some(p), _) => (
+            Scope::Project {
+                id: p.uuid.clone(),
+                name: p.name.clone(),
+            },
+            p.uuid.clone(),
+        ),
+        (None, true) => (Scope::System, SYSTEM_SCOPE.to_string()),
+        (None, false) => (Scope::Unscoped, String::new()),
     };
     let roles = if scope_key.is_empty() {
         Vec::new()
@@ -272,9 +286,15 @@ pub async fn issue(
     if let Some(e) = cred.as_ref().and_then(|c| c.expires_at) {
         expires = expires.min((e.micros() / 1_000_000) as u64);
     }
+    let principal = Principal {
+        user_id: user.uuid.clone(),
+        user_name: user.name.clone(),
+        scope,
+        roles: roles.clone(),
+    };
     let claims = Claims {
         sub: user.uuid.clone(),
-        prj: project,
+        prj: project.map(|p| p.uuid),
         sys,
         roles,
         mth: if cred.is_some() {
@@ -291,10 +311,6 @@ pub async fn issue(
         tracing::error!(error = %e, "cannot issue a token");
         KsError::from(DbError::Corrupt(e))
     })?;
-    let (claims, principal) = id
-        .resolve(&token)
-        .await?
-        .ok_or_else(KsError::unauthorized)?;
     tracing::info!(user = %principal.user_name, project = principal.project_id().unwrap_or("-"), system = principal.is_system(), "token issued");
     let with_catalog = !query.as_deref().unwrap_or("").contains("nocatalog");
     let body = id

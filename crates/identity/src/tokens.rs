@@ -93,11 +93,16 @@ pub fn fresh_key() -> SigningKey {
     }
 }
 
-/// A new audit id: 16 random bytes, URL-safe base64 (Keystone's are 22 characters).
-pub fn audit_id() -> String {
-    let mut bytes = [0u8; 16];
+/// `len` random bytes as URL-safe base64: secrets, passwords, audit ids.
+pub fn random_text(len: usize) -> String {
+    let mut bytes = vec![0u8; len];
     rand::thread_rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A new audit id: 16 random bytes (Keystone's are 22 characters).
+pub fn audit_id() -> String {
+    random_text(16)
 }
 
 /// A timestamp as Keystone writes it: `2026-12-05T20:00:00.000000Z`.

@@ -3,8 +3,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Parser;
+use ferric_api::auth::{AuthStrategy, KeystoneAuth};
+use ferric_authz::{DeferredValidator, TokenValidator};
+use ferric_identity::remote::{AuthTokenConfig, RemoteKeystone};
 use serde::Deserialize;
 
 /// Ferric: bare-metal provisioning with an Ironic-compatible API.
@@ -153,7 +157,7 @@ pub enum Command {
     Identity(IdentityCommand),
 }
 
-#[derive(Debug, clap::Subcommand)]
+#[derive(clap::Subcommand)]
 pub enum IdentityCommand {
     /// Creates (or resets the password of) the first administrator: a project and a
     /// user with the admin role on it and on the system.
@@ -166,6 +170,21 @@ pub enum IdentityCommand {
         #[arg(long, env = "FERRIC_BOOTSTRAP_PASSWORD", hide_env_values = true)]
         password: String,
     },
+}
+
+/// Without the password: nothing that prints the arguments prints it.
+impl std::fmt::Debug for IdentityCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IdentityCommand::Bootstrap {
+                username, project, ..
+            } => f
+                .debug_struct("Bootstrap")
+                .field("username", username)
+                .field("project", project)
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 /// The first listener (`API` or `network API`) that serves beyond loopback while
@@ -181,6 +200,82 @@ pub fn exposed_without_auth(
     std::iter::once(("API", listen))
         .chain(network_api_listen.map(|a| ("network API", a)))
         .find(|(_, addr)| !addr.ip().is_loopback())
+}
+
+/// The authentication strategy the settings name, and, when the built-in identity
+/// service validates the tokens, the handle it fills in once it has started.
+fn auth_strategy(
+    strategy: Option<String>,
+    user_file: Option<PathBuf>,
+    authtoken: &FileKeystoneAuthtoken,
+    identity_enabled: bool,
+    identity_uri: String,
+) -> Result<(AuthStrategy, Option<Arc<DeferredValidator>>), String> {
+    let strategy = strategy.unwrap_or_else(|| "noauth".into());
+    let keystone = |validator: Arc<dyn TokenValidator>, www_authenticate_uri| {
+        AuthStrategy::Keystone(Arc::new(KeystoneAuth {
+            validator,
+            www_authenticate_uri,
+        }))
+    };
+    Ok(match strategy.as_str() {
+        "noauth" => (AuthStrategy::NoAuth, None),
+        "http_basic" => {
+            let path = user_file.unwrap_or_else(|| PathBuf::from("/etc/ferric/htpasswd"));
+            let users =
+                ferric_api::auth::UserFile::open(&path).map_err(|e| format!("http_basic: {e}"))?;
+            (AuthStrategy::HttpBasic(Arc::new(users)), None)
+        }
+        "keystone" => match &authtoken.auth_url {
+            Some(url) => {
+                let remote = remote_keystone(authtoken, url)?;
+                let uri = remote.www_authenticate_uri();
+                (keystone(Arc::new(remote), uri), None)
+            }
+            None if identity_enabled => {
+                let deferred = Arc::new(DeferredValidator::default());
+                (keystone(deferred.clone(), identity_uri), Some(deferred))
+            }
+            None => {
+                return Err(
+                    "auth strategy keystone needs [keystone_authtoken] auth_url \
+                            (an external Keystone) or the built-in identity service \
+                            (--enable-identity)"
+                        .into(),
+                )
+            }
+        },
+        other => {
+            return Err(format!(
+                "auth strategy {other:?} is not supported (noauth, http_basic, keystone)"
+            ))
+        }
+    })
+}
+
+/// The client of the external Keystone `[keystone_authtoken]` names.
+fn remote_keystone(ka: &FileKeystoneAuthtoken, url: &str) -> Result<RemoteKeystone, String> {
+    if ka.auth_type.as_deref().is_some_and(|t| t != "password") {
+        return Err(format!(
+            "keystone_authtoken.auth_type {:?} is not supported (password)",
+            ka.auth_type.clone().unwrap_or_default()
+        ));
+    }
+    let need = |v: &Option<String>, name: &str| {
+        v.clone()
+            .ok_or_else(|| format!("keystone_authtoken.{name} is needed with auth_url"))
+    };
+    let domain = |v: &Option<String>| v.clone().unwrap_or_else(|| "Default".into());
+    RemoteKeystone::new(AuthTokenConfig {
+        auth_url: url.to_string(),
+        www_authenticate_uri: ka.www_authenticate_uri.clone(),
+        username: need(&ka.username, "username")?,
+        password: need(&ka.password, "password")?,
+        project_name: need(&ka.project_name, "project_name")?,
+        user_domain_name: domain(&ka.user_domain_name),
+        project_domain_name: domain(&ka.project_domain_name),
+        token_cache_time: ka.token_cache_time.unwrap_or(300),
+    })
 }
 
 /// `[identity]`: the built-in identity service.
@@ -462,9 +557,10 @@ pub struct Settings {
     pub dhcp: Option<(ferric_boot::dhcp::DhcpConfig, crate::boot_policy::BootFiles)>,
     /// The built-in identity service, when enabled.
     pub identity: Option<ferric_identity::IdentityConfig>,
-    /// `keystone` strategy with the built-in identity service validating tokens:
-    /// `api.auth` is set once the service is open (it needs the database).
-    pub local_tokens: bool,
+    /// `keystone` strategy with the built-in identity service validating tokens: the
+    /// validator `api.auth` calls, filled in once the service is open (it needs the
+    /// database); until then tokens get 503.
+    pub local_tokens: Option<Arc<DeferredValidator>>,
     /// HTTPS: the certificate and key files, when set.
     pub tls: Option<(PathBuf, PathBuf)>,
 }
@@ -488,83 +584,38 @@ impl Settings {
             format!("sqlite://{}?mode=rwc", data_dir.join("ferric.db").display())
         });
         let identity_enabled = cli.enable_identity || file.identity.enabled == Some(true);
-        let strategy = cli
-            .auth_strategy
+        let listen = cli
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 6385)));
+        let public_endpoint = cli
+            .public_endpoint
             .clone()
-            .or(file.auth.strategy.clone())
-            .unwrap_or_else(|| "noauth".into());
-        let auth = match strategy.as_str() {
-            "noauth" => ferric_api::auth::AuthStrategy::NoAuth,
-            "http_basic" => {
-                let path = cli
-                    .http_basic_auth_user_file
-                    .clone()
-                    .or(file.auth.http_basic_auth_user_file.clone())
-                    .unwrap_or_else(|| PathBuf::from("/etc/ferric/htpasswd"));
-                let users = ferric_api::auth::UserFile::open(&path)
-                    .map_err(|e| format!("http_basic: {e}"))?;
-                ferric_api::auth::AuthStrategy::HttpBasic(std::sync::Arc::new(users))
-            }
-            "keystone" => {
-                let ka = &file.keystone_authtoken;
-                match &ka.auth_url {
-                    Some(url) => {
-                        if ka.auth_type.as_deref().is_some_and(|t| t != "password") {
-                            return Err(format!(
-                                "keystone_authtoken.auth_type {:?} is not supported (password)",
-                                ka.auth_type.clone().unwrap_or_default()
-                            ));
-                        }
-                        let need = |v: &Option<String>, name: &str| {
-                            v.clone().ok_or_else(|| {
-                                format!("keystone_authtoken.{name} is needed with auth_url")
-                            })
-                        };
-                        let remote = ferric_identity::remote::RemoteKeystone::new(
-                            ferric_identity::remote::AuthTokenConfig {
-                                auth_url: url.clone(),
-                                www_authenticate_uri: ka.www_authenticate_uri.clone(),
-                                username: need(&ka.username, "username")?,
-                                password: need(&ka.password, "password")?,
-                                project_name: need(&ka.project_name, "project_name")?,
-                                user_domain_name: ka
-                                    .user_domain_name
-                                    .clone()
-                                    .unwrap_or_else(|| "Default".into()),
-                                project_domain_name: ka
-                                    .project_domain_name
-                                    .clone()
-                                    .unwrap_or_else(|| "Default".into()),
-                                token_cache_time: ka.token_cache_time.unwrap_or(300),
-                            },
-                        )?;
-                        let uri = remote.www_authenticate_uri();
-                        ferric_api::auth::AuthStrategy::Keystone(std::sync::Arc::new(
-                            ferric_api::auth::KeystoneAuth {
-                                validator: std::sync::Arc::new(remote),
-                                www_authenticate_uri: uri,
-                            },
-                        ))
-                    }
-                    None if identity_enabled => ferric_api::auth::AuthStrategy::NoAuth,
-                    None => {
-                        return Err(
-                            "auth strategy keystone needs [keystone_authtoken] auth_url \
-                                    (an external Keystone) or the built-in identity service \
-                                    (--enable-identity)"
-                                .into(),
-                        )
-                    }
-                }
-            }
-            other => {
-                return Err(format!(
-                    "auth strategy {other:?} is not supported (noauth, http_basic, keystone)"
-                ))
+            .or(file.api.public_endpoint.clone());
+        let tls = match (
+            cli.tls_cert.clone().or(file.api.tls_cert.clone()),
+            cli.tls_key.clone().or(file.api.tls_key.clone()),
+        ) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => {
+                return Err("TLS needs both a certificate and a key (--tls-cert, --tls-key)".into())
             }
         };
-        let local_tokens =
-            strategy == "keystone" && matches!(auth, ferric_api::auth::AuthStrategy::NoAuth);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let identity_uri = match &public_endpoint {
+            Some(e) => format!("{}/identity/v3", e.trim_end_matches('/')),
+            None => format!("{scheme}://{listen}/identity/v3"),
+        };
+        let (auth, local_tokens) = auth_strategy(
+            cli.auth_strategy.clone().or(file.auth.strategy.clone()),
+            cli.http_basic_auth_user_file
+                .clone()
+                .or(file.auth.http_basic_auth_user_file.clone()),
+            &file.keystone_authtoken,
+            identity_enabled,
+            identity_uri,
+        )?;
         let policy = match cli.policy_file.clone().or(file.auth.policy_file.clone()) {
             Some(path) => ferric_authz::Policy::from_file(&path)
                 .map_err(|e| format!("policy file {}: {e}", path.display()))?,
@@ -610,19 +661,10 @@ impl Settings {
                 .transpose()?
                 .unwrap_or_default(),
         };
-        let listen = cli
-            .listen
-            .or(file.listen)
-            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 6385)));
         let network_api_listen = cli.network_api_listen.or(file.network.api_listen);
         let insecure = cli.allow_insecure_noauth || file.auth.allow_insecure_noauth == Some(true);
         if !insecure {
-            let exposed = if local_tokens {
-                None
-            } else {
-                exposed_without_auth(&auth, listen, network_api_listen)
-            };
-            if let Some((what, addr)) = exposed {
+            if let Some((what, addr)) = exposed_without_auth(&auth, listen, network_api_listen) {
                 return Err(format!(
                     "the {what} would listen on {addr} with no authentication (noauth): anyone \
                      who reaches it would manage every node. Use --auth-strategy http_basic, \
@@ -630,7 +672,6 @@ impl Settings {
                 ));
             }
         }
-        let public_endpoint = cli.public_endpoint.or(file.api.public_endpoint);
         let image_cache = ferric_drivers::image_cache::CacheSettings {
             dir: data_dir.join("images"),
             base_url: file
@@ -808,17 +849,6 @@ impl Settings {
             }
             None => None,
         };
-        let tls = match (
-            cli.tls_cert.clone().or(file.api.tls_cert.clone()),
-            cli.tls_key.clone().or(file.api.tls_key.clone()),
-        ) {
-            (Some(cert), Some(key)) => Some((cert, key)),
-            (None, None) => None,
-            _ => {
-                return Err("TLS needs both a certificate and a key (--tls-cert, --tls-key)".into())
-            }
-        };
-        let scheme = if tls.is_some() { "https" } else { "http" };
         let identity = identity_enabled.then(|| ferric_identity::IdentityConfig {
             token_ttl: std::time::Duration::from_secs(
                 file.identity
@@ -935,7 +965,7 @@ mod tests {
             "--enable-identity",
         ]))
         .unwrap();
-        assert!(s.local_tokens && s.identity.is_some());
+        assert!(s.local_tokens.is_some() && s.identity.is_some());
     }
 
     #[test]

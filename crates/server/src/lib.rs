@@ -55,12 +55,25 @@ fn https<S>(service: S) -> tower::util::MapRequest<S, fn(Request) -> Request> {
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
-pub async fn run(mut settings: Settings) -> Result<(), String> {
+pub async fn run(settings: Settings) -> Result<(), String> {
+    // A bad certificate stops ferricd before anything else starts.
+    let certificate = match &settings.tls {
+        Some((cert, key)) => Some(tls::Certificate::load(cert, key)?),
+        None => None,
+    };
     let db = open_database(&settings).await?;
     tracing::info!(database = %redact_url(&settings.database_url), "database ready");
     let identity = match settings.identity.clone() {
         None => None,
-        Some(cfg) => Some(identity::start(&db, cfg, &mut settings).await?),
+        Some(cfg) => Some(
+            identity::start(
+                &db,
+                cfg,
+                &settings.data_dir,
+                settings.local_tokens.as_deref(),
+            )
+            .await?,
+        ),
     };
     let listener = TcpListener::bind(settings.listen)
         .await
@@ -205,14 +218,9 @@ pub async fn run(mut settings: Settings) -> Result<(), String> {
             }))
         }
     };
-    let certificate = match &settings.tls {
-        Some((cert, key)) => {
-            let c = tls::Certificate::load(cert, key)?;
-            tls::reload_on_sighup(c.clone())?;
-            Some(c)
-        }
-        None => None,
-    };
+    if let Some(c) = &certificate {
+        tls::reload_on_sighup(c.clone())?;
+    }
     let network_api = match settings.network_api_listen {
         None => None,
         Some(addr) => {

@@ -20,6 +20,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use crate::links::request_origin;
 use crate::AppState;
 use error::NetError;
 
@@ -62,29 +63,16 @@ pub fn service(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn base(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https" || *p == "http")
-        .unwrap_or("http");
-    format!("{scheme}://{host}")
-}
-
 async fn versions(headers: HeaderMap) -> Json<Value> {
     Json(json!({"versions": [{
         "id": "v2.0",
         "status": "CURRENT",
-        "links": [{"href": format!("{}/v2.0/", base(&headers)), "rel": "self"}],
+        "links": [{"href": format!("{}/v2.0/", request_origin(&headers)), "rel": "self"}],
     }]}))
 }
 
 async fn resources(headers: HeaderMap) -> Json<Value> {
-    let b = base(&headers);
+    let b = request_origin(&headers);
     let link = |name: &str, collection: &str| {
         json!({"name": name, "collection": collection,
                "links": [{"href": format!("{b}/v2.0/{collection}"), "rel": "self"}]})

@@ -113,17 +113,7 @@ pub async fn list_chassis(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     access.require_system("baremetal:chassis:get")?;
-    list(
-        &state,
-        &headers,
-        v,
-        q,
-        Served {
-            path: "chassis",
-            detail: false,
-        },
-    )
-    .await
+    list(&state, &headers, v, q, Served::at("chassis", false)).await
 }
 
 pub async fn list_chassis_detail(
@@ -134,17 +124,7 @@ pub async fn list_chassis_detail(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     access.require_system("baremetal:chassis:get")?;
-    list(
-        &state,
-        &headers,
-        v,
-        q,
-        Served {
-            path: "chassis/detail",
-            detail: true,
-        },
-    )
-    .await
+    list(&state, &headers, v, q, Served::at("chassis/detail", true)).await
 }
 
 async fn chassis_nodes(
@@ -167,10 +147,7 @@ async fn chassis_nodes(
         version,
         q,
         vec![cond],
-        Served {
-            path: &path,
-            detail,
-        },
+        Served::at(&path, detail),
     )
     .await
 }

@@ -15,6 +15,14 @@ pub fn node_not_found(ident: &str) -> ApiError {
     ApiError::not_found(format!("Node {ident} could not be found."))
 }
 
+pub fn port_not_found(ident: &str) -> ApiError {
+    ApiError::not_found(format!("Port {ident} could not be found."))
+}
+
+pub fn portgroup_not_found(ident: &str) -> ApiError {
+    ApiError::not_found(format!("Portgroup {ident} could not be found."))
+}
+
 /// Finds a node by UUID, or by name from API 1.5 on.
 pub async fn node(state: &AppState, ident: &str, version: Microversion) -> Result<Node, ApiError> {
     let result = if let Ok(uuid) = parse_uuid(ident) {
@@ -48,7 +56,7 @@ pub async fn port(state: &AppState, ident: &str, version: Microversion) -> Resul
         }
     };
     result.map_err(|e| match e {
-        DbError::NotFound => ApiError::not_found(format!("Port {ident} could not be found.")),
+        DbError::NotFound => port_not_found(ident),
         other => other.into(),
     })
 }
@@ -65,7 +73,7 @@ pub async fn portgroup(state: &AppState, ident: &str) -> Result<PortGroup, ApiEr
         )));
     };
     result.map_err(|e| match e {
-        DbError::NotFound => ApiError::not_found(format!("Portgroup {ident} could not be found.")),
+        DbError::NotFound => portgroup_not_found(ident),
         other => other.into(),
     })
 }

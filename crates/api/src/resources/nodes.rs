@@ -307,10 +307,7 @@ pub async fn list_nodes(
         version,
         q,
         Vec::new(),
-        Served {
-            path: "nodes",
-            detail: false,
-        },
+        Served::at("nodes", false),
     )
     .await
 }
@@ -329,10 +326,7 @@ pub async fn list_nodes_detail(
         version,
         q,
         Vec::new(),
-        Served {
-            path: "nodes/detail",
-            detail: true,
-        },
+        Served::at("nodes/detail", true),
     )
     .await
 }

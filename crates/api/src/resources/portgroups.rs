@@ -240,10 +240,7 @@ pub async fn list_portgroups(
         v,
         q,
         None,
-        Served {
-            path: "portgroups",
-            detail: false,
-        },
+        Served::at("portgroups", false),
     )
     .await
 }
@@ -262,10 +259,7 @@ pub async fn list_portgroups_detail(
         v,
         q,
         None,
-        Served {
-            path: "portgroups/detail",
-            detail: true,
-        },
+        Served::at("portgroups/detail", true),
     )
     .await
 }
@@ -287,10 +281,7 @@ pub async fn list_node_portgroups(
         v,
         q,
         Some(node),
-        Served {
-            path: &path,
-            detail: false,
-        },
+        Served::at(&path, false),
     )
     .await
 }
@@ -312,10 +303,7 @@ pub async fn list_node_portgroups_detail(
         v,
         q,
         Some(node),
-        Served {
-            path: &path,
-            detail: true,
-        },
+        Served::at(&path, true),
     )
     .await
 }
@@ -332,12 +320,9 @@ pub async fn show(
     let selection = super::common::show_selection(q, &PORTGROUP_FIELDS, version)?;
     let pg = ident::portgroup(&state, &pg_ident).await?;
     access
-        .check_child(
-            &state,
-            pg.node_uuid,
-            "baremetal:portgroup:get",
-            pg_not_found(&pg_ident),
-        )
+        .check_child(&state, pg.node_uuid, "baremetal:portgroup:get", || {
+            ident::portgroup_not_found(&pg_ident)
+        })
         .await?;
     Ok(Json(render(
         &pg,
@@ -345,10 +330,6 @@ pub async fn show(
         version,
         &selection,
     )))
-}
-
-fn pg_not_found(ident: &str) -> impl FnOnce() -> ApiError + '_ {
-    move || ApiError::not_found(format!("Portgroup {ident} could not be found."))
 }
 
 /// The group's node must exist and be unlocked; a group that refuses standalone
@@ -442,12 +423,9 @@ pub async fn update(
     super::common::require(version, 23)?;
     let pg = ident::portgroup(&state, &pg_ident).await?;
     access
-        .check_child(
-            &state,
-            pg.node_uuid,
-            "baremetal:portgroup:update",
-            pg_not_found(&pg_ident),
-        )
+        .check_child(&state, pg.node_uuid, "baremetal:portgroup:update", || {
+            ident::portgroup_not_found(&pg_ident)
+        })
         .await?;
     let ops = patch::parse(body, PATCHABLE, version)?;
     let mut updated = super::common::patched(&pg, &ops, |pg, field, value| {
@@ -492,15 +470,10 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     super::common::require(version, 23)?;
     let pg = ident::portgroup(&state, &pg_ident).await?;
-    access
-        .check_child(
-            &state,
-            pg.node_uuid,
-            "baremetal:portgroup:delete",
-            pg_not_found(&pg_ident),
-        )
-        .await?;
     let node = ident::node(&state, &pg.node_uuid.to_string(), version).await?;
+    access.check_child_of(&node, "baremetal:portgroup:delete", || {
+        ident::portgroup_not_found(&pg_ident)
+    })?;
     check_unlocked(&node)?;
     let members = state
         .db

@@ -164,10 +164,7 @@ pub async fn list_ports(
         v,
         q,
         Scope::All,
-        Served {
-            path: "ports",
-            detail: false,
-        },
+        Served::at("ports", false),
     )
     .await
 }
@@ -186,10 +183,7 @@ pub async fn list_ports_detail(
         v,
         q,
         Scope::All,
-        Served {
-            path: "ports/detail",
-            detail: true,
-        },
+        Served::at("ports/detail", true),
     )
     .await
 }
@@ -210,10 +204,7 @@ pub async fn list_node_ports(
         v,
         q,
         Scope::Node(node),
-        Served {
-            path: &path,
-            detail: false,
-        },
+        Served::at(&path, false),
     )
     .await
 }
@@ -234,10 +225,7 @@ pub async fn list_node_ports_detail(
         v,
         q,
         Scope::Node(node),
-        Served {
-            path: &path,
-            detail: true,
-        },
+        Served::at(&path, true),
     )
     .await
 }
@@ -259,10 +247,7 @@ pub async fn list_portgroup_ports(
         v,
         q,
         Scope::PortGroup(pg),
-        Served {
-            path: &path,
-            detail: false,
-        },
+        Served::at(&path, false),
     )
     .await
 }
@@ -284,10 +269,7 @@ pub async fn list_portgroup_ports_detail(
         v,
         q,
         Scope::PortGroup(pg),
-        Served {
-            path: &path,
-            detail: true,
-        },
+        Served::at(&path, true),
     )
     .await
 }
@@ -303,12 +285,9 @@ pub async fn show(
     let selection = super::common::show_selection(q, &PORT_FIELDS, version)?;
     let port = ident::port(&state, &port_ident, version).await?;
     access
-        .check_child(
-            &state,
-            port.node_uuid,
-            "baremetal:port:get",
-            port_not_found(&port_ident),
-        )
+        .check_child(&state, port.node_uuid, "baremetal:port:get", || {
+            ident::port_not_found(&port_ident)
+        })
         .await?;
     Ok(Json(render(
         &port,
@@ -327,14 +306,10 @@ async fn visible_portgroup(
     let pg = ident::portgroup(state, ident).await?;
     access
         .check_child(state, pg.node_uuid, "baremetal:portgroup:get", || {
-            ApiError::not_found(format!("Portgroup {ident} could not be found."))
+            ident::portgroup_not_found(ident)
         })
         .await?;
     Ok(pg)
-}
-
-fn port_not_found(ident: &str) -> impl FnOnce() -> ApiError + '_ {
-    move || ApiError::not_found(format!("Port {ident} could not be found."))
 }
 
 /// Checks the port's references: its node exists and is not locked or being
@@ -461,12 +436,9 @@ pub async fn update(
 ) -> Result<Json<Value>, ApiError> {
     let port = ident::port(&state, &port_ident, version).await?;
     access
-        .check_child(
-            &state,
-            port.node_uuid,
-            "baremetal:port:update",
-            port_not_found(&port_ident),
-        )
+        .check_child(&state, port.node_uuid, "baremetal:port:update", || {
+            ident::port_not_found(&port_ident)
+        })
         .await?;
     let ops = patch::parse(body, PATCHABLE, version)?;
     let mut updated = super::common::patched(&port, &ops, |port, field, value| {
@@ -503,18 +475,13 @@ pub async fn delete(
     Path(port_ident): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let port = ident::port(&state, &port_ident, version).await?;
-    access
-        .check_child(
-            &state,
-            port.node_uuid,
-            "baremetal:port:delete",
-            port_not_found(&port_ident),
-        )
-        .await?;
     let node = ident::node(&state, &port.node_uuid.to_string(), version).await?;
+    access.check_child_of(&node, "baremetal:port:delete", || {
+        ident::port_not_found(&port_ident)
+    })?;
     check_unlocked(&node)?;
     state.db.port_delete(port.uuid).await.map_err(|e| match e {
-        DbError::NotFound => ApiError::not_found(format!("Port {port_ident} could not be found.")),
+        DbError::NotFound => ident::port_not_found(&port_ident),
         other => other.into(),
     })?;
     Ok(StatusCode::NO_CONTENT)
