@@ -1,9 +1,12 @@
 //! `ferric-sim-scale`: a whole-system scale run on a simulated rack. Starts a
 //! ferricd (SQLite in a fresh directory, or a given PostgreSQL database) and N
 //! simulated machines in this process (each its own Redfish BMC path, an in-process
-//! agent on a sparse disk when it network-boots), then enrolls, manages, inspects
-//! (each agent posts its inventory), provides (cleaning through every agent) and
-//! deploys them all concurrently. Prints per
+//! agent on a sparse disk when it network-boots, two NICs cabled to simulated leaf
+//! switches), then enrolls, manages, inspects (each agent posts its inventory with
+//! the LLDP its switch ports send; ferricd creates the missing ports and links every
+//! port to its switch port), provides (cleaning through every agent) and deploys
+//! them all concurrently. Checks every port's switch link against the cabling.
+//! Prints per
 //! phase the wall time and nodes/s, p50/p99 of each node's transition, ferricd's
 //! CPU time and peak RSS, the database's size, and the power-sync rounds ferricd
 //! logged while the rack stood deployed. Traffic stays on loopback.
@@ -53,6 +56,55 @@ struct Args {
     /// ferricd's power-sync interval, seconds; the run waits for two rounds at the end
     #[arg(long, default_value_t = 20)]
     power_sync_interval: u64,
+    /// NICs per machine (1 or 2); only the boot NIC is enrolled, inspection adds the other
+    #[arg(long, default_value_t = 2)]
+    nics: usize,
+    /// Ramdisks do not report LLDP (inspection as before the network hooks had data)
+    #[arg(long)]
+    no_lldp: bool,
+    /// ferricd's `[inspector] add_ports` (all, active, pxe, disabled)
+    #[arg(long, default_value = "all")]
+    add_ports: String,
+}
+
+/// Every port, and how many carry the switch link the rack's cabling says.
+async fn check_links(client: &Client, rack: &Rack) -> (usize, usize) {
+    let mut expected: HashMap<String, (String, String, String)> = HashMap::new();
+    for m in &rack.machines {
+        for nic in &m.spec.nics {
+            let l = &nic.link;
+            expected.insert(
+                nic.mac.clone(),
+                (l.switch.switch_id(), l.port.clone(), l.switch.name.clone()),
+            );
+        }
+    }
+    let mut url = "/v1/ports?limit=1000&fields=address,local_link_connection".to_string();
+    let (mut ports, mut linked) = (0, 0);
+    loop {
+        let page = client
+            .request(Method::GET, &url, None)
+            .await
+            .expect("port list");
+        for p in page["ports"].as_array().into_iter().flatten() {
+            ports += 1;
+            let llc = &p["local_link_connection"];
+            let want = expected.get(p["address"].as_str().unwrap_or_default());
+            let got = (
+                llc["switch_id"].as_str().unwrap_or_default().to_string(),
+                llc["port_id"].as_str().unwrap_or_default().to_string(),
+                llc["switch_info"].as_str().unwrap_or_default().to_string(),
+            );
+            if want == Some(&got) {
+                linked += 1;
+            }
+        }
+        match page["next"].as_str() {
+            Some(next) => url = next.to_string(),
+            None => break,
+        }
+    }
+    (ports, linked)
 }
 
 /// User + system CPU seconds of a process so far.
@@ -217,8 +269,8 @@ async fn main() {
         &config,
         format!(
             "[agent]\nrequire_tls = false\n[conductor]\nworkers = {}\ndeploy_callback_timeout = 3600\n\
-             clean_callback_timeout = 3600\nsync_power_state_interval = {}\n",
-            args.workers, args.power_sync_interval
+             clean_callback_timeout = 3600\nsync_power_state_interval = {}\n[inspector]\nadd_ports = \"{}\"\n",
+            args.workers, args.power_sync_interval, args.add_ports
         ),
     )
     .expect("config");
@@ -278,11 +330,16 @@ async fn main() {
     let mut rc = RackConfig::new(args.nodes, dir.join("rack"), &api);
     rc.agent_net = args.agent_net;
     rc.disk_size = args.disk_mib << 20;
+    rc.nics = args.nics;
+    rc.lldp = !args.no_lldp;
     let rack = Arc::new(Rack::start(rc).await.expect("rack"));
     println!(
-        "ferric-sim-scale: {} machines, {} workers, backend {}, open files {files}",
+        "ferric-sim-scale: {} machines ({} NICs each, LLDP {}), {} workers, add_ports {}, backend {}, open files {files}",
         args.nodes,
+        args.nics,
+        if args.no_lldp { "off" } else { "on" },
         args.workers,
+        args.add_ports,
         if args.database_url.is_some() {
             "postgresql"
         } else {
@@ -331,6 +388,12 @@ async fn main() {
         issue_all(&client, &uuids, body, args.concurrency).await;
         let (per_node, bad) = wait_all(&client, want, t).await;
         report(phase, args.nodes, t.elapsed(), &per_node, &bad, pid, cpu0);
+        if phase == "inspect" {
+            let (ports, linked) = check_links(&client, &rack).await;
+            println!(
+                "         {ports} ports after inspection, {linked} linked to the switch port they are cabled to"
+            );
+        }
     }
     let patch = json!([
         {"op": "add", "path": "/instance_info/image_source", "value": image.display().to_string()},

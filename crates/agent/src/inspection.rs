@@ -1,7 +1,7 @@
 //! In-band inspection: before looking its node up, an agent booted with an
 //! inspection callback URL posts what it found on the machine — the hardware
-//! inventory, the disk it would pick as root, the PXE NIC — as ironic-python-agent
-//! does. Connection errors, 409 and 5xx answers are retried five times with
+//! inventory (with each NIC's LLDP when `ipa-collect-lldp` is set), the disk it
+//! would pick as root, the PXE NIC — as ironic-python-agent does. Connection errors, 409 and 5xx answers are retried five times with
 //! exponential backoff (5–30 s); any other refusal is logged and the agent goes on
 //! to its lookup.
 
@@ -10,16 +10,26 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::settings::Settings;
-use crate::{disks, hints, inventory};
+use crate::{disks, hints, inventory, lldp};
 
 /// Attempts in all, and the backoff bounds between them.
 const ATTEMPTS: u32 = 5;
 const FIRST_BACKOFF: Duration = Duration::from_secs(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// The inspection data: the `default` collector's keys.
-pub fn payload(settings: &Settings) -> Value {
-    let inventory = inventory::collect(settings);
+/// The inspection data: the `default` collector's keys, with LLDP when asked for.
+pub async fn gather(settings: &Settings) -> Value {
+    let heard = if settings.collect_lldp {
+        Some(lldp::collect(settings, &inventory::nics(settings)).await)
+    } else {
+        None
+    };
+    payload(settings, heard.as_ref())
+}
+
+/// The inspection data from what the NICs heard.
+pub fn payload(settings: &Settings, heard: Option<&lldp::Heard>) -> Value {
+    let inventory = inventory::collect_with(settings, heard);
     let disks = disks::list(settings).unwrap_or_default();
     let root_disk = hints::choose(&disks, None, settings.test_mode())
         .map(disks::Disk::to_json)
@@ -39,7 +49,7 @@ pub fn payload(settings: &Settings) -> Value {
 /// Posts the inspection data with the API client's HTTP client (same timeout and
 /// TLS settings); returns the node's UUID when the answer names it.
 pub async fn run(settings: &Settings, http: &reqwest::Client, url: &str) -> Option<String> {
-    let body = payload(settings);
+    let body = gather(settings).await;
     let mut backoff = FIRST_BACKOFF;
     for attempt in 1..=ATTEMPTS {
         let retry = match http.post(url).json(&body).send().await {
@@ -91,7 +101,7 @@ mod tests {
             bootif: Some("01-52-54-00-aa-bb-cc".into()),
             ..Settings::default()
         };
-        let p = payload(&settings);
+        let p = payload(&settings, None);
         assert_eq!(
             p.pointer("/inventory/interfaces/0/mac_address"),
             Some(&json!("52:54:00:aa:bb:cc"))
@@ -100,6 +110,36 @@ mod tests {
         assert_eq!(p["root_disk"]["size"], json!(4096));
         assert_eq!(p["boot_interface"], json!("01-52-54-00-aa-bb-cc"));
         assert_eq!(p["error"], Value::Null);
+        assert_eq!(p["inventory"]["interfaces"][0]["lldp"], Value::Null);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn with_lldp_collected_each_nic_reports_its_switch_tlvs() {
+        use ferric_types::lldp::{encode_frame, Tlv};
+        let switch = [0x02, 0xfe, 0, 0, 0, 1];
+        let frame = encode_frame(
+            switch,
+            &[
+                Tlv::chassis_mac(switch),
+                Tlv::port_name("Ethernet1/1"),
+                Tlv::ttl(120),
+                Tlv::system_name("leaf"),
+            ],
+        )
+        .unwrap();
+        let settings = Settings {
+            disks: vec!["/dev/null".into()],
+            macs: vec!["52:54:00:aa:bb:cc".into(), "52:54:00:aa:bb:cd".into()],
+            collect_lldp: true,
+            lldp_frames: [("52:54:00:aa:bb:cc".to_string(), frame)].into(),
+            ..Settings::default()
+        };
+        let p = gather(&settings).await;
+        let nics = &p["inventory"]["interfaces"];
+        assert_eq!(nics[0]["lldp"][0], json!([1, "0402fe00000001"]));
+        assert_eq!(nics[0]["lldp"][3], json!([5, "6c656166"]));
+        assert_eq!(nics[0]["lldp"][4], json!([0, ""]));
+        assert_eq!(nics[1]["lldp"], json!([]), "a NIC that heard nothing");
     }
 }

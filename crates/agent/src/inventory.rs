@@ -1,7 +1,8 @@
 //! The hardware inventory (`poll.get_hardware_info`, inspection): NICs, CPU, memory,
-//! disks, firmware vendor and boot mode, read from /proc and /sys. What cannot be
-//! read is left out rather than invented. In test mode the NICs are the MACs and the
-//! disks the files named on the command line.
+//! disks, firmware vendor and boot mode, read from /proc and /sys, each NIC's
+//! addresses, and what each NIC heard over LLDP when that was collected. What cannot
+//! be read is left out rather than invented. In test mode the NICs are the MACs and
+//! the disks the files named on the command line.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -9,8 +10,9 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use crate::disks;
+use crate::lldp::{self, Heard};
 use crate::settings::Settings;
+use crate::{addresses, disks};
 
 fn read(path: impl AsRef<Path>) -> Option<String> {
     let s = fs::read_to_string(path).ok()?;
@@ -48,7 +50,12 @@ pub fn nics(settings: &Settings) -> Vec<(String, String)> {
     out
 }
 
-fn interfaces(settings: &Settings) -> Vec<Value> {
+fn interfaces(settings: &Settings, heard: Option<&Heard>) -> Vec<Value> {
+    let addresses = if settings.test_mode() {
+        Default::default()
+    } else {
+        addresses::by_interface()
+    };
     nics(settings)
         .into_iter()
         .map(|(name, mac)| {
@@ -56,6 +63,14 @@ fn interfaces(settings: &Settings) -> Vec<Value> {
             let mut m = Map::new();
             m.insert("name".into(), json!(name));
             m.insert("mac_address".into(), json!(mac));
+            if let Some(a) = addresses.get(&name) {
+                if let Some(ip) = a.ipv4 {
+                    m.insert("ipv4_address".into(), json!(ip.to_string()));
+                }
+                if let Some(ip) = &a.ipv6 {
+                    m.insert("ipv6_address".into(), json!(ip));
+                }
+            }
             if !settings.test_mode() {
                 if let Some(c) = read(sys.join("carrier")) {
                     m.insert("has_carrier".into(), json!(c == "1"));
@@ -82,7 +97,7 @@ fn interfaces(settings: &Settings) -> Vec<Value> {
                     }
                 }
             }
-            m.insert("lldp".into(), Value::Null);
+            m.insert("lldp".into(), lldp::inventory_value(heard, &name));
             Value::Object(m)
         })
         .collect()
@@ -166,10 +181,18 @@ fn system_vendor() -> Value {
     Value::Object(m)
 }
 
-/// The whole inventory.
+/// The whole inventory, without LLDP.
 pub fn collect(settings: &Settings) -> Value {
+    collect_with(settings, None)
+}
+
+/// The whole inventory, with what each NIC heard over LLDP when it was collected.
+pub fn collect_with(settings: &Settings, heard: Option<&Heard>) -> Value {
     let mut inv = Map::new();
-    inv.insert("interfaces".into(), Value::from(interfaces(settings)));
+    inv.insert(
+        "interfaces".into(),
+        Value::from(interfaces(settings, heard)),
+    );
     if let Some(c) = cpu() {
         inv.insert("cpu".into(), c);
     }

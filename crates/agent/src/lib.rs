@@ -6,6 +6,7 @@
 //! reporting partition UUIDs, powering the machine off, handing a rescued machine
 //! its rescue password.
 
+mod addresses;
 pub mod agent;
 mod api;
 pub mod commands;
@@ -20,6 +21,7 @@ mod inspection;
 mod inventory;
 pub mod ironic;
 mod jitter;
+pub mod lldp;
 mod logs;
 mod partitions;
 mod power;

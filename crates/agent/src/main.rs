@@ -48,6 +48,12 @@ struct Args {
     /// `ipa-inspection-callback-url`).
     #[arg(long)]
     inspection_callback_url: Option<String>,
+    /// Listen for LLDP on every NIC during inspection (else `ipa-collect-lldp`).
+    #[arg(long)]
+    collect_lldp: bool,
+    /// Seconds to wait for each NIC's LLDP (else `ipa-lldp-timeout`, default 30).
+    #[arg(long, value_name = "SECONDS")]
+    lldp_timeout: Option<f64>,
     /// Kernel command line to read `ipa-*` parameters from.
     #[arg(long, default_value = "/proc/cmdline")]
     cmdline: PathBuf,
@@ -99,6 +105,10 @@ fn settings(args: &Args) -> Result<Settings, String> {
     }
     s.disks = args.disk.clone();
     s.rescue_dir = args.rescue_dir.clone();
+    s.collect_lldp |= args.collect_lldp;
+    if let Some(t) = args.lldp_timeout {
+        s.apply_kernel_params(&format!("ipa-lldp-timeout={t}"))?;
+    }
     if let Some(u) = &args.inspection_callback_url {
         s.apply_kernel_params(&format!("ipa-inspection-callback-url={u}"))?;
     }

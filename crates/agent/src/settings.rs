@@ -3,7 +3,7 @@
 //! command-line flags taking precedence, and the test mode in which a file stands in
 //! for the machine's disk and a flag for its NIC.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -57,6 +57,14 @@ pub struct Settings {
     /// Bytes the image writer gathers per write (default 8 MiB); simulated machines
     /// sharing one process use less.
     pub write_chunk: Option<usize>,
+    /// Listen for LLDP on every NIC and report it in the inventory
+    /// (`ipa-collect-lldp`, default off as in ironic-python-agent).
+    pub collect_lldp: bool,
+    /// How long to wait for each NIC's first LLDP frame (`ipa-lldp-timeout`, 30 s).
+    pub lldp_timeout: Duration,
+    /// Test mode: the LLDP frame the switch sends each NIC, by the NIC's MAC; a NIC
+    /// without one hears nothing.
+    pub lldp_frames: BTreeMap<String, Vec<u8>>,
 }
 
 impl Default for Settings {
@@ -86,6 +94,9 @@ impl Default for Settings {
             rescue_dir: None,
             disk_rate: None,
             write_chunk: None,
+            collect_lldp: false,
+            lldp_timeout: Duration::from_secs(30),
+            lldp_frames: BTreeMap::new(),
         }
     }
 }
@@ -180,6 +191,12 @@ impl Settings {
             }
             self.inspection_callback_url = Some(v.to_string());
         }
+        if let Some(v) = get("ipa-collect-lldp") {
+            self.collect_lldp = truthy(v);
+        }
+        if let Some(v) = get("ipa-lldp-timeout") {
+            self.lldp_timeout = secs("ipa-lldp-timeout", v)?;
+        }
         if let Some(v) = get("BOOTIF") {
             self.bootif = Some(v.to_string());
         }
@@ -249,9 +266,12 @@ mod tests {
         s.apply_kernel_params(
             "BOOT_IMAGE=x nofb ipa-api-url=http://10.0.0.1:6385/ ipa-insecure=1 \
              ipa-lookup-timeout=30 BOOTIF=01-52-54-00-12-34-56 ipa-listen-port=9998 \
-             ipa-inspection-callback-url=http://10.0.0.1:6385/v1/continue_inspection",
+             ipa-inspection-callback-url=http://10.0.0.1:6385/v1/continue_inspection \
+             ipa-collect-lldp=1 ipa-lldp-timeout=2.5",
         )
         .unwrap();
+        assert!(s.collect_lldp);
+        assert_eq!(s.lldp_timeout, Duration::from_millis(2500));
         assert_eq!(s.api_urls, ["http://10.0.0.1:6385"]);
         assert!(s.insecure);
         assert_eq!(s.lookup_timeout, Duration::from_secs(30));
@@ -270,6 +290,8 @@ mod tests {
         assert!(s.apply_kernel_params("ipa-api-url=ftp://x").is_err());
         assert!(s.apply_kernel_params("ipa-lookup-timeout=soon").is_err());
         assert!(s.apply_kernel_params("ipa-listen-host=nowhere").is_err());
+        assert!(s.apply_kernel_params("ipa-lldp-timeout=-1").is_err());
+        assert!(s.apply_kernel_params("ipa-lldp-timeout=never").is_err());
         assert!(s
             .apply_kernel_params("ipa-inspection-callback-url=mdns")
             .unwrap_err()

@@ -1,7 +1,9 @@
 //! `ferric demo`: Ferric all-in-one in this process (SQLite, zero configuration
 //! beyond a scratch directory), a simulated rack of eight machines beside it, and
 //! the whole flow with a progress line per node — enroll, manage (the BMCs
-//! answer), inspect (each machine's agent reports its hardware), provide
+//! answer), inspect (each machine's agent reports its hardware and the LLDP of the
+//! switch ports its NICs are cabled to; Ferric adds the ports and their switch
+//! links), provide
 //! (cleaning through the agents), deploy a generated image — then the final table. Everything keeps running for you to poke at.
 
 use std::net::SocketAddr;
@@ -89,7 +91,7 @@ async fn start_ferric(
         &config,
         format!(
             "[agent]\nrequire_tls = false\nheartbeat_timeout = 30\n[conductor]\ndeploy_callback_timeout = {callback_timeout}\n\
-             clean_callback_timeout = {callback_timeout}\n"
+             clean_callback_timeout = {callback_timeout}\n[inspector]\nadd_ports = \"all\"\n"
         ),
     )
     .map_err(fail)?;
@@ -229,6 +231,9 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
         if verb == "inspect" {
             for n in &nodes {
                 eprintln!("ferric demo: {}", hardware_line(n));
+                for line in link_lines(&client, n).await? {
+                    eprintln!("ferric demo: {line}");
+                }
             }
         }
     }
@@ -275,6 +280,40 @@ fn hardware_line(node: &serde_json::Value) -> String {
         show("memory_mb"),
         show("local_gb")
     )
+}
+
+/// Where inspection found each of a node's NICs cabled, in a line each.
+async fn link_lines(client: &Client, node: &serde_json::Value) -> Result<Vec<String>, Failure> {
+    let name = node["name"].as_str().unwrap_or("?");
+    let uuid = node["uuid"].as_str().unwrap_or_default();
+    let ports = client
+        .request(
+            Method::GET,
+            &format!("/v1/ports?node_uuid={uuid}&fields=address,pxe_enabled,local_link_connection"),
+            None,
+        )
+        .await?;
+    Ok(ports["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let llc = &p["local_link_connection"];
+            let show = |k: &str| llc[k].as_str().unwrap_or("?").to_string();
+            format!(
+                "{name} NIC {}{} is cabled to {} port {} ({})",
+                p["address"].as_str().unwrap_or("?"),
+                if p["pxe_enabled"] == true {
+                    " (boot)"
+                } else {
+                    ""
+                },
+                show("switch_info"),
+                show("port_id"),
+                show("switch_id"),
+            )
+        })
+        .collect())
 }
 
 /// Deploys the demo image on every node and waits.

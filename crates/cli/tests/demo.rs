@@ -67,6 +67,24 @@ fn the_demo_deploys_every_machine() {
             "{line}"
         );
     }
+    // Inspection added each machine's second NIC and linked both to their switch
+    // ports from the LLDP the agents heard.
+    let cabled: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains(" is cabled to "))
+        .collect();
+    assert_eq!(cabled.len(), 6, "{stderr}");
+    for line in &cabled {
+        assert!(!line.contains('?'), "{line}");
+    }
+    assert!(
+        stderr.contains("sim-00001 NIC 52:54:00:00:00:01 (boot) is cabled to sim-leaf-000a port Ethernet1/2 (02:5e:00:00:00:00)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("sim-00002 NIC 52:54:01:00:00:02 is cabled to sim-leaf-000b port Ethernet1/3 (02:5e:00:00:00:01)"),
+        "{stderr}"
+    );
     assert_eq!(states(&listings[2]), ["available"; 3]);
     assert_eq!(states(&listings[3]), ["active"; 3]);
     assert!(

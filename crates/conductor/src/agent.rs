@@ -264,7 +264,7 @@ impl Conductor {
     }
 
     /// Fails a node waiting on its agent.
-    async fn fail_waiting(&self, lock: NodeLock, mut node: Node, why: String) {
+    pub(crate) async fn fail_waiting(&self, lock: NodeLock, mut node: Node, why: String) {
         let uuid = node.uuid;
         tracing::warn!(node = %uuid, error = %why, "agent-driven work failed");
         node.last_error = Some(why.clone());

@@ -1,7 +1,17 @@
 //! In-band inspection, the conductor's side: the agent's inspection data for a node
 //! in `inspect wait` is stored as the node's inventory, turned into the properties
 //! scheduling reads (`cpus`, `cpu_arch`, `memory_mb`, `local_gb`), and the node's
-//! inspection work runs again to power it off and undo the ramdisk boot.
+//! inspection work runs again to power it off and undo the ramdisk boot. Before the
+//! data is stored, Ironic's network hooks complete the node's ports from it
+//! (`validate-interfaces`, `ports`, `local-link-connection`, `physical-network`,
+//! under the `[inspector]` settings); an inventory none of whose NICs qualifies
+//! fails the inspection, as in Ironic.
+
+mod interfaces;
+mod local_link;
+mod ports;
+pub mod rules;
+pub mod settings;
 
 use std::time::Duration;
 
@@ -12,6 +22,8 @@ use ferric_types::{JsonObject, NodeId};
 use serde_json::Value;
 
 use crate::{Conductor, ConductorError};
+use interfaces::Interfaces;
+pub use settings::{AddPorts, CidrMap, InspectorSettings, KeepPorts};
 
 /// How long the data waits for a locked node before the agent is told to retry.
 const LOCK_WAIT: Duration = Duration::from_secs(10);
@@ -110,16 +122,51 @@ impl Conductor {
             // anything, and the inventory is served to every API client.
             parts.remove("logs");
         }
-        if let Err(e) = self.db.inventory_put(uuid, &inventory, &plugin_data).await {
-            lock.release().await;
-            return Err(e.into());
+        let ifaces = match Interfaces::from_inventory(&inventory, self.inspector.add_ports) {
+            Ok(i) => i,
+            Err(why) => {
+                self.fail_waiting(lock, node, why).await;
+                return Ok(());
+            }
+        };
+        let ports = match ports::apply(&self.db, &self.inspector, uuid, &ifaces, &plugin_data).await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                lock.release().await;
+                return Err(e.into());
+            }
+        };
+        if let Some(parts) = plugin_data.as_object_mut() {
+            for (key, value) in ifaces.plugin_data() {
+                parts.insert(key.into(), value);
+            }
         }
         let summary = found
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
+            .chain(std::iter::once(format!("ports: {ports}")))
             .collect::<Vec<_>>()
             .join(", ");
         node.properties.extend(found);
+        match self
+            .run_inspection_rules(&mut node, &inventory, &mut plugin_data)
+            .await
+        {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => {
+                self.fail_waiting(lock, node, why).await;
+                return Ok(());
+            }
+            Err(e) => {
+                lock.release().await;
+                return Err(e);
+            }
+        }
+        if let Err(e) = self.db.inventory_put(uuid, &inventory, &plugin_data).await {
+            lock.release().await;
+            return Err(e.into());
+        }
         node.driver_internal_info
             .insert(inspect::RECEIVED.into(), Value::Bool(true));
         // Kept before the work resumes: the agent is told its data is in.

@@ -4,7 +4,8 @@
 //! has one for it, runs a `ferric-agent` in this process (its own command port) —
 //! or from its disk, where a written image counts as "booted the deployed image".
 //! The agent powering the machine off (or rebooting it) through its command API
-//! acts on the machine. Faults: a BMC that stops answering, an agent that dies
+//! acts on the machine. Its NICs are cabled to switch ports whose LLDP the agent
+//! reports when it inspects. Faults: a BMC that stops answering, an agent that dies
 //! mid-write, a slow disk, a ramdisk that never heartbeats.
 
 use std::net::SocketAddr;
@@ -16,6 +17,8 @@ use std::time::Duration;
 use ferric_agent::commands::Status;
 use ferric_agent::{Agent, Settings, Stop};
 use serde_json::{json, Value};
+
+use crate::switch::SwitchPort;
 
 /// What goes wrong with a machine, on purpose.
 #[derive(Debug, Clone, Default)]
@@ -30,13 +33,26 @@ pub struct MachineFaults {
     pub never_heartbeat: bool,
 }
 
+/// One NIC and the switch port it is cabled to.
+#[derive(Debug, Clone)]
+pub struct Nic {
+    pub mac: String,
+    pub link: SwitchPort,
+}
+
 /// A machine's fixed facts.
 #[derive(Debug, Clone)]
 pub struct MachineSpec {
     /// The Redfish system id.
     pub id: String,
     pub name: String,
+    /// The NIC it network-boots from (the first of `nics`).
     pub mac: String,
+    /// Every NIC, the boot NIC first.
+    pub nics: Vec<Nic>,
+    /// Its ramdisk listens for LLDP (as with `ipa-collect-lldp=1`) even when the
+    /// kernel command line does not ask for it.
+    pub lldp: bool,
     pub disk: PathBuf,
     /// Where its agent's command API listens.
     pub agent_listen: SocketAddr,
@@ -349,7 +365,7 @@ impl Machine {
             advertise_port: self.spec.agent_listen.port(),
             plain_http: true,
             disks: vec![self.spec.disk.clone()],
-            macs: vec![self.spec.mac.clone()],
+            macs: self.nic_macs(),
             work_dir: self.work_dir.clone(),
             // Thousands of machines share this process's memory.
             write_chunk: Some(256 << 10),
@@ -362,10 +378,42 @@ impl Machine {
             ..Settings::default()
         };
         s.lookup_timeout = Duration::from_secs(120);
-        // The rack's own settings stand; the inspection callback comes from Ferric.
-        s.inspection_callback_url = ferric_agent::settings::parse_cmdline(kernel_params)
-            .remove("ipa-inspection-callback-url");
+        // The rack's own settings stand; the inspection callback, LLDP collection
+        // and the boot NIC (iPXE fills in `${mac}`) come from Ferric.
+        let mut params = ferric_agent::settings::parse_cmdline(kernel_params);
+        s.inspection_callback_url = params.remove("ipa-inspection-callback-url");
+        s.collect_lldp = self.spec.lldp
+            || params
+                .get("ipa-collect-lldp")
+                .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"));
+        s.bootif = params
+            .remove("BOOTIF")
+            .map(|b| b.replace("${mac}", &self.spec.mac));
+        s.lldp_frames = self
+            .spec
+            .nics
+            .iter()
+            .enumerate()
+            .map(|(n, nic)| {
+                let description = format!("{} nic {n}", self.spec.name);
+                let frame = nic.link.switch.lldp_frame(&nic.link.port, &description);
+                (nic.mac.clone(), frame)
+            })
+            .collect();
         s
+    }
+
+    /// Every NIC's MAC, the boot NIC first.
+    fn nic_macs(&self) -> Vec<String> {
+        let mut macs = vec![self.spec.mac.clone()];
+        macs.extend(
+            self.spec
+                .nics
+                .iter()
+                .map(|n| n.mac.clone())
+                .filter(|m| m != &self.spec.mac),
+        );
+        macs
     }
 
     async fn run_agent(self: Arc<Self>, generation: u64, kernel_params: &str) {
@@ -414,6 +462,12 @@ impl Machine {
             "running": s.running.as_str(),
             "boots": s.boots,
             "boot_target": s.boot_target,
+            "nics": self.spec.nics.iter().map(|n| json!({
+                "mac": n.mac,
+                "switch": n.link.switch.name,
+                "switch_id": n.link.switch.switch_id(),
+                "port": n.link.port,
+            })).collect::<Vec<_>>(),
         });
         if let Running::BootFailed(why) = &s.running {
             v["reason"] = Value::from(why.as_str());

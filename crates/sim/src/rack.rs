@@ -1,6 +1,7 @@
 //! A rack of simulated machines: their disks (sparse files), their agents' command
-//! ports, the BMC listener serving them all, which machines get which faults, and
-//! the node and port documents that enroll them in Ferric.
+//! ports, their NICs and the switch ports those are cabled to, the BMC listener
+//! serving them all, which machines get which faults, and the node and port
+//! documents that enroll them in Ferric.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -10,8 +11,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::machine::{Machine, MachineFaults, MachineSpec};
+use crate::machine::{Machine, MachineFaults, MachineSpec, Nic};
 use crate::redfish::{basic_auth, router, Bmc};
+use crate::switch::{self, SimSwitch};
 
 /// Which share of the machines gets each fault (0.0 – 1.0).
 #[derive(Debug, Clone)]
@@ -69,6 +71,12 @@ pub struct RackConfig {
     pub username: String,
     pub password: String,
     pub faults: Faults,
+    /// NICs per machine (1 or 2): the boot NIC on the `a` switch of its pair, the
+    /// second on the `b` switch.
+    pub nics: usize,
+    /// Ramdisks report the LLDP their switch ports send even without
+    /// `ipa-collect-lldp=1` on their kernel command line.
+    pub lldp: bool,
 }
 
 impl RackConfig {
@@ -84,6 +92,8 @@ impl RackConfig {
             username: "admin".into(),
             password: "password".into(),
             faults: Faults::default(),
+            nics: 2,
+            lldp: true,
         }
     }
 }
@@ -120,6 +130,9 @@ impl Rack {
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| e.to_string())?;
+        if !(1..=2).contains(&config.nics) {
+            return Err(format!("machines have 1 or 2 NICs, not {}", config.nics));
+        }
         let f = &config.faults;
         let mut machines = Vec::with_capacity(config.nodes);
         for i in 0..config.nodes {
@@ -135,15 +148,23 @@ impl Rack {
                 slow_disk: picked(i, f.slow_disk, 5).then_some(f.slow_disk_rate),
                 never_heartbeat: picked(i, f.never_heartbeat, 7),
             };
+            let nics: Vec<Nic> = (0..config.nics)
+                .map(|n| Nic {
+                    mac: format!(
+                        "52:54:{n:02x}:{:02x}:{:02x}:{:02x}",
+                        i >> 16,
+                        (i >> 8) & 0xff,
+                        i & 0xff
+                    ),
+                    link: switch::cabling(i, n),
+                })
+                .collect();
             let spec = MachineSpec {
                 id: format!("5e1f0000-0000-4000-8000-{i:012x}"),
                 name,
-                mac: format!(
-                    "52:54:00:{:02x}:{:02x}:{:02x}",
-                    i >> 16,
-                    (i >> 8) & 0xff,
-                    i & 0xff
-                ),
+                mac: nics[0].mac.clone(),
+                nics,
+                lldp: config.lldp,
                 disk,
                 agent_listen: SocketAddr::new(
                     IpAddr::V4(Ipv4Addr::from(first + i as u32)),
@@ -217,7 +238,12 @@ impl Rack {
         })
     }
 
-    /// The port document of machine `i`'s NIC, for node `node_uuid`.
+    /// The switches the rack's machines are cabled to.
+    pub fn switches(&self) -> Vec<SimSwitch> {
+        switch::switches(self.machines.len())
+    }
+
+    /// The port document of machine `i`'s boot NIC, for node `node_uuid`.
     pub fn port_document(&self, i: usize, node_uuid: &str) -> Value {
         json!({"node_uuid": node_uuid, "address": self.machines[i].spec.mac, "pxe_enabled": true})
     }

@@ -1,0 +1,6 @@
+//! The conductor's integration tests, one binary: a conductor over a fresh database
+//! per test (a new SQLite file, or a new schema in the PostgreSQL named by
+//! `FERRIC_TEST_POSTGRES_URL`), driven through its API trait.
+
+mod harness;
+mod inspection_ports;
