@@ -7,6 +7,7 @@ mod agent;
 mod allocation;
 mod configdrive;
 mod error;
+mod firmware;
 pub mod hash_ring;
 pub mod inspection;
 pub mod lessee;
@@ -109,6 +110,11 @@ pub trait ConductorApi: Send + Sync {
         &self,
         node: NodeId,
     ) -> BoxFuture<'_, Result<Vec<ferric_drivers::Indicator>, ConductorError>>;
+    /// The node's virtual media devices and what they hold.
+    fn virtual_media(
+        &self,
+        node: NodeId,
+    ) -> BoxFuture<'_, Result<Vec<ferric_drivers::VirtualMedia>, ConductorError>>;
     /// Sets one indicator.
     fn set_indicator(
         &self,
@@ -162,6 +168,14 @@ pub struct ConductorConfig {
     /// Where a deployed node's lessee comes from when it has none (Ironic's
     /// `[conductor] automatic_lessee_source`).
     pub automatic_lessee: lessee::LesseeSource,
+    /// What inspection does with the NICs it finds (Ironic's `[inspector]`).
+    pub inspector: inspection::InspectorSettings,
+    /// Read each node's hardware health during power sync (Ironic's
+    /// `[conductor] enable_health_monitoring`).
+    pub health_monitoring: bool,
+    /// The operator's built-in inspection rules and secret masking
+    /// (`[inspection_rules]`).
+    pub inspection_rules: inspection::rules::RuleSettings,
 }
 
 impl Default for ConductorConfig {
@@ -171,6 +185,9 @@ impl Default for ConductorConfig {
             group: String::new(),
             workers: 100,
             automatic_lessee: lessee::LesseeSource::Instance,
+            inspector: inspection::InspectorSettings::default(),
+            health_monitoring: true,
+            inspection_rules: inspection::rules::RuleSettings::default(),
         }
     }
 }
@@ -194,6 +211,9 @@ pub struct Conductor {
     failures: Arc<power_sync::FailureCounts>,
     heartbeats: agent::PendingHeartbeats,
     automatic_lessee: lessee::LesseeSource,
+    inspector: Arc<inspection::InspectorSettings>,
+    health_monitoring: bool,
+    rules: Arc<inspection::rules::RuleSettings>,
 }
 
 impl Conductor {
@@ -202,6 +222,9 @@ impl Conductor {
         Self {
             db,
             automatic_lessee: config.automatic_lessee,
+            inspector: Arc::new(config.inspector),
+            health_monitoring: config.health_monitoring,
+            rules: Arc::new(config.inspection_rules),
             host: config.host.into(),
             group: config.group.to_ascii_lowercase().into(),
             workers: Arc::new(Semaphore::new(config.workers)),
@@ -376,6 +399,13 @@ impl ConductorApi for Conductor {
         state: String,
     ) -> BoxFuture<'_, Result<(), ConductorError>> {
         Box::pin(self.indicator_set(node, name, state))
+    }
+
+    fn virtual_media(
+        &self,
+        node: NodeId,
+    ) -> BoxFuture<'_, Result<Vec<ferric_drivers::VirtualMedia>, ConductorError>> {
+        Box::pin(self.virtual_media(node))
     }
 
     fn agent_lookup(&self, node: NodeId) -> BoxFuture<'_, Result<Option<String>, ConductorError>> {

@@ -30,7 +30,10 @@ use serde::Deserialize;
 /// `[[network.switches]]` with `name`, `driver`, `switch_id`,
 /// `switch_info`; linux-bridge `mode`, `bridge`, `netns`; generic-ssh `host`, `port`,
 /// `username`, `password` or `key_file`, `os`, `bind_commands`, `unbind_commands`),
-/// `[auth]` (`strategy`, `http_basic_auth_user_file`, `policy_file`), the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
+/// `[auth]` (`strategy`, `http_basic_auth_user_file`, `policy_file`), `[inspector]`
+/// (`add_ports`, `keep_ports`, `update_pxe_enabled`, `physical_network_cidr_map`),
+/// `[inspection_rules]` (`built_in_rules`, `mask_secrets`), `[conductor]
+/// enable_health_monitoring`, the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
 /// `inspect_wait_timeout`, `rescue_callback_timeout`, `service_callback_timeout`
 /// (seconds, default 1800) under `[conductor]`) or in the environment variable shown.
 #[derive(Debug, Parser)]
@@ -348,6 +351,10 @@ struct FileConfig {
     identity: FileIdentity,
     #[serde(default)]
     keystone_authtoken: FileKeystoneAuthtoken,
+    #[serde(default)]
+    inspector: crate::inspector_config::FileInspector,
+    #[serde(default)]
+    inspection_rules: crate::inspection_rules_config::FileInspectionRules,
 }
 
 /// `[network]`: Ferric's network service.
@@ -510,6 +517,8 @@ struct FileConductor {
     service_callback_timeout: Option<u64>,
     /// `instance`, `request` or `none` (Ironic's option).
     automatic_lessee_source: Option<String>,
+    /// Read hardware health during power sync (Ironic's option; default true).
+    enable_health_monitoring: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -660,6 +669,9 @@ impl Settings {
                 .map(str::parse)
                 .transpose()?
                 .unwrap_or_default(),
+            inspector: file.inspector.settings()?,
+            health_monitoring: file.conductor.enable_health_monitoring.unwrap_or(true),
+            inspection_rules: file.inspection_rules.settings()?,
         };
         let network_api_listen = cli.network_api_listen.or(file.network.api_listen);
         let insecure = cli.allow_insecure_noauth || file.auth.allow_insecure_noauth == Some(true);

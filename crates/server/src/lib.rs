@@ -8,6 +8,8 @@ mod boot_policy;
 pub mod config;
 mod discovery;
 mod identity;
+mod inspection_rules_config;
+mod inspector_config;
 mod ipxe_files;
 mod lease_store;
 mod switches;

@@ -198,3 +198,81 @@ both_backends!(
         );
     }
 );
+
+/// A manageable node with the agent inspect interface, waiting for its data.
+async fn waiting_node(app: &TestApp, name: &str, mac: &str) {
+    let node = app
+        .node(json!({"driver": "fake-hardware", "name": name, "inspect_interface": "agent"}))
+        .await;
+    app.port(node["uuid"].as_str().unwrap(), mac).await;
+    app.provision(name, "manage").await;
+    app.settle(name, "manageable").await;
+    let r = app.provision(name, "inspect").await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    app.settle(name, "inspect wait").await;
+}
+
+both_backends!(inspection_rules_run_at_the_end, |app: TestApp| async move {
+    for body in [
+        json!({"description": "memory class", "priority": 10,
+               "conditions": [{"op": "!lt", "args": {"values": ["{inventory[memory][physical_mb]}", 4096]}}],
+               "actions": [{"op": "add-trait", "args": {"name": "CUSTOM_BIG_MEMORY"}},
+                           {"op": "set-attribute", "args": {"path": "/properties/memory_class", "value": "big"}}]}),
+        json!({"description": "mark the first machine's NIC",
+               "conditions": [{"op": "eq", "args": {"values": ["{inventory[interfaces][0][mac_address]}", MAC]}}],
+               "actions": [{"op": "set-port-attribute", "args": {"port_id": MAC, "path": "/extra/inspected", "value": true}}]}),
+        json!({"description": "not for this rack", "priority": 5,
+               "conditions": [{"op": "eq", "args": {"values": ["{inventory[cpu][model_name]}", "Test CPU"]}},
+                              {"op": "is-true", "args": {"value": "{node.extra[reject]}"}}],
+               "actions": [{"op": "fail", "args": {"msg": "this CPU is not welcome"}}]}),
+    ] {
+        let r = app
+            .call_v("POST", "/v1/inspection_rules", Some(body), Some("1.96"))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.raw);
+    }
+    waiting_node(&app, "ok", MAC).await;
+    let r = app
+        .call_v("POST", "/v1/continue_inspection", Some(data(MAC)), None)
+        .await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    let n = app.settle("ok", "manageable").await;
+    assert_eq!(n["properties"]["memory_class"], "big", "{n}");
+    let traits = app.call("GET", "/v1/nodes/ok/traits", None).await;
+    assert_eq!(
+        traits.body["traits"],
+        json!(["CUSTOM_BIG_MEMORY"]),
+        "{}",
+        traits.raw
+    );
+    let port = app
+        .call("GET", &format!("/v1/ports/detail?address={MAC}"), None)
+        .await;
+    assert_eq!(
+        port.body["ports"][0]["extra"]["inspected"], true,
+        "{}",
+        port.raw
+    );
+
+    // A rule's fail action fails the inspection, naming the rule.
+    let other = "52:54:00:12:34:78";
+    waiting_node(&app, "bad", other).await;
+    let r = app
+        .call(
+            "PATCH",
+            "/v1/nodes/bad",
+            Some(json!([{"op": "add", "path": "/extra/reject", "value": true}])),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    let r = app
+        .call_v("POST", "/v1/continue_inspection", Some(data(other)), None)
+        .await;
+    assert_eq!(r.status, 202, "{}", r.raw);
+    let n = app.settle("bad", "inspect failed").await;
+    let error = n["last_error"].as_str().unwrap();
+    assert!(
+        error.contains("not for this rack") && error.contains("this CPU is not welcome"),
+        "{error}"
+    );
+});
