@@ -9,11 +9,7 @@ use crate::error::ApiError;
 use crate::AppState;
 
 /// Paths (relative to `/v1`) of features that arrive with the conductor and later.
-const NOT_YET: &[(&str, &str)] = &[
-    ("/nodes/{node}/volume", "the volume API"),
-    ("/events", "events"),
-    ("/volume", "the volume API"),
-];
+const NOT_YET: &[(&str, &str)] = &[("/events", "events")];
 
 pub fn routes() -> Router<AppState> {
     NOT_YET

@@ -109,6 +109,27 @@ const ALLOCATION_READER: &str = any_of!(
 );
 const ALLOCATION_CREATOR: &str = any_of!(system_member!(), "role:member");
 const API_READER: &str = "(role:reader) or (role:service)";
+const SYSTEM_MEMBER_OR_OWNER_LESSEE_ADMIN: &str = any_of!(
+    system_member!(),
+    system_service!(),
+    owner!("admin"),
+    owner!("manager"),
+    lessee!("admin"),
+    lessee!("manager"),
+    project_service!()
+);
+const TARGET_PROPERTIES_READER: &str = any_of!(system_reader!(), "role:admin");
+const RUNBOOK_ADMIN: &str = any_of!(
+    system_member!(),
+    "role:manager and project_id:%(runbook.owner)s",
+    "role:service"
+);
+const RUNBOOK_READER: &str = any_of!(
+    system_reader!(),
+    "role:reader and project_id:%(runbook.owner)s",
+    "role:service"
+);
+const RUNBOOK_CREATOR: &str = any_of!(system_member!(), "role:manager", "role:service");
 
 /// Whether a rule accepts project-scoped callers too, or system-scoped ones only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,6 +225,7 @@ pub const RULES: &[(&str, &str, Scopes)] = &[
     ),
     ("baremetal:node:update:shard", SYSTEM_ADMIN, ANY),
     ("baremetal:node:update:parent_node", SYSTEM_MEMBER, ANY),
+    ("baremetal:node:update:disable_power_off", SYSTEM_ADMIN, ANY),
     ("baremetal:node:update", SYSTEM_OR_PROJECT_MEMBER, ANY),
     ("baremetal:node:update_extra", SYSTEM_OR_PROJECT_MEMBER, ANY),
     (
@@ -335,6 +357,7 @@ pub const RULES: &[(&str, &str, Scopes)] = &[
         SYSTEM_OR_PROJECT_MEMBER,
         ANY,
     ),
+    ("baremetal:node:vmedia:get", SYSTEM_OR_PROJECT_READER, ANY),
     ("baremetal:node:vendor_passthru", SYSTEM_ADMIN, ANY),
     ("baremetal:shards:get", SYSTEM_READER, ANY),
     // Ports and port groups, judged by their node.
@@ -392,6 +415,46 @@ pub const RULES: &[(&str, &str, Scopes)] = &[
     ("baremetal:allocation:create_restricted", SYSTEM_MEMBER, ANY),
     ("baremetal:allocation:delete", ALLOCATION_MEMBER, ANY),
     ("baremetal:allocation:update", ALLOCATION_MEMBER, ANY),
+    // Volume connectors and targets, judged by their node.
+    ("baremetal:volume:list_all", SYSTEM_READER, ANY),
+    ("baremetal:volume:list", API_READER, ANY),
+    ("baremetal:volume:get", SYSTEM_OR_PROJECT_READER, ANY),
+    (
+        "baremetal:volume:create",
+        SYSTEM_MEMBER_OR_OWNER_LESSEE_ADMIN,
+        ANY,
+    ),
+    (
+        "baremetal:volume:delete",
+        SYSTEM_MEMBER_OR_OWNER_LESSEE_ADMIN,
+        ANY,
+    ),
+    (
+        "baremetal:volume:update",
+        SYSTEM_OR_OWNER_MEMBER_AND_LESSEE_ADMIN,
+        ANY,
+    ),
+    (
+        "baremetal:volume:view_target_properties",
+        TARGET_PROPERTIES_READER,
+        ANY,
+    ),
+    // Runbooks, judged by their own owner.
+    ("baremetal:runbook:get", RUNBOOK_READER, ANY),
+    ("baremetal:runbook:list", API_READER, ANY),
+    ("baremetal:runbook:list_all", SYSTEM_READER, ANY),
+    ("baremetal:runbook:create", RUNBOOK_CREATOR, ANY),
+    ("baremetal:runbook:delete", RUNBOOK_ADMIN, ANY),
+    ("baremetal:runbook:update", RUNBOOK_ADMIN, ANY),
+    ("baremetal:runbook:update:public", SYSTEM_MEMBER, ANY),
+    ("baremetal:runbook:update:owner", SYSTEM_MEMBER, ANY),
+    ("baremetal:runbook:use", RUNBOOK_ADMIN, ANY),
+    // Inspection rules: the system's.
+    ("baremetal:inspection_rule:get", SYSTEM_READER, ANY),
+    ("baremetal:inspection_rule:list_all", SYSTEM_READER, ANY),
+    ("baremetal:inspection_rule:create", SYSTEM_ADMIN, ANY),
+    ("baremetal:inspection_rule:update", SYSTEM_ADMIN, ANY),
+    ("baremetal:inspection_rule:delete", SYSTEM_ADMIN, ANY),
 ];
 
 #[cfg(test)]

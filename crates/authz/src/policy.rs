@@ -40,6 +40,11 @@ impl Target {
         Target::none().with("allocation.owner", owner)
     }
 
+    /// A runbook, by its owner project.
+    pub fn runbook(owner: Option<&str>) -> Target {
+        Target::none().with("runbook.owner", owner)
+    }
+
     /// Adds `key` if it has a value.
     pub fn with(mut self, key: &'static str, value: Option<&str>) -> Target {
         if let Some(v) = value.filter(|v| !v.is_empty()) {

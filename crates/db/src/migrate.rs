@@ -103,6 +103,36 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_identity.sql"),
         postgres: include_str!("../migrations/postgres/0014_identity.sql"),
     },
+    Migration {
+        version: 15,
+        description: "node, port, port group and history fields of API 1.95 to 1.115",
+        sqlite: include_str!("../migrations/sqlite/0015_api_1_90_to_1_115.sql"),
+        postgres: include_str!("../migrations/postgres/0015_api_1_90_to_1_115.sql"),
+    },
+    Migration {
+        version: 16,
+        description: "runbooks",
+        sqlite: include_str!("../migrations/sqlite/0016_runbooks.sql"),
+        postgres: include_str!("../migrations/postgres/0016_runbooks.sql"),
+    },
+    Migration {
+        version: 17,
+        description: "volume connectors and targets",
+        sqlite: include_str!("../migrations/sqlite/0017_volumes.sql"),
+        postgres: include_str!("../migrations/postgres/0017_volumes.sql"),
+    },
+    Migration {
+        version: 18,
+        description: "firmware components",
+        sqlite: include_str!("../migrations/sqlite/0018_firmware_components.sql"),
+        postgres: include_str!("../migrations/postgres/0018_firmware_components.sql"),
+    },
+    Migration {
+        version: 19,
+        description: "inspection rules",
+        sqlite: include_str!("../migrations/sqlite/0019_inspection_rules.sql"),
+        postgres: include_str!("../migrations/postgres/0019_inspection_rules.sql"),
+    },
 ];
 
 /// An arbitrary, fixed key for the PostgreSQL advisory lock held while migrating.

@@ -4,7 +4,9 @@
 use ferric_types::{Node, NodeId};
 
 use crate::query::{Cond, ListQuery, Sql};
-use crate::table::{Kind, NODES, PORTGROUPS, PORTS};
+use crate::table::{
+    Kind, FIRMWARE_COMPONENTS, NODES, PORTGROUPS, PORTS, VOLUME_CONNECTORS, VOLUME_TARGETS,
+};
 use crate::{Datastore, DbError, UpdateOutcome};
 
 /// The column to sort nodes by for an API `sort_key`, if sorting by it is allowed
@@ -132,7 +134,8 @@ impl Datastore {
         self.execute(sql).await
     }
 
-    /// Deletes the node with its ports, port groups and allocation, in one transaction.
+    /// Deletes the node with its ports, port groups, volume connectors and targets,
+    /// allocation, history and inventory, in one transaction.
     pub async fn node_delete(&self, uuid: NodeId) -> Result<(), DbError> {
         let uuid = uuid.to_string();
         let mut stmts = Vec::new();
@@ -151,7 +154,14 @@ impl Datastore {
             .push("DELETE FROM allocations")
             .where_all(&[Cond::Eq("node_uuid", uuid.as_str().into())]);
         stmts.push(allocations);
-        for table in [&PORTS, &PORTGROUPS, &NODES] {
+        for table in [
+            &FIRMWARE_COMPONENTS,
+            &VOLUME_CONNECTORS,
+            &VOLUME_TARGETS,
+            &PORTS,
+            &PORTGROUPS,
+            &NODES,
+        ] {
             let column = if table.name == "nodes" {
                 "uuid"
             } else {

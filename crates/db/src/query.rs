@@ -153,26 +153,31 @@ impl Sql {
     }
 }
 
+/// `INSERT INTO table (…) VALUES (…)` for one item.
+pub(crate) fn insert_statement<T: Serialize>(table: &Table, item: &T) -> Result<Sql, DbError> {
+    let mut sql = Sql::default();
+    sql.push("INSERT INTO ")
+        .push(table.name)
+        .push(" (")
+        .push(&table.column_list())
+        .push(") VALUES (");
+    for (i, v) in table.encode(item)?.into_iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.arg(v);
+    }
+    sql.push(")");
+    Ok(sql)
+}
+
 impl Datastore {
     pub(crate) async fn insert_row<T: Serialize>(
         &self,
         table: &Table,
         item: &T,
     ) -> Result<(), DbError> {
-        let mut sql = Sql::default();
-        sql.push("INSERT INTO ")
-            .push(table.name)
-            .push(" (")
-            .push(&table.column_list())
-            .push(") VALUES (");
-        for (i, v) in table.encode(item)?.into_iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.arg(v);
-        }
-        sql.push(")");
-        self.execute(sql).await?;
+        self.execute(insert_statement(table, item)?).await?;
         Ok(())
     }
 
@@ -259,7 +264,7 @@ impl Datastore {
             .push(table.name);
         sql.where_all(&[Cond::Eq("uuid", marker.into())]);
         let kinds: &'static [Scalar] = match (sort_col, table.kind(sort_col)) {
-            ("id", _) | (_, Some(Kind::Bool)) => &[Scalar::Int, Scalar::Int],
+            ("id", _) | (_, Some(Kind::Bool | Kind::Int)) => &[Scalar::Int, Scalar::Int],
             _ => &[Scalar::Int, Scalar::Text],
         };
         match self.fetch_scalars(sql, kinds).await? {

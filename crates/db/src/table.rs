@@ -22,6 +22,8 @@ pub(crate) enum Kind {
     Text,
     /// A boolean stored as 0/1, nullable.
     Bool,
+    /// A whole number, nullable.
+    Int,
     /// A JSON document stored as text.
     Json,
 }
@@ -140,6 +142,10 @@ impl<'de, R: Columns> serde::de::MapAccess<'de> for RowColumns<'_, R> {
                 let flag = self.row.int(i).map_err(column_error)?;
                 seed.deserialize(flag.map_or(Json::Null, |v| Json::Bool(v != 0)))
             }
+            Kind::Int => {
+                let n = self.row.int(i).map_err(column_error)?;
+                seed.deserialize(n.map_or(Json::Null, Json::from))
+            }
             Kind::Json => {
                 let text = self.row.text(i).map_err(column_error)?.unwrap_or_default();
                 let mut de = serde_json::Deserializer::from_reader(text.as_bytes());
@@ -160,13 +166,9 @@ fn field_name(column: &str) -> &str {
 /// Converts one field of a resource's JSON form to its column value.
 pub(crate) fn encode_value(kind: Kind, value: &Json) -> Value {
     match (kind, value) {
-        (Kind::Text | Kind::Bool, Json::Null) => {
-            if kind == Kind::Bool {
-                Value::NullInt
-            } else {
-                Value::NullText
-            }
-        }
+        (Kind::Text, Json::Null) => Value::NullText,
+        (Kind::Bool | Kind::Int, Json::Null) => Value::NullInt,
+        (Kind::Int, other) => other.as_i64().map_or(Value::NullInt, Value::Int),
         (Kind::Text, Json::String(s)) => Value::Text(s.clone()),
         (Kind::Text, other) => Value::Text(other.to_string()),
         (Kind::Bool, Json::Bool(b)) => Value::Int(i64::from(*b)),
@@ -175,7 +177,7 @@ pub(crate) fn encode_value(kind: Kind, value: &Json) -> Value {
     }
 }
 
-use Kind::{Bool, Json as J, Text};
+use Kind::{Bool, Int, Json as J, Text};
 
 pub(crate) static CHASSIS: Table = Table {
     name: "chassis",
@@ -249,6 +251,9 @@ pub(crate) static NODES: Table = Table {
         ("shard", Text),
         ("parent_node", Text),
         ("service_step", J),
+        ("disable_power_off", Bool),
+        ("instance_name", Text),
+        ("health", Text),
         ("created_at", Text),
         ("updated_at", Text),
     ],
@@ -266,6 +271,9 @@ pub(crate) static PORTGROUPS: Table = Table {
         ("standalone_ports_supported", Bool),
         ("mode", Text),
         ("properties", J),
+        ("physical_network", Text),
+        ("category", Text),
+        ("dynamic_portgroup", Bool),
         ("created_at", Text),
         ("updated_at", Text),
     ],
@@ -285,6 +293,10 @@ pub(crate) static PORTS: Table = Table {
         ("physical_network", Text),
         ("is_smartnic", Bool),
         ("name", Text),
+        ("description", Text),
+        ("vendor", Text),
+        ("category", Text),
+        ("available_for_dynamic_portgroup", Bool),
         ("created_at", Text),
         ("updated_at", Text),
     ],
@@ -392,6 +404,82 @@ pub(crate) static DEPLOY_TEMPLATES: Table = Table {
     ],
 };
 
+pub(crate) static RUNBOOKS: Table = Table {
+    name: "runbooks",
+    columns: &[
+        ("uuid", Text),
+        ("name", Text),
+        ("steps", J),
+        ("disable_ramdisk", Bool),
+        ("extra", J),
+        ("public", Bool),
+        ("owner", Text),
+        ("description", Text),
+        ("traits", J),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};
+
+pub(crate) static VOLUME_CONNECTORS: Table = Table {
+    name: "volume_connectors",
+    columns: &[
+        ("uuid", Text),
+        ("node_uuid", Text),
+        ("type", Text),
+        ("connector_id", Text),
+        ("extra", J),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};
+
+pub(crate) static VOLUME_TARGETS: Table = Table {
+    name: "volume_targets",
+    columns: &[
+        ("uuid", Text),
+        ("node_uuid", Text),
+        ("volume_type", Text),
+        ("properties", J),
+        ("boot_index", Int),
+        ("volume_id", Text),
+        ("extra", J),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};
+
+pub(crate) static FIRMWARE_COMPONENTS: Table = Table {
+    name: "firmware_components",
+    columns: &[
+        ("node_uuid", Text),
+        ("component", Text),
+        ("initial_version", Text),
+        ("current_version", Text),
+        ("last_version_flashed", Text),
+        ("vendor", Text),
+        ("model", Text),
+        ("serial_number", Text),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};
+
+pub(crate) static INSPECTION_RULES: Table = Table {
+    name: "inspection_rules",
+    columns: &[
+        ("uuid", Text),
+        ("description", Text),
+        ("phase", Text),
+        ("priority", Int),
+        ("sensitive", Bool),
+        ("conditions", J),
+        ("actions", J),
+        ("created_at", Text),
+        ("updated_at", Text),
+    ],
+};
+
 pub(crate) static IDENTITY_PROJECTS: Table = Table {
     name: "identity_projects",
     columns: &[
@@ -478,5 +566,8 @@ pub(crate) static NODE_HISTORY: Table = Table {
         ("conductor", Text),
         ("\"user\"", Text),
         ("project", Text),
+        ("state", Text),
+        ("target_provision_state", Text),
+        ("duration_seconds", Int),
     ],
 };

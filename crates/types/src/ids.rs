@@ -99,6 +99,18 @@ typed_id!(
     DeployTemplateId
 );
 typed_id!(
+    /// Identifies a runbook.
+    RunbookId
+);
+typed_id!(
+    /// Identifies a volume connector of a node.
+    VolumeConnectorId
+);
+typed_id!(
+    /// Identifies a volume target of a node.
+    VolumeTargetId
+);
+typed_id!(
     /// Identifies a network of the network service.
     NetworkId
 );

@@ -1,6 +1,7 @@
 //! Ferric's domain vocabulary: typed ids, validated values (MAC addresses, logical names,
 //! microversions, traits), the resources the API serves (nodes, ports, port groups,
-//! chassis), provision and power states, hardware types, and secret masking. No I/O.
+//! chassis), provision and power states, hardware types, LLDP, and secret masking.
+//! No I/O.
 
 pub mod allocation;
 pub mod chassis;
@@ -8,11 +9,14 @@ pub mod conductor;
 pub mod crypt;
 pub mod deploy_template;
 pub mod dhcp;
+pub mod firmware;
 pub mod fsm;
 pub mod hardware;
 pub mod history;
 pub mod identity;
 pub mod ids;
+pub mod inspection_rules;
+pub mod lldp;
 pub mod mac;
 pub mod microversion;
 pub mod name;
@@ -22,9 +26,11 @@ pub mod port;
 pub mod portgroup;
 pub mod power;
 pub mod provision;
+pub mod runbook;
 pub mod secrets;
 pub mod timestamp;
 pub mod traits;
+pub mod volume;
 
 /// A JSON object, the shape of Ironic's free-form dictionaries (`extra`, `properties`…).
 pub type JsonObject = serde_json::Map<String, serde_json::Value>;
@@ -32,8 +38,8 @@ pub type JsonObject = serde_json::Map<String, serde_json::Value>;
 pub use allocation::Allocation;
 pub use chassis::Chassis;
 pub use ids::{
-    AllocationId, ChassisId, DeployTemplateId, NetworkId, NodeId, PortGroupId, PortId, SubnetId,
-    VifPortId,
+    AllocationId, ChassisId, DeployTemplateId, NetworkId, NodeId, PortGroupId, PortId, RunbookId,
+    SubnetId, VifPortId, VolumeConnectorId, VolumeTargetId,
 };
 pub use mac::MacAddress;
 pub use microversion::Microversion;

@@ -9,11 +9,14 @@ mod deploy_templates;
 mod drivers;
 pub(crate) mod ident;
 mod inspection;
+mod inspection_rules;
 mod node_bios_raid;
 mod node_fields;
+mod node_firmware;
 mod node_history;
 mod node_management;
 mod node_patch_rules;
+mod node_provision_request;
 mod node_redaction;
 mod node_states;
 mod node_traits;
@@ -25,8 +28,12 @@ mod port_fields;
 mod portgroups;
 mod ports;
 mod ramdisk;
+mod runbooks;
 mod shards;
 mod values;
+mod volume;
+mod volume_connectors;
+mod volume_targets;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
@@ -34,6 +41,7 @@ use axum::Router;
 
 use crate::AppState;
 
+pub use common::nodes_cond;
 pub use nodes::project_cond;
 
 /// The largest inspection data accepted (Ironic's limit).
@@ -105,7 +113,7 @@ pub fn routes() -> Router<AppState> {
         .route("/nodes/{node}/history", get(node_history::list))
         .route("/nodes/{node}/history/{event}", get(node_history::show))
         .route("/nodes/{node}/inventory", get(node_history::inventory))
-        .route("/nodes/{node}/firmware", get(node_history::firmware))
+        .route("/nodes/{node}/firmware", get(node_firmware::firmware))
         .route("/shards", get(shards::list))
         .route("/nodes/validate", get(node_validate::validate_by_query))
         .route(
@@ -131,6 +139,7 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/nodes/{node}/vmedia",
             axum::routing::post(node_management::attach_vmedia)
+                .get(node_management::get_vmedia)
                 .delete(node_management::detach_vmedia),
         )
         .route(
@@ -211,6 +220,65 @@ pub fn routes() -> Router<AppState> {
             get(deploy_templates::show)
                 .patch(deploy_templates::update)
                 .delete(deploy_templates::delete),
+        )
+        .route("/volume", get(volume::root))
+        .route(
+            "/volume/connectors",
+            get(volume_connectors::list_all).post(volume_connectors::create),
+        )
+        .route(
+            "/volume/connectors/{connector}",
+            get(volume_connectors::show)
+                .patch(volume_connectors::update)
+                .delete(volume_connectors::delete),
+        )
+        .route(
+            "/volume/targets",
+            get(volume_targets::list_all).post(volume_targets::create),
+        )
+        .route(
+            "/volume/targets/{target}",
+            get(volume_targets::show)
+                .patch(volume_targets::update)
+                .delete(volume_targets::delete),
+        )
+        .route("/nodes/{node}/volume", get(volume::node_root))
+        .route(
+            "/nodes/{node}/volume/connectors",
+            get(volume_connectors::list_of_node),
+        )
+        .route(
+            "/nodes/{node}/volume/targets",
+            get(volume_targets::list_of_node),
+        )
+        .route(
+            "/inspection_rules",
+            get(inspection_rules::list)
+                .post(inspection_rules::create)
+                .delete(inspection_rules::delete_all),
+        )
+        .route(
+            "/inspection_rules/{rule}",
+            get(inspection_rules::show)
+                .patch(inspection_rules::update)
+                .delete(inspection_rules::delete),
+        )
+        .route("/runbooks", get(runbooks::list).post(runbooks::create))
+        .route(
+            "/runbooks/{runbook}",
+            get(runbooks::show)
+                .patch(runbooks::update)
+                .delete(runbooks::delete),
+        )
+        .route(
+            "/runbooks/{runbook}/traits",
+            get(runbooks::traits)
+                .put(runbooks::set_traits)
+                .delete(runbooks::delete_traits),
+        )
+        .route(
+            "/runbooks/{runbook}/traits/{trait}",
+            axum::routing::put(runbooks::add_trait).delete(runbooks::delete_trait),
         )
         .route("/conductors", get(conductors::list))
         .route("/conductors/{hostname}", get(conductors::show))

@@ -28,6 +28,9 @@ static HISTORY_FIELDS: FieldSet = FieldSet::new(
         ("conductor", 78),
         ("user", 78),
         ("project", 113),
+        ("state", 115),
+        ("target_provision_state", 115),
+        ("duration_seconds", 115),
     ],
     &["uuid", "created_at", "severity", "event"],
 );
@@ -139,19 +142,4 @@ pub async fn inventory(
         ))),
         Err(e) => Err(e.into()),
     }
-}
-
-/// `GET /v1/nodes/{node}/firmware` (API 1.86): firmware components found on the node.
-/// Firmware inventory comes with real BMC drivers; fake hardware reports none.
-pub async fn firmware(
-    State(state): State<AppState>,
-    access: Access,
-    Extension(version): Extension<Microversion>,
-    Path(node_ident): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    super::common::require(version, 86)?;
-    access
-        .node(&state, &node_ident, version, "baremetal:node:firmware:get")
-        .await?;
-    Ok(Json(json!({ "firmware": [] })))
 }

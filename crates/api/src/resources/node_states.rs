@@ -6,35 +6,20 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use ferric_conductor::{BootSetting, ProvisionRequest};
+use ferric_conductor::BootSetting;
 use ferric_drivers::PowerTarget;
 use ferric_types::fsm::{self, Event, Verb};
 use ferric_types::provision::ProvisionState;
-use ferric_types::{Microversion, Node};
-use serde_json::{Map, Value};
+use ferric_types::Microversion;
+use serde_json::Value;
 
+use super::node_provision_request::{check_args, provision_request, PROVISION_ARGS};
 use super::nodes::check_unlocked;
-use super::values::Schema;
 use crate::access::Access;
 use crate::body::{object, JsonBody};
 use crate::error::ApiError;
 use crate::links::base_url;
 use crate::AppState;
-
-/// Arguments of a provision request and the version that introduced each.
-const PROVISION_ARGS: &[(&str, u16)] = &[
-    ("target", 1),
-    ("configdrive", 1),
-    ("clean_steps", 15),
-    ("rescue_password", 38),
-    ("deploy_steps", 69),
-    ("disable_ramdisk", 70),
-    ("service_steps", 87),
-    ("runbook", 92),
-];
-
-/// Interfaces whose steps a manual clean may name.
-const STEP_INTERFACES: &[&str] = &["deploy", "power", "management", "bios", "raid", "vendor"];
 
 /// 202 with `Location: …/nodes/{node}/states`.
 fn accepted(state: &AppState, headers: &HeaderMap, node_ident: &str) -> Response {
@@ -44,207 +29,6 @@ fn accepted(state: &AppState, headers: &HeaderMap, node_ident: &str) -> Response
         response.headers_mut().insert(header::LOCATION, v);
     }
     response
-}
-
-/// Refuses keys the version does not know.
-fn check_args(
-    doc: &Map<String, Value>,
-    known: &[(&str, u16)],
-    version: Microversion,
-) -> Result<(), ApiError> {
-    for key in doc.keys() {
-        match known.iter().find(|(k, _)| k == key) {
-            None => {
-                return Err(ApiError::bad_request(format!(
-                    "Unexpected arguments: {key}"
-                )))
-            }
-            Some((_, since)) if !version.at_least(*since) => {
-                return Err(ApiError::not_acceptable("Request not acceptable."))
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(())
-}
-
-/// Validates `clean_steps` or `service_steps`: a non-empty list of
-/// `{interface, step, args?}`.
-fn operator_steps(what: &str, value: Value) -> Result<Vec<Value>, ApiError> {
-    let Value::Array(steps) = value else {
-        return Err(ApiError::bad_request(format!(
-            "{what} must be a list of steps"
-        )));
-    };
-    if steps.is_empty() {
-        return Err(ApiError::bad_request(format!(
-            "{what} must name at least one step"
-        )));
-    }
-    for step in &steps {
-        let iface = step.get("interface").and_then(Value::as_str);
-        let name = step.get("step").and_then(Value::as_str);
-        match (iface, name) {
-            (Some(i), Some(n)) if STEP_INTERFACES.contains(&i) && !n.is_empty() => {}
-            _ => {
-                return Err(ApiError::bad_request(format!(
-                "Invalid step {step} in {what}: each step needs \"interface\" (one of {}) and \"step\"",
-                STEP_INTERFACES.join(", ")
-            )))
-            }
-        }
-        if let Some(args) = step.get("args") {
-            if !args.is_object() {
-                return Err(ApiError::bad_request(format!(
-                    "Invalid step {step} in {what}: \"args\" must be an object"
-                )));
-            }
-        }
-    }
-    Ok(steps)
-}
-
-/// A config drive given as JSON: only the four documents, each of the right kind.
-fn check_configdrive_doc(doc: &Map<String, Value>) -> Result<(), ApiError> {
-    for (key, value) in doc {
-        let ok = match key.as_str() {
-            "meta_data" | "network_data" | "vendor_data" => value.is_object() || value.is_null(),
-            "user_data" => {
-                value.is_object() || value.is_array() || value.is_string() || value.is_null()
-            }
-            _ => {
-                return Err(ApiError::bad_request(format!(
-                    "Invalid configdrive: unexpected key \"{key}\"; allowed: meta_data, network_data, user_data, vendor_data"
-                )))
-            }
-        };
-        if !ok {
-            return Err(ApiError::bad_request(format!(
-                "Invalid configdrive: {key} has the wrong type"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Builds the conductor request from the body, enforcing which argument goes with
-/// which verb.
-fn provision_request(
-    node: &Node,
-    verb: Verb,
-    mut doc: Map<String, Value>,
-    version: Microversion,
-) -> Result<ProvisionRequest, ApiError> {
-    let mut req = ProvisionRequest::new(verb);
-    if let Some(cd) = doc.remove("configdrive") {
-        let allowed = verb.name == "active" || (verb.name == "rebuild" && version.at_least(35));
-        if !allowed {
-            return Err(ApiError::bad_request(format!(
-                "Adding a config drive is only supported when setting provision state to active or rebuild, not {}",
-                verb.name
-            )));
-        }
-        match &cd {
-            Value::String(_) | Value::Null => {}
-            Value::Object(doc) if version.at_least(56) => check_configdrive_doc(doc)?,
-            Value::Object(_) => return Err(ApiError::not_acceptable("Request not acceptable.")),
-            _ => {
-                return Err(ApiError::bad_request(
-                    "configdrive must be a string (URL or gzipped base64 image)",
-                ))
-            }
-        }
-        req.configdrive = Some(cd).filter(|v| !v.is_null());
-    }
-    match doc.remove("clean_steps") {
-        Some(steps) if verb.event == Event::Clean => {
-            req.clean_steps = Some(operator_steps("clean_steps", steps)?)
-        }
-        Some(_) => {
-            return Err(ApiError::bad_request(format!(
-            "\"clean_steps\" is only valid when setting target provision state to clean, not {}",
-            verb.name
-        )))
-        }
-        None if verb.event == Event::Clean => {
-            return Err(ApiError::bad_request(
-                "\"clean_steps\" is required when setting target provision state to clean",
-            ))
-        }
-        None => {}
-    }
-    match doc.remove("rescue_password") {
-        Some(Value::String(p)) if verb.event == Event::Rescue && !p.trim().is_empty() => req.rescue_password = Some(p),
-        Some(_) if verb.event == Event::Rescue => {
-            return Err(ApiError::bad_request("A non-empty \"rescue_password\" is required"))
-        }
-        Some(_) => {
-            return Err(ApiError::bad_request(format!(
-                "\"rescue_password\" is only valid when setting target provision state to rescue, not {}",
-                verb.name
-            )))
-        }
-        None if verb.event == Event::Rescue => {
-            return Err(ApiError::bad_request("A non-empty \"rescue_password\" is required"))
-        }
-        None => {}
-    }
-    match doc.remove("service_steps") {
-        Some(steps) if verb.event == Event::Service => req.service_steps = Some(operator_steps("service_steps", steps)?),
-        Some(_) => {
-            return Err(ApiError::bad_request(format!(
-                "\"service_steps\" is only valid when setting target provision state to service, not {}",
-                verb.name
-            )))
-        }
-        None if verb.event == Event::Service => {
-            return Err(ApiError::bad_request(
-                "\"service_steps\" is required when setting target provision state to service",
-            ))
-        }
-        None => {}
-    }
-    match doc.remove("deploy_steps") {
-        Some(steps) if matches!(verb.event, Event::Deploy | Event::Rebuild) => {
-            req.deploy_steps = Some(super::deploy_templates::parse_steps(Schema("deploy_steps"), steps)?);
-        }
-        Some(_) => {
-            return Err(ApiError::bad_request(format!(
-                "\"deploy_steps\" is only valid when setting target provision state to active or rebuild, not {}",
-                verb.name
-            )))
-        }
-        None => {}
-    }
-    match doc.remove("disable_ramdisk") {
-        Some(Value::Bool(b)) if verb.event == Event::Clean => req.disable_ramdisk = Some(b),
-        Some(Value::Bool(_)) => {
-            return Err(ApiError::bad_request(format!(
-                "\"disable_ramdisk\" is only valid when setting target provision state to clean, not {}",
-                verb.name
-            )))
-        }
-        Some(other) => return Err(ApiError::bad_request(format!("Invalid disable_ramdisk {other}: it must be a boolean"))),
-        None => {}
-    }
-    if let Some(key) = doc.keys().next() {
-        return Err(ApiError::not_acceptable(format!(
-            "The argument \"{key}\" is not supported by this Ferric build yet."
-        )));
-    }
-    if node.maintenance && matches!(verb.event, Event::Deploy | Event::Rebuild) {
-        return Err(ApiError::bad_request(format!(
-            "Cannot perform the requested operation on node {} because it is in maintenance mode.",
-            node.uuid
-        )));
-    }
-    if node.protected && matches!(verb.event, Event::Rebuild | Event::Delete) {
-        return Err(ApiError::forbidden(format!(
-            "Node {} is protected and cannot be undeployed, rebuilt or deleted",
-            node.uuid
-        )));
-    }
-    Ok(req)
 }
 
 pub async fn provision(
@@ -284,10 +68,17 @@ pub async fn provision(
         return Err(ApiError::not_acceptable("Request not acceptable."));
     }
     check_unlocked(&node)?;
+    if verb.event == Event::Abort
+        && node.provision_state == ProvisionState::WaitCallBack
+        && !version.at_least(110)
+    {
+        // Aborting a deploy that waits for its agent came with API 1.110.
+        return Err(ApiError::not_acceptable("Request not acceptable."));
+    }
     if fsm::next(node.provision_state, verb.event).is_none() {
         return Err(not_possible());
     }
-    let mut request = provision_request(&node, verb, doc, version)?;
+    let mut request = provision_request(&state, &access, &node, verb, doc, version).await?;
     request.requester = access.requester();
     state.conductor.provision(node.uuid, request).await?;
     Ok(accepted(&state, &headers, &node_ident))
@@ -346,6 +137,11 @@ pub async fn power(
         return Err(ApiError::bad_request(format!(
             "Can not change power state of node {} while it is being cleaned ({}).",
             node.uuid, node.provision_state
+        )));
+    }
+    if node.disable_power_off && matches!(target, PowerTarget::Off | PowerTarget::SoftOff) {
+        return Err(ApiError::conflict(format!(
+            "Failed to set node power state to {text}."
         )));
     }
     state
