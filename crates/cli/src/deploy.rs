@@ -197,9 +197,34 @@ async fn attach_networks(
         let port = net
             .request(Method::GET, &format!("{base}/v2.0/ports/{port_id}"), None)
             .await?;
-        ports.push(port["port"].clone());
+        let mut port = port["port"].clone();
+        // The NIC the VIF went on tells its MAC: with the noop network interface
+        // the network service's port keeps a MAC of its own.
+        if let Some(mac) = nic_mac_of_vif(client, node, &port_id).await? {
+            port["mac_address"] = Value::from(mac);
+        }
+        ports.push(port);
     }
     Ok(ports)
+}
+
+/// The MAC of the node's port or port group that carries the VIF `vif`.
+async fn nic_mac_of_vif(client: &Client, node: &str, vif: &str) -> Result<Option<String>, Failure> {
+    for (path, key) in [
+        (format!("/v1/nodes/{node}/portgroups/detail"), "portgroups"),
+        (format!("/v1/nodes/{node}/ports/detail"), "ports"),
+    ] {
+        let listed = client.request(Method::GET, &path, None).await?;
+        let carrier = listed[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|nic| nic["internal_info"]["tenant_vif_port_id"].as_str() == Some(vif));
+        if let Some(mac) = carrier.and_then(|nic| nic["address"].as_str()) {
+            return Ok(Some(mac.to_string()));
+        }
+    }
+    Ok(None)
 }
 
 /// The config drive: host name, SSH key, user data, and the ports' addresses.

@@ -6,6 +6,9 @@
 //! (`binding:host_id`, `binding:vnic_type` baremetal). Detaching clears both sides.
 //! With an external Neutron the VIF is its port: it takes the NIC's MAC at attach,
 //! is bound at the tenant flip, and is unbound (and given a MAC of its own) at detach.
+//! With the `noop` network interface (and `flat`, for an id no network service
+//! knows) the VIF id is only recorded on the NIC, as Ironic's non-Neutron
+//! interfaces do.
 
 use ferric_db::{DbError, UpdateOutcome};
 use ferric_types::net::{Network, VifPort};
@@ -90,12 +93,70 @@ impl Conductor {
         Ok(result?)
     }
 
+    /// Whether attaching `id` to `node` only records it, as Ironic's non-Neutron
+    /// interfaces do: always with `noop`; with `flat` when no Neutron is configured
+    /// and the id is not a port of Ferric's own network service.
+    async fn records_only(&self, node: &Node, id: &str) -> Result<bool, ConductorError> {
+        match node.network_interface.as_deref() {
+            Some("noop") => Ok(true),
+            Some("flat") if ferric_net::external::global().is_none() => {
+                let Ok(uuid) = id.parse::<VifPortId>() else {
+                    return Ok(true);
+                };
+                match self.db.vif_port_get(uuid).await {
+                    Ok(_) => Ok(false),
+                    Err(DbError::NotFound) => Ok(true),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Records the VIF on a free NIC of the node, asking no network service.
+    async fn attach_recorded(
+        &self,
+        node: &Node,
+        id: &str,
+        target: VifTarget,
+    ) -> Result<(), ConductorError> {
+        if id.is_empty() || id.len() > 255 {
+            return Err(ConductorError::Invalid(format!(
+                "Unable to attach VIF '{id}': a VIF id is 1 to 255 characters"
+            )));
+        }
+        let (groups, ports) = self.node_nics(node.uuid).await?;
+        if attached_to(&groups, &ports, id) {
+            return Err(ConductorError::Conflict(format!(
+                "Unable to attach VIF {id}, VIF is already attached to node {}",
+                node.uuid
+            )));
+        }
+        let slot = choose(node, None, &groups, &ports, target).ok_or_else(|| {
+            ConductorError::Invalid(format!(
+                "Unable to attach VIF {id}, not enough free physical ports."
+            ))
+        })?;
+        self.record_vif(slot, Some(id)).await?;
+        self.record(
+            node.uuid,
+            ferric_types::history::INFO,
+            "network",
+            format!("VIF {id} attached"),
+        )
+        .await;
+        Ok(())
+    }
+
     async fn attach_locked(
         &self,
         node: &Node,
         id: &str,
         target: VifTarget,
     ) -> Result<(), ConductorError> {
+        if self.records_only(node, id).await? {
+            return self.attach_recorded(node, id, target).await;
+        }
         let external = ferric_net::external::global();
         let (vif_id, host_id, network, local) = match &external {
             Some(neutron) => {
@@ -127,13 +188,7 @@ impl Conductor {
             )));
         }
         let (groups, ports) = self.node_nics(node.uuid).await?;
-        if groups
-            .iter()
-            .any(|g| tenant_vif(&g.internal_info) == Some(&vif_id))
-            || ports
-                .iter()
-                .any(|p| tenant_vif(&p.internal_info) == Some(&vif_id))
-        {
+        if attached_to(&groups, &ports, &vif_id) {
             return Err(ConductorError::Conflict(format!(
                 "Unable to attach VIF {vif_id}, VIF is already attached to node {}",
                 node.uuid
@@ -144,7 +199,7 @@ impl Conductor {
                 "Unable to attach VIF {vif_id}: it is bound to {host_id}"
             )));
         }
-        let slot = choose(node, &network, &groups, &ports, target).ok_or_else(|| {
+        let slot = choose(node, Some(&network), &groups, &ports, target).ok_or_else(|| {
             ConductorError::Invalid(format!(
                 "Unable to attach VIF {vif_id}, not enough free physical ports."
             ))
@@ -260,7 +315,9 @@ impl Conductor {
                 .ok_or_else(not_attached)?,
         };
         self.record_vif(slot, None).await?;
-        if let Some(neutron) = ferric_net::external::global() {
+        if node.network_interface.as_deref() == Some("noop") {
+            // Nothing outside Ferric knew of it.
+        } else if let Some(neutron) = ferric_net::external::global() {
             neutron
                 .release_vif(id, node.uuid)
                 .await
@@ -339,19 +396,31 @@ fn expect_updated(outcome: UpdateOutcome, what: &str, id: &str) -> Result<(), Co
     }
 }
 
+/// Whether the VIF `id` is on one of these NICs.
+fn attached_to(groups: &[PortGroup], ports: &[Port], id: &str) -> bool {
+    groups
+        .iter()
+        .any(|g| tenant_vif(&g.internal_info) == Some(id))
+        || ports
+            .iter()
+            .any(|p| tenant_vif(&p.internal_info) == Some(id))
+}
+
 /// The best free NIC for a VIF on `network`: on its physical network (any, for a
-/// network without one), port groups before ports, pxe-enabled first; ports of a
-/// group that does not allow standalone ports are only usable through the group.
-/// The `neutron` network interface also needs the switch port (`local_link_connection`).
+/// network without one or a VIF only recorded), port groups before ports,
+/// pxe-enabled first; ports of a group that does not allow standalone ports are
+/// only usable through the group. The `neutron` network interface also needs the
+/// switch port (`local_link_connection`).
 fn choose(
     node: &Node,
-    network: &Network,
+    network: Option<&Network>,
     groups: &[PortGroup],
     ports: &[Port],
     target: VifTarget,
 ) -> Option<Slot> {
     let needs_link = node.network_interface.as_deref() == Some("neutron");
-    let on_physnet = |physnet: Option<&str>| match &network.physical_network {
+    let on_physnet = |physnet: Option<&str>| match network.and_then(|n| n.physical_network.as_ref())
+    {
         None => true,
         Some(want) => physnet == Some(want.as_str()),
     };

@@ -299,3 +299,101 @@ both_backends!(vif_attach_and_detach, |mut app: TestApp| async move {
         .await;
     assert_eq!(r.status, 404);
 });
+
+both_backends!(
+    noop_and_flat_vifs_are_only_recorded,
+    |app: TestApp| async move {
+        for (name, iface) in [("noop0", "noop"), ("flat0", "flat")] {
+            let node = app
+                .node(json!({"driver": "fake-hardware", "name": name, "network_interface": iface}))
+                .await;
+            let uuid = node["uuid"].as_str().unwrap().to_string();
+            let r = app
+                .call(
+                    "POST",
+                    &format!("/v1/nodes/{name}/vifs"),
+                    Some(json!({"id": "tenant-vif-1"})),
+                )
+                .await;
+            assert_eq!(r.status, 400, "{iface}: no free port yet: {}", r.raw);
+            for (i, pxe) in [(1, false), (2, true)] {
+                let mac = format!("52:54:00:20:{:02x}:{i:02x}", name.len());
+                let mac = if iface == "noop" {
+                    mac
+                } else {
+                    mac.replace(":20:", ":21:")
+                };
+                let body = json!({"node_uuid": uuid, "address": mac, "pxe_enabled": pxe});
+                let r = app.call("POST", "/v1/ports", Some(body)).await;
+                assert_eq!(r.status, 201, "{}", r.raw);
+            }
+            // No network service knows these ids: they are recorded as they are.
+            let r = app
+                .call(
+                    "POST",
+                    &format!("/v1/nodes/{name}/vifs"),
+                    Some(json!({"id": "tenant-vif-1"})),
+                )
+                .await;
+            assert_eq!(r.status, 204, "{iface}: {}", r.raw);
+            let r = app
+                .call(
+                    "POST",
+                    &format!("/v1/nodes/{name}/vifs"),
+                    Some(json!({"id": "tenant-vif-1"})),
+                )
+                .await;
+            assert_eq!(r.status, 409, "{iface}: twice: {}", r.raw);
+            let r = app
+                .call(
+                    "POST",
+                    &format!("/v1/nodes/{name}/vifs"),
+                    Some(json!({"id": "tenant-vif-2"})),
+                )
+                .await;
+            assert_eq!(r.status, 204, "{iface}: {}", r.raw);
+            let r = app
+                .call("GET", &format!("/v1/nodes/{name}/vifs"), None)
+                .await;
+            let mut ids: Vec<&str> = r.body["vifs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["id"].as_str().unwrap())
+                .collect();
+            ids.sort();
+            assert_eq!(ids, ["tenant-vif-1", "tenant-vif-2"], "{iface}");
+            let ports = app
+                .call("GET", &format!("/v1/nodes/{name}/ports/detail"), None)
+                .await;
+            let carrier = ports.body["ports"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["internal_info"]["tenant_vif_port_id"] == "tenant-vif-1")
+                .cloned()
+                .unwrap();
+            assert_eq!(carrier["pxe_enabled"], true, "pxe-enabled ports first");
+            let r = app
+                .call(
+                    "DELETE",
+                    &format!("/v1/nodes/{name}/vifs/tenant-vif-1"),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, 204, "{}", r.raw);
+            let r = app
+                .call(
+                    "DELETE",
+                    &format!("/v1/nodes/{name}/vifs/tenant-vif-1"),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, 400, "{}", r.raw);
+            let r = app
+                .call("GET", &format!("/v1/nodes/{name}/vifs"), None)
+                .await;
+            assert_eq!(r.body, json!({"vifs": [{"id": "tenant-vif-2"}]}), "{iface}");
+        }
+    }
+);
