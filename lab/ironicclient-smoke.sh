@@ -230,6 +230,7 @@ MAC_BASE="$(printf '52:54:00:%02x:%02x' $(((RUN >> 8) & 255)) $((RUN & 255)))"
 MAC1="$MAC_BASE:01"
 MAC2="$MAC_BASE:02"
 MAC3="$MAC_BASE:03"
+MAC4="$MAC_BASE:04"
 NODE1="smoke-node-1-$RUN"
 NODE2="smoke-node-2-$RUN"
 PG_NAME="bond0-$RUN"
@@ -596,6 +597,86 @@ if [[ -n "${FERRIC_TEST_REDFISH_URL:-}" ]]; then
     if ran_ok "node delete (redfish)"; then
         forget LEFT_NODES "$N4"
     fi
+fi
+
+# ---------------------------------------------------------------- API 1.90 to 1.115
+
+bm node set "$NODE3" --instance-name "smoke-instance-$RUN"
+ran_ok "node set --instance-name" || :
+bm node show "$NODE3" -f value -c instance_name
+[[ "$OUT" == "smoke-instance-$RUN" ]] && pass "the node shows its instance name" ||
+    fail "the node shows its instance name" "instance_name: $OUT"
+
+# A noop network interface only records the VIF: no network service is asked.
+bm port create "$MAC4" --node "$N3" -f json
+if ran_ok "port create on the lifecycle node"; then
+    LEFT_PORTS+=("$(json_field uuid)")
+fi
+bm node vif attach "$NODE3" "smoke-vif-$RUN"
+ran_ok "node vif attach on a noop node" || :
+bm node vif list "$NODE3" -f json
+ran_ok "node vif list" &&
+    check "the VIF is listed" 'by("id", a[0])' "smoke-vif-$RUN"
+bm node vif detach "$NODE3" "smoke-vif-$RUN"
+ran_ok "node vif detach" || :
+
+RUNBOOK="smoke-runbook-$RUN"
+bm runbook create --name "$RUNBOOK" \
+    --steps '[{"interface": "deploy", "step": "erase_devices", "args": {}, "order": 1}]' -f json
+if ran_ok "runbook create"; then
+    check "the runbook has its step" 'd["steps"][0]["step"] == "erase_devices"'
+fi
+bm runbook trait add "$RUNBOOK" CUSTOM_SMOKE_RUNBOOK
+ran_ok "runbook trait add" || :
+bm runbook trait list "$RUNBOOK" -f json
+ran_ok "runbook trait list" &&
+    check "the trait is listed" 'by("traits", "CUSTOM_SMOKE_RUNBOOK")'
+bm runbook set "$RUNBOOK" --description "smoke"
+ran_ok "runbook set --description" || :
+bm runbook list -f json
+ran_ok "runbook list" && check "the runbook is listed" 'by("name", a[0])' "$RUNBOOK"
+bm runbook create --name "$RUNBOOK" --steps '[]' -f json
+ran_fail "a runbook without steps is refused" "too short|steps|400"
+bm runbook delete "$RUNBOOK"
+ran_ok "runbook delete" || :
+
+bm inspection rule create --description "smoke-$RUN" --priority 10 \
+    --conditions '[{"op": "eq", "args": {"values": [1, 1]}}]' \
+    --actions '[{"op": "add-trait", "args": {"name": "CUSTOM_SMOKE"}}]' -f json
+RULE=""
+if ran_ok "inspection rule create"; then
+    RULE="$(json_field uuid)"
+fi
+bm inspection rule list -f json
+ran_ok "inspection rule list" &&
+    check "the rule is listed" 'any(r.get("uuid") == a[0] for r in rows)' "$RULE"
+bm inspection rule create --actions '[{"op": "no-such-op", "args": {}}]' -f json
+ran_fail "a rule with an unknown action is refused, naming it" "action 1"
+[[ -z "$RULE" ]] || { bm inspection rule delete "$RULE"; ran_ok "inspection rule delete" || :; }
+
+bm volume connector create --node "$N3" --type iqn --connector-id "iqn.2026-12.org.ferric:$RUN" -f json
+VC=""
+if ran_ok "volume connector create"; then
+    VC="$(json_field uuid)"
+fi
+bm volume connector list --node "$N3" -f json
+ran_ok "volume connector list --node" &&
+    check "the connector is listed" 'any(r.get("uuid") == a[0] for r in rows)' "$VC"
+bm volume target create --node "$N3" --type iscsi --boot-index 0 --volume-id "vol-$RUN" -f json
+VT=""
+if ran_ok "volume target create"; then
+    VT="$(json_field uuid)"
+fi
+bm volume target create --node "$N3" --type iscsi --boot-index 0 --volume-id "vol2-$RUN" -f json
+ran_fail "a second boot index 0 is refused" "boot index|already exists|409"
+[[ -z "$VT" ]] || { bm volume target delete "$VT"; ran_ok "volume target delete" || :; }
+[[ -z "$VC" ]] || { bm volume connector delete "$VC"; ran_ok "volume connector delete" || :; }
+
+# openstacksdk, used the way its users do.
+if "$VENV/bin/python" lab/sdk-parity.py "$ENDPOINT" "$RUN" >"$TMP/sdk.out" 2>&1; then
+    pass "openstacksdk: runbooks, inspection rules, volumes and instance_name"
+else
+    fail "openstacksdk: runbooks, inspection rules, volumes and instance_name" "$(cat "$TMP/sdk.out")"
 fi
 
 # ---------------------------------------------------------------- errors

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use ferric_authz::{Caller, Policy, Target};
-use ferric_db::{Cond, DbError, ListQuery};
+use ferric_db::{Cond, DbError};
 use ferric_types::history::Requester;
 use ferric_types::{Microversion, Node, NodeId};
 
@@ -211,15 +211,7 @@ impl Access {
     /// For lists of what hangs off nodes: the condition "on a node `project` owns or
     /// leases" over the `node_uuid` column.
     pub async fn project_nodes_cond(state: &AppState, project: &str) -> Result<Cond, ApiError> {
-        let query = ListQuery {
-            conds: vec![crate::resources::project_cond(project)],
-            ..ListQuery::default()
-        };
-        let nodes = state.db.node_list(&query).await?;
-        Ok(Cond::In(
-            "node_uuid",
-            nodes.iter().map(|n| n.uuid.to_string().into()).collect(),
-        ))
+        crate::resources::nodes_cond(state, crate::resources::project_cond(project)).await
     }
 
     /// Who is asking, for the node's history.

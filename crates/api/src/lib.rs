@@ -9,6 +9,7 @@ mod boot_script;
 mod error;
 mod fields;
 mod images;
+mod json_suffix;
 mod links;
 mod listing;
 pub mod metrics;
@@ -99,15 +100,22 @@ pub struct AppState {
 /// The whole API as one service: the router behind a layer that drops trailing
 /// slashes (clients ask for `/v1/nodes/?…`), which must run before routing.
 pub fn service(state: AppState) -> NormalizePath<Router> {
-    NormalizePathLayer::trim_trailing_slash().layer(router(state))
+    NormalizePathLayer::trim_trailing_slash().layer(before_routing(router(state)))
+}
+
+/// Path rewrites that must happen before routing (the `.json` suffix of old
+/// clients): a router whose only job is to hand the rewritten request on.
+fn before_routing(router: Router) -> Router {
+    Router::new().fallback_service(axum::middleware::map_request(json_suffix::strip).layer(router))
 }
 
 /// The whole API with another service's routes under `prefix` (the built-in
 /// identity service under `/identity`): they answer before authentication, which
 /// they do themselves.
 pub fn service_with(state: AppState, prefix: &str, extra: Router) -> NormalizePath<Router> {
-    NormalizePathLayer::trim_trailing_slash()
-        .layer(Router::new().nest(prefix, extra).merge(router(state)))
+    NormalizePathLayer::trim_trailing_slash().layer(before_routing(
+        Router::new().nest(prefix, extra).merge(router(state)),
+    ))
 }
 
 /// What firmware and ramdisks fetch: boot files, per-node scripts, cached images.

@@ -50,15 +50,26 @@ impl PatchOp {
     }
 }
 
-/// True for paths matching Ironic's `^(/[\w-]+)+$`.
-fn valid_path(path: &str) -> bool {
+/// True for paths matching Ironic's `^(/[\w-]+)+$`; from API 1.98 a segment may
+/// also carry RFC 6901 escapes (`~0` for `~`, `~1` for `/`).
+fn valid_path(path: &str, escapes: bool) -> bool {
     path.starts_with('/')
         && path[1..].split('/').all(|seg| {
-            !seg.is_empty()
-                && seg
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            let mut chars = seg.chars().peekable();
+            let mut ok = !seg.is_empty();
+            while let Some(c) = chars.next() {
+                ok &= c.is_alphanumeric()
+                    || c == '_'
+                    || c == '-'
+                    || (escapes && c == '~' && matches!(chars.next(), Some('0' | '1')));
+            }
+            ok
         })
+}
+
+/// A path segment with its RFC 6901 escapes decoded.
+fn decode_segment(seg: &str) -> String {
+    seg.replace("~1", "/").replace("~0", "~")
 }
 
 /// Parses and checks a patch body against the patchable fields of the resource
@@ -109,14 +120,14 @@ pub fn parse(
                     "Schema error for patch: 'path' is a required property",
                 ))
             }
-            Some(Value::String(p)) if valid_path(p) => p.clone(),
+            Some(Value::String(p)) if valid_path(p, version.at_least(98)) => p.clone(),
             Some(other) => {
                 return Err(ApiError::bad_request(format!(
                     "Schema error for patch: {other} does not match '^(/[\\\\w-]+)+$'"
                 )))
             }
         };
-        let path: Vec<String> = raw_path[1..].split('/').map(str::to_string).collect();
+        let path: Vec<String> = raw_path[1..].split('/').map(decode_segment).collect();
         let parsed = PatchOp {
             op,
             value: obj.remove("value"),

@@ -24,8 +24,8 @@ enum VersionProblem {
     Unsupported(Microversion),
 }
 
-/// The version a request asked for, `1.1` when it asked for none.
-fn requested_version(headers: &HeaderMap) -> Result<Microversion, VersionProblem> {
+/// The version text a request carries, if any.
+fn version_text(headers: &HeaderMap) -> Option<String> {
     let standard = headers
         .get_all(STANDARD_HEADER)
         .iter()
@@ -50,7 +50,18 @@ fn requested_version(headers: &HeaderMap) -> Result<Microversion, VersionProblem
             .map(|v| v.trim().to_string())
             .next_back()
     };
-    let Some(text) = standard.or_else(ironic) else {
+    standard.or_else(ironic)
+}
+
+/// The numbered version a request asked for: none when it named no version, or
+/// `latest`, or something unreadable.
+pub fn asked_version(headers: &HeaderMap) -> Option<Microversion> {
+    version_text(headers).and_then(|t| Microversion::parse(&t))
+}
+
+/// The version a request asked for, `1.1` when it asked for none.
+fn requested_version(headers: &HeaderMap) -> Result<Microversion, VersionProblem> {
+    let Some(text) = version_text(headers) else {
         return Ok(Microversion::MIN);
     };
     if text.eq_ignore_ascii_case("latest") {

@@ -121,6 +121,15 @@ impl Conductor {
         Ok(driver.management.indicators(&node))
     }
 
+    pub(crate) async fn virtual_media(
+        &self,
+        uuid: NodeId,
+    ) -> Result<Vec<ferric_drivers::VirtualMedia>, ConductorError> {
+        let (node, driver) = self.read_node(uuid).await?;
+        driver.management.validate(&node).await?;
+        Ok(driver.management.virtual_media(&node).await?)
+    }
+
     pub(crate) async fn indicator_set(
         &self,
         uuid: NodeId,

@@ -26,6 +26,13 @@ impl Conductor {
                 return Err(ConductorError::Invalid(e.to_string()));
             }
         };
+        if node.disable_power_off && matches!(target, PowerTarget::Off | PowerTarget::SoftOff) {
+            lock.release().await;
+            return Err(ConductorError::Conflict(format!(
+                "Failed to set node power state to {}: node {uuid} has disable_power_off set.",
+                target.final_state()
+            )));
+        }
         node.target_power_state = Some(target.final_state().to_string());
         node.last_error = None;
         lock.save(&node).await?;

@@ -40,6 +40,19 @@ fn bmc_address(node: &Node) -> Option<String> {
         })
 }
 
+/// What the BMC says of the machine's health (API 1.109); `None` when it could
+/// not be read, so a failed read changes nothing.
+async fn read_health(driver: &ferric_drivers::Driver, node: &Node) -> Option<Option<String>> {
+    match tokio::time::timeout(Duration::from_secs(60), driver.management.health(node)).await {
+        Ok(Ok(health)) => Some(health),
+        Ok(Err(e)) => {
+            tracing::debug!(node = %node.uuid, error = %e, "could not read the hardware health");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
 /// Consecutive failures per node, kept between sync rounds.
 #[derive(Default)]
 pub(crate) struct FailureCounts(Mutex<HashMap<NodeId, u32>>);
@@ -130,7 +143,8 @@ impl Conductor {
             }
             Err(e) => return Err(e),
         };
-        let read = match driver_for(&node) {
+        let driver = driver_for(&node);
+        let read = match &driver {
             Ok(driver) => {
                 tokio::time::timeout(Duration::from_secs(60), driver.power.get_power_state(&node))
                     .await
@@ -140,7 +154,13 @@ impl Conductor {
                         ))
                     })
             }
-            Err(e) => Err(e),
+            Err(e) => Err(ferric_drivers::DriverError::Config(e.to_string())),
+        };
+        let health_change = match (&driver, &read) {
+            (Ok(driver), Ok(_)) if self.health_monitoring => read_health(driver, &node)
+                .await
+                .filter(|h| *h != node.health),
+            _ => None,
         };
         let outcome = match read {
             Ok(state) => {
@@ -186,6 +206,18 @@ impl Conductor {
                 }
             }
         };
+        if let Some(health) = health_change {
+            let event = format!(
+                "Hardware health changed from {} to {}",
+                node.health.as_deref().unwrap_or("unknown"),
+                health.as_deref().unwrap_or("unknown")
+            );
+            tracing::info!(node = %uuid, from = ?node.health, to = ?health, "hardware health changed");
+            node.health = health;
+            node.updated_at = Some(Timestamp::now());
+            lock.save(&node).await?;
+            self.record(uuid, INFO, "monitoring", event).await;
+        }
         if !matches!(outcome, Outcome::Same | Outcome::Failed) {
             node.updated_at = Some(Timestamp::now());
             lock.save(&node).await?;

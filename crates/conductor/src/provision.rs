@@ -352,6 +352,10 @@ impl Conductor {
             }
             if matches!(result, Ok(true)) {
                 finish(&mut node, kind);
+                if matches!(kind, WorkKind::Verify | WorkKind::Clean | WorkKind::Service) {
+                    // As Ironic refreshes its caches after verify, clean and service.
+                    self.cache_firmware(&node, &driver).await;
+                }
             }
             let from = node.provision_state;
             if !advance(&mut node, event, manual_clean) {
@@ -449,6 +453,7 @@ fn finish(node: &mut Node, kind: WorkKind) {
     match kind {
         WorkKind::TearDown => {
             node.instance_uuid = None;
+            node.instance_name = None;
             node.instance_info.clear();
         }
         WorkKind::Clean => {

@@ -14,7 +14,15 @@ pub fn history_sort_column(field: &str) -> Option<&'static str> {
 }
 
 impl Datastore {
+    /// Appends `event`; an entry that does not say the node's state gets the
+    /// state the node is in now.
     pub async fn history_record(&self, event: &HistoryEvent) -> Result<(), DbError> {
+        if event.state.is_none() {
+            if let Ok(node) = self.node_get(event.node_uuid).await {
+                let event = event.clone().at_state_of(&node);
+                return self.insert_row(&NODE_HISTORY, &event).await;
+            }
+        }
         self.insert_row(&NODE_HISTORY, event).await
     }
 

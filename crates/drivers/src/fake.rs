@@ -16,7 +16,7 @@ use crate::steps::{StepArg, StepInterface, StepOutcome, StepPhase, StepRun, Step
 
 use crate::interfaces::{
     BootDevice, BoxFuture, ConsoleInterface, DriverError, ManagementInterface, PowerInterface,
-    PowerTarget, WorkInterface, WorkKind,
+    PowerTarget, VirtualMedia, WorkInterface, WorkKind,
 };
 
 /// The fake hardware type's implementation of every interface.
@@ -258,6 +258,74 @@ impl ManagementInterface for FakeHardware {
             }
             Ok(())
         })
+    }
+
+    fn virtual_media<'a>(
+        &'a self,
+        node: &'a Node,
+    ) -> BoxFuture<'a, Result<Vec<VirtualMedia>, DriverError>> {
+        Box::pin(async move {
+            let held = node.driver_internal_info.get(VMEDIA_KEY);
+            Ok(
+                [("cdrom", "CD"), ("disk", "USBStick"), ("floppy", "Floppy")]
+                    .iter()
+                    .map(|(device, media)| {
+                        let image = held
+                            .and_then(|m| m.get(*device))
+                            .and_then(Value::as_str)
+                            .map(str::to_string);
+                        VirtualMedia {
+                            media_types: vec![media.to_string()],
+                            inserted: image.is_some(),
+                            image,
+                        }
+                    })
+                    .collect(),
+            )
+        })
+    }
+
+    fn firmware<'a>(
+        &'a self,
+        node: &'a Node,
+    ) -> BoxFuture<'a, Result<Vec<ferric_types::firmware::FirmwareReading>, DriverError>> {
+        // `driver_info.fake_bios_version` / `fake_bmc_version` play a firmware update.
+        let version = |key: &str, default: &str| {
+            node.driver_info
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or(default)
+                .to_string()
+        };
+        let reading = |component: &str, version: String, model: Option<&str>| {
+            ferric_types::firmware::FirmwareReading {
+                component: component.into(),
+                version,
+                vendor: None,
+                model: model.map(str::to_string),
+                serial_number: None,
+            }
+        };
+        let found = vec![
+            reading("bios", version("fake_bios_version", "1.0.0"), None),
+            reading(
+                "bmc",
+                version("fake_bmc_version", "2.0.0"),
+                Some("fake-bmc"),
+            ),
+        ];
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn health<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<Option<String>, DriverError>> {
+        // `driver_info.fake_health` lets an operator play a failing machine.
+        let health = node
+            .driver_info
+            .get("fake_health")
+            .and_then(Value::as_str)
+            .unwrap_or("OK")
+            .to_string();
+        Box::pin(async move { Ok(Some(health)) })
     }
 
     fn indicators(&self, node: &Node) -> Vec<Indicator> {

@@ -119,6 +119,19 @@ pub trait ManagementInterface: Send + Sync {
         node: &'a mut Node,
         devices: &'a [String],
     ) -> BoxFuture<'a, Result<(), DriverError>>;
+    /// The node's virtual media devices and what they hold (API 1.93).
+    fn virtual_media<'a>(
+        &'a self,
+        node: &'a Node,
+    ) -> BoxFuture<'a, Result<Vec<VirtualMedia>, DriverError>>;
+    /// The firmware components the BMC reports (BIOS, BMC, NICs).
+    fn firmware<'a>(
+        &'a self,
+        node: &'a Node,
+    ) -> BoxFuture<'a, Result<Vec<ferric_types::firmware::FirmwareReading>, DriverError>>;
+    /// What the BMC says of the machine's health (`OK`, `Warning`, `Critical`),
+    /// `None` when it cannot tell (API 1.109).
+    fn health<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<Option<String>, DriverError>>;
     /// The node's indicators (LEDs): `(name@component, read-only, allowed states, state)`.
     fn indicators(&self, node: &Node) -> Vec<Indicator>;
     /// Sets an indicator's state.
@@ -129,6 +142,15 @@ pub trait ManagementInterface: Send + Sync {
         state: &'a str,
     ) -> BoxFuture<'a, Result<(), DriverError>>;
     fn validate<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>>;
+}
+
+/// One virtual media device of a node, as `GET /v1/nodes/{node}/vmedia` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualMedia {
+    /// Redfish media types the device takes (`CD`, `DVD`, `Floppy`, `USBStick`).
+    pub media_types: Vec<String>,
+    pub inserted: bool,
+    pub image: Option<String>,
 }
 
 /// An indicator (LED) of a node.

@@ -12,6 +12,7 @@ pub mod image_cache;
 pub mod inspect;
 mod interfaces;
 pub mod ipmi;
+mod keep_powered;
 pub mod netboot;
 pub mod network;
 pub mod neutron_network;
@@ -22,8 +23,8 @@ pub mod steps;
 
 pub use interfaces::{
     BiosInterface, BootDevice, BootInterface, BoxFuture, ConsoleInterface, DriverError, Indicator,
-    ManagementInterface, PowerInterface, PowerTarget, VendorInterface, VendorMethod, WorkInterface,
-    WorkKind,
+    ManagementInterface, PowerInterface, PowerTarget, VendorInterface, VendorMethod, VirtualMedia,
+    WorkInterface, WorkKind,
 };
 
 use std::sync::Arc;
@@ -134,7 +135,7 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
                 _ => Arc::new(absent::NoVendor),
             };
             Ok(Driver {
-                power: fake.clone(),
+                power: keep_powered::for_node(node, fake.clone()),
                 management: fake.clone(),
                 console,
                 bios,
@@ -147,14 +148,15 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
         }
         "ipmi" => {
             let i = Arc::new(ipmi::Ipmi);
+            let power = keep_powered::for_node(node, i.clone());
             Ok(Driver {
-                power: i.clone(),
+                power: power.clone(),
                 management: i.clone(),
                 console: Arc::new(absent::NoConsole),
                 bios: Arc::new(absent::NoBios),
                 vendor: Arc::new(absent::NoVendor),
                 work: Arc::new(absent::BmcOnlyWork {
-                    power: i,
+                    power,
                     node_noun: "an ipmi node",
                 }),
                 steps: Arc::new(absent::NoSteps { hardware: "ipmi" }),
@@ -164,14 +166,15 @@ pub fn driver_for(node: &Node) -> Result<Driver, DriverError> {
         }
         "redfish" => {
             let r = Arc::new(redfish::Redfish);
+            let power = keep_powered::for_node(node, r.clone());
             Ok(Driver {
-                power: r.clone(),
+                power: power.clone(),
                 management: r.clone(),
                 console: Arc::new(absent::NoConsole),
                 bios: Arc::new(absent::NoBios),
                 vendor: Arc::new(absent::NoVendor),
                 work: Arc::new(absent::BmcOnlyWork {
-                    power: r,
+                    power,
                     node_noun: "a redfish node",
                 }),
                 steps: Arc::new(absent::NoSteps {

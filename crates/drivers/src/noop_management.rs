@@ -6,7 +6,9 @@
 use ferric_types::hardware::BOOT_DEVICES;
 use ferric_types::Node;
 
-use crate::interfaces::{BootDevice, BoxFuture, DriverError, Indicator, ManagementInterface};
+use crate::interfaces::{
+    BootDevice, BoxFuture, DriverError, Indicator, ManagementInterface, VirtualMedia,
+};
 
 /// The `noop` management interface.
 pub struct NoopManagement;
@@ -80,6 +82,32 @@ impl ManagementInterface for NoopManagement {
         _devices: &'a [String],
     ) -> BoxFuture<'a, Result<(), DriverError>> {
         unsupported("detach virtual media")
+    }
+
+    fn virtual_media<'a>(
+        &'a self,
+        _node: &'a Node,
+    ) -> BoxFuture<'a, Result<Vec<VirtualMedia>, DriverError>> {
+        Box::pin(async {
+            Err(DriverError::Unsupported(
+                "the noop management interface cannot read virtual media".into(),
+            ))
+        })
+    }
+
+    fn firmware<'a>(
+        &'a self,
+        _node: &'a Node,
+    ) -> BoxFuture<'a, Result<Vec<ferric_types::firmware::FirmwareReading>, DriverError>> {
+        Box::pin(async {
+            Err(DriverError::Unsupported(
+                "the noop management interface cannot read firmware".into(),
+            ))
+        })
+    }
+
+    fn health<'a>(&'a self, _node: &'a Node) -> BoxFuture<'a, Result<Option<String>, DriverError>> {
+        Box::pin(async { Ok(None) })
     }
 
     fn indicators(&self, _node: &Node) -> Vec<Indicator> {

@@ -181,3 +181,93 @@ async fn delayed_power_changes_are_waited_for() {
         .unwrap();
     assert_eq!(driver.power.get_power_state(&n).await.unwrap(), "power on");
 }
+
+/// Serves `body` to every request on a loopback port (the emulator downloads what
+/// it inserts as virtual media); the URL of `/boot.iso` there.
+fn image_server(body: &'static [u8]) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(body);
+        }
+    });
+    format!("http://127.0.0.1:{port}/boot.iso")
+}
+
+#[tokio::test]
+async fn virtual_media_health_and_firmware_come_from_the_bmc() {
+    let mut n = node(&url("FERRIC_TEST_REDFISH_URL"), 3, json!({}));
+    let driver = driver_for(&n).unwrap();
+    // The emulator's state outlives a run: start with empty drives.
+    driver
+        .management
+        .detach_virtual_media(&mut n, &[])
+        .await
+        .unwrap();
+    let media = driver.management.virtual_media(&n).await.unwrap();
+    let cd = media
+        .iter()
+        .find(|m| m.media_types.iter().any(|t| t == "CD"))
+        .expect("the emulator has a CD drive");
+    assert!(!cd.inserted, "{media:?}");
+
+    let image = image_server(b"not really an ISO");
+    driver
+        .management
+        .attach_virtual_media(&mut n, "cdrom", &image)
+        .await
+        .unwrap();
+    let media = driver.management.virtual_media(&n).await.unwrap();
+    let cd = media
+        .iter()
+        .find(|m| m.media_types.iter().any(|t| t == "CD"))
+        .unwrap();
+    assert!(cd.inserted, "{media:?}");
+    assert_eq!(cd.image.as_deref(), Some(image.as_str()));
+    // A disk goes on the device that takes USB sticks.
+    driver
+        .management
+        .attach_virtual_media(&mut n, "disk", &image)
+        .await
+        .unwrap();
+    let media = driver.management.virtual_media(&n).await.unwrap();
+    assert!(
+        media
+            .iter()
+            .any(|m| m.inserted && m.media_types.iter().any(|t| t == "USBStick")),
+        "{media:?}"
+    );
+    driver
+        .management
+        .detach_virtual_media(&mut n, &["cdrom".to_string()])
+        .await
+        .unwrap();
+    let media = driver.management.virtual_media(&n).await.unwrap();
+    assert_eq!(media.iter().filter(|m| m.inserted).count(), 1, "{media:?}");
+    driver
+        .management
+        .detach_virtual_media(&mut n, &[])
+        .await
+        .unwrap();
+    let media = driver.management.virtual_media(&n).await.unwrap();
+    assert!(media.iter().all(|m| !m.inserted), "{media:?}");
+
+    assert_eq!(
+        driver.management.health(&n).await.unwrap().as_deref(),
+        Some("OK")
+    );
+    let firmware = driver.management.firmware(&n).await.unwrap();
+    let bmc = firmware.iter().find(|c| c.component == "bmc").unwrap();
+    assert!(!bmc.version.is_empty(), "{firmware:?}");
+    assert!(bmc.model.is_some(), "{firmware:?}");
+}

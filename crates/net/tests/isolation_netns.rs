@@ -207,25 +207,21 @@ fn subnet(net: &Network, cidr: &str, start: &str, end: &str) -> Subnet {
 }
 
 fn port(node: &Node, mac: &str, switch_port: &str, group: Option<PortGroupId>, pxe: bool) -> Port {
-    Port {
-        uuid: PortId::new_v4(),
-        address: mac.parse().unwrap(),
-        node_uuid: node.uuid,
-        portgroup_uuid: group,
-        extra: Default::default(),
-        internal_info: Default::default(),
-        local_link_connection: json!({"switch_info": "tor1", "port_id": switch_port,
-            "switch_id": "aa:bb:cc:dd:ee:ff"})
-        .as_object()
-        .unwrap()
-        .clone(),
-        pxe_enabled: pxe,
-        physical_network: Some("physnet1".into()),
-        is_smartnic: false,
-        name: None,
-        created_at: Timestamp::now(),
-        updated_at: None,
-    }
+    let mut port = Port::new(
+        PortId::new_v4(),
+        mac.parse().unwrap(),
+        node.uuid,
+        Timestamp::now(),
+    );
+    port.portgroup_uuid = group;
+    port.local_link_connection = json!({"switch_info": "tor1", "port_id": switch_port,
+        "switch_id": "aa:bb:cc:dd:ee:ff"})
+    .as_object()
+    .unwrap()
+    .clone();
+    port.pxe_enabled = pxe;
+    port.physical_network = Some("physnet1".into());
+    port
 }
 
 fn tenant_vif(net: &Network, sub: &Subnet, ip: &str, last: u8) -> VifPort {
@@ -466,6 +462,9 @@ async fn the_flip_isolates_tenants() {
         standalone_ports_supported: false,
         mode: Some("active-backup".into()),
         properties: Default::default(),
+        physical_network: None,
+        category: None,
+        dynamic_portgroup: false,
         created_at: Timestamp::now(),
         updated_at: None,
     };

@@ -79,21 +79,7 @@ async fn enroll(db: &Datastore, driver: &str, mac: MacAddress) -> Result<(), Str
     node.extra
         .insert("auto_discovered".into(), Value::Bool(true));
     db.node_create(&node).await.map_err(|e| e.to_string())?;
-    let port = Port {
-        uuid: PortId::new_v4(),
-        address: mac.clone(),
-        node_uuid: node.uuid,
-        portgroup_uuid: None,
-        extra: Default::default(),
-        internal_info: Default::default(),
-        local_link_connection: Default::default(),
-        pxe_enabled: true,
-        physical_network: None,
-        is_smartnic: false,
-        name: None,
-        created_at: now,
-        updated_at: None,
-    };
+    let port = Port::new(PortId::new_v4(), mac.clone(), node.uuid, now);
     if let Err(e) = db.port_create(&port).await {
         // Another ferricd enrolled it first.
         let _ = db.node_delete(node.uuid).await;

@@ -28,6 +28,14 @@ pub struct HistoryEvent {
     /// did.
     pub user: Option<String>,
     pub project: Option<String>,
+    /// The node's provision state and target when it was recorded, and the
+    /// seconds since its provision state last changed (API 1.115).
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub target_provision_state: Option<String>,
+    #[serde(default)]
+    pub duration_seconds: Option<i64>,
 }
 
 /// Who asked for a change: the user and project of the API request, for the node's
@@ -60,7 +68,20 @@ impl HistoryEvent {
             conductor: conductor.map(str::to_string),
             user: None,
             project: None,
+            state: None,
+            target_provision_state: None,
+            duration_seconds: None,
         }
+    }
+
+    /// The same entry with the node's state as it stands now.
+    pub fn at_state_of(mut self, node: &crate::Node) -> Self {
+        self.state = Some(node.provision_state.to_string());
+        self.target_provision_state = node.target_provision_state.map(|s| s.to_string());
+        self.duration_seconds = node
+            .provision_updated_at
+            .map(|t| (self.created_at.micros() - t.micros()).max(0) / 1_000_000);
+        self
     }
 
     /// The same entry, recorded as asked for by `requester`.

@@ -13,7 +13,7 @@ impl Microversion {
     /// The oldest microversion served.
     pub const MIN: Microversion = Microversion::v1(1);
     /// The newest microversion whose features this build implements.
-    pub const MAX: Microversion = Microversion::v1(89);
+    pub const MAX: Microversion = Microversion::v1(115);
 
     pub const fn v1(minor: u16) -> Self {
         Self { major: 1, minor }

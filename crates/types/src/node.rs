@@ -89,6 +89,16 @@ pub struct Node {
     /// The service step running now (API 1.87), `{}` when idle.
     #[serde(default)]
     pub service_step: JsonObject,
+    /// Never power the machine off (API 1.95): reboots stand in for power-offs.
+    #[serde(default)]
+    pub disable_power_off: bool,
+    /// The instance's name, as the user knows it (API 1.104).
+    #[serde(default)]
+    pub instance_name: Option<String>,
+    /// What the BMC says of the machine's health: `OK`, `Warning`, `Critical`
+    /// (API 1.109); read-only.
+    #[serde(default)]
+    pub health: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Option<Timestamp>,
 }
@@ -161,6 +171,9 @@ impl Node {
             shard: None,
             parent_node: None,
             service_step: JsonObject::new(),
+            disable_power_off: false,
+            instance_name: None,
+            health: None,
             created_at: now,
             updated_at: None,
         }

@@ -22,6 +22,15 @@ pub struct PortGroup {
     pub mode: Option<String>,
     #[serde(default)]
     pub properties: JsonObject,
+    /// The physical network its ports are on (API 1.102).
+    #[serde(default)]
+    pub physical_network: Option<String>,
+    /// The operator's class of the group (API 1.103).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Whether trait-based networking made it (API 1.111); read-only.
+    #[serde(default)]
+    pub dynamic_portgroup: bool,
     pub created_at: Timestamp,
     pub updated_at: Option<Timestamp>,
 }

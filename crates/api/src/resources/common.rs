@@ -3,7 +3,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use ferric_db::UpdateOutcome;
+use ferric_db::{Cond, ListQuery, UpdateOutcome};
 use std::collections::BTreeSet;
 
 use ferric_types::Microversion;
@@ -69,6 +69,29 @@ pub fn require(version: Microversion, minor: u16) -> Result<(), ApiError> {
             "The API is not supported for this version",
         ))
     }
+}
+
+/// `node_uuid IN (…)` for the nodes matching `cond`: how ports and port groups
+/// are filtered by a property of their node (shard, conductor group, project).
+pub async fn nodes_cond(state: &crate::AppState, cond: Cond) -> Result<Cond, ApiError> {
+    let query = ListQuery {
+        conds: vec![cond],
+        ..ListQuery::default()
+    };
+    let nodes = state.db.node_list(&query).await?;
+    Ok(Cond::In(
+        "node_uuid",
+        nodes.iter().map(|n| n.uuid.to_string().into()).collect(),
+    ))
+}
+
+/// The items of a comma-separated filter value, trimmed, empty ones dropped.
+pub fn csv_items(csv: &str) -> Vec<ferric_db::Value> {
+    csv.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| ferric_db::Value::Text(s.to_string()))
+        .collect()
 }
 
 /// Parses a raw query string into strict parameters.

@@ -79,6 +79,9 @@ pub static NODE_FIELDS: FieldSet = FieldSet::new(
         ("parent_node", 83),
         ("service_step", 87),
         ("firmware_interface", 86),
+        ("disable_power_off", 95),
+        ("instance_name", 104),
+        ("health", 109),
     ],
     &[
         "instance_uuid",
@@ -345,6 +348,14 @@ pub fn apply_field(
         "secure_boot" => node.secure_boot = s.opt_bool(value)?,
         "shard" => node.shard = s.opt_string(value, 255)?,
         "parent_node" => node.parent_node = opt_uuid_field("parent_node", &value)?,
+        "disable_power_off" => node.disable_power_off = s.boolean(value)?,
+        "instance_name" => {
+            let name = s.opt_string(value, 255)?;
+            if name.as_deref() == Some("") {
+                return Err(s.error("'' is too short"));
+            }
+            node.instance_name = name;
+        }
         other => match InterfaceKind::ALL.iter().find(|k| k.field() == other) {
             Some(kind) => node.set_interface(*kind, s.opt_string(value, 255)?),
             // Fields of newer versions were refused by the version check already.

@@ -189,6 +189,33 @@ pub async fn attach_vmedia(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `GET /v1/nodes/{node}/vmedia` (API 1.93): the node's virtual media devices, a
+/// bare array of `{media_types, inserted, image}` read from the BMC.
+pub async fn get_vmedia(
+    State(state): State<AppState>,
+    access: Access,
+    Extension(version): Extension<Microversion>,
+    Path(node_ident): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    super::common::require(version, 93)?;
+    let node = access
+        .node(&state, &node_ident, version, "baremetal:node:vmedia:get")
+        .await?;
+    let media = state.conductor.virtual_media(node.uuid).await?;
+    Ok(Json(Value::Array(
+        media
+            .into_iter()
+            .map(|m| {
+                serde_json::json!({
+                    "media_types": m.media_types,
+                    "inserted": m.inserted,
+                    "image": m.image,
+                })
+            })
+            .collect(),
+    )))
+}
+
 /// `DELETE /v1/nodes/{node}/vmedia[?device_types=…]` (API 1.89): eject virtual media.
 pub async fn detach_vmedia(
     State(state): State<AppState>,

@@ -30,6 +30,7 @@ fn rule_for(op: &PatchOp) -> &'static str {
         "parent_node" => "baremetal:node:update:parent_node",
         "chassis_uuid" => "baremetal:node:update:chassis_uuid",
         "shard" => "baremetal:node:update:shard",
+        "disable_power_off" => "baremetal:node:update:disable_power_off",
         "automated_clean" if turns_off(op.value()) => "baremetal:node:disable_cleaning",
         "driver" => "baremetal:node:update:driver_interfaces",
         _ if root.starts_with("retired") => "baremetal:node:update:retired",

@@ -100,12 +100,13 @@ fn filters(params: &mut Params, version: Microversion) -> Result<Filters, ApiErr
         conds.push(Cond::Eq("provision_state", state.clone().into()));
         carried.push(("provision_state".into(), state));
     }
-    let simple: [(&str, &'static str, u16); 5] = [
+    let simple: [(&str, &'static str, u16); 6] = [
         ("driver", "driver", 16),
         ("resource_class", "resource_class", 21),
         ("conductor_group", "conductor_group", 46),
         ("owner", "owner", 50),
         ("lessee", "lessee", 65),
+        ("instance_name", "instance_name", 104),
     ];
     for (name, column, since) in simple {
         if let Some(v) = params.take_since(name, since, version)? {
@@ -532,6 +533,7 @@ pub async fn update(
         apply_field(&mut updated, field, value, Origin::Update)?;
     }
     check_update_rules(&node, &mut updated, &touched, reset_interfaces, version)?;
+    copy_display_name(&node, &mut updated);
     node_patch_rules::check_owner_change(&access, &state, &node, &updated).await?;
     if updated.chassis_uuid != node.chassis_uuid {
         if let Some(chassis) = updated.chassis_uuid {
@@ -565,6 +567,22 @@ pub async fn update(
         version,
         &Selection::Full,
     )))
+}
+
+/// Ironic's forward step (1.104): an instance_info change that carries a
+/// `display_name` names the instance when nothing else has.
+fn copy_display_name(before: &Node, after: &mut Node) {
+    if after.instance_info == before.instance_info || after.instance_name.is_some() {
+        return;
+    }
+    if let Some(name) = after
+        .instance_info
+        .get("display_name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+    {
+        after.instance_name = Some(name.chars().take(255).collect());
+    }
 }
 
 /// The rules of a node update that compare the node before and after.

@@ -27,6 +27,10 @@ pub static PORT_FIELDS: FieldSet = FieldSet::new(
         ("physical_network", 34),
         ("is_smartnic", 53),
         ("name", 88),
+        ("description", 97),
+        ("vendor", 100),
+        ("category", 101),
+        ("available_for_dynamic_portgroup", 111),
     ],
     &["uuid", "address"],
 );
@@ -70,6 +74,14 @@ pub const NOT_SORTABLE: &[&str] = &["extra", "internal_info", "local_link_connec
 
 pub fn render(port: &Port, base: &str, version: Microversion, selection: &Selection) -> Value {
     let mut obj = super::common::to_object(port);
+    let has_vtep = port
+        .local_link_connection
+        .keys()
+        .any(|k| VTEP_KEYS.contains(&k.as_str()));
+    if has_vtep && !version.at_least(90) {
+        // Older clients would not understand the OVN keys: they see none.
+        obj.insert("local_link_connection".into(), Value::Object(Map::new()));
+    }
     obj.insert(
         "links".into(),
         self_and_bookmark(base, &format!("ports/{}", port.uuid)),
@@ -119,6 +131,16 @@ pub fn apply_field(
                 return Err(ApiError::bad_request(format!("Invalid port name '{n}'")));
             }
         }
+        "description" => port.description = s.opt_string(value, 255)?,
+        "vendor" => port.vendor = s.opt_string(value, 32)?,
+        "category" => port.category = s.opt_string(value, 80)?,
+        "available_for_dynamic_portgroup" => {
+            port.available_for_dynamic_portgroup = if value.is_null() {
+                true
+            } else {
+                s.boolean(value)?
+            }
+        }
         _ => return Err(ApiError::not_acceptable("Request not acceptable.")),
     }
     Ok(())
@@ -134,6 +156,9 @@ pub fn check_consistency(port: &Port) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+/// The OVN VTEP switch keys of a local link connection (API 1.90 to 1.104).
+const VTEP_KEYS: [&str; 2] = ["vtep-logical-switch", "vtep-physical-switch"];
 
 /// True for a MAC address or a 16-hex-digit OpenFlow datapath id.
 fn valid_switch_id(id: &str) -> bool {
@@ -153,6 +178,15 @@ fn local_link_connection(
     }
     if version.at_least(64) {
         keys.push("network_type");
+    }
+    let vtep_allowed = version.at_least(90) && !version.at_least(105);
+    if vtep_allowed {
+        keys.extend(VTEP_KEYS);
+    } else if llc.keys().any(|k| VTEP_KEYS.contains(&k.as_str())) {
+        return Err(ApiError::not_acceptable(
+            "Request not acceptable. The OVN VTEP keys of local_link_connection are \
+             accepted from API version 1.90 to 1.104 only.",
+        ));
     }
     let invalid =
         |why: String| ApiError::bad_request(format!("Invalid local_link_connection: {why}"));
@@ -187,7 +221,14 @@ fn local_link_connection(
             )));
         }
     }
+    let vteps = VTEP_KEYS.iter().filter(|k| llc.contains_key(**k)).count();
+    if vteps == 1 || (vteps == 2 && !has("port_id")) {
+        return Err(invalid(
+            "vtep-logical-switch and vtep-physical-switch go together, with port_id".into(),
+        ));
+    }
     let complete = llc.is_empty()
+        || vteps == 2
         || (has("port_id") && has("switch_id"))
         || (has("port_id") && has("hostname"))
         || network_type == Some("unmanaged");

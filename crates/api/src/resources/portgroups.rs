@@ -12,7 +12,7 @@ use ferric_types::portgroup::DEFAULT_PORTGROUP_MODE;
 use ferric_types::{Microversion, NodeId, PortGroup, PortGroupId, Timestamp};
 use serde_json::Value;
 
-use super::common::{check_outcome, created, next_stamp, params};
+use super::common::{check_outcome, created, csv_items, next_stamp, nodes_cond, params};
 use super::ident;
 use super::nodes::{check_unlocked, node_uuid_cond};
 use super::values::{check_create_keys, mac_field, python_repr, uuid_field, Schema};
@@ -42,6 +42,9 @@ pub static PORTGROUP_FIELDS: FieldSet = FieldSet::new(
         ("updated_at", 23),
         ("mode", 26),
         ("properties", 26),
+        ("physical_network", 102),
+        ("category", 103),
+        ("dynamic_portgroup", 111),
     ],
     &["uuid", "address", "name"],
 );
@@ -125,6 +128,8 @@ fn apply_field(pg: &mut PortGroup, field: &str, value: Value) -> Result<(), ApiE
             other => pg.mode = Some(s.string(other, 255)?),
         },
         "properties" => pg.properties = s.object(value)?,
+        "physical_network" => pg.physical_network = s.opt_string(value, 64)?,
+        "category" => pg.category = s.opt_string(value, 80)?,
         _ => return Err(ApiError::not_acceptable("Request not acceptable.")),
     }
     Ok(())
@@ -180,14 +185,33 @@ async fn list(
             }
         }
     }
-    if let Some(n) = params.take("node") {
+    let node = params.take("node");
+    let address = params.take("address");
+    let shard = params.take_since("shard", 106, version)?;
+    let groups = params.take_since("conductor_groups", 99, version)?;
+    let exclusive = [&node, &address, &shard, &groups];
+    if exclusive.iter().filter(|f| f.is_some()).count() > 1 {
+        return Err(ApiError::bad_request(
+            "Filtering by node, address, or shard simultaneously is not supported.",
+        ));
+    }
+    if let Some(n) = node {
         let node = access
             .node(state, &n, version, "baremetal:portgroup:get")
             .await?;
         conds.push(node_uuid_cond(node.uuid));
         carried.push(("node".to_string(), n));
     }
-    if let Some(address) = params.take("address") {
+    if let Some(csv) = shard {
+        conds.push(nodes_cond(state, Cond::In("shard", csv_items(&csv))).await?);
+        carried.push(("shard".to_string(), csv));
+    }
+    if let Some(csv) = groups {
+        let names = csv_items(&csv.to_ascii_lowercase());
+        conds.push(nodes_cond(state, Cond::In("conductor_group", names)).await?);
+        carried.push(("conductor_groups".to_string(), csv));
+    }
+    if let Some(address) = address {
         let mac = mac_field("address", &Value::String(address.clone()))?;
         conds.push(Cond::Eq("address", mac.to_string().into()));
         carried.push(("address".to_string(), address));
@@ -390,6 +414,9 @@ pub async fn create(
         standalone_ports_supported: true,
         mode: Some(DEFAULT_PORTGROUP_MODE.to_string()),
         properties: Default::default(),
+        physical_network: None,
+        category: None,
+        dynamic_portgroup: false,
         created_at: Timestamp::now(),
         updated_at: None,
     };

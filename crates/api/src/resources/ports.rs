@@ -11,7 +11,7 @@ use ferric_types::provision::ProvisionState;
 use ferric_types::{MacAddress, Microversion, NodeId, Port, PortId, Timestamp};
 use serde_json::Value;
 
-use super::common::{check_outcome, created, next_stamp, params};
+use super::common::{check_outcome, created, csv_items, next_stamp, nodes_cond, params};
 use super::ident;
 use super::nodes::{check_unlocked, node_uuid_cond};
 use super::port_fields::{
@@ -90,28 +90,33 @@ async fn list(
         conds.push(Cond::Eq("portgroup_uuid", group.uuid.to_string().into()));
         carried.push(("portgroup".to_string(), pg));
     }
+    let narrowed = !carried.is_empty();
     if let Some(csv) = params.take_since("shard", 82, version)? {
-        if !conds.is_empty() || !carried.is_empty() {
+        if narrowed {
             return Err(ApiError::bad_request(
                 "The shard filter cannot be combined with node or portgroup.",
             ));
         }
-        let shards = csv
-            .split(',')
-            .map(|s| s.trim().to_string().into())
-            .collect();
-        let query = ferric_db::ListQuery {
-            conds: vec![Cond::In("shard", shards)],
-            ..ferric_db::ListQuery::default()
-        };
-        let nodes = state.db.node_list(&query).await?;
-        conds.push(Cond::In(
-            "node_uuid",
-            nodes.iter().map(|n| n.uuid.to_string().into()).collect(),
-        ));
+        conds.push(nodes_cond(state, Cond::In("shard", csv_items(&csv))).await?);
         carried.push(("shard".to_string(), csv));
     }
-    if let Some(address) = params.take("address") {
+    let address = params.take("address");
+    if let Some(csv) = params.take_since("conductor_groups", 99, version)? {
+        if narrowed || address.is_some() {
+            return Err(ApiError::bad_request(
+                "Filtering by conductor_groups cannot be combined with node_ident, \
+                 portgroup_ident, or node address filters.",
+            ));
+        }
+        let groups = csv_items(&csv.to_ascii_lowercase());
+        conds.push(nodes_cond(state, Cond::In("conductor_group", groups)).await?);
+        carried.push(("conductor_groups".to_string(), csv));
+    }
+    if let Some(text) = params.take_since("description_contains", 97, version)? {
+        conds.push(Cond::Contains("description", text.clone()));
+        carried.push(("description_contains".to_string(), text));
+    }
+    if let Some(address) = address {
         let mac = mac_field("address", &Value::String(address.clone()))?;
         conds.push(Cond::Eq("address", mac.to_string().into()));
         carried.push(("address".to_string(), address));
@@ -371,6 +376,33 @@ fn duplicate_error(err: DbError, port: &Port) -> ApiError {
     }
 }
 
+/// API 1.94: the body names its node by `node_ident` (a name or a UUID) or by
+/// `node_uuid`, exactly one of them; a `node_ident` becomes the node's UUID.
+async fn resolve_node_ident(
+    state: &AppState,
+    doc: &mut serde_json::Map<String, Value>,
+    version: Microversion,
+) -> Result<(), ApiError> {
+    match (doc.remove("node_ident"), doc.contains_key("node_uuid")) {
+        (Some(_), true) => Err(SCHEMA.error("Only one of node_ident and node_uuid may be given")),
+        (None, false) if version.at_least(94) => {
+            Err(SCHEMA.error("One of node_ident and node_uuid is required"))
+        }
+        (None, false) => Err(SCHEMA.error("'node_uuid' is a required property")),
+        (None, true) => Ok(()),
+        (Some(Value::String(ident)), false) => {
+            let node = ident::node(state, &ident, version)
+                .await
+                .map_err(ident::as_bad_reference)?;
+            doc.insert("node_uuid".into(), Value::String(node.uuid.to_string()));
+            Ok(())
+        }
+        (Some(other), false) => {
+            Err(SCHEMA.error(format!("{} is not of type 'string'", python_repr(&other))))
+        }
+    }
+}
+
 pub async fn create(
     State(state): State<AppState>,
     access: Access,
@@ -384,28 +416,19 @@ pub async fn create(
             return Err(SCHEMA.error(format!("{} is not of type 'object'", python_repr(&other))))
         }
     };
+    let mut doc = doc;
     check_create_keys(SCHEMA, &doc, CREATABLE, version)?;
-    for required in ["address", "node_uuid"] {
-        if !doc.contains_key(required) {
-            return Err(SCHEMA.error(format!("'{required}' is a required property")));
-        }
+    if !doc.contains_key("address") {
+        return Err(SCHEMA.error("'address' is a required property"));
     }
+    resolve_node_ident(&state, &mut doc, version).await?;
     let placeholder: MacAddress = "00:00:00:00:00:00".parse().expect("valid MAC");
-    let mut port = Port {
-        uuid: PortId::new_v4(),
-        address: placeholder,
-        node_uuid: NodeId::new_v4(),
-        portgroup_uuid: None,
-        extra: Default::default(),
-        internal_info: Default::default(),
-        local_link_connection: Default::default(),
-        pxe_enabled: true,
-        physical_network: None,
-        is_smartnic: false,
-        name: None,
-        created_at: Timestamp::now(),
-        updated_at: None,
-    };
+    let mut port = Port::new(
+        PortId::new_v4(),
+        placeholder,
+        NodeId::new_v4(),
+        Timestamp::now(),
+    );
     for (field, value) in doc {
         apply_field(&mut port, &field, value, version)?;
     }

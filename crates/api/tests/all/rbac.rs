@@ -102,6 +102,22 @@ const MATRIX: &[Row] = &[
     row("GET",    "/v1/conductors",                           None,                                                                  200, "ok  ok  ok  403 403 403 403 403 403 403 401"),
     row("GET",    "/v1/deploy_templates",                     None,                                                                  200, "ok  ok  ok  403 403 403 403 403 403 403 401"),
     row("POST",   "/v1/allocations",                          Some(r#"{"resource_class": "none-such"}"#),                            201, "ok  ok  403 ok  ok  403 ok  ok  403 ok  401"),
+    row("GET",    "/v1/nodes/{n}/vmedia",                     None,                                                                  200, "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401"),
+    row("PATCH",  "/v1/nodes/{n}",                            Some(r#"[{"op": "replace", "path": "/disable_power_off", "value": true}]"#), 200, "ok  403 403 403 403 403 403 403 403 404 401"),
+    row("PATCH",  "/v1/nodes/{n}",                            Some(r#"[{"op": "add", "path": "/instance_name", "value": "i"}]"#),    200, "ok  ok  403 ok  ok  403 ok  403 403 404 401"),
+    row("GET",    "/v1/volume/connectors/{vc}",               None,                                                                  200, "ok  ok  ok  ok  ok  ok  ok  ok  ok  404 401"),
+    row("GET",    "/v1/volume/connectors",                    None,                                                                  200, "ok  ok  ok  ok  ok  ok  ok  ok  ok  ok  401"),
+    row("POST",   "/v1/volume/connectors",                    Some(r#"{"node_uuid": "{n}", "type": "iqn", "connector_id": "iqn.{mac}"}"#), 201, "ok  ok  403 ok  403 403 ok  403 403 403 401"),
+    row("DELETE", "/v1/volume/connectors/{vc}",               None,                                                                  204, "ok  ok  403 ok  403 403 ok  403 403 404 401"),
+    row("POST",   "/v1/volume/targets",                       Some(r#"{"node_uuid": "{n}", "volume_type": "iscsi", "boot_index": 1, "volume_id": "v1"}"#), 201, "ok  ok  403 ok  403 403 ok  403 403 403 401"),
+    row("GET",    "/v1/runbooks",                             None,                                                                  200, "ok  ok  ok  ok  ok  ok  ok  ok  ok  ok  401"),
+    row("POST",   "/v1/runbooks",                             Some(r#"{"name": "{name}", "steps": [{"interface": "deploy", "step": "erase_devices", "order": 1}]}"#), 201, "ok  ok  403 ok  403 403 ok  403 403 ok  401"),
+    row("GET",    "/v1/runbooks/{rb}",                        None,                                                                  200, "ok  ok  ok  ok  ok  ok  403 403 403 403 401"),
+    row("PATCH",  "/v1/runbooks/{rb}",                        Some(r#"[{"op": "add", "path": "/extra/a", "value": 1}]"#),            200, "ok  ok  403 ok  403 403 403 403 403 403 401"),
+    row("PATCH",  "/v1/runbooks/{rb}",                        Some(r#"[{"op": "replace", "path": "/owner", "value": "lessee"}]"#),   200, "ok  ok  403 403 403 403 403 403 403 403 401"),
+    row("DELETE", "/v1/runbooks/{rb}",                        None,                                                                  204, "ok  ok  403 ok  403 403 403 403 403 403 401"),
+    row("GET",    "/v1/inspection_rules",                     None,                                                                  200, "ok  ok  ok  403 403 403 403 403 403 403 401"),
+    row("POST",   "/v1/inspection_rules",                     Some(r#"{"actions": [{"op": "add-trait", "args": {"name": "CUSTOM_X"}}]}"#), 201, "ok  403 403 403 403 403 403 403 403 403 401"),
 ];
 
 /// The app behind http_basic with every persona's user.
@@ -129,9 +145,51 @@ fn next_mac() -> String {
     )
 }
 
+/// What each cell works on: a node of project `owner` leased to `lessee`, with one
+/// port, one port group and one volume connector, and a runbook of `owner`.
+struct Fixture {
+    node: String,
+    port: String,
+    group: String,
+    connector: String,
+    runbook: String,
+}
+
 /// A node of project `owner` leased to `lessee`, with one port and one port group:
 /// their UUIDs.
-async fn fixture(admin: &TestApp) -> (String, String, String) {
+async fn fixture(admin: &TestApp) -> Fixture {
+    let (node, port, group) = node_fixture(admin).await;
+    let r = admin
+        .call(
+            "POST",
+            "/v1/volume/connectors",
+            Some(json!({"node_uuid": node, "type": "iqn", "connector_id": format!("iqn.{}", next_mac())})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let connector = r.body["uuid"].as_str().unwrap().to_string();
+    let r = admin
+        .call(
+            "POST",
+            "/v1/runbooks",
+            Some(
+                json!({"name": format!("rb{}", next_mac().replace(':', "")), "owner": "owner",
+                "steps": [{"interface": "deploy", "step": "erase_devices", "order": 1}]}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let runbook = r.body["uuid"].as_str().unwrap().to_string();
+    Fixture {
+        node,
+        port,
+        group,
+        connector,
+        runbook,
+    }
+}
+
+async fn node_fixture(admin: &TestApp) -> (String, String, String) {
     let node = admin
         .node(json!({"driver": "fake-hardware", "owner": "owner", "lessee": "lessee"}))
         .await;
@@ -150,7 +208,7 @@ async fn fixture(admin: &TestApp) -> (String, String, String) {
 }
 
 async fn the_matrix(mut app: TestApp) {
-    app.version = "1.89";
+    app.version = "1.115";
     let app = secured(&app);
     let admin = app.as_user("admin", PASSWORD);
     let mut failures = Vec::new();
@@ -159,11 +217,13 @@ async fn the_matrix(mut app: TestApp) {
         let cells: Vec<&str> = row.cells.split_whitespace().collect();
         assert_eq!(cells.len(), PERSONAS.len(), "{} {}", row.method, row.path);
         for ((user, _), cell) in PERSONAS.iter().zip(cells) {
-            let (node, port, group) = fixture(&admin).await;
+            let f = fixture(&admin).await;
             let fill = |s: &str| {
-                s.replace("{n}", &node)
-                    .replace("{p}", &port)
-                    .replace("{g}", &group)
+                s.replace("{n}", &f.node)
+                    .replace("{p}", &f.port)
+                    .replace("{g}", &f.group)
+                    .replace("{vc}", &f.connector)
+                    .replace("{rb}", &f.runbook)
                     .replace("{mac}", &next_mac())
                     .replace("{name}", &format!("n{}", next_mac().replace(':', "")))
             };
@@ -474,7 +534,7 @@ async fn history_names_who_asked(mut app: TestApp) {
     app.version = "1.89";
     let app = secured(&app);
     let admin = app.as_user("admin", PASSWORD);
-    let (node, _, _) = fixture(&admin).await;
+    let (node, _, _) = node_fixture(&admin).await;
     let om = persona(&app, "om");
     let r = om
         .call("PUT", &format!("/v1/nodes/{node}/maintenance"), None)

@@ -10,7 +10,7 @@ both_backends!(root_documents_describe_v1, |app: TestApp| async move {
     assert_eq!(r.status, 200);
     assert_eq!(r.body["name"], "OpenStack Ironic API");
     assert_eq!(r.body["default_version"]["min_version"], "1.1");
-    assert_eq!(r.body["default_version"]["version"], "1.89");
+    assert_eq!(r.body["default_version"]["version"], "1.115");
     assert_eq!(
         r.body["default_version"]["links"][0]["href"],
         "http://ferric.test:6385/v1/"
@@ -49,14 +49,14 @@ both_backends!(negotiation_headers, |app: TestApp| async move {
     );
     assert_eq!(
         r.header("x-openstack-ironic-api-maximum-version"),
-        Some("1.89")
+        Some("1.115")
     );
     let id = r.header("openstack-request-id").unwrap().to_string();
     assert!(id.starts_with("req-") && id.len() == 40, "{id}");
     assert_eq!(r.header("x-openstack-request-id"), Some(id.as_str()));
 
     let r = app.call_v("GET", "/v1/nodes", None, Some("LATEST")).await;
-    assert_eq!(r.header("x-openstack-ironic-api-version"), Some("1.89"));
+    assert_eq!(r.header("x-openstack-ironic-api-version"), Some("1.115"));
 
     // The standard header wins over the Ironic one.
     let req = axum::http::Request::builder()
@@ -75,13 +75,13 @@ both_backends!(unsupported_versions_are_406, |app: TestApp| async move {
         assert_eq!(r.status, 406, "{v}");
         assert!(
             r.fault()
-                .contains("The supported version range is: [1.1, 1.89]"),
+                .contains("The supported version range is: [1.1, 1.115]"),
             "{}",
             r.fault()
         );
         assert_eq!(
             r.header("x-openstack-ironic-api-maximum-version"),
-            Some("1.89")
+            Some("1.115")
         );
         assert_eq!(r.header("x-openstack-ironic-api-version"), None);
         assert!(r.header("openstack-request-id").is_some());

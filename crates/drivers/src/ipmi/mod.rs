@@ -12,7 +12,8 @@ use ferric_types::Node;
 use serde_json::Value;
 
 use crate::interfaces::{
-    BootDevice, BoxFuture, DriverError, Indicator, ManagementInterface, PowerInterface, PowerTarget,
+    BootDevice, BoxFuture, DriverError, Indicator, ManagementInterface, PowerInterface,
+    PowerTarget, VirtualMedia,
 };
 
 /// How often to look at the chassis while a power change lands.
@@ -368,6 +369,29 @@ impl ManagementInterface for Ipmi {
         _devices: &'a [String],
     ) -> BoxFuture<'a, Result<(), DriverError>> {
         Box::pin(async { Err(DriverError::Unsupported("IPMI has no virtual media".into())) })
+    }
+
+    fn virtual_media<'a>(
+        &'a self,
+        _node: &'a Node,
+    ) -> BoxFuture<'a, Result<Vec<VirtualMedia>, DriverError>> {
+        Box::pin(async { Err(DriverError::Unsupported("IPMI has no virtual media".into())) })
+    }
+
+    fn firmware<'a>(
+        &'a self,
+        _node: &'a Node,
+    ) -> BoxFuture<'a, Result<Vec<ferric_types::firmware::FirmwareReading>, DriverError>> {
+        Box::pin(async {
+            Err(DriverError::Unsupported(
+                "IPMI reports no firmware inventory".into(),
+            ))
+        })
+    }
+
+    fn health<'a>(&'a self, _node: &'a Node) -> BoxFuture<'a, Result<Option<String>, DriverError>> {
+        // IPMI has no single health reading; Ironic reports none either.
+        Box::pin(async { Ok(None) })
     }
 
     fn indicators(&self, _node: &Node) -> Vec<Indicator> {

@@ -3,7 +3,9 @@
 //! for power changes to show, since BMCs apply them seconds later.
 
 mod client;
+mod firmware;
 pub mod settings;
+mod vmedia;
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +14,8 @@ use ferric_types::Node;
 use serde_json::{json, Value};
 
 use crate::interfaces::{
-    BootDevice, BoxFuture, DriverError, Indicator, ManagementInterface, PowerInterface, PowerTarget,
+    BootDevice, BoxFuture, DriverError, Indicator, ManagementInterface, PowerInterface,
+    PowerTarget, VirtualMedia,
 };
 use client::{client, RedfishClient};
 use settings::RedfishSettings;
@@ -222,26 +225,56 @@ impl ManagementInterface for Redfish {
 
     fn attach_virtual_media<'a>(
         &'a self,
-        _node: &'a mut Node,
-        _device: &'a str,
-        _url: &'a str,
+        node: &'a mut Node,
+        device: &'a str,
+        url: &'a str,
     ) -> BoxFuture<'a, Result<(), DriverError>> {
-        Box::pin(async {
-            Err(DriverError::Unsupported(
-                "redfish virtual media is not supported by Ferric yet".into(),
-            ))
+        Box::pin(async move {
+            let (c, system, _) = connect(node).await?;
+            vmedia::insert(&c, &system, device, url).await
         })
     }
 
     fn detach_virtual_media<'a>(
         &'a self,
-        _node: &'a mut Node,
-        _devices: &'a [String],
+        node: &'a mut Node,
+        devices: &'a [String],
     ) -> BoxFuture<'a, Result<(), DriverError>> {
-        Box::pin(async {
-            Err(DriverError::Unsupported(
-                "redfish virtual media is not supported by Ferric yet".into(),
-            ))
+        Box::pin(async move {
+            let (c, system, _) = connect(node).await?;
+            vmedia::eject(&c, &system, devices).await
+        })
+    }
+
+    fn virtual_media<'a>(
+        &'a self,
+        node: &'a Node,
+    ) -> BoxFuture<'a, Result<Vec<VirtualMedia>, DriverError>> {
+        Box::pin(async move {
+            let (c, system, _) = connect(node).await?;
+            vmedia::list(&c, &system).await
+        })
+    }
+
+    fn firmware<'a>(
+        &'a self,
+        node: &'a Node,
+    ) -> BoxFuture<'a, Result<Vec<ferric_types::firmware::FirmwareReading>, DriverError>> {
+        Box::pin(async move {
+            let (c, system, _) = connect(node).await?;
+            firmware::read(&c, &system).await
+        })
+    }
+
+    fn health<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<Option<String>, DriverError>> {
+        Box::pin(async move {
+            let (c, system, _) = connect(node).await?;
+            let sys = c.get(&system).await?;
+            Ok(sys
+                .pointer("/Status/Health")
+                .and_then(Value::as_str)
+                .filter(|h| matches!(*h, "OK" | "Warning" | "Critical"))
+                .map(str::to_string))
         })
     }
 
