@@ -67,10 +67,12 @@ impl Conductor {
         // What ran before a failure stays, as in Ironic.
         match serde_json::from_value::<Node>(Value::Object(ctx.node)) {
             Ok(changed) => *node = changed,
-            Err(e) => return Ok(Err(format!(
+            Err(e) => {
+                return Ok(Err(format!(
                 "Failed to finish inspection: the inspection rules left node {} unreadable: {e}",
                 node.uuid
-            ))),
+            )))
+            }
         }
         *plugin_data = Value::Object(ctx.plugin_data);
         for (before, after) in ports.iter().zip(ctx.ports) {
