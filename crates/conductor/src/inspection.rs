@@ -88,6 +88,19 @@ pub fn validate(data: &Value) -> Result<(), String> {
 }
 
 impl Conductor {
+    /// Inspection data that fails the inspection: the ramdisk has nothing left to
+    /// do, so its boot is undone and the machine powered off, as after a timeout.
+    async fn fail_inspection(
+        &self,
+        lock: crate::lock::NodeLock,
+        mut node: ferric_types::Node,
+        driver: &ferric_drivers::Driver,
+        why: String,
+    ) {
+        crate::provision::drop_ramdisk_boot(driver, &mut node).await;
+        self.fail_waiting(lock, node, why).await;
+    }
+
     /// Takes the agent's inspection data for a node in `inspect wait`: stores it,
     /// updates the node's properties, and finishes the inspection on a worker.
     pub(crate) async fn take_inspection_data(
@@ -125,7 +138,7 @@ impl Conductor {
         let ifaces = match Interfaces::from_inventory(&inventory, self.inspector.add_ports) {
             Ok(i) => i,
             Err(why) => {
-                self.fail_waiting(lock, node, why).await;
+                self.fail_inspection(lock, node, &driver, why).await;
                 return Ok(());
             }
         };
@@ -155,7 +168,7 @@ impl Conductor {
         {
             Ok(Ok(())) => {}
             Ok(Err(why)) => {
-                self.fail_waiting(lock, node, why).await;
+                self.fail_inspection(lock, node, &driver, why).await;
                 return Ok(());
             }
             Err(e) => {

@@ -110,7 +110,15 @@ fn evaluate(op: Operator, args: &Args<'_>, in_loop: bool, run: &mut Run) -> Resu
         }
         Operator::OneOf => {
             let empty = Value::Array(Vec::new());
-            py_contains(args.get("values").unwrap_or(&empty), args.req("value"))
+            let values = args.get("values").unwrap_or(&empty);
+            let value = args.req("value");
+            Ok(py_contains(values, value)?
+                || values.as_array().is_some_and(|items| {
+                    items.iter().any(|i| {
+                        let (x, y) = numbers_alike(i, value);
+                        py_eq(&x, &y)
+                    })
+                }))
         }
         Operator::IsNone => Ok(args.req("value").is_null()),
         Operator::IsTrue => Ok(match args.req("value") {
@@ -126,6 +134,34 @@ fn evaluate(op: Operator, args: &Args<'_>, in_loop: bool, run: &mut Run) -> Resu
             Value::Null => true,
             _ => false,
         }),
+    }
+}
+
+/// A number beside a string that spells one compares as two numbers. Ferric keeps
+/// an argument that is one whole reference (`{inventory[cpu][count]}`) as the JSON
+/// value it names, where Ironic makes it a string; so a rule written for Ironic
+/// (`eq ["{inventory[cpu][count]}", "4"]`) still holds, and `gt` against a number
+/// works instead of raising Python's TypeError.
+fn numbers_alike(a: &Value, b: &Value) -> (Value, Value) {
+    let spelled = |v: &Value| match v {
+        Value::String(s) => s.trim().parse::<i64>().map(Value::from).ok().or_else(|| {
+            s.trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))
+        }),
+        _ => None,
+    };
+    match (a, b) {
+        (Value::Number(_), Value::String(_)) => match spelled(b) {
+            Some(n) => (a.clone(), n),
+            None => (a.clone(), b.clone()),
+        },
+        (Value::String(_), Value::Number(_)) => match spelled(a) {
+            Some(n) => (n, b.clone()),
+            None => (a.clone(), b.clone()),
+        },
+        _ => (a.clone(), b.clone()),
     }
 }
 
@@ -150,7 +186,8 @@ fn compare(op: Operator, values: &Value, force_strings: bool) -> Result<bool, St
         values
     };
     for pair in values.windows(2) {
-        let (a, b) = (&pair[0], &pair[1]);
+        let (a, b) = numbers_alike(&pair[0], &pair[1]);
+        let (a, b) = (&a, &b);
         let holds = match op {
             Operator::Lt => py_lt(a, b)?,
             Operator::Gt => py_lt(b, a).map_err(|_| {

@@ -31,8 +31,18 @@ fn eq_lt_gt_chain_over_values() {
     assert!(holds(
         json!({"op": "eq", "args": {"values": ["{inventory[cpu][count]}", "4"], "force_strings": true}})
     ));
-    assert!(!holds(
+    // A rule written for Ironic, where references are text, still holds.
+    assert!(holds(
         json!({"op": "eq", "args": {"values": ["{inventory[cpu][count]}", "4"]}})
+    ));
+    assert!(holds(
+        json!({"op": "gt", "args": {"values": ["{inventory[memory][physical_mb]}", "4096"]}})
+    ));
+    assert!(holds(
+        json!({"op": "one-of", "args": {"value": "{inventory[cpu][count]}", "values": ["2", "4"]}})
+    ));
+    assert!(!holds(
+        json!({"op": "eq", "args": {"values": ["{inventory[cpu][count]}", "four"]}})
     ));
 }
 
