@@ -12,17 +12,14 @@ use ferric_types::volume::{VolumeConnector, CONNECTOR_TYPES};
 use ferric_types::{Microversion, NodeId, Timestamp, VolumeConnectorId};
 use serde_json::Value;
 
-use super::common::{check_outcome, created, next_stamp, params, show_selection, to_object};
-use super::ident;
-use super::nodes::check_unlocked;
+use super::common::{check_outcome, created, next_stamp, show_selection, to_object};
 use super::values::{check_create_keys, python_repr, uuid_field, Schema};
-use super::volume::{check_changeable, list_conds, VOLUME};
+use super::volume::{self, Listed, VOLUME};
 use crate::access::Access;
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::fields::{FieldSet, Selection};
 use crate::links::{base_url, self_and_bookmark};
-use crate::listing::{NextLink, Paging};
 use crate::patch;
 use crate::AppState;
 
@@ -136,51 +133,28 @@ async fn list(
     q: Option<String>,
     path_node: Option<String>,
 ) -> Result<Json<Value>, ApiError> {
-    super::common::require(version, VOLUME)?;
-    let mut params = params(q)?;
-    let mut carried = Vec::new();
-    let filter_node = params.take("node");
-    let conds = list_conds(
+    let render = |c: &VolumeConnector, base: &str, sel: &Selection| render(c, base, version, sel);
+    let listed = Listed {
+        name: "connectors",
+        what: "Volume connector",
+        fields: &CONNECTOR_FIELDS,
+        sort_column: volume_connector_sort_column,
+        not_sortable: &["extra"],
+        render: &render,
+        uuid: |c| c.uuid.to_string(),
+    };
+    let db = state.db.clone();
+    volume::list(
         &state,
         &access,
         version,
-        path_node.clone(),
-        filter_node,
-        &mut carried,
+        &headers,
+        q,
+        path_node,
+        listed,
+        |q| async move { db.volume_connector_list(&q).await },
     )
-    .await?;
-    let paging = Paging::parse(
-        &mut params,
-        version,
-        state.config.max_limit,
-        &CONNECTOR_FIELDS,
-        volume_connector_sort_column,
-        &["extra"],
-        false,
-    )?;
-    params.finish()?;
-    let all = state
-        .db
-        .volume_connector_list(&paging.query(conds))
-        .await
-        .map_err(paging.list_error("Volume connector"))?;
-    let base = base_url(&state, &headers);
-    let last = all.last().map(|c| c.uuid.to_string());
-    let items = all
-        .iter()
-        .map(|c| render(c, &base, version, &paging.selection))
-        .collect();
-    let url_path = match &path_node {
-        Some(n) => format!("nodes/{n}/volume/connectors"),
-        None => "volume/connectors".into(),
-    };
-    let link = NextLink {
-        base: &base,
-        url_path: &url_path,
-        carried: &carried,
-        default_fields: CONNECTOR_FIELDS.list_default,
-    };
-    Ok(Json(paging.collection("connectors", items, last, &link)))
+    .await
 }
 
 pub async fn list_all(
@@ -260,13 +234,7 @@ pub async fn create(
     for (field, value) in doc {
         apply_field(&mut c, &field, value)?;
     }
-    access
-        .require_on_node_of_body(&state, c.node_uuid, "baremetal:volume:create")
-        .await?;
-    let node = ident::node(&state, &c.node_uuid.to_string(), version)
-        .await
-        .map_err(ident::as_bad_reference)?;
-    check_unlocked(&node)?;
+    volume::node_for_create(&state, &access, c.node_uuid, version).await?;
     state
         .db
         .volume_connector_create(&c)
@@ -301,18 +269,15 @@ pub async fn update(
         }
         apply_field(c, field, value)
     })?;
-    let node = ident::node(&state, &c.node_uuid.to_string(), version).await?;
-    check_unlocked(&node)?;
-    check_changeable(&node, "volume connector update", false)?;
-    if updated.node_uuid != c.node_uuid {
-        let target = ident::node(&state, &updated.node_uuid.to_string(), version)
-            .await
-            .map_err(ident::as_bad_reference)?;
-        access.check_child_of(&target, "baremetal:volume:update", || {
-            ident::as_bad_reference(ident::node_not_found(&updated.node_uuid.to_string()))
-        })?;
-        check_changeable(&target, "volume connector update", false)?;
-    }
+    volume::check_update(
+        &state,
+        &access,
+        version,
+        c.node_uuid,
+        updated.node_uuid,
+        "volume connector update",
+    )
+    .await?;
     let mut updated = updated;
     updated.updated_at = Some(next_stamp(c.updated_at));
     let outcome = state
@@ -337,10 +302,15 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     super::common::require(version, VOLUME)?;
     let c = find(&state, &ident).await?;
-    let node = ident::node(&state, &c.node_uuid.to_string(), version).await?;
-    access.check_child_of(&node, "baremetal:volume:delete", || not_found(&ident))?;
-    check_unlocked(&node)?;
-    check_changeable(&node, "volume connector deletion", true)?;
+    volume::check_delete(
+        &state,
+        &access,
+        version,
+        c.node_uuid,
+        "volume connector deletion",
+        || not_found(&ident),
+    )
+    .await?;
     state
         .db
         .volume_connector_delete(c.uuid)

@@ -15,17 +15,14 @@ use ferric_types::volume::VolumeTarget;
 use ferric_types::{Microversion, NodeId, Timestamp, VolumeTargetId};
 use serde_json::{json, Value};
 
-use super::common::{check_outcome, created, next_stamp, params, show_selection, to_object};
-use super::ident;
-use super::nodes::check_unlocked;
+use super::common::{check_outcome, created, next_stamp, show_selection, to_object};
 use super::values::{check_create_keys, python_repr, uuid_field, Schema};
-use super::volume::{check_changeable, list_conds, VOLUME};
+use super::volume::{self, Listed, VOLUME};
 use crate::access::Access;
 use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::fields::{FieldSet, Selection};
 use crate::links::{base_url, self_and_bookmark};
-use crate::listing::{NextLink, Paging};
 use crate::patch;
 use crate::AppState;
 
@@ -179,52 +176,30 @@ async fn list(
     q: Option<String>,
     path_node: Option<String>,
 ) -> Result<Json<Value>, ApiError> {
-    super::common::require(version, VOLUME)?;
-    let mut params = params(q)?;
-    let mut carried = Vec::new();
-    let filter_node = params.take("node");
-    let conds = list_conds(
+    let visible = sees_properties(&access);
+    let render =
+        |c: &VolumeTarget, base: &str, sel: &Selection| render(c, base, version, sel, visible);
+    let listed = Listed {
+        name: "targets",
+        what: "Volume target",
+        fields: &TARGET_FIELDS,
+        sort_column: volume_target_sort_column,
+        not_sortable: &["extra", "properties"],
+        render: &render,
+        uuid: |c| c.uuid.to_string(),
+    };
+    let db = state.db.clone();
+    volume::list(
         &state,
         &access,
         version,
-        path_node.clone(),
-        filter_node,
-        &mut carried,
+        &headers,
+        q,
+        path_node,
+        listed,
+        |q| async move { db.volume_target_list(&q).await },
     )
-    .await?;
-    let paging = Paging::parse(
-        &mut params,
-        version,
-        state.config.max_limit,
-        &TARGET_FIELDS,
-        volume_target_sort_column,
-        &["extra", "properties"],
-        false,
-    )?;
-    params.finish()?;
-    let all = state
-        .db
-        .volume_target_list(&paging.query(conds))
-        .await
-        .map_err(paging.list_error("Volume target"))?;
-    let base = base_url(&state, &headers);
-    let last = all.last().map(|t| t.uuid.to_string());
-    let visible = sees_properties(&access);
-    let items = all
-        .iter()
-        .map(|t| render(t, &base, version, &paging.selection, visible))
-        .collect();
-    let url_path = match &path_node {
-        Some(n) => format!("nodes/{n}/volume/targets"),
-        None => "volume/targets".into(),
-    };
-    let link = NextLink {
-        base: &base,
-        url_path: &url_path,
-        carried: &carried,
-        default_fields: TARGET_FIELDS.list_default,
-    };
-    Ok(Json(paging.collection("targets", items, last, &link)))
+    .await
 }
 
 pub async fn list_all(
@@ -307,13 +282,7 @@ pub async fn create(
     for (field, value) in doc {
         apply_field(&mut t, &field, value)?;
     }
-    access
-        .require_on_node_of_body(&state, t.node_uuid, "baremetal:volume:create")
-        .await?;
-    let node = ident::node(&state, &t.node_uuid.to_string(), version)
-        .await
-        .map_err(ident::as_bad_reference)?;
-    check_unlocked(&node)?;
+    volume::node_for_create(&state, &access, t.node_uuid, version).await?;
     state
         .db
         .volume_target_create(&t)
@@ -354,18 +323,15 @@ pub async fn update(
         }
         apply_field(t, field, value)
     })?;
-    let node = ident::node(&state, &t.node_uuid.to_string(), version).await?;
-    check_unlocked(&node)?;
-    check_changeable(&node, "volume target update", false)?;
-    if updated.node_uuid != t.node_uuid {
-        let target = ident::node(&state, &updated.node_uuid.to_string(), version)
-            .await
-            .map_err(ident::as_bad_reference)?;
-        access.check_child_of(&target, "baremetal:volume:update", || {
-            ident::as_bad_reference(ident::node_not_found(&updated.node_uuid.to_string()))
-        })?;
-        check_changeable(&target, "volume target update", false)?;
-    }
+    volume::check_update(
+        &state,
+        &access,
+        version,
+        t.node_uuid,
+        updated.node_uuid,
+        "volume target update",
+    )
+    .await?;
     updated.updated_at = Some(next_stamp(t.updated_at));
     let outcome = state
         .db
@@ -390,10 +356,15 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     super::common::require(version, VOLUME)?;
     let t = find(&state, &ident).await?;
-    let node = ident::node(&state, &t.node_uuid.to_string(), version).await?;
-    access.check_child_of(&node, "baremetal:volume:delete", || not_found(&ident))?;
-    check_unlocked(&node)?;
-    check_changeable(&node, "volume target deletion", true)?;
+    volume::check_delete(
+        &state,
+        &access,
+        version,
+        t.node_uuid,
+        "volume target deletion",
+        || not_found(&ident),
+    )
+    .await?;
     state
         .db
         .volume_target_delete(t.uuid)
