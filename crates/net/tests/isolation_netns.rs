@@ -77,16 +77,20 @@ fn addr(ns: &str, dev: &str, cidr: &str) {
     sh(&["ip", "-n", ns, "addr", "add", cidr, "dev", dev]);
 }
 
-/// Whether `from` gets an ICMP echo reply from `to`.
+/// Whether `from` gets an ICMP echo reply from `to` within three tries: a bond's
+/// ports settle a moment after a flip, and a loaded machine may drop the first
+/// echo; an isolated pair must stay silent all three times.
 fn pings(from: &str, to: &str) -> bool {
-    Command::new("ip")
-        .args([
-            "netns", "exec", from, "busybox", "ping", "-c", "1", "-W", "1", to,
-        ])
-        .output()
-        .unwrap()
-        .status
-        .success()
+    (0..3).any(|_| {
+        Command::new("ip")
+            .args([
+                "netns", "exec", from, "busybox", "ping", "-c", "1", "-W", "1", to,
+            ])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    })
 }
 
 /// Whether `to` answers ARP on `dev` of `from` (the neighbour cache flushed first).
