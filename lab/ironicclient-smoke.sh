@@ -59,9 +59,13 @@ summary() {
 
 # ---------------------------------------------------------------- client venv
 
+# What the checks need: a client and SDK that know runbooks and inspection rules
+# (a virtualenv cached from an older run is upgraded).
+CLIENT_MODULES='import ironicclient.osc.v1.baremetal_runbook, openstackclient, openstack.baremetal.v1.runbooks'
+
 ensure_client() {
     if [[ -x "$VENV/bin/python" ]] &&
-        "$VENV/bin/python" -c 'import ironicclient, openstackclient' 2>/dev/null &&
+        "$VENV/bin/python" -c "$CLIENT_MODULES" 2>/dev/null &&
         [[ -x "$VENV/bin/openstack" ]]; then
         return 0
     fi
@@ -70,9 +74,9 @@ ensure_client() {
     if [[ ! -x "$VENV/bin/python" ]]; then
         python3 -m venv "$VENV" >&2
     fi
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        python-ironicclient python-openstackclient >&2
-    "$VENV/bin/python" -c 'import ironicclient, openstackclient'
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade \
+        python-ironicclient python-openstackclient openstacksdk >&2
+    "$VENV/bin/python" -c "$CLIENT_MODULES"
 }
 
 # ---------------------------------------------------------------- running CLI

@@ -84,15 +84,8 @@ CONF
 }
 
 stop_keystone() {
-    local dir="$1" pid
-    [[ -f "$dir/keystone.pid" ]] || return 0
-    pid="$(cat "$dir/keystone.pid")"
-    kill "$pid" 2>/dev/null || return 0
-    for _ in $(seq 1 $((STOP_TIMEOUT * 10))); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
+    [[ -f "$1/keystone.pid" ]] || return 0
+    stop_pid "$(cat "$1/keystone.pid")"
 }
 
 case "${1:-}" in

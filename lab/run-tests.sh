@@ -70,7 +70,7 @@ echo "== cargo test (SQLite and PostgreSQL)"
 cargo test --workspace --locked
 
 echo "== openstack baremetal against ferricd"
-cargo build --locked --bin ferricd
+cargo build --locked --bin ferricd --bin ferric
 TFTP_PORT=$((API_PORT + 10))
 NET_PORT=$((API_PORT + 20))
 mkdir -p "$RUN_DIR/var/tftp"
@@ -94,7 +94,6 @@ fi
 echo "== http_basic: the openstack client and Metal3's URL credentials against ferricd"
 bash lab/http-basic-smoke.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "${FERRIC_HTTP_BASIC_PORT:-6550}"
 echo "== built-in identity: the openstack client with a clouds.yaml, projects, lessees, tokens"
-cargo build --locked --bin ferric
 bash lab/identity-smoke.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "${FERRIC_IDENTITY_PORT:-6551}"
 echo "== HTTPS: the openstack client and ferric with a CA bundle, refusals, SIGHUP reload"
 bash lab/tls-smoke.sh "${CARGO_TARGET_DIR:-target}/debug/ferricd" "${FERRIC_TLS_PORT:-6552}"

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::settings::Settings;
 
-pub use socket::LldpSocket;
+use socket::LldpSocket;
 
 /// What each NIC heard, by interface name.
 pub type Heard = BTreeMap<String, Vec<Tlv>>;

@@ -211,7 +211,7 @@ impl Access {
     /// For lists of what hangs off nodes: the condition "on a node `project` owns or
     /// leases" over the `node_uuid` column.
     pub async fn project_nodes_cond(state: &AppState, project: &str) -> Result<Cond, ApiError> {
-        crate::resources::nodes_cond(state, crate::resources::project_cond(project)).await
+        crate::resources::nodes_cond(state, vec![crate::resources::project_cond(project)]).await
     }
 
     /// Who is asking, for the node's history.

@@ -14,9 +14,8 @@ const KEEPS_SUFFIX: u16 = 91;
 
 /// Rewrites the request's path when the suffix is to be stripped.
 pub async fn strip(mut request: Request) -> Request {
-    let path = request.uri().path();
-    let trimmed = path.trim_end_matches('/');
-    let Some(stripped) = trimmed.strip_suffix(".json") else {
+    // (Trailing slashes are gone already: this runs inside `NormalizePath`.)
+    let Some(stripped) = request.uri().path().strip_suffix(".json") else {
         return request;
     };
     if asked_version(request.headers()).is_none_or(|v| v.at_least(KEEPS_SUFFIX)) {

@@ -154,7 +154,7 @@ impl Conductor {
                         ))
                     })
             }
-            Err(e) => Err(ferric_drivers::DriverError::Config(e.to_string())),
+            Err(e) => Err(e.clone()),
         };
         let health_change = match (&driver, &read) {
             (Ok(driver), Ok(_)) if self.health_monitoring => read_health(driver, &node)
@@ -206,7 +206,7 @@ impl Conductor {
                 }
             }
         };
-        if let Some(health) = health_change {
+        let health_event = health_change.map(|health| {
             let event = format!(
                 "Hardware health changed from {} to {}",
                 node.health.as_deref().unwrap_or("unknown"),
@@ -214,13 +214,17 @@ impl Conductor {
             );
             tracing::info!(node = %uuid, from = ?node.health, to = ?health, "hardware health changed");
             node.health = health;
+            event
+        });
+        let power_changed = !matches!(outcome, Outcome::Same | Outcome::Failed);
+        if power_changed || health_event.is_some() {
             node.updated_at = Some(Timestamp::now());
             lock.save(&node).await?;
+        }
+        if let Some(event) = health_event {
             self.record(uuid, INFO, "monitoring", event).await;
         }
-        if !matches!(outcome, Outcome::Same | Outcome::Failed) {
-            node.updated_at = Some(Timestamp::now());
-            lock.save(&node).await?;
+        if power_changed {
             let (severity, event) = match &outcome {
                 Outcome::Faulted => (ERROR, node.maintenance_reason.clone().unwrap_or_default()),
                 Outcome::Recovered => (

@@ -125,18 +125,7 @@ impl Conductor {
                 "Unable to attach VIF '{id}': a VIF id is 1 to 255 characters"
             )));
         }
-        let (groups, ports) = self.node_nics(node.uuid).await?;
-        if attached_to(&groups, &ports, id) {
-            return Err(ConductorError::Conflict(format!(
-                "Unable to attach VIF {id}, VIF is already attached to node {}",
-                node.uuid
-            )));
-        }
-        let slot = choose(node, None, &groups, &ports, target).ok_or_else(|| {
-            ConductorError::Invalid(format!(
-                "Unable to attach VIF {id}, not enough free physical ports."
-            ))
-        })?;
+        let (slot, _) = self.free_slot(node, id, None, target).await?;
         self.record_vif(slot, Some(id)).await?;
         self.record(
             node.uuid,
@@ -146,6 +135,30 @@ impl Conductor {
         )
         .await;
         Ok(())
+    }
+
+    /// The NIC a VIF goes on (with the node's ports): 409 if it is on one of
+    /// them already, 400 if none is free.
+    async fn free_slot(
+        &self,
+        node: &Node,
+        id: &str,
+        network: Option<&Network>,
+        target: VifTarget,
+    ) -> Result<(Slot, Vec<Port>), ConductorError> {
+        let (groups, ports) = self.node_nics(node.uuid).await?;
+        if attached_to(&groups, &ports, id) {
+            return Err(ConductorError::Conflict(format!(
+                "Unable to attach VIF {id}, VIF is already attached to node {}",
+                node.uuid
+            )));
+        }
+        let slot = choose(node, network, &groups, &ports, target).ok_or_else(|| {
+            ConductorError::Invalid(format!(
+                "Unable to attach VIF {id}, not enough free physical ports."
+            ))
+        })?;
+        Ok((slot, ports))
     }
 
     async fn attach_locked(
@@ -187,23 +200,16 @@ impl Conductor {
                 network.name, network.role
             )));
         }
-        let (groups, ports) = self.node_nics(node.uuid).await?;
-        if attached_to(&groups, &ports, &vif_id) {
-            return Err(ConductorError::Conflict(format!(
-                "Unable to attach VIF {vif_id}, VIF is already attached to node {}",
-                node.uuid
-            )));
-        }
+        // (A VIF already on this node is bound to it: the order of these checks
+        // changes no answer.)
         if !host_id.is_empty() && host_id != node.uuid.to_string() {
             return Err(ConductorError::Conflict(format!(
                 "Unable to attach VIF {vif_id}: it is bound to {host_id}"
             )));
         }
-        let slot = choose(node, Some(&network), &groups, &ports, target).ok_or_else(|| {
-            ConductorError::Invalid(format!(
-                "Unable to attach VIF {vif_id}, not enough free physical ports."
-            ))
-        })?;
+        let (slot, ports) = self
+            .free_slot(node, &vif_id, Some(&network), target)
+            .await?;
         let mac = match &slot {
             Slot::Single(p) => p.address.clone(),
             Slot::Group(g) => g

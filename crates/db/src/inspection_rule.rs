@@ -61,16 +61,8 @@ impl Datastore {
     }
 
     pub async fn inspection_rule_delete(&self, uuid: InspectionRuleId) -> Result<(), DbError> {
-        match self
-            .delete_rows(
-                &INSPECTION_RULES,
-                &[Cond::Eq("uuid", uuid.to_string().into())],
-            )
-            .await?
-        {
-            0 => Err(DbError::NotFound),
-            _ => Ok(()),
-        }
+        self.delete_by_uuid(&INSPECTION_RULES, uuid.to_string())
+            .await
     }
 
     /// Deletes every stored rule; how many there were.

@@ -16,7 +16,8 @@ fn on_network(network: NetworkId) -> ListQuery {
 }
 
 impl Datastore {
-    async fn delete_by_uuid(&self, table: &Table, uuid: String) -> Result<(), DbError> {
+    /// Deletes the row with `uuid`; `NotFound` when there is none.
+    pub(crate) async fn delete_by_uuid(&self, table: &Table, uuid: String) -> Result<(), DbError> {
         match self
             .delete_rows(table, &[Cond::Eq("uuid", uuid.into())])
             .await?

@@ -50,12 +50,6 @@ impl Datastore {
     }
 
     pub async fn runbook_delete(&self, uuid: RunbookId) -> Result<(), DbError> {
-        match self
-            .delete_rows(&RUNBOOKS, &[Cond::Eq("uuid", uuid.to_string().into())])
-            .await?
-        {
-            0 => Err(DbError::NotFound),
-            _ => Ok(()),
-        }
+        self.delete_by_uuid(&RUNBOOKS, uuid.to_string()).await
     }
 }

@@ -4,7 +4,7 @@ use ferric_types::volume::{VolumeConnector, VolumeTarget};
 use ferric_types::{Timestamp, VolumeConnectorId, VolumeTargetId};
 
 use crate::node::sort_column;
-use crate::query::{Cond, ListQuery};
+use crate::query::ListQuery;
 use crate::table::{VOLUME_CONNECTORS, VOLUME_TARGETS};
 use crate::{Datastore, DbError, UpdateOutcome};
 
@@ -16,10 +16,6 @@ pub fn volume_connector_sort_column(field: &str) -> Option<&'static str> {
 /// The column to sort volume targets by for an API `sort_key`, if allowed.
 pub fn volume_target_sort_column(field: &str) -> Option<&'static str> {
     sort_column(&VOLUME_TARGETS, field)
-}
-
-fn by_uuid(uuid: String) -> [Cond; 1] {
-    [Cond::Eq("uuid", uuid.into())]
 }
 
 impl Datastore {
@@ -58,13 +54,8 @@ impl Datastore {
     }
 
     pub async fn volume_connector_delete(&self, uuid: VolumeConnectorId) -> Result<(), DbError> {
-        match self
-            .delete_rows(&VOLUME_CONNECTORS, &by_uuid(uuid.to_string()))
-            .await?
-        {
-            0 => Err(DbError::NotFound),
-            _ => Ok(()),
-        }
+        self.delete_by_uuid(&VOLUME_CONNECTORS, uuid.to_string())
+            .await
     }
 
     pub async fn volume_target_create(&self, t: &VolumeTarget) -> Result<(), DbError> {
@@ -91,12 +82,6 @@ impl Datastore {
     }
 
     pub async fn volume_target_delete(&self, uuid: VolumeTargetId) -> Result<(), DbError> {
-        match self
-            .delete_rows(&VOLUME_TARGETS, &by_uuid(uuid.to_string()))
-            .await?
-        {
-            0 => Err(DbError::NotFound),
-            _ => Ok(()),
-        }
+        self.delete_by_uuid(&VOLUME_TARGETS, uuid.to_string()).await
     }
 }

@@ -13,7 +13,7 @@ use crate::interfaces::{
 /// The `noop` management interface.
 pub struct NoopManagement;
 
-fn unsupported(what: &str) -> BoxFuture<'static, Result<(), DriverError>> {
+fn unsupported<T: Send + 'static>(what: &str) -> BoxFuture<'static, Result<T, DriverError>> {
     let why = format!("the noop management interface cannot {what}");
     Box::pin(async move { Err(DriverError::Unsupported(why)) })
 }
@@ -88,22 +88,14 @@ impl ManagementInterface for NoopManagement {
         &'a self,
         _node: &'a Node,
     ) -> BoxFuture<'a, Result<Vec<VirtualMedia>, DriverError>> {
-        Box::pin(async {
-            Err(DriverError::Unsupported(
-                "the noop management interface cannot read virtual media".into(),
-            ))
-        })
+        unsupported("read virtual media")
     }
 
     fn firmware<'a>(
         &'a self,
         _node: &'a Node,
     ) -> BoxFuture<'a, Result<Vec<ferric_types::firmware::FirmwareReading>, DriverError>> {
-        Box::pin(async {
-            Err(DriverError::Unsupported(
-                "the noop management interface cannot read firmware".into(),
-            ))
-        })
+        unsupported("read firmware")
     }
 
     fn health<'a>(&'a self, _node: &'a Node) -> BoxFuture<'a, Result<Option<String>, DriverError>> {

@@ -32,6 +32,16 @@ impl Timestamp {
     pub fn micros(self) -> i64 {
         self.0
     }
+
+    /// Now, or just after `previous` if that is not in the past: the next
+    /// `updated_at` of a row, so a conditional update always moves it.
+    pub fn after(previous: Option<Timestamp>) -> Self {
+        let now = Timestamp::now();
+        match previous {
+            Some(p) if p >= now => Timestamp(p.0 + 1),
+            _ => now,
+        }
+    }
 }
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.

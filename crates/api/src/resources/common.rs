@@ -71,11 +71,12 @@ pub fn require(version: Microversion, minor: u16) -> Result<(), ApiError> {
     }
 }
 
-/// `node_uuid IN (…)` for the nodes matching `cond`: how ports and port groups
-/// are filtered by a property of their node (shard, conductor group, project).
-pub async fn nodes_cond(state: &crate::AppState, cond: Cond) -> Result<Cond, ApiError> {
+/// `node_uuid IN (…)` for the nodes matching every one of `conds`: how ports and
+/// port groups are filtered by properties of their node (shard, conductor group,
+/// project), with one read of the nodes however many there are.
+pub async fn nodes_cond(state: &crate::AppState, conds: Vec<Cond>) -> Result<Cond, ApiError> {
     let query = ListQuery {
-        conds: vec![cond],
+        conds,
         ..ListQuery::default()
     };
     let nodes = state.db.node_list(&query).await?;
@@ -106,11 +107,7 @@ pub fn params(raw: Option<String>) -> Result<Params, ApiError> {
 
 /// A timestamp strictly after `previous`, so every update changes `updated_at`.
 pub fn next_stamp(previous: Option<Timestamp>) -> Timestamp {
-    let now = Timestamp::now();
-    match previous {
-        Some(p) if p >= now => Timestamp::from_micros(p.micros() + 1),
-        _ => now,
-    }
+    Timestamp::after(previous)
 }
 
 /// Maps a conditional update's outcome to success or the right error.

@@ -52,46 +52,39 @@ pub async fn firmware(
     let node = access
         .node(&state, &node_ident, version, "baremetal:node:firmware:get")
         .await?;
-    let wanted: Option<Vec<String>> = fields.map(|f| {
-        f.split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
-    });
-    if let Some(wanted) = &wanted {
-        let identity: Vec<&str> = wanted
-            .iter()
-            .map(String::as_str)
-            .filter(|f| matches!(*f, "vendor" | "model" | "serial_number"))
-            .collect();
-        if !identity.is_empty() && !version.at_least(114) {
-            return Err(ApiError::bad_request(format!(
-                "Fields {} are not allowed in this API version. They require at least API version 1.114.",
-                identity.join(", ")
-            )));
+    let wanted = match fields {
+        Some(csv) => {
+            // Ironic answers 400, not 406, for these below their version.
+            let identity: Vec<&str> = csv
+                .split(',')
+                .map(str::trim)
+                .filter(|f| matches!(*f, "vendor" | "model" | "serial_number"))
+                .collect();
+            if !identity.is_empty() && !version.at_least(114) {
+                return Err(ApiError::bad_request(format!(
+                    "Fields {} are not allowed in this API version. They require at least API version 1.114.",
+                    identity.join(", ")
+                )));
+            }
+            Some(FIRMWARE_FIELDS.parse_selection(&csv, version)?)
         }
-        if let Some(bad) = wanted.iter().find(|f| FIRMWARE_FIELDS.since(f).is_none()) {
-            return Err(ApiError::bad_request(format!(
-                "Field(s) \"{bad}\" are not valid"
-            )));
-        }
-    }
+        None => None,
+    };
     let everything = detail
         .as_deref()
         .map(|d| crate::listing::parse_bool("detail", d))
         .transpose()?
         .unwrap_or(false);
+    let keep: Vec<&str> = match &wanted {
+        Some(w) => w.iter().map(String::as_str).collect(),
+        None if everything => FIRMWARE_FIELDS.all.iter().map(|(n, _)| *n).collect(),
+        None => FIRMWARE_FIELDS.list_default.to_vec(),
+    };
     let components = state.db.firmware_list(node.uuid).await?;
     let items = components
         .iter()
         .map(|c| {
             let mut obj = to_object(c);
-            obj.remove("node_uuid");
-            let keep: Vec<&str> = match &wanted {
-                Some(w) => w.iter().map(String::as_str).collect(),
-                None if everything => FIRMWARE_FIELDS.all.iter().map(|(n, _)| *n).collect(),
-                None => FIRMWARE_FIELDS.list_default.to_vec(),
-            };
             obj.retain(|k, _| keep.contains(&k.as_str()) && FIRMWARE_FIELDS.visible(k, version));
             Value::Object(obj)
         })

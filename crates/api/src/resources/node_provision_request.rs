@@ -57,6 +57,18 @@ pub(super) fn check_args(
     Ok(())
 }
 
+/// A step as an error message may quote it: its arguments can hold passwords
+/// (BIOS, RAID controller), and refusals are logged.
+fn shown(step: &Value) -> Value {
+    let mut step = step.clone();
+    match step.get_mut("args") {
+        Some(Value::Object(args)) => ferric_types::secrets::mask_secrets(args),
+        Some(other) => *other = Value::from("******"),
+        None => {}
+    }
+    step
+}
+
 /// Validates `clean_steps` or `service_steps`: a non-empty list of
 /// `{interface, step, args?}`.
 fn operator_steps(what: &str, value: Value) -> Result<Vec<Value>, ApiError> {
@@ -77,7 +89,8 @@ fn operator_steps(what: &str, value: Value) -> Result<Vec<Value>, ApiError> {
             (Some(i), Some(n)) if STEP_INTERFACES.contains(&i) && !n.is_empty() => {}
             _ => {
                 return Err(ApiError::bad_request(format!(
-                "Invalid step {step} in {what}: each step needs \"interface\" (one of {}) and \"step\"",
+                "Invalid step {} in {what}: each step needs \"interface\" (one of {}) and \"step\"",
+                shown(step),
                 STEP_INTERFACES.join(", ")
             )))
             }
@@ -85,7 +98,8 @@ fn operator_steps(what: &str, value: Value) -> Result<Vec<Value>, ApiError> {
         if let Some(args) = step.get("args") {
             if !args.is_object() {
                 return Err(ApiError::bad_request(format!(
-                    "Invalid step {step} in {what}: \"args\" must be an object"
+                    "Invalid step {} in {what}: \"args\" must be an object",
+                    shown(step)
                 )));
             }
         }

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::common::{check_outcome, created, csv_items, next_stamp, nodes_cond, params};
 use super::ident;
-use super::nodes::{check_unlocked, node_uuid_cond};
+use super::nodes::{check_unlocked, node_uuid_cond, project_cond};
 use super::values::{check_create_keys, mac_field, python_repr, uuid_field, Schema};
 use crate::access::{Access, ListScope};
 use crate::body::JsonBody;
@@ -171,6 +171,8 @@ async fn list(
     super::common::require(version, 23)?;
     let mut params = params(raw_query)?;
     let mut conds = Vec::new();
+    // Filters on the groups' nodes, read once at the end.
+    let mut node_conds = Vec::new();
     let mut carried = Vec::new();
     match scope_node {
         Some(n) => {
@@ -181,7 +183,7 @@ async fn list(
         }
         None => {
             if let ListScope::Project(p) = access.list_scope("portgroup", None)? {
-                conds.push(Access::project_nodes_cond(state, &p).await?);
+                node_conds.push(project_cond(&p));
             }
         }
     }
@@ -203,18 +205,21 @@ async fn list(
         carried.push(("node".to_string(), n));
     }
     if let Some(csv) = shard {
-        conds.push(nodes_cond(state, Cond::In("shard", csv_items(&csv))).await?);
+        node_conds.push(Cond::In("shard", csv_items(&csv)));
         carried.push(("shard".to_string(), csv));
     }
     if let Some(csv) = groups {
         let names = csv_items(&csv.to_ascii_lowercase());
-        conds.push(nodes_cond(state, Cond::In("conductor_group", names)).await?);
+        node_conds.push(Cond::In("conductor_group", names));
         carried.push(("conductor_groups".to_string(), csv));
     }
     if let Some(address) = address {
         let mac = mac_field("address", &Value::String(address.clone()))?;
         conds.push(Cond::Eq("address", mac.to_string().into()));
         carried.push(("address".to_string(), address));
+    }
+    if !node_conds.is_empty() {
+        conds.push(nodes_cond(state, node_conds).await?);
     }
     let paging = Paging::parse(
         &mut params,

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::common::{check_outcome, created, csv_items, next_stamp, nodes_cond, params};
 use super::ident;
-use super::nodes::{check_unlocked, node_uuid_cond};
+use super::nodes::{check_unlocked, node_uuid_cond, project_cond};
 use super::port_fields::{
     apply_field, check_consistency, render, CREATABLE, NOT_SORTABLE, PATCHABLE, PORT_FIELDS, SCHEMA,
 };
@@ -47,6 +47,8 @@ async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let mut params = params(raw_query)?;
     let mut conds = Vec::new();
+    // Filters on the ports' nodes, read once at the end.
+    let mut node_conds = Vec::new();
     let mut carried = Vec::new();
     let node = params.take("node");
     let node_uuid = params.take("node_uuid");
@@ -64,7 +66,7 @@ async fn list(
     match scope {
         Scope::All => {
             if let ListScope::Project(p) = access.list_scope("port", None)? {
-                conds.push(Access::project_nodes_cond(state, &p).await?);
+                node_conds.push(project_cond(&p));
             }
         }
         Scope::Node(n) => {
@@ -97,7 +99,7 @@ async fn list(
                 "The shard filter cannot be combined with node or portgroup.",
             ));
         }
-        conds.push(nodes_cond(state, Cond::In("shard", csv_items(&csv))).await?);
+        node_conds.push(Cond::In("shard", csv_items(&csv)));
         carried.push(("shard".to_string(), csv));
     }
     let address = params.take("address");
@@ -109,7 +111,7 @@ async fn list(
             ));
         }
         let groups = csv_items(&csv.to_ascii_lowercase());
-        conds.push(nodes_cond(state, Cond::In("conductor_group", groups)).await?);
+        node_conds.push(Cond::In("conductor_group", groups));
         carried.push(("conductor_groups".to_string(), csv));
     }
     if let Some(text) = params.take_since("description_contains", 97, version)? {
@@ -120,6 +122,9 @@ async fn list(
         let mac = mac_field("address", &Value::String(address.clone()))?;
         conds.push(Cond::Eq("address", mac.to_string().into()));
         carried.push(("address".to_string(), address));
+    }
+    if !node_conds.is_empty() {
+        conds.push(nodes_cond(state, node_conds).await?);
     }
     let paging = Paging::parse(
         &mut params,

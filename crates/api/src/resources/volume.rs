@@ -199,20 +199,33 @@ pub async fn node_for_create(
     Ok(node)
 }
 
-/// The nodes an update touches: the item's node, and the one the body moves it
+/// The node of an item being updated, read once: visible (else `not_found`) and
+/// the caller passes the update rule on it.
+pub async fn node_for_update(
+    state: &AppState,
+    access: &Access,
+    version: Microversion,
+    node: NodeId,
+    not_found: impl FnOnce() -> ApiError,
+) -> Result<Node, ApiError> {
+    let node = ident::node(state, &node.to_string(), version).await?;
+    access.check_child_of(&node, "baremetal:volume:update", not_found)?;
+    Ok(node)
+}
+
+/// The nodes an update touches: the item's `node`, and the one the body moves it
 /// to, must both be unlocked (the first) and powered off.
 pub async fn check_update(
     state: &AppState,
     access: &Access,
     version: Microversion,
-    before: NodeId,
+    node: &Node,
     after: NodeId,
     action: &str,
 ) -> Result<(), ApiError> {
-    let node = ident::node(state, &before.to_string(), version).await?;
-    check_unlocked(&node)?;
-    check_changeable(&node, action, false)?;
-    if after != before {
+    check_unlocked(node)?;
+    check_changeable(node, action, false)?;
+    if after != node.uuid {
         let target = ident::node(state, &after.to_string(), version)
             .await
             .map_err(ident::as_bad_reference)?;

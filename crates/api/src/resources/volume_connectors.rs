@@ -257,10 +257,7 @@ pub async fn update(
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(version, VOLUME)?;
     let c = find(&state, &ident).await?;
-    access
-        .check_child(&state, c.node_uuid, "baremetal:volume:update", || {
-            not_found(&ident)
-        })
+    let node = volume::node_for_update(&state, &access, version, c.node_uuid, || not_found(&ident))
         .await?;
     let ops = patch::parse(body, PATCHABLE, version)?;
     let updated = super::common::patched(&c, &ops, |c, field, value| {
@@ -273,7 +270,7 @@ pub async fn update(
         &state,
         &access,
         version,
-        c.node_uuid,
+        &node,
         updated.node_uuid,
         "volume connector update",
     )

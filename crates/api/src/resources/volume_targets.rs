@@ -311,10 +311,7 @@ pub async fn update(
 ) -> Result<Json<Value>, ApiError> {
     super::common::require(version, VOLUME)?;
     let t = find(&state, &ident).await?;
-    access
-        .check_child(&state, t.node_uuid, "baremetal:volume:update", || {
-            not_found(&ident)
-        })
+    let node = volume::node_for_update(&state, &access, version, t.node_uuid, || not_found(&ident))
         .await?;
     let ops = patch::parse(body, PATCHABLE, version)?;
     let mut updated = super::common::patched(&t, &ops, |t, field, value| {
@@ -327,7 +324,7 @@ pub async fn update(
         &state,
         &access,
         version,
-        t.node_uuid,
+        &node,
         updated.node_uuid,
         "volume target update",
     )

@@ -38,15 +38,6 @@ impl std::fmt::Display for PortReport {
     }
 }
 
-/// A time after `previous`, so a conditional update always moves `updated_at`.
-fn stamp_after(previous: Option<Timestamp>) -> Timestamp {
-    let now = Timestamp::now();
-    match previous {
-        Some(p) if p >= now => Timestamp::from_micros(p.micros() + 1),
-        _ => now,
-    }
-}
-
 /// Brings `port` in line with its NIC; true when something changed. Whether a
 /// link was added is counted into `linked`.
 fn apply_nic(
@@ -185,7 +176,7 @@ pub async fn apply(
             continue;
         }
         let read = port.updated_at;
-        port.updated_at = Some(stamp_after(read));
+        port.updated_at = Some(Timestamp::after(read));
         match db.port_update(&port, read).await {
             Ok(UpdateOutcome::Updated) => report.updated += 1,
             Ok(outcome) => {

@@ -27,12 +27,10 @@ fn object(v: &Value) -> JsonObject {
     }
 }
 
-fn node_object(node: &Node) -> JsonObject {
-    object(&serde_json::to_value(node).unwrap_or_default())
-}
-
-fn port_object(port: &Port) -> JsonObject {
-    object(&serde_json::to_value(port).unwrap_or_default())
+/// A stored resource's JSON form (`serde_json::to_value` of it), for the rules to
+/// read and change.
+fn object_of(json: serde_json::Result<Value>) -> JsonObject {
+    object(&json.unwrap_or_default())
 }
 
 impl Conductor {
@@ -51,10 +49,13 @@ impl Conductor {
         }
         let (_, ports) = self.db.nics_of(node.uuid).await?;
         let mut ctx = RuleContext {
-            node: node_object(node),
+            node: object_of(serde_json::to_value(&*node)),
             inventory: object(inventory),
             plugin_data: object(plugin_data),
-            ports: ports.iter().map(port_object).collect(),
+            ports: ports
+                .iter()
+                .map(|p| object_of(serde_json::to_value(p)))
+                .collect(),
         };
         let outcome = apply_rules(&rules, &mut ctx, self.rules.mask_secrets);
         let log = match &outcome {
@@ -83,7 +84,7 @@ impl Conductor {
                 )));
             };
             if port != *before {
-                port.updated_at = Some(Timestamp::now());
+                port.updated_at = Some(Timestamp::after(before.updated_at));
                 self.db.port_update(&port, before.updated_at).await?;
             }
         }

@@ -291,15 +291,7 @@ impl RedfishClient {
             });
         }
         let systems = self.get(&format!("{}/Systems", self.settings.root)).await?;
-        let members: Vec<&str> = systems
-            .get("Members")
-            .and_then(Value::as_array)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|x| x.get("@odata.id").and_then(Value::as_str))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let members = odata_ids(&systems, "/Members");
         match members.as_slice() {
             [one] => Ok(one.to_string()),
             _ => Err(DriverError::Config(format!(
@@ -309,4 +301,17 @@ impl RedfishClient {
             ))),
         }
     }
+}
+
+/// The `@odata.id` links of the list at `pointer` in a Redfish resource
+/// (`/Members`, `/Links/ManagedBy`…); none when it is missing.
+pub(super) fn odata_ids(resource: &Value, pointer: &str) -> Vec<String> {
+    resource
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.get("@odata.id").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect()
 }

@@ -7,7 +7,7 @@
 use ferric_types::firmware::FirmwareReading;
 use serde_json::Value;
 
-use super::client::RedfishClient;
+use super::client::{odata_ids, RedfishClient};
 use crate::interfaces::DriverError;
 
 fn text(v: &Value, key: &str) -> Option<String> {
@@ -18,22 +18,7 @@ fn text(v: &Value, key: &str) -> Option<String> {
 }
 
 fn first_link(v: &Value, pointer: &str) -> Option<String> {
-    v.pointer(pointer)
-        .and_then(Value::as_array)
-        .and_then(|l| l.first())
-        .and_then(|x| x.get("@odata.id"))
-        .and_then(Value::as_str)
-        .map(str::to_string)
-}
-
-fn members(v: &Value) -> Vec<String> {
-    v.get("Members")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|m| m.get("@odata.id").and_then(Value::as_str))
-        .map(str::to_string)
-        .collect()
+    odata_ids(v, pointer).into_iter().next()
 }
 
 /// The NIC firmware of the chassis' network adapters; none when it has none.
@@ -51,7 +36,7 @@ async fn nics(c: &RedfishClient, chassis: &str) -> Vec<FirmwareReading> {
     let Ok(list) = c.get(adapters).await else {
         return found;
     };
-    for member in members(&list) {
+    for member in odata_ids(&list, "/Members") {
         let Ok(adapter) = c.get(&member).await else {
             continue;
         };

@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use super::client::RedfishClient;
+use super::client::{odata_ids, RedfishClient};
 use crate::interfaces::{DriverError, VirtualMedia};
 
 /// The Redfish media type behind each of Ferric's device types.
@@ -19,19 +19,6 @@ fn media_type(device: &str) -> Option<&'static str> {
     }
 }
 
-fn members(collection: &Value) -> Vec<String> {
-    collection
-        .get("Members")
-        .and_then(Value::as_array)
-        .map(|m| {
-            m.iter()
-                .filter_map(|x| x.get("@odata.id").and_then(Value::as_str))
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// The paths of the node's virtual media devices with their resources.
 async fn devices(c: &RedfishClient, system: &str) -> Result<Vec<(String, Value)>, DriverError> {
     let sys = c.get(system).await?;
@@ -42,17 +29,7 @@ async fn devices(c: &RedfishClient, system: &str) -> Result<Vec<(String, Value)>
     {
         collections.push(path.to_string());
     } else {
-        let managers: Vec<String> = sys
-            .pointer("/Links/ManagedBy")
-            .and_then(Value::as_array)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|x| x.get("@odata.id").and_then(Value::as_str))
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
-        for manager in managers {
+        for manager in odata_ids(&sys, "/Links/ManagedBy") {
             let m = c.get(&manager).await?;
             if let Some(path) = m.pointer("/VirtualMedia/@odata.id").and_then(Value::as_str) {
                 collections.push(path.to_string());
@@ -61,7 +38,7 @@ async fn devices(c: &RedfishClient, system: &str) -> Result<Vec<(String, Value)>
     }
     let mut found = Vec::new();
     for collection in collections {
-        for member in members(&c.get(&collection).await?) {
+        for member in odata_ids(&c.get(&collection).await?, "/Members") {
             let resource = c.get(&member).await?;
             found.push((member, resource));
         }

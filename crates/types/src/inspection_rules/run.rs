@@ -81,13 +81,11 @@ impl Run {
 
     /// The compiled `pattern`.
     pub(crate) fn regex(&mut self, pattern: &str) -> Result<&Regex, String> {
-        if !self.regexes.contains_key(pattern) {
-            let re = compile(pattern)?;
-            self.regexes.insert(pattern.to_string(), re);
+        use std::collections::hash_map::Entry;
+        match self.regexes.entry(pattern.to_string()) {
+            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Vacant(v) => Ok(v.insert(compile(pattern)?)),
         }
-        self.regexes
-            .get(pattern)
-            .ok_or_else(|| "regular expression cache miss".to_string())
     }
 }
 
