@@ -133,6 +133,12 @@ async fn curl_fetches_and_is_refused() {
         .unwrap();
     assert_eq!(code, 0);
     assert_eq!(TftpStats::get(&stats.malformed), 2);
+    // curl exits once it has sent the last acknowledgement; the server counts the
+    // transfer when that acknowledgement arrives, a moment later.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while stats.completed.load(Ordering::Relaxed) < 8 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(stats.completed.load(Ordering::Relaxed), 8);
     assert!(TftpStats::get(&stats.refused) >= 6);
     task.abort();
