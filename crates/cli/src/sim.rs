@@ -117,10 +117,13 @@ pub async fn run(api_url: &str, args: SimArgs) -> Result<(), Failure> {
     let dir = config.dir.clone();
     let rack = Arc::new(Rack::start(config).await.map_err(Failure::Operation)?);
     eprintln!(
-        "ferric sim: {} machines; BMCs at {}/redfish/v1 (admin/password); disks in {}; status at {}/sim/machines",
+        "ferric sim: {} machines; BMCs at {}/redfish/v1 (admin/password); disks in {}; status at {}/sim/machines; {} leaf switches at {}/sim/switches (the sim switch driver's url is {}/sim/switches/<name>)",
         rack.machines.len(),
         rack.bmc_url,
         dir.display(),
+        rack.bmc_url,
+        rack.switches().len(),
+        rack.bmc_url,
         rack.bmc_url
     );
     if args.enroll {

@@ -29,7 +29,8 @@ use serde::Deserialize;
 /// `cleaning_network`, `rescuing_network` for an external Neutron;
 /// `[[network.switches]]` with `name`, `driver`, `switch_id`,
 /// `switch_info`; linux-bridge `mode`, `bridge`, `netns`; generic-ssh `host`, `port`,
-/// `username`, `password` or `key_file`, `os`, `bind_commands`, `unbind_commands`),
+/// `username`, `password` or `key_file`, `os`, `bind_commands`, `unbind_commands`; sim
+/// `url`, `username`, `password`),
 /// `[auth]` (`strategy`, `http_basic_auth_user_file`, `policy_file`), `[inspector]`
 /// (`add_ports`, `keep_ports`, `update_pxe_enabled`, `physical_network_cidr_map`),
 /// `[inspection_rules]` (`built_in_rules`, `mask_secrets`), `[conductor]
@@ -382,9 +383,12 @@ struct FileNetwork {
 #[serde(deny_unknown_fields)]
 pub struct SwitchConfig {
     pub name: String,
-    /// `linux-bridge` or `generic-ssh`.
+    /// `linux-bridge`, `generic-ssh` or `sim`.
     pub driver: String,
-    /// generic-ssh: where and how to log in (a password or a key file).
+    /// sim: the switch's management address on the simulated rack.
+    pub url: Option<String>,
+    /// generic-ssh: where and how to log in (a password or a key file); sim: the
+    /// rack's credentials.
     pub host: Option<String>,
     pub port: Option<u16>,
     pub username: Option<String>,
@@ -821,9 +825,9 @@ impl Settings {
             _ => None,
         };
         for sw in &file.network.switches {
-            if sw.driver != "linux-bridge" && sw.driver != "generic-ssh" {
+            if !["linux-bridge", "generic-ssh", "sim"].contains(&sw.driver.as_str()) {
                 return Err(format!(
-                    "switch {}: unknown driver {} (linux-bridge, generic-ssh)",
+                    "switch {}: unknown driver {} (linux-bridge, generic-ssh, sim)",
                     sw.name, sw.driver
                 ));
             }
@@ -1125,6 +1129,30 @@ mod tests {
         assert!(Settings::load(cli(&args))
             .unwrap_err()
             .contains("unknown driver"));
+        let sim =
+            "[[network.switches]]\nname = \"leaf\"\ndriver = \"sim\"\nswitch_info = \"leaf\"\n";
+        for (extra, wrong) in [
+            ("", Some("sim needs url")),
+            ("url = \"gopher://rack\"\n", Some("not an http(s) address")),
+            (
+                "url = \"http://127.0.0.1:1/sim/switches/leaf\"\nusername = \"admin\"\n",
+                Some("both username and password"),
+            ),
+            (
+                "url = \"http://127.0.0.1:1/sim/switches/leaf\"\nusername = \"admin\"\npassword = \"hunter2\"\n",
+                None,
+            ),
+        ] {
+            std::fs::write(&path, format!("{sim}{extra}")).unwrap();
+            let s = Settings::load(cli(&args)).unwrap();
+            assert!(!format!("{s:?}").contains("hunter2"));
+            match (crate::switches::build(&s.switches, &dir), wrong) {
+                (Ok(_), None) => {}
+                (Err(e), Some(w)) => assert!(e.contains(w), "{e}"),
+                (Ok(_), Some(w)) => panic!("accepted, wanted {w}: {extra}"),
+                (Err(e), None) => panic!("{e}"),
+            }
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use ferric_net::service::Switch;
 use ferric_net::switch::generic_ssh::{GenericSsh, SshLogin, Templates};
 use ferric_net::switch::linux_bridge::{LinuxBridge, Mode};
+use ferric_net::switch::sim::SimSwitch;
 use ferric_net::switch::SwitchDriver;
 
 use crate::config::SwitchConfig;
@@ -46,12 +47,23 @@ fn generic_ssh(c: &SwitchConfig, data_dir: &Path) -> Result<Arc<dyn SwitchDriver
     Ok(Arc::new(GenericSsh::new(login, templates)))
 }
 
+fn sim(c: &SwitchConfig) -> Result<Arc<dyn SwitchDriver>, String> {
+    let url = c.url.as_deref().ok_or("sim needs url")?;
+    let login = match (&c.username, &c.password) {
+        (Some(u), Some(p)) => Some((u.clone(), p.clone())),
+        (None, None) => None,
+        _ => return Err("sim needs both username and password, or neither".into()),
+    };
+    Ok(Arc::new(SimSwitch::new(url, login)?))
+}
+
 pub fn build(configs: &[SwitchConfig], data_dir: &Path) -> Result<Vec<Switch>, String> {
     configs
         .iter()
         .map(|c| {
             let driver = match c.driver.as_str() {
                 "generic-ssh" => generic_ssh(c, data_dir),
+                "sim" => sim(c),
                 _ => linux_bridge(c),
             }
             .map_err(|e| format!("switch {}: {e}", c.name))?;

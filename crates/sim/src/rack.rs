@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use crate::machine::{Machine, MachineFaults, MachineSpec, Nic};
 use crate::redfish::{basic_auth, router, Bmc};
 use crate::switch::{self, SimSwitch};
+use crate::switch_board::{Change, SwitchBoard};
 
 /// Which share of the machines gets each fault (0.0 – 1.0).
 #[derive(Debug, Clone)]
@@ -104,6 +105,7 @@ pub struct Rack {
     /// The BMC listener's base URL (`http://127.0.0.1:PORT`).
     pub bmc_url: String,
     config: RackConfig,
+    bmc: Arc<Bmc>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -190,12 +192,13 @@ impl Rack {
                 .collect::<HashMap<_, _>>(),
             order: machines.clone(),
             expected_auth: basic_auth(&config.username, &config.password),
+            switches: SwitchBoard::new(&switch::switches(config.nodes)),
         });
         let listener = tokio::net::TcpListener::bind(config.bmc_listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", config.bmc_listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let app = router(bmc);
+        let app = router(bmc.clone());
         let server = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "the rack's BMC listener stopped");
@@ -205,6 +208,7 @@ impl Rack {
             machines,
             bmc_url: format!("http://{addr}"),
             config,
+            bmc,
             server,
         })
     }
@@ -241,6 +245,22 @@ impl Rack {
     /// The switches the rack's machines are cabled to.
     pub fn switches(&self) -> Vec<SimSwitch> {
         switch::switches(self.machines.len())
+    }
+
+    /// The management API URL of switch `name` (what a `sim` switch driver's `url`
+    /// names).
+    pub fn switch_url(&self, name: &str) -> String {
+        format!("{}/sim/switches/{name}", self.bmc_url)
+    }
+
+    /// Every change made to switch `name`'s ports, in order.
+    pub fn switch_log(&self, name: &str) -> Vec<Change> {
+        self.bmc.switches.log(name)
+    }
+
+    /// The BMC (and switch) credentials: user and password.
+    pub fn credentials(&self) -> (&str, &str) {
+        (&self.config.username, &self.config.password)
     }
 
     /// The port document of machine `i`'s boot NIC, for node `node_uuid`.

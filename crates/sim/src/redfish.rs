@@ -3,7 +3,8 @@
 //! (`PATCH`), `ComputerSystem.Reset` — behind HTTP basic authentication, as plain
 //! Redfish so Ferric's `redfish` driver (or sushy) drives it unchanged. Every machine
 //! also has a BMC of its own under `/bmc/<name>` showing just itself. Also serves
-//! the rack's status (`/sim/machines`) and the stand-in deploy kernel and ramdisk
+//! the rack's status (`/sim/machines`), its switches' management API
+//! (`/sim/switches`, see `switch_board`) and the stand-in deploy kernel and ramdisk
 //! (`/sim/deploy.kernel`, `/sim/deploy.ramdisk`) a node's `driver_info` points at.
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::machine::Machine;
+use crate::switch_board::{self, SwitchBoard};
 
 /// What the BMC listener serves.
 pub struct Bmc {
@@ -29,6 +31,8 @@ pub struct Bmc {
     pub order: Vec<Arc<Machine>>,
     /// `Authorization: Basic …` the requests must carry.
     pub expected_auth: String,
+    /// The switches the machines are cabled to.
+    pub switches: SwitchBoard,
 }
 
 type Shared = Arc<Bmc>;
@@ -67,6 +71,7 @@ pub fn router(bmc: Shared) -> Router {
             "/sim/deploy.ramdisk",
             get(|| async { "ferric simulated deploy ramdisk\n" }),
         )
+        .merge(switch_board::routes())
         .with_state(bmc)
 }
 
@@ -86,7 +91,7 @@ fn error(status: StatusCode, message: &str) -> Response {
 }
 
 /// A refused request: its status and message.
-struct Refusal(StatusCode, String);
+pub(crate) struct Refusal(StatusCode, String);
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
@@ -94,7 +99,7 @@ impl IntoResponse for Refusal {
     }
 }
 
-fn authorized(bmc: &Bmc, headers: &HeaderMap) -> Result<(), Refusal> {
+pub(crate) fn authorized(bmc: &Bmc, headers: &HeaderMap) -> Result<(), Refusal> {
     let given = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -307,6 +312,24 @@ async fn write(
 }
 
 async fn status(State(bmc): State<Shared>) -> Response {
-    let machines: Vec<Value> = bmc.order.iter().map(|m| m.status()).collect();
+    let machines: Vec<Value> = bmc
+        .order
+        .iter()
+        .map(|m| {
+            let mut v = m.status();
+            // Each NIC's switch port as the switch has it configured now.
+            for (doc, nic) in v["nics"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+                .zip(&m.spec.nics)
+            {
+                if let Some(seg) = bmc.switches.segment(&nic.link.switch.name, &nic.link.port) {
+                    doc["segment"] = Value::from(seg.to_string());
+                }
+            }
+            v
+        })
+        .collect();
     Json(json!({"machines": machines})).into_response()
 }

@@ -5,6 +5,7 @@
 
 pub mod generic_ssh;
 pub mod linux_bridge;
+pub mod sim;
 
 use std::future::Future;
 use std::pin::Pin;
