@@ -3,8 +3,11 @@
 //! the whole flow with a progress line per node — enroll, manage (the BMCs
 //! answer), inspect (each machine's agent reports its hardware and the LLDP of the
 //! switch ports its NICs are cabled to; Ferric adds the ports and their switch
-//! links), provide
-//! (cleaning through the agents), deploy a generated image — then the final table. Everything keeps running for you to poke at.
+//! links), then network isolation on (the `neutron` network interface, the rack's
+//! switches driven by the `sim` switch driver), provide (cleaning through the
+//! agents, on the cleaning VLAN), deploy a generated image (on the provisioning
+//! VLAN, then the tenant VLAN) — then the final table and what each switch port
+//! went through. Everything keeps running for you to poke at.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,6 +19,7 @@ use ferric_client::{Client, Method};
 use ferric_sim::{Rack, RackConfig};
 use serde_json::json;
 
+use crate::demo_network;
 use crate::nodes::finish_wait;
 use crate::output::Format;
 use crate::Failure;
@@ -40,10 +44,10 @@ pub struct DemoArgs {
     /// Leave the nodes available (cleaned, not deployed): try `ferric deploy` on them.
     #[arg(long)]
     pub no_deploy: bool,
-    /// Also serve the network service's (Neutron-shaped) API here, for
-    /// `ferric deploy --network`.
-    #[arg(long)]
-    pub network_api_listen: Option<SocketAddr>,
+    /// Where the network service's (Neutron-shaped) API listens (the demo's
+    /// networks live there; `ferric deploy --network demo-tenant` uses it).
+    #[arg(long, default_value = "127.0.0.1:9696")]
+    pub network_api_listen: SocketAddr,
     /// Machine i's agent listens on this loopback address + i.
     #[arg(long, default_value = "127.1.0.0")]
     pub agent_net: std::net::Ipv4Addr,
@@ -84,18 +88,21 @@ async fn start_ferric(
     dir: &Path,
     listen: SocketAddr,
     callback_timeout: u64,
-    network_api: Option<SocketAddr>,
+    network_api: SocketAddr,
+    rack: &Rack,
 ) -> Result<(), Failure> {
     let config = dir.join("ferricd.toml");
     std::fs::write(
         &config,
         format!(
             "[agent]\nrequire_tls = false\nheartbeat_timeout = 30\n[conductor]\ndeploy_callback_timeout = {callback_timeout}\n\
-             clean_callback_timeout = {callback_timeout}\n[inspector]\nadd_ports = \"all\"\n"
+             clean_callback_timeout = {callback_timeout}\n[inspector]\nadd_ports = \"all\"\n\
+             [network]\napi_listen = \"{network_api}\"\n{}",
+            demo_network::switches_config(rack)
         ),
     )
     .map_err(fail)?;
-    let mut argv = vec![
+    let argv = vec![
         "ferricd".to_string(),
         "--listen".into(),
         listen.to_string(),
@@ -104,9 +111,6 @@ async fn start_ferric(
         "--config".into(),
         config.display().to_string(),
     ];
-    if let Some(addr) = network_api {
-        argv.extend(["--network-api-listen".to_string(), addr.to_string()]);
-    }
     let cli = ferric_server::Cli::try_parse_from(argv).map_err(fail)?;
     let settings = ferric_server::Settings::load(cli).map_err(Failure::Operation)?;
     // The server runs on a runtime of its own (its future is not Send).
@@ -160,6 +164,13 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
     log_to(&dir.join("ferric.log"))?;
     let started = Instant::now();
     let api = format!("http://{}", args.listen);
+    // The rack first: Ferric's configuration names its switches.
+    let mut rack_config = RackConfig::new(args.nodes, dir.join("rack"), &api);
+    rack_config.disk_size = ((args.image_mib as u64) << 20).max(512 << 20) * 2;
+    rack_config.agent_net = args.agent_net;
+    rack_config.faults.crash_mid_write = args.crash_mid_write;
+    rack_config.faults.slow_disk = args.slow_disk;
+    let rack = Arc::new(Rack::start(rack_config).await.map_err(Failure::Operation)?);
     eprintln!(
         "ferric demo: Ferric all-in-one on {api} (SQLite in {})",
         dir.join("var").display()
@@ -169,12 +180,16 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
         args.listen,
         args.callback_timeout,
         args.network_api_listen,
+        &rack,
     )
     .await?;
     let client = Client::new(&api)?;
+    let net = client.at(&format!("http://{}", args.network_api_listen));
     let mut up = false;
     for _ in 0..100 {
-        if client.request(Method::GET, "/v1", None).await.is_ok() {
+        if client.request(Method::GET, "/v1", None).await.is_ok()
+            && net.request(Method::GET, "/", None).await.is_ok()
+        {
             up = true;
             break;
         }
@@ -182,22 +197,26 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
     }
     if !up {
         return Err(Failure::Operation(format!(
-            "Ferric did not answer on {api}; see {}",
+            "Ferric did not answer on {api} and {}; see {}",
+            args.network_api_listen,
             dir.join("ferric.log").display()
         )));
     }
     let image = dir.join("var").join("demo-image.raw");
     write_image(&image, args.image_mib)?;
-    let mut rack_config = RackConfig::new(args.nodes, dir.join("rack"), &api);
-    rack_config.disk_size = ((args.image_mib as u64) << 20).max(512 << 20) * 2;
-    rack_config.agent_net = args.agent_net;
-    rack_config.faults.crash_mid_write = args.crash_mid_write;
-    rack_config.faults.slow_disk = args.slow_disk;
-    let rack = Arc::new(Rack::start(rack_config).await.map_err(Failure::Operation)?);
     eprintln!(
-        "ferric demo: a simulated rack of {} machines, their BMCs at {}/redfish/v1",
+        "ferric demo: a simulated rack of {} machines, their BMCs at {}/redfish/v1, its {} leaf switches at {}/sim/switches",
         rack.machines.len(),
+        rack.bmc_url,
+        rack.switches().len(),
         rack.bmc_url
+    );
+    demo_network::create_networks(&net).await?;
+    eprintln!(
+        "ferric demo: networks {} on VLANs {} (network API on http://{})",
+        demo_network::NETWORKS.map(|n| n.0).join(", "),
+        demo_network::NETWORKS.map(|n| n.2.to_string()).join(", "),
+        args.network_api_listen
     );
     let uuids = crate::sim::enroll(&client, &rack).await?;
     let names: Vec<String> = rack.machines.iter().map(|m| m.spec.name.clone()).collect();
@@ -214,9 +233,17 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
         ),
         (
             "provide",
-            "provide: each machine network-boots its agent, which cleans its disk",
+            "provide: each machine network-boots its agent on the cleaning VLAN, which cleans its disk",
         ),
     ] {
+        if verb == "provide" {
+            eprintln!(
+                "ferric demo: isolation: every node to the neutron network interface; its boot NIC's switch port now follows its state"
+            );
+            for n in &names {
+                demo_network::isolate(&client, n).await?;
+            }
+        }
         eprintln!("ferric demo: {what}");
         for n in &names {
             client
@@ -237,8 +264,32 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
             }
         }
     }
+    let deployed = if args.no_deploy {
+        Ok(())
+    } else {
+        deploy_all(
+            &client,
+            &net,
+            &names,
+            &image,
+            args.image_mib,
+            format,
+            timeout,
+        )
+        .await
+    };
+    let boot = demo_network::boot_links(&client, &names).await?;
+    let (lines, exact) = demo_network::report(&rack, &boot);
+    for line in lines {
+        eprintln!("ferric demo: {line}");
+    }
+    deployed?;
+    if !exact {
+        return Err(Failure::Operation(
+            "the switch ports Ferric configured are not the inspected boot NICs'".into(),
+        ));
+    }
     if !args.no_deploy {
-        deploy_all(&client, &names, &image, args.image_mib, format, timeout).await?;
         let booted = rack
             .machines
             .iter()
@@ -255,8 +306,10 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
         return Ok(());
     }
     eprintln!(
-        "\nFerric keeps running. Try:\n  ferric node list            (or: ferric node watch)\n  ferric deploy --resource-class sim --image {} --wait\n  export OS_AUTH_TYPE=none OS_ENDPOINT={api} OS_BAREMETAL_API_VERSION=1.89\n  openstack baremetal node list\n  curl -s {}/sim/machines     (the rack as the machines see it)\nLogs: {}\nCtrl-C to stop.",
+        "\nFerric keeps running. Try:\n  ferric node list            (or: ferric node watch)\n  ferric deploy --resource-class sim --image {} --network {} --wait\n  export OS_AUTH_TYPE=none OS_ENDPOINT={api} OS_BAREMETAL_API_VERSION=1.115\n  openstack baremetal node list\n  curl -s {}/sim/machines     (the rack as the machines see it)\n  curl -s {}/sim/switches     (its switch ports' VLANs)\nLogs: {}\nCtrl-C to stop.",
         image.display(),
+        demo_network::TENANT,
+        rack.bmc_url,
         rack.bmc_url,
         dir.join("ferric.log").display()
     );
@@ -319,19 +372,21 @@ async fn link_lines(client: &Client, node: &serde_json::Value) -> Result<Vec<Str
 /// Deploys the demo image on every node and waits.
 async fn deploy_all(
     client: &Client,
+    net: &Client,
     names: &[String],
     image: &Path,
     image_mib: usize,
     format: Format,
     timeout: Duration,
 ) -> Result<(), Failure> {
-    eprintln!("ferric demo: deploy: each agent writes a {image_mib} MiB image served by Ferric's image cache");
+    eprintln!("ferric demo: deploy: each agent writes a {image_mib} MiB image served by Ferric's image cache on the provisioning VLAN; then the node boots it on its tenant VLAN");
     let sha = {
         use sha2::Digest;
         let data = std::fs::read(image).map_err(fail)?;
         format!("{:x}", sha2::Sha256::digest(&data))
     };
     for n in names {
+        demo_network::attach_tenant_vif(client, net, n).await?;
         let ops = json!([
             {"op": "add", "path": "/instance_info/image_source", "value": image.display().to_string()},
             {"op": "add", "path": "/instance_info/image_disk_format", "value": "raw"},

@@ -4,6 +4,7 @@
 
 pub mod cloud;
 pub mod demo;
+pub mod demo_network;
 pub mod deploy;
 pub mod nodes;
 pub mod output;

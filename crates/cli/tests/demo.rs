@@ -3,7 +3,9 @@
 //! `redfish` driver, agents network-booted on sparse disks), every machine
 //! enrolled, managed, inspected, cleaned and deployed; then the same with a tenth of the
 //! agents dying mid-write — those nodes end `deploy failed` with the timeout in
-//! `last_error`, the rest `active`.
+//! `last_error`, the rest `active`. Between inspection and cleaning the nodes go to
+//! the `neutron` network interface: the rack's switches, driven by the `sim` switch
+//! driver, must see exactly the inspected boot NICs' ports flipped.
 
 mod common;
 
@@ -22,6 +24,10 @@ fn demo(nodes: usize, agent_net: &str, extra: &[&str]) -> (i32, Vec<Value>, Stri
         .args(["--format", "json", "demo", "--exit", "--image-mib", "8"])
         .args(["--nodes", &nodes.to_string()])
         .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .args([
+            "--network-api-listen",
+            &format!("127.0.0.1:{}", free_port()),
+        ])
         .args(["--agent-net", agent_net])
         .arg("--dir")
         .arg(&dir)
@@ -87,6 +93,24 @@ fn the_demo_deploys_every_machine() {
     );
     assert_eq!(states(&listings[2]), ["available"; 3]);
     assert_eq!(states(&listings[3]), ["active"; 3]);
+    // With the neutron network interface after inspection, the sim switch driver
+    // moved each boot NIC's switch port — and only those — through cleaning,
+    // provisioning and the tenant VLAN; the second NICs' switch was never touched.
+    for (i, node) in ["sim-00000", "sim-00001", "sim-00002"].iter().enumerate() {
+        let want = format!(
+            "switch sim-leaf-000a port Ethernet1/{} ({node}'s boot NIC): vlan 101 → down → vlan 100 → down → vlan 200",
+            i + 1
+        );
+        assert!(stderr.contains(&want), "{want}\n{stderr}");
+    }
+    assert!(
+        stderr.contains("switch sim-leaf-000b: no port changed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("configured exactly the 3 switch ports inspection linked to boot NICs"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("3 of 3 machines booted their deployed image"),
         "{stderr}"
@@ -119,4 +143,10 @@ fn agents_dying_mid_write_fail_only_their_nodes() {
         "{why}"
     );
     assert!(stderr.contains("deploy failed"), "{stderr}");
+    // The failed node's port went through cleaning and provisioning too; no other
+    // port was touched.
+    assert!(
+        stderr.contains("configured exactly the 10 switch ports inspection linked to boot NICs"),
+        "{stderr}"
+    );
 }
