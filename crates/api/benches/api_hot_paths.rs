@@ -8,7 +8,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::sync::Arc;
 
 use ferric_api::{service, ApiConfig, AppState};
-use ferric_conductor::{Conductor, ConductorConfig, RingCache};
+use ferric_conductor::{Conductor, ConductorConfig, Heartbeats};
+use ferric_conductor_api::RingCache;
 use ferric_db::Datastore;
 use http_body_util::BodyExt;
 use serde_json::json;
@@ -45,10 +46,7 @@ fn hot_paths(c: &mut Criterion) {
     let svc = rt.block_on(async {
         let db = Datastore::connect(&url).await.unwrap();
         let conductor = Arc::new(Conductor::new(db.clone(), ConductorConfig::default()));
-        let rings = Arc::new(RingCache::new(
-            db.clone(),
-            std::time::Duration::from_secs(2),
-        ));
+        let rings = Arc::new(RingCache::new(db.clone(), Heartbeats::default()));
         service(AppState {
             db,
             config: ApiConfig::default(),

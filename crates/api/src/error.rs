@@ -4,9 +4,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use ferric_conductor::ConductorError;
+use ferric_conductor_api::CallError;
 use ferric_db::DbError;
-use ferric_drivers::DriverError;
 
 /// An error answer: a status and the operator-readable `faultstring`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,25 +141,12 @@ impl From<DbError> for ApiError {
     }
 }
 
-impl From<ConductorError> for ApiError {
-    fn from(err: ConductorError) -> Self {
-        match err {
-            ConductorError::NodeNotFound(_) => ApiError::not_found(err.to_string()),
-            ConductorError::Locked { .. } | ConductorError::Conflict(_) => {
-                ApiError::conflict(err.to_string())
-            }
-            ConductorError::InvalidState(_) | ConductorError::Invalid(_) => {
-                ApiError::bad_request(err.to_string())
-            }
-            ConductorError::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, err.to_string()),
-            ConductorError::Driver(DriverError::Unsupported(m) | DriverError::Config(m)) => {
-                ApiError::bad_request(m)
-            }
-            ConductorError::Driver(DriverError::Hardware(m)) => {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, m)
-            }
-            ConductorError::Db(e) => e.into(),
-        }
+impl From<CallError> for ApiError {
+    /// A conductor's refusal or failure, with the status its kind calls for.
+    fn from(err: CallError) -> Self {
+        let status =
+            StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ApiError::new(status, err.message)
     }
 }
 

@@ -27,7 +27,7 @@ use axum::routing::get;
 use axum::Router;
 use std::sync::Arc;
 
-use ferric_conductor::{ConductorApi, RingCache};
+use ferric_conductor_api::{ConductorApi, RingCache};
 use ferric_db::Datastore;
 use tower::Layer;
 use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
@@ -97,9 +97,12 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
 }
 
+/// The API as one service: its routes behind trailing-slash normalisation.
+pub type Service = NormalizePath<Router>;
+
 /// The whole API as one service: the router behind a layer that drops trailing
 /// slashes (clients ask for `/v1/nodes/?…`), which must run before routing.
-pub fn service(state: AppState) -> NormalizePath<Router> {
+pub fn service(state: AppState) -> Service {
     NormalizePathLayer::trim_trailing_slash().layer(before_routing(router(state)))
 }
 
@@ -112,7 +115,7 @@ fn before_routing(router: Router) -> Router {
 /// The whole API with another service's routes under `prefix` (the built-in
 /// identity service under `/identity`): they answer before authentication, which
 /// they do themselves.
-pub fn service_with(state: AppState, prefix: &str, extra: Router) -> NormalizePath<Router> {
+pub fn service_with(state: AppState, prefix: &str, extra: Router) -> Service {
     NormalizePathLayer::trim_trailing_slash().layer(before_routing(
         Router::new().nest(prefix, extra).merge(router(state)),
     ))

@@ -1,9 +1,14 @@
 //! Criterion benchmarks of the conductor's periodic work on SQLite: one power-sync
-//! round over 1 000 fake-hardware nodes, and the hash ring's node → conductor lookup.
+//! round over 1 000 fake-hardware nodes, the hash ring's node → conductor lookup,
+//! and one conductor call (a node's boot devices) in process and over JSON-RPC on
+//! loopback — the RPC's round trip.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use ferric_conductor::hash_ring::HashRing;
-use ferric_conductor::{Conductor, ConductorConfig};
+use std::sync::Arc;
+
+use ferric_conductor::{Conductor, ConductorApi, ConductorConfig};
+use ferric_conductor_api::client::{http_client, RemoteConductor};
+use ferric_conductor_api::ring::HashRing;
 use ferric_db::Datastore;
 use ferric_types::hardware::{InterfaceKind, FAKE_HARDWARE};
 use ferric_types::provision::ProvisionState;
@@ -17,8 +22,9 @@ fn hot_paths(c: &mut Criterion) {
     let dir = std::env::temp_dir().join(format!("ferric-conductor-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}", dir.join("bench.db").display());
-    let conductor = rt.block_on(async {
+    let (conductor, first) = rt.block_on(async {
         let db = Datastore::connect(&url).await.unwrap();
+        let mut first = None;
         for _ in 0..1000 {
             let mut n = Node::new(
                 NodeId::new_v4(),
@@ -33,6 +39,7 @@ fn hot_paths(c: &mut Criterion) {
                 );
             }
             db.node_create(&n).await.unwrap();
+            first.get_or_insert(n.uuid);
         }
         let conductor = Conductor::new(
             db,
@@ -43,11 +50,8 @@ fn hot_paths(c: &mut Criterion) {
                 ..ferric_conductor::ConductorConfig::default()
             },
         );
-        conductor
-            .register(std::time::Duration::from_secs(3600))
-            .await
-            .unwrap();
-        conductor
+        conductor.register().await.unwrap();
+        (conductor, first.unwrap())
     });
     c.bench_function("power_sync_1000_nodes", |b| {
         b.to_async(&rt).iter(|| async {
@@ -64,7 +68,33 @@ fn hot_paths(c: &mut Criterion) {
                 .count()
         })
     });
+    rpc_round_trip(c, &rt, &conductor, first);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One call in process and over RPC: what routing a call to another process costs.
+fn rpc_round_trip(
+    c: &mut Criterion,
+    rt: &tokio::runtime::Runtime,
+    conductor: &Conductor,
+    node: NodeId,
+) {
+    let secret = "bench-secret-of-some-length";
+    let remote = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app = ferric_conductor_api::server::router(Arc::new(conductor.clone()), secret);
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        RemoteConductor::new("bench", &url, secret, http_client(None).unwrap())
+    });
+    c.bench_function("conductor_call_in_process", |b| {
+        b.to_async(rt)
+            .iter(|| async { conductor.supported_boot_devices(node).await.unwrap() })
+    });
+    c.bench_function("conductor_call_over_rpc", |b| {
+        b.to_async(rt)
+            .iter(|| async { remote.supported_boot_devices(node).await.unwrap() })
+    });
 }
 
 /// One power-sync round over redfish nodes, one per system of the sushy-tools emulator
@@ -120,10 +150,7 @@ fn redfish_sync(c: &mut Criterion) {
                 ..ferric_conductor::ConductorConfig::default()
             },
         );
-        conductor
-            .register(std::time::Duration::from_secs(3600))
-            .await
-            .unwrap();
+        conductor.register().await.unwrap();
         conductor
     });
     let mut group = c.benchmark_group("redfish");

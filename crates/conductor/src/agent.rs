@@ -20,23 +20,11 @@ use ferric_types::secrets::constant_time_eq;
 use ferric_types::{Node, NodeId, Timestamp};
 use serde_json::Value;
 
+use ferric_conductor_api::AgentHeartbeat;
+
 use crate::lock::NodeLock;
 use crate::provision::advance;
 use crate::{steps, Conductor, ConductorError};
-
-/// What an agent's heartbeat carries (no Debug: it holds the agent token).
-#[derive(Clone)]
-pub struct AgentHeartbeat {
-    /// The agent token it was sent with: checked again under the node's lock, since
-    /// the node may have forgotten that agent (powered off, moved on) meanwhile.
-    pub token: String,
-    pub callback_url: String,
-    pub agent_version: Option<String>,
-    /// The agent's self-signed certificate (PEM), when it serves https.
-    pub verify_ca: Option<String>,
-    pub status: Option<String>,
-    pub status_message: Option<String>,
-}
 
 /// The newest unprocessed heartbeat of each node.
 pub(crate) type PendingHeartbeats = Arc<Mutex<HashMap<NodeId, AgentHeartbeat>>>;

@@ -66,27 +66,6 @@ pub fn properties_from(data: &Value) -> JsonObject {
     p
 }
 
-/// Checks the shape Ironic requires: an `inventory` object whose `interfaces` list
-/// has at least one NIC with a MAC.
-pub fn validate(data: &Value) -> Result<(), String> {
-    let inv = data
-        .get("inventory")
-        .filter(|i| i.is_object())
-        .ok_or("the inspection data has no inventory object")?;
-    let nics = inv
-        .get("interfaces")
-        .and_then(Value::as_array)
-        .filter(|l| !l.is_empty())
-        .ok_or("the inventory has no interfaces")?;
-    if nics
-        .iter()
-        .any(|n| n.get("mac_address").and_then(Value::as_str).is_none())
-    {
-        return Err("every interface of the inventory needs a mac_address".into());
-    }
-    Ok(())
-}
-
 impl Conductor {
     /// Inspection data that fails the inspection: the ramdisk has nothing left to
     /// do, so its boot is undone and the machine powered off, as after a timeout.
@@ -108,7 +87,7 @@ impl Conductor {
         uuid: NodeId,
         data: Value,
     ) -> Result<(), ConductorError> {
-        validate(&data).map_err(ConductorError::Invalid)?;
+        ferric_types::inspection_data::validate(&data).map_err(ConductorError::Invalid)?;
         let permit = self.worker()?;
         let (lock, mut node) = self.lock_patiently(uuid, LOCK_WAIT).await?;
         let booted = node.driver_internal_info.contains_key(inspect::BOOTING);
@@ -224,18 +203,13 @@ mod tests {
         assert_eq!(p["cpu_arch"], json!("x86_64"));
         assert_eq!(p["memory_mb"], json!(16384));
         assert_eq!(p["local_gb"], json!(464));
-        assert!(validate(&data).is_ok());
     }
 
     #[test]
-    fn missing_facts_are_left_out_and_bad_shapes_refused() {
+    fn missing_facts_are_left_out() {
         let data = json!({"inventory": {"memory": {"total": 2_147_483_648u64}, "interfaces": []}});
         let p = properties_from(&data);
         assert_eq!(p.len(), 1);
         assert_eq!(p["memory_mb"], json!(2048));
-        assert!(validate(&data).unwrap_err().contains("no interfaces"));
-        assert!(validate(&json!({})).unwrap_err().contains("no inventory"));
-        let nameless = json!({"inventory": {"interfaces": [{"name": "eth0"}]}});
-        assert!(validate(&nameless).unwrap_err().contains("mac_address"));
     }
 }

@@ -7,22 +7,10 @@ use ferric_drivers::{driver_for, BootDevice, BoxFuture, Driver, Indicator, Vendo
 use ferric_types::{JsonObject, Node, NodeId};
 use serde_json::Value;
 
+use ferric_conductor_api::BootSetting;
+
 use crate::lock::NodeLock;
 use crate::{Conductor, ConductorError};
-
-/// A firmware boot setting or virtual media change.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BootSetting {
-    Mode(String),
-    SecureBoot(bool),
-    /// Insert an image as a virtual device (`cdrom`, `disk`, `floppy`).
-    AttachMedia {
-        device: String,
-        url: String,
-    },
-    /// Eject the given virtual devices (all when empty).
-    DetachMedia(Vec<String>),
-}
 
 impl Conductor {
     /// The node and its driver, for reads.
@@ -229,13 +217,13 @@ impl Conductor {
                     "Node {uuid} has no vendor methods."
                 )));
             }
-            let names: Vec<&str> = known.iter().map(|m| m.name).collect();
+            let names: Vec<&str> = known.iter().map(|m| m.name.as_str()).collect();
             return Err(ConductorError::Invalid(format!(
                 "No handler for method {method}; node {uuid} offers {}",
                 names.join(", ")
             )));
         };
-        if !spec.http_methods.contains(&http_method.as_str()) {
+        if !spec.http_methods.contains(&http_method) {
             return Err(ConductorError::Invalid(format!(
                 "The method {method} does not support HTTP {http_method}; use {}",
                 spec.http_methods.join(", ")

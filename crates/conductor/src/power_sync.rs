@@ -14,10 +14,9 @@ use ferric_types::history::{ERROR, INFO};
 use ferric_types::{Node, NodeId, Timestamp};
 use tokio::sync::Semaphore;
 
-use crate::hash_ring::Rings;
 use crate::lock::NodeLock;
-use crate::registry::HEARTBEAT_TIMEOUT_SECS;
 use crate::{Conductor, ConductorError};
+use ferric_conductor_api::ring::Rings;
 
 /// Failed reads in a row before a node is put in maintenance.
 pub const MAX_FAILURES: u32 = 3;
@@ -80,7 +79,8 @@ impl Conductor {
     /// Runs one sync round over the nodes this conductor owns.
     pub async fn sync_power_states(&self) -> Result<SyncReport, ConductorError> {
         let conductors = self.db.conductor_list().await?;
-        let rings = Rings::from_conductors(&conductors, Timestamp::now(), HEARTBEAT_TIMEOUT_SECS);
+        let rings =
+            Rings::from_conductors(&conductors, Timestamp::now(), self.liveness.timeout_secs());
         let nodes: Vec<Node> = self
             .db
             .node_list(&ListQuery::default())

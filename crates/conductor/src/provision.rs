@@ -7,46 +7,18 @@ use ferric_drivers::{driver_for, Driver, DriverError, WorkKind};
 use ferric_drivers::{inspect, rescue, PowerTarget};
 use ferric_types::crypt::sha256_crypt_random_salt;
 use ferric_types::deploy_template::TemplateStep;
-use ferric_types::fsm::{self, Event, Verb};
+use ferric_types::fsm::{self, Event};
 use ferric_types::history::{Requester, ERROR, INFO};
 use ferric_types::provision::ProvisionState::{self, *};
 use ferric_types::{Node, NodeId, Timestamp};
 use serde_json::Value;
 
+use ferric_conductor_api::ProvisionRequest;
+
 use crate::configdrive;
 use crate::lock::NodeLock;
 use crate::steps;
 use crate::{Conductor, ConductorError};
-
-/// A provision request as the API validated it.
-#[derive(Debug, Clone)]
-pub struct ProvisionRequest {
-    pub verb: Verb,
-    /// A config drive for `active`/`rebuild` (URL, gzipped base64 ISO, or JSON).
-    pub configdrive: Option<Value>,
-    pub clean_steps: Option<Vec<Value>>,
-    pub service_steps: Option<Vec<Value>>,
-    pub deploy_steps: Option<Vec<TemplateStep>>,
-    pub rescue_password: Option<String>,
-    pub disable_ramdisk: Option<bool>,
-    /// Who asked, for the node's history.
-    pub requester: Requester,
-}
-
-impl ProvisionRequest {
-    pub fn new(verb: Verb) -> Self {
-        Self {
-            verb,
-            configdrive: None,
-            clean_steps: None,
-            service_steps: None,
-            deploy_steps: None,
-            rescue_password: None,
-            disable_ramdisk: None,
-            requester: Requester::default(),
-        }
-    }
-}
 
 /// The work a node in `state` needs, if any.
 fn work_for(state: ProvisionState) -> Option<WorkKind> {

@@ -1,30 +1,34 @@
 //! Registration and heartbeats: a conductor announces itself (host, group, hardware
-//! types) at start, bumps its heartbeat on an interval, and goes offline on a clean
-//! stop. A cached view of the alive conductors gives the hash rings.
+//! types, RPC address) at start, bumps its row every heartbeat interval — a failed
+//! bump is logged and the loop goes on, so a database blip never kills the
+//! heartbeat — and goes offline on a clean stop. SQLite serves one conductor: a
+//! second one alive in the same database is refused.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use ferric_db::Datastore;
+use ferric_db::Backend;
 use ferric_types::conductor::ConductorRecord;
 use ferric_types::hardware::hardware_type_names;
 use ferric_types::Timestamp;
-use tokio::sync::Mutex;
 
-use crate::hash_ring::Rings;
 use crate::{Conductor, ConductorError};
 
-/// A conductor whose last heartbeat is older than this is dead.
-pub const HEARTBEAT_TIMEOUT_SECS: i64 = 60;
-
 impl Conductor {
-    /// Registers this conductor and starts its heartbeat; the task runs until the
-    /// process ends.
-    pub async fn register(
-        &self,
-        interval: Duration,
-    ) -> Result<tokio::task::JoinHandle<()>, ConductorError> {
+    /// Registers this conductor and starts its heartbeat; the task runs until
+    /// aborted.
+    pub async fn register(&self) -> Result<tokio::task::JoinHandle<()>, ConductorError> {
         let now = Timestamp::now();
+        if self.db.backend() == Backend::Sqlite {
+            let others = self.db.conductor_list().await?;
+            if let Some(other) = others
+                .iter()
+                .find(|c| c.hostname != *self.host && c.is_alive(now, self.liveness.timeout_secs()))
+            {
+                return Err(ConductorError::Conflict(format!(
+                    "conductor {} is alive in this SQLite database, which serves one conductor: \
+                     stop it, or use PostgreSQL to run several",
+                    other.hostname
+                )));
+            }
+        }
         let record = ConductorRecord {
             hostname: self.host.to_string(),
             conductor_group: self.group.to_string(),
@@ -35,11 +39,14 @@ impl Conductor {
             online: true,
             created_at: now,
             updated_at: Some(now),
+            rpc_url: self.rpc_url.as_deref().map(str::to_string),
         };
         self.db.conductor_register(&record).await?;
         let (db, host) = (self.db.clone(), self.host.clone());
+        let interval = self.liveness.interval;
         Ok(tokio::spawn(async move {
             let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             tick.tick().await;
             loop {
                 tick.tick().await;
@@ -57,38 +64,9 @@ impl Conductor {
     pub async fn unregister(&self) -> Result<(), ConductorError> {
         Ok(self.db.conductor_unregister(&self.host).await?)
     }
-}
 
-/// The alive conductors' rings, re-read from the database at most every `ttl`.
-pub struct RingCache {
-    db: Datastore,
-    ttl: Duration,
-    cached: Mutex<Option<(Instant, Arc<Rings>)>>,
-}
-
-impl RingCache {
-    pub fn new(db: Datastore, ttl: Duration) -> Self {
-        Self {
-            db,
-            ttl,
-            cached: Mutex::new(None),
-        }
-    }
-
-    pub async fn rings(&self) -> Result<Arc<Rings>, ConductorError> {
-        let mut cached = self.cached.lock().await;
-        if let Some((at, rings)) = cached.as_ref() {
-            if at.elapsed() < self.ttl {
-                return Ok(rings.clone());
-            }
-        }
-        let conductors = self.db.conductor_list().await?;
-        let rings = Arc::new(Rings::from_conductors(
-            &conductors,
-            Timestamp::now(),
-            HEARTBEAT_TIMEOUT_SECS,
-        ));
-        *cached = Some((Instant::now(), rings.clone()));
-        Ok(rings)
+    /// How often this conductor heartbeats, and when a silent one counts as dead.
+    pub fn heartbeats(&self) -> crate::Heartbeats {
+        self.liveness
     }
 }

@@ -12,21 +12,16 @@
 
 use ferric_db::{DbError, UpdateOutcome};
 use ferric_types::net::{Network, VifPort};
-use ferric_types::{Node, NodeId, Port, PortGroup, PortGroupId, PortId, Timestamp, VifPortId};
+use ferric_types::{Node, NodeId, Port, PortGroup, Timestamp, VifPortId};
 use serde_json::Value;
+
+pub use ferric_conductor_api::VifTarget;
 
 use crate::lock::NodeLock;
 use crate::{Conductor, ConductorError};
 
 pub use ferric_net::service::TENANT_VIF_KEY;
 use ferric_net::service::{is_on, tenant_vif};
-
-/// Where a VIF was asked to go (API 1.67), if anywhere in particular.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct VifTarget {
-    pub port: Option<PortId>,
-    pub portgroup: Option<PortGroupId>,
-}
 
 /// A NIC the VIF can go on.
 enum Slot {

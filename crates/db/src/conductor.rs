@@ -23,7 +23,8 @@ impl Datastore {
         sql.push(
             ") ON CONFLICT (hostname) DO UPDATE SET conductor_group = excluded.conductor_group, ",
         )
-        .push("drivers = excluded.drivers, online = 1, updated_at = excluded.updated_at");
+        .push("drivers = excluded.drivers, online = 1, updated_at = excluded.updated_at, ")
+        .push("rpc_url = excluded.rpc_url");
         self.execute(sql).await?;
         Ok(())
     }

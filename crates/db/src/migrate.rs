@@ -133,6 +133,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0019_inspection_rules.sql"),
         postgres: include_str!("../migrations/postgres/0019_inspection_rules.sql"),
     },
+    Migration {
+        version: 20,
+        description: "conductor RPC address",
+        sqlite: include_str!("../migrations/sqlite/0020_conductor_rpc_url.sql"),
+        postgres: include_str!("../migrations/postgres/0020_conductor_rpc_url.sql"),
+    },
 ];
 
 /// An arbitrary, fixed key for the PostgreSQL advisory lock held while migrating.

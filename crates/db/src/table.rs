@@ -311,6 +311,7 @@ pub(crate) static CONDUCTORS: Table = Table {
         ("online", Bool),
         ("created_at", Text),
         ("updated_at", Text),
+        ("rpc_url", Text),
     ],
 };
 

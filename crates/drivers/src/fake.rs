@@ -336,7 +336,7 @@ impl ManagementInterface for FakeHardware {
                 name: format!("{name}@{component}"),
                 component: component.to_string(),
                 readonly: *readonly,
-                states: states.to_vec(),
+                states: states.iter().map(|s| s.to_string()).collect(),
                 state: stored
                     .and_then(|m| m.get(format!("{name}@{component}")))
                     .and_then(Value::as_str)
@@ -365,7 +365,7 @@ impl ManagementInterface for FakeHardware {
                     node.uuid
                 )));
             }
-            if !ind.states.contains(&state) {
+            if !ind.states.iter().any(|s| s == state) {
                 return Err(DriverError::Unsupported(format!(
                     "indicator {name} takes the states {}, not {state}",
                     ind.states.join(", ")
@@ -585,48 +585,43 @@ impl BiosInterface for FakeHardware {
     }
 }
 
-/// fake-hardware's vendor methods, named as Ironic's fake vendor interface names them.
-const FAKE_VENDOR_METHODS: &[VendorMethod] = &[
-    VendorMethod {
-        name: "first_method",
-        http_methods: &["POST"],
-        is_async: true,
-        description: "Does nothing, asynchronously.",
-        require_exclusive_lock: true,
-    },
-    VendorMethod {
-        name: "second_method",
-        http_methods: &["POST"],
-        is_async: true,
-        description: "Does nothing, asynchronously.",
-        require_exclusive_lock: true,
-    },
-    VendorMethod {
-        name: "third_method_sync",
-        http_methods: &["POST"],
-        is_async: false,
-        description: "Answers with the request body.",
-        require_exclusive_lock: true,
-    },
-    VendorMethod {
-        name: "fourth_method_shared_lock",
-        http_methods: &["POST"],
-        is_async: false,
-        description: "Answers with the request body, under a shared lock.",
-        require_exclusive_lock: false,
-    },
-    VendorMethod {
-        name: "log_passthrough",
-        http_methods: &["POST"],
-        is_async: false,
-        description: "Writes the request body's \"message\" to the conductor log.",
-        require_exclusive_lock: false,
-    },
+/// fake-hardware's vendor methods, named as Ironic's fake vendor interface names
+/// them: (name, asynchronous, description, exclusive lock); all take POST.
+const FAKE_VENDOR_METHODS: &[(&str, bool, &str, bool)] = &[
+    ("first_method", true, "Does nothing, asynchronously.", true),
+    ("second_method", true, "Does nothing, asynchronously.", true),
+    (
+        "third_method_sync",
+        false,
+        "Answers with the request body.",
+        true,
+    ),
+    (
+        "fourth_method_shared_lock",
+        false,
+        "Answers with the request body, under a shared lock.",
+        false,
+    ),
+    (
+        "log_passthrough",
+        false,
+        "Writes the request body's \"message\" to the conductor log.",
+        false,
+    ),
 ];
 
 impl VendorInterface for FakeHardware {
     fn methods(&self) -> Vec<VendorMethod> {
-        FAKE_VENDOR_METHODS.to_vec()
+        FAKE_VENDOR_METHODS
+            .iter()
+            .map(|(name, is_async, description, exclusive)| VendorMethod {
+                name: name.to_string(),
+                http_methods: vec!["POST".into()],
+                is_async: *is_async,
+                description: description.to_string(),
+                require_exclusive_lock: *exclusive,
+            })
+            .collect()
     }
 
     fn call<'a>(

@@ -4,6 +4,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+pub use ferric_types::management::{
+    BootDevice, Indicator, PowerTarget, VendorMethod, VirtualMedia,
+};
 use ferric_types::Node;
 
 /// A boxed future, so interfaces can be used as trait objects.
@@ -21,50 +24,6 @@ pub enum DriverError {
     /// The operation is not possible on this hardware.
     #[error("{0}")]
     Unsupported(String),
-}
-
-/// A power change a client can ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PowerTarget {
-    On,
-    Off,
-    Reboot,
-    SoftOff,
-    SoftReboot,
-}
-
-impl PowerTarget {
-    /// Parses the API's `target` of `PUT /states/power`.
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "power on" => PowerTarget::On,
-            "power off" => PowerTarget::Off,
-            "rebooting" => PowerTarget::Reboot,
-            "soft power off" => PowerTarget::SoftOff,
-            "soft rebooting" => PowerTarget::SoftReboot,
-            _ => return None,
-        })
-    }
-
-    /// The `power_state` once the change is done.
-    pub fn final_state(self) -> &'static str {
-        match self {
-            PowerTarget::Off | PowerTarget::SoftOff => ferric_types::power::POWER_OFF,
-            _ => ferric_types::power::POWER_ON,
-        }
-    }
-
-    /// True for the targets that need API 1.27 (soft power and timeouts).
-    pub fn is_soft(self) -> bool {
-        matches!(self, PowerTarget::SoftOff | PowerTarget::SoftReboot)
-    }
-}
-
-/// A boot device setting.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BootDevice {
-    pub device: String,
-    pub persistent: bool,
 }
 
 /// Power control.
@@ -144,26 +103,6 @@ pub trait ManagementInterface: Send + Sync {
     fn validate<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>>;
 }
 
-/// One virtual media device of a node, as `GET /v1/nodes/{node}/vmedia` shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VirtualMedia {
-    /// Redfish media types the device takes (`CD`, `DVD`, `Floppy`, `USBStick`).
-    pub media_types: Vec<String>,
-    pub inserted: bool,
-    pub image: Option<String>,
-}
-
-/// An indicator (LED) of a node.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Indicator {
-    /// `<indicator>@<component>`, e.g. `led@system`.
-    pub name: String,
-    pub component: String,
-    pub readonly: bool,
-    pub states: Vec<&'static str>,
-    pub state: String,
-}
-
 /// The serial console.
 pub trait ConsoleInterface: Send + Sync {
     fn start<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>>;
@@ -175,17 +114,6 @@ pub trait ConsoleInterface: Send + Sync {
 /// BIOS settings as the hardware reports them.
 pub trait BiosInterface: Send + Sync {
     fn settings(&self, node: &Node) -> Result<Vec<(String, serde_json::Value)>, DriverError>;
-}
-
-/// A vendor passthru method a driver offers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VendorMethod {
-    pub name: &'static str,
-    pub http_methods: &'static [&'static str],
-    /// Async methods answer 202 and run after the response.
-    pub is_async: bool,
-    pub description: &'static str,
-    pub require_exclusive_lock: bool,
 }
 
 /// Vendor passthru: driver-specific calls.

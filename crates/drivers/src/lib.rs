@@ -30,6 +30,7 @@ pub use interfaces::{
 use std::sync::Arc;
 
 use ferric_types::hardware::{hardware_type, InterfaceKind};
+pub use ferric_types::management::Validation;
 use ferric_types::Node;
 
 /// The implementations a node's interfaces select.
@@ -48,15 +49,6 @@ pub struct Driver {
     pub network: Arc<dyn network::NetworkInterface>,
     /// How the node boots the deploy ramdisk and its instance.
     pub boot: Arc<dyn BootInterface>,
-}
-
-/// The outcome of validating one interface of a node (`GET /validate`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Validation {
-    pub kind: InterfaceKind,
-    /// `Some(true)` valid, `Some(false)` invalid, `None` nothing to validate.
-    pub result: Option<bool>,
-    pub reason: Option<String>,
 }
 
 impl Driver {

@@ -17,7 +17,8 @@ use serde::Deserialize;
 /// 127.0.0.1:6385, no authentication (so it listens on loopback only).
 /// Every option may also be set in the TOML file given with --config (same names,
 /// `api.public_endpoint` and `api.max_limit` under an `[api]` table, `host`,
-/// `group`, `workers`, `sync_power_state_interval` (seconds, 0 = off, default 60) and
+/// `group`, `workers`, `sync_power_state_interval` (seconds, 0 = off, default 60),
+/// `heartbeat_interval` and `heartbeat_timeout` (seconds, default 10 and 60) and
 /// `[agent]` (`heartbeat_timeout`, `require_tls`, `allow_md5_checksum`,
 /// `post_deploy_get_power_state_retry_interval`, `post_deploy_get_power_state_retries`),
 /// `[deploy]` (`http_url`, `image_cache_size_mib`, `allowed_local_paths`), `[boot]` (`tftp_listen`,
@@ -33,7 +34,8 @@ use serde::Deserialize;
 /// `url`, `username`, `password`),
 /// `[auth]` (`strategy`, `http_basic_auth_user_file`, `policy_file`), `[inspector]`
 /// (`add_ports`, `keep_ports`, `update_pxe_enabled`, `physical_network_cidr_map`),
-/// `[inspection_rules]` (`built_in_rules`, `mask_secrets`), `[conductor]
+/// `[inspection_rules]` (`built_in_rules`, `mask_secrets`), `role`, `[rpc]` (`listen`,
+/// `url`, `secret_file`, `tls_cert_file`, `tls_key_file`, `ca_file`), `[conductor]
 /// enable_health_monitoring`, the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
 /// `inspect_wait_timeout`, `rescue_callback_timeout`, `service_callback_timeout`
 /// (seconds, default 1800) under `[conductor]`) or in the environment variable shown.
@@ -82,6 +84,17 @@ pub struct Cli {
     /// Node operations that may run at once; more are refused with 503 [default: 100]
     #[arg(long, env = "FERRIC_WORKERS", value_name = "N")]
     pub workers: Option<usize>,
+    /// What this process runs: api, conductor, boot, comma-separated (`role`)
+    /// [default: api,conductor,boot]
+    #[arg(long, env = "FERRIC_ROLE", value_name = "ROLES")]
+    pub role: Option<String>,
+    /// The conductor's RPC listener, where API processes elsewhere call it
+    /// (JSON-RPC over HTTP; needs the shared secret; `[rpc] listen`)
+    #[arg(long, env = "FERRIC_RPC_LISTEN", value_name = "ADDR:PORT")]
+    pub rpc_listen: Option<SocketAddr>,
+    /// The file holding the secret every RPC caller presents (`[rpc] secret_file`)
+    #[arg(long, env = "FERRIC_RPC_SECRET_FILE", value_name = "FILE")]
+    pub rpc_secret_file: Option<PathBuf>,
     /// Serve TFTP (PXE boot files) on this address, e.g. 10.0.0.1:69 (off when unset;
     /// `[boot] tftp_listen`).
     #[arg(long, env = "FERRIC_TFTP_LISTEN", value_name = "ADDR:PORT")]
@@ -334,6 +347,10 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     log: Option<String>,
+    /// `api,conductor,boot`, any combination.
+    role: Option<String>,
+    #[serde(default)]
+    rpc: crate::cluster_config::FileRpc,
     #[serde(default)]
     api: FileApi,
     #[serde(default)]
@@ -523,6 +540,10 @@ struct FileConductor {
     automatic_lessee_source: Option<String>,
     /// Read hardware health during power sync (Ironic's option; default true).
     enable_health_monitoring: Option<bool>,
+    /// Seconds between this conductor's heartbeats (default 10).
+    heartbeat_interval: Option<u64>,
+    /// Seconds without a heartbeat before a conductor counts as dead (default 60).
+    heartbeat_timeout: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -537,6 +558,10 @@ struct FileApi {
 /// The settings ferricd runs with.
 #[derive(Debug)]
 pub struct Settings {
+    /// What this process runs.
+    pub roles: crate::cluster_config::Roles,
+    /// The conductor RPC: listener, secret, TLS.
+    pub rpc: crate::cluster_config::RpcSettings,
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: String,
@@ -652,6 +677,18 @@ impl Settings {
                 service: secs(c.service_callback_timeout, d.service),
             }
         };
+        let (roles, rpc, heartbeats) = crate::cluster_config::settings(
+            crate::cluster_config::ClusterArgs {
+                role: cli.role.as_deref(),
+                rpc_listen: cli.rpc_listen,
+                rpc_secret_file: cli.rpc_secret_file.as_deref(),
+            },
+            file.role.as_deref(),
+            &file.rpc,
+            file.conductor.heartbeat_interval,
+            file.conductor.heartbeat_timeout,
+            database_url.starts_with("sqlite:"),
+        )?;
         let workers = cli.workers.or(file.conductor.workers).unwrap_or(100);
         if workers == 0 {
             return Err("workers must be at least 1".into());
@@ -676,6 +713,8 @@ impl Settings {
             inspector: file.inspector.settings()?,
             health_monitoring: file.conductor.enable_health_monitoring.unwrap_or(true),
             inspection_rules: file.inspection_rules.settings()?,
+            heartbeats,
+            rpc_url: rpc.url.clone(),
         };
         let network_api_listen = cli.network_api_listen.or(file.network.api_listen);
         let insecure = cli.allow_insecure_noauth || file.auth.allow_insecure_noauth == Some(true);
@@ -881,6 +920,8 @@ impl Settings {
                 .unwrap_or_else(|| "RegionOne".into()),
         });
         Ok(Settings {
+            roles,
+            rpc,
             tls,
             identity,
             local_tokens,

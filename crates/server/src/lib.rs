@@ -1,10 +1,13 @@
-//! The server's library side: loading the configuration and running everything
-//! `ferricd` serves — the API, the conductor, the boot services, the network API —
-//! until SIGTERM or Ctrl-C. `ferricd` is a thin `main` over it; `ferric demo` runs
+//! The server's library side: loading the configuration and running the roles
+//! `ferricd` serves — the API (with the network API), the conductor (with its RPC
+//! listener), the boot services — all of them by default, until SIGTERM or Ctrl-C. `ferricd` is a thin `main` over it; `ferric demo` runs
 //! it in its own process.
 
 mod boot_metrics;
 mod boot_policy;
+mod boot_role;
+pub mod cluster_config;
+mod conductor_role;
 pub mod config;
 mod discovery;
 mod identity;
@@ -18,10 +21,11 @@ mod tls;
 use axum::extract::Request;
 use axum::ServiceExt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use ferric_api::{service, AppState};
-use ferric_conductor::{Conductor, RingCache};
+use ferric_conductor::Conductor;
+use ferric_conductor_api::router::{ConductorRouter, LocalConductor, RemoteAccess};
+use ferric_conductor_api::RingCache;
 use ferric_db::{redact_url, Datastore};
 use tokio::net::TcpListener;
 
@@ -56,18 +60,45 @@ fn https<S>(service: S) -> tower::util::MapRequest<S, fn(Request) -> Request> {
     tower::util::MapRequest::new(service, mark_https as fn(Request) -> Request)
 }
 
-/// Runs the server until SIGTERM or Ctrl-C.
-pub async fn run(settings: Settings) -> Result<(), String> {
-    // A bad certificate stops ferricd before anything else starts.
-    let certificate = match &settings.tls {
-        Some((cert, key)) => Some(tls::Certificate::load(cert, key)?),
+/// The API's way to its conductors: this process's own when it runs one, others
+/// over RPC when it holds their secret.
+fn conductor_router(
+    settings: &Settings,
+    db: &Datastore,
+    rings: &Arc<RingCache>,
+    local: Option<&Conductor>,
+) -> Result<ConductorRouter, String> {
+    let local = local.map(|c| LocalConductor {
+        host: c.host().to_string(),
+        conductor: Arc::new(c.clone()),
+    });
+    let remote = match &settings.rpc.secret {
+        Some(secret) => Some(RemoteAccess {
+            secret: secret.clone(),
+            http: ferric_conductor_api::client::http_client(settings.rpc.ca_file.as_deref())?,
+        }),
         None => None,
     };
+    Ok(ConductorRouter::new(
+        db.clone(),
+        rings.clone(),
+        local,
+        remote,
+    ))
+}
+
+/// Runs the server until SIGTERM or Ctrl-C: the roles the settings name.
+pub async fn run(settings: Settings) -> Result<(), String> {
+    let roles = settings.roles;
+    // A bad certificate stops ferricd before anything else starts.
+    let certificate = match (&settings.tls, roles.api || roles.boot) {
+        (Some((cert, key)), true) => Some(tls::Certificate::load(cert, key)?),
+        _ => None,
+    };
     let db = open_database(&settings).await?;
-    tracing::info!(database = %redact_url(&settings.database_url), "database ready");
-    let identity = match settings.identity.clone() {
-        None => None,
-        Some(cfg) => Some(
+    tracing::info!(database = %redact_url(&settings.database_url), ?roles, "database ready");
+    let identity = match (settings.identity.clone(), roles.api) {
+        (Some(cfg), true) => Some(
             identity::start(
                 &db,
                 cfg,
@@ -76,15 +107,24 @@ pub async fn run(settings: Settings) -> Result<(), String> {
             )
             .await?,
         ),
+        _ => None,
     };
-    let listener = TcpListener::bind(settings.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    let listener = match roles.api {
+        true => Some(
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?,
+        ),
+        false => None,
+    };
     // Only with --allow-insecure-noauth: without it the settings were refused.
-    if let Some((what, addr)) = config::exposed_without_auth(
-        &settings.api.auth,
-        settings.listen,
-        settings.network_api_listen,
+    if let (true, Some((what, addr))) = (
+        roles.api,
+        config::exposed_without_auth(
+            &settings.api.auth,
+            settings.listen,
+            settings.network_api_listen,
+        ),
     ) {
         tracing::warn!(
             listen = %addr,
@@ -101,113 +141,39 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         ferric_net::external::configure(db.clone(), external.clone())?;
     }
     ferric_drivers::image_cache::configure(settings.image_cache.clone())?;
-    let conductor = Conductor::new(db.clone(), settings.conductor.clone());
-    let recovered = conductor
-        .recover()
-        .await
-        .map_err(|e| format!("start-up recovery failed: {e}"))?;
-    if recovered > 0 {
-        tracing::warn!(
-            nodes = recovered,
-            "released nodes left locked by a previous run of this conductor"
-        );
-    }
     let metrics = Arc::new(ferric_api::metrics::Metrics::default());
-    let boot_root = &settings.netboot.root;
-    std::fs::create_dir_all(boot_root)
-        .map_err(|e| format!("cannot create the boot root {}: {e}", boot_root.display()))?;
-    let ipxe = ipxe_files::install(&settings.ipxe_dir, boot_root);
-    tracing::info!(root = %boot_root.display(), ipxe = ?ipxe, "boot root ready");
+    if roles.conductor || roles.boot {
+        let boot_root = &settings.netboot.root;
+        std::fs::create_dir_all(boot_root)
+            .map_err(|e| format!("cannot create the boot root {}: {e}", boot_root.display()))?;
+        let ipxe = ipxe_files::install(&settings.ipxe_dir, boot_root);
+        tracing::info!(root = %boot_root.display(), ipxe = ?ipxe, "boot root ready");
+    }
     ferric_drivers::netboot::configure(settings.netboot.clone());
-    let tftp = match &settings.tftp {
-        None => None,
-        Some(cfg) => {
-            let server = ferric_boot::tftp::TftpServer::bind(cfg.clone())
-                .await
-                .map_err(|e| e.to_string())?;
-            tracing::info!(listen = %server.local_addr(), root = %cfg.root.display(), "TFTP serving");
-            boot_metrics::tftp(&metrics, &server.stats());
-            Some(tokio::spawn(server.run()))
-        }
+    let conductor = match roles.conductor {
+        true => Some(conductor_role::start(&settings, &db).await?),
+        false => None,
     };
-    let dhcp = match &settings.dhcp {
-        None => None,
-        Some((cfg, files)) => {
-            let socket = ferric_boot::dhcp::open_socket(cfg).map_err(|e| {
-                format!(
-                    "cannot serve DHCP on {}: {e}",
-                    cfg.interface.as_deref().unwrap_or("?")
-                )
-            })?;
-            let (policy, policy_tasks) = boot_policy::DbBootPolicy::start(
-                db.clone(),
-                files.clone(),
-                settings.discovery_driver.clone(),
-            );
-            let pxe_socket = ferric_boot::dhcp::open_pxe_socket(cfg)
-                .map_err(|e| format!("cannot serve ProxyDHCP on port 4011: {e}"))?;
-            let restored = lease_store::load(&db, cfg.server_ip)
-                .await
-                .map_err(|e| format!("cannot read the DHCP leases: {e}"))?;
-            let (store, writer) = lease_store::DbLeaseStore::start(db.clone(), cfg.server_ip);
-            let server = ferric_boot::dhcp::DhcpServer::from_socket(socket, cfg.clone(), policy)
-                .map_err(|e| e.to_string())?
-                .with_store(Arc::new(store), &restored);
-            let server = match pxe_socket {
-                Some(sock) => server.with_pxe_socket(sock).map_err(|e| e.to_string())?,
-                None => server,
-            };
-            tracing::info!(leases = restored.len(), "DHCP leases restored");
-            tracing::info!(interface = cfg.interface.as_deref().unwrap_or(""), server_ip = %cfg.server_ip, proxy = cfg.proxy_port.is_some(), "DHCP serving");
-            boot_metrics::dhcp(&metrics, &server.stats());
-            let mut tasks = policy_tasks;
-            tasks.push(tokio::spawn(server.run()));
-            Some((tasks, writer))
-        }
+    let boot = match roles.boot {
+        true => Some(boot_role::start(&settings, &db, &metrics).await?),
+        false => None,
     };
-    let ra = settings.router_advertisements.as_deref().and_then(|iface| {
-        match ferric_boot::ra::RouterAdvertiser::open(iface) {
-            Ok(ra) => {
-                tracing::info!(interface = iface, "answering IPv6 router solicitations");
-                boot_metrics::ra(&metrics, &ra.stats());
-                Some(tokio::spawn(ra.run()))
-            }
-            Err(e) => {
-                tracing::warn!(interface = iface, error = %e, "cannot answer IPv6 router solicitations; iPXE will wait for IPv6 on each boot");
-                None
-            }
-        }
-    });
-    let heartbeat = conductor
-        .register(Duration::from_secs(10))
-        .await
-        .map_err(|e| format!("cannot register the conductor: {e}"))?;
-    let wait_timeouts = conductor.start_wait_timeouts(
-        settings.wait_timeouts.check_interval(),
-        settings.wait_timeouts,
-    );
-    let power_sync = (settings.sync_power_state_interval > 0).then(|| {
-        conductor.start_power_sync(Duration::from_secs(settings.sync_power_state_interval))
-    });
-    tracing::info!(
-        host = conductor.host(),
-        workers = settings.conductor.workers,
-        "conductor ready"
-    );
+    let rings = Arc::new(RingCache::new(db.clone(), settings.conductor.heartbeats));
+    let router = conductor_router(
+        &settings,
+        &db,
+        &rings,
+        conductor.as_ref().map(|c| &c.conductor),
+    )?;
     let state = AppState {
         db: db.clone(),
         config: settings.api.clone(),
-        conductor: Arc::new(conductor.clone()),
-        rings: Arc::new(RingCache::new(db.clone(), Duration::from_secs(2))),
+        conductor: Arc::new(router),
+        rings,
         metrics,
     };
-    let app = match &identity {
-        Some(id) => ferric_api::service_with(state.clone(), "/identity", id.router()),
-        None => service(state.clone()),
-    };
-    let boot_server = match settings.http_boot_listen {
-        None => None,
-        Some(addr) => {
+    let boot_server = match (settings.http_boot_listen, roles.boot) {
+        (Some(addr), true) => {
             let listener = TcpListener::bind(addr)
                 .await
                 .map_err(|e| format!("cannot serve HTTP boot on {addr}: {e}"))?;
@@ -219,13 +185,13 @@ pub async fn run(settings: Settings) -> Result<(), String> {
                 }
             }))
         }
+        _ => None,
     };
     if let Some(c) = &certificate {
         tls::reload_on_sighup(c.clone())?;
     }
-    let network_api = match settings.network_api_listen {
-        None => None,
-        Some(addr) => {
+    let network_api = match (settings.network_api_listen, roles.api) {
+        (Some(addr), true) => {
             let listener = TcpListener::bind(addr)
                 .await
                 .map_err(|e| format!("cannot serve the network API on {addr}: {e}"))?;
@@ -248,8 +214,40 @@ pub async fn run(settings: Settings) -> Result<(), String> {
                 }
             }))
         }
+        _ => None,
     };
-    tracing::info!(listen = %settings.listen, tls = certificate.is_some(), "Ferric API serving");
+    match listener {
+        Some(listener) => {
+            let app = match &identity {
+                Some(id) => ferric_api::service_with(state.clone(), "/identity", id.router()),
+                None => service(state.clone()),
+            };
+            serve_api(listener, app, certificate, settings.listen).await?;
+        }
+        None => shutdown_signal().await,
+    }
+    for task in [boot_server, network_api].into_iter().flatten() {
+        task.abort();
+    }
+    if let Some(boot) = boot {
+        boot.stop().await;
+    }
+    if let Some(conductor) = conductor {
+        conductor.stop().await;
+    }
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves the API until SIGTERM or Ctrl-C, finishing the requests in flight.
+async fn serve_api(
+    listener: TcpListener,
+    app: ferric_api::Service,
+    certificate: Option<Arc<tls::Certificate>>,
+    listen: std::net::SocketAddr,
+) -> Result<(), String> {
+    tracing::info!(listen = %listen, tls = certificate.is_some(), "Ferric API serving");
     match certificate {
         Some(c) => {
             let listener = tls::listen(listener, c).map_err(|e| format!("TLS listener: {e}"))?;
@@ -266,28 +264,7 @@ pub async fn run(settings: Settings) -> Result<(), String> {
                 .await
         }
     }
-    .map_err(|e| format!("server error: {e}"))?;
-    heartbeat.abort();
-    wait_timeouts.abort();
-    for task in [tftp, ra, boot_server, network_api].into_iter().flatten() {
-        task.abort();
-    }
-    if let Some((tasks, lease_writer)) = dhcp {
-        for task in tasks {
-            task.abort();
-        }
-        // The server is gone, so is its store's queue: the writer drains it and ends.
-        let _ = tokio::time::timeout(Duration::from_secs(5), lease_writer).await;
-    }
-    if let Some(sync) = power_sync {
-        sync.abort();
-    }
-    if let Err(e) = conductor.unregister().await {
-        tracing::warn!(error = %e, "could not mark the conductor offline");
-    }
-    db.close().await;
-    tracing::info!("stopped");
-    Ok(())
+    .map_err(|e| format!("server error: {e}"))
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

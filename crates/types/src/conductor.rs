@@ -14,6 +14,9 @@ pub struct ConductorRecord {
     pub online: bool,
     pub created_at: Timestamp,
     pub updated_at: Option<Timestamp>,
+    /// Where its RPC listener answers (`http(s)://host:port`), if it has one.
+    #[serde(default)]
+    pub rpc_url: Option<String>,
 }
 
 impl ConductorRecord {

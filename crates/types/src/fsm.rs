@@ -282,6 +282,28 @@ pub const VERBS: &[Verb] = &[
     },
 ];
 
+impl Verb {
+    /// The verb a client's word names.
+    pub fn named(name: &str) -> Option<Verb> {
+        VERBS.iter().find(|v| v.name == name).copied()
+    }
+}
+
+/// On the wire (RPC), a verb is its word.
+impl serde::Serialize for Verb {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Verb {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Verb::named(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown provision verb {name}")))
+    }
+}
+
 /// Why a string is not a provision verb.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("\"{0}\" is not a provision verb")]

@@ -4,7 +4,6 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::{Extension, Json};
-use ferric_conductor::HEARTBEAT_TIMEOUT_SECS;
 use ferric_types::conductor::ConductorRecord;
 use ferric_types::{Microversion, Timestamp};
 use serde_json::{json, Value};
@@ -29,12 +28,20 @@ static CONDUCTOR_FIELDS: FieldSet = FieldSet::new(
     &["hostname", "conductor_group", "alive"],
 );
 
-fn render(c: &ConductorRecord, base: &str, version: Microversion, selection: &Selection) -> Value {
+fn render(
+    c: &ConductorRecord,
+    timeout_secs: i64,
+    base: &str,
+    version: Microversion,
+    selection: &Selection,
+) -> Value {
     let mut obj = super::common::to_object(c);
     obj.remove("online");
+    // Where its RPC listener answers is for Ferric's processes, not for clients.
+    obj.remove("rpc_url");
     obj.insert(
         "alive".into(),
-        Value::Bool(c.is_alive(Timestamp::now(), HEARTBEAT_TIMEOUT_SECS)),
+        Value::Bool(c.is_alive(Timestamp::now(), timeout_secs)),
     );
     obj.insert(
         "links".into(),
@@ -94,8 +101,9 @@ pub async fn list(
     };
     let page: Vec<&ConductorRecord> = all.iter().skip(start).take(limit as usize).collect();
     let base = base_url(&state, &headers);
+    let timeout = state.rings.heartbeats().timeout_secs();
     let mut body = json!({
-        "conductors": page.iter().map(|c| render(c, &base, version, &selection)).collect::<Vec<_>>(),
+        "conductors": page.iter().map(|c| render(c, timeout, &base, version, &selection)).collect::<Vec<_>>(),
     });
     if let (true, Some(last)) = (page.len() as i64 == limit, page.last()) {
         body["next"] = Value::String(format!(
@@ -129,6 +137,7 @@ pub async fn show(
         })?;
     Ok(Json(render(
         &c,
+        state.rings.heartbeats().timeout_secs(),
         &base_url(&state, &headers),
         version,
         &selection,

@@ -4,7 +4,6 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::{Extension, Json};
-use ferric_conductor::HEARTBEAT_TIMEOUT_SECS;
 use ferric_types::hardware::{enabled, hardware_type, HardwareType, InterfaceKind, HARDWARE_TYPES};
 use ferric_types::{Microversion, Timestamp};
 use serde_json::{json, Map, Value};
@@ -62,14 +61,13 @@ const FAKE_PROPERTIES: &[(&str, &str)] = &[
 /// Alive conductors serving `hw`.
 async fn hosts(state: &AppState, hw: &HardwareType) -> Result<Vec<String>, ApiError> {
     let now = Timestamp::now();
+    let timeout = state.rings.heartbeats().timeout_secs();
     Ok(state
         .db
         .conductor_list()
         .await?
         .into_iter()
-        .filter(|c| {
-            c.is_alive(now, HEARTBEAT_TIMEOUT_SECS) && c.drivers.iter().any(|d| d == hw.name)
-        })
+        .filter(|c| c.is_alive(now, timeout) && c.drivers.iter().any(|d| d == hw.name))
         .map(|c| c.hostname)
         .collect())
 }

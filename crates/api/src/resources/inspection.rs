@@ -10,7 +10,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use ferric_conductor::{inspection, ConductorError};
+use ferric_conductor_api::ErrorKind;
 use ferric_types::provision::ProvisionState;
 use ferric_types::{MacAddress, Microversion, NodeId};
 use serde_json::{json, Value};
@@ -47,7 +47,7 @@ pub async fn continue_inspection(
             "The inspection data must be a JSON object.",
         ));
     }
-    inspection::validate(&data)
+    ferric_types::inspection_data::validate(&data)
         .map_err(|e| ApiError::bad_request(format!("Invalid inspection data: {e}.")))?;
     let not_found = || {
         ApiError::not_found(
@@ -83,7 +83,7 @@ pub async fn continue_inspection(
     match state.conductor.continue_inspection(uuid, data).await {
         Ok(()) => {}
         // Like the lookup, tell an unauthenticated caller nothing about the node.
-        Err(ConductorError::InvalidState(_)) => return Err(not_found()),
+        Err(e) if e.kind == ErrorKind::InvalidState => return Err(not_found()),
         Err(e) => return Err(e.into()),
     }
     Ok((StatusCode::ACCEPTED, Json(answer)).into_response())

@@ -6,8 +6,7 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::{Extension, Json};
-use ferric_conductor::ConductorError;
-use ferric_drivers::DriverError;
+use ferric_conductor_api::ErrorKind;
 use ferric_types::{JsonObject, Microversion};
 use serde_json::{json, Map, Value};
 
@@ -94,7 +93,7 @@ async fn settings(
     match state.conductor.bios(node).await {
         Ok(s) => Ok(s),
         // A node without a BIOS interface simply has no settings to show.
-        Err(ConductorError::Driver(DriverError::Unsupported(_))) => Ok(Vec::new()),
+        Err(e) if e.kind == ErrorKind::Unsupported => Ok(Vec::new()),
         Err(e) => Err(e.into()),
     }
 }

@@ -2,7 +2,7 @@
 //! version knows, which go with which verb, the operator's steps and config drive,
 //! and a runbook (API 1.92) standing in for the steps of a clean or a service.
 
-use ferric_conductor::ProvisionRequest;
+use ferric_conductor_api::ProvisionRequest;
 use ferric_types::fsm::{Event, Verb};
 use ferric_types::{Microversion, Node};
 use serde_json::{Map, Value};

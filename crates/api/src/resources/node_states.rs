@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use ferric_conductor::BootSetting;
+use ferric_conductor_api::BootSetting;
 use ferric_drivers::PowerTarget;
 use ferric_types::fsm::{self, Event, Verb};
 use ferric_types::provision::ProvisionState;

@@ -5,7 +5,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use ferric_conductor::vif::VifTarget;
+use ferric_conductor_api::VifTarget;
 use ferric_types::Microversion;
 use serde_json::{json, Value};
 

@@ -6,7 +6,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use ferric_conductor::AgentHeartbeat;
+use ferric_conductor_api::AgentHeartbeat;
 use ferric_drivers::agent_client::keys;
 use ferric_types::provision::NETBOOT_STATES;
 use ferric_types::secrets::{mask_keys, mask_secrets, MASK};

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ferric_api::{service, ApiConfig, AppState};
-use ferric_conductor::{Conductor, ConductorConfig, RingCache};
+use ferric_conductor::{Conductor, ConductorConfig, Heartbeats};
+use ferric_conductor_api::RingCache;
 use ferric_db::Datastore;
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -58,6 +59,12 @@ impl Reply {
 /// The password of every user [`TestApp::with_users`] makes.
 pub const PASSWORD: &str = "pw";
 
+/// The test conductor never heartbeats after registering, and stays alive.
+const TEST_HEARTBEATS: Heartbeats = Heartbeats {
+    interval: Duration::from_secs(3600),
+    timeout: Duration::from_secs(7200),
+};
+
 fn unique_name(prefix: &str) -> String {
     format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
 }
@@ -75,15 +82,22 @@ impl TestApp {
                 host: "test-conductor".into(),
                 group: String::new(),
                 workers: 100,
+                heartbeats: TEST_HEARTBEATS,
                 ..ferric_conductor::ConductorConfig::default()
             },
         );
-        conductor.register(Duration::from_secs(3600)).await.unwrap();
+        conductor.register().await.unwrap();
         let state = AppState {
             db: db.clone(),
             config,
             conductor: Arc::new(conductor),
-            rings: Arc::new(RingCache::new(db.clone(), Duration::from_millis(100))),
+            rings: Arc::new(RingCache::new(
+                db.clone(),
+                Heartbeats {
+                    interval: Duration::from_millis(100),
+                    ..TEST_HEARTBEATS
+                },
+            )),
             metrics: Default::default(),
         };
         TestApp {

@@ -54,10 +54,15 @@ pub async fn conductor(db: &Datastore, config: ConductorConfig) -> Conductor {
         ConductorConfig {
             host: "test-conductor".into(),
             workers: 8,
+            // It never heartbeats after registering, and stays alive.
+            heartbeats: ferric_conductor::Heartbeats {
+                interval: Duration::from_secs(3600),
+                timeout: Duration::from_secs(7200),
+            },
             ..config
         },
     );
-    conductor.register(Duration::from_secs(3600)).await.unwrap();
+    conductor.register().await.unwrap();
     conductor
 }
 

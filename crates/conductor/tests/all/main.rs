@@ -4,3 +4,4 @@
 
 mod harness;
 mod inspection_ports;
+mod rpc;

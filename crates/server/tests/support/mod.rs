@@ -146,8 +146,53 @@ impl Ferric {
         Self::start_with(dir, database_url, "", &[]).await
     }
 
-    /// Starts ferricd with more configuration (TOML tables appended) and flags.
+    /// Starts ferricd with more configuration (TOML tables appended) and flags;
+    /// returns once its API answers.
     pub async fn start_with(
+        dir: &Path,
+        database_url: Option<String>,
+        extra_config: &str,
+        extra_args: &[String],
+    ) -> Ferric {
+        let f = Self::spawn(dir, database_url, extra_config, extra_args);
+        for _ in 0..200 {
+            if f.http.get(&f.api).send().await.is_ok() {
+                return f;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "ferricd did not start: {}",
+            std::fs::read_to_string(&f.log).unwrap_or_default()
+        );
+    }
+
+    /// Starts a ferricd that serves no API (`--role conductor`, say); returns once
+    /// something accepts connections on `ready_port`.
+    pub async fn start_without_api(
+        dir: &Path,
+        database_url: Option<String>,
+        extra_config: &str,
+        extra_args: &[String],
+        ready_port: u16,
+    ) -> Ferric {
+        let f = Self::spawn(dir, database_url, extra_config, extra_args);
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", ready_port))
+                .await
+                .is_ok()
+            {
+                return f;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "ferricd did not start: {}",
+            std::fs::read_to_string(&f.log).unwrap_or_default()
+        );
+    }
+
+    fn spawn(
         dir: &Path,
         database_url: Option<String>,
         extra_config: &str,
@@ -155,10 +200,19 @@ impl Ferric {
     ) -> Ferric {
         let port = free_port();
         let config = dir.join("ferricd.toml");
+        // A `[conductor]` table leading the extra configuration joins this one
+        // (TOML allows a table once).
+        let (conductor_extra, extra_config) = match extra_config.strip_prefix("[conductor]\n") {
+            Some(rest) => match rest.find("\n[") {
+                Some(end) => (&rest[..=end], &rest[end + 1..]),
+                None => (rest, ""),
+            },
+            None => ("", extra_config),
+        };
         std::fs::write(
             &config,
             format!(
-                "[conductor]\ndeploy_callback_timeout = 12\nclean_callback_timeout = 60\nsync_power_state_interval = 0\n\
+                "[conductor]\n{conductor_extra}deploy_callback_timeout = 12\nclean_callback_timeout = 60\nsync_power_state_interval = 0\n\
                  [agent]\nheartbeat_timeout = 10\npost_deploy_get_power_state_retry_interval = 0.2\npost_deploy_get_power_state_retries = 2\n\
                  [deploy]\nallowed_local_paths = [\"{}\"]\n{extra_config}",
                 dir.display()
@@ -182,22 +236,12 @@ impl Ferric {
         }
         cmd.args(extra_args);
         let child = cmd.spawn().expect("ferricd starts");
-        let f = Ferric {
+        Ferric {
             child,
             api: format!("http://127.0.0.1:{port}"),
             http: reqwest::Client::new(),
             log,
-        };
-        for _ in 0..200 {
-            if f.http.get(&f.api).send().await.is_ok() {
-                return f;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!(
-            "ferricd did not start: {}",
-            std::fs::read_to_string(&f.log).unwrap_or_default()
-        );
     }
 
     pub async fn call(

@@ -1,0 +1,103 @@
+//! The conductor role: a conductor over the database — start-up recovery of what a
+//! previous run left locked, registration and heartbeats, the wait timeouts and
+//! power sync — and, with `--rpc-listen`, its JSON-RPC listener (HTTPS when
+//! `[rpc] tls_cert_file` is set) for API processes elsewhere.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferric_conductor::Conductor;
+use ferric_db::Datastore;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::{tls, Settings};
+
+/// A running conductor and its background tasks.
+pub struct RunningConductor {
+    pub conductor: Conductor,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Starts the conductor role.
+pub async fn start(settings: &Settings, db: &Datastore) -> Result<RunningConductor, String> {
+    let conductor = Conductor::new(db.clone(), settings.conductor.clone());
+    let recovered = conductor
+        .recover()
+        .await
+        .map_err(|e| format!("start-up recovery failed: {e}"))?;
+    if recovered > 0 {
+        tracing::warn!(
+            nodes = recovered,
+            "released nodes left locked by a previous run of this conductor"
+        );
+    }
+    let mut tasks = vec![conductor
+        .register()
+        .await
+        .map_err(|e| format!("cannot register the conductor: {e}"))?];
+    tasks.push(conductor.start_wait_timeouts(
+        settings.wait_timeouts.check_interval(),
+        settings.wait_timeouts,
+    ));
+    if settings.sync_power_state_interval > 0 {
+        tasks.push(
+            conductor.start_power_sync(Duration::from_secs(settings.sync_power_state_interval)),
+        );
+    }
+    if let Some(task) = rpc_listener(settings, &conductor).await? {
+        tasks.push(task);
+    }
+    tracing::info!(
+        host = conductor.host(),
+        group = %settings.conductor.group,
+        workers = settings.conductor.workers,
+        rpc = settings.rpc.url.as_deref().unwrap_or("none"),
+        "conductor ready"
+    );
+    Ok(RunningConductor { conductor, tasks })
+}
+
+/// Serves the conductor's RPC, when it has a listener.
+async fn rpc_listener(
+    settings: &Settings,
+    conductor: &Conductor,
+) -> Result<Option<JoinHandle<()>>, String> {
+    let (Some(addr), Some(secret)) = (settings.rpc.listen, settings.rpc.secret.as_deref()) else {
+        return Ok(None);
+    };
+    let certificate = match &settings.rpc.tls {
+        Some((cert, key)) => Some(tls::Certificate::load(cert, key)?),
+        None => None,
+    };
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen for RPC on {addr}: {e}"))?;
+    let app = ferric_conductor_api::server::router(Arc::new(conductor.clone()), secret);
+    tracing::info!(listen = %addr, tls = certificate.is_some(), "conductor RPC serving");
+    Ok(Some(tokio::spawn(async move {
+        let served = match certificate {
+            Some(c) => match tls::listen(listener, c) {
+                Ok(l) => axum::serve(l, app).await,
+                Err(e) => Err(e),
+            },
+            None => axum::serve(listener, app).await,
+        };
+        if let Err(e) = served {
+            tracing::error!(error = %e, "conductor RPC listener failed");
+        }
+    })))
+}
+
+impl RunningConductor {
+    /// Stops the background work and marks the conductor offline, so its nodes
+    /// move to the others at once.
+    pub async fn stop(self) {
+        for task in self.tasks {
+            task.abort();
+        }
+        if let Err(e) = self.conductor.unregister().await {
+            tracing::warn!(error = %e, "could not mark the conductor offline");
+        }
+    }
+}
