@@ -28,7 +28,7 @@ impl From<ConductorError> for CallError {
             ConductorError::InvalidState(_) => ErrorKind::InvalidState,
             ConductorError::Invalid(_) => ErrorKind::Invalid,
             ConductorError::Conflict(_) => ErrorKind::Conflict,
-            ConductorError::Busy => ErrorKind::Unavailable,
+            ConductorError::Busy | ConductorError::Unavailable(_) => ErrorKind::Unavailable,
             ConductorError::Driver(DriverError::Unsupported(_)) => ErrorKind::Unsupported,
             ConductorError::Driver(DriverError::Config(_)) => ErrorKind::Invalid,
             ConductorError::Driver(DriverError::Hardware(_)) => ErrorKind::Hardware,

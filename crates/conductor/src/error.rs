@@ -21,6 +21,10 @@ pub enum ConductorError {
     /// Every worker is busy (503).
     #[error("No free conductor workers available to run the request; retry later.")]
     Busy,
+    /// The conductor takes no new work: it is stopping, or cut off from its
+    /// database (503).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("{0}")]
     Driver(#[from] DriverError),
     #[error("{0}")]

@@ -12,6 +12,7 @@ mod error;
 mod firmware;
 pub mod inspection;
 pub mod lessee;
+mod liveness;
 mod lock;
 mod management;
 mod power;
@@ -19,7 +20,9 @@ pub mod power_sync;
 mod provision;
 mod recovery;
 mod registry;
+mod shutdown;
 mod steps;
+mod takeover;
 mod timeouts;
 pub mod vif;
 
@@ -94,14 +97,17 @@ pub struct Conductor {
     host: Arc<str>,
     group: Arc<str>,
     workers: Arc<Semaphore>,
+    /// How many workers it has (the semaphore's permits when idle).
+    worker_count: usize,
     failures: Arc<power_sync::FailureCounts>,
     heartbeats: agent::PendingHeartbeats,
     automatic_lessee: lessee::LesseeSource,
     inspector: Arc<inspection::InspectorSettings>,
     health_monitoring: bool,
     rules: Arc<inspection::rules::RuleSettings>,
-    /// Its own heartbeat settings (the `heartbeats` above are agents').
-    liveness: Heartbeats,
+    /// Its own standing: heartbeats, fencing, draining (the `heartbeats`
+    /// above are agents').
+    liveness: Arc<liveness::Liveness>,
     rpc_url: Option<Arc<str>>,
 }
 
@@ -114,11 +120,12 @@ impl Conductor {
             inspector: Arc::new(config.inspector),
             health_monitoring: config.health_monitoring,
             rules: Arc::new(config.inspection_rules),
-            liveness: config.heartbeats,
+            liveness: Arc::new(liveness::Liveness::new(config.heartbeats)),
             rpc_url: config.rpc_url.map(Into::into),
             host: config.host.into(),
             group: config.group.to_ascii_lowercase().into(),
             workers: Arc::new(Semaphore::new(config.workers)),
+            worker_count: config.workers,
             failures: Arc::default(),
             heartbeats: Arc::default(),
         }
@@ -163,8 +170,22 @@ impl Conductor {
         }
     }
 
-    /// A worker slot, or `Busy` when every worker is taken.
+    /// A worker slot: `Busy` when every worker is taken, `Unavailable` while the
+    /// conductor drains or has lost the database (its peers may be taking its
+    /// nodes).
     fn worker(&self) -> Result<OwnedSemaphorePermit, ConductorError> {
+        if self.liveness.leaving() {
+            return Err(ConductorError::Unavailable(format!(
+                "Conductor {} is shutting down; retry, another conductor will take the request.",
+                self.host
+            )));
+        }
+        if self.liveness.fenced() {
+            return Err(ConductorError::Unavailable(format!(
+                "Conductor {} cannot reach its database; retry later.",
+                self.host
+            )));
+        }
         self.workers
             .clone()
             .try_acquire_owned()

@@ -16,7 +16,6 @@ use tokio::sync::Semaphore;
 
 use crate::lock::NodeLock;
 use crate::{Conductor, ConductorError};
-use ferric_conductor_api::ring::Rings;
 
 /// Failed reads in a row before a node is put in maintenance.
 pub const MAX_FAILURES: u32 = 3;
@@ -78,9 +77,7 @@ enum Outcome {
 impl Conductor {
     /// Runs one sync round over the nodes this conductor owns.
     pub async fn sync_power_states(&self) -> Result<SyncReport, ConductorError> {
-        let conductors = self.db.conductor_list().await?;
-        let rings =
-            Rings::from_conductors(&conductors, Timestamp::now(), self.liveness.timeout_secs());
+        let mine = self.own_nodes().await?;
         let nodes: Vec<Node> = self
             .db
             .node_list(&ListQuery::default())
@@ -88,9 +85,7 @@ impl Conductor {
             .into_iter()
             .filter(|n| n.reservation.is_none())
             .filter(|n| !n.maintenance || n.fault.as_deref() == Some(POWER_FAILURE))
-            .filter(|n| {
-                rings.conductor_for(&n.uuid.to_string(), &n.conductor_group) == Some(&*self.host)
-            })
+            .filter(|n| mine(n))
             .collect();
         let limit = Arc::new(Semaphore::new(CONCURRENCY));
         // Many nodes may share one BMC (a chassis manager): it gets a few reads at a time.

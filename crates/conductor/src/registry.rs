@@ -18,10 +18,9 @@ impl Conductor {
         let now = Timestamp::now();
         if self.db.backend() == Backend::Sqlite {
             let others = self.db.conductor_list().await?;
-            if let Some(other) = others
-                .iter()
-                .find(|c| c.hostname != *self.host && c.is_alive(now, self.liveness.timeout_secs()))
-            {
+            if let Some(other) = others.iter().find(|c| {
+                c.hostname != *self.host && c.is_alive(now, self.liveness.settings.timeout_secs())
+            }) {
                 return Err(ConductorError::Conflict(format!(
                     "conductor {} is alive in this SQLite database, which serves one conductor: \
                      stop it, or use PostgreSQL to run several",
@@ -42,20 +41,23 @@ impl Conductor {
             rpc_url: self.rpc_url.as_deref().map(str::to_string),
         };
         self.db.conductor_register(&record).await?;
-        let (db, host) = (self.db.clone(), self.host.clone());
-        let interval = self.liveness.interval;
+        self.liveness.heartbeat(true);
+        let (db, host, liveness) = (self.db.clone(), self.host.clone(), self.liveness.clone());
         Ok(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(interval);
+            let mut tick = tokio::time::interval(liveness.settings.interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             tick.tick().await;
             loop {
                 tick.tick().await;
-                if let Err(e) = db
-                    .conductor_touch(&host, &Timestamp::now().to_string())
-                    .await
-                {
+                // A draining conductor stays alive to its peers but leaves the rings.
+                let online = !liveness.leaving();
+                let touched = db
+                    .conductor_touch(&host, &Timestamp::now().to_string(), online)
+                    .await;
+                if let Err(e) = &touched {
                     tracing::warn!(error = %e, "conductor heartbeat failed");
                 }
+                liveness.heartbeat(touched.is_ok());
             }
         }))
     }
@@ -65,8 +67,25 @@ impl Conductor {
         Ok(self.db.conductor_unregister(&self.host).await?)
     }
 
+    /// Which nodes this conductor owns on the rings of the alive conductors now: a
+    /// test to filter its periodic work by.
+    pub(crate) async fn own_nodes(
+        &self,
+    ) -> Result<impl Fn(&ferric_types::Node) -> bool + use<>, ConductorError> {
+        let conductors = self.db.conductor_list().await?;
+        let rings = ferric_conductor_api::ring::Rings::from_conductors(
+            &conductors,
+            Timestamp::now(),
+            self.liveness.settings.timeout_secs(),
+        );
+        let host = self.host.clone();
+        Ok(move |n: &ferric_types::Node| {
+            rings.conductor_for(&n.uuid.to_string(), &n.conductor_group) == Some(&*host)
+        })
+    }
+
     /// How often this conductor heartbeats, and when a silent one counts as dead.
     pub fn heartbeats(&self) -> crate::Heartbeats {
-        self.liveness
+        self.liveness.settings
     }
 }

@@ -90,7 +90,14 @@ impl Conductor {
         };
         let now = Timestamp::now();
         let mut failed = 0;
-        for node in self.db.node_list(&query).await? {
+        let mine = self.own_nodes().await?;
+        for node in self
+            .db
+            .node_list(&query)
+            .await?
+            .into_iter()
+            .filter(|n| mine(n))
+        {
             let Some(limit) = timeouts.for_state(node.provision_state) else {
                 continue;
             };

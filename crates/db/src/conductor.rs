@@ -1,5 +1,6 @@
 //! The conductor registry: each conductor upserts its row at start, bumps
-//! `updated_at` as a heartbeat, and marks itself offline when it stops.
+//! `updated_at` as a heartbeat (offline while it drains, so it leaves the rings
+//! but is not taken for dead), and marks itself offline when it stops.
 
 use ferric_types::conductor::ConductorRecord;
 
@@ -29,10 +30,18 @@ impl Datastore {
         Ok(())
     }
 
-    /// Records a heartbeat of `hostname` at `now`.
-    pub async fn conductor_touch(&self, hostname: &str, now: &str) -> Result<(), DbError> {
+    /// Records a heartbeat of `hostname` at `now`: online, or (draining, stopping)
+    /// alive but out of the hash rings.
+    pub async fn conductor_touch(
+        &self,
+        hostname: &str,
+        now: &str,
+        online: bool,
+    ) -> Result<(), DbError> {
         let mut sql = Sql::default();
-        sql.push("UPDATE conductors SET online = 1, updated_at = ")
+        sql.push("UPDATE conductors SET online = ")
+            .arg(Value::Int(i64::from(online)))
+            .push(", updated_at = ")
             .arg(now.into())
             .push(" WHERE hostname = ")
             .arg(hostname.into());

@@ -1,7 +1,8 @@
 //! The conductor role: a conductor over the database — start-up recovery of what a
-//! previous run left locked, registration and heartbeats, the wait timeouts and
-//! power sync — and, with `--rpc-listen`, its JSON-RPC listener (HTTPS when
-//! `[rpc] tls_cert_file` is set) for API processes elsewhere.
+//! previous run left locked, registration and heartbeats, takeover from dead
+//! peers, the wait timeouts and power sync — and, with `--rpc-listen`, its
+//! JSON-RPC listener (HTTPS when `[rpc] tls_cert_file` is set) for API processes
+//! elsewhere; at the end, draining and leaving the cluster.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,7 @@ pub async fn start(settings: &Settings, db: &Datastore) -> Result<RunningConduct
         settings.wait_timeouts.check_interval(),
         settings.wait_timeouts,
     ));
+    tasks.push(conductor.start_takeover(settings.conductor.heartbeats.interval));
     if settings.sync_power_state_interval > 0 {
         tasks.push(
             conductor.start_power_sync(Duration::from_secs(settings.sync_power_state_interval)),
@@ -90,14 +92,27 @@ async fn rpc_listener(
 }
 
 impl RunningConductor {
-    /// Stops the background work and marks the conductor offline, so its nodes
-    /// move to the others at once.
+    /// Leaves the rings and waits, up to `limit`, for the work it runs (SIGTERM:
+    /// `graceful_shutdown_timeout`; SIGUSR2, a drain: `drain_shutdown_timeout`).
+    /// It keeps heartbeating meanwhile, so no peer takes it for dead.
+    pub async fn drain(&self, limit: Duration) {
+        self.conductor.leave().await;
+        tracing::info!(limit = ?limit, "conductor leaving: no new work, waiting for what runs");
+        if self.conductor.wait_idle(limit).await {
+            tracing::info!("conductor idle");
+        }
+    }
+
+    /// Fails and releases what it still holds, marks itself offline, and stops its
+    /// background work.
     pub async fn stop(self) {
+        match self.conductor.depart().await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(nodes = n, "released nodes still held at the stop"),
+            Err(e) => tracing::warn!(error = %e, "could not leave the cluster cleanly"),
+        }
         for task in self.tasks {
             task.abort();
-        }
-        if let Err(e) = self.conductor.unregister().await {
-            tracing::warn!(error = %e, "could not mark the conductor offline");
         }
     }
 }

@@ -18,7 +18,9 @@ use serde::Deserialize;
 /// Every option may also be set in the TOML file given with --config (same names,
 /// `api.public_endpoint` and `api.max_limit` under an `[api]` table, `host`,
 /// `group`, `workers`, `sync_power_state_interval` (seconds, 0 = off, default 60),
-/// `heartbeat_interval` and `heartbeat_timeout` (seconds, default 10 and 60) and
+/// `heartbeat_interval` and `heartbeat_timeout` (seconds, default 10 and 60),
+/// `graceful_shutdown_timeout` and `drain_shutdown_timeout` (seconds, default 60 and
+/// 1800) and
 /// `[agent]` (`heartbeat_timeout`, `require_tls`, `allow_md5_checksum`,
 /// `post_deploy_get_power_state_retry_interval`, `post_deploy_get_power_state_retries`),
 /// `[deploy]` (`http_url`, `image_cache_size_mib`, `allowed_local_paths`), `[boot]` (`tftp_listen`,
@@ -544,6 +546,10 @@ struct FileConductor {
     heartbeat_interval: Option<u64>,
     /// Seconds without a heartbeat before a conductor counts as dead (default 60).
     heartbeat_timeout: Option<u64>,
+    /// Seconds a stopping conductor (SIGTERM) waits for its work (default 60).
+    graceful_shutdown_timeout: Option<u64>,
+    /// Seconds a draining conductor (SIGUSR2) waits for its work (default 1800).
+    drain_shutdown_timeout: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -570,6 +576,9 @@ pub struct Settings {
     pub conductor: ferric_conductor::ConductorConfig,
     /// Seconds between power-state sync rounds; 0 turns the sync off.
     pub sync_power_state_interval: u64,
+    /// How long a stopping (SIGTERM) and a draining (SIGUSR2) conductor wait for
+    /// the work it runs.
+    pub shutdown_waits: (std::time::Duration, std::time::Duration),
     pub wait_timeouts: ferric_conductor::WaitTimeouts,
     pub agent: ferric_drivers::direct::AgentSettings,
     pub image_cache: ferric_drivers::image_cache::CacheSettings,
@@ -956,6 +965,14 @@ impl Settings {
             },
             conductor,
             sync_power_state_interval: file.conductor.sync_power_state_interval.unwrap_or(60),
+            shutdown_waits: (
+                std::time::Duration::from_secs(
+                    file.conductor.graceful_shutdown_timeout.unwrap_or(60),
+                ),
+                std::time::Duration::from_secs(
+                    file.conductor.drain_shutdown_timeout.unwrap_or(1800),
+                ),
+            ),
             wait_timeouts,
             image_cache,
             agent: {

@@ -1,6 +1,7 @@
 //! The server's library side: loading the configuration and running the roles
 //! `ferricd` serves — the API (with the network API), the conductor (with its RPC
-//! listener), the boot services — all of them by default, until SIGTERM or Ctrl-C. `ferricd` is a thin `main` over it; `ferric demo` runs
+//! listener), the boot services — all of them by default, until SIGTERM or Ctrl-C
+//! (or SIGUSR2, a drain: the conductor's long work may finish first). `ferricd` is a thin `main` over it; `ferric demo` runs
 //! it in its own process.
 
 mod boot_metrics;
@@ -216,15 +217,35 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         }
         _ => None,
     };
+    // On a stop request the conductor leaves the rings and waits for its work
+    // while the API (if here) keeps serving; then the API finishes its requests.
+    let (api_done, api_stop) = tokio::sync::oneshot::channel::<()>();
+    let (waits, running) = (settings.shutdown_waits, conductor.as_ref());
+    let stopping = async move {
+        let stop = stop_signal().await;
+        if let Some(c) = running {
+            c.drain(match stop {
+                Stop::Graceful => waits.0,
+                Stop::Drain => waits.1,
+            })
+            .await;
+        }
+        let _ = api_done.send(());
+    };
     match listener {
         Some(listener) => {
             let app = match &identity {
                 Some(id) => ferric_api::service_with(state.clone(), "/identity", id.router()),
                 None => service(state.clone()),
             };
-            serve_api(listener, app, certificate, settings.listen).await?;
+            let served = serve_api(listener, app, certificate, settings.listen, async {
+                let _ = api_stop.await;
+                tracing::info!("finishing API requests in flight");
+            });
+            let (served, ()) = tokio::join!(served, stopping);
+            served?;
         }
-        None => shutdown_signal().await,
+        None => stopping.await,
     }
     for task in [boot_server, network_api].into_iter().flatten() {
         task.abort();
@@ -246,6 +267,7 @@ async fn serve_api(
     app: ferric_api::Service,
     certificate: Option<Arc<tls::Certificate>>,
     listen: std::net::SocketAddr,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
     tracing::info!(listen = %listen, tls = certificate.is_some(), "Ferric API serving");
     match certificate {
@@ -255,37 +277,43 @@ async fn serve_api(
                 listener,
                 ServiceExt::<Request>::into_make_service(https(app)),
             )
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(stop)
             .await
         }
         None => {
             axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
-                .with_graceful_shutdown(shutdown_signal())
+                .with_graceful_shutdown(stop)
                 .await
         }
     }
     .map_err(|e| format!("server error: {e}"))
 }
 
-/// Resolves on SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+/// How the process was asked to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// SIGTERM or Ctrl-C: wait `graceful_shutdown_timeout` for the work.
+    Graceful,
+    /// SIGUSR2: drain — wait `drain_shutdown_timeout`, long work finishes.
+    Drain,
+}
+
+/// Resolves with the first stop request: SIGTERM or Ctrl-C, or SIGUSR2.
+async fn stop_signal() -> Stop {
+    use tokio::signal::unix::{signal, SignalKind};
+    let wait = |kind: SignalKind| async move {
+        match signal(kind) {
             Ok(mut s) => {
                 s.recv().await;
             }
             Err(_) => std::future::pending::<()>().await,
         }
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
+    let stop = tokio::select! {
+        _ = tokio::signal::ctrl_c() => Stop::Graceful,
+        _ = wait(SignalKind::terminate()) => Stop::Graceful,
+        _ = wait(SignalKind::user_defined2()) => Stop::Drain,
+    };
+    tracing::info!(?stop, "shutting down");
+    stop
 }

@@ -251,3 +251,262 @@ fn sqlite_is_not_split() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("SQLite serves one process"), "{said}");
 }
+
+async fn create_node(api: &Ferric, name: &str, driver_info: Value) -> String {
+    let (status, node) = api
+        .call(
+            Method::POST,
+            "/nodes",
+            Some(json!({"driver": "fake-hardware", "name": name, "driver_info": driver_info})),
+        )
+        .await;
+    assert_eq!(status, 201, "{node}");
+    let uuid = node["uuid"].as_str().unwrap().to_string();
+    for (verb, rest) in [("manage", "manageable"), ("provide", "available")] {
+        api.provision(&uuid, verb).await;
+        api.wait_for(&uuid, &[rest], Duration::from_secs(60)).await;
+    }
+    uuid
+}
+
+async fn api_only(dir: &Path, db: &str) -> Ferric {
+    let api_dir = dir.join("api");
+    std::fs::create_dir_all(&api_dir).unwrap();
+    Ferric::start_with(
+        &api_dir,
+        Some(db.to_string()),
+        &format!("[conductor]\n{HEARTBEATS}"),
+        &[
+            "--role".into(),
+            "api".into(),
+            "--rpc-secret-file".into(),
+            secret_file(&api_dir),
+        ],
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_conductors_nodes_are_adopted() {
+    let dir = scratch("cluster-takeover");
+    let db = postgres_url();
+    let (mut a, _) = conductor(&dir, &db, "cond-a").await;
+    let (_b, _) = conductor(&dir, &db, "cond-b").await;
+    let api = api_only(&dir, &db).await;
+
+    // Nodes until cond-a owns two slow deploys and one that will wait for its
+    // agent; cond-b owns a slow one too.
+    let (mut slow, mut waiting, mut slow_b) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..40 {
+        if slow.len() >= 2 && !waiting.is_empty() && !slow_b.is_empty() {
+            break;
+        }
+        let want_wait = slow.len() >= 2 && waiting.is_empty();
+        let info = if want_wait {
+            json!({"fake_wait_deploy": true})
+        } else {
+            json!({"fake_deploy_delay": 120})
+        };
+        let uuid = create_node(&api, &format!("t{i}"), info).await;
+        let owner = api.node(&uuid).await["conductor"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        match (owner.as_str(), want_wait) {
+            ("cond-a", true) => waiting.push(uuid),
+            ("cond-a", false) => slow.push(uuid),
+            ("cond-b", false) if slow_b.is_empty() => slow_b.push(uuid),
+            _ => {}
+        }
+    }
+    assert!(slow.len() >= 2 && !waiting.is_empty() && !slow_b.is_empty());
+    for uuid in slow.iter().chain(&waiting).chain(&slow_b) {
+        api.provision(uuid, "active").await;
+    }
+    for uuid in slow.iter().chain(&slow_b) {
+        eventually(
+            "the slow deploy under way",
+            Duration::from_secs(20),
+            || async {
+                let n = api.node(uuid).await;
+                n["provision_state"] == "deploying" && !n["reservation"].is_null()
+            },
+        )
+        .await;
+    }
+    for uuid in &waiting {
+        api.wait_for(uuid, &["wait call-back"], Duration::from_secs(20))
+            .await;
+    }
+
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    let killed = Instant::now();
+    for uuid in &slow {
+        let node = api
+            .wait_for(uuid, &["deploy failed"], Duration::from_secs(30))
+            .await;
+        let why = node["last_error"].as_str().unwrap_or_default();
+        assert!(
+            why.contains("cond-a") && why.contains("cond-b took over"),
+            "{why}"
+        );
+    }
+    let adopted_after = killed.elapsed();
+    // Dead after heartbeat_timeout (4 s) past its last heartbeat (≤ 1 s before the
+    // kill), adopted within two heartbeat intervals (2 s) of that.
+    assert!(
+        adopted_after < Duration::from_secs(7),
+        "adopted {adopted_after:?} after the kill"
+    );
+    // cond-b's own work goes on; the waiting node keeps waiting for its agent.
+    let b_node = api.node(&slow_b[0]).await;
+    assert_eq!(b_node["provision_state"], "deploying", "{b_node}");
+    assert_eq!(b_node["reservation"], "cond-b");
+    let w = api.node(&waiting[0]).await;
+    assert_eq!(w["provision_state"], "wait call-back", "{w}");
+
+    // Each failed node deploys again, on its new owner.
+    for uuid in &slow {
+        let (status, body) = api
+            .call(
+                Method::PATCH,
+                &format!("/nodes/{uuid}"),
+                Some(json!([{"op": "remove", "path": "/driver_info/fake_deploy_delay"}])),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        api.provision(uuid, "active").await;
+        api.wait_for(uuid, &["active"], Duration::from_secs(30))
+            .await;
+    }
+
+    // cond-a comes back and takes its share of the ring again.
+    let (_a2, _) = conductor(&dir, &db, "cond-a").await;
+    eventually(
+        "cond-a back in the ring",
+        Duration::from_secs(10),
+        || async { conductors(&api).await.get("cond-a") == Some(&true) },
+    )
+    .await;
+    eventually(
+        "cond-a owning nodes again",
+        Duration::from_secs(10),
+        || async {
+            let list = get(&api, "/nodes?fields=uuid,conductor").await;
+            list["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["conductor"] == "cond-a")
+        },
+    )
+    .await;
+    let list = get(&api, "/nodes?fields=uuid,reservation").await;
+    assert!(
+        list["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["reservation"] != "cond-a"),
+        "{list}"
+    );
+    eprintln!("takeover: slow deploys of the killed conductor failed over {adopted_after:?} after kill -9");
+}
+
+fn signal(f: &Ferric, name: &str) {
+    let ok = Command::new("kill")
+        .args([format!("-{name}"), f.child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{name}");
+}
+
+async fn exits_within(f: &mut Ferric, limit: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        if f.child.try_wait().unwrap().is_some() {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < limit,
+            "ferricd still runs {limit:?} after the signal:\n{}",
+            support::tail(&f.log)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draining_conductor_finishes_its_work_a_stopping_one_hands_it_back() {
+    let dir = scratch("cluster-drain");
+    let db = postgres_url();
+    let extra = format!("[conductor]\n{HEARTBEATS}graceful_shutdown_timeout = 1\n");
+    let start = |host: &'static str| {
+        let (dir, db, extra) = (dir.join(host), db.clone(), extra.clone());
+        async move {
+            std::fs::create_dir_all(&dir).unwrap();
+            let rpc = free_port();
+            let args: Vec<String> = [
+                "--role",
+                "conductor",
+                "--host",
+                host,
+                "--rpc-listen",
+                &format!("127.0.0.1:{rpc}"),
+                "--rpc-secret-file",
+                &secret_file(&dir),
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            Ferric::start_without_api(&dir, Some(db), &extra, &args, rpc).await
+        }
+    };
+    let mut d = start("cond-d").await;
+    let api = api_only(&dir, &db).await;
+
+    // SIGUSR2: the deploy under way finishes, then the conductor leaves.
+    let quick = create_node(&api, "quick", json!({"fake_deploy_delay": 3})).await;
+    api.provision(&quick, "active").await;
+    eventually("the deploy under way", Duration::from_secs(10), || async {
+        api.node(&quick).await["provision_state"] == "deploying"
+    })
+    .await;
+    signal(&d, "USR2");
+    eventually("cond-d out of the ring", Duration::from_secs(5), || async {
+        conductors(&api).await.get("cond-d") == Some(&false)
+    })
+    .await;
+    let took = exits_within(&mut d, Duration::from_secs(20)).await;
+    let node = api.node(&quick).await;
+    assert_eq!(node["provision_state"], "active", "{node}");
+    assert!(node["reservation"].is_null());
+    eprintln!("drain: cond-d finished a 3 s deploy and exited {took:?} after SIGUSR2");
+
+    // SIGTERM with graceful_shutdown_timeout = 1: a 2-minute deploy is handed
+    // back — failed with the reason, released — and the process exits.
+    let mut e = start("cond-e").await;
+    let slow = create_node(&api, "slow", json!({"fake_deploy_delay": 120})).await;
+    api.provision(&slow, "active").await;
+    eventually(
+        "the slow deploy under way",
+        Duration::from_secs(10),
+        || async { !api.node(&slow).await["reservation"].is_null() },
+    )
+    .await;
+    signal(&e, "TERM");
+    let took = exits_within(&mut e, Duration::from_secs(10)).await;
+    let node = api
+        .wait_for(&slow, &["deploy failed"], Duration::from_secs(5))
+        .await;
+    assert!(
+        node["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Conductor cond-e stopped"),
+        "{node}"
+    );
+    eprintln!("stop: cond-e handed back a running deploy and exited {took:?} after SIGTERM");
+}

@@ -1,0 +1,93 @@
+//! Taking over from a dead conductor. Every heartbeat interval each conductor
+//! looks for peers whose heartbeat is older than the heartbeat timeout (online or
+//! not: a draining peer still heartbeats and keeps its nodes), never itself, and
+//! only when its own heartbeats have reached the database without a gap for a
+//! whole timeout — so a database outage that left every row stale makes nobody
+//! take anybody's nodes. Of the nodes a dead peer still holds, it adopts those it
+//! now owns on the ring: a node mid-operation fails with `last_error` naming the
+//! dead conductor (never left stuck), and its lock is released. Nodes waiting on
+//! their agent hold no lock and need nothing: their next heartbeat reaches the new
+//! owner through the API's routing. Power sync and the wait timeouts follow the
+//! ring, so the adopted nodes are watched from the next round on.
+
+use std::time::Duration;
+
+use ferric_conductor_api::ring::Rings;
+use ferric_db::{Cond, ListQuery};
+use ferric_types::Timestamp;
+
+use crate::{Conductor, ConductorError};
+
+impl Conductor {
+    /// One round: adopts what dead peers held; returns how many nodes.
+    pub async fn take_over_from_dead(&self) -> Result<usize, ConductorError> {
+        if !self.liveness.sees_clearly() || self.liveness.leaving() {
+            return Ok(0);
+        }
+        let now = Timestamp::now();
+        let timeout = self.liveness.settings.timeout_secs();
+        let conductors = self.db.conductor_list().await?;
+        let stale = |c: &ferric_types::conductor::ConductorRecord| {
+            let last = c.updated_at.unwrap_or(c.created_at);
+            now.micros() - last.micros() > timeout * 1_000_000
+        };
+        let dead: Vec<String> = conductors
+            .iter()
+            .filter(|c| c.hostname != *self.host && stale(c))
+            .map(|c| c.hostname.clone())
+            .collect();
+        if dead.is_empty() {
+            return Ok(0);
+        }
+        let held = self
+            .db
+            .node_list(&ListQuery {
+                conds: vec![Cond::In(
+                    "reservation",
+                    dead.iter().map(|h| h.as_str().into()).collect(),
+                )],
+                ..ListQuery::default()
+            })
+            .await?;
+        if held.is_empty() {
+            return Ok(0);
+        }
+        let rings = Rings::from_conductors(&conductors, now, timeout);
+        let mut adopted = 0;
+        for node in held {
+            if rings.conductor_for(&node.uuid.to_string(), &node.conductor_group)
+                != Some(&*self.host)
+            {
+                continue;
+            }
+            let Some(holder) = node.reservation.clone() else {
+                continue;
+            };
+            let why = format!(
+                "Conductor {holder} stopped heartbeating (dead after {timeout} s) and conductor {} took over",
+                self.host
+            );
+            self.release_one(node, &holder, &why).await?;
+            adopted += 1;
+        }
+        if adopted > 0 {
+            tracing::warn!(nodes = adopted, dead = ?dead, "took over nodes from dead conductors");
+        }
+        Ok(adopted)
+    }
+
+    /// Runs takeover rounds every `interval` until aborted.
+    pub fn start_takeover(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = this.take_over_from_dead().await {
+                    tracing::warn!(error = %e, "takeover round failed");
+                }
+            }
+        })
+    }
+}
