@@ -41,11 +41,19 @@ impl Liveness {
         self.standing.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records whether a heartbeat reached the database.
+    /// Records whether a heartbeat reached the database. A good one that comes
+    /// more than two intervals after the one before (the database stalled rather
+    /// than failed) breaks the run like a failure.
     pub fn heartbeat(&self, ok: bool) {
         let mut s = self.standing();
         if ok {
             let now = Instant::now();
+            let gap = s
+                .last_ok
+                .is_some_and(|at| now.duration_since(at) > self.settings.interval * 2);
+            if gap {
+                s.healthy_since = None;
+            }
             s.last_ok = Some(now);
             s.healthy_since.get_or_insert(now);
         } else {
@@ -97,6 +105,14 @@ mod tests {
         std::thread::sleep(Duration::from_millis(130));
         assert!(l.fenced(), "the last good heartbeat is too old");
         l.heartbeat(true);
+        assert!(
+            !l.fenced() && !l.sees_clearly(),
+            "a late heartbeat breaks the run"
+        );
+        for _ in 0..8 {
+            std::thread::sleep(Duration::from_millis(20));
+            l.heartbeat(true);
+        }
         assert!(!l.fenced() && l.sees_clearly());
         l.heartbeat(false);
         assert!(!l.sees_clearly(), "a failed heartbeat breaks the run");

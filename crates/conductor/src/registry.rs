@@ -51,13 +51,23 @@ impl Conductor {
                 tick.tick().await;
                 // A draining conductor stays alive to its peers but leaves the rings.
                 let online = !liveness.leaving();
-                let touched = db
-                    .conductor_touch(&host, &Timestamp::now().to_string(), online)
-                    .await;
-                if let Err(e) = &touched {
-                    tracing::warn!(error = %e, "conductor heartbeat failed");
-                }
-                liveness.heartbeat(touched.is_ok());
+                // A heartbeat stuck waiting for the database counts as failed.
+                let now = Timestamp::now().to_string();
+                let touch = db.conductor_touch(&host, &now, online);
+                let touched = match tokio::time::timeout(liveness.settings.interval, touch).await {
+                    Ok(Ok(())) => true,
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "conductor heartbeat failed");
+                        false
+                    }
+                    Err(_) => {
+                        tracing::warn!(
+                            "conductor heartbeat timed out: the database does not answer"
+                        );
+                        false
+                    }
+                };
+                liveness.heartbeat(touched);
             }
         }))
     }
