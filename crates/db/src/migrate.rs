@@ -139,6 +139,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0020_conductor_rpc_url.sql"),
         postgres: include_str!("../migrations/postgres/0020_conductor_rpc_url.sql"),
     },
+    Migration {
+        version: 21,
+        description: "unique fixed IPs and network segments",
+        sqlite: include_str!("../migrations/sqlite/0021_unique_addresses_and_segments.sql"),
+        postgres: include_str!("../migrations/postgres/0021_unique_addresses_and_segments.sql"),
+    },
 ];
 
 /// An arbitrary, fixed key for the PostgreSQL advisory lock held while migrating.

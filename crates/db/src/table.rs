@@ -331,6 +331,8 @@ pub(crate) static NETWORKS: Table = Table {
         ("mtu", J),
         ("created_at", Text),
         ("updated_at", Text),
+        // Derived from the type, physical network and VLAN; unique.
+        ("segment", Text),
     ],
 };
 

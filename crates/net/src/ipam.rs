@@ -7,10 +7,6 @@ use std::net::Ipv4Addr;
 use ferric_types::net::{AllocationPool, Subnet};
 use ferric_types::MacAddress;
 
-/// Address choices are made one at a time in a process (the API's port creation
-/// and the service's flips), so two ports never get the same address.
-pub static ALLOCATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// A MAC in Neutron's default range (`fa:16:3e:…`), for ports given none.
 pub fn random_mac() -> MacAddress {
     let b = uuid::Uuid::new_v4().into_bytes();
@@ -121,15 +117,26 @@ pub fn pool_range(pool: &AllocationPool) -> Result<(u32, u32), String> {
     Ok((parse(&pool.start)?, parse(&pool.end)?))
 }
 
-/// The first address of the subnet's pools that is not in `used`.
-pub fn allocate(subnet: &Subnet, used: &HashSet<Ipv4Addr>) -> Option<Ipv4Addr> {
-    subnet
+/// How many of the first free addresses a retry picks among.
+const SPREAD: usize = 64;
+
+/// A free address of the subnet's pools (not in `used`): the first one, or — on a
+/// retry after another process took it (`attempt` > 0) — one picked at random
+/// among the first free ones, so racing writers stop picking the same.
+pub fn allocate(subnet: &Subnet, used: &HashSet<Ipv4Addr>, attempt: usize) -> Option<Ipv4Addr> {
+    let mut free = subnet
         .allocation_pools
         .iter()
         .filter_map(|p| pool_range(p).ok())
         .flat_map(|(a, b)| a..=b)
         .map(Ipv4Addr::from)
-        .find(|ip| !used.contains(ip))
+        .filter(|ip| !used.contains(ip));
+    if attempt == 0 {
+        return free.next();
+    }
+    let candidates: Vec<Ipv4Addr> = free.take(SPREAD).collect();
+    let pick = uuid::Uuid::new_v4().as_u128() as usize % candidates.len().max(1);
+    candidates.get(pick).copied()
 }
 
 #[cfg(test)]

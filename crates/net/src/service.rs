@@ -353,7 +353,7 @@ impl NetworkService {
             .collect()
     }
 
-    async fn allocate(&self, network: &Network) -> Result<Vec<FixedIp>, String> {
+    async fn allocate(&self, network: &Network, attempt: usize) -> Result<Vec<FixedIp>, String> {
         let subnets = self
             .db
             .subnets_of(network.uuid)
@@ -372,7 +372,7 @@ impl NetworkService {
             .filter(|ip| ip.subnet_id == subnet.uuid)
             .filter_map(|ip| ip.ip_address.parse().ok())
             .collect();
-        let ip = crate::ipam::allocate(subnet, &used).ok_or_else(|| {
+        let ip = crate::ipam::allocate(subnet, &used, attempt).ok_or_else(|| {
             format!(
                 "No more IP addresses available on network {}.",
                 network.uuid
@@ -417,36 +417,44 @@ impl NetworkService {
         for nic in nics.iter().filter(|n| !unmanaged(n)) {
             self.switch_for(nic)?;
         }
-        {
-            let _one_at_a_time = crate::ipam::ALLOCATING.lock().await;
-            for nic in &nics {
-                let now = Timestamp::now();
-                let vif = VifPort {
-                    uuid: VifPortId::new_v4(),
-                    network_uuid: network.uuid,
-                    name: format!("{}-{role}-{}", node.uuid, nic.address),
-                    description: String::new(),
-                    project_id: network.project_id.clone(),
-                    mac_address: nic.address.clone(),
-                    fixed_ips: self.allocate(&network).await?,
-                    extra_dhcp_opts: Vec::new(),
-                    binding_profile: json!({"local_link_information": [nic.local_link_connection]})
-                        .as_object()
-                        .cloned()
-                        .unwrap_or_default(),
-                    vnic_type: "baremetal".into(),
-                    host_id: node.uuid.to_string(),
-                    device_id: node.uuid.to_string(),
-                    device_owner: owner(role),
-                    admin_state_up: true,
-                    status: "ACTIVE".into(),
-                    created_at: now,
-                    updated_at: None,
-                };
-                self.db
-                    .vif_port_create(&vif)
-                    .await
-                    .map_err(|e| e.to_string())?;
+        for nic in &nics {
+            let now = Timestamp::now();
+            let mut vif = VifPort {
+                uuid: VifPortId::new_v4(),
+                network_uuid: network.uuid,
+                name: format!("{}-{role}-{}", node.uuid, nic.address),
+                description: String::new(),
+                project_id: network.project_id.clone(),
+                mac_address: nic.address.clone(),
+                fixed_ips: Vec::new(),
+                extra_dhcp_opts: Vec::new(),
+                binding_profile: json!({"local_link_information": [nic.local_link_connection]})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
+                vnic_type: "baremetal".into(),
+                host_id: node.uuid.to_string(),
+                device_id: node.uuid.to_string(),
+                device_owner: owner(role),
+                admin_state_up: true,
+                status: "ACTIVE".into(),
+                created_at: now,
+                updated_at: None,
+            };
+            // Another process may take the address first: the database refuses the
+            // second, which picks again.
+            let mut tries = 0;
+            loop {
+                vif.fixed_ips = self.allocate(&network, tries).await?;
+                match self.db.vif_port_create(&vif).await {
+                    Err(ferric_db::DbError::Duplicate(col))
+                        if col == "ip_address" && tries < 10 =>
+                    {
+                        tries += 1
+                    }
+                    Err(e) => return Err(e.to_string()),
+                    Ok(()) => break,
+                }
             }
         }
         for nic in &nics {

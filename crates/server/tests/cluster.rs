@@ -510,3 +510,134 @@ async fn a_draining_conductor_finishes_its_work_a_stopping_one_hands_it_back() {
     );
     eprintln!("stop: cond-e handed back a running deploy and exited {took:?} after SIGTERM");
 }
+
+/// Two all-in-one processes on one PostgreSQL, each with its network API.
+async fn twin(dir: &Path, db: &str, host: &str) -> (Ferric, String) {
+    let net = free_port();
+    let dir = dir.join(host);
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = Ferric::start_with(
+        &dir,
+        Some(db.to_string()),
+        "",
+        &[
+            "--host".into(),
+            host.into(),
+            "--network-api-listen".into(),
+            format!("127.0.0.1:{net}"),
+        ],
+    )
+    .await;
+    (f, format!("http://127.0.0.1:{net}/v2.0"))
+}
+
+async fn post(http: &reqwest::Client, url: String, body: Value) -> (u16, Value) {
+    let r = http
+        .post(url)
+        .header("X-OpenStack-Ironic-API-Version", "1.89")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// One of the two answers is 201, the other 409 with `fault`.
+fn one_winner(what: &str, answers: [(u16, Value); 2], fault: &str) {
+    let mut statuses: Vec<u16> = answers.iter().map(|a| a.0).collect();
+    statuses.sort();
+    assert_eq!(statuses, [201, 409], "{what}: {answers:?}");
+    let lost = answers.iter().find(|a| a.0 == 409).unwrap();
+    assert!(lost.1.to_string().contains(fault), "{what}: {}", lost.1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_processes_get_one_winner() {
+    let dir = scratch("cluster-race");
+    let db = postgres_url();
+    let (one, net1) = twin(&dir, &db, "twin-1").await;
+    let (two, net2) = twin(&dir, &db, "twin-2").await;
+    let http = reqwest::Client::new();
+    let (_, subnet_net) = post(
+        &http,
+        format!("{net1}/networks"),
+        json!({"network": {"name": "racers", "provider:network_type": "vlan",
+               "provider:physical_network": "physnet1", "provider:segmentation_id": 299}}),
+    )
+    .await;
+    let network_id = subnet_net["network"]["id"].clone();
+    let (status, body) = post(
+        &http,
+        format!("{net2}/subnets"),
+        json!({"subnet": {"network_id": network_id, "ip_version": 4, "cidr": "10.9.0.0/24"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    for round in 0..5u16 {
+        let vlan = |url: &String| {
+            post(
+                &http,
+                format!("{url}/networks"),
+                json!({"network": {"name": format!("v{round}"), "provider:network_type": "vlan",
+                       "provider:physical_network": "physnet1", "provider:segmentation_id": 300 + round}}),
+            )
+        };
+        let (a, b) = tokio::join!(vlan(&net1), vlan(&net2));
+        one_winner("a VLAN", [a, b], "SegmentationIdInUse");
+
+        let ip = |url: &String| {
+            post(
+                &http,
+                format!("{url}/ports"),
+                json!({"port": {"network_id": network_id,
+                       "fixed_ips": [{"ip_address": format!("10.9.0.{}", 50 + round)}]}}),
+            )
+        };
+        let (a, b) = tokio::join!(ip(&net1), ip(&net2));
+        one_winner("a fixed IP", [a, b], "IpAddressAlreadyAllocated");
+
+        let node = |api: &Ferric| {
+            post(
+                &http,
+                format!("{}/v1/nodes", api.api),
+                json!({"driver": "fake-hardware", "name": format!("racer-{round}")}),
+            )
+        };
+        let (a, b) = tokio::join!(node(&one), node(&two));
+        one_winner("a node name", [a, b], "already exists");
+    }
+
+    // Addresses picked automatically by both at once: all given, none twice.
+    let auto = |url: String| {
+        let (http, network_id) = (http.clone(), network_id.clone());
+        async move {
+            post(
+                &http,
+                format!("{url}/ports"),
+                json!({"port": {"network_id": network_id}}),
+            )
+            .await
+        }
+    };
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let url = if i % 2 == 0 {
+            net1.clone()
+        } else {
+            net2.clone()
+        };
+        tasks.push(tokio::spawn(auto(url)));
+    }
+    let mut addresses = std::collections::BTreeSet::new();
+    for t in tasks {
+        let (status, body) = t.await.unwrap();
+        assert_eq!(status, 201, "{body}");
+        let ip = body["port"]["fixed_ips"][0]["ip_address"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(addresses.insert(ip.clone()), "{ip} handed out twice");
+    }
+    assert_eq!(addresses.len(), 20);
+}

@@ -7,7 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use ferric_db::ListQuery;
+use ferric_db::{DbError, ListQuery};
 use ferric_types::net::Network;
 use ferric_types::{NetworkId, Timestamp};
 use serde_json::{json, Map, Value};
@@ -33,9 +33,28 @@ const ATTRIBUTES: &[&str] = &[
 ];
 
 /// Segment checks and the writes after them happen one at a time.
-static SEGMENTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// The refusal for a segment another network has.
+fn segment_in_use(n: &Network) -> NetError {
+    let physnet = n.physical_network.clone().unwrap_or_default();
+    if n.network_type == "flat" {
+        NetError::conflict(
+            "FlatNetworkInUse",
+            format!("Unable to create the flat network. Physical network {physnet} is in use."),
+        )
+    } else {
+        NetError::conflict(
+            "SegmentationIdInUse",
+            format!(
+                "Unable to create the network. The VLAN {} on physical network {physnet} is in use.",
+                n.segmentation_id.unwrap_or_default()
+            ),
+        )
+    }
+}
 
-/// A segment (a VLAN, or the flat network of a physical network) is one network's.
+/// A segment (a VLAN, or the flat network of a physical network) is one network's:
+/// checked here for a clear answer, and by the database (`segment` is unique) for
+/// two processes racing for it.
 async fn check_segment_free(state: &AppState, n: &Network) -> Result<(), NetError> {
     let physnet = n.physical_network.clone().unwrap_or_default();
     let clash = state
@@ -46,19 +65,17 @@ async fn check_segment_free(state: &AppState, n: &Network) -> Result<(), NetErro
         .filter(|o| o.uuid != n.uuid && o.network_type == n.network_type)
         .filter(|o| o.physical_network.clone().unwrap_or_default() == physnet)
         .any(|o| n.network_type == "flat" || o.segmentation_id == n.segmentation_id);
-    match (clash, n.network_type.as_str()) {
-        (false, _) => Ok(()),
-        (true, "flat") => Err(NetError::conflict(
-            "FlatNetworkInUse",
-            format!("Unable to create the flat network. Physical network {physnet} is in use."),
-        )),
-        (true, _) => Err(NetError::conflict(
-            "SegmentationIdInUse",
-            format!(
-                "Unable to create the network. The VLAN {} on physical network {physnet} is in use.",
-                n.segmentation_id.unwrap_or_default()
-            ),
-        )),
+    if clash {
+        return Err(segment_in_use(n));
+    }
+    Ok(())
+}
+
+/// A write's database error, the segment clash named.
+fn written(n: &Network) -> impl FnOnce(DbError) -> NetError + '_ {
+    move |e| match e {
+        DbError::Duplicate(col) if col == "segment" => segment_in_use(n),
+        other => other.into(),
     }
 }
 
@@ -203,9 +220,8 @@ pub async fn create(
     if !caller.changes_network(&n) {
         return Err(disallowed("create_network"));
     }
-    let _one_at_a_time = SEGMENTS.lock().await;
     check_segment_free(&state, &n).await?;
-    state.db.network_create(&n).await?;
+    state.db.network_create(&n).await.map_err(written(&n))?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"network": caller.network_view(render::network(&n, Vec::new()))})),
@@ -248,10 +264,14 @@ pub async fn update(
         }
     }
     apply(&mut n, &m)?;
-    let _one_at_a_time = SEGMENTS.lock().await;
     check_segment_free(&state, &n).await?;
     n.updated_at = Some(Timestamp::now());
-    match state.db.network_update(&n, before.updated_at).await? {
+    match state
+        .db
+        .network_update(&n, before.updated_at)
+        .await
+        .map_err(written(&n))?
+    {
         ferric_db::UpdateOutcome::Updated => {}
         _ => {
             return Err(NetError::conflict(

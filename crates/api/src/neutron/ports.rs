@@ -11,7 +11,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use ferric_db::ListQuery;
+use ferric_db::{DbError, ListQuery};
 use ferric_types::net::{DhcpOption, FixedIp, Network, Subnet, VifPort};
 use ferric_types::{MacAddress, SubnetId, Timestamp, VifPortId};
 use serde_json::{json, Map, Value};
@@ -39,8 +39,6 @@ const ATTRIBUTES: &[&str] = &[
     "security_groups",
     "port_security_enabled",
 ];
-
-use ferric_net::ipam::ALLOCATING;
 
 async fn find(state: &AppState, id: &str) -> Result<VifPort, NetError> {
     lookup::by_id(id, "PortNotFound", "Port", |u: VifPortId| {
@@ -103,6 +101,7 @@ fn resolve_fixed_ips(
     network: &Network,
     subnets: &[Subnet],
     others: &[VifPort],
+    attempt: usize,
 ) -> Result<Vec<FixedIp>, NetError> {
     let mut used: HashSet<(SubnetId, Ipv4Addr)> = HashSet::new();
     for p in others {
@@ -182,7 +181,7 @@ fn resolve_fixed_ips(
                     .filter(|(s, _)| *s == subnet.uuid)
                     .map(|(_, a)| *a)
                     .collect();
-                ferric_net::ipam::allocate(subnet, &taken).ok_or_else(|| {
+                ferric_net::ipam::allocate(subnet, &taken, attempt).ok_or_else(|| {
                     NetError::conflict(
                         "IpAddressGenerationFailure",
                         format!(
@@ -287,6 +286,25 @@ fn apply(p: &mut VifPort, m: &Map<String, Value>) -> Result<(), NetError> {
     Ok(())
 }
 
+/// How often a write that lost a race for an address or MAC is tried again.
+const RACE_RETRIES: usize = 10;
+
+/// A write's database error: a lost race for an address or a MAC, said as such.
+fn clash(e: DbError, network: &Network, p: &VifPort) -> NetError {
+    match e {
+        DbError::Duplicate(col) if col == "ip_address" => NetError::conflict(
+            "IpAddressAlreadyAllocated",
+            format!(
+                "An IP address of port {} was allocated to another port meanwhile; try again.",
+                p.uuid
+            ),
+        ),
+        // The other unique key of a port: its MAC on its network.
+        DbError::Duplicate(_) => mac_in_use(network, &p.mac_address),
+        other => other.into(),
+    }
+}
+
 fn mac_in_use(network: &Network, mac: &MacAddress) -> NetError {
     NetError::conflict(
         "MacAddressInUse",
@@ -347,14 +365,22 @@ pub async fn create(
     if let Some(mac) = parse_mac(&m)? {
         p.mac_address = mac;
     }
-    let _one_at_a_time = ALLOCATING.lock().await;
-    let others = state.db.vif_ports_of(network.uuid).await?;
-    if others.iter().any(|o| o.mac_address == p.mac_address) {
-        return Err(mac_in_use(&network, &p.mac_address));
-    }
     let subnets = state.db.subnets_of(network.uuid).await?;
-    p.fixed_ips = resolve_fixed_ips(m.get("fixed_ips"), &network, &subnets, &others)?;
-    state.db.vif_port_create(&p).await?;
+    // Another process may take the address or MAC between the check and the
+    // write: the database refuses the second, and the check runs again.
+    let mut tries = 0;
+    loop {
+        let others = state.db.vif_ports_of(network.uuid).await?;
+        if others.iter().any(|o| o.mac_address == p.mac_address) {
+            return Err(mac_in_use(&network, &p.mac_address));
+        }
+        p.fixed_ips = resolve_fixed_ips(m.get("fixed_ips"), &network, &subnets, &others, tries)?;
+        match state.db.vif_port_create(&p).await {
+            Err(DbError::Duplicate(_)) if tries < RACE_RETRIES => tries += 1,
+            Err(e) => return Err(clash(e, &network, &p)),
+            Ok(()) => break,
+        }
+    }
     let view = caller.port_view(render::port(&p));
     Ok((StatusCode::CREATED, Json(json!({"port": view}))).into_response())
 }
@@ -372,7 +398,6 @@ pub async fn update(
             "Cannot update read-only attribute network_id",
         ));
     }
-    let _one_at_a_time = ALLOCATING.lock().await;
     let (before, network) = find_visible(&state, &caller, &id).await?;
     if !caller.changes_port(&before) {
         return Err(disallowed("update_port"));
@@ -387,26 +412,35 @@ pub async fn update(
     }
     let mut p = before.clone();
     apply(&mut p, &m)?;
-    let others: Vec<VifPort> = state
-        .db
-        .vif_ports_of(network.uuid)
-        .await?
-        .into_iter()
-        .filter(|o| o.uuid != p.uuid)
-        .collect();
     if m.contains_key("mac_address") {
         // Ironic sets the NIC's MAC on a VIF (and clears it with null on detach).
         p.mac_address = parse_mac(&m)?.unwrap_or_else(ferric_net::ipam::random_mac);
-        if others.iter().any(|o| o.mac_address == p.mac_address) {
+    }
+    let subnets = state.db.subnets_of(network.uuid).await?;
+    let mut tries = 0;
+    let outcome = loop {
+        let others: Vec<VifPort> = state
+            .db
+            .vif_ports_of(network.uuid)
+            .await?
+            .into_iter()
+            .filter(|o| o.uuid != p.uuid)
+            .collect();
+        if m.contains_key("mac_address") && others.iter().any(|o| o.mac_address == p.mac_address) {
             return Err(mac_in_use(&network, &p.mac_address));
         }
-    }
-    if m.contains_key("fixed_ips") {
-        let subnets = state.db.subnets_of(network.uuid).await?;
-        p.fixed_ips = resolve_fixed_ips(m.get("fixed_ips"), &network, &subnets, &others)?;
-    }
-    p.updated_at = Some(Timestamp::now());
-    match state.db.vif_port_update(&p, before.updated_at).await? {
+        if m.contains_key("fixed_ips") {
+            p.fixed_ips =
+                resolve_fixed_ips(m.get("fixed_ips"), &network, &subnets, &others, tries)?;
+        }
+        p.updated_at = Some(Timestamp::now());
+        match state.db.vif_port_update(&p, before.updated_at).await {
+            Err(DbError::Duplicate(_)) if tries < RACE_RETRIES => tries += 1,
+            Err(e) => return Err(clash(e, &network, &p)),
+            Ok(outcome) => break outcome,
+        }
+    };
+    match outcome {
         ferric_db::UpdateOutcome::Updated => {
             Ok(Json(json!({"port": caller.port_view(render::port(&p))})))
         }

@@ -1,0 +1,20 @@
+-- Uniqueness the database enforces for every process on it: a fixed IP is one
+-- port's within its subnet, and a segment (a VLAN of a physical network, or its
+-- flat network) is one network's.
+CREATE TABLE fixed_ips (
+    id BIGSERIAL PRIMARY KEY,
+    subnet_uuid TEXT NOT NULL,
+    ip_address TEXT NOT NULL,
+    port_uuid TEXT NOT NULL,
+    CONSTRAINT uniq_fixed_ips__ip_address UNIQUE (ip_address, subnet_uuid)
+);
+CREATE INDEX fixed_ips_port_idx ON fixed_ips (port_uuid);
+INSERT INTO fixed_ips (subnet_uuid, ip_address, port_uuid)
+    SELECT f->>'subnet_id', f->>'ip_address', p.uuid
+    FROM vif_ports p, jsonb_array_elements(p.fixed_ips::jsonb) f;
+ALTER TABLE networks ADD COLUMN segment TEXT;
+UPDATE networks SET segment = physical_network || ':vlan:' || segmentation_id
+    WHERE network_type = 'vlan' AND physical_network IS NOT NULL AND segmentation_id IS NOT NULL;
+UPDATE networks SET segment = physical_network || ':flat'
+    WHERE network_type = 'flat' AND physical_network IS NOT NULL;
+CREATE UNIQUE INDEX uniq_networks__segment ON networks (segment);
