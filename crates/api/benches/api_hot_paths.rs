@@ -53,6 +53,7 @@ fn hot_paths(c: &mut Criterion) {
             conductor,
             rings,
             metrics: Default::default(),
+            boot_files: None,
         })
     });
     let mut uuid = String::new();

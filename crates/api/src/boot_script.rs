@@ -9,9 +9,9 @@ use std::sync::atomic::Ordering;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use ferric_boot::root_path::{resolve, Refused};
-use ferric_drivers::netboot::{self, config_path};
 use ferric_types::MacAddress;
+
+use crate::boot_files::Refusal;
 
 use crate::images::serve_file;
 use crate::AppState;
@@ -22,15 +22,15 @@ fn script(status: StatusCode, body: String) -> Response {
 
 /// A file of the boot root.
 async fn from_root(state: &AppState, name: &str, headers: &HeaderMap) -> Response {
-    let resp = match netboot::root().and_then(|r| r.canonicalize().ok()) {
+    let resp = match &state.boot_files {
         None => script(
             StatusCode::NOT_FOUND,
             "no boot root on this ferricd\n".into(),
         ),
-        Some(root) => match resolve(&root, name) {
+        Some(files) => match files.boot_file(name) {
             Ok(path) => serve_file(&path, headers).await,
-            Err(Refused::NotFound) => script(StatusCode::NOT_FOUND, "no such boot file\n".into()),
-            Err(Refused::Denied) => script(StatusCode::FORBIDDEN, "outside the boot root\n".into()),
+            Err(Refusal::NotFound) => script(StatusCode::NOT_FOUND, "no such boot file\n".into()),
+            Err(Refusal::Denied) => script(StatusCode::FORBIDDEN, "outside the boot root\n".into()),
         },
     };
     let counter = if resp.status().is_success() {
@@ -81,9 +81,11 @@ async fn by_mac(state: &AppState, mac: MacAddress) -> Response {
             ),
         );
     };
-    let config = config_path(&node.uuid.to_string());
-    let rendered = netboot::root().is_some_and(|r| r.join(&config).is_file());
-    let body = if rendered {
+    let rendered = state
+        .boot_files
+        .as_ref()
+        .and_then(|f| f.node_script(&node.uuid.to_string()));
+    let body = if let Some(config) = rendered {
         format!("#!ipxe\nchain {config}\n")
     } else {
         format!(

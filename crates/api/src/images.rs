@@ -42,10 +42,10 @@ pub async fn image(
     Path(key): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(cache) = ferric_drivers::image_cache::global() else {
-        return plain(StatusCode::NOT_FOUND, "no image cache on this conductor");
+    let Some(files) = &state.boot_files else {
+        return plain(StatusCode::NOT_FOUND, "no image cache on this ferricd");
     };
-    let Some(path) = cache.path_of(&key) else {
+    let Some(path) = files.image(&key) else {
         return plain(StatusCode::NOT_FOUND, "no such image");
     };
     let resp = serve_file(&path, &headers).await;

@@ -5,6 +5,7 @@
 mod access;
 pub mod auth;
 mod body;
+pub mod boot_files;
 mod boot_script;
 mod error;
 mod fields;
@@ -95,6 +96,8 @@ pub struct AppState {
     pub rings: Arc<RingCache>,
     /// Counters served at `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// What `/boot/` and `/images/` serve, when this process has boot files.
+    pub boot_files: Option<Arc<dyn boot_files::BootFiles>>,
 }
 
 /// The API as one service: its routes behind trailing-slash normalisation.

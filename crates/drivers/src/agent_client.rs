@@ -15,18 +15,8 @@ use serde_json::{json, Value};
 use crate::agent_tls;
 use crate::interfaces::DriverError;
 
-/// DII keys the agent protocol keeps on a node.
-pub mod keys {
-    pub const URL: &str = "agent_url";
-    pub const TOKEN: &str = "agent_secret_token";
-    pub const TOKEN_PREGENERATED: &str = "agent_secret_token_pregenerated";
-    pub const VERIFY_CA: &str = "agent_verify_ca";
-    pub const VERSION: &str = "agent_version";
-    pub const LAST_HEARTBEAT: &str = "agent_last_heartbeat";
-    pub const CACHED_CLEAN_STEPS: &str = "agent_cached_clean_steps";
-    pub const CACHED_DEPLOY_STEPS: &str = "agent_cached_deploy_steps";
-    pub const HW_MANAGER_VERSION: &str = "hardware_manager_version";
-}
+/// The agent's keys in `driver_internal_info`.
+pub use ferric_types::agent_keys as keys;
 
 /// Forgets the running agent: its URL, token (unless pre-generated), certificate
 /// and cached steps. Done whenever the node is powered off or rebooted, so each

@@ -7,7 +7,9 @@
 //! `ferric-api`.
 
 pub mod external;
-pub mod ipam;
 pub mod service;
 pub mod switch;
-pub mod validate;
+
+/// Address management and the checks of networks, subnets and ports are pure
+/// rules, in `ferric-types` so the API applies them without this crate.
+pub use ferric_types::{ipam, net_validate as validate};

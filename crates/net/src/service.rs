@@ -14,6 +14,7 @@ use std::sync::{Arc, OnceLock};
 
 use ferric_db::{Cond, Datastore, ListQuery};
 use ferric_types::history::{HistoryEvent, INFO};
+pub use ferric_types::net::{tenant_vif, TENANT_VIF_KEY};
 use ferric_types::net::{FixedIp, Network, VifPort};
 use ferric_types::{JsonObject, Node, Port, PortGroup, Timestamp, VifPortId};
 use serde_json::{json, Value};
@@ -22,8 +23,6 @@ use crate::switch::{Segment, SwitchDriver};
 
 /// Where a node's roles are recorded.
 pub const ROLES_KEY: &str = "network_roles";
-/// The key of a port's or port group's attached tenant VIF.
-pub const TENANT_VIF_KEY: &str = "tenant_vif_port_id";
 
 /// A switch the service drives.
 pub struct Switch {
@@ -159,11 +158,6 @@ pub(crate) async fn join_or_undo(
         }
     }
     result
-}
-
-/// The tenant VIF a port's or port group's `internal_info` records.
-pub fn tenant_vif(info: &JsonObject) -> Option<&str> {
-    info.get(TENANT_VIF_KEY).and_then(Value::as_str)
 }
 
 impl NetworkService {

@@ -4,6 +4,7 @@
 //! (or SIGUSR2, a drain: the conductor's long work may finish first). `ferricd` is a thin `main` over it; `ferric demo` runs
 //! it in its own process.
 
+mod boot_files;
 mod boot_metrics;
 mod boot_policy;
 mod boot_role;
@@ -172,6 +173,7 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         conductor: Arc::new(router),
         rings,
         metrics,
+        boot_files: Some(Arc::new(boot_files::LocalBootFiles)),
     };
     let boot_server = match (settings.http_boot_listen, roles.boot) {
         (Some(addr), true) => {

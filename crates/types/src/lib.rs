@@ -3,6 +3,7 @@
 //! chassis), provision and power states, hardware types, LLDP, and secret masking.
 //! No I/O.
 
+pub mod agent_keys;
 pub mod allocation;
 pub mod chassis;
 pub mod conductor;
@@ -17,12 +18,14 @@ pub mod identity;
 pub mod ids;
 pub mod inspection_data;
 pub mod inspection_rules;
+pub mod ipam;
 pub mod lldp;
 pub mod mac;
 pub mod management;
 pub mod microversion;
 pub mod name;
 pub mod net;
+pub mod net_validate;
 pub mod node;
 pub mod port;
 pub mod portgroup;

@@ -22,6 +22,14 @@ pub const ROLES: &[&str] = &[
 /// Segment types.
 pub const NETWORK_TYPES: &[&str] = &["flat", "vlan"];
 
+/// The key of a port's or port group's attached tenant VIF (in `internal_info`).
+pub const TENANT_VIF_KEY: &str = "tenant_vif_port_id";
+
+/// The tenant VIF a port's or port group's `internal_info` records.
+pub fn tenant_vif(info: &crate::JsonObject) -> Option<&str> {
+    info.get(TENANT_VIF_KEY).and_then(serde_json::Value::as_str)
+}
+
 /// A network (one L2 segment).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Network {

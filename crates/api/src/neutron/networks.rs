@@ -190,7 +190,7 @@ fn apply(n: &mut Network, m: &Map<String, Value>) -> Result<(), NetError> {
             })?),
         };
     }
-    ferric_net::validate::network(n).map_err(NetError::invalid)
+    ferric_types::net_validate::network(n).map_err(NetError::invalid)
 }
 
 pub async fn create(

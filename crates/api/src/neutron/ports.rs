@@ -150,7 +150,7 @@ fn resolve_fixed_ips(
                 })?,
             (None, Some(a)) => subnets
                 .iter()
-                .find(|s| ferric_net::validate::fixed_ip(s, a).is_ok())
+                .find(|s| ferric_types::net_validate::fixed_ip(s, a).is_ok())
                 .ok_or_else(|| {
                     NetError::invalid(format!(
                         "IP address {a} is not a valid IP for any subnet of network {}.",
@@ -163,7 +163,8 @@ fn resolve_fixed_ips(
         };
         let ip = match address {
             Some(a) => {
-                let ip = ferric_net::validate::fixed_ip(subnet, &a).map_err(NetError::invalid)?;
+                let ip =
+                    ferric_types::net_validate::fixed_ip(subnet, &a).map_err(NetError::invalid)?;
                 if used.contains(&(subnet.uuid, ip)) {
                     return Err(NetError::conflict(
                         "IpAddressAlreadyAllocated",
@@ -181,7 +182,7 @@ fn resolve_fixed_ips(
                     .filter(|(s, _)| *s == subnet.uuid)
                     .map(|(_, a)| *a)
                     .collect();
-                ferric_net::ipam::allocate(subnet, &taken, attempt).ok_or_else(|| {
+                ferric_types::ipam::allocate(subnet, &taken, attempt).ok_or_else(|| {
                     NetError::conflict(
                         "IpAddressGenerationFailure",
                         format!(
@@ -256,10 +257,10 @@ fn apply(p: &mut VifPort, m: &Map<String, Value>) -> Result<(), NetError> {
         p.host_id = request::string(m, "binding:host_id")?.unwrap_or_default();
     }
     if let Some(v) = request::string(m, "binding:vnic_type")? {
-        if !ferric_net::validate::VNIC_TYPES.contains(&v.as_str()) {
+        if !ferric_types::net_validate::VNIC_TYPES.contains(&v.as_str()) {
             return Err(NetError::invalid(format!(
                 "{v} is not in valid_values {:?}",
-                ferric_net::validate::VNIC_TYPES
+                ferric_types::net_validate::VNIC_TYPES
             )));
         }
         p.vnic_type = v;
@@ -347,7 +348,7 @@ pub async fn create(
         name: String::new(),
         description: String::new(),
         project_id: network.project_id.clone(),
-        mac_address: ferric_net::ipam::random_mac(),
+        mac_address: ferric_types::ipam::random_mac(),
         fixed_ips: Vec::new(),
         extra_dhcp_opts: Vec::new(),
         binding_profile: Map::new(),
@@ -414,7 +415,7 @@ pub async fn update(
     apply(&mut p, &m)?;
     if m.contains_key("mac_address") {
         // Ironic sets the NIC's MAC on a VIF (and clears it with null on detach).
-        p.mac_address = parse_mac(&m)?.unwrap_or_else(ferric_net::ipam::random_mac);
+        p.mac_address = parse_mac(&m)?.unwrap_or_else(ferric_types::ipam::random_mac);
     }
     let subnets = state.db.subnets_of(network.uuid).await?;
     let mut tries = 0;
@@ -469,7 +470,7 @@ async fn attached_to_node(state: &AppState, p: &VifPort) -> Result<bool, NetErro
         return Ok(false);
     };
     let id = p.uuid.to_string();
-    let carries = |info| ferric_net::service::tenant_vif(info) == Some(id.as_str());
+    let carries = |info| ferric_types::net::tenant_vif(info) == Some(id.as_str());
     let (groups, ports) = state.db.nics_of(node).await?;
     Ok(ports.iter().any(|port| carries(&port.internal_info))
         || groups.iter().any(|g| carries(&g.internal_info)))

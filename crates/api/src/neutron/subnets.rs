@@ -149,7 +149,7 @@ fn apply(s: &mut Subnet, m: &Map<String, Value>, creating: bool) -> Result<(), N
         s.allocation_pools = serde_json::from_value::<Vec<AllocationPool>>(pools.clone())
             .map_err(|e| NetError::invalid(format!("allocation_pools: {e}")))?;
     }
-    ferric_net::validate::subnet(s).map_err(NetError::invalid)
+    ferric_types::net_validate::subnet(s).map_err(NetError::invalid)
 }
 
 pub async fn create(
@@ -189,16 +189,16 @@ pub async fn create(
     if !m.contains_key("gateway_ip") {
         // Neutron's default: the first host address.
         let cidr = request::string(&m, "cidr")?.unwrap_or_default();
-        if let Ok(c) = ferric_net::ipam::Cidr::parse(&cidr) {
+        if let Ok(c) = ferric_types::ipam::Cidr::parse(&cidr) {
             s.gateway_ip = Some(c.first_host().to_string());
         }
     }
     apply(&mut s, &m, true)?;
     s.project_id = caller.owner(&m, &network.project_id)?;
     let siblings = state.db.subnets_of(network.uuid).await?;
-    let mine = ferric_net::ipam::Cidr::parse(&s.cidr).map_err(NetError::invalid)?;
+    let mine = ferric_types::ipam::Cidr::parse(&s.cidr).map_err(NetError::invalid)?;
     for other in siblings {
-        if let Ok(c) = ferric_net::ipam::Cidr::parse(&other.cidr) {
+        if let Ok(c) = ferric_types::ipam::Cidr::parse(&other.cidr) {
             if c.contains(mine.network) || mine.contains(c.network) {
                 return Err(NetError::invalid(format!(
                     "Requested subnet with cidr: {} for network: {} overlaps with another subnet",

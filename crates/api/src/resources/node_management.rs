@@ -6,8 +6,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use ferric_conductor_api::BootSetting;
-use ferric_drivers::BootDevice;
 use ferric_types::hardware::BOOT_DEVICES;
+use ferric_types::management::BootDevice;
 use ferric_types::Microversion;
 use serde_json::{json, Value};
 

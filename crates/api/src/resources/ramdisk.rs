@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use ferric_conductor_api::AgentHeartbeat;
-use ferric_drivers::agent_client::keys;
+use ferric_types::agent_keys as keys;
 use ferric_types::provision::NETBOOT_STATES;
 use ferric_types::secrets::{mask_keys, mask_secrets, MASK};
 use ferric_types::{MacAddress, Microversion, Node, NodeId};

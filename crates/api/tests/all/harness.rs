@@ -99,6 +99,7 @@ impl TestApp {
                 },
             )),
             metrics: Default::default(),
+            boot_files: None,
         };
         TestApp {
             service: service(state.clone()),

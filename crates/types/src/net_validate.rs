@@ -3,9 +3,8 @@
 
 use std::net::Ipv4Addr;
 
-use ferric_types::net::{Network, Subnet, NETWORK_TYPES, ROLES};
-
 use crate::ipam::{pool_range, Cidr};
+use crate::net::{Network, Subnet, NETWORK_TYPES, ROLES};
 
 /// VNIC types a port may have (`baremetal` for nodes).
 pub const VNIC_TYPES: &[&str] = &[
@@ -145,8 +144,8 @@ pub fn fixed_ip(subnet: &Subnet, text: &str) -> Result<Ipv4Addr, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ferric_types::net::AllocationPool;
-    use ferric_types::{NetworkId, SubnetId, Timestamp};
+    use crate::net::AllocationPool;
+    use crate::{NetworkId, SubnetId, Timestamp};
 
     fn subnet_of(cidr: &str, gw: Option<&str>, pools: &[(&str, &str)]) -> Subnet {
         Subnet {

@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
 
-use ferric_types::net::{AllocationPool, Subnet};
-use ferric_types::MacAddress;
+use crate::net::{AllocationPool, Subnet};
+use crate::MacAddress;
 
 /// A MAC in Neutron's default range (`fa:16:3e:…`), for ports given none.
 pub fn random_mac() -> MacAddress {
