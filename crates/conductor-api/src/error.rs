@@ -21,8 +21,9 @@ pub enum ErrorKind {
     Conflict,
     /// Every worker is busy, or no conductor serves the node's group (503).
     Unavailable,
-    /// The conductor could not be reached: the call never arrived (503; the router
-    /// tries the next owner).
+    /// The conductor could not be reached, or refused the call before running
+    /// anything (it is leaving, or cut off from its database): 503, and the router
+    /// tries the next owner.
     Unreachable,
     /// The hardware refused or failed (500).
     Hardware,

@@ -28,7 +28,10 @@ impl From<ConductorError> for CallError {
             ConductorError::InvalidState(_) => ErrorKind::InvalidState,
             ConductorError::Invalid(_) => ErrorKind::Invalid,
             ConductorError::Conflict(_) => ErrorKind::Conflict,
-            ConductorError::Busy | ConductorError::Unavailable(_) => ErrorKind::Unavailable,
+            ConductorError::Busy => ErrorKind::Unavailable,
+            // Refused before anything ran (it is leaving, or cut off from its
+            // database): the router may take the call to the next owner.
+            ConductorError::Unavailable(_) => ErrorKind::Unreachable,
             ConductorError::Driver(DriverError::Unsupported(_)) => ErrorKind::Unsupported,
             ConductorError::Driver(DriverError::Config(_)) => ErrorKind::Invalid,
             ConductorError::Driver(DriverError::Hardware(_)) => ErrorKind::Hardware,

@@ -641,3 +641,95 @@ async fn racing_processes_get_one_winner() {
     }
     assert_eq!(addresses.len(), 20);
 }
+
+/// Deploys and undeploys `uuid` until `stop`; the cycles done and what failed.
+async fn cycle(
+    api: String,
+    uuid: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> (usize, Vec<String>) {
+    let http = reqwest::Client::new();
+    let node = |http: &reqwest::Client| {
+        http.get(format!("{api}/v1/nodes/{uuid}"))
+            .header("X-OpenStack-Ironic-API-Version", "1.89")
+            .send()
+    };
+    let (mut cycles, mut failures) = (0, Vec::new());
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        for (verb, rest) in [("active", "active"), ("deleted", "available")] {
+            let r = http
+                .put(format!("{api}/v1/nodes/{uuid}/states/provision"))
+                .header("X-OpenStack-Ironic-API-Version", "1.89")
+                .json(&json!({"target": verb}))
+                .send()
+                .await
+                .unwrap();
+            if r.status() != 202 {
+                let status = r.status();
+                failures.push(format!(
+                    "{verb}: {status} {}",
+                    r.text().await.unwrap_or_default()
+                ));
+                return (cycles, failures);
+            }
+            loop {
+                let n: Value = node(&http).await.unwrap().json().await.unwrap();
+                let state = n["provision_state"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                if state.contains("failed") || state == "error" {
+                    failures.push(format!("{state}: {}", n["last_error"]));
+                    return (cycles, failures);
+                }
+                if state == rest && n["reservation"].is_null() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        cycles += 1;
+    }
+    (cycles, failures)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_restart_with_drain_fails_no_deploy() {
+    let dir = scratch("cluster-rolling");
+    let db = postgres_url();
+    let hosts = ["roll-1", "roll-2", "roll-3"];
+    let mut processes = Vec::new();
+    for h in hosts {
+        processes.push(conductor(&dir, &db, h).await.0);
+    }
+    let api = api_only(&dir, &db).await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut cyclers = Vec::new();
+    for i in 0..6 {
+        let uuid = create_node(&api, &format!("r{i}"), json!({"fake_deploy_delay": 1})).await;
+        cyclers.push(tokio::spawn(cycle(api.api.clone(), uuid, stop.clone())));
+    }
+    // Each conductor in turn drains (SIGUSR2), exits, and starts again.
+    for (i, host) in hosts.iter().enumerate() {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        signal(&processes[i], "USR2");
+        exits_within(&mut processes[i], Duration::from_secs(30)).await;
+        processes[i] = conductor(&dir, &db, host).await.0;
+        eventually(
+            "the restarted conductor alive",
+            Duration::from_secs(10),
+            || async { conductors(&api).await.get(*host) == Some(&true) },
+        )
+        .await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut total = 0;
+    for c in cyclers {
+        let (cycles, failures) = c.await.unwrap();
+        assert!(failures.is_empty(), "{failures:?}");
+        total += cycles;
+    }
+    assert!(total >= 6, "only {total} deploy cycles ran");
+    eprintln!("rolling restart: {total} deploy/undeploy cycles across three drains, none failed");
+}
