@@ -18,6 +18,9 @@ use ferric_types::Timestamp;
 
 use crate::{Conductor, ConductorError};
 
+/// Nodes adopted at once.
+const ADOPTING_AT_ONCE: usize = 32;
+
 impl Conductor {
     /// One round: adopts what dead peers held; returns how many nodes.
     pub async fn take_over_from_dead(&self) -> Result<usize, ConductorError> {
@@ -53,22 +56,34 @@ impl Conductor {
             return Ok(0);
         }
         let rings = Rings::from_conductors(&conductors, now, timeout);
-        let mut adopted = 0;
-        for node in held {
-            if rings.conductor_for(&node.uuid.to_string(), &node.conductor_group)
-                != Some(&*self.host)
-            {
-                continue;
-            }
+        let mine: Vec<_> = held
+            .into_iter()
+            .filter(|n| {
+                rings.conductor_for(&n.uuid.to_string(), &n.conductor_group) == Some(&*self.host)
+            })
+            .collect();
+        let adopted = mine.len();
+        // Several at a time: a dead conductor may have held thousands.
+        let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(ADOPTING_AT_ONCE));
+        let mut tasks = tokio::task::JoinSet::new();
+        for node in mine {
             let Some(holder) = node.reservation.clone() else {
                 continue;
             };
-            let why = format!(
-                "Conductor {holder} stopped heartbeating (dead after {timeout} s) and conductor {} took over",
-                self.host
-            );
-            self.release_one(node, &holder, &why).await?;
-            adopted += 1;
+            let (this, gate) = (self.clone(), gate.clone());
+            tasks.spawn(async move {
+                let _slot = gate.acquire_owned().await;
+                let why = format!(
+                    "Conductor {holder} stopped heartbeating (dead after {timeout} s) and conductor {} took over",
+                    this.host
+                );
+                this.release_one(node, &holder, &why).await
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            if let Ok(Err(e)) = done {
+                tracing::warn!(error = %e, "could not adopt a node; the next round tries again");
+            }
         }
         if adopted > 0 {
             tracing::warn!(nodes = adopted, dead = ?dead, "took over nodes from dead conductors");
