@@ -1,6 +1,6 @@
 //! What the whole-system benchmarks share: the ferricd under test (stopped with
 //! SIGTERM, its scratch directory removed, when dropped), reading a process's
-//! memory from /proc, and percentiles.
+//! memory and CPU time from /proc, and percentiles.
 
 use std::path::PathBuf;
 use std::process::{Child, Command};
@@ -42,4 +42,14 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
         return Duration::ZERO;
     }
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// User + system CPU seconds of a process so far.
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after the ")".
+    (ticks(11) + ticks(12)) / 100.0
 }

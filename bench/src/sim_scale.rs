@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use ferric_bench::{percentile, status_kib, Server};
+use ferric_bench::{cpu_seconds, percentile, status_kib, Server};
 use ferric_client::{Client, ClientError, Method};
 use ferric_sim::{Rack, RackConfig};
 use ferric_types::provision::ProvisionState;
@@ -105,16 +105,6 @@ async fn check_links(client: &Client, rack: &Rack) -> (usize, usize) {
         }
     }
     (ports, linked)
-}
-
-/// User + system CPU seconds of a process so far.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after the ")".
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// As many open files as the hard limit allows (10 000 agents need listeners).
