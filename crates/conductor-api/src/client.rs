@@ -78,11 +78,11 @@ impl RemoteConductor {
         &self.host
     }
 
+    /// The error a client sees: the conductor named, its address (internal
+    /// topology) only in this process's log.
     fn failed(&self, kind: ErrorKind, why: impl std::fmt::Display) -> CallError {
-        CallError::new(
-            kind,
-            format!("conductor {} ({}): {why}", self.host, self.url),
-        )
+        tracing::debug!(conductor = %self.host, url = %self.url, error = %why, "RPC call failed");
+        CallError::new(kind, format!("conductor {}: {why}", self.host))
     }
 
     pub(crate) async fn call<T: DeserializeOwned>(

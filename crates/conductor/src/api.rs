@@ -188,7 +188,10 @@ impl ConductorApi for Conductor {
     }
 
     fn agent_lookup(&self, node: NodeId) -> BoxFuture<'_, Result<Option<String>, CallError>> {
-        Box::pin(async move { self.issue_agent_token(node).await.map_err(CallError::from) })
+        Box::pin(async move {
+            self.accepting().map_err(CallError::from)?;
+            self.issue_agent_token(node).await.map_err(CallError::from)
+        })
     }
 
     fn vifs(&self, node: NodeId) -> BoxFuture<'_, Result<Vec<String>, CallError>> {
@@ -202,6 +205,7 @@ impl ConductorApi for Conductor {
         target: VifTarget,
     ) -> BoxFuture<'_, Result<(), CallError>> {
         Box::pin(async move {
+            self.accepting().map_err(CallError::from)?;
             Conductor::vif_attach(self, node, vif, target)
                 .await
                 .map_err(CallError::from)
@@ -210,6 +214,7 @@ impl ConductorApi for Conductor {
 
     fn vif_detach(&self, node: NodeId, vif: String) -> BoxFuture<'_, Result<(), CallError>> {
         Box::pin(async move {
+            self.accepting().map_err(CallError::from)?;
             Conductor::vif_detach(self, node, vif)
                 .await
                 .map_err(CallError::from)
@@ -222,6 +227,7 @@ impl ConductorApi for Conductor {
         heartbeat: AgentHeartbeat,
     ) -> BoxFuture<'_, Result<(), CallError>> {
         Box::pin(async move {
+            self.accepting().map_err(CallError::from)?;
             self.accept_heartbeat(node, heartbeat)
                 .await
                 .map_err(CallError::from)
@@ -234,6 +240,7 @@ impl ConductorApi for Conductor {
         data: serde_json::Value,
     ) -> BoxFuture<'_, Result<(), CallError>> {
         Box::pin(async move {
+            self.accepting().map_err(CallError::from)?;
             self.take_inspection_data(node, data)
                 .await
                 .map_err(CallError::from)

@@ -174,6 +174,16 @@ impl Conductor {
     /// conductor drains or has lost the database (its peers may be taking its
     /// nodes).
     fn worker(&self) -> Result<OwnedSemaphorePermit, ConductorError> {
+        self.accepting()?;
+        self.workers
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ConductorError::Busy)
+    }
+
+    /// `Unavailable` while the conductor drains or has lost the database: no new
+    /// work starts here (the router takes the call to the next owner).
+    pub(crate) fn accepting(&self) -> Result<(), ConductorError> {
         if self.liveness.leaving() {
             return Err(ConductorError::Unavailable(format!(
                 "Conductor {} is shutting down; retry, another conductor will take the request.",
@@ -186,9 +196,6 @@ impl Conductor {
                 self.host
             )));
         }
-        self.workers
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| ConductorError::Busy)
+        Ok(())
     }
 }

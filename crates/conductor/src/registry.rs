@@ -68,6 +68,14 @@ impl Conductor {
                     }
                 };
                 liveness.heartbeat(touched);
+                if touched && online && liveness.leaving() {
+                    // It started leaving while this heartbeat said online: say
+                    // offline now rather than an interval later.
+                    let now = Timestamp::now().to_string();
+                    if let Err(e) = db.conductor_touch(&host, &now, false).await {
+                        tracing::warn!(error = %e, "could not leave the hash rings");
+                    }
+                }
             }
         }))
     }

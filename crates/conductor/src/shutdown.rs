@@ -61,8 +61,9 @@ impl Conductor {
     /// offline.
     pub async fn depart(&self) -> Result<usize, ConductorError> {
         let why = format!("Conductor {} stopped", self.host);
-        let released = self.release_held_by(&self.host, &why).await?;
+        let released = self.release_held_by(&self.host, &why).await;
+        // Offline even when a release failed: a peer's takeover gets the rest.
         self.unregister().await?;
-        Ok(released)
+        released
     }
 }

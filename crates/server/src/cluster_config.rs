@@ -146,9 +146,11 @@ pub(crate) fn settings(
     if interval == 0 {
         return Err("[conductor] heartbeat_interval must be at least 1 second".into());
     }
-    if timeout <= interval {
+    // A conductor fences itself when its last heartbeat is a timeout less one
+    // interval old; between heartbeats it is an interval old: room for one miss.
+    if timeout < 3 * interval {
         return Err(format!(
-            "[conductor] heartbeat_timeout ({timeout} s) must be longer than heartbeat_interval ({interval} s)"
+            "[conductor] heartbeat_timeout ({timeout} s) must be at least three heartbeat_interval ({interval} s)"
         ));
     }
     let heartbeats = Heartbeats {
@@ -248,7 +250,7 @@ mod tests {
         assert!(
             no(args(Some("api,boot"), Some("127.0.0.1:8089")), false).contains("conductor role")
         );
-        let e = settings(args(None, None), None, &file, Some(10), Some(10), false).unwrap_err();
+        let e = settings(args(None, None), None, &file, Some(10), Some(29), false).unwrap_err();
         assert!(e.contains("heartbeat_timeout"), "{e}");
         let (roles, rpc, hb) = settings(args(None, None), None, &file, None, None, true).unwrap();
         assert_eq!(roles, Roles::ALL);

@@ -106,13 +106,14 @@ impl RunningConductor {
     /// Fails and releases what it still holds, marks itself offline, and stops its
     /// background work.
     pub async fn stop(self) {
+        // First nothing new: no RPC, no heartbeat, no takeover or periodic work.
+        for task in self.tasks {
+            task.abort();
+        }
         match self.conductor.depart().await {
             Ok(0) => {}
             Ok(n) => tracing::warn!(nodes = n, "released nodes still held at the stop"),
             Err(e) => tracing::warn!(error = %e, "could not leave the cluster cleanly"),
-        }
-        for task in self.tasks {
-            task.abort();
         }
     }
 }
