@@ -91,6 +91,7 @@ fn conductor_router(
 
 /// Runs the server until SIGTERM or Ctrl-C: the roles the settings name.
 pub async fn run(settings: Settings) -> Result<(), String> {
+    let mut signals = StopSignals::install()?;
     let roles = settings.roles;
     // A bad certificate stops ferricd before anything else starts.
     let certificate = match (&settings.tls, roles.api || roles.boot) {
@@ -224,13 +225,17 @@ pub async fn run(settings: Settings) -> Result<(), String> {
     let (api_done, api_stop) = tokio::sync::oneshot::channel::<()>();
     let (waits, running) = (settings.shutdown_waits, conductor.as_ref());
     let stopping = async move {
-        let stop = stop_signal().await;
+        let stop = signals.next().await;
         if let Some(c) = running {
-            c.drain(match stop {
+            let limit = match stop {
                 Stop::Graceful => waits.0,
                 Stop::Drain => waits.1,
-            })
-            .await;
+            };
+            tokio::select! {
+                _ = c.drain(limit) => {}
+                // A second request: stop waiting, hand back what still runs.
+                _ = signals.next() => tracing::warn!("second stop request: not waiting for the work any longer"),
+            }
         }
         let _ = api_done.send(());
     };
@@ -300,22 +305,34 @@ enum Stop {
     Drain,
 }
 
-/// Resolves with the first stop request: SIGTERM or Ctrl-C, or SIGUSR2.
-async fn stop_signal() -> Stop {
-    use tokio::signal::unix::{signal, SignalKind};
-    let wait = |kind: SignalKind| async move {
-        match signal(kind) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    let stop = tokio::select! {
-        _ = tokio::signal::ctrl_c() => Stop::Graceful,
-        _ = wait(SignalKind::terminate()) => Stop::Graceful,
-        _ = wait(SignalKind::user_defined2()) => Stop::Drain,
-    };
-    tracing::info!(?stop, "shutting down");
-    stop
+/// The stop requests of this process — SIGTERM or Ctrl-C, SIGUSR2 — listened for
+/// from the start, so none arriving while it starts up kills it unprepared, and a
+/// second one during a drain is heard.
+struct StopSignals {
+    term: tokio::signal::unix::Signal,
+    drain: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> Result<Self, String> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let listen = |kind: SignalKind| {
+            signal(kind).map_err(|e| format!("cannot listen for stop signals: {e}"))
+        };
+        Ok(Self {
+            term: listen(SignalKind::terminate())?,
+            drain: listen(SignalKind::user_defined2())?,
+        })
+    }
+
+    /// The next stop request.
+    async fn next(&mut self) -> Stop {
+        let stop = tokio::select! {
+            _ = tokio::signal::ctrl_c() => Stop::Graceful,
+            _ = self.term.recv() => Stop::Graceful,
+            _ = self.drain.recv() => Stop::Drain,
+        };
+        tracing::info!(?stop, "stop requested");
+        stop
+    }
 }

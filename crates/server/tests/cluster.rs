@@ -509,6 +509,32 @@ async fn a_draining_conductor_finishes_its_work_a_stopping_one_hands_it_back() {
         "{node}"
     );
     eprintln!("stop: cond-e handed back a running deploy and exited {took:?} after SIGTERM");
+
+    // A drain (up to 30 minutes by default) cut short by a second request.
+    let mut f = start("cond-f").await;
+    let long = create_node(&api, "long", json!({"fake_deploy_delay": 120})).await;
+    api.provision(&long, "active").await;
+    eventually(
+        "the long deploy under way",
+        Duration::from_secs(10),
+        || async { !api.node(&long).await["reservation"].is_null() },
+    )
+    .await;
+    signal(&f, "USR2");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(f.child.try_wait().unwrap().is_none(), "it drains");
+    signal(&f, "TERM");
+    exits_within(&mut f, Duration::from_secs(10)).await;
+    let node = api
+        .wait_for(&long, &["deploy failed"], Duration::from_secs(5))
+        .await;
+    assert!(
+        node["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Conductor cond-f stopped"),
+        "{node}"
+    );
 }
 
 /// Two all-in-one processes on one PostgreSQL, each with its network API.
