@@ -9,12 +9,21 @@ CREATE TABLE fixed_ips (
 );
 CREATE UNIQUE INDEX uniq_fixed_ips__ip_address ON fixed_ips (ip_address, subnet_uuid);
 CREATE INDEX fixed_ips_port_idx ON fixed_ips (port_uuid);
-INSERT INTO fixed_ips (subnet_uuid, ip_address, port_uuid)
+-- A duplicate that slipped in when only in-process locks guarded addresses
+-- keeps its first port's claim.
+INSERT OR IGNORE INTO fixed_ips (subnet_uuid, ip_address, port_uuid)
     SELECT json_extract(f.value, '$.subnet_id'), json_extract(f.value, '$.ip_address'), p.uuid
     FROM vif_ports p, json_each(p.fixed_ips) f;
 ALTER TABLE networks ADD COLUMN segment TEXT;
+-- A segment two networks share (possible before) stays the oldest one's.
 UPDATE networks SET segment = physical_network || ':vlan:' || segmentation_id
-    WHERE network_type = 'vlan' AND physical_network IS NOT NULL AND segmentation_id IS NOT NULL;
+    WHERE network_type = 'vlan' AND NULLIF(physical_network, '') IS NOT NULL
+      AND segmentation_id IS NOT NULL
+      AND id = (SELECT MIN(o.id) FROM networks o WHERE o.network_type = 'vlan'
+                AND o.physical_network = networks.physical_network
+                AND o.segmentation_id = networks.segmentation_id);
 UPDATE networks SET segment = physical_network || ':flat'
-    WHERE network_type = 'flat' AND physical_network IS NOT NULL;
+    WHERE network_type = 'flat' AND NULLIF(physical_network, '') IS NOT NULL
+      AND id = (SELECT MIN(o.id) FROM networks o WHERE o.network_type = 'flat'
+                AND o.physical_network = networks.physical_network);
 CREATE UNIQUE INDEX uniq_networks__segment ON networks (segment);
