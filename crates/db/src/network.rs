@@ -190,17 +190,7 @@ impl Datastore {
         stmts.extend(fixed_ip_rows(p));
         match self.execute_all(stmts).await {
             Ok(_) => Ok(UpdateOutcome::Updated),
-            Err(DbError::NotFound) => {
-                let exists = self
-                    .count_rows(&VIF_PORTS, &[Cond::Eq("uuid", p.uuid.to_string().into())])
-                    .await?
-                    > 0;
-                Ok(if exists {
-                    UpdateOutcome::Conflict
-                } else {
-                    UpdateOutcome::NotFound
-                })
-            }
+            Err(DbError::NotFound) => self.missed_update(&VIF_PORTS, &p.uuid.to_string()).await,
             Err(e) => Err(e),
         }
     }

@@ -309,6 +309,16 @@ impl Datastore {
         if self.execute(sql).await? == 1 {
             return Ok(UpdateOutcome::Updated);
         }
+        self.missed_update(table, uuid).await
+    }
+
+    /// Why a guarded update of row `uuid` matched nothing: it changed meanwhile
+    /// (`Conflict`), or it is gone.
+    pub(crate) async fn missed_update(
+        &self,
+        table: &Table,
+        uuid: &str,
+    ) -> Result<UpdateOutcome, DbError> {
         let exists = self
             .count_rows(table, &[Cond::Eq("uuid", uuid.into())])
             .await?

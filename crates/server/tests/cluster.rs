@@ -16,44 +16,30 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::{free_port, postgres_url, scratch, Ferric};
+use support::{cluster, free_port, postgres_url, scratch, Ferric};
 
-const SECRET: &str = "cluster-test-shared-secret";
 /// Fast membership, so the test sees a death in seconds.
 const HEARTBEATS: &str = "heartbeat_interval = 1\nheartbeat_timeout = 4\n";
 
-fn secret_file(dir: &Path) -> String {
-    let path = dir.join("rpc-secret");
-    std::fs::write(&path, format!("{SECRET}\n")).unwrap();
-    path.display().to_string()
+/// A conductor process with the test's fast heartbeats.
+async fn conductor(dir: &Path, db: &str, host: &str) -> (Ferric, u16) {
+    cluster::conductor(dir, db, host, &format!("[conductor]\n{HEARTBEATS}")).await
 }
 
-async fn conductor(dir: &Path, db: &str, host: &str) -> (Ferric, u16) {
-    let rpc = free_port();
-    let dir = dir.join(host);
-    std::fs::create_dir_all(&dir).unwrap();
-    let args: Vec<String> = [
-        "--role",
-        "conductor",
-        "--host",
-        host,
-        "--rpc-listen",
-        &format!("127.0.0.1:{rpc}"),
-        "--rpc-secret-file",
-        &secret_file(&dir),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let f = Ferric::start_without_api(
-        &dir,
-        Some(db.to_string()),
-        &format!("[conductor]\n{HEARTBEATS}"),
-        &args,
-        rpc,
-    )
-    .await;
-    (f, rpc)
+/// The API process, with the same heartbeat settings.
+async fn api_only(dir: &Path, db: &str) -> Ferric {
+    cluster::api_only(dir, db, "api", &format!("[conductor]\n{HEARTBEATS}")).await
+}
+
+/// The conductor each node belongs to, as the API shows it.
+async fn owners(api: &Ferric) -> Vec<String> {
+    let list = get(api, "/nodes?fields=uuid,conductor").await;
+    list["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["conductor"].as_str().unwrap_or_default().to_string())
+        .collect()
 }
 
 async fn get(api: &Ferric, path: &str) -> Value {
@@ -105,20 +91,7 @@ async fn an_api_and_two_conductors_share_the_nodes() {
     let db = postgres_url();
     let (mut a, rpc_a) = conductor(&dir, &db, "cond-a").await;
     let (b, rpc_b) = conductor(&dir, &db, "cond-b").await;
-    let api_dir = dir.join("api");
-    std::fs::create_dir_all(&api_dir).unwrap();
-    let api = Ferric::start_with(
-        &api_dir,
-        Some(db.clone()),
-        &format!("[conductor]\n{HEARTBEATS}"),
-        &[
-            "--role".into(),
-            "api".into(),
-            "--rpc-secret-file".into(),
-            secret_file(&api_dir),
-        ],
-    )
-    .await;
+    let api = api_only(&dir, &db).await;
     assert_eq!(
         conductors(&api).await,
         BTreeMap::from([("cond-a".into(), true), ("cond-b".into(), true)])
@@ -158,8 +131,8 @@ async fn an_api_and_two_conductors_share_the_nodes() {
         let shown = api.node(&uuid).await;
         owner_of.insert(uuid, shown["conductor"].as_str().unwrap().to_string());
     }
-    let owners: std::collections::BTreeSet<&String> = owner_of.values().collect();
-    assert_eq!(owners.len(), 2, "both conductors own nodes: {owner_of:?}");
+    let distinct: std::collections::BTreeSet<&String> = owner_of.values().collect();
+    assert_eq!(distinct.len(), 2, "both conductors own nodes: {owner_of:?}");
     for (uuid, owner) in &owner_of {
         let history = get(&api, &format!("/nodes/{uuid}/history?detail=true")).await;
         let by: Vec<&str> = history["history"]
@@ -210,14 +183,7 @@ async fn an_api_and_two_conductors_share_the_nodes() {
     eventually(
         "the ring without cond-a",
         Duration::from_secs(5),
-        || async {
-            let list = get(&api, "/nodes?fields=uuid,conductor").await;
-            list["nodes"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|n| n["conductor"] == "cond-b")
-        },
+        || async { owners(&api).await.iter().all(|o| o == "cond-b") },
     )
     .await;
 
@@ -267,23 +233,6 @@ async fn create_node(api: &Ferric, name: &str, driver_info: Value) -> String {
         api.wait_for(&uuid, &[rest], Duration::from_secs(60)).await;
     }
     uuid
-}
-
-async fn api_only(dir: &Path, db: &str) -> Ferric {
-    let api_dir = dir.join("api");
-    std::fs::create_dir_all(&api_dir).unwrap();
-    Ferric::start_with(
-        &api_dir,
-        Some(db.to_string()),
-        &format!("[conductor]\n{HEARTBEATS}"),
-        &[
-            "--role".into(),
-            "api".into(),
-            "--rpc-secret-file".into(),
-            secret_file(&api_dir),
-        ],
-    )
-    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -392,14 +341,7 @@ async fn a_dead_conductors_nodes_are_adopted() {
     eventually(
         "cond-a owning nodes again",
         Duration::from_secs(10),
-        || async {
-            let list = get(&api, "/nodes?fields=uuid,conductor").await;
-            list["nodes"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|n| n["conductor"] == "cond-a")
-        },
+        || async { owners(&api).await.iter().any(|o| o == "cond-a") },
     )
     .await;
     let list = get(&api, "/nodes?fields=uuid,reservation").await;
@@ -444,25 +386,8 @@ async fn a_draining_conductor_finishes_its_work_a_stopping_one_hands_it_back() {
     let db = postgres_url();
     let extra = format!("[conductor]\n{HEARTBEATS}graceful_shutdown_timeout = 1\n");
     let start = |host: &'static str| {
-        let (dir, db, extra) = (dir.join(host), db.clone(), extra.clone());
-        async move {
-            std::fs::create_dir_all(&dir).unwrap();
-            let rpc = free_port();
-            let args: Vec<String> = [
-                "--role",
-                "conductor",
-                "--host",
-                host,
-                "--rpc-listen",
-                &format!("127.0.0.1:{rpc}"),
-                "--rpc-secret-file",
-                &secret_file(&dir),
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-            Ferric::start_without_api(&dir, Some(db), &extra, &args, rpc).await
-        }
+        let (dir, db, extra) = (dir.clone(), db.clone(), extra.clone());
+        async move { cluster::conductor(&dir, &db, host, &extra).await.0 }
     };
     let mut d = start("cond-d").await;
     let api = api_only(&dir, &db).await;

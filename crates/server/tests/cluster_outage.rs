@@ -13,9 +13,8 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::{free_port, scratch, Ferric};
+use support::{cluster, free_port, scratch, Ferric};
 
-const SECRET: &str = "outage-test-shared-secret";
 const HEARTBEATS: &str = "heartbeat_interval = 1\nheartbeat_timeout = 4\n";
 
 /// A PostgreSQL server of this test's own (lab/postgres.sh), on its own port.
@@ -67,37 +66,10 @@ impl Drop for Postgres {
     }
 }
 
-fn secret_file(dir: &Path) -> String {
-    let path = dir.join("rpc-secret");
-    std::fs::write(&path, format!("{SECRET}\n")).unwrap();
-    path.display().to_string()
-}
-
 async fn conductor(dir: &Path, db: &str, host: &str) -> Ferric {
-    let rpc = free_port();
-    let dir = dir.join(host);
-    std::fs::create_dir_all(&dir).unwrap();
-    let args: Vec<String> = [
-        "--role",
-        "conductor",
-        "--host",
-        host,
-        "--rpc-listen",
-        &format!("127.0.0.1:{rpc}"),
-        "--rpc-secret-file",
-        &secret_file(&dir),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    Ferric::start_without_api(
-        &dir,
-        Some(db.to_string()),
-        &format!("[conductor]\n{HEARTBEATS}"),
-        &args,
-        rpc,
-    )
-    .await
+    cluster::conductor(dir, db, host, &format!("[conductor]\n{HEARTBEATS}"))
+        .await
+        .0
 }
 
 /// The node's state, reservation and last error; `None` while the API cannot
@@ -123,20 +95,7 @@ async fn a_database_outage_moves_no_node() {
     let db = pg.url();
     let _a = conductor(&dir, &db, "cond-a").await;
     let _b = conductor(&dir, &db, "cond-b").await;
-    let api_dir = dir.join("api");
-    std::fs::create_dir_all(&api_dir).unwrap();
-    let api = Ferric::start_with(
-        &api_dir,
-        Some(db.clone()),
-        &format!("[conductor]\n{HEARTBEATS}"),
-        &[
-            "--role".into(),
-            "api".into(),
-            "--rpc-secret-file".into(),
-            secret_file(&api_dir),
-        ],
-    )
-    .await;
+    let api = cluster::api_only(&dir, &db, "api", &format!("[conductor]\n{HEARTBEATS}")).await;
 
     // Deploys that outlast the outage, on both conductors.
     let mut nodes = Vec::new();

@@ -11,9 +11,7 @@ use std::time::Duration;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, SanType};
 use reqwest::Method;
 use serde_json::json;
-use support::{free_port, postgres_url, scratch, Ferric};
-
-const SECRET: &str = "tls-cluster-shared-secret";
+use support::{cluster, postgres_url, scratch};
 
 /// A CA (`ca.pem`) and a certificate for 127.0.0.1 it signed (`cert.pem`,
 /// `key.pem`), in `dir`.
@@ -36,29 +34,6 @@ fn certificates(dir: &Path) {
     std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
 }
 
-fn secret_file(dir: &Path) -> String {
-    let path = dir.join("rpc-secret");
-    std::fs::write(&path, SECRET).unwrap();
-    path.display().to_string()
-}
-
-async fn api(dir: &Path, db: &str, name: &str, rpc_table: &str) -> Ferric {
-    let dir = dir.join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    Ferric::start_with(
-        &dir,
-        Some(db.to_string()),
-        rpc_table,
-        &[
-            "--role".into(),
-            "api".into(),
-            "--rpc-secret-file".into(),
-            secret_file(&dir),
-        ],
-    )
-    .await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rpc_runs_over_https() {
     let dir = scratch("cluster-tls");
@@ -66,32 +41,19 @@ async fn the_rpc_runs_over_https() {
     let certs = dir.join("certs");
     std::fs::create_dir_all(&certs).unwrap();
     certificates(&certs);
-    let rpc = free_port();
-    let cdir = dir.join("tls-c");
-    std::fs::create_dir_all(&cdir).unwrap();
-    let _conductor = Ferric::start_without_api(
-        &cdir,
-        Some(db.clone()),
+    let (_conductor, rpc) = cluster::conductor(
+        &dir,
+        &db,
+        "tls-c",
         &format!(
             "[rpc]\ntls_cert_file = \"{}\"\ntls_key_file = \"{}\"\n",
             certs.join("cert.pem").display(),
             certs.join("key.pem").display()
         ),
-        &[
-            "--role".into(),
-            "conductor".into(),
-            "--host".into(),
-            "tls-c".into(),
-            "--rpc-listen".into(),
-            format!("127.0.0.1:{rpc}"),
-            "--rpc-secret-file".into(),
-            secret_file(&cdir),
-        ],
-        rpc,
     )
     .await;
 
-    let trusting = api(
+    let trusting = cluster::api_only(
         &dir,
         &db,
         "api-trusting",
@@ -112,7 +74,7 @@ async fn the_rpc_runs_over_https() {
         .wait_for(&uuid, &["manageable"], Duration::from_secs(20))
         .await;
 
-    let doubting = api(&dir, &db, "api-doubting", "").await;
+    let doubting = cluster::api_only(&dir, &db, "api-doubting", "").await;
     let (status, body) = doubting
         .call(
             Method::PUT,
@@ -125,7 +87,7 @@ async fn the_rpc_runs_over_https() {
 
     let plain = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{rpc}/"))
-        .bearer_auth(SECRET)
+        .bearer_auth(cluster::SECRET)
         .json(&json!({"jsonrpc": "2.0", "method": "vifs", "params": {}, "id": 1}))
         .send()
         .await;

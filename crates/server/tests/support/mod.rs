@@ -4,6 +4,8 @@
 //! server, and a fresh PostgreSQL schema per test.
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
