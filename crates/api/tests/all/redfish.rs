@@ -30,7 +30,11 @@ async fn settle(app: &TestApp, node: &str, field: &str, want: Value) -> Value {
 
 both_backends!(redfish_node_through_the_api, |app: TestApp| async move {
     let url = emulator();
-    let system = "00000000-0000-4000-8000-000000000003";
+    // The two backends' runs go at once: each drives an emulated system of its own.
+    let system = match app.db.backend() {
+        ferric_db::Backend::Sqlite => "00000000-0000-4000-8000-000000000003",
+        ferric_db::Backend::Postgres => "00000000-0000-4000-8000-000000000004",
+    };
     let r = app
         .call("POST", "/v1/nodes", Some(json!({"driver": "redfish", "name": "rf",
             "driver_info": {"redfish_address": url, "redfish_system_id": system, "redfish_password": "pw"}})))
