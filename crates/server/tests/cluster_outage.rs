@@ -97,9 +97,14 @@ async fn a_database_outage_moves_no_node() {
     let _b = conductor(&dir, &db, "cond-b").await;
     let api = cluster::api_only(&dir, &db, "api", &format!("[conductor]\n{HEARTBEATS}")).await;
 
-    // Deploys that outlast the outage, on both conductors.
+    // Deploys that outlast the outage, at least two on each conductor (UUIDs
+    // fall on the ring at random: enroll until both have their share).
     let mut nodes = Vec::new();
-    for i in 0..6 {
+    let mut per_owner = std::collections::BTreeMap::<String, usize>::new();
+    for i in 0..40 {
+        if per_owner.len() == 2 && per_owner.values().all(|n| *n >= 2) {
+            break;
+        }
         let (status, node) = api
             .call(
                 Method::POST,
@@ -114,6 +119,11 @@ async fn a_database_outage_moves_no_node() {
             api.provision(&uuid, verb).await;
             api.wait_for(&uuid, &[rest], Duration::from_secs(30)).await;
         }
+        let owner = api.node(&uuid).await["conductor"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        *per_owner.entry(owner).or_default() += 1;
         nodes.push(uuid);
     }
     for uuid in &nodes {
