@@ -30,13 +30,9 @@ impl Conductor {
         let now = Timestamp::now();
         let timeout = self.liveness.settings.timeout_secs();
         let conductors = self.db.conductor_list().await?;
-        let stale = |c: &ferric_types::conductor::ConductorRecord| {
-            let last = c.updated_at.unwrap_or(c.created_at);
-            now.micros() - last.micros() > timeout * 1_000_000
-        };
         let dead: Vec<String> = conductors
             .iter()
-            .filter(|c| c.hostname != *self.host && stale(c))
+            .filter(|c| c.hostname != *self.host && !c.heard_within(now, timeout))
             .map(|c| c.hostname.clone())
             .collect();
         if dead.is_empty() {

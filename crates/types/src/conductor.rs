@@ -22,7 +22,13 @@ pub struct ConductorRecord {
 impl ConductorRecord {
     /// True when it is online and its last heartbeat is younger than `timeout_secs`.
     pub fn is_alive(&self, now: Timestamp, timeout_secs: i64) -> bool {
+        self.online && self.heard_within(now, timeout_secs)
+    }
+
+    /// True when its last heartbeat is younger than `timeout_secs`, online or not
+    /// (a draining conductor still heartbeats): otherwise it is dead.
+    pub fn heard_within(&self, now: Timestamp, timeout_secs: i64) -> bool {
         let last = self.updated_at.unwrap_or(self.created_at);
-        self.online && now.micros() - last.micros() <= timeout_secs * 1_000_000
+        now.micros() - last.micros() <= timeout_secs * 1_000_000
     }
 }

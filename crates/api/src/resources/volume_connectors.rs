@@ -260,7 +260,7 @@ pub async fn update(
     let node = volume::node_for_update(&state, &access, version, c.node_uuid, || not_found(&ident))
         .await?;
     let ops = patch::parse(body, PATCHABLE, version)?;
-    let updated = super::common::patched(&c, &ops, |c, field, value| {
+    let mut updated = super::common::patched(&c, &ops, |c, field, value| {
         if value.is_null() {
             return Err(SCHEMA.error(format!("'{field}' is a required property")));
         }
@@ -275,7 +275,6 @@ pub async fn update(
         "volume connector update",
     )
     .await?;
-    let mut updated = updated;
     updated.updated_at = Some(next_stamp(c.updated_at));
     let outcome = state
         .db
