@@ -55,7 +55,9 @@ async fn serve(conductor: Conductor) -> String {
 
 async fn wait_for(db: &Datastore, node: NodeId, state: ProvisionState) {
     for _ in 0..200 {
-        if db.node_get(node).await.unwrap().provision_state == state {
+        let n = db.node_get(node).await.unwrap();
+        // At rest: in the state, and its lock given back.
+        if n.provision_state == state && n.reservation.is_none() {
             return;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
