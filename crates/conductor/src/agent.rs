@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use ferric_drivers::agent_client::keys;
 use ferric_drivers::steps::{StepPhase, StepPoll};
-use ferric_drivers::{driver_for, Driver};
+use ferric_drivers::Driver;
 use ferric_types::fsm::Event;
 use ferric_types::history::{Requester, ERROR, INFO};
 use ferric_types::provision::ProvisionState::{self, *};
@@ -179,7 +179,7 @@ impl Conductor {
             }
         };
         node.provision_updated_at = Some(Timestamp::now());
-        let driver = match driver_for(&node) {
+        let driver = match self.driver_for(&node) {
             Ok(d) => d,
             Err(e) => {
                 self.fail_waiting(lock, node, format!("the node's driver is unusable: {e}"))
@@ -209,7 +209,7 @@ impl Conductor {
     /// The rescue ramdisk's agent is up: the rescue work runs again to give it the
     /// password and move the node to its tenant networks.
     async fn resume_rescue(&self, lock: NodeLock, node: Node) {
-        match driver_for(&node) {
+        match self.driver_for(&node) {
             Ok(driver) => self.resume(lock, node, driver, false).await,
             Err(e) => {
                 self.fail_waiting(lock, node, format!("the node's driver is unusable: {e}"))

@@ -15,7 +15,7 @@ pub mod settings;
 
 use std::time::Duration;
 
-use ferric_drivers::{driver_for, inspect};
+use ferric_drivers::inspect;
 use ferric_types::history::INFO;
 use ferric_types::provision::ProvisionState;
 use ferric_types::{JsonObject, NodeId};
@@ -98,7 +98,7 @@ impl Conductor {
                 "Node {uuid} is in state {state}, not waiting for its inspection ramdisk's data."
             )));
         }
-        let driver = match driver_for(&node) {
+        let driver = match self.driver_for(&node) {
             Ok(d) => d,
             Err(e) => {
                 lock.release().await;

@@ -63,6 +63,8 @@ pub struct ConductorConfig {
     pub heartbeats: Heartbeats,
     /// Where its RPC listener answers, for API processes elsewhere.
     pub rpc_url: Option<String>,
+    /// The settings and services its nodes' drivers are built with.
+    pub drivers: ferric_drivers::Drivers,
 }
 
 impl Default for ConductorConfig {
@@ -77,6 +79,7 @@ impl Default for ConductorConfig {
             inspection_rules: inspection::rules::RuleSettings::default(),
             heartbeats: Heartbeats::default(),
             rpc_url: None,
+            drivers: ferric_drivers::Drivers::default(),
         }
     }
 }
@@ -109,6 +112,7 @@ pub struct Conductor {
     /// above are agents').
     liveness: Arc<liveness::Liveness>,
     rpc_url: Option<Arc<str>>,
+    drivers: Arc<ferric_drivers::Drivers>,
 }
 
 impl Conductor {
@@ -122,6 +126,7 @@ impl Conductor {
             rules: Arc::new(config.inspection_rules),
             liveness: Arc::new(liveness::Liveness::new(config.heartbeats)),
             rpc_url: config.rpc_url.map(Into::into),
+            drivers: Arc::new(config.drivers),
             host: config.host.into(),
             group: config.group.to_ascii_lowercase().into(),
             workers: Arc::new(Semaphore::new(config.workers)),
@@ -133,6 +138,14 @@ impl Conductor {
 
     pub fn host(&self) -> &str {
         &self.host
+    }
+
+    /// The driver of `node`, built with this conductor's settings and services.
+    pub(crate) fn driver_for(
+        &self,
+        node: &ferric_types::Node,
+    ) -> Result<ferric_drivers::Driver, ferric_drivers::DriverError> {
+        self.drivers.for_node(node)
     }
 
     /// Appends to the node's history what Ferric did by itself; a failure to record

@@ -3,7 +3,7 @@
 //! configuration, vendor passthru, and validation. Reads need no lock; changes take
 //! a worker and the node's lock, and save the node only when the driver succeeded.
 
-use ferric_drivers::{driver_for, BootDevice, BoxFuture, Driver, Indicator, VendorMethod};
+use ferric_drivers::{BootDevice, BoxFuture, Driver, Indicator, VendorMethod};
 use ferric_types::{JsonObject, Node, NodeId};
 use serde_json::Value;
 
@@ -19,7 +19,9 @@ impl Conductor {
             ferric_db::DbError::NotFound => ConductorError::NodeNotFound(uuid.to_string()),
             other => other.into(),
         })?;
-        let driver = driver_for(&node).map_err(|e| ConductorError::Invalid(e.to_string()))?;
+        let driver = self
+            .driver_for(&node)
+            .map_err(|e| ConductorError::Invalid(e.to_string()))?;
         Ok((node, driver))
     }
 
@@ -30,7 +32,7 @@ impl Conductor {
     {
         let _permit = self.worker()?;
         let (lock, mut node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
-        let result = match driver_for(&node) {
+        let result = match self.driver_for(&node) {
             Ok(driver) => change(&mut node, &driver).await,
             Err(e) => Err(ConductorError::Invalid(e.to_string())),
         };

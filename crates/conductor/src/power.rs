@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ferric_drivers::{driver_for, PowerTarget};
+use ferric_drivers::PowerTarget;
 use ferric_types::history::Requester;
 use ferric_types::NodeId;
 
@@ -19,7 +19,7 @@ impl Conductor {
     ) -> Result<(), ConductorError> {
         let permit = self.worker()?;
         let (lock, mut node) = NodeLock::acquire(&self.db, uuid, &self.host).await?;
-        let driver = match driver_for(&node) {
+        let driver = match self.driver_for(&node) {
             Ok(d) => d,
             Err(e) => {
                 lock.release().await;

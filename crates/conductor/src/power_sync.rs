@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ferric_db::ListQuery;
-use ferric_drivers::driver_for;
 use ferric_types::history::{ERROR, INFO};
 use ferric_types::{Node, NodeId, Timestamp};
 use tokio::sync::Semaphore;
@@ -138,7 +137,7 @@ impl Conductor {
             }
             Err(e) => return Err(e),
         };
-        let driver = driver_for(&node);
+        let driver = self.driver_for(&node);
         let read = match &driver {
             Ok(driver) => {
                 tokio::time::timeout(Duration::from_secs(60), driver.power.get_power_state(&node))

@@ -3,8 +3,8 @@
 //! worker, feeding each outcome back into the state machine until the node rests.
 
 use ferric_drivers::steps::{StepOutcome, StepPhase, StepRun};
-use ferric_drivers::{driver_for, Driver, DriverError, WorkKind};
 use ferric_drivers::{inspect, rescue, PowerTarget};
+use ferric_drivers::{Driver, DriverError, WorkKind};
 use ferric_types::crypt::sha256_crypt_random_salt;
 use ferric_types::deploy_template::TemplateStep;
 use ferric_types::fsm::{self, Event};
@@ -95,7 +95,7 @@ impl Conductor {
                 "Node {uuid} is in maintenance mode; it cannot be deployed or rebuilt."
             )));
         }
-        let driver = match driver_for(&node) {
+        let driver = match self.driver_for(&node) {
             Ok(d) => d,
             Err(e) => {
                 lock.release().await;

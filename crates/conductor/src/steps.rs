@@ -303,7 +303,7 @@ mod tests {
     #[test]
     fn automated_runs_positive_priorities_highest_first() {
         let node = fake_node();
-        let driver = ferric_drivers::driver_for(&node).unwrap();
+        let driver = ferric_drivers::Drivers::default().for_node(&node).unwrap();
         let clean = plan(&driver, &node, StepPhase::Clean, None).unwrap();
         assert_eq!(
             clean.iter().map(|s| s.step.as_str()).collect::<Vec<_>>(),
@@ -316,7 +316,7 @@ mod tests {
     #[test]
     fn manual_steps_are_checked() {
         let node = fake_node();
-        let driver = ferric_drivers::driver_for(&node).unwrap();
+        let driver = ferric_drivers::Drivers::default().for_node(&node).unwrap();
         let ok = [
             json!({"interface": "deploy", "step": "erase_devices"}),
             json!({"interface": "bios", "step": "apply_configuration", "args": {"settings": []}}),

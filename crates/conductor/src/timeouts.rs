@@ -125,7 +125,7 @@ impl Conductor {
                         locked.uuid,
                         limit.as_secs()
                     ));
-                    if let Ok(driver) = ferric_drivers::driver_for(&locked) {
+                    if let Ok(driver) = self.driver_for(&locked) {
                         crate::provision::drop_ramdisk_boot(&driver, &mut locked).await;
                     }
                     lock.save(&locked).await?;

@@ -82,7 +82,7 @@ impl Conductor {
 
     /// Re-binds a deployed node's tenant networks after its VIFs changed.
     async fn replug_tenant(&self, lock: &NodeLock, node: &mut Node) -> Result<(), ConductorError> {
-        let driver = ferric_drivers::driver_for(node)?;
+        let driver = self.driver_for(node)?;
         let result = driver.network.configure_tenant_networks(node).await;
         lock.save(node).await?;
         Ok(result?)
@@ -94,7 +94,7 @@ impl Conductor {
     async fn records_only(&self, node: &Node, id: &str) -> Result<bool, ConductorError> {
         match node.network_interface.as_deref() {
             Some("noop") => Ok(true),
-            Some("flat") if ferric_net::external::global().is_none() => {
+            Some("flat") if self.drivers.external.clone().is_none() => {
                 let Ok(uuid) = id.parse::<VifPortId>() else {
                     return Ok(true);
                 };
@@ -165,7 +165,7 @@ impl Conductor {
         if self.records_only(node, id).await? {
             return self.attach_recorded(node, id, target).await;
         }
-        let external = ferric_net::external::global();
+        let external = self.drivers.external.clone();
         let (vif_id, host_id, network, local) = match &external {
             Some(neutron) => {
                 let v = neutron
@@ -289,7 +289,7 @@ impl Conductor {
     }
 
     async fn unplug_tenant(&self, lock: &NodeLock, node: &mut Node) -> Result<(), ConductorError> {
-        let driver = ferric_drivers::driver_for(node)?;
+        let driver = self.driver_for(node)?;
         let result = driver.network.unconfigure_tenant_networks(node).await;
         lock.save(node).await?;
         Ok(result?)
@@ -318,7 +318,7 @@ impl Conductor {
         self.record_vif(slot, None).await?;
         if node.network_interface.as_deref() == Some("noop") {
             // Nothing outside Ferric knew of it.
-        } else if let Some(neutron) = ferric_net::external::global() {
+        } else if let Some(neutron) = self.drivers.external.clone() {
             neutron
                 .release_vif(id, node.uuid)
                 .await

@@ -4,7 +4,7 @@
 //! `lab/sushy.sh`). A benchmark whose peer is not named is left out with a note.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use ferric_drivers::driver_for;
+use ferric_drivers::Drivers;
 use ferric_types::hardware::{InterfaceKind, IPMI, REDFISH};
 use ferric_types::provision::ProvisionState;
 use ferric_types::{Node, NodeId, Timestamp};
@@ -38,7 +38,7 @@ fn latency(c: &mut Criterion) {
                 "ipmi",
                 json!({"ipmi_address": "127.0.0.1", "ipmi_port": port, "ipmi_username": "admin", "ipmi_password": "password"}),
             );
-            let driver = driver_for(&n).unwrap();
+            let driver = Drivers::default().for_node(&n).unwrap();
             group.bench_function("ipmi_power_status", |b| {
                 b.to_async(&rt)
                     .iter(|| async { driver.power.get_power_state(&n).await.unwrap() })
@@ -52,7 +52,7 @@ fn latency(c: &mut Criterion) {
                 "redfish",
                 json!({"redfish_address": url, "redfish_system_id": "00000000-0000-4000-8000-000000000001"}),
             );
-            let driver = driver_for(&n).unwrap();
+            let driver = Drivers::default().for_node(&n).unwrap();
             group.bench_function("redfish_power_state", |b| {
                 b.to_async(&rt)
                     .iter(|| async { driver.power.get_power_state(&n).await.unwrap() })

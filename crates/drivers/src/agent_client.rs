@@ -4,9 +4,9 @@
 //! trusted through the certificate it sent in its heartbeat (`agent_verify_ca`,
 //! see `agent_tls`). Transient failures are retried briefly; errors name the
 //! agent's address and cause but never the request URL, whose query carries the
-//! agent token.
+//! agent token. [`AgentClient`] keeps the connection pool of plain-http agents;
+//! the conductor's drivers own it.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use ferric_types::Node;
@@ -55,14 +55,27 @@ fn builder() -> reqwest::ClientBuilder {
         .redirect(reqwest::redirect::Policy::none())
 }
 
-fn plain_client() -> &'static reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| builder().build().expect("HTTP client"))
+/// Calls ramdisk agents: one connection pool for plain-http agents; an https
+/// agent gets a client trusting the certificate it sent.
+pub struct AgentClient {
+    plain: reqwest::Client,
 }
 
-fn client_for(node: &Node, url: &str) -> Result<reqwest::Client, AgentCallError> {
+impl Default for AgentClient {
+    fn default() -> Self {
+        Self {
+            plain: builder().build().expect("HTTP client"),
+        }
+    }
+}
+
+fn client_for(
+    agents: &AgentClient,
+    node: &Node,
+    url: &str,
+) -> Result<reqwest::Client, AgentCallError> {
     if !url.starts_with("https://") {
-        return Ok(plain_client().clone());
+        return Ok(agents.plain.clone());
     }
     let pem = node
         .driver_internal_info
@@ -212,68 +225,71 @@ async fn send(
     }
 }
 
-/// Runs `name` (`ext.cmd`) on the node's agent; returns the command record.
-pub async fn command(
-    node: &Node,
-    name: &str,
-    params: Value,
-    wait: bool,
-) -> Result<Value, AgentCallError> {
-    let (url, token) = agent_of(node)?;
-    let http = client_for(node, &url)?;
-    let body = json!({"name": name, "params": params});
-    let resp = send(&url, name, false, || {
-        http.post(format!("{url}/v1/commands/"))
-            .query(&[
-                ("wait", if wait { "true" } else { "false" }),
-                ("agent_token", &token),
-            ])
-            .json(&body)
-    })
-    .await?;
-    let status = resp.status();
-    let body: Value = resp.json().await.unwrap_or(Value::Null);
-    let fault = body
-        .get("faultstring")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if status.as_u16() == 409 || fault.to_ascii_lowercase().contains("agent is busy") {
-        return Err(AgentCallError::Busy);
+impl AgentClient {
+    /// Runs `name` (`ext.cmd`) on the node's agent; returns the command record.
+    pub async fn command(
+        &self,
+        node: &Node,
+        name: &str,
+        params: Value,
+        wait: bool,
+    ) -> Result<Value, AgentCallError> {
+        let (url, token) = agent_of(node)?;
+        let http = client_for(self, node, &url)?;
+        let body = json!({"name": name, "params": params});
+        let resp = send(&url, name, false, || {
+            http.post(format!("{url}/v1/commands/"))
+                .query(&[
+                    ("wait", if wait { "true" } else { "false" }),
+                    ("agent_token", &token),
+                ])
+                .json(&body)
+        })
+        .await?;
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        let fault = body
+            .get("faultstring")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if status.as_u16() == 409 || fault.to_ascii_lowercase().contains("agent is busy") {
+            return Err(AgentCallError::Busy);
+        }
+        if !status.is_success() {
+            return Err(AgentCallError::Failed(format!(
+                "the agent at {url} refused {name}: {status}: {fault}"
+            )));
+        }
+        Ok(body)
     }
-    if !status.is_success() {
-        return Err(AgentCallError::Failed(format!(
-            "the agent at {url} refused {name}: {status}: {fault}"
-        )));
-    }
-    Ok(body)
-}
 
-/// The agent's command log, oldest first.
-pub async fn commands(node: &Node) -> Result<Vec<Value>, AgentCallError> {
-    let (url, token) = agent_of(node)?;
-    let http = client_for(node, &url)?;
-    let resp = send(&url, "the command list", true, || {
-        http.get(format!("{url}/v1/commands/"))
-            .query(&[("agent_token", &token)])
-    })
-    .await?;
-    if !resp.status().is_success() {
-        return Err(AgentCallError::Failed(format!(
-            "the agent at {url} refused the command list: {}",
-            resp.status()
-        )));
+    /// The agent's command log, oldest first.
+    pub async fn commands(&self, node: &Node) -> Result<Vec<Value>, AgentCallError> {
+        let (url, token) = agent_of(node)?;
+        let http = client_for(self, node, &url)?;
+        let resp = send(&url, "the command list", true, || {
+            http.get(format!("{url}/v1/commands/"))
+                .query(&[("agent_token", &token)])
+        })
+        .await?;
+        if !resp.status().is_success() {
+            return Err(AgentCallError::Failed(format!(
+                "the agent at {url} refused the command list: {}",
+                resp.status()
+            )));
+        }
+        let body: Value = resp.json().await.map_err(|e| {
+            AgentCallError::Failed(format!(
+                "the agent at {url} sent an unreadable command list: {}",
+                causes(&e.without_url())
+            ))
+        })?;
+        Ok(body
+            .get("commands")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default())
     }
-    let body: Value = resp.json().await.map_err(|e| {
-        AgentCallError::Failed(format!(
-            "the agent at {url} sent an unreadable command list: {}",
-            causes(&e.without_url())
-        ))
-    })?;
-    Ok(body
-        .get("commands")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default())
 }
 
 /// A command's error in words (`details`, else `message`).

@@ -6,7 +6,7 @@
 //! machine stays on; `switch_to_tenant_network` (30); `boot_instance` (20) powers on.
 //! Cleaning boots the ramdisk first, then runs the agent's clean steps.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ferric_types::hardware::InterfaceKind;
@@ -14,7 +14,7 @@ use ferric_types::{JsonObject, Node};
 use serde_json::{json, Map, Value};
 
 use crate::agent_client::{self, forget_agent, keys, AgentCallError};
-use crate::image_cache;
+use crate::image_cache::{self, ImageCache};
 use crate::interfaces::{
     BootDevice, BootInterface, BoxFuture, DriverError, ManagementInterface, PowerInterface,
     PowerTarget,
@@ -41,27 +41,16 @@ impl Default for AgentSettings {
     }
 }
 
-static SETTINGS: RwLock<Option<AgentSettings>> = RwLock::new(None);
-
-/// Sets the agent settings for this process.
-pub fn configure(settings: AgentSettings) {
-    *SETTINGS.write().unwrap_or_else(|p| p.into_inner()) = Some(settings);
-}
-
-fn settings() -> AgentSettings {
-    SETTINGS
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone()
-        .unwrap_or_default()
-}
-
 /// The `direct` deploy interface over a node's power and management interfaces.
 pub struct DirectDeploy {
     pub power: Arc<dyn PowerInterface>,
     pub management: Arc<dyn ManagementInterface>,
     pub network: Arc<dyn NetworkInterface>,
     pub boot: Arc<dyn BootInterface>,
+    pub settings: AgentSettings,
+    pub agent: Arc<agent_client::AgentClient>,
+    /// The conductor's image cache, when it has one.
+    pub cache: Option<Arc<ImageCache>>,
 }
 
 const fn spec(step: &'static str, priority: u32, args: &'static [StepArg]) -> StepSpec {
@@ -173,11 +162,6 @@ fn image_source(node: &Node) -> Result<&str, DriverError> {
             "image_source {source} is neither an http(s) URL nor an absolute local path"
         )));
     }
-    if via_cache(node, source) && image_cache::global().is_none() {
-        return Err(DriverError::Config(format!(
-            "image_source {source} needs the conductor's image cache, which is not configured"
-        )));
-    }
     Ok(source)
 }
 
@@ -250,16 +234,6 @@ fn root_gb(node: &Node) -> Result<Option<u64>, DriverError> {
     }
 }
 
-/// Where the agent downloads the image: the source itself, or the conductor's cache.
-async fn image_url(node: &Node) -> Result<String, DriverError> {
-    let source = image_source(node)?;
-    let through_cache = via_cache(node, source);
-    match text(&node.instance_info, "image_url") {
-        Some(url) if !through_cache => Ok(url.to_string()),
-        _ => image_cache::served_url(source, through_cache).await,
-    }
-}
-
 fn configdrive(node: &Node) -> Result<Value, DriverError> {
     check_configdrive(node.instance_info.get("configdrive"))
 }
@@ -276,6 +250,33 @@ fn check_configdrive(given: Option<&Value>) -> Result<Value, DriverError> {
 }
 
 impl DirectDeploy {
+    /// The conductor's image cache, when the node's image goes through it.
+    fn cache_for(&self, node: &Node, source: &str) -> Result<Option<&ImageCache>, DriverError> {
+        if !via_cache(node, source) {
+            return Ok(None);
+        }
+        match &self.cache {
+            Some(cache) => Ok(Some(cache)),
+            None => Err(DriverError::Config(format!(
+                "image_source {source} needs the conductor's image cache, which is not configured"
+            ))),
+        }
+    }
+
+    /// Where the agent downloads the image: the source itself, or the conductor's
+    /// cache.
+    async fn image_url(&self, node: &Node) -> Result<String, DriverError> {
+        let source = image_source(node)?;
+        match (
+            self.cache_for(node, source)?,
+            text(&node.instance_info, "image_url"),
+        ) {
+            (Some(cache), _) => cache.url_for(source).await,
+            (None, Some(url)) => Ok(url.to_string()),
+            (None, None) => Ok(source.to_string()),
+        }
+    }
+
     /// Boots the node from the network into the ramdisk.
     pub(crate) async fn boot_ramdisk(&self, node: &mut Node) -> Result<(), DriverError> {
         forget_agent(node);
@@ -320,7 +321,7 @@ impl DirectDeploy {
     ) -> Result<StepOutcome, DriverError> {
         let mut args = step.args.clone();
         if step.step == "write_image" {
-            let url = image_url(node).await?;
+            let url = self.image_url(node).await?;
             args.insert("image_info".into(), image_info(node, &url)?);
             args.insert("configdrive".into(), configdrive(node)?);
         }
@@ -341,7 +342,7 @@ impl DirectDeploy {
             "ports": [],
             version_key: version,
         });
-        let record = agent_client::command(node, name, params, false).await?;
+        let record = self.agent.command(node, name, params, false).await?;
         if record.get("command_status").and_then(Value::as_str) == Some("FAILED") {
             return Err(DriverError::Hardware(agent_client::error_text(&record)));
         }
@@ -350,8 +351,12 @@ impl DirectDeploy {
 
     /// Soft power-off through the agent; the BMC powers off what stays on.
     async fn tear_down_agent(&self, node: &mut Node) -> Result<(), DriverError> {
-        let s = settings();
-        match agent_client::command(node, "standby.power_off", json!({}), false).await {
+        let s = &self.settings;
+        match self
+            .agent
+            .command(node, "standby.power_off", json!({}), false)
+            .await
+        {
             Ok(_) => {
                 // The same patience as Ironic (interval × retries), but looked at every
                 // second at most: a machine that is off at once does not keep a
@@ -388,7 +393,7 @@ impl DirectDeploy {
     ) -> Result<StepPoll, DriverError> {
         // The agent heartbeats once its API listens: one it cannot be reached at
         // (after the short retries) fails the work now, as Ironic does.
-        let log = agent_client::commands(node).await?;
+        let log = self.agent.commands(node).await?;
         let fresh = log.iter().all(|c| {
             c.get("command_name")
                 .and_then(Value::as_str)
@@ -410,7 +415,7 @@ impl DirectDeploy {
             ),
         };
         let params = json!({"node": node_for_agent(node), "ports": []});
-        let record = match agent_client::command(node, cmd, params, true).await {
+        let record = match self.agent.command(node, cmd, params, true).await {
             Ok(r) => r,
             Err(AgentCallError::Busy) => return Ok(StepPoll::Pending),
             Err(e) => return Err(e.into()),
@@ -449,7 +454,7 @@ impl DirectDeploy {
         phase: StepPhase,
         step: &StepRun,
     ) -> Result<StepPoll, DriverError> {
-        let log = agent_client::commands(node).await?;
+        let log = self.agent.commands(node).await?;
         let Some(last) = log.last() else {
             return Ok(StepPoll::Failed(format!(
                 "the agent of node {} restarted: its command log is empty while {}.{} should be running",
@@ -493,6 +498,7 @@ impl DirectDeploy {
 impl StepInterface for DirectDeploy {
     fn check_deploy(&self, node: &Node, configdrive: Option<&Value>) -> Result<(), DriverError> {
         image_info(node, "")?;
+        self.cache_for(node, image_source(node)?)?;
         check_configdrive(configdrive.or_else(|| node.instance_info.get("configdrive")))?;
         Ok(())
     }
@@ -539,9 +545,10 @@ impl StepInterface for DirectDeploy {
                     Ok(StepOutcome::Wait)
                 }
                 "prepare_instance_boot" => {
-                    let record =
-                        agent_client::command(node, "standby.get_partition_uuids", json!({}), true)
-                            .await?;
+                    let record = self
+                        .agent
+                        .command(node, "standby.get_partition_uuids", json!({}), true)
+                        .await?;
                     if let Some(root) = record.pointer("/command_result/root uuid") {
                         node.driver_internal_info
                             .insert("root_uuid_or_disk_id".into(), root.clone());

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
@@ -35,29 +35,6 @@ pub struct ImageCache {
     fetching: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
-static CACHE: OnceLock<Arc<ImageCache>> = OnceLock::new();
-
-/// Sets up the process's cache (once).
-pub fn configure(settings: CacheSettings) -> Result<(), String> {
-    std::fs::create_dir_all(&settings.dir)
-        .map_err(|e| format!("cannot create image cache {}: {e}", settings.dir.display()))?;
-    let http = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(60))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let _ = CACHE.set(Arc::new(ImageCache {
-        settings,
-        http,
-        fetching: Mutex::new(HashMap::new()),
-    }));
-    Ok(())
-}
-
-/// The process's cache, when configured.
-pub fn global() -> Option<Arc<ImageCache>> {
-    CACHE.get().cloned()
-}
-
 /// True for a key this cache could have made (hex digits only).
 fn is_key(key: &str) -> bool {
     key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit())
@@ -69,22 +46,22 @@ pub fn local_path(source: &str) -> Option<&Path> {
     p.starts_with('/').then(|| Path::new(p))
 }
 
-/// The URL a machine downloads `source` from: an http(s) URL as it is, unless
-/// `through_cache`; a local path, and anything when `through_cache`, from the cache.
-pub async fn served_url(source: &str, through_cache: bool) -> Result<String, DriverError> {
-    let is_url = source.starts_with("http://") || source.starts_with("https://");
-    if is_url && !through_cache {
-        return Ok(source.to_string());
-    }
-    let cache = global().ok_or_else(|| {
-        DriverError::Config(format!(
-            "{source} needs the conductor's image cache, which is not configured"
-        ))
-    })?;
-    cache.url_for(source).await
-}
-
 impl ImageCache {
+    /// A cache in `settings.dir` (created when missing).
+    pub fn open(settings: CacheSettings) -> Result<Self, String> {
+        std::fs::create_dir_all(&settings.dir)
+            .map_err(|e| format!("cannot create image cache {}: {e}", settings.dir.display()))?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            settings,
+            http,
+            fetching: Mutex::new(HashMap::new()),
+        })
+    }
+
     /// Where a cached image lives, for the HTTP endpoint.
     pub fn path_of(&self, key: &str) -> Option<PathBuf> {
         is_key(key).then(|| self.settings.dir.join(key))

@@ -8,13 +8,13 @@
 //! `clean_up_*` removes everything kept for the node.
 
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::Arc;
 
 use ferric_types::provision::ProvisionState;
 use ferric_types::Node;
 use serde_json::Value;
 
-use crate::image_cache;
+use crate::image_cache::ImageCache;
 use crate::interfaces::{BootInterface, BoxFuture, DriverError};
 
 /// Where rendered boot files go and what they point the ramdisk at.
@@ -29,22 +29,6 @@ pub struct NetbootSettings {
     pub kernel_append: String,
 }
 
-static SETTINGS: RwLock<Option<NetbootSettings>> = RwLock::new(None);
-
-/// Sets the network-boot settings for this process.
-pub fn configure(settings: NetbootSettings) {
-    *SETTINGS.write().unwrap_or_else(|p| p.into_inner()) = Some(settings);
-}
-
-/// The boot root, when network boot is configured.
-pub fn root() -> Option<PathBuf> {
-    settings().map(|s| s.root)
-}
-
-fn settings() -> Option<NetbootSettings> {
-    SETTINGS.read().unwrap_or_else(|p| p.into_inner()).clone()
-}
-
 /// The rendered script of a node, relative to the boot root.
 pub fn config_path(node_uuid: &str) -> String {
     format!("{node_uuid}/config")
@@ -52,7 +36,11 @@ pub fn config_path(node_uuid: &str) -> String {
 
 /// `ipxe` (files over HTTP) or `pxe` (over TFTP); they differ only in what the DHCP
 /// server tells the node, so one implementation serves both.
-pub struct NetBoot;
+pub struct NetBoot {
+    /// None when network boot is not configured on this conductor.
+    pub settings: Option<NetbootSettings>,
+    pub cache: Option<Arc<ImageCache>>,
+}
 
 fn driver_info_str<'a>(node: &'a Node, key: &str) -> Result<&'a str, DriverError> {
     node.driver_info
@@ -117,11 +105,14 @@ fn ramdisk_keys(node: &Node) -> (&'static str, &'static str) {
     }
 }
 
-async fn remove_node_dir(node: &Node) -> Result<(), DriverError> {
-    let Some(root) = root() else {
+async fn remove_node_dir(
+    settings: Option<&NetbootSettings>,
+    node: &Node,
+) -> Result<(), DriverError> {
+    let Some(s) = settings else {
         return Ok(());
     };
-    match tokio::fs::remove_dir_all(node_dir(&root, node)).await {
+    match tokio::fs::remove_dir_all(node_dir(&s.root, node)).await {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(DriverError::Hardware(format!(
@@ -134,13 +125,13 @@ async fn remove_node_dir(node: &Node) -> Result<(), DriverError> {
 impl NetBoot {
     async fn prepare(&self, node: &Node) -> Result<(), DriverError> {
         self.validate(node)?;
-        let s = settings().ok_or_else(not_configured)?;
+        let s = self.settings.as_ref().ok_or_else(not_configured)?;
         if s.api_url.is_empty() {
             return Err(DriverError::Config(
                 "the deploy ramdisk needs the API's URL: set [deploy] http_url or --public-endpoint".into(),
             ));
         }
-        let cache = image_cache::global().ok_or_else(|| {
+        let cache = self.cache.as_ref().ok_or_else(|| {
             DriverError::Config("network boot needs the conductor's image cache".into())
         })?;
         let (kernel_key, ramdisk_key) = ramdisk_keys(node);
@@ -201,7 +192,7 @@ impl BootInterface for NetBoot {
         &'a self,
         node: &'a mut Node,
     ) -> BoxFuture<'a, Result<(), DriverError>> {
-        Box::pin(remove_node_dir(node))
+        Box::pin(remove_node_dir(self.settings.as_ref(), node))
     }
 
     fn prepare_instance<'a>(
@@ -222,7 +213,7 @@ impl BootInterface for NetBoot {
                     "network-booting a partition image's kernel and ramdisk is not supported; deploy a whole-disk image".into(),
                 ));
             }
-            remove_node_dir(node).await
+            remove_node_dir(self.settings.as_ref(), node).await
         })
     }
 
@@ -230,7 +221,7 @@ impl BootInterface for NetBoot {
         &'a self,
         node: &'a mut Node,
     ) -> BoxFuture<'a, Result<(), DriverError>> {
-        Box::pin(remove_node_dir(node))
+        Box::pin(remove_node_dir(self.settings.as_ref(), node))
     }
 
     fn validate(&self, node: &Node) -> Result<(), DriverError> {

@@ -58,7 +58,11 @@ impl AgentRescue {
             .unwrap_or_default()
             .to_string();
         let params = json!({"rescue_password": password, "hashed": true});
-        let record = agent_client::command(node, "rescue.finalize_rescue", params, true).await?;
+        let record = self
+            .parts
+            .agent
+            .command(node, "rescue.finalize_rescue", params, true)
+            .await?;
         if record.get("command_status").and_then(Value::as_str) == Some("FAILED") {
             return Err(DriverError::Hardware(format!(
                 "the agent could not set the rescue password: {}",

@@ -168,7 +168,8 @@ async fn agent_certificates_of_every_signature_algorithm_are_trusted_as_sent() {
         // TLS 1.3, and 1.2 (whose handshake signature is checked another way).
         for tls12_only in [false, true] {
             let agent = serve_with(&cert, &key, tls12_only);
-            let log = agent_client::commands(&node(&agent.url, Some(&pem)))
+            let log = agent_client::AgentClient::default()
+                .commands(&node(&agent.url, Some(&pem)))
                 .await
                 .unwrap_or_else(|e| panic!("{name} (TLS 1.2 only: {tls12_only}): {e:?}"));
             assert_eq!(log[0]["command_name"], "get_clean_steps", "{name}");
@@ -186,7 +187,11 @@ async fn another_or_expired_certificate_fails_at_once_naming_the_handshake() {
     let agent = serve(&cert, &key);
     let pem = std::fs::read_to_string(&other).unwrap();
     let started = Instant::now();
-    let why = failure(agent_client::commands(&node(&agent.url, Some(&pem))).await);
+    let why = failure(
+        agent_client::AgentClient::default()
+            .commands(&node(&agent.url, Some(&pem)))
+            .await,
+    );
     assert!(
         why.starts_with(&format!(
             "TLS handshake with the agent at {} failed:",
@@ -212,13 +217,21 @@ async fn another_or_expired_certificate_fails_at_once_naming_the_handshake() {
     std::fs::write(dir.join("expired.pem"), expired.pem()).unwrap();
     std::fs::write(dir.join("expired.key"), key_pair.serialize_pem()).unwrap();
     let old = serve(&dir.join("expired.pem"), &dir.join("expired.key"));
-    let why = failure(agent_client::commands(&node(&old.url, Some(&expired.pem()))).await);
+    let why = failure(
+        agent_client::AgentClient::default()
+            .commands(&node(&old.url, Some(&expired.pem())))
+            .await,
+    );
     assert!(why.starts_with("TLS handshake with the agent"), "{why}");
     assert!(why.contains("certificate expired"), "{why}");
     assert!(why.contains("not valid after 1609459200"), "{why}");
 
     // https without the heartbeat's certificate is refused before connecting.
-    let why = failure(agent_client::commands(&node(&agent.url, None)).await);
+    let why = failure(
+        agent_client::AgentClient::default()
+            .commands(&node(&agent.url, None))
+            .await,
+    );
     assert!(why.contains("sent no certificate"), "{why}");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -232,7 +245,11 @@ async fn an_agent_that_does_not_listen_fails_after_short_retries() {
         .port();
     let url = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
-    let why = failure(agent_client::commands(&node(&url, None)).await);
+    let why = failure(
+        agent_client::AgentClient::default()
+            .commands(&node(&url, None))
+            .await,
+    );
     assert!(
         why.starts_with(&format!("cannot connect to the agent at {url}:")),
         "{why}"

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use ferric_drivers::{driver_for, BootDevice, PowerTarget};
+use ferric_drivers::{BootDevice, Drivers, PowerTarget};
 use ferric_types::hardware::{InterfaceKind, IPMI};
 use ferric_types::provision::ProvisionState;
 use ferric_types::{Node, NodeId, Timestamp};
@@ -56,7 +56,7 @@ fn node(port: u16, password: &str) -> Node {
 async fn power_follows_requests() {
     let p = port(0);
     let mut n = node(p, "password");
-    let driver = driver_for(&n).unwrap();
+    let driver = Drivers::default().for_node(&n).unwrap();
     driver.power.validate(&n).await.expect("the BMC answers");
     for (target, want) in [
         (PowerTarget::On, "power on"),
@@ -82,7 +82,7 @@ async fn boot_device_and_nmi_reach_the_bmc() {
     let p = port(1);
     let mut n = node(p, "password");
     n.boot_mode = Some("uefi".into());
-    let driver = driver_for(&n).unwrap();
+    let driver = Drivers::default().for_node(&n).unwrap();
     driver
         .management
         .set_boot_device(
@@ -138,7 +138,8 @@ async fn boot_device_and_nmi_reach_the_bmc() {
 #[tokio::test]
 async fn wrong_password_reads_well_and_never_shows() {
     let n = node(port(0), "wrong-secret");
-    let err = driver_for(&n)
+    let err = Drivers::default()
+        .for_node(&n)
         .unwrap()
         .power
         .validate(&n)
@@ -149,7 +150,8 @@ async fn wrong_password_reads_well_and_never_shows() {
     assert!(!err.contains("wrong-secret"), "{err}");
     let mut silent = node(9, "password");
     silent.driver_info.insert("ipmi_timeout".into(), json!(3));
-    let err = driver_for(&silent)
+    let err = Drivers::default()
+        .for_node(&silent)
         .unwrap()
         .power
         .validate(&silent)

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use ferric_drivers::{driver_for, BootDevice, PowerTarget};
+use ferric_drivers::{BootDevice, Drivers, PowerTarget};
 use ferric_types::hardware::{InterfaceKind, REDFISH};
 use ferric_types::provision::ProvisionState;
 use ferric_types::{Node, NodeId, Timestamp};
@@ -43,7 +43,7 @@ fn node(address: &str, n: u32, extra: serde_json::Value) -> Node {
 #[tokio::test]
 async fn power_follows_requests() {
     let mut n = node(&url("FERRIC_TEST_REDFISH_URL"), 1, json!({}));
-    let driver = driver_for(&n).unwrap();
+    let driver = Drivers::default().for_node(&n).unwrap();
     driver
         .power
         .validate(&n)
@@ -72,7 +72,7 @@ async fn power_follows_requests() {
 #[tokio::test]
 async fn boot_device_is_recorded() {
     let mut n = node(&url("FERRIC_TEST_REDFISH_URL"), 2, json!({}));
-    let driver = driver_for(&n).unwrap();
+    let driver = Drivers::default().for_node(&n).unwrap();
     for (device, persistent) in [("pxe", false), ("disk", true), ("cdrom", false)] {
         let wanted = BootDevice {
             device: device.into(),
@@ -117,7 +117,8 @@ async fn credentials_and_reachability_errors_read_well() {
         1,
         json!({"redfish_username": "admin", "redfish_password": "password"}),
     );
-    driver_for(&good)
+    Drivers::default()
+        .for_node(&good)
         .unwrap()
         .power
         .validate(&good)
@@ -128,7 +129,8 @@ async fn credentials_and_reachability_errors_read_well() {
         1,
         json!({"redfish_username": "admin", "redfish_password": "wrong"}),
     );
-    let err = driver_for(&bad)
+    let err = Drivers::default()
+        .for_node(&bad)
         .unwrap()
         .power
         .validate(&bad)
@@ -141,7 +143,8 @@ async fn credentials_and_reachability_errors_read_well() {
         "the password never appears in errors: {err}"
     );
     let gone = node("http://127.0.0.1:9", 1, json!({"redfish_timeout": 2}));
-    let err = driver_for(&gone)
+    let err = Drivers::default()
+        .for_node(&gone)
         .unwrap()
         .power
         .validate(&gone)
@@ -155,7 +158,8 @@ async fn credentials_and_reachability_errors_read_well() {
     let nameless = node(&url("FERRIC_TEST_REDFISH_URL"), 1, json!({}));
     let mut several = nameless.clone();
     several.driver_info.remove("redfish_system_id");
-    let err = driver_for(&several)
+    let err = Drivers::default()
+        .for_node(&several)
         .unwrap()
         .power
         .validate(&several)
@@ -173,7 +177,7 @@ async fn delayed_power_changes_are_waited_for() {
         2,
         json!({"redfish_username": "admin", "redfish_password": "password"}),
     );
-    let driver = driver_for(&n).unwrap();
+    let driver = Drivers::default().for_node(&n).unwrap();
     driver
         .power
         .set_power_state(&mut n, PowerTarget::On, Some(Duration::from_secs(30)))
@@ -207,7 +211,7 @@ fn image_server(body: &'static [u8]) -> String {
 #[tokio::test]
 async fn virtual_media_health_and_firmware_come_from_the_bmc() {
     let mut n = node(&url("FERRIC_TEST_REDFISH_URL"), 3, json!({}));
-    let driver = driver_for(&n).unwrap();
+    let driver = Drivers::default().for_node(&n).unwrap();
     // The emulator's state outlives a run: start with empty drives.
     driver
         .management

@@ -9,7 +9,6 @@
 //! (`driver_internal_info.network_roles`). Every flip is written to the node's
 //! history. Authentication: none, or a fixed token sent as `X-Auth-Token`.
 
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use ferric_db::Datastore;
@@ -62,21 +61,15 @@ pub struct ExternalVif {
     pub network: Network,
 }
 
-static EXTERNAL: OnceLock<Arc<ExternalNeutron>> = OnceLock::new();
-
-/// Sets up the process's external Neutron (once).
-pub fn configure(db: Datastore, settings: ExternalSettings) -> Result<(), String> {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let _ = EXTERNAL.set(Arc::new(ExternalNeutron { settings, http, db }));
-    Ok(())
-}
-
-/// The process's external Neutron, when `[network] neutron_url` is set.
-pub fn global() -> Option<Arc<ExternalNeutron>> {
-    EXTERNAL.get().cloned()
+impl ExternalNeutron {
+    /// The Neutron `settings` name, with Ferric's own records in `db`.
+    pub fn new(db: Datastore, settings: ExternalSettings) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self { settings, http, db })
+    }
 }
 
 fn text(v: &Value, key: &str) -> String {

@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use ferric_db::{Cond, Datastore, ListQuery};
 use ferric_types::history::{HistoryEvent, INFO};
@@ -38,18 +38,6 @@ pub struct Switch {
 pub struct NetworkService {
     db: Datastore,
     switches: Vec<Switch>,
-}
-
-static SERVICE: OnceLock<Arc<NetworkService>> = OnceLock::new();
-
-/// Sets up the process's network service (once).
-pub fn configure(db: Datastore, switches: Vec<Switch>) {
-    let _ = SERVICE.set(Arc::new(NetworkService { db, switches }));
-}
-
-/// The process's network service, when configured.
-pub fn global() -> Option<Arc<NetworkService>> {
-    SERVICE.get().cloned()
 }
 
 /// Whether the node's NICs are on the network of `role` now.

@@ -4,19 +4,22 @@
 //! cache.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use ferric_api::boot_files::{BootFiles, Refusal};
 use ferric_boot::root_path::{resolve, Refused};
-use ferric_drivers::{image_cache, netboot};
+use ferric_drivers::image_cache::ImageCache;
+use ferric_drivers::netboot;
 
-/// The boot root and image cache configured in this process.
-pub struct LocalBootFiles;
+/// The boot root and image cache of this process.
+pub struct LocalBootFiles {
+    pub root: PathBuf,
+    pub image_cache: Arc<ImageCache>,
+}
 
 impl BootFiles for LocalBootFiles {
     fn boot_file(&self, name: &str) -> Result<PathBuf, Refusal> {
-        let root = netboot::root()
-            .and_then(|r| r.canonicalize().ok())
-            .ok_or(Refusal::NotFound)?;
+        let root = self.root.canonicalize().map_err(|_| Refusal::NotFound)?;
         resolve(&root, name).map_err(|e| match e {
             Refused::NotFound => Refusal::NotFound,
             Refused::Denied => Refusal::Denied,
@@ -25,12 +28,10 @@ impl BootFiles for LocalBootFiles {
 
     fn node_script(&self, node_uuid: &str) -> Option<String> {
         let config = netboot::config_path(node_uuid);
-        netboot::root()
-            .is_some_and(|r| r.join(&config).is_file())
-            .then_some(config)
+        self.root.join(&config).is_file().then_some(config)
     }
 
     fn image(&self, key: &str) -> Option<PathBuf> {
-        image_cache::global()?.path_of(key)
+        self.image_cache.path_of(key)
     }
 }

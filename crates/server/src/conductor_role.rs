@@ -21,8 +21,16 @@ pub struct RunningConductor {
 }
 
 /// Starts the conductor role.
-pub async fn start(settings: &Settings, db: &Datastore) -> Result<RunningConductor, String> {
-    let conductor = Conductor::new(db.clone(), settings.conductor.clone());
+pub async fn start(
+    settings: &Settings,
+    db: &Datastore,
+    drivers: ferric_drivers::Drivers,
+) -> Result<RunningConductor, String> {
+    let config = ferric_conductor::ConductorConfig {
+        drivers,
+        ..settings.conductor.clone()
+    };
+    let conductor = Conductor::new(db.clone(), config);
     let recovered = conductor
         .recover()
         .await

@@ -724,6 +724,8 @@ impl Settings {
             inspection_rules: file.inspection_rules.settings()?,
             heartbeats,
             rpc_url: rpc.url.clone(),
+            // Built with the database, once it is open.
+            drivers: ferric_drivers::Drivers::default(),
         };
         let network_api_listen = cli.network_api_listen.or(file.network.api_listen);
         let insecure = cli.allow_insecure_noauth || file.auth.allow_insecure_noauth == Some(true);

@@ -134,16 +134,30 @@ pub async fn run(settings: Settings) -> Result<(), String> {
             "the {what} has no authentication and listens beyond loopback: anyone who can reach it can manage every node"
         );
     }
-    ferric_drivers::direct::configure(settings.agent.clone());
-    ferric_net::service::configure(
-        db.clone(),
-        switches::build(&settings.switches, &settings.data_dir)?,
-    );
-    if let Some(external) = &settings.external_neutron {
-        tracing::info!(url = %external.url, "the neutron network interface uses an external Neutron");
-        ferric_net::external::configure(db.clone(), external.clone())?;
-    }
-    ferric_drivers::image_cache::configure(settings.image_cache.clone())?;
+    let image_cache = Arc::new(ferric_drivers::image_cache::ImageCache::open(
+        settings.image_cache.clone(),
+    )?);
+    let external = match &settings.external_neutron {
+        Some(external) => {
+            tracing::info!(url = %external.url, "the neutron network interface uses an external Neutron");
+            Some(Arc::new(ferric_net::external::ExternalNeutron::new(
+                db.clone(),
+                external.clone(),
+            )?))
+        }
+        None => None,
+    };
+    let drivers = ferric_drivers::Drivers {
+        agent: settings.agent.clone(),
+        netboot: Some(settings.netboot.clone()),
+        image_cache: Some(image_cache.clone()),
+        network: Some(Arc::new(ferric_net::service::NetworkService::new(
+            db.clone(),
+            switches::build(&settings.switches, &settings.data_dir)?,
+        ))),
+        external,
+        ..ferric_drivers::Drivers::default()
+    };
     let metrics = Arc::new(ferric_api::metrics::Metrics::default());
     if roles.conductor || roles.boot {
         let boot_root = &settings.netboot.root;
@@ -152,9 +166,8 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         let ipxe = ipxe_files::install(&settings.ipxe_dir, boot_root);
         tracing::info!(root = %boot_root.display(), ipxe = ?ipxe, "boot root ready");
     }
-    ferric_drivers::netboot::configure(settings.netboot.clone());
     let conductor = match roles.conductor {
-        true => Some(conductor_role::start(&settings, &db).await?),
+        true => Some(conductor_role::start(&settings, &db, drivers).await?),
         false => None,
     };
     let boot = match roles.boot {
@@ -174,7 +187,10 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         conductor: Arc::new(router),
         rings,
         metrics,
-        boot_files: Some(Arc::new(boot_files::LocalBootFiles)),
+        boot_files: Some(Arc::new(boot_files::LocalBootFiles {
+            root: settings.netboot.root.clone(),
+            image_cache,
+        })),
     };
     let boot_server = match (settings.http_boot_listen, roles.boot) {
         (Some(addr), true) => {

@@ -5,3 +5,4 @@
 mod harness;
 mod inspection_ports;
 mod rpc;
+mod two_in_one_process;

@@ -1,7 +1,8 @@
 //! A small Redfish HTTP client: JSON requests with a timeout, bounded retries of
 //! transient failures, basic or session authentication (re-login on 401), errors in
 //! words an operator understands, and one HTTP client (a connection pool per BMC)
-//! shared by every BMC with the same TLS settings.
+//! shared by every BMC with the same TLS settings, kept in [`RedfishClients`],
+//! which the conductor's drivers own.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -25,68 +26,71 @@ pub struct RedfishClient {
     use_session: OnceLock<bool>,
 }
 
-fn clients() -> &'static Mutex<HashMap<RedfishSettings, Arc<RedfishClient>>> {
-    static CLIENTS: OnceLock<Mutex<HashMap<RedfishSettings, Arc<RedfishClient>>>> = OnceLock::new();
-    CLIENTS.get_or_init(Default::default)
+/// The clients of every BMC a conductor has talked to, reused across calls, and
+/// the HTTP clients under them.
+#[derive(Default)]
+pub struct RedfishClients {
+    clients: Mutex<HashMap<RedfishSettings, Arc<RedfishClient>>>,
+    http: Mutex<HashMap<(VerifyCa, Duration), reqwest::Client>>,
 }
 
-/// The HTTP client for a TLS setting and timeout: one for every BMC that shares
-/// them (it keeps a connection pool per BMC). One per BMC would cost a TLS setup
-/// each — hundreds of MiB over thousands of nodes.
-fn http_for(settings: &RedfishSettings) -> Result<reqwest::Client, DriverError> {
-    type Key = (VerifyCa, Duration);
-    static HTTP: OnceLock<Mutex<HashMap<Key, reqwest::Client>>> = OnceLock::new();
-    let key = (settings.verify_ca.clone(), settings.timeout);
-    let mut all = HTTP
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    if let Some(c) = all.get(&key) {
-        return Ok(c.clone());
-    }
-    let mut builder = reqwest::Client::builder()
-        .timeout(settings.timeout)
-        .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-        .pool_max_idle_per_host(4);
-    match &settings.verify_ca {
-        VerifyCa::Yes => {}
-        VerifyCa::No => builder = builder.danger_accept_invalid_certs(true),
-        VerifyCa::Path(path) => {
-            let pem = std::fs::read(path).map_err(|e| {
-                DriverError::Config(format!("cannot read redfish_verify_ca file {path}: {e}"))
-            })?;
-            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| {
-                DriverError::Config(format!(
-                    "redfish_verify_ca file {path} is not a PEM certificate: {e}"
-                ))
-            })?;
-            builder = builder.add_root_certificate(cert);
+impl RedfishClients {
+    /// The client for these settings, reused across calls.
+    pub(crate) fn client(
+        &self,
+        settings: &RedfishSettings,
+    ) -> Result<Arc<RedfishClient>, DriverError> {
+        let mut all = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = all.get(settings) {
+            return Ok(c.clone());
         }
+        let c = Arc::new(RedfishClient {
+            http: self.http_for(settings)?,
+            settings: settings.clone(),
+            token: tokio::sync::Mutex::new(None),
+            use_session: OnceLock::new(),
+        });
+        all.insert(settings.clone(), c.clone());
+        Ok(c)
     }
-    let http = builder.build().map_err(|e| {
-        DriverError::Config(format!(
-            "cannot set up an HTTP client for {}: {e}",
-            settings.address
-        ))
-    })?;
-    all.insert(key, http.clone());
-    Ok(http)
-}
 
-/// The client for these settings, reused across calls.
-pub fn client(settings: &RedfishSettings) -> Result<Arc<RedfishClient>, DriverError> {
-    let mut all = clients().lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(c) = all.get(settings) {
-        return Ok(c.clone());
+    /// The HTTP client for a TLS setting and timeout: one for every BMC that shares
+    /// them (it keeps a connection pool per BMC). One per BMC would cost a TLS
+    /// setup each — hundreds of MiB over thousands of nodes.
+    fn http_for(&self, settings: &RedfishSettings) -> Result<reqwest::Client, DriverError> {
+        let key = (settings.verify_ca.clone(), settings.timeout);
+        let mut all = self.http.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = all.get(&key) {
+            return Ok(c.clone());
+        }
+        let mut builder = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .pool_max_idle_per_host(4);
+        match &settings.verify_ca {
+            VerifyCa::Yes => {}
+            VerifyCa::No => builder = builder.danger_accept_invalid_certs(true),
+            VerifyCa::Path(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    DriverError::Config(format!("cannot read redfish_verify_ca file {path}: {e}"))
+                })?;
+                let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| {
+                    DriverError::Config(format!(
+                        "redfish_verify_ca file {path} is not a PEM certificate: {e}"
+                    ))
+                })?;
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder.build().map_err(|e| {
+            DriverError::Config(format!(
+                "cannot set up an HTTP client for {}: {e}",
+                settings.address
+            ))
+        })?;
+        all.insert(key, http.clone());
+        Ok(http)
     }
-    let c = Arc::new(RedfishClient {
-        http: http_for(settings)?,
-        settings: settings.clone(),
-        token: tokio::sync::Mutex::new(None),
-        use_session: OnceLock::new(),
-    });
-    all.insert(settings.clone(), c.clone());
-    Ok(c)
 }
 
 /// The message of a Redfish error body, if it has one.

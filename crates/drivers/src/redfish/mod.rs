@@ -17,7 +17,8 @@ use crate::interfaces::{
     BootDevice, BoxFuture, DriverError, Indicator, ManagementInterface, PowerInterface,
     PowerTarget, VirtualMedia,
 };
-use client::{client, RedfishClient};
+use client::RedfishClient;
+pub use client::RedfishClients;
 use settings::RedfishSettings;
 
 /// How often to look at a system while a power change lands.
@@ -34,15 +35,20 @@ const BOOT_TARGETS: &[(&str, &str)] = &[
 ];
 
 /// The redfish implementation of the interfaces it supports.
-pub struct Redfish;
+pub struct Redfish {
+    pub clients: std::sync::Arc<RedfishClients>,
+}
 
-async fn connect(
-    node: &Node,
-) -> Result<(std::sync::Arc<RedfishClient>, String, RedfishSettings), DriverError> {
-    let settings = RedfishSettings::from_node(node)?;
-    let c = client(&settings)?;
-    let system = c.system_path().await?;
-    Ok((c, system, settings))
+impl Redfish {
+    async fn connect(
+        &self,
+        node: &Node,
+    ) -> Result<(std::sync::Arc<RedfishClient>, String, RedfishSettings), DriverError> {
+        let settings = RedfishSettings::from_node(node)?;
+        let c = self.clients.client(&settings)?;
+        let system = c.system_path().await?;
+        Ok((c, system, settings))
+    }
 }
 
 /// The API's power state for a Redfish `PowerState`.
@@ -68,7 +74,7 @@ async fn reset(c: &RedfishClient, system: &str, reset_type: &str) -> Result<(), 
 impl PowerInterface for Redfish {
     fn get_power_state<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<String, DriverError>> {
         Box::pin(async move {
-            let (c, system, _) = connect(node).await?;
+            let (c, system, _) = self.connect(node).await?;
             power_state(&c.get(&system).await?).map(str::to_string)
         })
     }
@@ -80,7 +86,7 @@ impl PowerInterface for Redfish {
         timeout: Option<Duration>,
     ) -> BoxFuture<'a, Result<(), DriverError>> {
         Box::pin(async move {
-            let (c, system, settings) = connect(node).await?;
+            let (c, system, settings) = self.connect(node).await?;
             let current = power_state(&c.get(&system).await?)?;
             let want = target.final_state();
             let reset_type = match (target, current) {
@@ -117,7 +123,7 @@ impl PowerInterface for Redfish {
 
     fn validate<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>> {
         Box::pin(async move {
-            let (c, system, _) = connect(node).await?;
+            let (c, system, _) = self.connect(node).await?;
             c.get(&system).await.map(|_| ())
         })
     }
@@ -133,7 +139,7 @@ impl ManagementInterface for Redfish {
         node: &'a Node,
     ) -> BoxFuture<'a, Result<Option<BootDevice>, DriverError>> {
         Box::pin(async move {
-            let (c, system, _) = connect(node).await?;
+            let (c, system, _) = self.connect(node).await?;
             let boot = c
                 .get(&system)
                 .await?
@@ -172,7 +178,7 @@ impl ManagementInterface for Redfish {
                         device.device
                     ))
                 })?;
-            let (c, system, _) = connect(node).await?;
+            let (c, system, _) = self.connect(node).await?;
             let mut boot = json!({
                 "BootSourceOverrideTarget": target,
                 "BootSourceOverrideEnabled": if device.persistent { "Continuous" } else { "Once" },
@@ -188,7 +194,7 @@ impl ManagementInterface for Redfish {
 
     fn inject_nmi<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<(), DriverError>> {
         Box::pin(async move {
-            let (c, system, _) = connect(node).await?;
+            let (c, system, _) = self.connect(node).await?;
             reset(&c, &system, "Nmi").await
         })
     }
@@ -199,7 +205,7 @@ impl ManagementInterface for Redfish {
         mode: &'a str,
     ) -> BoxFuture<'a, Result<(), DriverError>> {
         Box::pin(async move {
-            let (c, system, _) = connect(node).await?;
+            let (c, system, _) = self.connect(node).await?;
             let redfish_mode = if mode == "uefi" { "UEFI" } else { "Legacy" };
             c.patch(
                 &system,
@@ -230,7 +236,7 @@ impl ManagementInterface for Redfish {
         url: &'a str,
     ) -> BoxFuture<'a, Result<(), DriverError>> {
         Box::pin(async move {
-            let (c, system, _) = connect(node).await?;
+            let (c, system, _) = self.connect(node).await?;
             vmedia::insert(&c, &system, device, url).await
         })
     }
@@ -241,7 +247,7 @@ impl ManagementInterface for Redfish {
         devices: &'a [String],
     ) -> BoxFuture<'a, Result<(), DriverError>> {
         Box::pin(async move {
-            let (c, system, _) = connect(node).await?;
+            let (c, system, _) = self.connect(node).await?;
             vmedia::eject(&c, &system, devices).await
         })
     }
@@ -251,7 +257,7 @@ impl ManagementInterface for Redfish {
         node: &'a Node,
     ) -> BoxFuture<'a, Result<Vec<VirtualMedia>, DriverError>> {
         Box::pin(async move {
-            let (c, system, _) = connect(node).await?;
+            let (c, system, _) = self.connect(node).await?;
             vmedia::list(&c, &system).await
         })
     }
@@ -261,14 +267,14 @@ impl ManagementInterface for Redfish {
         node: &'a Node,
     ) -> BoxFuture<'a, Result<Vec<ferric_types::firmware::FirmwareReading>, DriverError>> {
         Box::pin(async move {
-            let (c, system, _) = connect(node).await?;
+            let (c, system, _) = self.connect(node).await?;
             firmware::read(&c, &system).await
         })
     }
 
     fn health<'a>(&'a self, node: &'a Node) -> BoxFuture<'a, Result<Option<String>, DriverError>> {
         Box::pin(async move {
-            let (c, system, _) = connect(node).await?;
+            let (c, system, _) = self.connect(node).await?;
             let sys = c.get(&system).await?;
             Ok(sys
                 .pointer("/Status/Health")
