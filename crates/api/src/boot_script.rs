@@ -27,7 +27,7 @@ async fn from_root(state: &AppState, name: &str, headers: &HeaderMap) -> Respons
             StatusCode::NOT_FOUND,
             "no boot root on this ferricd\n".into(),
         ),
-        Some(files) => match files.boot_file(name) {
+        Some(files) => match files.boot_file(name).await {
             Ok(path) => serve_file(&path, headers).await,
             Err(Refusal::NotFound) => script(StatusCode::NOT_FOUND, "no such boot file\n".into()),
             Err(Refusal::Denied) => script(StatusCode::FORBIDDEN, "outside the boot root\n".into()),
@@ -81,10 +81,10 @@ async fn by_mac(state: &AppState, mac: MacAddress) -> Response {
             ),
         );
     };
-    let rendered = state
-        .boot_files
-        .as_ref()
-        .and_then(|f| f.node_script(&node.uuid.to_string()));
+    let rendered = match &state.boot_files {
+        Some(files) => files.node_script(&node.uuid.to_string()).await,
+        None => None,
+    };
     let body = if let Some(config) = rendered {
         format!("#!ipxe\nchain {config}\n")
     } else {

@@ -45,7 +45,7 @@ pub async fn image(
     let Some(files) = &state.boot_files else {
         return plain(StatusCode::NOT_FOUND, "no image cache on this ferricd");
     };
-    let Some(path) = files.image(&key) else {
+    let Some(path) = files.image(&key).await else {
         return plain(StatusCode::NOT_FOUND, "no such image");
     };
     let resp = serve_file(&path, &headers).await;

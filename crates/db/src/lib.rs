@@ -4,6 +4,7 @@
 //! the source of truth; updates are conditional and report what happened.
 
 mod allocation;
+mod boot_config;
 mod chassis;
 mod conductor;
 mod deploy_template;

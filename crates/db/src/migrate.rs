@@ -145,6 +145,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0021_unique_addresses_and_segments.sql"),
         postgres: include_str!("../migrations/postgres/0021_unique_addresses_and_segments.sql"),
     },
+    Migration {
+        version: 22,
+        description: "boot configs and served images",
+        sqlite: include_str!("../migrations/sqlite/0022_boot_files.sql"),
+        postgres: include_str!("../migrations/postgres/0022_boot_files.sql"),
+    },
 ];
 
 /// An arbitrary, fixed key for the PostgreSQL advisory lock held while migrating.

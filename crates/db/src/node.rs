@@ -154,6 +154,11 @@ impl Datastore {
             .push("DELETE FROM allocations")
             .where_all(&[Cond::Eq("node_uuid", uuid.as_str().into())]);
         stmts.push(allocations);
+        let mut boot_config = Sql::default();
+        boot_config
+            .push("DELETE FROM boot_configs")
+            .where_all(&[Cond::Eq("node_uuid", uuid.as_str().into())]);
+        stmts.push(boot_config);
         for table in [
             &FIRMWARE_COMPONENTS,
             &VOLUME_CONNECTORS,

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use ferric_db::Datastore;
 use ferric_net::external::ExternalNeutron;
 use ferric_net::service::NetworkService;
 use ferric_types::hardware::{hardware_type, InterfaceKind};
@@ -33,6 +34,8 @@ pub struct Drivers {
     pub network: Option<Arc<NetworkService>>,
     /// An external Neutron, which the `neutron` network interface then uses.
     pub external: Option<Arc<ExternalNeutron>>,
+    /// Where network boot records what each node boots.
+    pub store: Option<Datastore>,
     /// Connection pools: ramdisk agents, BMCs.
     pub agents: Arc<AgentClient>,
     pub redfish: Arc<RedfishClients>,
@@ -154,6 +157,7 @@ impl Drivers {
                 driver.boot = Arc::new(netboot::NetBoot {
                     settings: self.netboot.clone(),
                     cache: self.image_cache.clone(),
+                    store: self.store.clone(),
                 })
             }
             Some("fake") => {}
@@ -194,6 +198,7 @@ impl std::fmt::Debug for Drivers {
             .field("image_cache", &self.image_cache.is_some())
             .field("network", &self.network.is_some())
             .field("external", &self.external.is_some())
+            .field("store", &self.store.is_some())
             .finish()
     }
 }

@@ -3,13 +3,16 @@
 //! agents download it from the conductor's own HTTP endpoint (`/images/{key}`), so a
 //! rack deploying the same image reads the origin once. Concurrent requests for one
 //! image share one download; the least recently used images are evicted beyond the
-//! configured size.
+//! configured size. With a registry (the database), the source behind each served
+//! key is recorded, so any process serving `/images/` can fetch an image another
+//! process's conductor handed out.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use ferric_db::Datastore;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
@@ -33,6 +36,8 @@ pub struct ImageCache {
     settings: CacheSettings,
     http: reqwest::Client,
     fetching: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Where the sources behind served keys are recorded and looked up.
+    registry: Option<Datastore>,
 }
 
 /// True for a key this cache could have made (hex digits only).
@@ -59,12 +64,41 @@ impl ImageCache {
             settings,
             http,
             fetching: Mutex::new(HashMap::new()),
+            registry: None,
         })
     }
 
-    /// Where a cached image lives, for the HTTP endpoint.
-    pub fn path_of(&self, key: &str) -> Option<PathBuf> {
-        is_key(key).then(|| self.settings.dir.join(key))
+    /// The cache, recording the sources behind the keys it serves in `db`.
+    pub fn with_registry(mut self, db: Datastore) -> Self {
+        self.registry = Some(db);
+        self
+    }
+
+    /// The cached image of `key` for the HTTP endpoint: cached here, or fetched
+    /// from the source the registry has for it.
+    pub async fn served(&self, key: &str) -> Option<PathBuf> {
+        if !is_key(key) {
+            return None;
+        }
+        let path = self.settings.dir.join(key);
+        if tokio::fs::metadata(&path).await.is_ok() {
+            return Some(path);
+        }
+        let source = match self.registry.as_ref()?.served_image_source(key).await {
+            Ok(found) => found?,
+            Err(e) => {
+                tracing::warn!(key, error = %e, "cannot look up the source of a served image");
+                return None;
+            }
+        };
+        match self.local_copy(&source).await {
+            Ok(path) if path.file_name().is_some_and(|n| n == key) => Some(path),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(key, error = %e, "cannot fetch a served image");
+                None
+            }
+        }
     }
 
     /// Makes sure `source` is cached; returns the URL agents fetch it from.
@@ -76,6 +110,11 @@ impl ImageCache {
         }
         let path = self.local_copy(source).await?;
         let key = path.file_name().unwrap_or_default().to_string_lossy();
+        if let Some(db) = &self.registry {
+            db.served_image_put(&key, source).await.map_err(|e| {
+                DriverError::Hardware(format!("recording the cached image {key}: {e}"))
+            })?;
+        }
         Ok(format!(
             "{}/images/{key}",
             self.settings.base_url.trim_end_matches('/')

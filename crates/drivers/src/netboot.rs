@@ -1,15 +1,18 @@
 //! The `ipxe` and `pxe` boot interfaces: the node network-boots iPXE, which loads
-//! the deploy ramdisk. `prepare_ramdisk` caches the node's `deploy_kernel` and
-//! `deploy_ramdisk` (http(s) URLs or local paths) and renders its iPXE script with
-//! the agent's kernel parameters into `ROOT/<node uuid>/` — the boot root ferricd
-//! serves over HTTP (`/boot/…`) and TFTP. The two interfaces render the same files;
-//! the DHCP server points `ipxe` nodes at them over HTTP and `pxe` nodes over TFTP.
-//! `prepare_instance` removes them (whole-disk images boot from their disk);
-//! `clean_up_*` removes everything kept for the node.
+//! the deploy ramdisk. `prepare_ramdisk` checks that the node's `deploy_kernel` and
+//! `deploy_ramdisk` (http(s) URLs or local paths) can be fetched — caching them —
+//! renders its iPXE script with the agent's kernel parameters, and records both in
+//! the database as the node's boot config. Every process with the boot role serves
+//! it as `<node uuid>/config`, `deploy_kernel` and `deploy_ramdisk` over HTTP
+//! (`/boot/…`) and TFTP, whichever conductor prepared it. The two interfaces render
+//! the same files; the DHCP server points `ipxe` nodes at them over HTTP and `pxe`
+//! nodes over TFTP. `prepare_instance` removes the config (whole-disk images boot
+//! from their disk); `clean_up_*` removes it too.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use ferric_db::Datastore;
+use ferric_types::boot_config::{BootConfig, SCRIPT_FILE};
 use ferric_types::provision::ProvisionState;
 use ferric_types::Node;
 use serde_json::Value;
@@ -17,11 +20,9 @@ use serde_json::Value;
 use crate::image_cache::ImageCache;
 use crate::interfaces::{BootInterface, BoxFuture, DriverError};
 
-/// Where rendered boot files go and what they point the ramdisk at.
+/// What rendered boot scripts point the ramdisk at.
 #[derive(Debug, Clone)]
 pub struct NetbootSettings {
-    /// The boot root, served over TFTP and at `/boot/` over HTTP.
-    pub root: PathBuf,
     /// The URL the agent reaches the API at (`ipa-api-url`); empty when unknown.
     pub api_url: String,
     /// Kernel parameters added before the agent's (`[boot] kernel_append_params`;
@@ -31,7 +32,7 @@ pub struct NetbootSettings {
 
 /// The rendered script of a node, relative to the boot root.
 pub fn config_path(node_uuid: &str) -> String {
-    format!("{node_uuid}/config")
+    format!("{node_uuid}/{SCRIPT_FILE}")
 }
 
 /// `ipxe` (files over HTTP) or `pxe` (over TFTP); they differ only in what the DHCP
@@ -40,6 +41,8 @@ pub struct NetBoot {
     /// None when network boot is not configured on this conductor.
     pub settings: Option<NetbootSettings>,
     pub cache: Option<Arc<ImageCache>>,
+    /// Where boot configs are recorded.
+    pub store: Option<Datastore>,
 }
 
 fn driver_info_str<'a>(node: &'a Node, key: &str) -> Result<&'a str, DriverError> {
@@ -53,10 +56,6 @@ fn driver_info_str<'a>(node: &'a Node, key: &str) -> Result<&'a str, DriverError
                 node.uuid
             ))
         })
-}
-
-fn node_dir(root: &Path, node: &Node) -> PathBuf {
-    root.join(node.uuid.to_string())
 }
 
 /// The iPXE script that boots the deploy ramdisk; `deploy_kernel` and
@@ -76,21 +75,6 @@ fn render(api_url: &str, append: &str) -> String {
     )
 }
 
-/// Places a cached file at `to` (a hard link; a copy across file systems).
-async fn place(from: &Path, to: &Path) -> Result<(), DriverError> {
-    let _ = tokio::fs::remove_file(to).await;
-    if tokio::fs::hard_link(from, to).await.is_ok() {
-        return Ok(());
-    }
-    tokio::fs::copy(from, to).await.map(|_| ()).map_err(|e| {
-        DriverError::Hardware(format!(
-            "copying {} to {}: {e}",
-            from.display(),
-            to.display()
-        ))
-    })
-}
-
 /// The `driver_info` keys of the kernel and ramdisk the node boots now: the rescue
 /// ones while it is being rescued (when given; the deploy ramdisk rescues too).
 fn ramdisk_keys(node: &Node) -> (&'static str, &'static str) {
@@ -105,24 +89,25 @@ fn ramdisk_keys(node: &Node) -> (&'static str, &'static str) {
     }
 }
 
-async fn remove_node_dir(
-    settings: Option<&NetbootSettings>,
-    node: &Node,
-) -> Result<(), DriverError> {
-    let Some(s) = settings else {
-        return Ok(());
-    };
-    match tokio::fs::remove_dir_all(node_dir(&s.root, node)).await {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(DriverError::Hardware(format!(
-            "removing the boot files of node {}: {e}",
-            node.uuid
-        ))),
-    }
-}
-
 impl NetBoot {
+    fn store(&self) -> Result<&Datastore, DriverError> {
+        self.store.as_ref().ok_or_else(not_configured)
+    }
+
+    /// Forgets the node's boot config: it network-boots nothing any more.
+    async fn remove(&self, node: &Node) -> Result<(), DriverError> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        store.boot_config_delete(node.uuid).await.map_err(|e| {
+            DriverError::Hardware(format!(
+                "removing the boot config of node {}: {e}",
+                node.uuid
+            ))
+        })?;
+        Ok(())
+    }
+
     async fn prepare(&self, node: &Node) -> Result<(), DriverError> {
         self.validate(node)?;
         let s = self.settings.as_ref().ok_or_else(not_configured)?;
@@ -134,17 +119,13 @@ impl NetBoot {
         let cache = self.cache.as_ref().ok_or_else(|| {
             DriverError::Config("network boot needs the conductor's image cache".into())
         })?;
+        let store = self.store()?;
         let (kernel_key, ramdisk_key) = ramdisk_keys(node);
-        let kernel = cache.local_copy(driver_info_str(node, kernel_key)?).await?;
-        let ramdisk = cache
-            .local_copy(driver_info_str(node, ramdisk_key)?)
-            .await?;
-        let dir = node_dir(&s.root, node);
-        let io =
-            |e: std::io::Error| DriverError::Hardware(format!("writing {}: {e}", dir.display()));
-        tokio::fs::create_dir_all(&dir).await.map_err(io)?;
-        place(&kernel, &dir.join("deploy_kernel")).await?;
-        place(&ramdisk, &dir.join("deploy_ramdisk")).await?;
+        let kernel = driver_info_str(node, kernel_key)?;
+        let ramdisk = driver_info_str(node, ramdisk_key)?;
+        // Fetched now, so a bad source fails the preparation, not the boot.
+        cache.local_copy(kernel).await?;
+        cache.local_copy(ramdisk).await?;
         let append = node
             .driver_info
             .get("kernel_append_params")
@@ -168,13 +149,19 @@ impl NetBoot {
                 " ipa-inspection-callback-url={base}/v1/continue_inspection"
             ));
         }
-        let script = render(api_url, append.trim_start());
-        let part = dir.join("config.part");
-        tokio::fs::write(&part, script).await.map_err(io)?;
-        tokio::fs::rename(&part, dir.join("config"))
-            .await
-            .map_err(io)?;
-        tracing::info!(node = %node.uuid, dir = %dir.display(), "deploy ramdisk boot config rendered");
+        let config = BootConfig {
+            node_uuid: node.uuid,
+            script: render(api_url, append.trim_start()),
+            kernel: kernel.to_string(),
+            ramdisk: ramdisk.to_string(),
+        };
+        store.boot_config_put(&config).await.map_err(|e| {
+            DriverError::Hardware(format!(
+                "recording the boot config of node {}: {e}",
+                node.uuid
+            ))
+        })?;
+        tracing::info!(node = %node.uuid, "deploy ramdisk boot config recorded");
         Ok(())
     }
 }
@@ -192,7 +179,7 @@ impl BootInterface for NetBoot {
         &'a self,
         node: &'a mut Node,
     ) -> BoxFuture<'a, Result<(), DriverError>> {
-        Box::pin(remove_node_dir(self.settings.as_ref(), node))
+        Box::pin(self.remove(node))
     }
 
     fn prepare_instance<'a>(
@@ -213,7 +200,7 @@ impl BootInterface for NetBoot {
                     "network-booting a partition image's kernel and ramdisk is not supported; deploy a whole-disk image".into(),
                 ));
             }
-            remove_node_dir(self.settings.as_ref(), node).await
+            self.remove(node).await
         })
     }
 
@@ -221,7 +208,7 @@ impl BootInterface for NetBoot {
         &'a self,
         node: &'a mut Node,
     ) -> BoxFuture<'a, Result<(), DriverError>> {
-        Box::pin(remove_node_dir(self.settings.as_ref(), node))
+        Box::pin(self.remove(node))
     }
 
     fn validate(&self, node: &Node) -> Result<(), DriverError> {

@@ -1,4 +1,5 @@
-//! The boot role: TFTP, DHCP (with ProxyDHCP and leases kept in the database) and
+//! The boot role: TFTP (the nodes' boot files brought from the database into the
+//! boot root on demand), DHCP (with ProxyDHCP and leases kept in the database) and
 //! IPv6 router advertisements, each when configured.
 
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use ferric_api::metrics::Metrics;
 use ferric_db::Datastore;
 use tokio::task::JoinHandle;
 
+use crate::boot_files::BootFileStore;
 use crate::{boot_metrics, boot_policy, lease_store, Settings};
 
 /// The running boot services.
@@ -21,12 +23,14 @@ pub async fn start(
     settings: &Settings,
     db: &Datastore,
     metrics: &Arc<Metrics>,
+    files: Arc<BootFileStore>,
 ) -> Result<RunningBoot, String> {
     let mut tasks = Vec::new();
     if let Some(cfg) = &settings.tftp {
         let server = ferric_boot::tftp::TftpServer::bind(cfg.clone())
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string())?
+            .with_on_demand(files);
         tracing::info!(listen = %server.local_addr(), root = %cfg.root.display(), "TFTP serving");
         boot_metrics::tftp(metrics, &server.stats());
         tasks.push(tokio::spawn(server.run()));

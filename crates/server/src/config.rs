@@ -584,8 +584,11 @@ pub struct Settings {
     pub image_cache: ferric_drivers::image_cache::CacheSettings,
     /// The TFTP server, when enabled.
     pub tftp: Option<ferric_boot::tftp::TftpConfig>,
-    /// The boot root and what rendered boot configs point the ramdisk at.
+    /// What rendered boot configs point the ramdisk at.
     pub netboot: ferric_drivers::netboot::NetbootSettings,
+    /// The boot root, served over TFTP and at /boot/ over HTTP: iPXE binaries, and
+    /// the nodes' boot files written into it from the database when asked for.
+    pub boot_root: PathBuf,
     /// Where iPXE binaries are copied from.
     pub ipxe_dir: PathBuf,
     /// The network API's listener, when set.
@@ -767,7 +770,6 @@ impl Settings {
             .or(file.boot.tftp_root.clone())
             .unwrap_or_else(|| data_dir.join("tftp"));
         let netboot = ferric_drivers::netboot::NetbootSettings {
-            root: boot_root.clone(),
             api_url: image_cache.base_url.clone(),
             kernel_append: file
                 .boot
@@ -945,6 +947,7 @@ impl Settings {
             dhcp,
             tftp,
             netboot,
+            boot_root,
             ipxe_dir: file
                 .boot
                 .ipxe_dir

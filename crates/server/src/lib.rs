@@ -134,9 +134,10 @@ pub async fn run(settings: Settings) -> Result<(), String> {
             "the {what} has no authentication and listens beyond loopback: anyone who can reach it can manage every node"
         );
     }
-    let image_cache = Arc::new(ferric_drivers::image_cache::ImageCache::open(
-        settings.image_cache.clone(),
-    )?);
+    let image_cache = Arc::new(
+        ferric_drivers::image_cache::ImageCache::open(settings.image_cache.clone())?
+            .with_registry(db.clone()),
+    );
     let external = match &settings.external_neutron {
         Some(external) => {
             tracing::info!(url = %external.url, "the neutron network interface uses an external Neutron");
@@ -156,22 +157,28 @@ pub async fn run(settings: Settings) -> Result<(), String> {
             switches::build(&settings.switches, &settings.data_dir)?,
         ))),
         external,
+        store: Some(db.clone()),
         ..ferric_drivers::Drivers::default()
     };
     let metrics = Arc::new(ferric_api::metrics::Metrics::default());
     if roles.conductor || roles.boot {
-        let boot_root = &settings.netboot.root;
+        let boot_root = &settings.boot_root;
         std::fs::create_dir_all(boot_root)
             .map_err(|e| format!("cannot create the boot root {}: {e}", boot_root.display()))?;
         let ipxe = ipxe_files::install(&settings.ipxe_dir, boot_root);
         tracing::info!(root = %boot_root.display(), ipxe = ?ipxe, "boot root ready");
     }
+    let boot_files = Arc::new(boot_files::BootFileStore {
+        root: settings.boot_root.clone(),
+        image_cache,
+        db: db.clone(),
+    });
     let conductor = match roles.conductor {
         true => Some(conductor_role::start(&settings, &db, drivers).await?),
         false => None,
     };
     let boot = match roles.boot {
-        true => Some(boot_role::start(&settings, &db, &metrics).await?),
+        true => Some(boot_role::start(&settings, &db, &metrics, boot_files.clone()).await?),
         false => None,
     };
     let rings = Arc::new(RingCache::new(db.clone(), settings.conductor.heartbeats));
@@ -187,10 +194,7 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         conductor: Arc::new(router),
         rings,
         metrics,
-        boot_files: Some(Arc::new(boot_files::LocalBootFiles {
-            root: settings.netboot.root.clone(),
-            image_cache,
-        })),
+        boot_files: Some(boot_files.clone()),
     };
     let boot_server = match (settings.http_boot_listen, roles.boot) {
         (Some(addr), true) => {

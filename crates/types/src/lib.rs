@@ -5,6 +5,7 @@
 
 pub mod agent_keys;
 pub mod allocation;
+pub mod boot_config;
 pub mod chassis;
 pub mod conductor;
 pub mod crypt;

@@ -7,12 +7,16 @@
 //! per-packet timeout and bounded retransmissions. Files are served only from under
 //! the root: `..` components are refused and symlinks are resolved before the
 //! check, so none can lead outside it. Malformed datagrams are dropped and counted.
+//! Files kept elsewhere (a node's boot files, in the database) are brought into the
+//! root by an [`OnDemand`] source just before a request for them is resolved.
 
 pub mod packet;
 mod transfer;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,6 +71,13 @@ impl TftpStats {
     }
 }
 
+/// Files that live outside the root and are written into it when asked for.
+pub trait OnDemand: Send + Sync {
+    /// Brings `name` (relative to the root, as requested) up to date in the root,
+    /// or removes it when it is gone; names it does not keep are left alone.
+    fn refresh<'a>(&'a self, name: &'a str) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+}
+
 /// A bound TFTP server.
 pub struct TftpServer {
     socket: UdpSocket,
@@ -74,6 +85,7 @@ pub struct TftpServer {
     root: PathBuf,
     stats: Arc<TftpStats>,
     slots: Arc<Semaphore>,
+    on_demand: Option<Arc<dyn OnDemand>>,
 }
 
 /// Why the server could not start.
@@ -100,7 +112,14 @@ impl TftpServer {
             config,
             root,
             stats: Arc::default(),
+            on_demand: None,
         })
+    }
+
+    /// Asks `source` to bring each requested file up to date before serving it.
+    pub fn with_on_demand(mut self, source: Arc<dyn OnDemand>) -> Self {
+        self.on_demand = Some(source);
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -113,9 +132,10 @@ impl TftpServer {
 
     /// Serves until the task is dropped.
     pub async fn run(self) {
+        let server = Arc::new(self);
         let mut buf = vec![0u8; 2048];
         loop {
-            let (n, peer) = match self.socket.recv_from(&mut buf).await {
+            let (n, peer) = match server.socket.recv_from(&mut buf).await {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::warn!(error = %e, "TFTP receive failed");
@@ -123,40 +143,47 @@ impl TftpServer {
                 }
             };
             let Some(Packet::Request(req)) = packet::parse(&buf[..n]) else {
-                self.stats.malformed.fetch_add(1, Ordering::Relaxed);
+                server.stats.malformed.fetch_add(1, Ordering::Relaxed);
                 continue;
             };
-            self.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let refuse = |code: u16, msg: &str| {
-                self.stats.refused.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(%peer, file = %req.filename, msg, "TFTP request refused");
-                packet::error(code, msg)
-            };
-            let answer = if req.write {
-                Some(refuse(packet::ERR_ACCESS, "This server is read-only"))
-            } else if req.mode != "octet" && req.mode != "netascii" {
-                Some(refuse(packet::ERR_ILLEGAL, "Unsupported transfer mode"))
-            } else {
-                match crate::root_path::resolve(&self.root, &req.filename) {
-                    Err(Refused::NotFound) => Some(refuse(packet::ERR_NOT_FOUND, "File not found")),
-                    Err(Refused::Denied) => Some(refuse(packet::ERR_ACCESS, "Access violation")),
-                    Ok(file) => match self.slots.clone().try_acquire_owned() {
-                        Err(_) => Some(refuse(packet::ERR_NOT_DEFINED, "Server busy, try again")),
-                        Ok(slot) => {
-                            let local = self.local_addr();
-                            let (config, stats) = (self.config.clone(), self.stats.clone());
-                            tokio::spawn(async move {
-                                let _slot = slot;
-                                transfer::send(local, peer, file, req, &config, &stats).await;
-                            });
-                            None
-                        }
-                    },
-                }
-            };
-            if let Some(pkt) = answer {
-                let _ = self.socket.send_to(&pkt, peer).await;
+            server.stats.requests.fetch_add(1, Ordering::Relaxed);
+            // Its own task: bringing a file into the root may wait on a database.
+            let s = server.clone();
+            tokio::spawn(async move { s.answer(req, peer).await });
+        }
+    }
+
+    /// Starts the transfer `req` asks for, or refuses it.
+    async fn answer(&self, req: packet::Request, peer: SocketAddr) {
+        let refuse = |code: u16, msg: &str| {
+            self.stats.refused.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(%peer, file = %req.filename, msg, "TFTP request refused");
+            packet::error(code, msg)
+        };
+        let answer = if req.write {
+            Some(refuse(packet::ERR_ACCESS, "This server is read-only"))
+        } else if req.mode != "octet" && req.mode != "netascii" {
+            Some(refuse(packet::ERR_ILLEGAL, "Unsupported transfer mode"))
+        } else {
+            if let Some(source) = &self.on_demand {
+                source.refresh(&req.filename).await;
             }
+            match crate::root_path::resolve(&self.root, &req.filename) {
+                Err(Refused::NotFound) => Some(refuse(packet::ERR_NOT_FOUND, "File not found")),
+                Err(Refused::Denied) => Some(refuse(packet::ERR_ACCESS, "Access violation")),
+                Ok(file) => match self.slots.clone().try_acquire_owned() {
+                    Err(_) => Some(refuse(packet::ERR_NOT_DEFINED, "Server busy, try again")),
+                    Ok(slot) => {
+                        let _slot = slot;
+                        let local = self.local_addr();
+                        transfer::send(local, peer, file, req, &self.config, &self.stats).await;
+                        None
+                    }
+                },
+            }
+        };
+        if let Some(pkt) = answer {
+            let _ = self.socket.send_to(&pkt, peer).await;
         }
     }
 }

@@ -1,10 +1,9 @@
-//! Two conductors in one process, each with its own settings and services (boot
-//! root, image cache, agent kernel parameters) and its own database: inspecting a
-//! node on each renders its iPXE script into that conductor's boot root with that
-//! conductor's parameters, and nothing into the other's. Settings live in the
-//! conductor, not in the process.
+//! Two conductors in one process, each with its own settings and services (image
+//! cache, agent kernel parameters, database): inspecting a node on each records
+//! its iPXE script with that conductor's parameters, and caches its ramdisk in that
+//! conductor's cache only. Settings live in the conductor, not in the process.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +21,7 @@ use serde_json::json;
 
 use crate::harness::{conductor, database, Backend};
 
-/// A conductor's own directory: boot root, image cache and the ramdisk it boots.
+/// A conductor's own directory: image cache and the ramdisk it boots.
 struct Site {
     dir: PathBuf,
 }
@@ -39,11 +38,11 @@ impl Site {
         Self { dir }
     }
 
-    fn root(&self) -> PathBuf {
-        self.dir.join("boot")
+    fn cached_files(&self) -> usize {
+        std::fs::read_dir(self.dir.join("cache")).unwrap().count()
     }
 
-    fn drivers(&self, name: &str) -> Drivers {
+    fn drivers(&self, name: &str, db: &Datastore) -> Drivers {
         let cache = ImageCache::open(CacheSettings {
             dir: self.dir.join("cache"),
             base_url: format!("http://{name}.invalid:6385"),
@@ -53,11 +52,11 @@ impl Site {
         .unwrap();
         Drivers {
             netboot: Some(NetbootSettings {
-                root: self.root(),
                 api_url: format!("http://{name}.invalid:6385"),
                 kernel_append: format!("conductor={name}"),
             }),
             image_cache: Some(Arc::new(cache)),
+            store: Some(db.clone()),
             ..Drivers::default()
         }
     }
@@ -112,8 +111,8 @@ async fn wait_for_inspect_wait(db: &Datastore, node: NodeId) {
     panic!("node {node} never reached inspect wait");
 }
 
-fn script(root: &Path, node: NodeId) -> Option<String> {
-    std::fs::read_to_string(root.join(node.to_string()).join("config")).ok()
+async fn script(db: &Datastore, node: NodeId) -> Option<String> {
+    db.boot_config_get(node).await.unwrap().map(|c| c.script)
 }
 
 async fn two_conductors_keep_their_own_settings(backend: fn() -> Backend) {
@@ -122,7 +121,7 @@ async fn two_conductors_keep_their_own_settings(backend: fn() -> Backend) {
     let a = conductor(
         &db_a,
         ConductorConfig {
-            drivers: site_a.drivers("alpha"),
+            drivers: site_a.drivers("alpha", &db_a),
             ..ConductorConfig::default()
         },
     )
@@ -130,7 +129,7 @@ async fn two_conductors_keep_their_own_settings(backend: fn() -> Backend) {
     let b = conductor(
         &db_b,
         ConductorConfig {
-            drivers: site_b.drivers("beta"),
+            drivers: site_b.drivers("beta", &db_b),
             ..ConductorConfig::default()
         },
     )
@@ -145,20 +144,24 @@ async fn two_conductors_keep_their_own_settings(backend: fn() -> Backend) {
     wait_for_inspect_wait(&db_a, node_a).await;
     wait_for_inspect_wait(&db_b, node_b).await;
 
-    let in_a = script(&site_a.root(), node_a).expect("alpha rendered its node's script");
+    let in_a = script(&db_a, node_a)
+        .await
+        .expect("alpha recorded its node's script");
     assert!(
         in_a.contains("conductor=alpha") && in_a.contains("ipa-api-url=http://alpha.invalid:6385"),
         "{in_a}"
     );
-    let in_b = script(&site_b.root(), node_b).expect("beta rendered its node's script");
+    let in_b = script(&db_b, node_b)
+        .await
+        .expect("beta recorded its node's script");
     assert!(
         in_b.contains("conductor=beta") && in_b.contains("ipa-api-url=http://beta.invalid:6385"),
         "{in_b}"
     );
-    assert!(script(&site_a.root(), node_b).is_none());
-    assert!(script(&site_b.root(), node_a).is_none());
-    let kernel = site_b.root().join(node_b.to_string()).join("deploy_kernel");
-    assert_eq!(std::fs::read(kernel).unwrap(), b"kernel bytes");
+    assert!(script(&db_a, node_b).await.is_none());
+    assert!(script(&db_b, node_a).await.is_none());
+    // Each cached its own node's kernel and ramdisk (two files each).
+    assert_eq!((site_a.cached_files(), site_b.cached_files()), (2, 2));
 }
 
 #[tokio::test]
