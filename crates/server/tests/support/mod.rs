@@ -202,25 +202,13 @@ impl Ferric {
     ) -> Ferric {
         let port = free_port();
         let config = dir.join("ferricd.toml");
-        // A `[conductor]` table leading the extra configuration joins this one
-        // (TOML allows a table once).
-        let (conductor_extra, extra_config) = match extra_config.strip_prefix("[conductor]\n") {
-            Some(rest) => match rest.find("\n[") {
-                Some(end) => (&rest[..=end], &rest[end + 1..]),
-                None => (rest, ""),
-            },
-            None => ("", extra_config),
-        };
-        std::fs::write(
-            &config,
-            format!(
-                "[conductor]\n{conductor_extra}deploy_callback_timeout = 12\nclean_callback_timeout = 60\nsync_power_state_interval = 0\n\
-                 [agent]\nheartbeat_timeout = 10\npost_deploy_get_power_state_retry_interval = 0.2\npost_deploy_get_power_state_retries = 2\n\
-                 [deploy]\nallowed_local_paths = [\"{}\"]\n{extra_config}",
-                dir.display()
-            ),
-        )
-        .unwrap();
+        let defaults = format!(
+            "[conductor]\ndeploy_callback_timeout = 12\nclean_callback_timeout = 60\nsync_power_state_interval = 0\n\
+             [agent]\nheartbeat_timeout = 10\npost_deploy_get_power_state_retry_interval = 0.2\npost_deploy_get_power_state_retries = 2\n\
+             [deploy]\nallowed_local_paths = [\"{}\"]\n",
+            dir.display()
+        );
+        std::fs::write(&config, merge_config(&defaults, extra_config)).unwrap();
         let log = dir.join("ferricd.log");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferricd"));
         cmd.arg("--listen")
@@ -319,6 +307,56 @@ impl Ferric {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// The test's defaults with `extra`'s settings over them: a key of a table both
+/// name takes `extra`'s value (TOML allows a table, and a key, only once). Each
+/// setting must fit on one line.
+fn merge_config(defaults: &str, extra: &str) -> String {
+    let mut tables: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for text in [defaults, extra] {
+        let mut current = String::new();
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            assert!(
+                !line.starts_with("[["),
+                "arrays of tables are not merged: {line}"
+            );
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                current = name.to_string();
+                if !tables.iter().any(|(t, _)| *t == current) {
+                    tables.push((current.clone(), Vec::new()));
+                }
+                continue;
+            }
+            let key = line
+                .split('=')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            if !tables.iter().any(|(t, _)| *t == current) {
+                tables.push((current.clone(), Vec::new()));
+            }
+            let (_, entries) = tables.iter_mut().find(|(t, _)| *t == current).unwrap();
+            match entries.iter_mut().find(|(k, _)| *k == key) {
+                Some(entry) => entry.1 = line.to_string(),
+                None => entries.push((key, line.to_string())),
+            }
+        }
+    }
+    let mut out = String::new();
+    // Keys outside any table come first.
+    tables.sort_by_key(|(t, _)| !t.is_empty());
+    for (table, entries) in tables {
+        if !table.is_empty() {
+            out.push_str(&format!("[{table}]\n"));
+        }
+        for (_, line) in entries {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 pub fn tail(path: &Path) -> String {
