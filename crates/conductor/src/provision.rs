@@ -334,7 +334,7 @@ impl Conductor {
                 tracing::error!(node = %node.uuid, state = %from, event = %event, "no transition for the outcome");
                 break;
             }
-            if let Err(e) = lock.save(&node).await {
+            if let Err(e) = lock.save_patiently(&node).await {
                 tracing::error!(node = %node.uuid, error = %e, "could not record the provision state");
                 break;
             }

@@ -232,7 +232,7 @@ pub(crate) async fn run(
         node.driver_internal_info
             .insert(index_key.clone(), Value::from(index));
         set_current(node, phase, step.to_json());
-        if let Err(e) = lock.save(node).await {
+        if let Err(e) = lock.save_patiently(node).await {
             return Err(DriverError::Hardware(format!(
                 "could not record the running step: {e}"
             )));

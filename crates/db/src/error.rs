@@ -30,6 +30,29 @@ pub enum DbError {
     Sqlite(String),
 }
 
+impl DbError {
+    /// Whether the database was out of reach (a restart, a failover, a cut
+    /// network) rather than anything being wrong with the request: the same
+    /// call may succeed once it is back.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            DbError::Postgres(e) => match e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::PoolTimedOut => true,
+                // Connection exceptions (08xxx), and the server shutting down or
+                // starting up (57P01–57P03).
+                sqlx::Error::Database(d) => d
+                    .code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
 /// Finds the column a unique violation is about: PostgreSQL names the constraint
 /// (`uniq_<table>_<column>`), SQLite names `<table>.<column>` in its message.
 pub(crate) fn unique_column(message: &str, constraint: Option<&str>) -> String {

@@ -1,9 +1,12 @@
 //! No false takeover: two conductor processes and an API on a PostgreSQL of the
-//! test's own, deploys under way on both conductors, then the database stopped for
-//! twice the heartbeat timeout and started again. Every conductor's row looks
-//! stale when it comes back — yet no node changes hands: the deploys under way
-//! finish on the conductors that started them, no node fails, nothing stays
-//! locked, heartbeats resume and the connections come back by themselves.
+//! test's own, deploys and cleanings under way on both conductors, then the
+//! database stopped for 40 s — more than twice the heartbeat timeout — and
+//! started again.
+//! Every conductor's row looks stale when it comes back — yet no node changes
+//! hands: the work under way finishes on the conductors that started it (some of
+//! it finished while the database was away, and its outcome is saved once it is
+//! back), no node fails, nothing stays locked, each node's history records how
+//! its work ended, heartbeats resume and the connections come back by themselves.
 
 mod support;
 
@@ -15,7 +18,19 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use support::{cluster, free_port, scratch, Ferric};
 
-const HEARTBEATS: &str = "heartbeat_interval = 1\nheartbeat_timeout = 4\n";
+const HEARTBEATS: &str = "heartbeat_interval = 5\nheartbeat_timeout = 15\n";
+/// Longer than the 30 s a query waits for a connection: work that ends early in
+/// the outage has its save refused, and must try again until the database is back.
+const OUTAGE: Duration = Duration::from_secs(40);
+
+/// What a node of the test does while the database goes away: deploy or clean,
+/// finishing during the outage or after it (seconds of fake work per step).
+const KINDS: [(&str, &str, u64); 4] = [
+    ("deploy", "fake_deploy_delay", 4),
+    ("deploy", "fake_deploy_delay", 50),
+    ("clean", "fake_clean_delay", 4),
+    ("clean", "fake_clean_delay", 50),
+];
 
 /// A PostgreSQL server of this test's own (lab/postgres.sh), on its own port.
 struct Postgres {
@@ -97,65 +112,97 @@ async fn a_database_outage_moves_no_node() {
     let _b = conductor(&dir, &db, "cond-b").await;
     let api = cluster::api_only(&dir, &db, "api", &format!("[conductor]\n{HEARTBEATS}")).await;
 
-    // Deploys that outlast the outage, at least two on each conductor (UUIDs
-    // fall on the ring at random: enroll until both have their share).
-    let mut nodes = Vec::new();
-    let mut per_owner = std::collections::BTreeMap::<String, usize>::new();
-    for i in 0..40 {
-        if per_owner.len() == 2 && per_owner.values().all(|n| *n >= 2) {
+    // Until each conductor owns a node of each kind (UUIDs fall on the ring at
+    // random): enrolled and managed; deploying ones provided too.
+    let mut work: Vec<(String, usize)> = Vec::new();
+    let mut taken = std::collections::BTreeSet::<(String, usize)>::new();
+    for i in 0..80 {
+        if taken.len() == 2 * KINDS.len() {
             break;
         }
         let (status, node) = api
             .call(
                 Method::POST,
                 "/nodes",
-                Some(json!({"driver": "fake-hardware", "name": format!("o{i}"),
-                            "driver_info": {"fake_deploy_delay": 14}})),
+                Some(json!({"driver": "fake-hardware", "name": format!("o{i}")})),
             )
             .await;
         assert_eq!(status, 201, "{node}");
         let uuid = node["uuid"].as_str().unwrap().to_string();
-        for (verb, rest) in [("manage", "manageable"), ("provide", "available")] {
-            api.provision(&uuid, verb).await;
-            api.wait_for(&uuid, &[rest], Duration::from_secs(30)).await;
-        }
+        api.provision(&uuid, "manage").await;
+        api.wait_for(&uuid, &["manageable"], Duration::from_secs(30))
+            .await;
         let owner = api.node(&uuid).await["conductor"]
             .as_str()
             .unwrap_or_default()
             .to_string();
-        *per_owner.entry(owner).or_default() += 1;
-        nodes.push(uuid);
+        let Some(kind) = (0..KINDS.len()).find(|k| !taken.contains(&(owner.clone(), *k))) else {
+            continue;
+        };
+        taken.insert((owner, kind));
+        let (what, key, delay) = KINDS[kind];
+        let (status, body) = api
+            .call(
+                Method::PATCH,
+                &format!("/nodes/{uuid}"),
+                Some(json!([{"op": "add", "path": format!("/driver_info/{key}"), "value": delay}])),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        if what == "deploy" {
+            api.provision(&uuid, "provide").await;
+            api.wait_for(&uuid, &["available"], Duration::from_secs(30))
+                .await;
+        }
+        work.push((uuid, kind));
     }
-    for uuid in &nodes {
-        api.provision(uuid, "active").await;
+    assert_eq!(taken.len(), 2 * KINDS.len(), "{taken:?}");
+    for (uuid, kind) in &work {
+        let verb = if KINDS[*kind].0 == "deploy" {
+            "active"
+        } else {
+            "provide"
+        };
+        api.provision(uuid, verb).await;
     }
     let mut holders = Vec::new();
-    for uuid in &nodes {
+    for (uuid, kind) in &work {
+        let busy = if KINDS[*kind].0 == "deploy" {
+            "deploying"
+        } else {
+            "cleaning"
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let (state, holder, _) = look(&api, uuid).await.unwrap();
-            if state == "deploying" && holder.is_string() {
+            if state == busy && holder.is_string() {
                 holders.push(holder);
                 break;
             }
-            assert!(Instant::now() < deadline, "{uuid} never started deploying");
+            assert!(Instant::now() < deadline, "{uuid} never started its work");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    assert!(holders.iter().any(|h| h == "cond-a") && holders.iter().any(|h| h == "cond-b"));
 
-    // Twice the heartbeat timeout without a database.
     pg.run("stop");
-    tokio::time::sleep(Duration::from_secs(8)).await;
+    tokio::time::sleep(OUTAGE).await;
     pg.run("start");
 
-    // Every deploy finishes on the conductor that started it; none fails.
-    for (uuid, holder) in nodes.iter().zip(&holders) {
-        let deadline = Instant::now() + Duration::from_secs(40);
+    // All the work finishes on the conductor that started it; none fails, and
+    // the end of each is in the node's history.
+    for ((uuid, kind), holder) in work.iter().zip(&holders) {
+        let (what, rest) = match KINDS[*kind].0 {
+            "deploy" => ("deploy", "active"),
+            _ => ("clean", "available"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(150);
         loop {
             if let Some((state, now_holder, error)) = look(&api, uuid).await {
-                assert_ne!(state, "deploy failed", "{uuid}: {error}");
-                if state == "active" && now_holder.is_null() {
+                assert!(
+                    !state.contains("failed"),
+                    "{what} of {uuid}: {state}: {error}"
+                );
+                if state == rest && now_holder.is_null() {
                     break;
                 }
                 if !now_holder.is_null() {
@@ -164,7 +211,7 @@ async fn a_database_outage_moves_no_node() {
             }
             assert!(
                 Instant::now() < deadline,
-                "{uuid} did not finish:\n{}",
+                "{what} of {uuid} did not finish:\n{}",
                 support::tail(&api.log)
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -176,10 +223,12 @@ async fn a_database_outage_moves_no_node() {
                 None,
             )
             .await
-            .1;
+            .1
+            .to_string();
+        assert!(!history.contains("took over"), "{uuid}: {history}");
         assert!(
-            !history.to_string().contains("took over"),
-            "{uuid}: {history}"
+            history.contains(&format!("to \\\"{rest}\\\"")),
+            "{uuid}: the end of its {what} is not in its history: {history}"
         );
     }
     // Heartbeats resumed: both conductors alive again.
