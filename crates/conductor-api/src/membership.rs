@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ferric_db::Datastore;
-use ferric_types::Timestamp;
 use tokio::sync::Mutex;
 
 use crate::ring::Rings;
@@ -67,7 +66,7 @@ impl RingCache {
         let conductors = self.db.conductor_list().await?;
         let rings = Arc::new(Rings::from_conductors(
             &conductors,
-            Timestamp::now(),
+            self.db.clock().await?,
             self.heartbeats.timeout_secs(),
         ));
         *cached = Some((Instant::now(), rings.clone()));

@@ -2,12 +2,12 @@
 //! types, RPC address) at start, bumps its row every heartbeat interval — a failed
 //! bump is logged and the loop goes on, so a database blip never kills the
 //! heartbeat — and goes offline on a clean stop. SQLite serves one conductor: a
-//! second one alive in the same database is refused.
+//! second one alive in the same database is refused. Heartbeats are stamped, and
+//! judged, by the database's clock, not the machines'.
 
 use ferric_db::Backend;
 use ferric_types::conductor::ConductorRecord;
 use ferric_types::hardware::hardware_type_names;
-use ferric_types::Timestamp;
 
 use crate::{Conductor, ConductorError};
 
@@ -15,7 +15,7 @@ impl Conductor {
     /// Registers this conductor and starts its heartbeat; the task runs until
     /// aborted.
     pub async fn register(&self) -> Result<tokio::task::JoinHandle<()>, ConductorError> {
-        let now = Timestamp::now();
+        let now = self.db.clock().await?;
         if self.db.backend() == Backend::Sqlite {
             let others = self.db.conductor_list().await?;
             if let Some(other) = others.iter().find(|c| {
@@ -52,8 +52,7 @@ impl Conductor {
                 // A draining conductor stays alive to its peers but leaves the rings.
                 let online = !liveness.leaving();
                 // A heartbeat stuck waiting for the database counts as failed.
-                let now = Timestamp::now().to_string();
-                let touch = db.conductor_touch(&host, &now, online);
+                let touch = db.conductor_touch(&host, online);
                 let touched = match tokio::time::timeout(liveness.settings.interval, touch).await {
                     Ok(Ok(())) => true,
                     Ok(Err(e)) => {
@@ -71,8 +70,7 @@ impl Conductor {
                 if touched && online && liveness.leaving() {
                     // It started leaving while this heartbeat said online: say
                     // offline now rather than an interval later.
-                    let now = Timestamp::now().to_string();
-                    if let Err(e) = db.conductor_touch(&host, &now, false).await {
+                    if let Err(e) = db.conductor_touch(&host, false).await {
                         tracing::warn!(error = %e, "could not leave the hash rings");
                     }
                 }
@@ -93,7 +91,7 @@ impl Conductor {
         let conductors = self.db.conductor_list().await?;
         let rings = ferric_conductor_api::ring::Rings::from_conductors(
             &conductors,
-            Timestamp::now(),
+            self.db.clock().await?,
             self.liveness.settings.timeout_secs(),
         );
         let host = self.host.clone();

@@ -9,7 +9,6 @@
 use std::time::{Duration, Instant};
 
 use ferric_db::{Cond, ListQuery};
-use ferric_types::Timestamp;
 
 use crate::{Conductor, ConductorError};
 
@@ -17,11 +16,7 @@ impl Conductor {
     /// Leaves the rings and takes no new work.
     pub async fn leave(&self) {
         self.liveness.leave();
-        if let Err(e) = self
-            .db
-            .conductor_touch(&self.host, &Timestamp::now().to_string(), false)
-            .await
-        {
+        if let Err(e) = self.db.conductor_touch(&self.host, false).await {
             tracing::warn!(error = %e, "could not leave the hash rings now; the next heartbeat will");
         }
     }

@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use ferric_conductor_api::ring::Rings;
 use ferric_db::{Cond, ListQuery};
-use ferric_types::Timestamp;
 
 use crate::{Conductor, ConductorError};
 
@@ -27,7 +26,7 @@ impl Conductor {
         if !self.liveness.sees_clearly() || self.liveness.leaving() {
             return Ok(0);
         }
-        let now = Timestamp::now();
+        let now = self.db.clock().await?;
         let timeout = self.liveness.settings.timeout_secs();
         let conductors = self.db.conductor_list().await?;
         let dead: Vec<String> = conductors

@@ -3,12 +3,29 @@
 //! but is not taken for dead), and marks itself offline when it stops.
 
 use ferric_types::conductor::ConductorRecord;
+use ferric_types::Timestamp;
 
+use crate::exec::Scalar;
 use crate::query::{Cond, ListQuery, Sql, Value};
 use crate::table::CONDUCTORS;
 use crate::{Datastore, DbError};
 
 impl Datastore {
+    /// The database's clock. Heartbeats are stamped and judged by it, so processes
+    /// on machines whose clocks disagree still agree on who is alive. SQLite
+    /// serves one process: its clock is this machine's.
+    pub async fn clock(&self) -> Result<Timestamp, DbError> {
+        if self.backend() == crate::Backend::Sqlite {
+            return Ok(Timestamp::now());
+        }
+        let mut sql = Sql::default();
+        sql.push("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint");
+        match self.fetch_scalars(sql, &[Scalar::Int]).await?.as_deref() {
+            Some([Value::Int(micros)]) => Ok(Timestamp::from_micros(*micros)),
+            _ => Err(DbError::Corrupt("the database's clock gave no time".into())),
+        }
+    }
+
     /// Registers (or re-registers) a conductor as online.
     pub async fn conductor_register(&self, record: &ConductorRecord) -> Result<(), DbError> {
         let mut sql = Sql::default();
@@ -30,14 +47,10 @@ impl Datastore {
         Ok(())
     }
 
-    /// Records a heartbeat of `hostname` at `now`: online, or (draining, stopping)
-    /// alive but out of the hash rings.
-    pub async fn conductor_touch(
-        &self,
-        hostname: &str,
-        now: &str,
-        online: bool,
-    ) -> Result<(), DbError> {
+    /// Records a heartbeat of `hostname`, stamped by the database's clock: online,
+    /// or (draining, stopping) alive but out of the hash rings.
+    pub async fn conductor_touch(&self, hostname: &str, online: bool) -> Result<(), DbError> {
+        let now = self.clock().await?.to_string();
         let mut sql = Sql::default();
         sql.push("UPDATE conductors SET online = ")
             .arg(Value::Int(i64::from(online)))

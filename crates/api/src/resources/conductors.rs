@@ -28,9 +28,10 @@ static CONDUCTOR_FIELDS: FieldSet = FieldSet::new(
     &["hostname", "conductor_group", "alive"],
 );
 
+/// `alive_at`: the database's clock now, and the heartbeat timeout in seconds.
 fn render(
     c: &ConductorRecord,
-    timeout_secs: i64,
+    (now, timeout_secs): (Timestamp, i64),
     base: &str,
     version: Microversion,
     selection: &Selection,
@@ -39,10 +40,7 @@ fn render(
     obj.remove("online");
     // Where its RPC listener answers is for Ferric's processes, not for clients.
     obj.remove("rpc_url");
-    obj.insert(
-        "alive".into(),
-        Value::Bool(c.is_alive(Timestamp::now(), timeout_secs)),
-    );
+    obj.insert("alive".into(), Value::Bool(c.is_alive(now, timeout_secs)));
     obj.insert(
         "links".into(),
         self_and_bookmark(base, &format!("conductors/{}", c.hostname)),
@@ -101,9 +99,12 @@ pub async fn list(
     };
     let page: Vec<&ConductorRecord> = all.iter().skip(start).take(limit as usize).collect();
     let base = base_url(&state, &headers);
-    let timeout = state.rings.heartbeats().timeout_secs();
+    let alive_at = (
+        state.db.clock().await?,
+        state.rings.heartbeats().timeout_secs(),
+    );
     let mut body = json!({
-        "conductors": page.iter().map(|c| render(c, timeout, &base, version, &selection)).collect::<Vec<_>>(),
+        "conductors": page.iter().map(|c| render(c, alive_at, &base, version, &selection)).collect::<Vec<_>>(),
     });
     if let (true, Some(last)) = (page.len() as i64 == limit, page.last()) {
         body["next"] = Value::String(format!(
@@ -135,9 +136,13 @@ pub async fn show(
             }
             other => other.into(),
         })?;
+    let alive_at = (
+        state.db.clock().await?,
+        state.rings.heartbeats().timeout_secs(),
+    );
     Ok(Json(render(
         &c,
-        state.rings.heartbeats().timeout_secs(),
+        alive_at,
         &base_url(&state, &headers),
         version,
         &selection,
