@@ -6,12 +6,16 @@
 //! they are in flight, some of them locked by it. Its nodes are adopted within two heartbeat intervals of its
 //! death being detectable; every deploy ends `active`, or `deploy failed` naming
 //! the dead conductor, and each failed one deploys again; no reservation is left;
-//! the killed conductor comes back and owns its share of the ring again.
+//! the killed conductor comes back and owns its share of the ring again. Then a
+//! rolling restart with drain of every conductor while 20 machines deploy and
+//! undeploy without pause: no deploy fails.
 
 mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -322,4 +326,116 @@ async fn a_rack_deploys_through_a_conductor_killed_mid_flight() {
         "rack: {victim}'s nodes adopted {adopted:?} after kill -9; {} of {DEPLOYS} deploys failed with it and deployed again, the rest went on",
         failed.len()
     );
+
+    // A rolling restart: each conductor in turn drains (SIGUSR2), exits and
+    // starts again, while machines deploy and undeploy over and over.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut cyclers = Vec::new();
+    for uuid in &uuids[DEPLOYS..DEPLOYS + CYCLING] {
+        let (api, uuid, image, stop) =
+            (api_b.api.clone(), uuid.clone(), image.clone(), stop.clone());
+        cyclers.push(tokio::spawn(cycle(api, uuid, image, stop)));
+    }
+    for (i, host) in hosts.iter().enumerate() {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let drained = Command::new("kill")
+            .args(["-USR2", &conductors[i].child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(drained.success());
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while conductors[i].child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "{host} did not finish draining");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        conductors[i] = start_conductor(&dir, &db, host, &api_a.api).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut total = 0;
+    for c in cyclers {
+        let (cycles, failures) = c.await.unwrap();
+        assert!(failures.is_empty(), "{failures:?}");
+        total += cycles;
+    }
+    assert!(total >= CYCLING, "only {total} deploy cycles ran");
+    eprintln!("rack: {total} deploy/undeploy cycles across three drains and restarts, none failed");
+}
+
+/// Machines deploying and undeploying over and over in the rolling restart.
+const CYCLING: usize = 20;
+
+/// Deploys (`image` patched in first) and undeploys `uuid` until `stop`; the
+/// cycles done and what failed.
+async fn cycle(
+    api: String,
+    uuid: String,
+    image: Value,
+    stop: Arc<AtomicBool>,
+) -> (usize, Vec<String>) {
+    let http = reqwest::Client::new();
+    let send = |method: Method, path: String, body: Value| {
+        http.request(method, format!("{api}/v1{path}"))
+            .header("X-OpenStack-Ironic-API-Version", "1.89")
+            .json(&body)
+            .send()
+    };
+    let (mut cycles, mut failures) = (0, Vec::new());
+    while !stop.load(Ordering::Relaxed) {
+        for (verb, rest) in [("active", "active"), ("deleted", "available")] {
+            if verb == "active" {
+                let r = send(Method::PATCH, format!("/nodes/{uuid}"), image.clone())
+                    .await
+                    .unwrap();
+                if !r.status().is_success() {
+                    failures.push(format!(
+                        "image: {} {}",
+                        r.status(),
+                        r.text().await.unwrap_or_default()
+                    ));
+                    return (cycles, failures);
+                }
+            }
+            let r = send(
+                Method::PUT,
+                format!("/nodes/{uuid}/states/provision"),
+                json!({"target": verb}),
+            )
+            .await
+            .unwrap();
+            if r.status() != 202 {
+                failures.push(format!(
+                    "{verb}: {} {}",
+                    r.status(),
+                    r.text().await.unwrap_or_default()
+                ));
+                return (cycles, failures);
+            }
+            loop {
+                let n: Value = http
+                    .get(format!("{api}/v1/nodes/{uuid}"))
+                    .header("X-OpenStack-Ironic-API-Version", "1.89")
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                let state = n["provision_state"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                if state.contains("failed") || state == "error" {
+                    failures.push(format!("{uuid} {state}: {}", n["last_error"]));
+                    return (cycles, failures);
+                }
+                if state == rest && n["reservation"].is_null() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        cycles += 1;
+    }
+    (cycles, failures)
 }
