@@ -108,9 +108,14 @@ async fn an_api_and_two_conductors_share_the_nodes() {
         assert_eq!(r.status(), 401);
     }
 
-    // Nodes managed and deployed through the API run on their owners.
+    // Nodes managed and deployed through the API run on their owners: twelve, and
+    // more until both conductors own some (UUIDs fall on the ring at random).
     let mut owner_of = BTreeMap::new();
-    for i in 0..12 {
+    for i in 0..40 {
+        let owners: std::collections::BTreeSet<&String> = owner_of.values().collect();
+        if i >= 12 && owners.len() == 2 {
+            break;
+        }
         let (status, node) = api
             .call(
                 Method::POST,
