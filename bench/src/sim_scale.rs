@@ -9,7 +9,10 @@
 //! Prints per
 //! phase the wall time and nodes/s, p50/p99 of each node's transition, ferricd's
 //! CPU time and peak RSS, the database's size, and the power-sync rounds ferricd
-//! logged while the rack stood deployed. Traffic stays on loopback.
+//! logged while the rack stood deployed. With `--conductors N` (PostgreSQL) ferricd
+//! runs as separate processes — one API process (the rack's machines boot from it,
+//! its agents call it) and N conductor processes it reaches over RPC — and the CPU
+//! time and peak RSS of each are reported. Traffic stays on loopback.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -65,6 +68,78 @@ struct Args {
     /// ferricd's `[inspector] add_ports` (all, active, pxe, disabled)
     #[arg(long, default_value = "all")]
     add_ports: String,
+    /// Conductor processes apart from the API process (needs --database-url);
+    /// 0 runs one ferricd with every role
+    #[arg(long, default_value_t = 0)]
+    conductors: usize,
+}
+
+/// The ferricd processes under test, by name.
+struct Processes(Vec<(String, Server)>);
+
+impl Processes {
+    fn pids(&self) -> Vec<u32> {
+        self.0.iter().map(|(_, s)| s.child.id()).collect()
+    }
+
+    /// Each process's CPU seconds so far.
+    fn cpu(&self) -> Vec<f64> {
+        self.pids().into_iter().map(cpu_seconds).collect()
+    }
+
+    /// CPU seconds since `before`, in all and per process.
+    fn cpu_since(&self, before: &[f64]) -> String {
+        let now = self.cpu();
+        let used: Vec<f64> = now.iter().zip(before).map(|(n, b)| n - b).collect();
+        let total: f64 = used.iter().sum();
+        if self.0.len() == 1 {
+            return format!("ferricd CPU {total:.0} s");
+        }
+        let each: Vec<String> = self
+            .0
+            .iter()
+            .zip(&used)
+            .map(|((name, _), u)| format!("{name} {u:.0}"))
+            .collect();
+        format!("ferricd CPU {total:.0} s ({})", each.join(", "))
+    }
+}
+
+/// Forwards a process's log: power-sync rounds are kept, errors printed.
+fn watch_log(name: &str, child: &mut std::process::Child, rounds: &Arc<Mutex<Vec<String>>>) {
+    let logs = child.stdout.take().expect("piped");
+    let (rounds, name) = (rounds.clone(), name.to_string());
+    std::thread::spawn(move || {
+        for line in BufReader::new(logs).lines().map_while(Result::ok) {
+            if line.contains("power sync round") {
+                rounds.lock().unwrap().push(line);
+            } else if line.contains("ERROR") {
+                eprintln!("{name}: {line}");
+            }
+        }
+    });
+}
+
+/// Starts ferricd with `args` (its own data directory under `dir`).
+fn spawn(
+    bin: &PathBuf,
+    dir: &std::path::Path,
+    name: &str,
+    config: &std::path::Path,
+    args: &[String],
+) -> std::process::Child {
+    Command::new(bin)
+        .arg("--data-dir")
+        .arg(dir.join(format!("var-{name}")))
+        .arg("--config")
+        .arg(config)
+        .arg("--log")
+        .arg("info")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()))
 }
 
 /// Every port, and how many carry the switch link the rack's cabling says.
@@ -223,16 +298,16 @@ fn report(
     wall: Duration,
     per_node: &[Duration],
     bad: &[Value],
-    pid: u32,
-    cpu0: f64,
+    processes: &Processes,
+    cpu0: &[f64],
 ) {
     println!(
-        "{phase:<8} {n} nodes in {:>7.1} s = {:>6.1} nodes/s; per node p50 {:.1} s, p99 {:.1} s; ferricd CPU {:.0} s; {} not as wanted",
+        "{phase:<8} {n} nodes in {:>7.1} s = {:>6.1} nodes/s; per node p50 {:.1} s, p99 {:.1} s; {}; {} not as wanted",
         wall.as_secs_f64(),
         n as f64 / wall.as_secs_f64(),
         percentile(per_node, 0.5).as_secs_f64(),
         percentile(per_node, 0.99).as_secs_f64(),
-        cpu_seconds(pid) - cpu0,
+        processes.cpu_since(cpu0),
         bad.len()
     );
     for b in bad.iter().take(3) {
@@ -253,54 +328,78 @@ async fn main() {
             .with_file_name("ferricd")
     });
     let dir = std::env::temp_dir().join(format!("ferric-sim-scale-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("var")).expect("temp dir");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    if args.conductors > 0 && args.database_url.is_none() {
+        panic!("--conductors needs --database-url: SQLite serves one process");
+    }
+    let api = format!("http://127.0.0.1:{}", args.port);
     let config = dir.join("ferricd.toml");
     std::fs::write(
         &config,
         format!(
             "[agent]\nrequire_tls = false\n[conductor]\nworkers = {}\ndeploy_callback_timeout = 3600\n\
-             clean_callback_timeout = 3600\nsync_power_state_interval = {}\n[inspector]\nadd_ports = \"{}\"\n",
-            args.workers, args.power_sync_interval, args.add_ports
+             clean_callback_timeout = 3600\nsync_power_state_interval = {}\n[inspector]\nadd_ports = \"{}\"\n\
+             [deploy]\nhttp_url = \"{api}\"\nallowed_local_paths = [\"{}\"]\n",
+            args.workers,
+            args.power_sync_interval,
+            args.add_ports,
+            dir.display()
         ),
     )
     .expect("config");
-    let api = format!("http://127.0.0.1:{}", args.port);
-    let mut cmd = Command::new(&server_bin);
-    cmd.arg("--listen")
-        .arg(format!("127.0.0.1:{}", args.port))
-        .arg("--data-dir")
-        .arg(dir.join("var"))
-        .arg("--config")
-        .arg(&config)
-        .arg("--log")
-        .arg("info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+    let secret = dir.join("rpc-secret");
+    std::fs::write(&secret, "sim-scale-shared-rpc-secret").expect("secret");
+    let mut common: Vec<String> = Vec::new();
     if let Some(url) = &args.database_url {
-        cmd.arg("--database-url").arg(url);
+        common.extend(["--database-url".into(), url.clone()]);
     }
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", server_bin.display()));
+    if args.conductors > 0 {
+        common.extend(["--rpc-secret-file".into(), secret.display().to_string()]);
+    }
+    let listen = |port: u16| vec!["--listen".to_string(), format!("127.0.0.1:{port}")];
+    let mut plan: Vec<(String, Vec<String>)> = Vec::new();
+    if args.conductors == 0 {
+        plan.push(("ferricd".into(), listen(args.port)));
+    } else {
+        let mut a = listen(args.port);
+        a.extend(["--role".into(), "api,boot".into()]);
+        plan.push(("api".into(), a));
+        for i in 0..args.conductors {
+            let rpc = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            let name = format!("c{i}");
+            plan.push((
+                name.clone(),
+                [
+                    "--role",
+                    "conductor",
+                    "--host",
+                    &name,
+                    "--rpc-listen",
+                    &format!("127.0.0.1:{rpc}"),
+                ]
+                .map(String::from)
+                .to_vec(),
+            ));
+        }
+    }
     let rounds: Arc<Mutex<Vec<String>>> = Arc::default();
-    let logs = child.stdout.take().expect("piped");
-    {
-        let rounds = rounds.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(logs).lines().map_while(Result::ok) {
-                if line.contains("power sync round") {
-                    rounds.lock().unwrap().push(line);
-                } else if line.contains("ERROR") {
-                    eprintln!("ferricd: {line}");
-                }
-            }
-        });
+    let mut started = Vec::new();
+    for (name, mut a) in plan {
+        a.extend(common.iter().cloned());
+        let mut child = spawn(&server_bin, &dir, &name, &config, &a);
+        watch_log(&name, &mut child, &rounds);
+        started.push((
+            name,
+            Server {
+                child,
+                dir: dir.clone(),
+            },
+        ));
     }
-    let server = Server {
-        child,
-        dir: dir.clone(),
-    };
-    let pid = server.child.id();
+    let processes = Processes(started);
     let client = Client::new(&api).expect("client");
     for _ in 0..200 {
         if client.request(Method::GET, "/v1", None).await.is_ok() {
@@ -308,7 +407,7 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let image = dir.join("var").join("image.raw");
+    let image = dir.join("image.raw");
     let mut data = vec![0x5au8; args.image_mib << 20];
     data[510] = 0x55;
     data[511] = 0xaa;
@@ -339,7 +438,7 @@ async fn main() {
 
     // Enroll.
     let t = Instant::now();
-    let cpu0 = cpu_seconds(pid);
+    let cpu0 = processes.cpu();
     let gate = Arc::new(tokio::sync::Semaphore::new(args.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
     let lat: Arc<Mutex<Vec<Duration>>> = Arc::default();
@@ -366,7 +465,15 @@ async fn main() {
     }
     let mut l = lat.lock().unwrap().clone();
     l.sort_unstable();
-    report("enroll", args.nodes, t.elapsed(), &l, &[], pid, cpu0);
+    report(
+        "enroll",
+        args.nodes,
+        t.elapsed(),
+        &l,
+        &[],
+        &processes,
+        &cpu0,
+    );
 
     for (phase, body, want) in [
         ("manage", json!({"target": "manage"}), "manageable"),
@@ -374,10 +481,18 @@ async fn main() {
         ("provide", json!({"target": "provide"}), "available"),
     ] {
         let t = Instant::now();
-        let cpu0 = cpu_seconds(pid);
+        let cpu0 = processes.cpu();
         issue_all(&client, &uuids, body, args.concurrency).await;
         let (per_node, bad) = wait_all(&client, want, t).await;
-        report(phase, args.nodes, t.elapsed(), &per_node, &bad, pid, cpu0);
+        report(
+            phase,
+            args.nodes,
+            t.elapsed(),
+            &per_node,
+            &bad,
+            &processes,
+            &cpu0,
+        );
         if phase == "inspect" {
             let (ports, linked) = check_links(&client, &rack).await;
             println!(
@@ -395,7 +510,7 @@ async fn main() {
         until_taken(&client, Method::PATCH, &format!("/v1/nodes/{u}"), &patch).await;
     }
     let t = Instant::now();
-    let cpu0 = cpu_seconds(pid);
+    let cpu0 = processes.cpu();
     issue_all(
         &client,
         &uuids,
@@ -410,8 +525,8 @@ async fn main() {
         t.elapsed(),
         &per_node,
         &bad,
-        pid,
-        cpu0,
+        &processes,
+        &cpu0,
     );
     let booted = rack
         .machines
@@ -420,26 +535,28 @@ async fn main() {
         .count();
     println!("machines running their deployed image: {booted}");
 
-    // Two power-sync rounds over the deployed rack.
+    // Two power-sync rounds of each conductor over the deployed rack.
+    let want = 2 * args.conductors.max(1);
     let seen = rounds.lock().unwrap().len();
     let deadline = Instant::now() + Duration::from_secs(args.power_sync_interval * 3 + 600);
-    while rounds.lock().unwrap().len() < seen + 2 && Instant::now() < deadline {
+    while rounds.lock().unwrap().len() < seen + want && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    for line in rounds.lock().unwrap().iter().skip(seen).take(2) {
+    for line in rounds.lock().unwrap().iter().skip(seen).take(want) {
         println!(
             "power sync round: {} nodes checked in {} s",
             field(line, "checked"),
             field(line, "seconds")
         );
     }
-    println!(
-        "ferricd peak RSS {:.0} MiB, CPU {:.0} s in all",
-        status_kib(pid, "VmHWM:") as f64 / 1024.0,
-        cpu_seconds(pid)
-    );
+    for ((name, server), cpu) in processes.0.iter().zip(processes.cpu()) {
+        println!(
+            "{name}: peak RSS {:.0} MiB, CPU {cpu:.0} s in all",
+            status_kib(server.child.id(), "VmHWM:") as f64 / 1024.0,
+        );
+    }
     if args.database_url.is_none() {
-        let db = dir.join("var").join("ferric.db");
+        let db = dir.join("var-ferricd").join("ferric.db");
         let db_size: u64 = ["", "-wal", "-shm"]
             .iter()
             .filter_map(|s| std::fs::metadata(format!("{}{s}", db.display())).ok())
@@ -456,5 +573,5 @@ async fn main() {
         status_kib(std::process::id(), "VmHWM:") as f64 / 1024.0
     );
     drop(rack);
-    drop(server);
+    drop(processes);
 }
