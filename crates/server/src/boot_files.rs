@@ -5,8 +5,10 @@
 //! node adopted by another conductor keeps booting — and the image cache, which
 //! fetches an image another process handed out from its recorded source.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use ferric_api::boot_files::{BootFiles, Refusal};
 use ferric_boot::root_path::{resolve, Refused};
@@ -18,14 +20,49 @@ use ferric_types::boot_config::{BootConfig, KERNEL_FILE, RAMDISK_FILE, SCRIPT_FI
 use ferric_types::NodeId;
 use futures_util::future::BoxFuture;
 
+/// How long a node file brought into the root is served without asking the
+/// database again (firmware sends a request again when an answer is slow, and a
+/// flood of requests must not become a flood of queries).
+const FRESH: Duration = Duration::from_secs(1);
+/// Names remembered as fresh, at most; beyond it the memory starts again.
+const REMEMBERED: usize = 10_000;
+
 /// The boot root, the nodes' boot configs and the image cache of this process.
 pub struct BootFileStore {
-    pub root: PathBuf,
-    pub image_cache: Arc<ImageCache>,
-    pub db: Datastore,
+    root: PathBuf,
+    image_cache: Arc<ImageCache>,
+    db: Datastore,
+    /// When each node file was last brought up to date.
+    refreshed: Mutex<HashMap<String, Instant>>,
 }
 
 impl BootFileStore {
+    pub fn new(root: PathBuf, image_cache: Arc<ImageCache>, db: Datastore) -> Self {
+        Self {
+            root,
+            image_cache,
+            db,
+            refreshed: Mutex::default(),
+        }
+    }
+
+    /// Whether `name` was brought up to date a moment ago; notes that it is now.
+    fn recently_refreshed(&self, name: &str) -> bool {
+        let mut seen = self.refreshed.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        if seen
+            .get(name)
+            .is_some_and(|at| now.duration_since(*at) < FRESH)
+        {
+            return true;
+        }
+        if seen.len() >= REMEMBERED {
+            seen.clear();
+        }
+        seen.insert(name.to_string(), now);
+        false
+    }
+
     /// Brings a node's file named by `name` (`<node uuid>/<file>`) up to date in
     /// the root, or removes the node's directory when it boots nothing; other
     /// names are left alone. When the database cannot be read, what the root has
@@ -37,7 +74,7 @@ impl BootFileStore {
         let Ok(node) = dir.parse::<NodeId>() else {
             return;
         };
-        if dir != node.to_string() {
+        if dir != node.to_string() || self.recently_refreshed(name) {
             return;
         }
         let node_dir = self.root.join(dir);

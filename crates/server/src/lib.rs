@@ -168,11 +168,11 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         let ipxe = ipxe_files::install(&settings.ipxe_dir, boot_root);
         tracing::info!(root = %boot_root.display(), ipxe = ?ipxe, "boot root ready");
     }
-    let boot_files = Arc::new(boot_files::BootFileStore {
-        root: settings.boot_root.clone(),
+    let boot_files = Arc::new(boot_files::BootFileStore::new(
+        settings.boot_root.clone(),
         image_cache,
-        db: db.clone(),
-    });
+        db.clone(),
+    ));
     let conductor = match roles.conductor {
         true => Some(conductor_role::start(&settings, &db, drivers).await?),
         false => None,
