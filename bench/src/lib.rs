@@ -1,6 +1,7 @@
 //! What the whole-system benchmarks share: the ferricd under test (stopped with
-//! SIGTERM, its scratch directory removed, when dropped), reading a process's
-//! memory and CPU time from /proc, and percentiles.
+//! SIGTERM, its scratch directory removed, when dropped), the flags of a
+//! conductor-only ferricd, free loopback ports, reading a process's memory and
+//! CPU time from /proc, and percentiles.
 
 use std::path::PathBuf;
 use std::process::{Child, Command};
@@ -21,6 +22,29 @@ impl Drop for Server {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A loopback port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// The flags of a conductor-only ferricd named `host` with its RPC listener on
+/// loopback port `rpc`.
+pub fn conductor_args(host: &str, rpc: u16) -> Vec<String> {
+    [
+        "--role",
+        "conductor",
+        "--host",
+        host,
+        "--rpc-listen",
+        &format!("127.0.0.1:{rpc}"),
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// A `/proc/<pid>/status` field in KiB (`VmRSS:`, `VmHWM:`).

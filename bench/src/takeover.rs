@@ -8,7 +8,6 @@
 //! a node call through the API and on to its conductor — and each process's CPU
 //! time and peak RSS.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use ferric_bench::{cpu_seconds, percentile, status_kib};
+use ferric_bench::{conductor_args, cpu_seconds, free_port, percentile, status_kib};
 use ferric_client::{Client, Method};
 use serde_json::{json, Value};
 
@@ -45,14 +44,6 @@ struct Args {
 }
 
 const SECRET: &str = "takeover-bench-shared-secret";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// One ferricd process; killed when dropped.
 struct Process {
@@ -192,19 +183,8 @@ async fn main() {
     for i in 0..args.conductors {
         let rpc = free_port();
         let name = format!("bench-c{i}");
-        let extra: Vec<String> = [
-            "--role",
-            "conductor",
-            "--host",
-            &name,
-            "--rpc-listen",
-            &format!("127.0.0.1:{rpc}"),
-            "--workers",
-            &(args.nodes + 100).to_string(),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let mut extra = conductor_args(&name, rpc);
+        extra.extend(["--workers".into(), (args.nodes + 100).to_string()]);
         conductors.push(spawn(&bin, &dir, &name, &args, &extra));
         wait_port(rpc).await;
         rpc_ports.push(rpc);

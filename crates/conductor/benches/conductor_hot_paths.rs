@@ -26,18 +26,7 @@ fn hot_paths(c: &mut Criterion) {
         let db = Datastore::connect(&url).await.unwrap();
         let mut first = None;
         for _ in 0..1000 {
-            let mut n = Node::new(
-                NodeId::new_v4(),
-                "fake-hardware".into(),
-                ProvisionState::Available,
-                Timestamp::now(),
-            );
-            for kind in InterfaceKind::ALL {
-                n.set_interface(
-                    kind,
-                    FAKE_HARDWARE.default_interface(kind).map(str::to_string),
-                );
-            }
+            let n = FAKE_HARDWARE.new_node(ProvisionState::Available);
             db.node_create(&n).await.unwrap();
             first.get_or_insert(n.uuid);
         }

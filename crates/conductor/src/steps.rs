@@ -281,23 +281,10 @@ mod tests {
     use super::*;
     use ferric_types::hardware::FAKE_HARDWARE;
     use ferric_types::provision::ProvisionState;
-    use ferric_types::{NodeId, Timestamp};
     use serde_json::json;
 
     fn fake_node() -> Node {
-        let mut n = Node::new(
-            NodeId::new_v4(),
-            "fake-hardware".into(),
-            ProvisionState::Manageable,
-            Timestamp::now(),
-        );
-        for kind in InterfaceKind::ALL {
-            n.set_interface(
-                kind,
-                FAKE_HARDWARE.default_interface(kind).map(str::to_string),
-            );
-        }
-        n
+        FAKE_HARDWARE.new_node(ProvisionState::Manageable)
     }
 
     #[test]

@@ -598,57 +598,6 @@ async fn racing_processes_get_one_winner() {
     assert_eq!(addresses.len(), 20);
 }
 
-/// Deploys and undeploys `uuid` until `stop`; the cycles done and what failed.
-async fn cycle(
-    api: String,
-    uuid: String,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> (usize, Vec<String>) {
-    let http = reqwest::Client::new();
-    let node = |http: &reqwest::Client| {
-        http.get(format!("{api}/v1/nodes/{uuid}"))
-            .header("X-OpenStack-Ironic-API-Version", "1.89")
-            .send()
-    };
-    let (mut cycles, mut failures) = (0, Vec::new());
-    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        for (verb, rest) in [("active", "active"), ("deleted", "available")] {
-            let r = http
-                .put(format!("{api}/v1/nodes/{uuid}/states/provision"))
-                .header("X-OpenStack-Ironic-API-Version", "1.89")
-                .json(&json!({"target": verb}))
-                .send()
-                .await
-                .unwrap();
-            if r.status() != 202 {
-                let status = r.status();
-                failures.push(format!(
-                    "{verb}: {status} {}",
-                    r.text().await.unwrap_or_default()
-                ));
-                return (cycles, failures);
-            }
-            loop {
-                let n: Value = node(&http).await.unwrap().json().await.unwrap();
-                let state = n["provision_state"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-                if state.contains("failed") || state == "error" {
-                    failures.push(format!("{state}: {}", n["last_error"]));
-                    return (cycles, failures);
-                }
-                if state == rest && n["reservation"].is_null() {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-        cycles += 1;
-    }
-    (cycles, failures)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rolling_restart_with_drain_fails_no_deploy() {
     let dir = scratch("cluster-rolling");
@@ -663,7 +612,12 @@ async fn a_rolling_restart_with_drain_fails_no_deploy() {
     let mut cyclers = Vec::new();
     for i in 0..6 {
         let uuid = create_node(&api, &format!("r{i}"), json!({"fake_deploy_delay": 1})).await;
-        cyclers.push(tokio::spawn(cycle(api.api.clone(), uuid, stop.clone())));
+        cyclers.push(tokio::spawn(cluster::cycle(
+            api.api.clone(),
+            uuid,
+            None,
+            stop.clone(),
+        )));
     }
     // Each conductor in turn drains (SIGUSR2), exits, and starts again.
     for (i, host) in hosts.iter().enumerate() {

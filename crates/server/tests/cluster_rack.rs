@@ -334,7 +334,7 @@ async fn a_rack_deploys_through_a_conductor_killed_mid_flight() {
     for uuid in &uuids[DEPLOYS..DEPLOYS + CYCLING] {
         let (api, uuid, image, stop) =
             (api_b.api.clone(), uuid.clone(), image.clone(), stop.clone());
-        cyclers.push(tokio::spawn(cycle(api, uuid, image, stop)));
+        cyclers.push(tokio::spawn(cluster::cycle(api, uuid, Some(image), stop)));
     }
     for (i, host) in hosts.iter().enumerate() {
         tokio::time::sleep(Duration::from_secs(3)).await;
@@ -364,78 +364,3 @@ async fn a_rack_deploys_through_a_conductor_killed_mid_flight() {
 
 /// Machines deploying and undeploying over and over in the rolling restart.
 const CYCLING: usize = 20;
-
-/// Deploys (`image` patched in first) and undeploys `uuid` until `stop`; the
-/// cycles done and what failed.
-async fn cycle(
-    api: String,
-    uuid: String,
-    image: Value,
-    stop: Arc<AtomicBool>,
-) -> (usize, Vec<String>) {
-    let http = reqwest::Client::new();
-    let send = |method: Method, path: String, body: Value| {
-        http.request(method, format!("{api}/v1{path}"))
-            .header("X-OpenStack-Ironic-API-Version", "1.89")
-            .json(&body)
-            .send()
-    };
-    let (mut cycles, mut failures) = (0, Vec::new());
-    while !stop.load(Ordering::Relaxed) {
-        for (verb, rest) in [("active", "active"), ("deleted", "available")] {
-            if verb == "active" {
-                let r = send(Method::PATCH, format!("/nodes/{uuid}"), image.clone())
-                    .await
-                    .unwrap();
-                if !r.status().is_success() {
-                    failures.push(format!(
-                        "image: {} {}",
-                        r.status(),
-                        r.text().await.unwrap_or_default()
-                    ));
-                    return (cycles, failures);
-                }
-            }
-            let r = send(
-                Method::PUT,
-                format!("/nodes/{uuid}/states/provision"),
-                json!({"target": verb}),
-            )
-            .await
-            .unwrap();
-            if r.status() != 202 {
-                failures.push(format!(
-                    "{verb}: {} {}",
-                    r.status(),
-                    r.text().await.unwrap_or_default()
-                ));
-                return (cycles, failures);
-            }
-            loop {
-                let n: Value = http
-                    .get(format!("{api}/v1/nodes/{uuid}"))
-                    .header("X-OpenStack-Ironic-API-Version", "1.89")
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                let state = n["provision_state"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
-                if state.contains("failed") || state == "error" {
-                    failures.push(format!("{uuid} {state}: {}", n["last_error"]));
-                    return (cycles, failures);
-                }
-                if state == rest && n["reservation"].is_null() {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        }
-        cycles += 1;
-    }
-    (cycles, failures)
-}

@@ -93,6 +93,20 @@ pub struct HardwareType {
 }
 
 impl HardwareType {
+    /// A new node of this hardware type in `state`, each interface its default.
+    pub fn new_node(&self, state: crate::provision::ProvisionState) -> crate::Node {
+        let mut n = crate::Node::new(
+            crate::NodeId::new_v4(),
+            self.name.into(),
+            state,
+            crate::Timestamp::now(),
+        );
+        for kind in InterfaceKind::ALL {
+            n.set_interface(kind, self.default_interface(kind).map(str::to_string));
+        }
+        n
+    }
+
     /// The implementations of `kind` this hardware type supports, preferred first.
     pub fn supported(&self, kind: InterfaceKind) -> &'static [&'static str] {
         self.supported

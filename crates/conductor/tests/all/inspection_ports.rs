@@ -47,18 +47,7 @@ fn mac(s: &str) -> MacAddress {
 /// A fake-hardware node with the agent inspect interface, its ramdisk booted and
 /// the conductor waiting for its data.
 async fn waiting_node(db: &Datastore) -> NodeId {
-    let mut n = Node::new(
-        NodeId::new_v4(),
-        "fake-hardware".into(),
-        ProvisionState::InspectWait,
-        Timestamp::now(),
-    );
-    for kind in InterfaceKind::ALL {
-        n.set_interface(
-            kind,
-            FAKE_HARDWARE.default_interface(kind).map(str::to_string),
-        );
-    }
+    let mut n = FAKE_HARDWARE.new_node(ProvisionState::InspectWait);
     n.set_interface(InterfaceKind::Inspect, Some("agent".into()));
     n.target_provision_state = Some(ProvisionState::Manageable);
     n.driver_internal_info

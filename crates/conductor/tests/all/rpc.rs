@@ -16,9 +16,9 @@ use ferric_conductor_api::{ConductorApi, ErrorKind, Heartbeats, RingCache};
 use ferric_db::Datastore;
 use ferric_types::conductor::ConductorRecord;
 use ferric_types::fsm::Verb;
-use ferric_types::hardware::{InterfaceKind, FAKE_HARDWARE};
+use ferric_types::hardware::FAKE_HARDWARE;
 use ferric_types::provision::ProvisionState;
-use ferric_types::{Node, NodeId, Timestamp};
+use ferric_types::{NodeId, Timestamp};
 use serde_json::{json, Value};
 
 use crate::both_backends;
@@ -27,18 +27,7 @@ use crate::harness::conductor;
 const SECRET: &str = "a-secret-of-twenty-chars";
 
 async fn enrolled(db: &Datastore, group: &str) -> NodeId {
-    let mut n = Node::new(
-        NodeId::new_v4(),
-        "fake-hardware".into(),
-        ProvisionState::Enroll,
-        Timestamp::now(),
-    );
-    for kind in InterfaceKind::ALL {
-        n.set_interface(
-            kind,
-            FAKE_HARDWARE.default_interface(kind).map(str::to_string),
-        );
-    }
+    let mut n = FAKE_HARDWARE.new_node(ProvisionState::Enroll);
     n.conductor_group = group.into();
     db.node_create(&n).await.unwrap();
     n.uuid

@@ -16,7 +16,7 @@ use ferric_drivers::Drivers;
 use ferric_types::fsm::Verb;
 use ferric_types::hardware::{InterfaceKind, FAKE_HARDWARE};
 use ferric_types::provision::ProvisionState;
-use ferric_types::{Node, NodeId, Timestamp};
+use ferric_types::NodeId;
 use serde_json::json;
 
 use crate::harness::{conductor, database, Backend};
@@ -74,18 +74,7 @@ impl Drop for Site {
 
 /// A fake-hardware node that inspects through the agent, booting iPXE.
 async fn netbooting_node(db: &Datastore, site: &Site) -> NodeId {
-    let mut n = Node::new(
-        NodeId::new_v4(),
-        "fake-hardware".into(),
-        ProvisionState::Manageable,
-        Timestamp::now(),
-    );
-    for kind in InterfaceKind::ALL {
-        n.set_interface(
-            kind,
-            FAKE_HARDWARE.default_interface(kind).map(str::to_string),
-        );
-    }
+    let mut n = FAKE_HARDWARE.new_node(ProvisionState::Manageable);
     n.set_interface(InterfaceKind::Boot, Some("ipxe".into()));
     n.set_interface(InterfaceKind::Inspect, Some("agent".into()));
     n.driver_info = json!({

@@ -1,8 +1,13 @@
 //! Ferric's roles in processes of their own, for the cluster tests: the RPC
-//! secret in a file, a conductor-only `ferricd` with its RPC listener, and an
-//! API-only one.
+//! secret in a file, a conductor-only `ferricd` with its RPC listener, an
+//! API-only one, and a node deploying and undeploying without pause.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
 
 use super::{free_port, Ferric};
 
@@ -55,4 +60,84 @@ pub async fn api_only(dir: &Path, db: &str, name: &str, extra_config: &str) -> F
         ],
     )
     .await
+}
+
+/// Deploys and undeploys `uuid` through the API at `api` until `stop` (with
+/// `image`, a JSON patch, applied before each deploy); the cycles done and what
+/// failed.
+pub async fn cycle(
+    api: String,
+    uuid: String,
+    image: Option<Value>,
+    stop: Arc<AtomicBool>,
+) -> (usize, Vec<String>) {
+    let http = reqwest::Client::new();
+    let send = |method: reqwest::Method, path: String, body: Value| {
+        http.request(method, format!("{api}/v1{path}"))
+            .header("X-OpenStack-Ironic-API-Version", "1.89")
+            .json(&body)
+            .send()
+    };
+    let (mut cycles, mut failures) = (0, Vec::new());
+    while !stop.load(Ordering::Relaxed) {
+        for (verb, rest) in [("active", "active"), ("deleted", "available")] {
+            if let (Some(patch), "active") = (&image, verb) {
+                let r = send(
+                    reqwest::Method::PATCH,
+                    format!("/nodes/{uuid}"),
+                    patch.clone(),
+                )
+                .await
+                .unwrap();
+                if !r.status().is_success() {
+                    let status = r.status();
+                    failures.push(format!(
+                        "image: {status} {}",
+                        r.text().await.unwrap_or_default()
+                    ));
+                    return (cycles, failures);
+                }
+            }
+            let r = send(
+                reqwest::Method::PUT,
+                format!("/nodes/{uuid}/states/provision"),
+                json!({"target": verb}),
+            )
+            .await
+            .unwrap();
+            if r.status() != 202 {
+                let status = r.status();
+                failures.push(format!(
+                    "{verb}: {status} {}",
+                    r.text().await.unwrap_or_default()
+                ));
+                return (cycles, failures);
+            }
+            loop {
+                let n: Value = http
+                    .get(format!("{api}/v1/nodes/{uuid}"))
+                    .header("X-OpenStack-Ironic-API-Version", "1.89")
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                let state = n["provision_state"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                if state.contains("failed") || state == "error" {
+                    failures.push(format!("{uuid} {state}: {}", n["last_error"]));
+                    return (cycles, failures);
+                }
+                if state == rest && n["reservation"].is_null() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        cycles += 1;
+    }
+    (cycles, failures)
 }
