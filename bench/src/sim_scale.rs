@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use ferric_bench::{cpu_seconds, percentile, status_kib, Server};
+use ferric_bench::{conductor_args, cpu_seconds, free_port, percentile, status_kib, Server};
 use ferric_client::{Client, ClientError, Method};
 use ferric_sim::{Rack, RackConfig};
 use ferric_types::provision::ProvisionState;
@@ -72,6 +72,11 @@ struct Args {
     /// 0 runs one ferricd with every role
     #[arg(long, default_value_t = 0)]
     conductors: usize,
+    /// Machines worked on at once in a phase (each network-booted one runs an
+    /// agent with its own sockets): a phase goes through the rack in waves of
+    /// this many [default: all]
+    #[arg(long)]
+    wave: Option<usize>,
 }
 
 /// The ferricd processes under test, by name.
@@ -248,7 +253,37 @@ async fn issue_all(client: &Client, uuids: &[String], body: Value, concurrency: 
 
 /// Waits until every node rests; each node's time to rest from `since`, and the
 /// nodes not in `want`.
-async fn wait_all(client: &Client, want: &str, since: Instant) -> (Vec<Duration>, Vec<Value>) {
+/// Runs a phase over the rack in waves of `wave` nodes: issues `body` to each
+/// wave and waits for it to rest; each node's time from `since`, and the nodes
+/// not in `want`.
+async fn run_phase(
+    client: &Client,
+    uuids: &[String],
+    body: Value,
+    want: &str,
+    args: &Args,
+    since: Instant,
+) -> (Vec<Duration>, Vec<Value>) {
+    let (mut per_node, mut bad) = (Vec::new(), Vec::new());
+    for wave in uuids.chunks(args.wave.unwrap_or(uuids.len()).max(1)) {
+        issue_all(client, wave, body.clone(), args.concurrency).await;
+        let only: std::collections::HashSet<&str> = wave.iter().map(String::as_str).collect();
+        let (d, b) = wait_all(client, want, since, &only).await;
+        per_node.extend(d);
+        bad.extend(b);
+    }
+    per_node.sort_unstable();
+    (per_node, bad)
+}
+
+/// Waits until the nodes of `only` rest; each one's time to rest from `since`,
+/// and those not in `want`.
+async fn wait_all(
+    client: &Client,
+    want: &str,
+    since: Instant,
+    only: &std::collections::HashSet<&str>,
+) -> (Vec<Duration>, Vec<Value>) {
     let mut done: HashMap<String, Duration> = HashMap::new();
     loop {
         let mut nodes = Vec::new();
@@ -261,7 +296,11 @@ async fn wait_all(client: &Client, want: &str, since: Instant) -> (Vec<Duration>
                 .await
                 .expect("node list");
             if let Some(items) = page["nodes"].as_array_mut() {
-                nodes.append(items);
+                nodes.extend(
+                    items
+                        .drain(..)
+                        .filter(|n| only.contains(n["uuid"].as_str().unwrap_or_default())),
+                );
             }
             match page["next"].as_str() {
                 Some(next) => url = next.to_string(),
@@ -365,24 +404,8 @@ async fn main() {
         a.extend(["--role".into(), "api,boot".into()]);
         plan.push(("api".into(), a));
         for i in 0..args.conductors {
-            let rpc = std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
             let name = format!("c{i}");
-            plan.push((
-                name.clone(),
-                [
-                    "--role",
-                    "conductor",
-                    "--host",
-                    &name,
-                    "--rpc-listen",
-                    &format!("127.0.0.1:{rpc}"),
-                ]
-                .map(String::from)
-                .to_vec(),
-            ));
+            plan.push((name.clone(), conductor_args(&name, free_port())));
         }
     }
     let rounds: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -482,8 +505,7 @@ async fn main() {
     ] {
         let t = Instant::now();
         let cpu0 = processes.cpu();
-        issue_all(&client, &uuids, body, args.concurrency).await;
-        let (per_node, bad) = wait_all(&client, want, t).await;
+        let (per_node, bad) = run_phase(&client, &uuids, body, want, &args, t).await;
         report(
             phase,
             args.nodes,
@@ -511,14 +533,15 @@ async fn main() {
     }
     let t = Instant::now();
     let cpu0 = processes.cpu();
-    issue_all(
+    let (per_node, bad) = run_phase(
         &client,
         &uuids,
         json!({"target": "active"}),
-        args.concurrency,
+        "active",
+        &args,
+        t,
     )
     .await;
-    let (per_node, bad) = wait_all(&client, "active", t).await;
     report(
         "deploy",
         args.nodes,
