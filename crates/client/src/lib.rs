@@ -158,7 +158,7 @@ impl Client {
         } else {
             format!("{}{path}", self.base)
         };
-        let mut fresh = false;
+        let (mut fresh, mut resent) = (false, false);
         let resp = loop {
             let mut req = self
                 .http
@@ -170,7 +170,16 @@ impl Client {
             if let Some(b) = body {
                 req = req.json(b);
             }
-            let resp = req.send().await?;
+            let resp = match req.send().await {
+                Ok(resp) => resp,
+                // A kept-alive connection the server closed just as the request
+                // went out: a read may go again, once.
+                Err(e) if method == Method::GET && !resent && !e.is_timeout() => {
+                    resent = true;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             // An expired or revoked token: log in again, once.
             if resp.status() == StatusCode::UNAUTHORIZED && self.credentials.logs_in() && !fresh {
                 fresh = true;
