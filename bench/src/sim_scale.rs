@@ -498,11 +498,23 @@ async fn main() {
         &cpu0,
     );
 
+    let patch = json!([
+        {"op": "add", "path": "/instance_info/image_source", "value": image.display().to_string()},
+        {"op": "add", "path": "/instance_info/image_disk_format", "value": "raw"},
+        {"op": "add", "path": "/instance_info/image_os_hash_algo", "value": "sha256"},
+        {"op": "add", "path": "/instance_info/image_os_hash_value", "value": sha},
+    ]);
     for (phase, body, want) in [
         ("manage", json!({"target": "manage"}), "manageable"),
         ("inspect", json!({"target": "inspect"}), "manageable"),
         ("provide", json!({"target": "provide"}), "available"),
+        ("deploy", json!({"target": "active"}), "active"),
     ] {
+        if phase == "deploy" {
+            for u in &uuids {
+                until_taken(&client, Method::PATCH, &format!("/v1/nodes/{u}"), &patch).await;
+            }
+        }
         let t = Instant::now();
         let cpu0 = processes.cpu();
         let (per_node, bad) = run_phase(&client, &uuids, body, want, &args, t).await;
@@ -522,35 +534,6 @@ async fn main() {
             );
         }
     }
-    let patch = json!([
-        {"op": "add", "path": "/instance_info/image_source", "value": image.display().to_string()},
-        {"op": "add", "path": "/instance_info/image_disk_format", "value": "raw"},
-        {"op": "add", "path": "/instance_info/image_os_hash_algo", "value": "sha256"},
-        {"op": "add", "path": "/instance_info/image_os_hash_value", "value": sha},
-    ]);
-    for u in &uuids {
-        until_taken(&client, Method::PATCH, &format!("/v1/nodes/{u}"), &patch).await;
-    }
-    let t = Instant::now();
-    let cpu0 = processes.cpu();
-    let (per_node, bad) = run_phase(
-        &client,
-        &uuids,
-        json!({"target": "active"}),
-        "active",
-        &args,
-        t,
-    )
-    .await;
-    report(
-        "deploy",
-        args.nodes,
-        t.elapsed(),
-        &per_node,
-        &bad,
-        &processes,
-        &cpu0,
-    );
     let booted = rack
         .machines
         .iter()

@@ -69,30 +69,6 @@ impl Default for AgentClient {
     }
 }
 
-fn client_for(
-    agents: &AgentClient,
-    node: &Node,
-    url: &str,
-) -> Result<reqwest::Client, AgentCallError> {
-    if !url.starts_with("https://") {
-        return Ok(agents.plain.clone());
-    }
-    let pem = node
-        .driver_internal_info
-        .get(keys::VERIFY_CA)
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            AgentCallError::Failed(format!(
-                "the agent at {url} serves https but its heartbeat sent no certificate (agent_verify_ca)"
-            ))
-        })?;
-    let tls = agent_tls::client_config(pem).map_err(AgentCallError::Failed)?;
-    builder()
-        .use_preconfigured_tls(tls)
-        .build()
-        .map_err(|e| AgentCallError::Failed(format!("cannot build the agent client: {e}")))
-}
-
 fn agent_of(node: &Node) -> Result<(String, String), DriverError> {
     let dii = &node.driver_internal_info;
     let url = dii.get(keys::URL).and_then(Value::as_str).ok_or_else(|| {
@@ -226,6 +202,28 @@ async fn send(
 }
 
 impl AgentClient {
+    /// The client for the node's agent at `url`.
+    fn client_for(&self, node: &Node, url: &str) -> Result<reqwest::Client, AgentCallError> {
+        if !url.starts_with("https://") {
+            return Ok(self.plain.clone());
+        }
+        let pem = node
+            .driver_internal_info
+            .get(keys::VERIFY_CA)
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                AgentCallError::Failed(format!(
+                    "the agent at {url} serves https but its heartbeat sent no certificate \
+                     (agent_verify_ca)"
+                ))
+            })?;
+        let tls = agent_tls::client_config(pem).map_err(AgentCallError::Failed)?;
+        builder()
+            .use_preconfigured_tls(tls)
+            .build()
+            .map_err(|e| AgentCallError::Failed(format!("cannot build the agent client: {e}")))
+    }
+
     /// Runs `name` (`ext.cmd`) on the node's agent; returns the command record.
     pub async fn command(
         &self,
@@ -235,7 +233,7 @@ impl AgentClient {
         wait: bool,
     ) -> Result<Value, AgentCallError> {
         let (url, token) = agent_of(node)?;
-        let http = client_for(self, node, &url)?;
+        let http = self.client_for(node, &url)?;
         let body = json!({"name": name, "params": params});
         let resp = send(&url, name, false, || {
             http.post(format!("{url}/v1/commands/"))
@@ -266,7 +264,7 @@ impl AgentClient {
     /// The agent's command log, oldest first.
     pub async fn commands(&self, node: &Node) -> Result<Vec<Value>, AgentCallError> {
         let (url, token) = agent_of(node)?;
-        let http = client_for(self, node, &url)?;
+        let http = self.client_for(node, &url)?;
         let resp = send(&url, "the command list", true, || {
             http.get(format!("{url}/v1/commands/"))
                 .query(&[("agent_token", &token)])

@@ -21,6 +21,9 @@ use crate::{
     redfish, rescue, BiosInterface, ConsoleInterface, Driver, DriverError, VendorInterface,
 };
 
+const NO_NETWORK_SERVICE: &str = "the neutron network interface needs the network service, \
+     which is not configured on this conductor";
+
 /// A conductor's settings and services for drivers; the default has none of the
 /// services (BMC-only hardware and fake hardware need none).
 #[derive(Clone, Default)]
@@ -37,7 +40,7 @@ pub struct Drivers {
     /// Where network boot records what each node boots.
     pub store: Option<Datastore>,
     /// Connection pools: ramdisk agents, BMCs.
-    pub agents: Arc<AgentClient>,
+    pub agent_client: Arc<AgentClient>,
     pub redfish: Arc<RedfishClients>,
 }
 
@@ -135,14 +138,11 @@ impl Drivers {
         match node.interface(InterfaceKind::Network) {
             Some("flat") => driver.network = Arc::new(network::FlatNetwork),
             Some("neutron") => {
-                let backend = match &self.external {
-                Some(external) => neutron_network::Backend::External(external.clone()),
-                None => neutron_network::Backend::Own(self.network.clone().ok_or_else(|| {
-                    DriverError::Config(
-                        "the neutron network interface needs the network service, which is not configured on this conductor".into(),
-                    )
-                })?),
-            };
+                let backend = match (&self.external, &self.network) {
+                    (Some(external), _) => neutron_network::Backend::External(external.clone()),
+                    (None, Some(own)) => neutron_network::Backend::Own(own.clone()),
+                    (None, None) => return Err(DriverError::Config(NO_NETWORK_SERVICE.into())),
+                };
                 driver.network = Arc::new(neutron_network::NeutronNetwork { backend });
             }
             _ => {}

@@ -159,7 +159,8 @@ fn image_source(node: &Node) -> Result<&str, DriverError> {
         || image_cache::local_path(source).is_some();
     if !usable {
         return Err(DriverError::Config(format!(
-            "image_source {source} is neither an http(s) URL nor an absolute local path"
+            "image_source {} is neither an http(s) URL nor an absolute local path",
+            image_cache::shown(source)
         )));
     }
     Ok(source)
@@ -258,7 +259,8 @@ impl DirectDeploy {
         match &self.cache {
             Some(cache) => Ok(Some(cache)),
             None => Err(DriverError::Config(format!(
-                "image_source {source} needs the conductor's image cache, which is not configured"
+                "image_source {} needs the conductor's image cache, which is not configured",
+                image_cache::shown(source)
             ))),
         }
     }

@@ -45,6 +45,18 @@ fn is_key(key: &str) -> bool {
     key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// `source` as logs and errors show it: an URL without its credentials and query
+/// (a signed URL's query is a token), a path as it is.
+pub(crate) fn shown(source: &str) -> String {
+    let Some((scheme, rest)) = source.split_once("://") else {
+        return source.to_string();
+    };
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    format!("{scheme}://{host}{path}")
+}
+
 /// A local path named by `source` (`file://` URL or absolute path).
 pub fn local_path(source: &str) -> Option<&Path> {
     let p = source.strip_prefix("file://").unwrap_or(source);
@@ -147,7 +159,8 @@ impl ImageCache {
 
     async fn fetch(&self, source: &str, path: &Path) -> Result<(), DriverError> {
         let part = path.with_extension("part");
-        let fail = |e: String| DriverError::Hardware(format!("caching image {source}: {e}"));
+        let fail =
+            |e: String| DriverError::Hardware(format!("caching image {}: {e}", shown(source)));
         if let Some(local) = local_path(source) {
             self.check_local(local)?;
             tokio::fs::copy(local, &part)
@@ -160,13 +173,17 @@ impl ImageCache {
                 .send()
                 .await
                 .and_then(|r| r.error_for_status())
-                .map_err(|e| fail(e.to_string()))?;
+                .map_err(|e| fail(e.without_url().to_string()))?;
             let mut out = tokio::fs::File::create(&part)
                 .await
                 .map_err(|e| fail(e.to_string()))?;
             let announced = resp.content_length();
             let mut total = 0u64;
-            while let Some(chunk) = resp.chunk().await.map_err(|e| fail(e.to_string()))? {
+            while let Some(chunk) = resp
+                .chunk()
+                .await
+                .map_err(|e| fail(e.without_url().to_string()))?
+            {
                 total += chunk.len() as u64;
                 out.write_all(&chunk)
                     .await
@@ -179,13 +196,14 @@ impl ImageCache {
             out.sync_all().await.map_err(|e| fail(e.to_string()))?;
         } else {
             return Err(DriverError::Config(format!(
-                "image_source {source} is neither an http(s) URL nor an absolute local path"
+                "image_source {} is neither an http(s) URL nor an absolute local path",
+                shown(source)
             )));
         }
         tokio::fs::rename(&part, path)
             .await
             .map_err(|e| fail(e.to_string()))?;
-        tracing::info!(source, "image cached");
+        tracing::info!(source = %shown(source), "image cached");
         Ok(())
     }
 
@@ -253,5 +271,20 @@ impl ImageCache {
 fn touch(path: &Path) {
     if let Ok(f) = std::fs::File::options().append(true).open(path) {
         let _ = f.set_modified(SystemTime::now());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn sources_are_shown_without_credentials_or_query() {
+        assert_eq!(
+            shown("https://user:pw@swift.example/v1/AUTH_x/images/disk.raw?temp_url_sig=abc&temp_url_expires=1"),
+            "https://swift.example/v1/AUTH_x/images/disk.raw"
+        );
+        assert_eq!(shown("http://10.0.0.1:8080/k"), "http://10.0.0.1:8080/k");
+        assert_eq!(shown("/srv/ferric/ramdisk"), "/srv/ferric/ramdisk");
     }
 }

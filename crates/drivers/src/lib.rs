@@ -63,7 +63,7 @@ impl Driver {
             network: self.network.clone(),
             boot: self.boot.clone(),
             settings: context.agent.clone(),
-            agent: context.agents.clone(),
+            agent: context.agent_client.clone(),
             cache: context.image_cache.clone(),
         }
     }

@@ -61,17 +61,17 @@ async fn nodes(api: &Ferric) -> BTreeMap<String, Value> {
         .collect()
 }
 
-/// Runs `call` for each item, 16 at a time.
-async fn each<T, F, Fut>(items: Vec<T>, call: F)
+/// Runs `call` for each item, 16 at a time; the results in the items' order.
+async fn each<T, R, F, Fut>(items: Vec<T>, call: F) -> Vec<R>
 where
     F: Fn(T) -> Fut,
-    Fut: std::future::Future<Output = ()>,
+    Fut: std::future::Future<Output = R>,
 {
     futures_util::stream::iter(items)
         .map(call)
-        .buffer_unordered(16)
-        .collect::<Vec<()>>()
-        .await;
+        .buffered(16)
+        .collect()
+        .await
 }
 
 /// Issues `verb` to every node of `uuids`, spread over the APIs.
@@ -155,10 +155,8 @@ async fn a_rack_deploys_through_a_conductor_killed_mid_flight() {
     let apis = [&api_a, &api_b];
 
     // Enrolled through both APIs; cleaning is off for these nodes (not the point).
-    let mut uuids = vec![String::new(); MACHINES];
-    let created = Arc::new(std::sync::Mutex::new(Vec::new()));
-    each((0..MACHINES).collect(), |i| {
-        let (rack, created) = (rack.clone(), created.clone());
+    let uuids: Vec<String> = each((0..MACHINES).collect(), |i| {
+        let rack = rack.clone();
         async move {
             let api = apis[i % 2];
             let mut doc = rack.node_document(i);
@@ -170,13 +168,10 @@ async fn a_rack_deploys_through_a_conductor_killed_mid_flight() {
                 .call(Method::POST, "/ports", Some(rack.port_document(i, &uuid)))
                 .await;
             assert_eq!(status, 201, "{port}");
-            created.lock().unwrap().push((i, uuid));
+            uuid
         }
     })
     .await;
-    for (i, uuid) in created.lock().unwrap().drain(..) {
-        uuids[i] = uuid;
-    }
     provision_all(&apis, &uuids, "manage").await;
     settle(&api_a, &uuids, &["manageable"], Duration::from_secs(120)).await;
     provision_all(&apis, &uuids, "provide").await;
