@@ -50,9 +50,10 @@ struct Args {
     /// Machine i's agent listens on this loopback address + i
     #[arg(long, default_value = "127.1.0.0")]
     agent_net: std::net::Ipv4Addr,
-    /// The image every machine gets, MiB
-    #[arg(long, default_value_t = 1)]
-    image_mib: usize,
+    /// The image every machine gets, KiB (at least 1; every machine's disk
+    /// keeps a copy, so a large rack wants a small image)
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    image_kib: u32,
     /// Each machine's sparse disk, MiB
     #[arg(long, default_value_t = 64)]
     disk_mib: u64,
@@ -431,7 +432,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let image = dir.join("image.raw");
-    let mut data = vec![0x5au8; args.image_mib << 20];
+    let mut data = vec![0x5au8; (args.image_kib as usize) << 10];
     data[510] = 0x55;
     data[511] = 0xaa;
     std::fs::write(&image, &data).expect("image");
