@@ -21,6 +21,7 @@ pub struct FieldSet {
 }
 
 /// Which fields a response carries.
+#[derive(Clone)]
 pub enum Selection {
     /// Every field the version knows, with sub-resource links.
     Full,

@@ -7,6 +7,7 @@ pub mod auth;
 mod body;
 pub mod boot_files;
 mod boot_script;
+mod chunked;
 mod error;
 mod fields;
 mod images;
@@ -18,6 +19,7 @@ pub mod neutron;
 mod patch;
 mod resources;
 mod root;
+mod shaped;
 mod unsupported;
 mod version;
 

@@ -1,10 +1,14 @@
 //! Collection requests: the query parameters every list takes (`limit`, `marker`,
 //! `sort_key`, `sort_dir`, `fields`, `detail`), strict parsing of the rest, and the
-//! collection body with its `next` link.
+//! collection body with its `next` link, serialised straight from the items
+//! (`chunked` writes it).
 
+use axum::response::{IntoResponse, Response};
 use ferric_db::{ListQuery, SortDir};
 use ferric_types::Microversion;
-use serde_json::{Map, Value};
+use serde::Serialize;
+
+use crate::chunked::{Chunk, Listing};
 
 use crate::error::ApiError;
 use crate::fields::{FieldSet, Selection};
@@ -190,13 +194,7 @@ impl Paging {
         &'a self,
         what: &'a str,
     ) -> impl FnOnce(ferric_db::DbError) -> ApiError + 'a {
-        move |e| match e {
-            ferric_db::DbError::NotFound => ApiError::not_found(format!(
-                "{what} {} could not be found.",
-                self.marker.as_deref().unwrap_or_default()
-            )),
-            other => other.into(),
-        }
+        marker_error(what, self.marker.clone())
     }
 
     /// The database query for one page with the given filters.
@@ -210,61 +208,83 @@ impl Paging {
         }
     }
 
-    /// `{"<name>": items, "next": …}`; `next` only when the page is full.
-    pub fn collection(
+    /// How a listing of this page answers; `link` builds its `next` link (none
+    /// without).
+    pub fn listing(&self, name: &'static str, link: Option<&NextLink>) -> Listing {
+        Listing {
+            name,
+            marker: self.marker.clone(),
+            limit: self.limit,
+            next_prefix: link.map(|l| self.next_prefix(l)),
+        }
+    }
+
+    /// `{"<name>": items, "next": …}` for rows already fetched; `next` only when the
+    /// page is full.
+    pub fn collection<I: Serialize>(
         &self,
-        name: &str,
-        items: Vec<Value>,
+        name: &'static str,
+        items: Vec<I>,
         last_uuid: Option<String>,
         link: &NextLink,
-    ) -> Value {
+    ) -> Response {
+        match Chunk::of(items, last_uuid) {
+            Ok(chunk) => self.listing(name, Some(link)).whole(chunk),
+            Err(e) => e.into_response(),
+        }
+    }
+
+    /// The URL of the next page, up to the marker (the UUID of this page's last row).
+    fn next_prefix(&self, link: &NextLink) -> String {
         let NextLink {
             base,
             url_path,
             carried,
             default_fields,
         } = *link;
-        let mut body = Map::new();
-        let full = items.len() as i64 == self.limit;
-        body.insert(name.to_string(), Value::Array(items));
-        if let (true, Some(last)) = (full, last_uuid) {
-            let mut args: Vec<(String, String)> = vec![
-                (
-                    "sort_key".into(),
-                    self.sort_key_text.clone().unwrap_or_else(|| "id".into()),
-                ),
-                (
-                    "sort_dir".into(),
-                    if self.sort_dir == SortDir::Desc {
-                        "desc"
-                    } else {
-                        "asc"
-                    }
-                    .into(),
-                ),
-            ];
-            args.extend(carried.iter().cloned());
-            match (&self.selection, &self.fields_text) {
-                (_, Some(f)) => args.push(("fields".into(), f.clone())),
-                (Selection::Short, None) => args.push(("fields".into(), default_fields.join(","))),
-                _ => {}
-            }
-            if self.detail_flag == Some(true) {
-                args.push(("detail".into(), "True".into()));
-            }
-            let mut query = String::new();
-            for (k, v) in &args {
-                query.push_str(&format!("{}={}&", encode(k), encode(v)));
-            }
-            body.insert(
-                "next".into(),
-                Value::String(format!(
-                    "{base}/v1/{url_path}?{query}limit={}&marker={last}",
-                    self.limit
-                )),
-            );
+        let mut args: Vec<(String, String)> = vec![
+            (
+                "sort_key".into(),
+                self.sort_key_text.clone().unwrap_or_else(|| "id".into()),
+            ),
+            (
+                "sort_dir".into(),
+                if self.sort_dir == SortDir::Desc {
+                    "desc"
+                } else {
+                    "asc"
+                }
+                .into(),
+            ),
+        ];
+        args.extend(carried.iter().cloned());
+        match (&self.selection, &self.fields_text) {
+            (_, Some(f)) => args.push(("fields".into(), f.clone())),
+            (Selection::Short, None) => args.push(("fields".into(), default_fields.join(","))),
+            _ => {}
         }
-        Value::Object(body)
+        if self.detail_flag == Some(true) {
+            args.push(("detail".into(), "True".into()));
+        }
+        let mut query = String::new();
+        for (k, v) in &args {
+            query.push_str(&format!("{}={}&", encode(k), encode(v)));
+        }
+        format!("{base}/v1/{url_path}?{query}limit={}&marker=", self.limit)
+    }
+}
+
+/// Maps a listing's database error: an unknown `marker` is a 404 naming `what`.
+pub fn marker_error(
+    what: &str,
+    marker: Option<String>,
+) -> impl FnOnce(ferric_db::DbError) -> ApiError + '_ {
+    move |e| match e {
+        ferric_db::DbError::NotFound => ApiError::not_found(format!(
+            "{what} {} could not be found.",
+            marker.as_deref().unwrap_or_default()
+        )),
+        other => other.into(),
     }
 }
 

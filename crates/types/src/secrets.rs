@@ -1,7 +1,10 @@
 //! Secret masking for API responses: any dictionary key that names a credential
 //! (passwords, tokens, keys…) has its value replaced by `******`, at any depth;
-//! and comparing secrets without leaking where they differ.
+//! and comparing secrets without leaking where they differ. `masked` serialises an
+//! object as masking would leave it, without copying it (what listings of thousands
+//! of nodes use).
 
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
 use crate::JsonObject;
@@ -91,12 +94,64 @@ fn mask_in_list(items: &mut [Value]) {
 pub fn mask_keys(obj: &mut JsonObject, keys: &[&str]) {
     for key in keys {
         if let Some(v) = obj.get_mut(*key) {
-            let empty = matches!(v, Value::Null | Value::Bool(false)) || v.as_str() == Some("");
-            if !empty {
+            if !is_empty(v) {
                 *v = Value::String(MASK.to_string());
             }
         }
     }
+}
+
+/// `obj` as `mask_secrets` and then `mask_keys(keys)` would leave it, as a view that
+/// serialises without copying `obj`.
+pub fn masked<'a>(obj: &'a JsonObject, keys: &'a [&'a str]) -> Masked<'a> {
+    Masked { obj, keys }
+}
+
+/// See [`masked`].
+#[derive(Clone, Copy)]
+pub struct Masked<'a> {
+    obj: &'a JsonObject,
+    keys: &'a [&'a str],
+}
+
+impl Serialize for Masked<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.obj.len()))?;
+        for (key, value) in self.obj {
+            let hidden = (!value.is_object() && is_secret_key(key))
+                || (self.keys.contains(&key.as_str()) && !is_empty(value));
+            if hidden {
+                map.serialize_entry(key, MASK)?;
+            } else {
+                map.serialize_entry(key, &MaskedValue(value))?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// A value inside a masked object: its own objects and lists masked in turn.
+struct MaskedValue<'a>(&'a Value);
+
+impl Serialize for MaskedValue<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Object(inner) => masked(inner, &[]).serialize(serializer),
+            Value::Array(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&MaskedValue(item))?;
+                }
+                seq.end()
+            }
+            other => other.serialize(serializer),
+        }
+    }
+}
+
+/// What `mask_keys` leaves alone: nothing to hide.
+fn is_empty(value: &Value) -> bool {
+    matches!(value, Value::Null | Value::Bool(false)) || value.as_str() == Some("")
 }
 
 #[cfg(test)]
@@ -125,5 +180,31 @@ mod tests {
                 "nested": {"agent_token": MASK, "address": "10.0.0.1"},
             })
         );
+    }
+
+    #[test]
+    fn the_masked_view_reads_as_masking_a_copy() {
+        let obj = json!({
+            "ipmi_password": "s3cret",
+            "token": {"inner_secret": "x", "plain": 1},
+            "configdrive": "",
+            "image_url": "http://user:pw@host/i",
+            "image_source": "glance://i",
+            "empty_url": null,
+            "list": [{"auth_token": "t"}, [{"password": "p"}], "api_key"],
+            "access_key": ["a", "b"],
+            "nested": {"deeper": {"sys_pswd": 3, "n": false}},
+        })
+        .as_object()
+        .unwrap()
+        .clone();
+        let keys = ["configdrive", "image_url", "empty_url", "nested"];
+        let mut copy = obj.clone();
+        mask_secrets(&mut copy);
+        mask_keys(&mut copy, &keys);
+        let view = serde_json::to_value(masked(&obj, &keys)).unwrap();
+        assert_eq!(view, Value::Object(copy));
+        assert_eq!(view["configdrive"], MASK);
+        assert_eq!(view["image_source"], "glance://i");
     }
 }

@@ -16,17 +16,19 @@ use ferric_types::traits::{invalid_trait_message, is_valid_trait};
 use ferric_types::{Allocation, AllocationId, Microversion, Node, Timestamp};
 use serde_json::Value;
 
-use super::common::{check_outcome, created, next_stamp, params, show_selection, to_object};
+use super::common::{check_outcome, created, next_stamp, params, show_selection};
 use super::ident;
 use super::nodes::node_uuid_cond;
 use super::values::{check_create_keys, python_repr, uuid_field, Schema};
 use crate::access::{Access, ListScope};
 use crate::body::JsonBody;
+use crate::chunked::{rows, Chunk};
 use crate::error::ApiError;
 use crate::fields::{FieldSet, Selection};
-use crate::links::{base_url, self_and_bookmark};
+use crate::links::base_url;
 use crate::listing::{NextLink, Paging};
 use crate::patch;
+use crate::shaped::Shaped;
 use crate::AppState;
 use ferric_authz::Target;
 
@@ -76,13 +78,26 @@ const CREATABLE: &[(&str, u16)] = &[
 
 const NOT_SORTABLE: &[&str] = &["candidate_nodes", "traits", "extra"];
 
+/// The allocation as `version` shows it, with its links.
+fn shaped<'a>(
+    a: &'a Allocation,
+    base: &'a str,
+    version: Microversion,
+    selection: &'a Selection,
+) -> Shaped<'a, Allocation> {
+    Shaped::new(
+        a,
+        &ALLOCATION_FIELDS,
+        version,
+        selection,
+        base,
+        format!("allocations/{}", a.uuid),
+    )
+}
+
+/// [`shaped`] as a JSON value, for single answers.
 fn render(a: &Allocation, base: &str, version: Microversion, selection: &Selection) -> Value {
-    let mut obj = to_object(a);
-    obj.insert(
-        "links".into(),
-        self_and_bookmark(base, &format!("allocations/{}", a.uuid)),
-    );
-    Value::Object(ALLOCATION_FIELDS.shape(obj, version, selection))
+    shaped(a, base, version, selection).to_value()
 }
 
 fn not_found(ident: &str) -> ApiError {
@@ -138,7 +153,7 @@ pub async fn list(
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     super::common::require(version, 52)?;
     let mut params = params(q)?;
     let mut conds = Vec::new();
@@ -187,24 +202,31 @@ pub async fn list(
         // Allocation lists show whole allocations.
         paging.selection = Selection::Full;
     }
-    let all = state
-        .db
-        .allocation_list(&paging.query(conds))
-        .await
-        .map_err(paging.list_error("Allocation"))?;
     let base = base_url(&state, &headers);
-    let last = all.last().map(|a| a.uuid.to_string());
-    let items = all
-        .iter()
-        .map(|a| render(a, &base, version, &paging.selection))
-        .collect();
     let link = NextLink {
         base: &base,
         url_path: "allocations",
         carried: &carried,
         default_fields: &[],
     };
-    Ok(Json(paging.collection("allocations", items, last, &link)))
+    let listing = paging.listing("allocations", Some(&link));
+    let query = paging.query(conds);
+    let (db, selection) = (state.db.clone(), paging.selection);
+    let source = rows(
+        query,
+        "Allocation",
+        move |q| {
+            let db = db.clone();
+            async move { db.allocation_list(&q).await }
+        },
+        move |all: &[Allocation]| {
+            Chunk::of(
+                all.iter().map(|a| shaped(a, &base, version, &selection)),
+                all.last().map(|a| a.uuid.to_string()),
+            )
+        },
+    );
+    listing.respond(source).await
 }
 
 pub async fn show(

@@ -69,7 +69,7 @@ async fn list(
     version: Microversion,
     raw_query: Option<String>,
     served: Served<'_>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let mut params = params(raw_query)?;
     let paging = Paging::parse(
         &mut params,
@@ -92,7 +92,7 @@ async fn list(
         .iter()
         .map(|c| render(c, &base, version, &paging.selection))
         .collect();
-    Ok(Json(paging.collection(
+    Ok(paging.collection(
         "chassis",
         items,
         last,
@@ -102,7 +102,7 @@ async fn list(
             carried: &[],
             default_fields: CHASSIS_FIELDS.list_default,
         },
-    )))
+    ))
 }
 
 pub async fn list_chassis(
@@ -111,7 +111,7 @@ pub async fn list_chassis(
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     access.require_system("baremetal:chassis:get")?;
     list(&state, &headers, v, q, Served::at("chassis", false)).await
 }
@@ -122,7 +122,7 @@ pub async fn list_chassis_detail(
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     access.require_system("baremetal:chassis:get")?;
     list(&state, &headers, v, q, Served::at("chassis/detail", true)).await
 }
@@ -135,7 +135,7 @@ async fn chassis_nodes(
     chassis_ident: String,
     q: Option<String>,
     detail: bool,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let chassis = ident::chassis(&state, &chassis_ident).await?;
     let suffix = if detail { "/detail" } else { "" };
     let path = format!("chassis/{}/nodes{suffix}", chassis.uuid);
@@ -159,7 +159,7 @@ pub async fn list_nodes(
     headers: HeaderMap,
     Path(c): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     access.require_system("baremetal:chassis:get")?;
     chassis_nodes(state, access, v, headers, c, q, false).await
 }
@@ -171,7 +171,7 @@ pub async fn list_nodes_detail(
     headers: HeaderMap,
     Path(c): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     access.require_system("baremetal:chassis:get")?;
     chassis_nodes(state, access, v, headers, c, q, true).await
 }

@@ -172,7 +172,7 @@ pub async fn list(
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     access.require_system("baremetal:deploy_template:get")?;
     require_version(version, &Method::GET)?;
     let mut params = params(q)?;
@@ -203,12 +203,7 @@ pub async fn list(
         carried: &[],
         default_fields: TEMPLATE_FIELDS.list_default,
     };
-    Ok(Json(paging.collection(
-        "deploy_templates",
-        items,
-        last,
-        &link,
-    )))
+    Ok(paging.collection("deploy_templates", items, last, &link))
 }
 
 pub async fn show(

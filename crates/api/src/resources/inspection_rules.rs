@@ -119,7 +119,7 @@ pub async fn list(
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     require_version(version)?;
     access.require_system("baremetal:inspection_rule:list_all")?;
     let mut params = params(q)?;
@@ -156,12 +156,7 @@ pub async fn list(
         carried: &carried,
         default_fields: RULE_FIELDS.list_default,
     };
-    Ok(Json(paging.collection(
-        "inspection_rules",
-        items,
-        last,
-        &link,
-    )))
+    Ok(paging.collection("inspection_rules", items, last, &link))
 }
 
 pub async fn show(

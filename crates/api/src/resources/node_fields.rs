@@ -5,14 +5,14 @@
 use ferric_types::hardware::{hardware_type, InterfaceKind};
 use ferric_types::name::is_valid_node_name;
 use ferric_types::provision::ProvisionState;
-use ferric_types::secrets::{mask_keys, mask_secrets};
+use ferric_types::secrets::masked;
 use ferric_types::{Microversion, Node};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::values::{opt_uuid_field, Schema};
 use crate::error::ApiError;
 use crate::fields::{FieldSet, Selection};
-use crate::links::self_and_bookmark;
+use crate::shaped::{Replacement, Shaped};
 
 pub const SCHEMA: Schema = Schema("node");
 
@@ -202,51 +202,68 @@ pub const NOT_SORTABLE: &[&str] = &[
     "service_step",
 ];
 
-/// The node as the API shows it at `version`, secrets masked.
-pub fn render(node: &Node, base: &str, version: Microversion, selection: &Selection) -> Value {
-    let mut obj = super::common::to_object(node);
-    mask_node_secrets(&mut obj);
-    if !version.at_least(2) {
-        for key in ["provision_state", "target_provision_state"] {
-            if obj.get(key).and_then(Value::as_str) == Some("available") {
-                obj.insert(key.into(), Value::Null);
-            }
+/// The node as the API shows it at `version`: secrets masked, states as older
+/// versions name them, links to itself and its sub-resources.
+pub fn shaped<'a>(
+    node: &'a Node,
+    base: &'a str,
+    version: Microversion,
+    selection: &'a Selection,
+) -> Shaped<'a, Node> {
+    let mut shaped = Shaped::new(
+        node,
+        &NODE_FIELDS,
+        version,
+        selection,
+        base,
+        format!("nodes/{}", node.uuid),
+    );
+    shaped
+        .replace(
+            "driver_info",
+            Replacement::Masked(masked(
+                &node.driver_info,
+                &["snmp_auth_key", "snmp_priv_key"],
+            )),
+        )
+        .replace(
+            "instance_info",
+            Replacement::Masked(masked(&node.instance_info, &["configdrive", "image_url"])),
+        )
+        .replace(
+            "driver_internal_info",
+            Replacement::Masked(masked(&node.driver_internal_info, &[])),
+        );
+    let states = [
+        ("provision_state", Some(node.provision_state)),
+        ("target_provision_state", node.target_provision_state),
+    ];
+    for (field, state) in states {
+        if let Some(older) = state.and_then(|s| older_state_name(s, version)) {
+            shaped.replace(field, Replacement::Value(older));
         }
     }
-    if !version.at_least(39) {
-        for key in ["provision_state", "target_provision_state"] {
-            if obj.get(key).and_then(Value::as_str) == Some("inspect wait") {
-                obj.insert(key.into(), Value::from("inspecting"));
-            }
+    for (sub, since) in SUB_RESOURCES {
+        if version.at_least(*since) {
+            shaped.sub_resource(sub);
         }
     }
-    let path = format!("nodes/{}", node.uuid);
-    obj.insert("links".into(), self_and_bookmark(base, &path));
-    if matches!(selection, Selection::Full) {
-        for (sub, since) in SUB_RESOURCES {
-            if version.at_least(*since) {
-                obj.insert(
-                    (*sub).into(),
-                    self_and_bookmark(base, &format!("{path}/{sub}")),
-                );
-            }
-        }
-    }
-    Value::Object(NODE_FIELDS.shape(obj, version, selection))
+    shaped
 }
 
-fn mask_node_secrets(obj: &mut Map<String, Value>) {
-    if let Some(Value::Object(info)) = obj.get_mut("driver_info") {
-        mask_secrets(info);
-        mask_keys(info, &["snmp_auth_key", "snmp_priv_key"]);
+/// How a version before the state existed names it: `available` was `null` before
+/// 1.2, `inspect wait` was `inspecting` before 1.39.
+fn older_state_name(state: ProvisionState, version: Microversion) -> Option<Value> {
+    match state {
+        ProvisionState::Available if !version.at_least(2) => Some(Value::Null),
+        ProvisionState::InspectWait if !version.at_least(39) => Some(Value::from("inspecting")),
+        _ => None,
     }
-    if let Some(Value::Object(info)) = obj.get_mut("instance_info") {
-        mask_secrets(info);
-        mask_keys(info, &["configdrive", "image_url"]);
-    }
-    if let Some(Value::Object(info)) = obj.get_mut("driver_internal_info") {
-        mask_secrets(info);
-    }
+}
+
+/// [`shaped`] as a JSON value, for single-node answers.
+pub fn render(node: &Node, base: &str, version: Microversion, selection: &Selection) -> Value {
+    shaped(node, base, version, selection).to_value()
 }
 
 /// Whether a value comes from a create or an update (only changes some messages).

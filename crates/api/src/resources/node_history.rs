@@ -4,18 +4,21 @@
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::{Extension, Json};
 use ferric_db::{history_sort_column, DbError};
 use ferric_types::history::HistoryEvent;
 use ferric_types::Microversion;
 use serde_json::{json, Value};
 
-use super::common::{params, show_selection, to_object};
+use super::common::{params, show_selection};
 use crate::access::Access;
+use crate::chunked::{rows, Chunk};
 use crate::error::ApiError;
 use crate::fields::{FieldSet, Selection};
 use crate::links::base_url;
 use crate::listing::{NextLink, Paging};
+use crate::shaped::Shaped;
 use crate::AppState;
 
 static HISTORY_FIELDS: FieldSet = FieldSet::new(
@@ -35,14 +38,28 @@ static HISTORY_FIELDS: FieldSet = FieldSet::new(
     &["uuid", "created_at", "severity", "event"],
 );
 
-fn render(e: &HistoryEvent, base: &str, version: Microversion, selection: &Selection) -> Value {
-    let mut obj = to_object(e);
-    obj.remove("node_uuid");
-    obj.insert(
-        "links".into(),
-        json!([{"href": format!("{base}/v1/nodes/{}/history/{}", e.node_uuid, e.uuid), "rel": "self"}]),
+/// The event as `version` shows it: its node is in the URL, not the body.
+fn shaped<'a>(
+    e: &'a HistoryEvent,
+    base: &'a str,
+    version: Microversion,
+    selection: &'a Selection,
+) -> Shaped<'a, HistoryEvent> {
+    let mut shaped = Shaped::new(
+        e,
+        &HISTORY_FIELDS,
+        version,
+        selection,
+        base,
+        format!("nodes/{}/history/{}", e.node_uuid, e.uuid),
     );
-    Value::Object(HISTORY_FIELDS.shape(obj, version, selection))
+    shaped.hide(&["node_uuid"]).self_link_only();
+    shaped
+}
+
+/// [`shaped`] as a JSON value, for single answers.
+fn render(e: &HistoryEvent, base: &str, version: Microversion, selection: &Selection) -> Value {
+    shaped(e, base, version, selection).to_value()
 }
 
 pub async fn list(
@@ -52,7 +69,7 @@ pub async fn list(
     headers: HeaderMap,
     Path(node_ident): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     super::common::require(version, 78)?;
     let node = access
         .node(&state, &node_ident, version, "baremetal:node:history:get")
@@ -68,17 +85,7 @@ pub async fn list(
         false,
     )?;
     params.finish()?;
-    let events = state
-        .db
-        .history_list(node.uuid, &paging.query(Vec::new()))
-        .await
-        .map_err(paging.list_error("History event"))?;
     let base = base_url(&state, &headers);
-    let last = events.last().map(|e| e.uuid.to_string());
-    let items = events
-        .iter()
-        .map(|e| render(e, &base, version, &paging.selection))
-        .collect();
     let url_path = format!("nodes/{}/history", node.uuid);
     let link = NextLink {
         base: &base,
@@ -86,7 +93,24 @@ pub async fn list(
         carried: &[],
         default_fields: HISTORY_FIELDS.list_default,
     };
-    Ok(Json(paging.collection("history", items, last, &link)))
+    let listing = paging.listing("history", Some(&link));
+    let query = paging.query(Vec::new());
+    let (db, selection, node) = (state.db.clone(), paging.selection, node.uuid);
+    let source = rows(
+        query,
+        "History event",
+        move |q| {
+            let db = db.clone();
+            async move { db.history_list(node, &q).await }
+        },
+        move |events: &[HistoryEvent]| {
+            Chunk::of(
+                events.iter().map(|e| shaped(e, &base, version, &selection)),
+                events.last().map(|e| e.uuid.to_string()),
+            )
+        },
+    );
+    listing.respond(source).await
 }
 
 pub async fn show(

@@ -8,6 +8,7 @@ use ferric_types::Node;
 use serde_json::{json, Value};
 
 use crate::access::{node_target, Access};
+use crate::shaped::{Replacement, Shaped};
 
 /// The fields, and what replaces each.
 fn replacement(field: &str) -> Value {
@@ -34,8 +35,8 @@ const FIELDS: [&str; 4] = [
     "driver_info",
 ];
 
-/// Redacts the rendered `body` of `node` for `access`'s caller.
-pub fn redact(access: &Access, node: &Node, body: &mut Value) {
+/// Redacts what `shaped` shows of `node` for `access`'s caller.
+pub fn redact(access: &Access, node: &Node, shaped: &mut Shaped<'_, Node>) {
     if !access.is_restricted() {
         return;
     }
@@ -43,14 +44,9 @@ pub fn redact(access: &Access, node: &Node, body: &mut Value) {
     if access.allows("baremetal:node:get:filter_threshold", &target) {
         return;
     }
-    let Some(map) = body.as_object_mut() else {
-        return;
-    };
     for field in FIELDS {
-        if map.contains_key(field)
-            && !access.allows(&format!("baremetal:node:get:{field}"), &target)
-        {
-            map.insert(field.to_string(), replacement(field));
+        if !access.allows(&format!("baremetal:node:get:{field}"), &target) {
+            shaped.replace(field, Replacement::Value(replacement(field)));
         }
     }
 }

@@ -17,18 +17,19 @@ use serde_json::{json, Map, Value};
 use super::common::{check_outcome, created, next_stamp, params};
 use super::ident;
 use super::node_fields::{
-    apply_field, check_consistency, initial_state, render, resolve_interfaces, Origin, CREATABLE,
-    NODE_FIELDS, NOT_SORTABLE, PATCHABLE, SCHEMA,
+    apply_field, check_consistency, initial_state, render, resolve_interfaces, shaped, Origin,
+    CREATABLE, NODE_FIELDS, NOT_SORTABLE, PATCHABLE, SCHEMA,
 };
 use super::values::check_create_keys;
 use super::{node_patch_rules, node_redaction};
 use crate::access::{node_target, Access, ListScope};
 use crate::body::{object, JsonBody};
+use crate::chunked::{Chunk, Source};
 use crate::error::ApiError;
 use crate::fields::Selection;
 use crate::links::base_url;
-use crate::listing::NextLink;
 use crate::listing::Served;
+use crate::listing::{marker_error, NextLink};
 use crate::listing::{parse_bool, Paging, Params};
 use crate::patch;
 use crate::AppState;
@@ -227,7 +228,7 @@ pub async fn list(
     raw_query: Option<String>,
     base_conds: Vec<Cond>,
     served: Served<'_>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let mut params = params(raw_query)?;
     let Filters {
         mut conds,
@@ -261,37 +262,42 @@ pub async fn list(
     if let Some(host) = conductor {
         conds.push(owned_by(state, &host).await?);
     }
-    let mut nodes = state
-        .db
-        .node_list(&paging.query(conds))
-        .await
-        .map_err(paging.list_error("Node"))?;
-    assign_conductors(state, &mut nodes).await?;
     let base = base_url(state, headers);
-    let last = if paginate {
-        nodes.last().map(|n| n.uuid.to_string())
-    } else {
-        None
+    let link = NextLink {
+        base: &base,
+        url_path: served.path,
+        carried: &carried,
+        default_fields: NODE_FIELDS.list_default,
     };
-    let items = nodes
-        .iter()
-        .map(|n| {
-            let mut item = render(n, &base, version, &paging.selection);
-            node_redaction::redact(access, n, &mut item);
-            item
+    let listing = paging.listing("nodes", paginate.then_some(&link));
+    let query = paging.query(conds);
+    let (state, access, selection) = (state.clone(), access.clone(), paging.selection);
+    let source: Source = Box::new(move |marker, limit| {
+        let mut query = query.clone();
+        let missing = marker.clone();
+        (query.marker, query.limit) = (marker, Some(limit));
+        let (state, access, base, selection) = (
+            state.clone(),
+            access.clone(),
+            base.clone(),
+            selection.clone(),
+        );
+        Box::pin(async move {
+            let mut nodes = state
+                .db
+                .node_list(&query)
+                .await
+                .map_err(marker_error("Node", missing))?;
+            assign_conductors(&state, &mut nodes).await?;
+            let items = nodes.iter().map(|n| {
+                let mut item = shaped(n, &base, version, &selection);
+                node_redaction::redact(&access, n, &mut item);
+                item
+            });
+            Chunk::of(items, nodes.last().map(|n| n.uuid.to_string()))
         })
-        .collect();
-    Ok(Json(paging.collection(
-        "nodes",
-        items,
-        last,
-        &NextLink {
-            base: &base,
-            url_path: served.path,
-            carried: &carried,
-            default_fields: NODE_FIELDS.list_default,
-        },
-    )))
+    });
+    listing.respond(source).await
 }
 
 pub async fn list_nodes(
@@ -300,7 +306,7 @@ pub async fn list_nodes(
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     list(
         &state,
         &access,
@@ -319,7 +325,7 @@ pub async fn list_nodes_detail(
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     list(
         &state,
         &access,
@@ -339,15 +345,16 @@ pub async fn show(
     headers: HeaderMap,
     Path(node_ident): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let selection = super::common::show_selection(q, &NODE_FIELDS, version)?;
     let mut node = access
         .node(&state, &node_ident, version, "baremetal:node:get")
         .await?;
     assign_conductors(&state, std::slice::from_mut(&mut node)).await?;
-    let mut body = render(&node, &base_url(&state, &headers), version, &selection);
+    let base = base_url(&state, &headers);
+    let mut body = shaped(&node, &base, version, &selection);
     node_redaction::redact(&access, &node, &mut body);
-    Ok(Json(body))
+    Ok(Json(&body).into_response())
 }
 
 pub async fn create(

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::values::{mac_field, opt_uuid_field, uuid_field, Schema};
 use crate::error::ApiError;
 use crate::fields::{FieldSet, Selection};
-use crate::links::self_and_bookmark;
+use crate::shaped::{Replacement, Shaped};
 
 pub const SCHEMA: Schema = Schema("port");
 
@@ -72,21 +72,37 @@ pub const PATCHABLE: &[(&str, u16)] = &[
 
 pub const NOT_SORTABLE: &[&str] = &["extra", "internal_info", "local_link_connection"];
 
-pub fn render(port: &Port, base: &str, version: Microversion, selection: &Selection) -> Value {
-    let mut obj = super::common::to_object(port);
+pub fn shaped<'a>(
+    port: &'a Port,
+    base: &'a str,
+    version: Microversion,
+    selection: &'a Selection,
+) -> Shaped<'a, Port> {
+    let mut shaped = Shaped::new(
+        port,
+        &PORT_FIELDS,
+        version,
+        selection,
+        base,
+        format!("ports/{}", port.uuid),
+    );
     let has_vtep = port
         .local_link_connection
         .keys()
         .any(|k| VTEP_KEYS.contains(&k.as_str()));
     if has_vtep && !version.at_least(90) {
         // Older clients would not understand the OVN keys: they see none.
-        obj.insert("local_link_connection".into(), Value::Object(Map::new()));
+        shaped.replace(
+            "local_link_connection",
+            Replacement::Value(Value::Object(Map::new())),
+        );
     }
-    obj.insert(
-        "links".into(),
-        self_and_bookmark(base, &format!("ports/{}", port.uuid)),
-    );
-    Value::Object(PORT_FIELDS.shape(obj, version, selection))
+    shaped
+}
+
+/// [`shaped`] as a JSON value, for single-port answers.
+pub fn render(port: &Port, base: &str, version: Microversion, selection: &Selection) -> Value {
+    shaped(port, base, version, selection).to_value()
 }
 
 /// Validates one field and stores it on the port.

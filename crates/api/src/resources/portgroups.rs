@@ -18,13 +18,15 @@ use super::nodes::{check_unlocked, node_uuid_cond, project_cond};
 use super::values::{check_create_keys, mac_field, python_repr, uuid_field, Schema};
 use crate::access::{Access, ListScope};
 use crate::body::JsonBody;
+use crate::chunked::{rows, Chunk};
 use crate::error::ApiError;
 use crate::fields::{FieldSet, Selection};
-use crate::links::{base_url, self_and_bookmark};
+use crate::links::base_url;
 use crate::listing::NextLink;
 use crate::listing::Paging;
 use crate::listing::Served;
 use crate::patch;
+use crate::shaped::Shaped;
 use crate::AppState;
 
 const SCHEMA: Schema = Schema("portgroup");
@@ -76,17 +78,30 @@ const PATCHABLE: &[(&str, u16)] = &[
 
 const NOT_SORTABLE: &[&str] = &["extra", "internal_info", "properties"];
 
-fn render(pg: &PortGroup, base: &str, version: Microversion, selection: &Selection) -> Value {
-    let mut obj = super::common::to_object(pg);
-    let path = format!("portgroups/{}", pg.uuid);
-    obj.insert("links".into(), self_and_bookmark(base, &path));
-    if matches!(selection, Selection::Full) && version.at_least(24) {
-        obj.insert(
-            "ports".into(),
-            self_and_bookmark(base, &format!("{path}/ports")),
-        );
+/// The port group as `version` shows it, with links to itself and its ports.
+fn shaped<'a>(
+    pg: &'a PortGroup,
+    base: &'a str,
+    version: Microversion,
+    selection: &'a Selection,
+) -> Shaped<'a, PortGroup> {
+    let mut shaped = Shaped::new(
+        pg,
+        &PORTGROUP_FIELDS,
+        version,
+        selection,
+        base,
+        format!("portgroups/{}", pg.uuid),
+    );
+    if version.at_least(24) {
+        shaped.sub_resource("ports");
     }
-    Value::Object(PORTGROUP_FIELDS.shape(obj, version, selection))
+    shaped
+}
+
+/// [`shaped`] as a JSON value, for single answers.
+fn render(pg: &PortGroup, base: &str, version: Microversion, selection: &Selection) -> Value {
+    shaped(pg, base, version, selection).to_value()
 }
 
 fn apply_field(pg: &mut PortGroup, field: &str, value: Value) -> Result<(), ApiError> {
@@ -167,7 +182,7 @@ async fn list(
     raw_query: Option<String>,
     scope_node: Option<String>,
     served: Served<'_>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     super::common::require(version, 23)?;
     let mut params = params(raw_query)?;
     let mut conds = Vec::new();
@@ -231,28 +246,31 @@ async fn list(
         served.detail,
     )?;
     params.finish()?;
-    let groups = state
-        .db
-        .portgroup_list(&paging.query(conds))
-        .await
-        .map_err(paging.list_error("Portgroup"))?;
     let base = base_url(state, headers);
-    let last = groups.last().map(|g| g.uuid.to_string());
-    let items = groups
-        .iter()
-        .map(|g| render(g, &base, version, &paging.selection))
-        .collect();
-    Ok(Json(paging.collection(
-        "portgroups",
-        items,
-        last,
-        &NextLink {
-            base: &base,
-            url_path: served.path,
-            carried: &carried,
-            default_fields: PORTGROUP_FIELDS.list_default,
+    let link = NextLink {
+        base: &base,
+        url_path: served.path,
+        carried: &carried,
+        default_fields: PORTGROUP_FIELDS.list_default,
+    };
+    let listing = paging.listing("portgroups", Some(&link));
+    let query = paging.query(conds);
+    let (db, selection) = (state.db.clone(), paging.selection);
+    let source = rows(
+        query,
+        "Portgroup",
+        move |q| {
+            let db = db.clone();
+            async move { db.portgroup_list(&q).await }
         },
-    )))
+        move |groups: &[PortGroup]| {
+            Chunk::of(
+                groups.iter().map(|g| shaped(g, &base, version, &selection)),
+                groups.last().map(|g| g.uuid.to_string()),
+            )
+        },
+    );
+    listing.respond(source).await
 }
 
 pub async fn list_portgroups(
@@ -261,7 +279,7 @@ pub async fn list_portgroups(
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     list(
         &state,
         &access,
@@ -280,7 +298,7 @@ pub async fn list_portgroups_detail(
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     list(
         &state,
         &access,
@@ -300,7 +318,7 @@ pub async fn list_node_portgroups(
     headers: HeaderMap,
     Path(node): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     super::common::require(v, 24)?;
     let path = format!("nodes/{node}/portgroups");
     list(
@@ -322,7 +340,7 @@ pub async fn list_node_portgroups_detail(
     headers: HeaderMap,
     Path(node): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     super::common::require(v, 24)?;
     let path = format!("nodes/{node}/portgroups/detail");
     list(

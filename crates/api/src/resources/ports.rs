@@ -15,11 +15,13 @@ use super::common::{check_outcome, created, csv_items, next_stamp, nodes_cond, p
 use super::ident;
 use super::nodes::{check_unlocked, node_uuid_cond, project_cond};
 use super::port_fields::{
-    apply_field, check_consistency, render, CREATABLE, NOT_SORTABLE, PATCHABLE, PORT_FIELDS, SCHEMA,
+    apply_field, check_consistency, render, shaped, CREATABLE, NOT_SORTABLE, PATCHABLE,
+    PORT_FIELDS, SCHEMA,
 };
 use super::values::{check_create_keys, mac_field, python_repr};
 use crate::access::{Access, ListScope};
 use crate::body::JsonBody;
+use crate::chunked::{rows, Chunk};
 use crate::error::ApiError;
 use crate::fields::Selection;
 use crate::links::base_url;
@@ -44,7 +46,7 @@ async fn list(
     raw_query: Option<String>,
     scope: Scope,
     served: Served<'_>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let mut params = params(raw_query)?;
     let mut conds = Vec::new();
     // Filters on the ports' nodes, read once at the end.
@@ -136,28 +138,31 @@ async fn list(
         served.detail,
     )?;
     params.finish()?;
-    let ports = state
-        .db
-        .port_list(&paging.query(conds))
-        .await
-        .map_err(paging.list_error("Port"))?;
     let base = base_url(state, headers);
-    let last = ports.last().map(|p| p.uuid.to_string());
-    let items = ports
-        .iter()
-        .map(|p| render(p, &base, version, &paging.selection))
-        .collect();
-    Ok(Json(paging.collection(
-        "ports",
-        items,
-        last,
-        &NextLink {
-            base: &base,
-            url_path: served.path,
-            carried: &carried,
-            default_fields: PORT_FIELDS.list_default,
+    let link = NextLink {
+        base: &base,
+        url_path: served.path,
+        carried: &carried,
+        default_fields: PORT_FIELDS.list_default,
+    };
+    let listing = paging.listing("ports", Some(&link));
+    let query = paging.query(conds);
+    let (db, selection) = (state.db.clone(), paging.selection);
+    let source = rows(
+        query,
+        "Port",
+        move |q| {
+            let db = db.clone();
+            async move { db.port_list(&q).await }
         },
-    )))
+        move |ports: &[Port]| {
+            Chunk::of(
+                ports.iter().map(|p| shaped(p, &base, version, &selection)),
+                ports.last().map(|p| p.uuid.to_string()),
+            )
+        },
+    );
+    listing.respond(source).await
 }
 
 pub async fn list_ports(
@@ -166,7 +171,7 @@ pub async fn list_ports(
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     list(
         &state,
         &access,
@@ -185,7 +190,7 @@ pub async fn list_ports_detail(
     Extension(v): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     list(
         &state,
         &access,
@@ -205,7 +210,7 @@ pub async fn list_node_ports(
     headers: HeaderMap,
     Path(node): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let path = format!("nodes/{node}/ports");
     list(
         &state,
@@ -226,7 +231,7 @@ pub async fn list_node_ports_detail(
     headers: HeaderMap,
     Path(node): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let path = format!("nodes/{node}/ports/detail");
     list(
         &state,
@@ -247,7 +252,7 @@ pub async fn list_portgroup_ports(
     headers: HeaderMap,
     Path(pg): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     super::common::require(v, 24)?;
     let path = format!("portgroups/{pg}/ports");
     list(
@@ -269,7 +274,7 @@ pub async fn list_portgroup_ports_detail(
     headers: HeaderMap,
     Path(pg): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     super::common::require(v, 24)?;
     let path = format!("portgroups/{pg}/ports/detail");
     list(

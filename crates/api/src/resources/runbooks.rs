@@ -260,7 +260,7 @@ pub async fn list(
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     require_version(version, &Method::GET, RUNBOOKS)?;
     let mut params = params(q)?;
     let asked = params.take("project");
@@ -304,7 +304,7 @@ pub async fn list(
         carried: &carried,
         default_fields: RUNBOOK_FIELDS.list_default,
     };
-    Ok(Json(paging.collection("runbooks", items, last, &link)))
+    Ok(paging.collection("runbooks", items, last, &link))
 }
 
 pub async fn show(

@@ -5,6 +5,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::{Extension, Json};
 use ferric_db::{Cond, DbError, ListQuery};
 use ferric_types::provision::ProvisionState;
@@ -131,7 +132,7 @@ pub async fn list<T, F, Fut>(
     path_node: Option<String>,
     listed: Listed<'_, T>,
     fetch: F,
-) -> Result<Json<Value>, ApiError>
+) -> Result<Response, ApiError>
 where
     F: FnOnce(ListQuery) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<T>, DbError>>,
@@ -178,7 +179,7 @@ where
         carried: &carried,
         default_fields: listed.fields.list_default,
     };
-    Ok(Json(paging.collection(listed.name, items, last, &link)))
+    Ok(paging.collection(listed.name, items, last, &link))
 }
 
 /// The node a new connector or target names: judged like a port's (403 for a node

@@ -132,7 +132,7 @@ async fn list(
     headers: HeaderMap,
     q: Option<String>,
     path_node: Option<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let render = |c: &VolumeConnector, base: &str, sel: &Selection| render(c, base, version, sel);
     let listed = Listed {
         name: "connectors",
@@ -163,7 +163,7 @@ pub async fn list_all(
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     list(state, access, version, headers, q, None).await
 }
 
@@ -174,7 +174,7 @@ pub async fn list_of_node(
     headers: HeaderMap,
     Path(node): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     list(state, access, version, headers, q, Some(node)).await
 }
 

@@ -175,7 +175,7 @@ async fn list(
     headers: HeaderMap,
     q: Option<String>,
     path_node: Option<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let visible = sees_properties(&access);
     let render =
         |c: &VolumeTarget, base: &str, sel: &Selection| render(c, base, version, sel, visible);
@@ -208,7 +208,7 @@ pub async fn list_all(
     Extension(version): Extension<Microversion>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     list(state, access, version, headers, q, None).await
 }
 
@@ -219,7 +219,7 @@ pub async fn list_of_node(
     headers: HeaderMap,
     Path(node): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     list(state, access, version, headers, q, Some(node)).await
 }
 

@@ -204,3 +204,74 @@ both_backends!(filters, |app: TestApp| async move {
         .await;
     assert_eq!(r.status, 406);
 });
+
+both_backends!(
+    a_page_larger_than_a_chunk_streams_whole_and_in_order,
+    |app: TestApp| async move {
+        use ferric_types::{provision::ProvisionState, Node, NodeId, Timestamp};
+        let total = 2_100;
+        let mut uuids = Vec::new();
+        for i in 0..total {
+            let mut node = Node::new(
+                NodeId::new_v4(),
+                "fake-hardware".into(),
+                ProvisionState::Enroll,
+                Timestamp::now(),
+            );
+            node.name = Some(format!("n{i:05}"));
+            node.driver_info = json!({"ipmi_password": "pw", "ipmi_address": "10.0.0.1"})
+                .as_object()
+                .unwrap()
+                .clone();
+            app.db.node_create(&node).await.unwrap();
+            uuids.push(node.uuid.to_string());
+        }
+        let big = app.reconfigured(|c| c.max_limit = 5_000);
+
+        let r = big.call("GET", "/v1/nodes/detail?limit=5000", None).await;
+        assert_eq!(r.status, 200, "{}", r.raw);
+        let nodes = r.body["nodes"].as_array().unwrap();
+        let listed: Vec<&str> = nodes.iter().map(|n| n["uuid"].as_str().unwrap()).collect();
+        assert_eq!(listed, uuids, "every node, once, in order");
+        assert!(nodes
+            .iter()
+            .all(|n| n["driver_info"]["ipmi_password"] == "******"
+                && n["driver_info"]["ipmi_address"] == "10.0.0.1"));
+        assert!(r.body.get("next").is_none());
+
+        let r = big
+            .call(
+                "GET",
+                "/v1/nodes?limit=2050&sort_key=name&sort_dir=desc",
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.raw);
+        let names: Vec<&str> = r.body["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["name"].as_str().unwrap())
+            .collect();
+        let wanted: Vec<String> = (total - 2050..total)
+            .rev()
+            .map(|i| format!("n{i:05}"))
+            .collect();
+        assert_eq!(names, wanted);
+        let last = &uuids[total - 2050];
+        assert!(
+            r.body["next"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("limit=2050&marker={last}")),
+            "{}",
+            r.body["next"]
+        );
+
+        let gone = uuid::Uuid::new_v4();
+        let r = big
+            .call("GET", &format!("/v1/nodes?limit=3000&marker={gone}"), None)
+            .await;
+        assert_eq!(r.status, 404, "{}", r.raw);
+    }
+);
