@@ -7,8 +7,35 @@ use clap::Parser;
 use ferric_server::config::{Command, IdentityCommand};
 use ferric_server::{open_database, run, Cli, Settings};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    limit_malloc_arenas();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("ferricd: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(serve())
+}
+
+/// glibc gives each thread that contends for the heap an arena of its own, up to
+/// eight per core, and keeps what those arenas once held: after `ferric-bench`
+/// (10 000 nodes created, 250 000 GETs, the detailed listing) ferricd held 76 MiB
+/// where two arenas leave 46 MiB, throughput within run-to-run noise. Set before
+/// any thread starts.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; called before other threads exist.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+async fn serve() -> ExitCode {
     let mut cli = Cli::parse();
     let command = cli.command.take();
     let settings = match Settings::load(cli) {
