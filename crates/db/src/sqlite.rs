@@ -87,7 +87,7 @@ fn open_connection(path: &PathBuf) -> Result<Connection, DbError> {
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(from_sqlite)?;
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -512;",
     )
     .map_err(from_sqlite)?;
     conn.set_prepared_statement_cache_capacity(128);
