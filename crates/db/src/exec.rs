@@ -107,13 +107,7 @@ impl Datastore {
     /// Executes a write; returns the rows it affected.
     pub(crate) async fn execute(&self, sql: Sql) -> Result<u64, DbError> {
         match &self.pool {
-            Pool::Sqlite(pool) => {
-                pool.run(move |conn| {
-                    let mut stmt = prepare(conn, &sql)?;
-                    Ok(stmt.raw_execute().map_err(from_sqlite)? as u64)
-                })
-                .await
-            }
+            Pool::Sqlite(pool) => Ok(pool.write(vec![sql]).await?[0]),
             Pool::Postgres(pool) => Ok(postgres::query(&sql.text, &sql.args)
                 .execute(pool)
                 .await
@@ -127,25 +121,7 @@ impl Datastore {
     /// transaction with `NotFound` when it affects none.
     pub(crate) async fn execute_all(&self, stmts: Vec<Sql>) -> Result<Vec<u64>, DbError> {
         match &self.pool {
-            Pool::Sqlite(pool) => {
-                pool.run(move |conn| {
-                    let tx = conn
-                        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                        .map_err(from_sqlite)?;
-                    let mut counts = Vec::with_capacity(stmts.len());
-                    for sql in &stmts {
-                        let mut stmt = prepare(&tx, sql)?;
-                        let n = stmt.raw_execute().map_err(from_sqlite)? as u64;
-                        if sql.must_affect && n == 0 {
-                            return Err(DbError::NotFound);
-                        }
-                        counts.push(n);
-                    }
-                    tx.commit().map_err(from_sqlite)?;
-                    Ok(counts)
-                })
-                .await
-            }
+            Pool::Sqlite(pool) => pool.write(stmts).await,
             Pool::Postgres(pool) => {
                 let mut conn = pool.acquire().await.map_err(DbError::Postgres)?;
                 let mut tx = conn.begin().await.map_err(DbError::Postgres)?;

@@ -25,6 +25,7 @@ mod postgres;
 mod query;
 mod runbook;
 mod sqlite;
+mod sqlite_writer;
 mod table;
 mod volume;
 

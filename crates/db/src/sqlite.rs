@@ -1,5 +1,6 @@
 //! The SQLite backend: a small pool of rusqlite connections (WAL, foreign keys, busy
-//! timeout), each call run on tokio's blocking pool with cached prepared statements.
+//! timeout) for reads, each call run on tokio's blocking pool with cached prepared
+//! statements, and one more connection that commits the writes (`sqlite_writer`).
 //! sqlx's SQLite driver costs ~15 µs per row; rusqlite reads a row in about one.
 
 use std::path::PathBuf;
@@ -10,6 +11,7 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Semaphore;
 
 use crate::query::{Sql, Value};
+use crate::sqlite_writer::Writer;
 use crate::table::Columns;
 use crate::DbError;
 
@@ -20,6 +22,7 @@ pub(crate) struct SqlitePool {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
+    writer: Writer,
 }
 
 impl SqlitePool {
@@ -29,10 +32,12 @@ impl SqlitePool {
         for _ in 0..POOL_SIZE {
             conns.push(open_connection(&path)?);
         }
+        let writer = Writer::start(open_connection(&path)?)?;
         Ok(Arc::new(SqlitePool {
             path,
             idle: Mutex::new(conns),
             permits: Arc::new(Semaphore::new(POOL_SIZE)),
+            writer,
         }))
     }
 
@@ -68,9 +73,16 @@ impl SqlitePool {
         }
     }
 
+    /// Runs `stmts` as one write, all or nothing, committed with whatever other
+    /// writes were queued beside it; the rows each statement affected.
+    pub async fn write(&self, stmts: Vec<Sql>) -> Result<Vec<u64>, DbError> {
+        self.writer.write(stmts).await
+    }
+
     /// Closes the pool: no new calls start.
     pub fn close(&self) {
         self.permits.close();
+        self.writer.close();
     }
 }
 
