@@ -1,7 +1,8 @@
 //! `ferric-bench`: starts a ferricd (SQLite in a fresh directory, or a given
-//! PostgreSQL database), creates N nodes with a port each, reads single nodes at a fixed
-//! concurrency for a fixed time, lists every node in detail, deletes them all, and
-//! prints the rates, latencies and the server's memory. All traffic stays on loopback.
+//! PostgreSQL database), creates N nodes, then a port for each, patches each node once,
+//! reads single nodes at a fixed concurrency for a fixed time, lists every node in
+//! detail, deletes them all, and prints the rates, latencies and the server's memory.
+//! All traffic stays on loopback.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use ferric_bench::{percentile, status_kib, Server};
-use ferric_client::Client;
+use ferric_client::{Client, Method};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -132,21 +133,45 @@ async fn main() {
                 .node_create(&json!({"driver": "fake-hardware", "name": format!("bench-{i}"), "resource_class": "bench"}))
                 .await
                 .expect("node create");
-            let mac = format!("52:54:{:02x}:{:02x}:{:02x}:{:02x}", (i >> 24) & 0xff, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
-            c.port_create(&json!({"address": mac, "node_uuid": node.uuid.to_string()}))
-                .await
-                .expect("port create");
             u.lock().unwrap()[i] = node.uuid.to_string();
         }
     })
     .await;
     let uuids: Arc<Vec<String>> = Arc::new(uuids.lock().unwrap().clone());
-    println!(
-        "create node+port: {:.0} nodes/s ({} in {:.1} s)",
-        args.nodes as f64 / created.as_secs_f64(),
-        args.nodes,
-        created.as_secs_f64()
-    );
+    report("create node", args.nodes, created);
+
+    let u = uuids.clone();
+    let c = client.clone();
+    let ported = run_parallel(args.nodes, args.concurrency, move |i| {
+        let (c, u) = (c.clone(), u.clone());
+        async move {
+            let mac = format!(
+                "52:54:{:02x}:{:02x}:{:02x}:{:02x}",
+                (i >> 24) & 0xff,
+                (i >> 16) & 0xff,
+                (i >> 8) & 0xff,
+                i & 0xff
+            );
+            c.port_create(&json!({"address": mac, "node_uuid": u[i]}))
+                .await
+                .expect("port create");
+        }
+    })
+    .await;
+    report("create port", args.nodes, ported);
+
+    let (c, u) = (client.clone(), uuids.clone());
+    let patched = run_parallel(args.nodes, args.concurrency, move |i| {
+        let (c, u) = (c.clone(), u.clone());
+        async move {
+            let patch = json!([{"op": "add", "path": "/extra/bench", "value": i}]);
+            c.request(Method::PATCH, &format!("/v1/nodes/{}", u[i]), Some(&patch))
+                .await
+                .expect("node patch");
+        }
+    })
+    .await;
+    report("PATCH node", args.nodes, patched);
 
     let deadline = Instant::now() + Duration::from_secs(args.duration);
     let mut tasks = Vec::new();
@@ -198,11 +223,17 @@ async fn main() {
         }
     })
     .await;
-    println!(
-        "delete node (with its port): {:.0} nodes/s",
-        args.nodes as f64 / deleted.as_secs_f64()
-    );
+    report("delete node (with its port)", args.nodes, deleted);
     drop(server);
+}
+
+/// `<what>: N/s (count in T s)`.
+fn report(what: &str, count: usize, took: Duration) {
+    println!(
+        "{what}: {:.0}/s ({count} in {:.1} s)",
+        count as f64 / took.as_secs_f64(),
+        took.as_secs_f64()
+    );
 }
 
 /// Moves one node with `verb` and waits until it rests in `state`; returns how long.
