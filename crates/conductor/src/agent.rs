@@ -64,7 +64,7 @@ impl Conductor {
         loop {
             match NodeLock::acquire(&self.db, uuid, &self.host).await {
                 Err(ConductorError::Locked { .. }) if Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    ferric_drivers::worker_slot::pause(Duration::from_millis(50)).await;
                 }
                 other => return other,
             }
@@ -98,6 +98,14 @@ impl Conductor {
         Ok(Some(token))
     }
 
+    /// The newest heartbeat of `uuid` waiting to be processed, taken.
+    fn take_heartbeat(&self, uuid: NodeId) -> Option<AgentHeartbeat> {
+        self.heartbeats
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&uuid)
+    }
+
     /// Accepts a heartbeat; it is processed on a task after this returns.
     pub(crate) async fn accept_heartbeat(
         &self,
@@ -113,22 +121,27 @@ impl Conductor {
         }
         let this = self.clone();
         tokio::spawn(async move {
-            let permit = this.workers.clone().acquire_owned().await;
-            let locked = this.lock_patiently(uuid, HEARTBEAT_LOCK_WAIT).await;
-            let hb = this
-                .heartbeats
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&uuid);
-            let (Ok(_permit), Some(hb)) = (permit, hb) else {
+            let Ok(permit) = this.workers.clone().acquire_owned().await else {
+                this.take_heartbeat(uuid);
                 return;
             };
-            match locked {
-                Ok((lock, node)) => this.process_heartbeat(lock, node, hb).await,
-                Err(e) => {
-                    tracing::warn!(node = %uuid, error = %e, "heartbeat dropped: the node stayed locked")
+            let workers = this.workers.clone();
+            ferric_drivers::worker_slot::holding(workers, permit, async move {
+                let locked = this.lock_patiently(uuid, HEARTBEAT_LOCK_WAIT).await;
+                let Some(hb) = this.take_heartbeat(uuid) else {
+                    if let Ok((lock, _)) = locked {
+                        lock.release().await;
+                    }
+                    return;
+                };
+                match locked {
+                    Ok((lock, node)) => this.process_heartbeat(lock, node, hb).await,
+                    Err(e) => {
+                        tracing::warn!(node = %uuid, error = %e, "heartbeat dropped: the node stayed locked")
+                    }
                 }
-            }
+            })
+            .await
         });
         Ok(())
     }

@@ -251,8 +251,7 @@ impl ConductorApi for Conductor {
         Box::pin(async move {
             let permit = self.worker().map_err(CallError::from)?;
             let this = self.clone();
-            tokio::spawn(async move {
-                let _permit = permit;
+            self.spawn_work(permit, async move {
                 if let Err(e) = this.process_allocation(allocation).await {
                     tracing::error!(allocation = %allocation, error = %e, "allocation failed");
                     this.fail_allocation(allocation, &e.to_string()).await;

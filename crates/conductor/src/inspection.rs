@@ -175,8 +175,7 @@ impl Conductor {
         .await;
         tracing::info!(node = %uuid, properties = %summary, "inspection data received");
         let this = self.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
+        self.spawn_work(permit, async move {
             this.resume(lock, node, driver, false).await;
         });
         Ok(())

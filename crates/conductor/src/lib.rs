@@ -194,6 +194,17 @@ impl Conductor {
             .map_err(|_| ConductorError::Busy)
     }
 
+    /// Runs `work` on a task of its own, holding the worker slot `permit`; the
+    /// drivers give the slot back while they only wait (`worker_slot`).
+    fn spawn_work(
+        &self,
+        permit: OwnedSemaphorePermit,
+        work: impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
+        let workers = self.workers.clone();
+        tokio::spawn(ferric_drivers::worker_slot::holding(workers, permit, work));
+    }
+
     /// `Unavailable` while the conductor drains or has lost the database: no new
     /// work starts here (the router takes the call to the next owner).
     pub(crate) fn accepting(&self) -> Result<(), ConductorError> {

@@ -238,8 +238,7 @@ impl Conductor {
             None
         };
         if spec.is_async {
-            tokio::spawn(async move {
-                let _permit = permit;
+            self.spawn_work(permit, async move {
                 if let Err(e) = driver.vendor.call(&node, &method, body).await {
                     tracing::warn!(node = %uuid, method, error = %e, "vendor method failed");
                 }

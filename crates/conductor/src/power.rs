@@ -37,8 +37,7 @@ impl Conductor {
         node.last_error = None;
         lock.save(&node).await?;
         let this = self.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
+        self.spawn_work(permit, async move {
             let result = driver
                 .power
                 .set_power_state(&mut node, target, timeout)

@@ -184,8 +184,7 @@ impl Conductor {
         .await;
         tracing::info!(node = %uuid, verb = req.verb.name, from = %from, to = %node.provision_state, "provision state change");
         let this = self.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
+        self.spawn_work(permit, async move {
             this.run_work(lock, node, driver, manual_clean, req.requester)
                 .await;
         });

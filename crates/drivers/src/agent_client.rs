@@ -197,7 +197,7 @@ async fn send(
             }
         }
         attempt += 1;
-        tokio::time::sleep(RETRY_PAUSE).await;
+        crate::worker_slot::pause(RETRY_PAUSE).await;
     }
 }
 

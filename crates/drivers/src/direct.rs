@@ -367,7 +367,7 @@ impl DirectDeploy {
                 let deadline =
                     std::time::Instant::now() + s.power_off_interval * s.power_off_retries;
                 while std::time::Instant::now() < deadline {
-                    tokio::time::sleep(step).await;
+                    crate::worker_slot::pause(step).await;
                     if self.power.get_power_state(node).await? == ferric_types::power::POWER_OFF {
                         node.power_state = Some(ferric_types::power::POWER_OFF.into());
                         forget_agent(node);

@@ -66,7 +66,7 @@ fn fails(node: &Node, work: &str) -> bool {
 
 async fn pause(d: Duration) {
     if !d.is_zero() {
-        tokio::time::sleep(d).await;
+        crate::worker_slot::pause(d).await;
     }
 }
 

@@ -21,6 +21,7 @@ mod noop_management;
 pub mod redfish;
 pub mod rescue;
 pub mod steps;
+pub mod worker_slot;
 
 pub use context::Drivers;
 pub use interfaces::{

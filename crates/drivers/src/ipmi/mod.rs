@@ -245,7 +245,7 @@ impl PowerInterface for Ipmi {
                         bound.as_secs()
                     )));
                 }
-                tokio::time::sleep(POWER_POLL).await;
+                crate::worker_slot::pause(POWER_POLL).await;
             }
         })
     }

@@ -255,7 +255,8 @@ impl RedfishClient {
                         && status != StatusCode::NOT_IMPLEMENTED =>
                 {
                     tracing::debug!(bmc = %self.shown(), %status, ?value, "BMC error, retrying");
-                    tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+                    crate::worker_slot::pause(Duration::from_millis(500 * u64::from(attempt)))
+                        .await;
                 }
                 Ok((status, value)) => {
                     let detail = redfish_message(&value).unwrap_or_else(|| status.to_string());
@@ -266,7 +267,8 @@ impl RedfishClient {
                 }
                 Err(e) if attempt < ATTEMPTS => {
                     tracing::debug!(bmc = %self.shown(), error = %e, "BMC unreachable, retrying");
-                    tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+                    crate::worker_slot::pause(Duration::from_millis(500 * u64::from(attempt)))
+                        .await;
                 }
                 Err(e) => return Err(e),
             }

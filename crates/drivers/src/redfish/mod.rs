@@ -116,7 +116,7 @@ impl PowerInterface for Redfish {
                         bound.as_secs()
                     )));
                 }
-                tokio::time::sleep(POWER_POLL).await;
+                crate::worker_slot::pause(POWER_POLL).await;
             }
         })
     }
