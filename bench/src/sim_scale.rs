@@ -252,8 +252,6 @@ async fn issue_all(client: &Client, uuids: &[String], body: Value, concurrency: 
     while tasks.join_next().await.is_some() {}
 }
 
-/// Waits until every node rests; each node's time to rest from `since`, and the
-/// nodes not in `want`.
 /// Runs a phase over the rack in waves of `wave` nodes: issues `body` to each
 /// wave and waits for it to rest; each node's time from `since`, and the nodes
 /// not in `want`.

@@ -64,7 +64,7 @@ where
     T: Send + 'static,
     F: Fn(ListQuery) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Vec<T>, DbError>> + Send + 'static,
-    R: Fn(&[T]) -> Result<Chunk, ApiError> + Send + Sync + 'static,
+    R: Fn(Vec<T>) -> Result<Chunk, ApiError> + Send + Sync + 'static,
 {
     let render = Arc::new(render);
     Box::new(move |marker, limit| {
@@ -75,10 +75,7 @@ where
             ..query.clone()
         });
         let render = render.clone();
-        Box::pin(async move {
-            let rows = page.await.map_err(marker_error(what, missing))?;
-            render(&rows)
-        })
+        Box::pin(async move { render(page.await.map_err(marker_error(what, missing))?) })
     })
 }
 

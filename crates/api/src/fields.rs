@@ -84,6 +84,19 @@ impl FieldSet {
         Ok(out)
     }
 
+    /// Whether a response for `version` and `selection` shows `key`: the full view
+    /// shows whatever the version knows (and entries that are not fields), the
+    /// others only their fields.
+    pub fn shows(&self, key: &str, version: Microversion, selection: &Selection) -> bool {
+        let since = self.since(key);
+        let selected = match selection {
+            Selection::Full => return since.is_none_or(|v| version.at_least(v)),
+            Selection::Short => self.list_default.contains(&key),
+            Selection::Only(list) => list.iter().any(|f| f == key),
+        };
+        selected && since.is_some_and(|v| version.at_least(v))
+    }
+
     /// Keeps what the version and the selection include. `links` always stays; other
     /// entries that are not fields (sub-resource links) stay only for a full view.
     pub fn shape(
@@ -93,19 +106,12 @@ impl FieldSet {
         selection: &Selection,
     ) -> Map<String, Value> {
         if matches!(selection, Selection::Full) {
-            obj.retain(|key, _| self.since(key).is_none_or(|v| version.at_least(v)));
+            obj.retain(|key, _| self.shows(key, version, selection));
             return obj;
         }
-        let only: &[String] = match selection {
-            Selection::Only(list) => list,
-            _ => &[],
-        };
         let mut out = Map::new();
-        for (field, since) in self.all {
-            let selected = self.list_default.contains(field)
-                && matches!(selection, Selection::Short)
-                || only.iter().any(|f| f == field);
-            if selected && version.at_least(*since) {
+        for (field, _) in self.all {
+            if self.shows(field, version, selection) {
                 if let Some(v) = obj.remove(*field) {
                     out.insert((*field).to_string(), v);
                 }

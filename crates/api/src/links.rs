@@ -2,8 +2,9 @@
 //! request's `Host`), and the `self`/`bookmark` pairs every resource carries.
 
 use axum::http::HeaderMap;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use crate::shaped::LinkPair;
 use crate::AppState;
 
 /// The base URL the client used to reach us, without a trailing slash.
@@ -29,10 +30,14 @@ pub fn request_origin(headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
-/// `[{"href": base/v1/<path>, "rel": "self"}, {"href": base/<path>, "rel": "bookmark"}]`.
+/// `[{"href": base/v1/<path>, "rel": "self"}, {"href": base/<path>, "rel": "bookmark"}]`
+/// (the pair `shaped` writes, as a value).
 pub fn self_and_bookmark(base: &str, path: &str) -> Value {
-    json!([
-        {"href": format!("{base}/v1/{path}"), "rel": "self"},
-        {"href": format!("{base}/{path}"), "rel": "bookmark"},
-    ])
+    serde_json::to_value(LinkPair {
+        base,
+        path,
+        sub: "",
+        bookmark: true,
+    })
+    .unwrap_or_default()
 }

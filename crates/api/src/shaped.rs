@@ -110,20 +110,7 @@ impl<'a, T: Serialize> Shaped<'a, T> {
     }
 
     fn keeps(&self, field: &str) -> bool {
-        if self.hidden.contains(&field) {
-            return false;
-        }
-        let since = self.fields.since(field);
-        match self.selection {
-            Selection::Full => since.is_none_or(|v| self.version.at_least(v)),
-            Selection::Short => {
-                self.fields.list_default.contains(&field)
-                    && since.is_some_and(|v| self.version.at_least(v))
-            }
-            Selection::Only(list) => {
-                list.iter().any(|f| f == field) && since.is_some_and(|v| self.version.at_least(v))
-            }
-        }
+        !self.hidden.contains(&field) && self.fields.shows(field, self.version, self.selection)
     }
 }
 
@@ -155,11 +142,12 @@ impl Links<'_> {
     }
 }
 
-struct LinkPair<'a> {
-    base: &'a str,
-    path: &'a str,
-    sub: &'a str,
-    bookmark: bool,
+/// The link pair of `base`/[v1/]`path`[/`sub`], the bookmark optional.
+pub(crate) struct LinkPair<'a> {
+    pub base: &'a str,
+    pub path: &'a str,
+    pub sub: &'a str,
+    pub bookmark: bool,
 }
 
 impl Serialize for LinkPair<'_> {

@@ -67,42 +67,18 @@ pub fn is_secret_key(key: &str) -> bool {
     SECRET_KEY_FRAGMENTS.iter().any(|frag| key.contains(frag))
 }
 
-/// Masks every secret-named key of `obj`, recursing into nested objects.
+/// Masks every secret-named key of `obj`, recursing into nested objects and lists
+/// (in place, what [`masked`] shows).
 pub fn mask_secrets(obj: &mut JsonObject) {
-    for (key, value) in obj.iter_mut() {
-        if let Value::Object(inner) = value {
-            mask_secrets(inner);
-        } else if is_secret_key(key) {
-            *value = Value::String(MASK.to_string());
-        } else if let Value::Array(items) = value {
-            mask_in_list(items);
-        }
+    if let Ok(Value::Object(shown)) = serde_json::to_value(masked(obj, &[])) {
+        *obj = shown;
     }
 }
 
-fn mask_in_list(items: &mut [Value]) {
-    for item in items {
-        match item {
-            Value::Object(inner) => mask_secrets(inner),
-            Value::Array(nested) => mask_in_list(nested),
-            _ => {}
-        }
-    }
-}
-
-/// Masks the given keys of `obj` (exact names) where they hold a non-empty value.
-pub fn mask_keys(obj: &mut JsonObject, keys: &[&str]) {
-    for key in keys {
-        if let Some(v) = obj.get_mut(*key) {
-            if !is_empty(v) {
-                *v = Value::String(MASK.to_string());
-            }
-        }
-    }
-}
-
-/// `obj` as `mask_secrets` and then `mask_keys(keys)` would leave it, as a view that
-/// serialises without copying `obj`.
+/// `obj` with its secrets masked, as a view that serialises without copying `obj`:
+/// every secret-named key's value (at any depth, in lists too; an object under such
+/// a key is masked within), and each of `keys` that holds something (not null,
+/// false or empty).
 pub fn masked<'a>(obj: &'a JsonObject, keys: &'a [&'a str]) -> Masked<'a> {
     Masked { obj, keys }
 }
@@ -149,7 +125,7 @@ impl Serialize for MaskedValue<'_> {
     }
 }
 
-/// What `mask_keys` leaves alone: nothing to hide.
+/// What a value of `keys` can hold and still be shown: nothing to hide.
 fn is_empty(value: &Value) -> bool {
     matches!(value, Value::Null | Value::Bool(false)) || value.as_str() == Some("")
 }
@@ -183,7 +159,7 @@ mod tests {
     }
 
     #[test]
-    fn the_masked_view_reads_as_masking_a_copy() {
+    fn the_masked_view_masks_secret_keys_and_the_given_ones() {
         let obj = json!({
             "ipmi_password": "s3cret",
             "token": {"inner_secret": "x", "plain": 1},
@@ -199,11 +175,21 @@ mod tests {
         .unwrap()
         .clone();
         let keys = ["configdrive", "image_url", "empty_url", "nested"];
-        let mut copy = obj.clone();
-        mask_secrets(&mut copy);
-        mask_keys(&mut copy, &keys);
         let view = serde_json::to_value(masked(&obj, &keys)).unwrap();
-        assert_eq!(view, Value::Object(copy));
+        assert_eq!(
+            view,
+            json!({
+                "ipmi_password": MASK,
+                "token": {"inner_secret": MASK, "plain": 1},
+                "configdrive": MASK,
+                "image_url": MASK,
+                "image_source": "glance://i",
+                "empty_url": null,
+                "list": [{"auth_token": MASK}, [{"password": MASK}], "api_key"],
+                "access_key": MASK,
+                "nested": MASK,
+            })
+        );
         assert_eq!(view["configdrive"], MASK);
         assert_eq!(view["image_source"], "glance://i");
     }

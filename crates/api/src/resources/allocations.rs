@@ -219,7 +219,7 @@ pub async fn list(
             let db = db.clone();
             async move { db.allocation_list(&q).await }
         },
-        move |all: &[Allocation]| {
+        move |all: Vec<Allocation>| {
             Chunk::of(
                 all.iter().map(|a| shaped(a, &base, version, &selection)),
                 all.last().map(|a| a.uuid.to_string()),

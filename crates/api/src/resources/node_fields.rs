@@ -202,6 +202,10 @@ pub const NOT_SORTABLE: &[&str] = &[
     "service_step",
 ];
 
+/// The `instance_info` keys masked whatever their names: a config drive and an
+/// image URL can carry credentials.
+pub const INSTANCE_INFO_MASKED: &[&str] = &["configdrive", "image_url"];
+
 /// The node as the API shows it at `version`: secrets masked, states as older
 /// versions name them, links to itself and its sub-resources.
 pub fn shaped<'a>(
@@ -228,7 +232,7 @@ pub fn shaped<'a>(
         )
         .replace(
             "instance_info",
-            Replacement::Masked(masked(&node.instance_info, &["configdrive", "image_url"])),
+            Replacement::Masked(masked(&node.instance_info, INSTANCE_INFO_MASKED)),
         )
         .replace(
             "driver_internal_info",

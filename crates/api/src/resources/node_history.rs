@@ -103,7 +103,7 @@ pub async fn list(
             let db = db.clone();
             async move { db.history_list(node, &q).await }
         },
-        move |events: &[HistoryEvent]| {
+        move |events: Vec<HistoryEvent>| {
             Chunk::of(
                 events.iter().map(|e| shaped(e, &base, version, &selection)),
                 events.last().map(|e| e.uuid.to_string()),

@@ -8,6 +8,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use ferric_conductor_api::ring::Rings;
 use ferric_db::{node_sort_column, Cond, DbError, Value as DbValue};
 use ferric_types::hardware::InterfaceKind;
 use ferric_types::provision::ProvisionState;
@@ -24,12 +25,12 @@ use super::values::check_create_keys;
 use super::{node_patch_rules, node_redaction};
 use crate::access::{node_target, Access, ListScope};
 use crate::body::{object, JsonBody};
-use crate::chunked::{Chunk, Source};
+use crate::chunked::{rows, Chunk};
 use crate::error::ApiError;
 use crate::fields::Selection;
 use crate::links::base_url;
+use crate::listing::NextLink;
 use crate::listing::Served;
-use crate::listing::{marker_error, NextLink};
 use crate::listing::{parse_bool, Paging, Params};
 use crate::patch;
 use crate::AppState;
@@ -188,13 +189,17 @@ fn filters(params: &mut Params, version: Microversion) -> Result<Filters, ApiErr
 
 /// Fills each node's `conductor` from the hash ring of alive conductors.
 pub async fn assign_conductors(state: &AppState, nodes: &mut [Node]) -> Result<(), ApiError> {
-    let rings = state.rings.rings().await?;
+    assign(&*state.rings.rings().await?, nodes);
+    Ok(())
+}
+
+/// Fills each node's `conductor` from `rings`.
+fn assign(rings: &Rings, nodes: &mut [Node]) {
     for node in nodes {
         node.conductor = rings
             .conductor_for(&node.uuid.to_string(), &node.conductor_group)
             .map(str::to_string);
     }
-    Ok(())
 }
 
 /// The condition "owned by conductor `host`": the ring is not in the database, so the
@@ -271,32 +276,25 @@ pub async fn list(
     };
     let listing = paging.listing("nodes", paginate.then_some(&link));
     let query = paging.query(conds);
-    let (state, access, selection) = (state.clone(), access.clone(), paging.selection);
-    let source: Source = Box::new(move |marker, limit| {
-        let mut query = query.clone();
-        let missing = marker.clone();
-        (query.marker, query.limit) = (marker, Some(limit));
-        let (state, access, base, selection) = (
-            state.clone(),
-            access.clone(),
-            base.clone(),
-            selection.clone(),
-        );
-        Box::pin(async move {
-            let mut nodes = state
-                .db
-                .node_list(&query)
-                .await
-                .map_err(marker_error("Node", missing))?;
-            assign_conductors(&state, &mut nodes).await?;
+    let rings = state.rings.rings().await?;
+    let (db, access, selection) = (state.db.clone(), access.clone(), paging.selection);
+    let source = rows(
+        query,
+        "Node",
+        move |q| {
+            let db = db.clone();
+            async move { db.node_list(&q).await }
+        },
+        move |mut nodes: Vec<Node>| {
+            assign(&rings, &mut nodes);
             let items = nodes.iter().map(|n| {
                 let mut item = shaped(n, &base, version, &selection);
                 node_redaction::redact(&access, n, &mut item);
                 item
             });
             Chunk::of(items, nodes.last().map(|n| n.uuid.to_string()))
-        })
-    });
+        },
+    );
     listing.respond(source).await
 }
 

@@ -263,7 +263,7 @@ async fn list(
             let db = db.clone();
             async move { db.portgroup_list(&q).await }
         },
-        move |groups: &[PortGroup]| {
+        move |groups: Vec<PortGroup>| {
             Chunk::of(
                 groups.iter().map(|g| shaped(g, &base, version, &selection)),
                 groups.last().map(|g| g.uuid.to_string()),

@@ -155,7 +155,7 @@ async fn list(
             let db = db.clone();
             async move { db.port_list(&q).await }
         },
-        move |ports: &[Port]| {
+        move |ports: Vec<Port>| {
             Chunk::of(
                 ports.iter().map(|p| shaped(p, &base, version, &selection)),
                 ports.last().map(|p| p.uuid.to_string()),

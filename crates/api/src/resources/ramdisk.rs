@@ -9,12 +9,13 @@ use axum::{Extension, Json};
 use ferric_conductor_api::AgentHeartbeat;
 use ferric_types::agent_keys as keys;
 use ferric_types::provision::NETBOOT_STATES;
-use ferric_types::secrets::{mask_keys, mask_secrets, MASK};
+use ferric_types::secrets::{masked, MASK};
 use ferric_types::{MacAddress, Microversion, Node, NodeId};
 use serde_json::{json, Value};
 
 use super::common::{params, require};
 use super::ident;
+use super::node_fields::INSTANCE_INFO_MASKED;
 use crate::body::{object, JsonBody};
 use crate::error::ApiError;
 use crate::links::{base_url, self_and_bookmark};
@@ -22,18 +23,11 @@ use crate::AppState;
 
 /// The node as an unprivileged agent may see it.
 fn agent_view(state: &AppState, headers: &HeaderMap, node: &Node) -> Value {
-    let mut instance_info = node.instance_info.clone();
-    mask_secrets(&mut instance_info);
-    mask_keys(&mut instance_info, &["configdrive", "image_url"]);
-    let mut dii = node.driver_internal_info.clone();
-    mask_secrets(&mut dii);
-    let mut properties = node.properties.clone();
-    mask_secrets(&mut properties);
     json!({
         "uuid": node.uuid.to_string(),
-        "properties": properties,
-        "instance_info": instance_info,
-        "driver_internal_info": dii,
+        "properties": masked(&node.properties, &[]),
+        "instance_info": masked(&node.instance_info, INSTANCE_INFO_MASKED),
+        "driver_internal_info": masked(&node.driver_internal_info, &[]),
         "links": self_and_bookmark(&base_url(state, headers), &format!("nodes/{}", node.uuid)),
     })
 }
