@@ -73,8 +73,9 @@ measure() {
     if echo "$out" | grep -q "Non-2xx"; then die "$name: failed GETs: $out"; fi
     gets=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
     note "$name: $NODES creates, listing, $CYCLE_NODES provision cycles, $NODES deletes"
-    "$VENV/bin/python" bench/vs-ironic.py "$api" "$NODES" "$CYCLE_NODES" \
-        | "$VENV/bin/python" -c "import json, sys; d = json.load(sys.stdin); d['gets_per_s'] = float('$gets'); d['rss_mib'] = $(rss "$pid"); print(json.dumps(d))"
+    local client
+    client=$("$VENV/bin/python" bench/vs-ironic.py "$api" "$NODES" "$CYCLE_NODES")
+    "$VENV/bin/python" -c "import json, sys; d = json.loads(sys.argv[1]); d['gets_per_s'] = float('$gets'); d['rss_mib'] = $(rss "$pid"); print(json.dumps(d))" "$client"
 }
 
 cat >"$WORK/ironic.conf" <<EOF
@@ -101,18 +102,9 @@ port = $IRONIC_PORT
 [conductor]
 automated_clean = false
 EOF
-"$VENV/bin/ironic-dbsync" --config-file "$WORK/ironic.conf" create_schema >"$WORK/dbsync.log" 2>&1 \
-    || { cat "$WORK/dbsync.log" >&2; die "ironic-dbsync failed"; }
-"$VENV/bin/ironic" --config-file "$WORK/ironic.conf" >"$WORK/ironic.out" 2>&1 &
-ironic_pid=$!
-pids+=("$ironic_pid")
-wait_up "http://127.0.0.1:$IRONIC_PORT" || { tail -n 30 "$WORK/ironic.out" >&2; die "Ironic did not start"; }
-for _ in $(seq 1 300); do
-    [[ "$(curl -sf "http://127.0.0.1:$IRONIC_PORT/v1/drivers" -H "X-OpenStack-Ironic-API-Version: 1.89" || true)" == *fake-hardware* ]] && break
-    sleep 0.2
-done
-ironic=$(measure "Ironic" "http://127.0.0.1:$IRONIC_PORT" "$ironic_pid")
-stop_pid "$ironic_pid"
+start_ironic "$WORK/ironic.conf" "$WORK" "http://127.0.0.1:$IRONIC_PORT"
+ironic=$(measure "Ironic" "http://127.0.0.1:$IRONIC_PORT" "$IRONIC_PID")
+stop_pid "$IRONIC_PID"
 
 "$FERRICD" --listen "127.0.0.1:$FERRIC_PORT" --data-dir "$WORK/ferric" --log warn >"$WORK/ferricd.log" 2>&1 &
 ferric_pid=$!

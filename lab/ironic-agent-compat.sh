@@ -104,22 +104,7 @@ require_managed_boot = false
 post_deploy_get_power_state_retry_interval = 1
 post_deploy_get_power_state_retries = 2
 EOF
-"$VENV/bin/ironic-dbsync" --config-file "$WORK/ironic.conf" create_schema >"$WORK/dbsync.log" 2>&1 \
-    || { cat "$WORK/dbsync.log" >&2; die "ironic-dbsync failed"; }
-"$VENV/bin/ironic" --config-file "$WORK/ironic.conf" >"$WORK/ironic.out" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 300); do
-    curl -sf "$API/" >/dev/null 2>&1 && break
-    sleep 0.1
-done
-curl -sf "$API/" >/dev/null && kill -0 "${pids[0]}" 2>/dev/null \
-    || { tail -n 30 "$WORK/ironic.out" >&2; die "Ironic did not start"; }
-# The API answers before the conductor has registered its hardware types.
-for _ in $(seq 1 300); do
-    drivers=$(curl -sf "$API/v1/drivers" -H "X-OpenStack-Ironic-API-Version: 1.89" || true)
-    [[ "$drivers" == *fake-hardware* ]] && break
-    sleep 0.2
-done
+start_ironic "$WORK/ironic.conf" "$WORK" "$API"
 ok "Ironic $("$VENV/bin/python" -c 'from importlib import metadata; print(metadata.version("ironic"))') answers at $API"
 
 mkdir -p "$WORK/www"
