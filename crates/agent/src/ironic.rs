@@ -50,6 +50,10 @@ impl IronicClient {
     pub async fn new(settings: &Settings) -> Result<Self, String> {
         let mut builder = reqwest::Client::builder()
             .timeout(settings.http_request_timeout)
+            // Calls are a heartbeat interval apart: a connection kept open between
+            // them would only hold a socket and buffers in Ferric for each of its
+            // thousands of ramdisks.
+            .pool_max_idle_per_host(0)
             .danger_accept_invalid_certs(settings.insecure);
         if let Some(path) = &settings.ca_file {
             let pem = std::fs::read(path)
