@@ -87,8 +87,8 @@ impl ConductorRouter {
     }
 
     async fn group_of(&self, node: NodeId) -> Result<String, CallError> {
-        match self.db.node_get(node).await {
-            Ok(n) => Ok(n.conductor_group.to_ascii_lowercase()),
+        match self.db.node_conductor_group(node).await {
+            Ok(group) => Ok(group.to_ascii_lowercase()),
             Err(DbError::NotFound) => Err(CallError::new(
                 ErrorKind::NotFound,
                 format!("Node {node} could not be found."),

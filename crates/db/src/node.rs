@@ -3,6 +3,7 @@
 
 use ferric_types::{Node, NodeId};
 
+use crate::exec::Scalar;
 use crate::query::{Cond, ListQuery, Sql};
 use crate::table::{
     Kind, FIRMWARE_COMPONENTS, NODES, PORTGROUPS, PORTS, VOLUME_CONNECTORS, VOLUME_TARGETS,
@@ -33,6 +34,38 @@ impl Datastore {
 
     pub async fn node_get(&self, uuid: NodeId) -> Result<Node, DbError> {
         self.get_row(&NODES, "uuid", &uuid.to_string()).await
+    }
+
+    /// Who holds the node's lock (`None`: nobody), without reading the rest of it.
+    pub async fn node_reservation(&self, uuid: NodeId) -> Result<Option<String>, DbError> {
+        self.node_text_column(uuid, "reservation").await
+    }
+
+    /// The node's conductor group, without reading the rest of it.
+    pub async fn node_conductor_group(&self, uuid: NodeId) -> Result<String, DbError> {
+        Ok(self
+            .node_text_column(uuid, "conductor_group")
+            .await?
+            .unwrap_or_default())
+    }
+
+    async fn node_text_column(
+        &self,
+        uuid: NodeId,
+        column: &'static str,
+    ) -> Result<Option<String>, DbError> {
+        let mut sql = Sql::default();
+        sql.push("SELECT ")
+            .push(column)
+            .push(" FROM nodes")
+            .where_all(&[Cond::Eq("uuid", uuid.to_string().into())]);
+        match self.fetch_scalars(sql, &[Scalar::Text]).await? {
+            None => Err(DbError::NotFound),
+            Some(row) => Ok(match row.into_iter().next() {
+                Some(crate::Value::Text(s)) => Some(s),
+                _ => None,
+            }),
+        }
     }
 
     pub async fn node_get_by_name(&self, name: &str) -> Result<Node, DbError> {
@@ -111,8 +144,10 @@ impl Datastore {
         if self.execute(sql).await? == 1 {
             return self.node_get(uuid).await;
         }
-        let node = self.node_get(uuid).await?;
-        Err(DbError::Locked(node.reservation.unwrap_or_default()))
+        // Only the holder's name is wanted: the column, not the whole node decoded.
+        Err(DbError::Locked(
+            self.node_reservation(uuid).await?.unwrap_or_default(),
+        ))
     }
 
     /// Releases the node's lock if `host` holds it.
