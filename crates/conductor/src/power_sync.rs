@@ -1,6 +1,7 @@
 //! The periodic power-state sync: for every node this conductor owns on the hash ring
-//! (not locked, not in operator maintenance), read the power state from the hardware
-//! with bounded concurrency (overall, and per BMC address) and record what changed.
+//! (not locked, not in operator maintenance, not waiting for its agent), read the
+//! power state from the hardware with bounded concurrency (overall, and per BMC
+//! address) and record what changed; a node is locked only when something did.
 //! A node whose BMC fails `MAX_FAILURES` syncs in a row is put in maintenance with
 //! fault `power failure`; the first good read afterwards lifts that maintenance again.
 
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use ferric_db::ListQuery;
 use ferric_types::history::{ERROR, INFO};
+use ferric_types::provision::ProvisionState;
 use ferric_types::{Node, NodeId, Timestamp};
 use tokio::sync::Semaphore;
 
@@ -22,6 +24,16 @@ pub const MAX_FAILURES: u32 = 3;
 pub const POWER_FAILURE: &str = "power failure";
 /// BMC reads at once.
 const CONCURRENCY: usize = 16;
+/// Nodes read from the database at once.
+const PAGE: i64 = 500;
+/// States whose power is not synced (as Ironic's `SYNC_EXCLUDED_STATES`, save
+/// `enroll`, whose nodes Ferric watches from the start): a machine waiting for its
+/// agent is watched by its wait's timeout.
+const SYNC_EXCLUDED: &[ProvisionState] = &[
+    ProvisionState::WaitCallBack,
+    ProvisionState::CleanWait,
+    ProvisionState::AdoptFailed,
+];
 /// Reads at once against one BMC address.
 const PER_BMC_CONCURRENCY: usize = 2;
 
@@ -64,6 +76,20 @@ pub struct SyncReport {
     pub recovered: usize,
 }
 
+impl SyncReport {
+    fn count(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Skipped => return,
+            Outcome::Changed => self.changed += 1,
+            Outcome::Failed => self.failed += 1,
+            Outcome::Faulted => self.faulted += 1,
+            Outcome::Recovered => self.recovered += 1,
+            Outcome::Same => {}
+        }
+        self.checked += 1;
+    }
+}
+
 enum Outcome {
     Same,
     Changed,
@@ -74,61 +100,95 @@ enum Outcome {
 }
 
 impl Conductor {
-    /// Runs one sync round over the nodes this conductor owns.
+    /// Runs one sync round over the nodes this conductor owns, a page of them at a
+    /// time (the round's memory does not grow with the fleet).
     pub async fn sync_power_states(&self) -> Result<SyncReport, ConductorError> {
         let mine = self.own_nodes().await?;
-        let nodes: Vec<Node> = self
-            .db
-            .node_list(&ListQuery::default())
-            .await?
-            .into_iter()
-            .filter(|n| n.reservation.is_none())
-            .filter(|n| !n.maintenance || n.fault.as_deref() == Some(POWER_FAILURE))
-            .filter(|n| mine(n))
-            .collect();
         let limit = Arc::new(Semaphore::new(CONCURRENCY));
         // Many nodes may share one BMC (a chassis manager): it gets a few reads at a time.
         let mut per_bmc: HashMap<String, Arc<Semaphore>> = HashMap::new();
-        let mut tasks = Vec::with_capacity(nodes.len());
-        for node in nodes {
-            let bmc = bmc_address(&node).map(|a| {
-                per_bmc
-                    .entry(a)
-                    .or_insert_with(|| Arc::new(Semaphore::new(PER_BMC_CONCURRENCY)))
-                    .clone()
-            });
-            let (this, limit) = (self.clone(), limit.clone());
-            tasks.push(tokio::spawn(async move {
-                let _bmc_slot = match bmc {
-                    Some(s) => Some(s.acquire_owned().await),
-                    None => None,
-                };
-                let _slot = limit.acquire_owned().await;
-                this.sync_one(node.uuid).await
-            }));
-        }
         let mut report = SyncReport::default();
-        for t in tasks {
-            match t.await {
-                Ok(Ok(outcome)) => {
-                    report.checked += 1;
-                    match outcome {
-                        Outcome::Changed => report.changed += 1,
-                        Outcome::Failed => report.failed += 1,
-                        Outcome::Faulted => report.faulted += 1,
-                        Outcome::Recovered => report.recovered += 1,
-                        Outcome::Same => {}
-                        Outcome::Skipped => report.checked -= 1,
-                    }
+        let mut marker = None;
+        loop {
+            let page = self
+                .db
+                .node_list(&ListQuery {
+                    marker: marker.take(),
+                    limit: Some(PAGE),
+                    ..Default::default()
+                })
+                .await?;
+            let last_page = page.len() < PAGE as usize;
+            marker = page.last().map(|n| n.uuid.to_string());
+            let mut tasks = Vec::with_capacity(page.len());
+            for node in page
+                .into_iter()
+                .filter(|n| n.reservation.is_none())
+                .filter(|n| !n.maintenance || n.fault.as_deref() == Some(POWER_FAILURE))
+                .filter(|n| !SYNC_EXCLUDED.contains(&n.provision_state))
+                .filter(|n| mine(n))
+            {
+                let bmc = bmc_address(&node).map(|a| {
+                    per_bmc
+                        .entry(a)
+                        .or_insert_with(|| Arc::new(Semaphore::new(PER_BMC_CONCURRENCY)))
+                        .clone()
+                });
+                let (this, limit) = (self.clone(), limit.clone());
+                tasks.push(tokio::spawn(async move {
+                    let _bmc_slot = match bmc {
+                        Some(s) => Some(s.acquire_owned().await),
+                        None => None,
+                    };
+                    let _slot = limit.acquire_owned().await;
+                    this.sync_one(node).await
+                }));
+            }
+            for t in tasks {
+                match t.await {
+                    Ok(Ok(outcome)) => report.count(outcome),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "power sync of a node failed"),
+                    Err(e) => tracing::error!(error = %e, "power sync task panicked"),
                 }
-                Ok(Err(e)) => tracing::warn!(error = %e, "power sync of a node failed"),
-                Err(e) => tracing::error!(error = %e, "power sync task panicked"),
+            }
+            if last_page || marker.is_none() {
+                return Ok(report);
             }
         }
-        Ok(report)
     }
 
-    async fn sync_one(&self, uuid: NodeId) -> Result<Outcome, ConductorError> {
+    /// Syncs a node as listed: the hardware is read without the lock first, and
+    /// only when it disagrees with the record (or cannot be read) is the node
+    /// locked, read and asked again — a fleet in sync costs no write.
+    async fn sync_one(&self, listed: Node) -> Result<Outcome, ConductorError> {
+        if let Ok(driver) = self.driver_for(&listed) {
+            let read = tokio::time::timeout(
+                Duration::from_secs(60),
+                driver.power.get_power_state(&listed),
+            )
+            .await;
+            if let Ok(Ok(state)) = read {
+                let health_changed = self.health_monitoring
+                    && read_health(&driver, &listed)
+                        .await
+                        .is_some_and(|h| h != listed.health);
+                if listed.power_state.as_deref() == Some(state.as_str())
+                    && listed.fault.as_deref() != Some(POWER_FAILURE)
+                    && !health_changed
+                {
+                    self.failures
+                        .0
+                        .lock()
+                        .expect("failure counts")
+                        .remove(&listed.uuid);
+                    return Ok(Outcome::Same);
+                }
+            }
+        }
+        self.sync_locked(listed.uuid).await
+    }
+
+    async fn sync_locked(&self, uuid: NodeId) -> Result<Outcome, ConductorError> {
         let (lock, mut node) = match NodeLock::acquire(&self.db, uuid, &self.host).await {
             Ok(held) => held,
             // Someone is working on it: their result will be the truth.
