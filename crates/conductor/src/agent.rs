@@ -77,7 +77,7 @@ impl Conductor {
         &self,
         uuid: NodeId,
     ) -> Result<Option<String>, ConductorError> {
-        let (lock, mut node) = self.lock_patiently(uuid, LOOKUP_LOCK_WAIT).await?;
+        let (mut lock, mut node) = self.lock_patiently(uuid, LOOKUP_LOCK_WAIT).await?;
         if !NETBOOT_STATES.contains(&node.provision_state) {
             // The node moved on while the lookup waited for it (an inspection that
             // finished, say): no ramdisk of its may get a token now.
@@ -91,9 +91,7 @@ impl Conductor {
         let token = new_token();
         node.driver_internal_info
             .insert(keys::TOKEN.into(), Value::from(token.as_str()));
-        let saved = lock.save(&node).await;
-        lock.release().await;
-        saved?;
+        lock.save_and_release(&node).await?;
         tracing::info!(node = %uuid, "agent token issued");
         Ok(Some(token))
     }
@@ -146,7 +144,7 @@ impl Conductor {
         Ok(())
     }
 
-    async fn process_heartbeat(&self, lock: NodeLock, mut node: Node, hb: AgentHeartbeat) {
+    async fn process_heartbeat(&self, mut lock: NodeLock, mut node: Node, hb: AgentHeartbeat) {
         let uuid = node.uuid;
         let current = node
             .driver_internal_info
@@ -184,10 +182,9 @@ impl Conductor {
         let phase = match waiting_phase(node.provision_state) {
             Some(p) if !node.maintenance => p,
             _ => {
-                if let Err(e) = lock.save(&node).await {
+                if let Err(e) = lock.save_and_release(&node).await {
                     tracing::warn!(node = %uuid, error = %e, "could not record the heartbeat");
                 }
-                lock.release().await;
                 return;
             }
         };
@@ -204,10 +201,9 @@ impl Conductor {
         let polled = driver.steps.poll(&mut node, phase, step.as_ref()).await;
         match polled {
             Ok(StepPoll::Pending) => {
-                if let Err(e) = lock.save(&node).await {
+                if let Err(e) = lock.save_and_release(&node).await {
                     tracing::warn!(node = %uuid, error = %e, "could not record the heartbeat");
                 }
-                lock.release().await;
             }
             Ok(StepPoll::Done) => {
                 let manual_clean = node.provision_state == CleanWait

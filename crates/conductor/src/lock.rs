@@ -120,9 +120,32 @@ impl NodeLock {
         }
     }
 
+    /// Saves the node and releases the lock in one write (trying again while the
+    /// database is out of reach). The lock is released whether or not the save
+    /// took; a later `release` does nothing.
+    pub async fn save_and_release(&mut self, node: &Node) -> Result<(), ConductorError> {
+        let saved = patiently(node.uuid, "saving the node", || {
+            self.db.node_save_and_release(node, &self.host)
+        })
+        .await;
+        if let Ok(ferric_db::UpdateOutcome::Updated) = saved {
+            self.held = false;
+            return Ok(());
+        }
+        self.unlock().await;
+        Self::outcome(node, saved?)
+    }
+
     /// Releases the lock (on a task of its own, so a caller that goes away cannot
     /// leave it half done).
     pub async fn release(mut self) {
+        self.unlock().await;
+    }
+
+    async fn unlock(&mut self) {
+        if !self.held {
+            return;
+        }
         self.held = false;
         let task = tokio::spawn(release_patiently(
             self.db.clone(),

@@ -274,7 +274,7 @@ impl Conductor {
     /// Runs the node's work until it reaches a state that needs none, then unlocks.
     pub(crate) async fn run_work(
         &self,
-        lock: NodeLock,
+        mut lock: NodeLock,
         mut node: Node,
         driver: Driver,
         manual_clean: bool,
@@ -333,7 +333,13 @@ impl Conductor {
                 tracing::error!(node = %node.uuid, state = %from, event = %event, "no transition for the outcome");
                 break;
             }
-            if let Err(e) = lock.save_patiently(&node).await {
+            // The last transition of the work is saved with the lock's release.
+            let saved = if work_for(node.provision_state).is_none() {
+                lock.save_and_release(&node).await
+            } else {
+                lock.save_patiently(&node).await
+            };
+            if let Err(e) = saved {
                 tracing::error!(node = %node.uuid, error = %e, "could not record the provision state");
                 break;
             }

@@ -115,6 +115,22 @@ impl Datastore {
         .await
     }
 
+    /// Saves `node` and releases its lock in one write, while `host` holds it.
+    pub async fn node_save_and_release(
+        &self,
+        node: &Node,
+        host: &str,
+    ) -> Result<UpdateOutcome, DbError> {
+        self.update_row_and(
+            &NODES,
+            &node.uuid.to_string(),
+            node,
+            &[Cond::Eq("reservation", host.into())],
+            ", reservation = NULL",
+        )
+        .await
+    }
+
     /// How many nodes each shard holds, largest first; `None` is the unsharded nodes.
     pub async fn node_shard_counts(&self) -> Result<Vec<(Option<String>, i64)>, DbError> {
         let mut sql = Sql::default();

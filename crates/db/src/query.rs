@@ -289,6 +289,18 @@ impl Datastore {
         item: &T,
         guard: &[Cond],
     ) -> Result<UpdateOutcome, DbError> {
+        self.update_row_and(table, uuid, item, guard, "").await
+    }
+
+    /// `update_row` with more assignments (`, column = …`) in the same statement.
+    pub(crate) async fn update_row_and<T: Serialize>(
+        &self,
+        table: &Table,
+        uuid: &str,
+        item: &T,
+        guard: &[Cond],
+        more: &str,
+    ) -> Result<UpdateOutcome, DbError> {
         let mut sql = Sql::default();
         sql.push("UPDATE ").push(table.name).push(" SET ");
         let mut first = true;
@@ -302,6 +314,7 @@ impl Datastore {
             first = false;
             sql.push(col).push(" = ").arg(v);
         }
+        sql.push(more);
         sql.push(" WHERE uuid = ").arg(uuid.into());
         for cond in guard {
             sql.push(" AND (").cond(cond).push(")");
