@@ -88,7 +88,8 @@ impl Conductor {
         data: Value,
     ) -> Result<(), ConductorError> {
         ferric_types::inspection_data::validate(&data).map_err(ConductorError::Invalid)?;
-        let permit = self.worker()?;
+        // A refused ramdisk posts again only after its back-off (5 s, then 10 s…).
+        let permit = self.worker_within(LOCK_WAIT).await?;
         let (lock, mut node) = self.lock_patiently(uuid, LOCK_WAIT).await?;
         let booted = node.driver_internal_info.contains_key(inspect::BOOTING);
         if node.provision_state != ProvisionState::InspectWait || !booted {

@@ -194,6 +194,19 @@ impl Conductor {
             .map_err(|_| ConductorError::Busy)
     }
 
+    /// A worker slot, waiting up to `wait` for one to come free: for a ramdisk's
+    /// callback, which a refusal would only send back after its retry interval.
+    async fn worker_within(
+        &self,
+        wait: std::time::Duration,
+    ) -> Result<OwnedSemaphorePermit, ConductorError> {
+        self.accepting()?;
+        match tokio::time::timeout(wait, self.workers.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(ConductorError::Busy),
+        }
+    }
+
     /// Runs `work` on a task of its own, holding the worker slot `permit`; the
     /// drivers give the slot back while they only wait (`worker_slot`).
     fn spawn_work(
