@@ -15,8 +15,13 @@ use crate::sqlite_writer::Writer;
 use crate::table::Columns;
 use crate::DbError;
 
-/// Connections kept open; SQLite serialises writers anyway, readers run in parallel.
-const POOL_SIZE: usize = 8;
+/// Read connections kept open: two per core, 4 to 16. Readers run in parallel
+/// (SQLite serialises the writer anyway); more than the cores can run only hold
+/// page caches (512 KiB each) and parsed schemas.
+fn pool_size() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    (cores * 2).clamp(4, 16)
+}
 
 pub(crate) struct SqlitePool {
     path: PathBuf,
@@ -28,15 +33,16 @@ pub(crate) struct SqlitePool {
 impl SqlitePool {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: PathBuf) -> Result<Arc<Self>, DbError> {
-        let mut conns = Vec::with_capacity(POOL_SIZE);
-        for _ in 0..POOL_SIZE {
+        let size = pool_size();
+        let mut conns = Vec::with_capacity(size);
+        for _ in 0..size {
             conns.push(open_connection(&path)?);
         }
         let writer = Writer::start(open_connection(&path)?)?;
         Ok(Arc::new(SqlitePool {
             path,
             idle: Mutex::new(conns),
-            permits: Arc::new(Semaphore::new(POOL_SIZE)),
+            permits: Arc::new(Semaphore::new(size)),
             writer,
         }))
     }
