@@ -49,6 +49,21 @@ fn bmc_address(node: &Node) -> Option<String> {
         })
 }
 
+/// The machine's power state, or an error when the hardware does not answer
+/// within 60 s.
+async fn read_power(
+    driver: &ferric_drivers::Driver,
+    node: &Node,
+) -> Result<String, ferric_drivers::DriverError> {
+    tokio::time::timeout(Duration::from_secs(60), driver.power.get_power_state(node))
+        .await
+        .unwrap_or_else(|_| {
+            Err(ferric_drivers::DriverError::Hardware(
+                "no answer within 60 s".into(),
+            ))
+        })
+}
+
 /// What the BMC says of the machine's health (API 1.109); `None` when it could
 /// not be read, so a failed read changes nothing.
 async fn read_health(driver: &ferric_drivers::Driver, node: &Node) -> Option<Option<String>> {
@@ -151,7 +166,7 @@ impl Conductor {
                     Err(e) => tracing::error!(error = %e, "power sync task panicked"),
                 }
             }
-            if last_page || marker.is_none() {
+            if last_page {
                 return Ok(report);
             }
         }
@@ -162,12 +177,7 @@ impl Conductor {
     /// locked, read and asked again — a fleet in sync costs no write.
     async fn sync_one(&self, listed: Node) -> Result<Outcome, ConductorError> {
         if let Ok(driver) = self.driver_for(&listed) {
-            let read = tokio::time::timeout(
-                Duration::from_secs(60),
-                driver.power.get_power_state(&listed),
-            )
-            .await;
-            if let Ok(Ok(state)) = read {
+            if let Ok(state) = read_power(&driver, &listed).await {
                 let health_changed = self.health_monitoring
                     && read_health(&driver, &listed)
                         .await
@@ -199,15 +209,7 @@ impl Conductor {
         };
         let driver = self.driver_for(&node);
         let read = match &driver {
-            Ok(driver) => {
-                tokio::time::timeout(Duration::from_secs(60), driver.power.get_power_state(&node))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(ferric_drivers::DriverError::Hardware(
-                            "no answer within 60 s".into(),
-                        ))
-                    })
-            }
+            Ok(driver) => read_power(driver, &node).await,
             Err(e) => Err(e.clone()),
         };
         let health_change = match (&driver, &read) {

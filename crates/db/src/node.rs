@@ -106,13 +106,7 @@ impl Datastore {
         node: &Node,
         host: &str,
     ) -> Result<UpdateOutcome, DbError> {
-        self.update_row(
-            &NODES,
-            &node.uuid.to_string(),
-            node,
-            &[Cond::Eq("reservation", host.into())],
-        )
-        .await
+        self.save_held(node, host, "").await
     }
 
     /// Saves `node` and releases its lock in one write, while `host` holds it.
@@ -121,12 +115,22 @@ impl Datastore {
         node: &Node,
         host: &str,
     ) -> Result<UpdateOutcome, DbError> {
+        self.save_held(node, host, ", reservation = NULL").await
+    }
+
+    /// Saves `node`, with `more` assignments, if `host` holds its lock.
+    async fn save_held(
+        &self,
+        node: &Node,
+        host: &str,
+        more: &str,
+    ) -> Result<UpdateOutcome, DbError> {
         self.update_row_and(
             &NODES,
             &node.uuid.to_string(),
             node,
             &[Cond::Eq("reservation", host.into())],
-            ", reservation = NULL",
+            more,
         )
         .await
     }
