@@ -23,6 +23,8 @@ command -v blkid >/dev/null 2>&1 || need_apt+=(util-linux)
 command -v file >/dev/null 2>&1 || need_apt+=(file)
 command -v busybox >/dev/null 2>&1 || need_apt+=(busybox-static)
 command -v cpio >/dev/null 2>&1 || need_apt+=(cpio)
+# jemalloc (ferricd's allocator) is built from source with make.
+command -v make >/dev/null 2>&1 || need_apt+=(make)
 command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
 command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
