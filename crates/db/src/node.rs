@@ -5,10 +5,22 @@ use ferric_types::{Node, NodeId};
 
 use crate::exec::Scalar;
 use crate::query::{Cond, ListQuery, Sql};
-use crate::table::{
-    Kind, FIRMWARE_COMPONENTS, NODES, PORTGROUPS, PORTS, VOLUME_CONNECTORS, VOLUME_TARGETS,
-};
+use crate::table::{Kind, NODES};
 use crate::{Datastore, DbError, UpdateOutcome};
+
+/// The tables whose rows belong to a node (by `node_uuid`), deleted with it; ports
+/// before the port groups they reference.
+const NODE_DEPENDENTS: [&str; 9] = [
+    "node_history",
+    "node_inventory",
+    "allocations",
+    "boot_configs",
+    "firmware_components",
+    "volume_connectors",
+    "volume_targets",
+    "ports",
+    "portgroups",
+];
 
 /// The column to sort nodes by for an API `sort_key`, if sorting by it is allowed
 /// (JSON documents cannot be sorted).
@@ -190,51 +202,53 @@ impl Datastore {
     }
 
     /// Deletes the node with its ports, port groups, volume connectors and targets,
-    /// allocation, history and inventory, in one transaction.
+    /// allocation, history and inventory, all or nothing.
+    ///
+    /// On PostgreSQL this is one statement (the dependents' deletes as data-modifying
+    /// `WITH` clauses), one round trip instead of a transaction of eleven; SQLite's
+    /// writer runs the same deletes as one transaction in-process.
     pub async fn node_delete(&self, uuid: NodeId) -> Result<(), DbError> {
         let uuid = uuid.to_string();
-        let mut stmts = Vec::new();
-        let mut history = Sql::default();
-        history
-            .push("DELETE FROM node_history")
-            .where_all(&[Cond::Eq("node_uuid", uuid.as_str().into())]);
-        stmts.push(history);
-        let mut inventory = Sql::default();
-        inventory
-            .push("DELETE FROM node_inventory")
-            .where_all(&[Cond::Eq("node_uuid", uuid.as_str().into())]);
-        stmts.push(inventory);
-        let mut allocations = Sql::default();
-        allocations
-            .push("DELETE FROM allocations")
-            .where_all(&[Cond::Eq("node_uuid", uuid.as_str().into())]);
-        stmts.push(allocations);
-        let mut boot_config = Sql::default();
-        boot_config
-            .push("DELETE FROM boot_configs")
-            .where_all(&[Cond::Eq("node_uuid", uuid.as_str().into())]);
-        stmts.push(boot_config);
-        for table in [
-            &FIRMWARE_COMPONENTS,
-            &VOLUME_CONNECTORS,
-            &VOLUME_TARGETS,
-            &PORTS,
-            &PORTGROUPS,
-            &NODES,
-        ] {
-            let column = if table.name == "nodes" {
-                "uuid"
-            } else {
-                "node_uuid"
-            };
-            let mut sql = Sql::default();
-            sql.push("DELETE FROM ")
-                .push(table.name)
-                .where_all(&[Cond::Eq(column, uuid.as_str().into())]);
-            sql.must_affect = table.name == "nodes";
-            stmts.push(sql);
+        let affected = match self.backend() {
+            crate::Backend::Postgres => {
+                let mut sql = Sql::default();
+                sql.push("WITH ");
+                for (i, table) in NODE_DEPENDENTS.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.push("d")
+                        .push(&i.to_string())
+                        .push(" AS (DELETE FROM ")
+                        .push(table)
+                        .push(" WHERE node_uuid = $1)");
+                }
+                sql.push(" DELETE FROM nodes WHERE uuid = ")
+                    .arg(uuid.as_str().into());
+                self.execute(sql).await?
+            }
+            crate::Backend::Sqlite => {
+                let mut stmts: Vec<Sql> = NODE_DEPENDENTS
+                    .iter()
+                    .map(|table| {
+                        let mut sql = Sql::default();
+                        sql.push("DELETE FROM ")
+                            .push(table)
+                            .where_all(&[Cond::Eq("node_uuid", uuid.as_str().into())]);
+                        sql
+                    })
+                    .collect();
+                let mut node = Sql::default();
+                node.push("DELETE FROM nodes")
+                    .where_all(&[Cond::Eq("uuid", uuid.as_str().into())]);
+                node.must_affect = true;
+                stmts.push(node);
+                *self.execute_all(stmts).await?.last().unwrap_or(&0)
+            }
+        };
+        match affected {
+            0 => Err(DbError::NotFound),
+            _ => Ok(()),
         }
-        self.execute_all(stmts).await?;
-        Ok(())
     }
 }
