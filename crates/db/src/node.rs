@@ -130,7 +130,9 @@ impl Datastore {
         self.save_held(node, host, ", reservation = NULL").await
     }
 
-    /// Saves `node`, with `more` assignments, if `host` holds its lock.
+    /// Saves `node`, with `more` assignments, if `host` holds its lock; its
+    /// `updated_at` becomes now, as every save of a node in Ironic sets it (clients
+    /// and the dashboard's live feed watch it for changes).
     async fn save_held(
         &self,
         node: &Node,
@@ -142,6 +144,7 @@ impl Datastore {
             &node.uuid.to_string(),
             node,
             &[Cond::Eq("reservation", host.into())],
+            Some(ferric_types::Timestamp::now()),
             more,
         )
         .await

@@ -289,16 +289,19 @@ impl Datastore {
         item: &T,
         guard: &[Cond],
     ) -> Result<UpdateOutcome, DbError> {
-        self.update_row_and(table, uuid, item, guard, "").await
+        self.update_row_and(table, uuid, item, guard, None, "")
+            .await
     }
 
-    /// `update_row` with more assignments (`, column = …`) in the same statement.
+    /// `update_row` with `updated_at` set to `stamp` (when given) instead of the
+    /// item's, and more assignments (`, column = …`) in the same statement.
     pub(crate) async fn update_row_and<T: Serialize>(
         &self,
         table: &Table,
         uuid: &str,
         item: &T,
         guard: &[Cond],
+        stamp: Option<ferric_types::Timestamp>,
         more: &str,
     ) -> Result<UpdateOutcome, DbError> {
         let mut sql = Sql::default();
@@ -312,6 +315,10 @@ impl Datastore {
                 sql.push(", ");
             }
             first = false;
+            let v = match (*col, stamp) {
+                ("updated_at", Some(t)) => Value::Text(t.to_string()),
+                _ => v,
+            };
             sql.push(col).push(" = ").arg(v);
         }
         sql.push(more);
