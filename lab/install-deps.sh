@@ -31,6 +31,9 @@ command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 [ -f /usr/lib/ipxe/undionly.kpxe ] || need_apt+=(ipxe)
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || need_apt+=(openssh-client)
+# The dashboard's browser test: a headless Chromium driven over WebDriver.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+[ -x /usr/bin/chromedriver ] || need_apt+=(chromium-driver)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     echo "== apt-get install ${need_apt[*]}"

@@ -16,7 +16,7 @@ use serde::Deserialize;
 /// With no options, ferricd runs all-in-one: SQLite in ./var, the API on
 /// 127.0.0.1:6385, no authentication (so it listens on loopback only).
 /// Every option may also be set in the TOML file given with --config (same names,
-/// `api.public_endpoint` and `api.max_limit` under an `[api]` table, `host`,
+/// `api.public_endpoint`, `api.max_limit` and `api.dashboard` under an `[api]` table, `host`,
 /// `group`, `workers`, `sync_power_state_interval` (seconds, 0 = off, default 60),
 /// `heartbeat_interval` and `heartbeat_timeout` (seconds, default 10 and 60),
 /// `graceful_shutdown_timeout` and `drain_shutdown_timeout` (seconds, default 60 and
@@ -142,6 +142,10 @@ pub struct Cli {
     /// (`[auth] policy_file`, Ironic's `[oslo_policy] policy_file`).
     #[arg(long, env = "FERRIC_POLICY_FILE", value_name = "FILE")]
     pub policy_file: Option<PathBuf>,
+    /// Do not serve the web dashboard at /dashboard/ on the API listener (`[api]
+    /// dashboard = false`)
+    #[arg(long, env = "FERRIC_NO_DASHBOARD")]
+    pub no_dashboard: bool,
     /// Serve the built-in identity service (a Keystone v3 subset) under /identity on
     /// the API listener; with --auth-strategy keystone and no [keystone_authtoken]
     /// auth_url, its tokens are the ones accepted (`[identity] enabled`).
@@ -557,6 +561,8 @@ struct FileConductor {
 struct FileApi {
     public_endpoint: Option<String>,
     max_limit: Option<i64>,
+    /// Serve the web dashboard at `/dashboard/` (default true).
+    dashboard: Option<bool>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
 }
@@ -573,6 +579,8 @@ pub struct Settings {
     pub database_url: String,
     pub log: String,
     pub api: ferric_api::ApiConfig,
+    /// How the web dashboard signs users in; `None`: no dashboard.
+    pub dashboard: Option<ferric_dashboard::Login>,
     pub conductor: ferric_conductor::ConductorConfig,
     /// Seconds between power-state sync rounds; 0 turns the sync off.
     pub sync_power_state_interval: u64,
@@ -917,6 +925,17 @@ impl Settings {
             }
             None => None,
         };
+        let dashboard =
+            (!cli.no_dashboard && file.api.dashboard != Some(false)).then(|| match &auth {
+                AuthStrategy::NoAuth => ferric_dashboard::Login::Open,
+                AuthStrategy::HttpBasic(_) => ferric_dashboard::Login::HttpBasic,
+                AuthStrategy::Keystone(_) if local_tokens.is_some() => {
+                    ferric_dashboard::Login::Keystone {
+                        token_path: "/identity/v3/auth/tokens".into(),
+                    }
+                }
+                AuthStrategy::Keystone(_) => ferric_dashboard::Login::ExternalKeystone,
+            });
         let identity = identity_enabled.then(|| ferric_identity::IdentityConfig {
             token_ttl: std::time::Duration::from_secs(
                 file.identity
@@ -968,6 +987,7 @@ impl Settings {
                 auth,
                 policy: std::sync::Arc::new(policy),
             },
+            dashboard,
             conductor,
             sync_power_state_interval: file.conductor.sync_power_state_interval.unwrap_or(60),
             shutdown_waits: (

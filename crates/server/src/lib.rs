@@ -261,10 +261,11 @@ pub async fn run(settings: Settings) -> Result<(), String> {
     };
     match listener {
         Some(listener) => {
-            let app = match &identity {
+            let api = match &identity {
                 Some(id) => ferric_api::service_with(state.clone(), "/identity", id.router()),
                 None => service(state.clone()),
             };
+            let app = with_dashboard(api, settings.dashboard.clone(), settings.wait_timeouts);
             let served = serve_api(listener, app, certificate, settings.listen, async {
                 let _ = api_stop.await;
                 tracing::info!("finishing API requests in flight");
@@ -288,10 +289,37 @@ pub async fn run(settings: Settings) -> Result<(), String> {
     Ok(())
 }
 
+/// The API listener's routes: the API, and the web dashboard under `/dashboard`
+/// (a client of that same API) unless it is turned off.
+fn with_dashboard(
+    api: ferric_api::Service,
+    login: Option<ferric_dashboard::Login>,
+    waits: ferric_conductor::WaitTimeouts,
+) -> axum::Router {
+    let Some(login) = login else {
+        return axum::Router::new().fallback_service(api);
+    };
+    let timeouts = ferric_dashboard::WaitTimeouts {
+        deploy_callback: waits.deploy,
+        clean_callback: waits.clean,
+        inspect_wait: waits.inspect,
+        rescue_callback: waits.rescue,
+        service_callback: waits.service,
+    };
+    let dashboard = ferric_dashboard::Dashboard::new(
+        tower::util::BoxCloneSyncService::new(api.clone()),
+        login,
+        timeouts,
+    );
+    axum::Router::new()
+        .nest_service("/dashboard", dashboard.router())
+        .fallback_service(api)
+}
+
 /// Serves the API until SIGTERM or Ctrl-C, finishing the requests in flight.
 async fn serve_api(
     listener: TcpListener,
-    app: ferric_api::Service,
+    app: axum::Router,
     certificate: Option<Arc<tls::Certificate>>,
     listen: std::net::SocketAddr,
     stop: impl std::future::Future<Output = ()> + Send + 'static,

@@ -1,0 +1,238 @@
+//! `GET /dashboard/events`: the live feed of an open page, as Server-Sent Events.
+//!
+//! The server, not the browser, watches the fleet: once a second it asks the API
+//! (as the signed-in user) for the nodes most recently changed and created, sorted
+//! by `updated_at` / `created_at`, and sends the page those past its watermark
+//! (`nodes`). The fleet's counts (`summary`) go out at the start, after changes (at
+//! most every two seconds) and every thirty seconds (which also catches deletes).
+//! When the session ends the feed says `expired` and closes. A closed page drops the
+//! stream, which stops its watcher.
+
+use std::collections::HashSet;
+use std::convert::Infallible;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use crate::api::Api;
+use crate::session::Credentials;
+use crate::summary::fleet_counts;
+use crate::Dashboard;
+
+/// The node fields a `nodes` event carries.
+pub(crate) const NODE_FIELDS: &str = "uuid,name,provision_state,target_provision_state,\
+power_state,target_power_state,maintenance,fault,last_error,updated_at,created_at,\
+resource_class,conductor,owner,lessee,instance_uuid";
+
+const POLL: Duration = Duration::from_secs(1);
+const SUMMARY_AFTER_CHANGE: Duration = Duration::from_secs(2);
+const SUMMARY_ANYWAY: Duration = Duration::from_secs(30);
+/// How many of the most recently changed nodes each poll reads.
+const WINDOW: usize = 200;
+
+/// `GET /dashboard/events`.
+pub(crate) async fn stream(State(dash): State<Dashboard>, headers: HeaderMap) -> Response {
+    let Some(session) = dash.sessions.find(&headers) else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let (tx, rx) = mpsc::channel::<Event>(16);
+    tokio::spawn(watch(dash, headers, session.credentials, tx));
+    let events = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|e| (Ok::<_, Infallible>(e), rx))
+    });
+    Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// Watches the fleet for one page until it goes away or its session ends.
+async fn watch(
+    dash: Dashboard,
+    headers: HeaderMap,
+    credentials: Credentials,
+    tx: mpsc::Sender<Event>,
+) {
+    let mut updated = Watermark::new("updated_at");
+    let mut created = Watermark::new("created_at");
+    let mut summary_at: Option<Instant> = None;
+    let mut changed_since_summary = true;
+    loop {
+        if !dash.sessions.is_open(&headers) {
+            let _ = tx.send(Event::default().event("expired").data("{}")).await;
+            return;
+        }
+        let mut changed = Vec::new();
+        for mark in [&mut updated, &mut created] {
+            match mark.poll(&dash.api, &credentials).await {
+                Ok(nodes) => changed.extend(nodes),
+                Err(e) => tracing::debug!(error = ?e, "dashboard feed: cannot read changes"),
+            }
+        }
+        if !changed.is_empty() {
+            let mut seen = HashSet::new();
+            changed.retain(|n| seen.insert(n["uuid"].as_str().unwrap_or("").to_string()));
+            changed_since_summary = true;
+            let event = Event::default()
+                .event("nodes")
+                .data(json!({ "nodes": changed }).to_string());
+            if tx.send(event).await.is_err() {
+                return;
+            }
+        }
+        let due = match summary_at {
+            None => true,
+            Some(at) if changed_since_summary => at.elapsed() >= SUMMARY_AFTER_CHANGE,
+            Some(at) => at.elapsed() >= SUMMARY_ANYWAY,
+        };
+        if due {
+            match fleet_counts(&dash.api, &credentials).await {
+                Ok(counts) => {
+                    let event = Event::default().event("summary").data(counts.to_string());
+                    if tx.send(event).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e) => tracing::debug!(error = ?e, "dashboard feed: cannot count the fleet"),
+            }
+            summary_at = Some(Instant::now());
+            changed_since_summary = false;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(POLL) => {}
+            _ = tx.closed() => return,
+        }
+    }
+}
+
+/// How far a feed has read one time column: the newest stamp seen and the nodes
+/// seen at exactly that stamp. The first poll only sets it.
+struct Watermark {
+    column: &'static str,
+    stamp: Option<String>,
+    at_stamp: HashSet<String>,
+    primed: bool,
+}
+
+impl Watermark {
+    fn new(column: &'static str) -> Self {
+        Self {
+            column,
+            stamp: None,
+            at_stamp: HashSet::new(),
+            primed: false,
+        }
+    }
+
+    /// The nodes changed (in this column) since the last poll.
+    async fn poll(
+        &mut self,
+        api: &Api,
+        credentials: &Credentials,
+    ) -> Result<Vec<Value>, crate::api::CallFailed> {
+        let path = format!(
+            "/v1/nodes?sort_key={}&sort_dir=desc&limit={WINDOW}&fields={NODE_FIELDS}",
+            self.column
+        );
+        let page = api.get_json(&path, credentials).await?;
+        let nodes = match page {
+            Value::Object(mut m) => match m.remove("nodes") {
+                Some(Value::Array(nodes)) => nodes,
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+        Ok(self.advance(nodes))
+    }
+
+    /// Moves the watermark over a page sorted newest first; returns the nodes past it.
+    fn advance(&mut self, nodes: Vec<Value>) -> Vec<Value> {
+        let stamp_of = |n: &Value| n[self.column].as_str().map(str::to_string);
+        let uuid_of = |n: &Value| n["uuid"].as_str().unwrap_or("").to_string();
+        let fresh: Vec<Value> = if self.primed {
+            nodes
+                .into_iter()
+                .filter(|n| match (stamp_of(n), &self.stamp) {
+                    (None, _) => false,
+                    (Some(_), None) => true,
+                    (Some(s), Some(mark)) => {
+                        s > *mark || (s == *mark && !self.at_stamp.contains(&uuid_of(n)))
+                    }
+                })
+                .collect()
+        } else {
+            self.primed = true;
+            let newest = nodes.iter().find_map(stamp_of);
+            self.stamp = newest.clone();
+            self.at_stamp = nodes
+                .iter()
+                .filter(|n| stamp_of(n).is_some() && stamp_of(n) == newest)
+                .map(uuid_of)
+                .collect();
+            return Vec::new();
+        };
+        if let Some(newest) = fresh.iter().filter_map(stamp_of).max() {
+            if self.stamp.as_ref() != Some(&newest) {
+                self.at_stamp.clear();
+                self.stamp = Some(newest.clone());
+            }
+            for n in &fresh {
+                if stamp_of(n).as_ref() == Some(&newest) {
+                    self.at_stamp.insert(uuid_of(n));
+                }
+            }
+        }
+        fresh
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(uuid: &str, at: &str) -> Value {
+        json!({"uuid": uuid, "updated_at": at})
+    }
+
+    #[test]
+    fn the_watermark_passes_each_change_once() {
+        let mut w = Watermark::new("updated_at");
+        assert!(w
+            .advance(vec![
+                node("a", "2026-01-01T00:00:02"),
+                node("b", "2026-01-01T00:00:01")
+            ])
+            .is_empty());
+        let again = w.advance(vec![
+            node("a", "2026-01-01T00:00:02"),
+            node("b", "2026-01-01T00:00:01"),
+        ]);
+        assert!(again.is_empty(), "nothing new");
+        let fresh = w.advance(vec![
+            node("c", "2026-01-01T00:00:02"),
+            node("a", "2026-01-01T00:00:02"),
+        ]);
+        assert_eq!(fresh.len(), 1, "c changed in the same microsecond as a");
+        assert_eq!(fresh[0]["uuid"], "c");
+        let fresh = w.advance(vec![
+            node("b", "2026-01-01T00:00:03"),
+            node("c", "2026-01-01T00:00:02"),
+        ]);
+        assert_eq!(fresh.len(), 1);
+        assert_eq!(fresh[0]["uuid"], "b");
+    }
+
+    #[test]
+    fn nodes_never_updated_are_not_changes() {
+        let mut w = Watermark::new("updated_at");
+        w.advance(vec![]);
+        assert!(w
+            .advance(vec![json!({"uuid": "n", "updated_at": null})])
+            .is_empty());
+        assert_eq!(w.advance(vec![node("n", "2026-01-01T00:00:00")]).len(), 1);
+    }
+}

@@ -1,0 +1,121 @@
+//! `/dashboard/api/…`: the Ironic API for the page, with the session's credentials.
+//! The browser never holds them; it holds the session cookie, and it must echo the
+//! session's CSRF token (`X-CSRF-Token`) on every request that changes something,
+//! which another site cannot read and so cannot forge. Only the Ironic API (`/v1…`
+//! and the version document `/`) is reachable this way.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::api::with_credentials;
+use crate::Dashboard;
+
+/// The request headers the page may pass to the API (`Host` and the TLS mark, so
+/// the API's links name the address the browser used).
+const PASSED: [HeaderName; 3] = [header::CONTENT_TYPE, header::ACCEPT, header::HOST];
+const PASSED_NAMED: [&str; 3] = [
+    "x-openstack-ironic-api-version",
+    "openstack-api-version",
+    "x-forwarded-proto",
+];
+
+/// `ANY /dashboard/api/{path}`.
+pub(crate) async fn forward(State(dash): State<Dashboard>, request: Request) -> Response {
+    let Some(session) = dash.sessions.find(request.headers()) else {
+        return refuse(StatusCode::UNAUTHORIZED, "not signed in");
+    };
+    let changes = !matches!(*request.method(), Method::GET | Method::HEAD);
+    if changes {
+        let sent = request
+            .headers()
+            .get("x-csrf-token")
+            .map_or(&[][..], |v| v.as_bytes());
+        if !session.csrf_matches(sent) {
+            return refuse(StatusCode::FORBIDDEN, "missing or wrong X-CSRF-Token");
+        }
+    }
+    let Some(target) = api_target(request.uri()) else {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "the dashboard proxies the Ironic API (/v1) only",
+        );
+    };
+    let (parts, body) = request.into_parts();
+    let mut outgoing = axum::http::Request::builder()
+        .method(parts.method.clone())
+        .uri(target)
+        .body(Body::new(body))
+        .expect("a valid request");
+    copy_headers(&parts.headers, outgoing.headers_mut());
+    let answer = dash
+        .api
+        .call(with_credentials(outgoing, &session.credentials))
+        .await;
+    if answer.status() == StatusCode::UNAUTHORIZED {
+        // The credentials no longer work (a token expired or was revoked).
+        dash.sessions.close(&parts.headers);
+    }
+    let (mut answer_parts, answer_body) = answer.into_parts();
+    answer_parts.headers.remove(header::SET_COOKIE);
+    answer_parts.headers.remove(header::WWW_AUTHENTICATE);
+    answer_parts
+        .headers
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Response::from_parts(answer_parts, answer_body)
+}
+
+/// The API path and query for a `/api/…` URI (relative to the dashboard), if it
+/// is one the dashboard may reach.
+fn api_target(uri: &axum::http::Uri) -> Option<String> {
+    let path = uri.path().strip_prefix("/api")?;
+    let path = if path.is_empty() { "/" } else { path };
+    let allowed = path == "/" || path == "/v1" || path.starts_with("/v1/");
+    if !allowed || path.split('/').any(|seg| seg == "..") {
+        return None;
+    }
+    Some(match uri.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_string(),
+    })
+}
+
+fn copy_headers(from: &HeaderMap, to: &mut HeaderMap) {
+    for name in &PASSED {
+        if let Some(v) = from.get(name) {
+            to.insert(name.clone(), v.clone());
+        }
+    }
+    for name in PASSED_NAMED {
+        if let Some(v) = from.get(name) {
+            to.insert(HeaderName::from_static(name), v.clone());
+        }
+    }
+}
+
+fn refuse(status: StatusCode, why: &str) -> Response {
+    (status, Json(json!({"error": why}))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_ironic_api_is_reachable() {
+        let t = |u: &str| api_target(&u.parse().unwrap());
+        assert_eq!(
+            t("/api/v1/nodes?limit=5").as_deref(),
+            Some("/v1/nodes?limit=5")
+        );
+        assert_eq!(t("/api/v1").as_deref(), Some("/v1"));
+        assert_eq!(t("/api/").as_deref(), Some("/"));
+        assert_eq!(t("/api/identity/v3/users"), None);
+        assert_eq!(t("/api/metrics"), None);
+        assert_eq!(t("/api/v1/../identity/v3"), None);
+        assert_eq!(t("/api/v10"), None);
+    }
+}

@@ -1,0 +1,393 @@
+//! The web dashboard in a real headless Chromium (WebDriver), against a ferricd
+//! with the built-in identity and a simulated rack of 20 machines: an administrator
+//! logs in and sees the rack appear; deploys one machine from its page and watches
+//! it reach `active` without a reload; sees a machine whose ramdisk never calls
+//! back wait (with the "why is it waiting" panel) and end `deploy failed` with its
+//! error; a request without the CSRF token is refused; logout ends the session; a
+//! project reader sees only the project's nodes and no actions, and the API refuses
+//! an action forged in that session. Screenshots of the fleet and a node page go to
+//! `target/<profile>/test-artifacts/dashboard/`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod browser;
+
+use std::time::Duration;
+
+use browser::Browser;
+use ferric_sim::{Rack, RackConfig};
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::{image_bytes, scratch, sha256_hex, target_dir, Ferric, API_VERSION};
+
+const MACHINES: usize = 20;
+/// The machine `never_heartbeat = 0.05` picks (the rack staggers that fault by 7:
+/// machine 12 of 20).
+const SILENT: usize = 12;
+/// The first five belong to project acme.
+const ACME_NODES: usize = 5;
+
+/// The API as one signed-in user (a Keystone token).
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut rb = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("X-OpenStack-Ironic-API-Version", API_VERSION)
+            .header("X-Auth-Token", &self.token);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let resp = rb.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let (status, answer) = self.call(method, path, body).await;
+        assert!((200..300).contains(&status), "{path}: {status} {answer}");
+        answer
+    }
+
+    /// Waits until every node in `uuids` is in `state`.
+    async fn settle(&self, uuids: &[String], state: &str) {
+        for _ in 0..600 {
+            let (_, body) = self
+                .call(
+                    Method::GET,
+                    "/v1/nodes?fields=uuid,provision_state&limit=1000",
+                    None,
+                )
+                .await;
+            let done = body["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| uuids.iter().any(|u| n["uuid"] == u.as_str()))
+                .all(|n| n["provision_state"] == state);
+            if done {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("the nodes never all reached {state}");
+    }
+}
+
+/// A password token from the built-in identity service.
+async fn token(base: &str, user: &str, password: &str, scope: Value) -> String {
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/identity/v3/auth/tokens"))
+        .json(&json!({"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {
+                "name": user, "domain": {"name": "Default"}, "password": password}}},
+            "scope": scope,
+        }}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    resp.headers()["x-subject-token"]
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// `dashboard/<path>` with the session cookie, and the CSRF token if given.
+async fn as_session(
+    base: &str,
+    method: Method,
+    path: &str,
+    cookie: &str,
+    csrf: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut rb = reqwest::Client::new()
+        .request(method, format!("{base}/dashboard/{path}"))
+        .header("Cookie", format!("ferric_session={cookie}"))
+        .header("X-OpenStack-Ironic-API-Version", API_VERSION);
+    if let Some(t) = csrf {
+        rb = rb.header("X-CSRF-Token", t);
+    }
+    if let Some(b) = body {
+        rb = rb.json(&b);
+    }
+    let resp = rb.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// Signs in on the login page.
+async fn log_in(b: &Browser, base: &str, user: &str, password: &str, project: &str) {
+    b.goto(&format!("{base}/dashboard/")).await;
+    assert_eq!(
+        b.path().await,
+        "/dashboard/login",
+        "the dashboard wants a login first"
+    );
+    b.type_into("#username", user).await;
+    b.type_into("#password", password).await;
+    b.type_into("#project", project).await;
+    b.click("#login-submit").await;
+    b.text_until("#whoami", browser::PATIENCE, |t| t.contains(user))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_dashboard_in_a_browser() {
+    let dir = scratch("dashboard");
+    let artifacts = target_dir().join("test-artifacts/dashboard");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let args = ["--enable-identity", "--auth-strategy", "keystone"].map(String::from);
+    let ferric = Ferric::start_with(
+        &dir,
+        None,
+        "[agent]\nrequire_tls = false\n[conductor]\ndeploy_callback_timeout = 40\n",
+        &args,
+    )
+    .await;
+    let base = ferric.api.clone();
+    let admin_password = std::fs::read_to_string(dir.join("var/identity-admin-password"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let admin = Api {
+        http: reqwest::Client::new(),
+        base: base.clone(),
+        token: token(
+            &base,
+            "admin",
+            &admin_password,
+            json!({"system": {"all": true}}),
+        )
+        .await,
+    };
+
+    // Project acme and its reader, rita.
+    let acme = admin
+        .ok(
+            Method::POST,
+            "/identity/v3/projects",
+            Some(json!({"project": {"name": "acme"}})),
+        )
+        .await["project"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rita = admin
+        .ok(
+            Method::POST,
+            "/identity/v3/users",
+            Some(json!({"user": {"name": "rita", "password": "rita-pw"}})),
+        )
+        .await["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    admin
+        .ok(
+            Method::PUT,
+            &format!("/identity/v3/projects/{acme}/users/{rita}/roles/reader"),
+            None,
+        )
+        .await;
+
+    // The rack: 20 machines, one whose ramdisk never calls back.
+    let mut rack_config = RackConfig::new(MACHINES, dir.join("rack"), &base);
+    rack_config.disk_size = 64 << 20;
+    rack_config.nics = 1;
+    rack_config.faults.never_heartbeat = 0.05;
+    let rack = Rack::start(rack_config).await.expect("rack");
+    let mut uuids = Vec::new();
+    for i in 0..MACHINES {
+        let mut doc = rack.node_document(i);
+        doc["automated_clean"] = json!(false);
+        if i < ACME_NODES {
+            doc["owner"] = json!(acme);
+        }
+        let node = admin.ok(Method::POST, "/v1/nodes", Some(doc)).await;
+        let uuid = node["uuid"].as_str().unwrap().to_string();
+        admin
+            .ok(
+                Method::POST,
+                "/v1/ports",
+                Some(rack.port_document(i, &uuid)),
+            )
+            .await;
+        uuids.push(uuid);
+    }
+    for (verb, state) in [("manage", "manageable"), ("provide", "available")] {
+        for u in &uuids {
+            admin
+                .ok(
+                    Method::PUT,
+                    &format!("/v1/nodes/{u}/states/provision"),
+                    Some(json!({"target": verb})),
+                )
+                .await;
+        }
+        admin.settle(&uuids, state).await;
+    }
+    let image = dir.join("image.raw");
+    std::fs::write(&image, image_bytes(8 << 20, 5)).unwrap();
+    let sha = sha256_hex(&image);
+
+    // The administrator logs in and sees the rack.
+    let b = Browser::start(&dir.join("chromedriver.log"), &artifacts).await;
+    log_in(&b, &base, "admin", &admin_password, "").await;
+    let rows = b
+        .count_until("tr[data-node-uuid]", browser::PATIENCE, |n| n == MACHINES)
+        .await;
+    assert_eq!(rows, MACHINES, "the fleet table lists the rack");
+    b.text_until(
+        "[data-counter='provision_state:available']",
+        browser::PATIENCE,
+        |t| t.contains("20"),
+    )
+    .await;
+    b.screenshot(&artifacts.join("fleet.png")).await;
+
+    // The silent machine's deploy starts through the API; its page says why it waits.
+    let silent = uuids[SILENT].clone();
+    admin
+        .ok(
+            Method::PATCH,
+            &format!("/v1/nodes/{silent}"),
+            Some(json!([
+                {"op": "add", "path": "/instance_info/image_source", "value": image.display().to_string()},
+                {"op": "add", "path": "/instance_info/image_checksum", "value": sha},
+            ])),
+        )
+        .await;
+    admin
+        .ok(
+            Method::PUT,
+            &format!("/v1/nodes/{silent}/states/provision"),
+            Some(json!({"target": "active"})),
+        )
+        .await;
+    b.run(&format!(
+        "window.stayed = true; location.hash = '#/node/{silent}';"
+    ))
+    .await;
+    b.text_until("#node-provision-state", browser::PATIENCE, |t| {
+        t.contains("wait call-back")
+    })
+    .await;
+    let why = b.find("#why-waiting").await.text().await.unwrap();
+    assert!(why.to_lowercase().contains("agent"), "{why}");
+
+    // One machine deployed from its page, watched to active without a reload.
+    let chosen = uuids[0].clone();
+    b.run(&format!("location.hash = '#/node/{chosen}';")).await;
+    b.text_until("#node-provision-state", browser::PATIENCE, |t| {
+        t.contains("available")
+    })
+    .await;
+    b.click("button[data-action='active']").await;
+    b.type_into("input[name='image_source']", &image.display().to_string())
+        .await;
+    b.type_into("input[name='image_checksum']", &sha).await;
+    b.click("button[data-submit]").await;
+    b.text_until("#node-provision-state", Duration::from_secs(120), |t| {
+        t.trim() == "active"
+    })
+    .await;
+    assert_eq!(
+        b.run("return window.stayed === true;").await,
+        json!(true),
+        "no reload"
+    );
+    let steps = b.all("#timeline li").await.len();
+    assert!(
+        steps >= 3,
+        "the timeline shows the deploy's states: {steps}"
+    );
+    b.screenshot(&artifacts.join("node.png")).await;
+
+    // The silent one ends deploy failed, with its error on its page.
+    b.run(&format!("location.hash = '#/node/{silent}';")).await;
+    b.text_until("#node-provision-state", Duration::from_secs(90), |t| {
+        t.contains("deploy failed")
+    })
+    .await;
+    let error = b.find("#last-error").await.text().await.unwrap();
+    assert!(!error.trim().is_empty(), "the failure says what happened");
+
+    // A state change without the session's CSRF token is refused and changes nothing.
+    let cookie = b.cookie("ferric_session").await;
+    let target = uuids[1].clone();
+    for csrf in [None, Some("forged")] {
+        let (status, _) = as_session(
+            &base,
+            Method::PUT,
+            &format!("api/v1/nodes/{target}/states/provision"),
+            &cookie,
+            csrf,
+            Some(json!({"target": "manage"})),
+        )
+        .await;
+        assert_eq!(status, 403, "csrf {csrf:?}");
+    }
+    let node = admin
+        .ok(Method::GET, &format!("/v1/nodes/{target}"), None)
+        .await;
+    assert_eq!(node["provision_state"], "available");
+
+    // Logout ends the session for good.
+    b.click("#logout").await;
+    for _ in 0..100 {
+        if b.path().await == "/dashboard/login" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(b.path().await, "/dashboard/login");
+    let (status, _) = as_session(&base, Method::GET, "session", &cookie, None, None).await;
+    assert_eq!(status, 401, "the old cookie names no session");
+
+    // A project reader sees the project's nodes only, and no actions.
+    log_in(&b, &base, "rita", "rita-pw", "acme").await;
+    let rows = b
+        .count_until("tr[data-node-uuid]", browser::PATIENCE, |n| n == ACME_NODES)
+        .await;
+    assert_eq!(rows, ACME_NODES);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(b.all("tr[data-node-uuid]").await.len(), ACME_NODES);
+    assert!(
+        b.all("button[data-action]").await.is_empty(),
+        "a reader gets no actions"
+    );
+    let own = uuids[2].clone();
+    b.run(&format!("location.hash = '#/node/{own}';")).await;
+    b.text_until("#node-provision-state", browser::PATIENCE, |t| {
+        t.contains("available")
+    })
+    .await;
+    assert!(b.all("button[data-action]").await.is_empty());
+    let cookie = b.cookie("ferric_session").await;
+    let (_, session) = as_session(&base, Method::GET, "session", &cookie, None, None).await;
+    assert_eq!(session["can_act"], false);
+    let (status, body) = as_session(
+        &base,
+        Method::PUT,
+        &format!("api/v1/nodes/{own}/states/provision"),
+        &cookie,
+        session["csrf_token"].as_str(),
+        Some(json!({"target": "manage"})),
+    )
+    .await;
+    assert_eq!(status, 403, "the API refuses the reader: {body}");
+    let node = admin
+        .ok(Method::GET, &format!("/v1/nodes/{own}"), None)
+        .await;
+    assert_eq!(node["provision_state"], "available");
+    let _ = b.client.clone().close().await;
+}
