@@ -78,6 +78,29 @@ export async function api(method, path, body) {
   return text ? JSON.parse(text) : null;
 }
 
+// Reads the network API (Neutron-shaped, read-only here): net('/v2.0/networks').
+// Resolves to the decoded body; rejects with an ApiError (404 when this Ferric
+// serves no network API).
+export async function net(path) {
+  const res = await fetch(`/dashboard/net${path}`, {
+    headers: { Accept: 'application/json' }, credentials: 'same-origin',
+  });
+  const text = await res.text();
+  if (res.status === 401) {
+    goToLogin();
+    throw new ApiError(401, 'The session has expired.');
+  }
+  if (!res.ok) {
+    let message = text.trim().slice(0, 500) || `HTTP ${res.status}`;
+    try {
+      const body = JSON.parse(text);
+      message = (body.NeutronError && body.NeutronError.message) || body.error || message;
+    } catch { /* not JSON: the text itself */ }
+    throw new ApiError(res.status, message);
+  }
+  return JSON.parse(text);
+}
+
 // Loads the session (401: not signed in, off to the login page) and the API's
 // newest microversion, which every later request asks for.
 export async function boot() {

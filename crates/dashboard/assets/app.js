@@ -8,6 +8,7 @@ import * as fleet from './fleet.js';
 import * as node from './node.js';
 import * as enroll from './enroll.js';
 import * as conductors from './conductors.js';
+import * as networks from './networks.js';
 import * as about from './about.js';
 
 const TICK_MS = 15000;
@@ -17,6 +18,7 @@ const ROUTES = [
   [/^\/$/, fleet, '#/'],
   [/^\/node\/([^/]+)$/, node, '#/'],
   [/^\/enroll$/, enroll, '#/enroll'],
+  [/^\/networks$/, networks, '#/networks'],
   [/^\/conductors$/, conductors, '#/conductors'],
   [/^\/about$/, about, '#/about'],
 ];

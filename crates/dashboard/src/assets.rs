@@ -32,6 +32,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("actions.js", JS, include_str!("../assets/actions.js")),
     ("enroll.js", JS, include_str!("../assets/enroll.js")),
     ("conductors.js", JS, include_str!("../assets/conductors.js")),
+    ("networks.js", JS, include_str!("../assets/networks.js")),
     ("about.js", JS, include_str!("../assets/about.js")),
 ];
 

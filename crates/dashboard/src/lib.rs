@@ -10,7 +10,7 @@
 //! - [`login`]: the login page (http_basic or the built-in identity), logout, and
 //!   what the browser may know of its session.
 //! - [`proxy`]: `/dashboard/api/…` forwarded to the API, state changes only with the
-//!   session's CSRF token.
+//!   session's CSRF token; `/dashboard/net/…` to the network API, read-only.
 //! - [`events`]: the live feed (Server-Sent Events): changed nodes and fleet counts,
 //!   read through the API on the server side, one feed per open page.
 //! - [`assets`]: the page, scripts and styles, compiled into the binary.
@@ -68,6 +68,8 @@ pub struct WaitTimeouts {
 #[derive(Clone)]
 pub struct Dashboard {
     api: api::Api,
+    /// The network API (Neutron-shaped), when this process serves one.
+    network: Option<api::Api>,
     login: Login,
     timeouts: WaitTimeouts,
     sessions: Arc<SessionStore>,
@@ -77,10 +79,17 @@ impl Dashboard {
     pub fn new(api: ApiService, login: Login, timeouts: WaitTimeouts) -> Self {
         Self {
             api: api::Api::new(api),
+            network: None,
             login,
             timeouts,
             sessions: Arc::new(SessionStore::default()),
         }
+    }
+
+    /// Shows the networks of this network API (the networks page reads it).
+    pub fn with_network_api(mut self, network: ApiService) -> Self {
+        self.network = Some(api::Api::new(network));
+        self
     }
 
     /// The routes, relative to `/dashboard` (mount with `nest_service`).
@@ -93,6 +102,7 @@ impl Dashboard {
             .route("/session", get(login::session))
             .route("/events", get(events::stream))
             .route("/api/{*path}", any(proxy::forward))
+            .route("/net/{*path}", any(proxy::forward_network))
             .fallback(assets::not_found)
             .layer(axum::middleware::from_fn(assets::security_headers))
             .with_state(self)

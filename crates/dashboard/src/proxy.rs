@@ -3,6 +3,9 @@
 //! session's CSRF token (`X-CSRF-Token`) on every request that changes something,
 //! which another site cannot read and so cannot forge. Only the Ironic API (`/v1…`
 //! and the version document `/`) is reachable this way.
+//!
+//! `/dashboard/net/v2.0/…`: the network API (Neutron-shaped), read-only, for the
+//! networks page.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -44,6 +47,41 @@ pub(crate) async fn forward(State(dash): State<Dashboard>, request: Request) -> 
             "the dashboard proxies the Ironic API (/v1) only",
         );
     };
+    pass(&dash.api, &dash, session, request, target).await
+}
+
+/// `GET /dashboard/net/{path}`: the network API, read-only.
+pub(crate) async fn forward_network(State(dash): State<Dashboard>, request: Request) -> Response {
+    let Some(session) = dash.sessions.find(request.headers()) else {
+        return refuse(StatusCode::UNAUTHORIZED, "not signed in");
+    };
+    let Some(network) = dash.network.clone() else {
+        return refuse(StatusCode::NOT_FOUND, "this Ferric serves no network API");
+    };
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "the dashboard reads the network API; change networks with the API itself",
+        );
+    }
+    let Some(target) = network_target(request.uri()) else {
+        return refuse(
+            StatusCode::NOT_FOUND,
+            "the dashboard proxies /v2.0 of the network API only",
+        );
+    };
+    pass(&network, &dash, session, request, target).await
+}
+
+/// Hands `request` to `service` at `target` as the session's user; its answer,
+/// without anything that would set or ask for credentials in the browser.
+async fn pass(
+    service: &crate::api::Api,
+    dash: &Dashboard,
+    session: crate::session::Session,
+    request: Request,
+    target: String,
+) -> Response {
     let (parts, body) = request.into_parts();
     let mut outgoing = axum::http::Request::builder()
         .method(parts.method.clone())
@@ -51,8 +89,7 @@ pub(crate) async fn forward(State(dash): State<Dashboard>, request: Request) -> 
         .body(Body::new(body))
         .expect("a valid request");
     copy_headers(&parts.headers, outgoing.headers_mut());
-    let answer = dash
-        .api
+    let answer = service
         .call(with_credentials(outgoing, &session.credentials))
         .await;
     if answer.status() == StatusCode::UNAUTHORIZED {
@@ -75,6 +112,18 @@ fn api_target(uri: &axum::http::Uri) -> Option<String> {
     let path = if path.is_empty() { "/" } else { path };
     let allowed = path == "/" || path == "/v1" || path.starts_with("/v1/");
     if !allowed || path.split('/').any(|seg| seg == "..") {
+        return None;
+    }
+    Some(match uri.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_string(),
+    })
+}
+
+/// The network API path and query for a `/net/v2.0/…` URI.
+fn network_target(uri: &axum::http::Uri) -> Option<String> {
+    let path = uri.path().strip_prefix("/net")?;
+    if !path.starts_with("/v2.0/") || path.split('/').any(|seg| seg == "..") {
         return None;
     }
     Some(match uri.query() {
@@ -117,5 +166,12 @@ mod tests {
         assert_eq!(t("/api/metrics"), None);
         assert_eq!(t("/api/v1/../identity/v3"), None);
         assert_eq!(t("/api/v10"), None);
+        let n = |u: &str| network_target(&u.parse().unwrap());
+        assert_eq!(
+            n("/net/v2.0/ports?limit=5").as_deref(),
+            Some("/v2.0/ports?limit=5")
+        );
+        assert_eq!(n("/net/v1/nodes"), None);
+        assert_eq!(n("/net/v2.0/../v1"), None);
     }
 }

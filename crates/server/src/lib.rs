@@ -265,7 +265,18 @@ pub async fn run(settings: Settings) -> Result<(), String> {
                 Some(id) => ferric_api::service_with(state.clone(), "/identity", id.router()),
                 None => service(state.clone()),
             };
-            let app = with_dashboard(api, settings.dashboard.clone(), settings.wait_timeouts);
+            // The networks page reads Ferric's own network model (none with an
+            // external Neutron), whether or not its API has a listener.
+            let network = settings
+                .external_neutron
+                .is_none()
+                .then(|| ferric_api::neutron::service(state.clone()));
+            let app = with_dashboard(
+                api,
+                network,
+                settings.dashboard.clone(),
+                settings.wait_timeouts,
+            );
             let served = serve_api(listener, app, certificate, settings.listen, async {
                 let _ = api_stop.await;
                 tracing::info!("finishing API requests in flight");
@@ -293,6 +304,7 @@ pub async fn run(settings: Settings) -> Result<(), String> {
 /// (a client of that same API) unless it is turned off.
 fn with_dashboard(
     api: ferric_api::Service,
+    network: Option<axum::Router>,
     login: Option<ferric_dashboard::Login>,
     waits: ferric_conductor::WaitTimeouts,
 ) -> axum::Router {
@@ -306,11 +318,14 @@ fn with_dashboard(
         rescue_callback: waits.rescue,
         service_callback: waits.service,
     };
-    let dashboard = ferric_dashboard::Dashboard::new(
+    let mut dashboard = ferric_dashboard::Dashboard::new(
         tower::util::BoxCloneSyncService::new(api.clone()),
         login,
         timeouts,
     );
+    if let Some(network) = network {
+        dashboard = dashboard.with_network_api(tower::util::BoxCloneSyncService::new(network));
+    }
     axum::Router::new()
         .nest_service("/dashboard", dashboard.router())
         .fallback_service(api)
