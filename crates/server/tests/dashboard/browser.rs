@@ -116,7 +116,8 @@ impl Browser {
         input.send_keys(text).await.unwrap();
     }
 
-    /// The text of `css` once it satisfies `ok`, within `limit`.
+    /// The text of everything `css` names (joined, trimmed) once it satisfies `ok`,
+    /// within `limit`.
     pub async fn text_until(
         &self,
         css: &str,
@@ -126,15 +127,21 @@ impl Browser {
         let deadline = Instant::now() + limit;
         let mut last = String::new();
         while Instant::now() < deadline {
-            if let Ok(el) = self.client.find(Locator::Css(css)).await {
-                if let Ok(t) = el.text().await {
-                    if ok(&t) {
-                        return t;
-                    }
-                    last = t;
+            let found = self
+                .client
+                .execute(
+                    "return Array.from(document.querySelectorAll(arguments[0])) \
+                     .map(e => e.textContent).join(' ').trim();",
+                    vec![json!(css)],
+                )
+                .await;
+            if let Ok(Value::String(t)) = found {
+                if ok(&t) {
+                    return t;
                 }
+                last = t;
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
         self.keep_evidence().await;
         panic!("{css} never showed what was wanted; last: {last:?}");
