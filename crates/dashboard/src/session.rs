@@ -256,6 +256,22 @@ mod tests {
     }
 
     #[test]
+    fn the_cookie_is_http_only_strict_and_secure_under_tls() {
+        let plain = set_cookie("abc", false);
+        let plain = plain.to_str().unwrap();
+        assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Strict"));
+        assert!(!plain.contains("Secure"));
+        assert!(set_cookie("abc", true)
+            .to_str()
+            .unwrap()
+            .ends_with("; Secure"));
+        let mut tls = HeaderMap::new();
+        tls.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        assert!(over_tls(&tls) && !over_tls(&HeaderMap::new()));
+        assert!(clear_cookie(false).to_str().unwrap().contains("Max-Age=0"));
+    }
+
+    #[test]
     fn secrets_do_not_print() {
         let c = Credentials::Token(HeaderValue::from_static("secret-token"));
         assert!(!format!("{c:?}").contains("secret"));
