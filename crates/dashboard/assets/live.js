@@ -14,8 +14,9 @@ let indicator = null;
 let gap = false;
 
 // Calls fn(data) on every event of `type`: "summary", "nodes", or "resync" (the
-// stream is back after a gap: refetch what is shown). A summary subscriber gets the
-// latest summary at once. Returns the unsubscribe function.
+// stream is back after a gap, or more changed than the server could list: refetch
+// what is shown). A summary subscriber gets the latest summary at once. Returns
+// the unsubscribe function.
 export function subscribe(type, fn) {
   listeners[type].add(fn);
   if (type === 'summary' && latest) fn(latest);
@@ -61,6 +62,10 @@ function connect() {
   });
   source.addEventListener('summary', (e) => dispatch('summary', e));
   source.addEventListener('nodes', (e) => dispatch('nodes', e));
+  // More changed at once than the server reads per poll: refetch what is shown.
+  source.addEventListener('resync', () => {
+    for (const fn of listeners.resync) fn();
+  });
   source.addEventListener('expired', () => {
     source.close();
     goToLogin();

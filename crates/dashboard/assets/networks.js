@@ -8,6 +8,8 @@ import { el, fill, orDash, shortId } from './dom.js';
 import { subscribe } from './live.js';
 
 const REFRESH_MS = 30000;
+const CHANGE_THROTTLE_MS = 5000;
+// Bound ports shown: the first page of the network API's port list.
 const PORT_PAGE = 1000;
 
 function vlanOf(network) {
@@ -76,7 +78,8 @@ export function render(root) {
       fill(networkBody, networks.networks.map((n) => networkRow(n, subnets.subnets)));
       const bound = ports.ports.filter((p) => p['binding:host_id']);
       fill(portBody, bound.map((p) => portRow(p, byId)));
-      status.textContent = networks.networks.length ? '' : 'No networks yet.';
+      const more = ports.ports.length >= PORT_PAGE ? ` Showing the first ${PORT_PAGE} ports only.` : '';
+      status.textContent = (networks.networks.length ? '' : 'No networks yet.') + more;
     } catch (err) {
       status.textContent = err.status === 404
         ? 'This Ferric serves no network API (its networks are in an external Neutron).'
@@ -86,7 +89,13 @@ export function render(root) {
     }
   };
   load();
-  const stop = subscribe('nodes', () => load());
+  // A flip follows a provision state change: read again, at most every few seconds.
+  let last = 0;
+  const stop = subscribe('nodes', () => {
+    if (Date.now() - last < CHANGE_THROTTLE_MS) return;
+    last = Date.now();
+    load();
+  });
   const timer = setInterval(load, REFRESH_MS);
   return () => {
     clearInterval(timer);

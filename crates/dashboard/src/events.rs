@@ -5,7 +5,9 @@
 //! by `updated_at` / `created_at`, and sends the page those past its watermark
 //! (`nodes`). The fleet's counts (`summary`) go out at the start, after changes (at
 //! most every two seconds) and every thirty seconds (which also catches deletes).
-//! When the session ends the feed says `expired` and closes. A closed page drops the
+//! When more nodes changed than one poll reads, it says `resync` (read the page
+//! again). When the session ends, or its credentials stop working, the feed says
+//! `expired` and closes. A session may hold a few feeds open, not more. A closed page drops the
 //! stream, which stops its watcher.
 
 use std::collections::HashSet;
@@ -40,8 +42,18 @@ pub(crate) async fn stream(State(dash): State<Dashboard>, headers: HeaderMap) ->
     let Some(session) = dash.sessions.find(&headers) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
+    let Some(slot) = dash.sessions.open_feed(&headers) else {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "this session has as many live feeds open as it may",
+        )
+            .into_response();
+    };
     let (tx, rx) = mpsc::channel::<Event>(16);
-    tokio::spawn(watch(dash, headers, session.credentials, tx));
+    tokio::spawn(async move {
+        watch(dash, headers, session.credentials, tx).await;
+        drop(slot);
+    });
     let events = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|e| (Ok::<_, Infallible>(e), rx))
     });
@@ -62,15 +74,35 @@ async fn watch(
     let mut summary_at: Option<Instant> = None;
     let mut changed_since_summary = true;
     loop {
-        if !dash.sessions.is_open(&headers) {
+        if dash.sessions.find(&headers).is_none() {
             let _ = tx.send(Event::default().event("expired").data("{}")).await;
             return;
         }
         let mut changed = Vec::new();
+        let mut overflowed = false;
         for mark in [&mut updated, &mut created] {
             match mark.poll(&dash.api, &credentials).await {
-                Ok(nodes) => changed.extend(nodes),
+                Ok((nodes, overflow)) => {
+                    changed.extend(nodes);
+                    overflowed |= overflow;
+                }
+                Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+                    // The credentials stopped working (a token expired).
+                    dash.sessions.close(&headers);
+                    let _ = tx.send(Event::default().event("expired").data("{}")).await;
+                    return;
+                }
                 Err(e) => tracing::debug!(error = ?e, "dashboard feed: cannot read changes"),
+            }
+        }
+        if overflowed {
+            // More changed than one poll reads: the page must read again itself.
+            if tx
+                .send(Event::default().event("resync").data("{}"))
+                .await
+                .is_err()
+            {
+                return;
             }
         }
         if !changed.is_empty() {
@@ -128,12 +160,13 @@ impl Watermark {
         }
     }
 
-    /// The nodes changed (in this column) since the last poll.
+    /// The nodes changed (in this column) since the last poll, and whether there
+    /// may be more than the window held (every node in it had changed).
     async fn poll(
         &mut self,
         api: &Api,
         credentials: &Credentials,
-    ) -> Result<Vec<Value>, crate::api::CallFailed> {
+    ) -> Result<(Vec<Value>, bool), crate::api::CallFailed> {
         let path = format!(
             "/v1/nodes?sort_key={}&sort_dir=desc&limit={WINDOW}&fields={NODE_FIELDS}",
             self.column
@@ -146,7 +179,10 @@ impl Watermark {
             },
             _ => Vec::new(),
         };
-        Ok(self.advance(nodes))
+        let read = nodes.len();
+        let fresh = self.advance(nodes);
+        let overflow = read == WINDOW && fresh.len() == WINDOW;
+        Ok((fresh, overflow))
     }
 
     /// Moves the watermark over a page sorted newest first; returns the nodes past it.

@@ -33,7 +33,7 @@ use axum::routing::{any, get, post};
 use axum::Router;
 use tower::util::BoxCloneSyncService;
 
-pub use session::SessionStore;
+use session::SessionStore;
 
 /// The API the dashboard is a client of: the whole API service of this process
 /// (the Ironic API, and the built-in identity under `/identity` when it runs).

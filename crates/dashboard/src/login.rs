@@ -74,11 +74,12 @@ pub(crate) async fn logout(State(dash): State<Dashboard>, headers: HeaderMap) ->
     let Some(session) = dash.sessions.find(&headers) else {
         return StatusCode::NO_CONTENT.into_response();
     };
-    let sent = headers
-        .get("x-csrf-token")
-        .map_or(&[][..], |v| v.as_bytes());
-    if !session.csrf_matches(sent) {
-        return (StatusCode::FORBIDDEN, "missing or wrong X-CSRF-Token").into_response();
+    if !session.csrf_sent(&headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({"error": "missing or wrong X-CSRF-Token"})),
+        )
+            .into_response();
     }
     dash.sessions.close(&headers);
     if let (Login::Keystone { token_path }, Credentials::Token(token)) =

@@ -32,14 +32,8 @@ pub(crate) async fn forward(State(dash): State<Dashboard>, request: Request) -> 
         return refuse(StatusCode::UNAUTHORIZED, "not signed in");
     };
     let changes = !matches!(*request.method(), Method::GET | Method::HEAD);
-    if changes {
-        let sent = request
-            .headers()
-            .get("x-csrf-token")
-            .map_or(&[][..], |v| v.as_bytes());
-        if !session.csrf_matches(sent) {
-            return refuse(StatusCode::FORBIDDEN, "missing or wrong X-CSRF-Token");
-        }
+    if changes && !session.csrf_sent(request.headers()) {
+        return refuse(StatusCode::FORBIDDEN, "missing or wrong X-CSRF-Token");
     }
     let Some(target) = api_target(request.uri()) else {
         return refuse(

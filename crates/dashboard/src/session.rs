@@ -6,7 +6,7 @@
 //! A restart signs everybody out.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -21,6 +21,13 @@ const LIFETIME: Duration = Duration::from_secs(8 * 3600);
 
 /// More open sessions than this: the oldest is signed out.
 const MAX_SESSIONS: usize = 10_000;
+
+/// More sessions of one user than this: that user's oldest is signed out (so one
+/// user logging in again and again cannot push everybody else out).
+const MAX_SESSIONS_PER_USER: usize = 20;
+
+/// Live feeds one session may hold open at once (a few tabs).
+const MAX_FEEDS_PER_SESSION: usize = 4;
 
 /// How the API is called for a session's user.
 #[derive(Clone)]
@@ -43,8 +50,8 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// Who is signed in, and how to act for them.
-#[derive(Debug, Clone)]
+/// Who is signed in, and how to act for them. (No `Debug`: it holds secrets.)
+#[derive(Clone)]
 pub(crate) struct Session {
     pub user: Option<String>,
     pub project: Option<String>,
@@ -82,8 +89,17 @@ impl Session {
                 .any(|r| matches!(r.as_str(), "admin" | "manager" | "member"))
     }
 
+    /// Whether the request carries this session's CSRF token (`X-CSRF-Token`).
+    pub fn csrf_sent(&self, headers: &HeaderMap) -> bool {
+        self.csrf_matches(
+            headers
+                .get("x-csrf-token")
+                .map_or(&[][..], |v| v.as_bytes()),
+        )
+    }
+
     /// Whether `token` is this session's CSRF token (compared in constant time).
-    pub fn csrf_matches(&self, token: &[u8]) -> bool {
+    fn csrf_matches(&self, token: &[u8]) -> bool {
         let want = self.csrf_token.as_bytes();
         want.len() == token.len()
             && want
@@ -94,10 +110,29 @@ impl Session {
     }
 }
 
-/// The open sessions of this process.
+/// The open sessions of this process, and how many live feeds each holds.
 #[derive(Default)]
-pub struct SessionStore {
+pub(crate) struct SessionStore {
     sessions: Mutex<HashMap<String, Session>>,
+    feeds: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// One open live feed of a session; dropping it closes the count.
+pub(crate) struct FeedSlot {
+    feeds: Arc<Mutex<HashMap<String, usize>>>,
+    id: String,
+}
+
+impl Drop for FeedSlot {
+    fn drop(&mut self) {
+        let mut feeds = self.feeds.lock().expect("feed counts poisoned");
+        if let Some(n) = feeds.get_mut(&self.id) {
+            *n -= 1;
+            if *n == 0 {
+                feeds.remove(&self.id);
+            }
+        }
+    }
 }
 
 impl SessionStore {
@@ -107,17 +142,30 @@ impl SessionStore {
         let mut sessions = self.sessions.lock().expect("session store poisoned");
         let now = Instant::now();
         sessions.retain(|_, s| s.expires > now);
+        let same_user = |s: &Session| s.user.is_some() && s.user == session.user;
+        if sessions.values().filter(|s| same_user(s)).count() >= MAX_SESSIONS_PER_USER {
+            remove_oldest(&mut sessions, same_user);
+        }
         if sessions.len() >= MAX_SESSIONS {
-            if let Some(oldest) = sessions
-                .iter()
-                .min_by_key(|(_, s)| s.expires)
-                .map(|(k, _)| k.clone())
-            {
-                sessions.remove(&oldest);
-            }
+            remove_oldest(&mut sessions, |_| true);
         }
         sessions.insert(id.clone(), session);
         id
+    }
+
+    /// A live feed slot for the request's session, if it has one left.
+    pub(crate) fn open_feed(&self, headers: &HeaderMap) -> Option<FeedSlot> {
+        let id = cookie_value(headers)?.to_string();
+        let mut feeds = self.feeds.lock().expect("feed counts poisoned");
+        let n = feeds.entry(id.clone()).or_default();
+        if *n >= MAX_FEEDS_PER_SESSION {
+            return None;
+        }
+        *n += 1;
+        Some(FeedSlot {
+            feeds: self.feeds.clone(),
+            id,
+        })
     }
 
     /// The live session the request's cookie names.
@@ -142,10 +190,17 @@ impl SessionStore {
             .expect("session store poisoned")
             .remove(id)
     }
+}
 
-    /// Whether the session with this id is still open (for long-lived streams).
-    pub(crate) fn is_open(&self, headers: &HeaderMap) -> bool {
-        self.find(headers).is_some()
+/// Signs out the session that expires first among those `which` picks.
+fn remove_oldest(sessions: &mut HashMap<String, Session>, which: impl Fn(&Session) -> bool) {
+    let oldest = sessions
+        .iter()
+        .filter(|(_, s)| which(s))
+        .min_by_key(|(_, s)| s.expires)
+        .map(|(k, _)| k.clone());
+    if let Some(id) = oldest {
+        sessions.remove(&id);
     }
 }
 
@@ -214,7 +269,10 @@ mod tests {
             None,
         ));
         let headers = with_cookie(&format!("other=1; {COOKIE}={id}"));
-        assert_eq!(store.find(&headers).unwrap().user.as_deref(), Some("alice"));
+        assert_eq!(
+            store.find(&headers).map(|s| s.user),
+            Some(Some("alice".to_string()))
+        );
         assert!(store
             .find(&with_cookie(&format!("{COOKIE}=forged")))
             .is_none());
@@ -253,6 +311,46 @@ mod tests {
             None,
         );
         assert!(m.can_act());
+    }
+
+    #[test]
+    fn one_user_cannot_push_others_out_and_feeds_are_counted() {
+        let store = SessionStore::default();
+        let bob = store.open(Session::new(
+            Some("bob".into()),
+            None,
+            vec![],
+            Credentials::None,
+            None,
+        ));
+        for _ in 0..MAX_SESSIONS_PER_USER + 5 {
+            store.open(Session::new(
+                Some("eve".into()),
+                None,
+                vec![],
+                Credentials::None,
+                None,
+            ));
+        }
+        let eves = store
+            .sessions
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|s| s.user.as_deref() == Some("eve"))
+            .count();
+        assert_eq!(eves, MAX_SESSIONS_PER_USER);
+        let headers = with_cookie(&format!("{COOKIE}={bob}"));
+        assert!(store.find(&headers).is_some(), "bob is still signed in");
+        let slots: Vec<_> = (0..MAX_FEEDS_PER_SESSION)
+            .map(|_| store.open_feed(&headers).expect("a slot"))
+            .collect();
+        assert!(store.open_feed(&headers).is_none(), "no fifth feed");
+        drop(slots);
+        assert!(
+            store.open_feed(&headers).is_some(),
+            "closed feeds free their slots"
+        );
     }
 
     #[test]

@@ -15,11 +15,21 @@ const FIELDS: &str = "uuid,provision_state,power_state,maintenance,fault,conduct
 /// More pages than this (a million nodes) and the count stops.
 const MAX_PAGES: usize = 1000;
 
-/// The counts, as the `summary` event carries them.
+/// The counts, as the `summary` event carries them. A count that fails (the page
+/// marker's node deleted meanwhile, say) starts over once.
 pub(crate) async fn fleet_counts(
     api: &Api,
     credentials: &Credentials,
 ) -> Result<Value, CallFailed> {
+    match count_once(api, credentials).await {
+        Err(failed) if failed.status != axum::http::StatusCode::UNAUTHORIZED => {
+            count_once(api, credentials).await
+        }
+        done => done,
+    }
+}
+
+async fn count_once(api: &Api, credentials: &Credentials) -> Result<Value, CallFailed> {
     let mut counts = Counts::default();
     let mut marker: Option<String> = None;
     for _ in 0..MAX_PAGES {
