@@ -98,13 +98,28 @@ pub async fn cycle(
                     return (cycles, failures);
                 }
             }
-            let r = send(
-                reqwest::Method::PUT,
-                format!("/nodes/{uuid}/states/provision"),
-                json!({"target": verb}),
-            )
-            .await
-            .unwrap();
+            // A node whose lock is held a moment longer (the power sync, say)
+            // answers 409 "locked, please retry": retry as Ironic's clients do.
+            let mut tries = 0;
+            let r = loop {
+                let r = send(
+                    reqwest::Method::PUT,
+                    format!("/nodes/{uuid}/states/provision"),
+                    json!({"target": verb}),
+                )
+                .await
+                .unwrap();
+                tries += 1;
+                if r.status() != 409 || tries == 20 {
+                    break r;
+                }
+                let body = r.text().await.unwrap_or_default();
+                if !body.contains("is locked by host") {
+                    failures.push(format!("{verb}: 409 {body}"));
+                    return (cycles, failures);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            };
             if r.status() != 202 {
                 let status = r.status();
                 failures.push(format!(
