@@ -12,7 +12,7 @@ use std::time::Duration;
 use ferric_db::ListQuery;
 use ferric_types::history::{ERROR, INFO};
 use ferric_types::provision::ProvisionState;
-use ferric_types::{Node, NodeId, Timestamp};
+use ferric_types::{Node, NodeId};
 use tokio::sync::Semaphore;
 
 use crate::lock::NodeLock;
@@ -274,7 +274,6 @@ impl Conductor {
         });
         let power_changed = !matches!(outcome, Outcome::Same | Outcome::Failed);
         if power_changed || health_event.is_some() {
-            node.updated_at = Some(Timestamp::now());
             lock.save(&node).await?;
         }
         if let Some(event) = health_event {

@@ -49,7 +49,7 @@ pub(crate) async fn index(State(dash): State<Dashboard>, headers: HeaderMap) -> 
         }
         let id = dash
             .sessions
-            .open(Session::new(None, None, vec![], Credentials::None, None));
+            .open(Session::new(None, None, vec![], Credentials::None));
         cookie = Some(set_cookie(&id, over_tls(&headers)));
     }
     let mut response = html(INDEX);

@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 use crate::api::Api;
 use crate::session::Credentials;
 use crate::summary::fleet_counts;
-use crate::Dashboard;
+use crate::{refuse, Dashboard};
 
 /// The node fields a `nodes` event carries.
 pub(crate) const NODE_FIELDS: &str = "uuid,name,provision_state,target_provision_state,\
@@ -40,14 +40,13 @@ const WINDOW: usize = 200;
 /// `GET /dashboard/events`.
 pub(crate) async fn stream(State(dash): State<Dashboard>, headers: HeaderMap) -> Response {
     let Some(session) = dash.sessions.find(&headers) else {
-        return StatusCode::UNAUTHORIZED.into_response();
+        return refuse(StatusCode::UNAUTHORIZED, "not signed in");
     };
     let Some(slot) = dash.sessions.open_feed(&headers) else {
-        return (
+        return refuse(
             StatusCode::TOO_MANY_REQUESTS,
             "this session has as many live feeds open as it may",
-        )
-            .into_response();
+        );
     };
     let (tx, rx) = mpsc::channel::<Event>(16);
     tokio::spawn(async move {
@@ -75,7 +74,7 @@ async fn watch(
     let mut changed_since_summary = true;
     loop {
         if dash.sessions.find(&headers).is_none() {
-            let _ = tx.send(Event::default().event("expired").data("{}")).await;
+            let _ = tx.send(expired()).await;
             return;
         }
         let mut changed = Vec::new();
@@ -89,7 +88,7 @@ async fn watch(
                 Err(e) if e.status == StatusCode::UNAUTHORIZED => {
                     // The credentials stopped working (a token expired).
                     dash.sessions.close(&headers);
-                    let _ = tx.send(Event::default().event("expired").data("{}")).await;
+                    let _ = tx.send(expired()).await;
                     return;
                 }
                 Err(e) => tracing::debug!(error = ?e, "dashboard feed: cannot read changes"),
@@ -139,6 +138,11 @@ async fn watch(
             _ = tx.closed() => return,
         }
     }
+}
+
+/// The event that tells the page its session ended.
+fn expired() -> Event {
+    Event::default().event("expired").data("{}")
 }
 
 /// How far a feed has read one time column: the newest stamp seen and the nodes

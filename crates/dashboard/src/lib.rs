@@ -64,6 +64,12 @@ pub struct WaitTimeouts {
     pub service_callback: Duration,
 }
 
+/// A refusal the page reads: `{"error": why}` with `status`.
+pub(crate) fn refuse(status: axum::http::StatusCode, why: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (status, axum::Json(serde_json::json!({"error": why}))).into_response()
+}
+
 /// What the dashboard needs from the process serving it.
 #[derive(Clone)]
 pub struct Dashboard {

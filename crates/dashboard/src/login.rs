@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::api::{basic, read, with_credentials};
 use crate::assets;
 use crate::session::{clear_cookie, over_tls, set_cookie, Credentials, Session};
-use crate::{Dashboard, Login};
+use crate::{refuse, Dashboard, Login};
 
 /// The login form.
 #[derive(Deserialize)]
@@ -49,7 +49,7 @@ pub(crate) async fn submit(
         );
     }
     let opened = match &dash.login {
-        Login::Open => Ok(Session::new(None, None, vec![], Credentials::None, None)),
+        Login::Open => Ok(Session::new(None, None, vec![], Credentials::None)),
         Login::HttpBasic => basic_login(&dash, &form).await,
         Login::Keystone { token_path } => keystone_login(&dash, token_path, &form).await,
         Login::ExternalKeystone => Err(EXTERNAL_KEYSTONE.to_string()),
@@ -75,11 +75,7 @@ pub(crate) async fn logout(State(dash): State<Dashboard>, headers: HeaderMap) ->
         return StatusCode::NO_CONTENT.into_response();
     };
     if !session.csrf_sent(&headers) {
-        return (
-            StatusCode::FORBIDDEN,
-            Json(json!({"error": "missing or wrong X-CSRF-Token"})),
-        )
-            .into_response();
+        return refuse(StatusCode::FORBIDDEN, "missing or wrong X-CSRF-Token");
     }
     dash.sessions.close(&headers);
     if let (Login::Keystone { token_path }, Credentials::Token(token)) =
@@ -110,11 +106,7 @@ pub(crate) async fn logout(State(dash): State<Dashboard>, headers: HeaderMap) ->
 /// credentials).
 pub(crate) async fn session(State(dash): State<Dashboard>, headers: HeaderMap) -> Response {
     let Some(s) = dash.sessions.find(&headers) else {
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"error": "not signed in"})),
-        )
-            .into_response();
+        return refuse(StatusCode::UNAUTHORIZED, "not signed in");
     };
     let t = dash.timeouts;
     let mut response = Json(json!({
@@ -162,7 +154,6 @@ async fn basic_login(dash: &Dashboard, form: &LoginForm) -> Result<Session, Stri
             None,
             vec![],
             credentials,
-            None,
         )),
         Err(failed) if failed.status == StatusCode::UNAUTHORIZED => {
             Err("The user name or password is wrong.".into())
@@ -228,7 +219,6 @@ async fn keystone_login(
         project,
         roles,
         Credentials::Token(token),
-        None,
     ))
 }
 

@@ -10,20 +10,20 @@
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde_json::json;
+use axum::response::Response;
 
 use crate::api::with_credentials;
-use crate::Dashboard;
+use crate::{refuse, Dashboard};
 
 /// The request headers the page may pass to the API (`Host` and the TLS mark, so
 /// the API's links name the address the browser used).
-const PASSED: [HeaderName; 3] = [header::CONTENT_TYPE, header::ACCEPT, header::HOST];
-const PASSED_NAMED: [&str; 3] = [
-    "x-openstack-ironic-api-version",
-    "openstack-api-version",
-    "x-forwarded-proto",
+const PASSED: [HeaderName; 6] = [
+    header::CONTENT_TYPE,
+    header::ACCEPT,
+    header::HOST,
+    HeaderName::from_static("x-openstack-ironic-api-version"),
+    HeaderName::from_static("openstack-api-version"),
+    HeaderName::from_static("x-forwarded-proto"),
 ];
 
 /// `ANY /dashboard/api/{path}`.
@@ -35,7 +35,7 @@ pub(crate) async fn forward(State(dash): State<Dashboard>, request: Request) -> 
     if changes && !session.csrf_sent(request.headers()) {
         return refuse(StatusCode::FORBIDDEN, "missing or wrong X-CSRF-Token");
     }
-    let Some(target) = api_target(request.uri()) else {
+    let Some(target) = target(request.uri(), "/api", is_ironic_path) else {
         return refuse(
             StatusCode::NOT_FOUND,
             "the dashboard proxies the Ironic API (/v1) only",
@@ -58,7 +58,7 @@ pub(crate) async fn forward_network(State(dash): State<Dashboard>, request: Requ
             "the dashboard reads the network API; change networks with the API itself",
         );
     }
-    let Some(target) = network_target(request.uri()) else {
+    let Some(target) = target(request.uri(), "/net", |p| p.starts_with("/v2.0/")) else {
         return refuse(
             StatusCode::NOT_FOUND,
             "the dashboard proxies /v2.0 of the network API only",
@@ -99,25 +99,17 @@ async fn pass(
     Response::from_parts(answer_parts, answer_body)
 }
 
-/// The API path and query for a `/api/…` URI (relative to the dashboard), if it
-/// is one the dashboard may reach.
-fn api_target(uri: &axum::http::Uri) -> Option<String> {
-    let path = uri.path().strip_prefix("/api")?;
-    let path = if path.is_empty() { "/" } else { path };
-    let allowed = path == "/" || path == "/v1" || path.starts_with("/v1/");
-    if !allowed || path.split('/').any(|seg| seg == "..") {
-        return None;
-    }
-    Some(match uri.query() {
-        Some(q) => format!("{path}?{q}"),
-        None => path.to_string(),
-    })
+/// The Ironic API's paths: the version document and `/v1…`.
+fn is_ironic_path(path: &str) -> bool {
+    path == "/" || path == "/v1" || path.starts_with("/v1/")
 }
 
-/// The network API path and query for a `/net/v2.0/…` URI.
-fn network_target(uri: &axum::http::Uri) -> Option<String> {
-    let path = uri.path().strip_prefix("/net")?;
-    if !path.starts_with("/v2.0/") || path.split('/').any(|seg| seg == "..") {
+/// The path and query behind the dashboard's `prefix` in `uri` (relative to the
+/// dashboard), if `allowed` lets the dashboard reach it.
+fn target(uri: &axum::http::Uri, prefix: &str, allowed: fn(&str) -> bool) -> Option<String> {
+    let path = uri.path().strip_prefix(prefix)?;
+    let path = if path.is_empty() { "/" } else { path };
+    if !allowed(path) || path.split('/').any(|seg| seg == "..") {
         return None;
     }
     Some(match uri.query() {
@@ -132,15 +124,6 @@ fn copy_headers(from: &HeaderMap, to: &mut HeaderMap) {
             to.insert(name.clone(), v.clone());
         }
     }
-    for name in PASSED_NAMED {
-        if let Some(v) = from.get(name) {
-            to.insert(HeaderName::from_static(name), v.clone());
-        }
-    }
-}
-
-fn refuse(status: StatusCode, why: &str) -> Response {
-    (status, Json(json!({"error": why}))).into_response()
 }
 
 #[cfg(test)]
@@ -149,7 +132,7 @@ mod tests {
 
     #[test]
     fn only_the_ironic_api_is_reachable() {
-        let t = |u: &str| api_target(&u.parse().unwrap());
+        let t = |u: &str| target(&u.parse().unwrap(), "/api", is_ironic_path);
         assert_eq!(
             t("/api/v1/nodes?limit=5").as_deref(),
             Some("/v1/nodes?limit=5")
@@ -160,7 +143,7 @@ mod tests {
         assert_eq!(t("/api/metrics"), None);
         assert_eq!(t("/api/v1/../identity/v3"), None);
         assert_eq!(t("/api/v10"), None);
-        let n = |u: &str| network_target(&u.parse().unwrap());
+        let n = |u: &str| target(&u.parse().unwrap(), "/net", |p| p.starts_with("/v2.0/"));
         assert_eq!(
             n("/net/v2.0/ports?limit=5").as_deref(),
             Some("/v2.0/ports?limit=5")
