@@ -46,6 +46,8 @@ pub enum Cond {
     NotNull(&'static str),
     /// Case-insensitive substring match.
     Contains(&'static str, String),
+    /// The JSON array of strings in the column holds this string.
+    JsonArrayHas(&'static str, String),
     Or(Vec<Cond>),
 }
 
@@ -118,14 +120,21 @@ impl Sql {
                 self.push(col).push(" IS NOT NULL");
             }
             Cond::Contains(col, needle) => {
-                let escaped = needle
-                    .to_lowercase()
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
+                let escaped = like_escape(&needle.to_lowercase());
                 self.push("LOWER(")
                     .push(col)
                     .push(") LIKE ")
+                    .arg(Value::Text(format!("%{escaped}%")))
+                    .push(" ESCAPE '\\'");
+            }
+            Cond::JsonArrayHas(col, item) => {
+                // The array is stored as JSON text, so an element is its quoted
+                // form between delimiters; quoting keeps one element from
+                // matching inside another.
+                let quoted = serde_json::to_string(item).unwrap_or_default();
+                let escaped = like_escape(&quoted);
+                self.push(col)
+                    .push(" LIKE ")
                     .arg(Value::Text(format!("%{escaped}%")))
                     .push(" ESCAPE '\\'");
             }
@@ -416,4 +425,11 @@ fn keyset_after(sql: &mut Sql, col: &str, marker_id: i64, marker_value: Value, d
         }
     }
     sql.push(")");
+}
+
+/// Escapes `text` for a `LIKE` pattern whose escape character is a backslash.
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }

@@ -158,6 +158,10 @@ fn filters(params: &mut Params, version: Microversion) -> Result<Filters, ApiErr
         });
         carried.push(("sharded".into(), text));
     }
+    if let Some(csv) = params.take("traits") {
+        conds.extend(trait_conds(&csv)?);
+        carried.push(("traits".into(), csv));
+    }
     let parent = params.take_since("parent_node", 83, version)?;
     let include_children = match params.take_since("include_children", 83, version)? {
         Some(text) => parse_bool("include_children", &text)?,
@@ -185,6 +189,25 @@ fn filters(params: &mut Params, version: Microversion) -> Result<Filters, ApiErr
         parent: parents.pop(),
         asked_project,
     })
+}
+
+/// The conditions of Ferric's `traits` filter (not in Ironic, which lists
+/// nodes by no trait): a comma-separated list of traits the node must all have.
+fn trait_conds(csv: &str) -> Result<Vec<Cond>, ApiError> {
+    csv.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            if ferric_types::traits::is_valid_trait(t) {
+                Ok(Cond::JsonArrayHas("traits", t.to_string()))
+            } else {
+                Err(ApiError::bad_request(format!(
+                    "Invalid trait \"{t}\" in the traits filter: a trait is CUSTOM_ followed by \
+                     capitals, digits and underscores, or a standard trait"
+                )))
+            }
+        })
+        .collect()
 }
 
 /// Fills each node's `conductor` from the hash ring of alive conductors.

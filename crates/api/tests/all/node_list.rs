@@ -163,6 +163,20 @@ both_backends!(filters, |app: TestApp| async move {
                     "conductor_group": "g2", "instance_uuid": "11111111-2222-3333-4444-555555555555"})).await;
     app.node(json!({"driver": "fake-hardware", "name": "bronze", "retired": true}))
         .await;
+    for (name, traits) in [
+        ("gold", json!(["CUSTOM_GOLD", "CUSTOM_FAST"])),
+        ("silver", json!(["CUSTOM_GOLDEN", "CUSTOM_FAST"])),
+    ] {
+        let r = app
+            .call_v(
+                "PUT",
+                &format!("/v1/nodes/{name}/traits"),
+                Some(json!({"traits": traits})),
+                Some("1.37"),
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", r.raw);
+    }
     let names = |r: &crate::harness::Reply| {
         let mut v: Vec<String> = r.body["nodes"]
             .as_array()
@@ -194,6 +208,10 @@ both_backends!(filters, |app: TestApp| async move {
         ),
         ("fault=power%20failure", vec![]),
         ("conductor=somewhere", vec![]),
+        ("traits=CUSTOM_GOLD", vec!["gold"]),
+        ("traits=CUSTOM_FAST", vec!["gold", "silver"]),
+        ("traits=CUSTOM_FAST,CUSTOM_GOLDEN", vec!["silver"]),
+        ("traits=CUSTOM_G_LD", vec![]),
     ] {
         let r = app.call("GET", &format!("/v1/nodes?{query}"), None).await;
         assert_eq!(r.status, 200, "{query}: {}", r.raw);
@@ -203,6 +221,9 @@ both_backends!(filters, |app: TestApp| async move {
         .call_v("GET", "/v1/nodes?resource_class=gold", None, Some("1.20"))
         .await;
     assert_eq!(r.status, 406);
+    let r = app.call("GET", "/v1/nodes?traits=gold%25", None).await;
+    assert_eq!(r.status, 400, "{}", r.raw);
+    assert!(r.raw.contains("Invalid trait"), "{}", r.raw);
 });
 
 both_backends!(
