@@ -13,8 +13,8 @@ import { subscribe } from './live.js';
 const PAGE_SIZE = 50;
 const REFETCH_GAP_MS = 2000;
 const FIELDS = 'uuid,name,provision_state,target_provision_state,power_state,target_power_state,' +
-  'maintenance,fault,resource_class,conductor,owner,instance_uuid,updated_at,last_error';
-const FILTERS = ['provision_state', 'maintenance', 'fault', 'resource_class', 'conductor', 'owner'];
+  'maintenance,fault,resource_class,conductor,owner,instance_uuid,updated_at,last_error,traits';
+const FILTERS = ['provision_state', 'maintenance', 'fault', 'resource_class', 'conductor', 'owner', 'traits'];
 // Every provision state, in the order of a node's life.
 const PROVISION_STATES = [
   'enroll', 'verifying', 'manageable', 'inspecting', 'inspect wait', 'inspect failed',
@@ -100,6 +100,10 @@ function filterForm(params, lists) {
     labelled('Resource class', el('input', { name: 'resource_class', list: 'resource-classes', value: params.resource_class || '', size: 12 })),
     labelled('Conductor', el('input', { name: 'conductor', list: 'conductor-hosts', value: params.conductor || '', size: 12 })),
     labelled('Owner', el('input', { name: 'owner', value: params.owner || '', size: 12 })),
+    labelled('Traits', el('input', {
+      name: 'traits', value: params.traits || '', size: 16, placeholder: 'CUSTOM_A,CUSTOM_B',
+      title: 'Nodes with all of these traits (comma-separated)',
+    })),
     el('div', { class: 'filter-buttons' },
       el('button', { type: 'submit' }, 'Apply'),
       el('button', { type: 'button', onclick: () => go(sortOf(params)) }, 'Clear')),
@@ -269,8 +273,12 @@ function scheduleRefetch(view) {
   }, wait);
 }
 
-const matchesFilters = (node, filters) =>
-  Object.entries(filters).every(([key, want]) => String(node[key] ?? '') === want);
+// Whether a node (as the feed sends it) passes the filters, as the API would decide.
+const matchesFilters = (node, filters) => Object.entries(filters).every(([key, want]) => {
+  if (key !== 'traits') return String(node[key] ?? '') === want;
+  const has = new Set(node.traits || []);
+  return want.split(',').map((t) => t.trim()).filter(Boolean).every((t) => has.has(t));
+});
 
 // Changed nodes on this page are redrawn in place; a change that may move nodes
 // onto or off the page refetches it (at most every REFETCH_GAP_MS).

@@ -259,6 +259,27 @@ async function biosContent(uuid) {
     el('td', { class: 'mono' }, s.name), el('td', {}, orDash(s.value)))), 'No settings.');
 }
 
+// The RAID configuration built on the node and the one asked for, or null when
+// it has neither. Both come with the node, in the driver's logical-disk terms.
+function raidContent(node) {
+  const logicalDisks = (config) => (config && Array.isArray(config.logical_disks) ? config.logical_disks : []);
+  const current = logicalDisks(node.raid_config);
+  const target = logicalDisks(node.target_raid_config);
+  if (!current.length && !target.length) return null;
+  const size = (gb) => (gb === 'MAX' ? 'all free space' : gb === undefined ? '—' : `${gb} GB`);
+  const rows = (disks) => disks.map((d) => el('tr', {},
+    el('td', {}, orDash(d.volume_name)),
+    el('td', {}, orDash(d.raid_level)),
+    el('td', {}, size(d.size_gb)),
+    el('td', {}, d.is_root_volume ? 'yes' : 'no'),
+    el('td', { class: 'mono' }, orDash(d.controller)),
+    el('td', { class: 'mono' }, orDash((d.physical_disks || []).join(', ')))));
+  const headings = ['Volume', 'RAID level', 'Size', 'Root volume', 'Controller', 'Physical disks'];
+  return el('div', {},
+    el('h3', {}, 'Built'), table(headings, rows(current), 'No logical disks built yet.'),
+    el('h3', {}, 'Requested'), table(headings, rows(target), 'No target configuration.'));
+}
+
 // ---- loading --------------------------------------------------------------------
 
 const loadHistory = (uuid) => api('GET', `${nodePath(uuid)}/history?detail=True`)
@@ -285,12 +306,15 @@ function show(page, node, history) {
   fill(parts.status, panels);
   fill(bodyOf(parts.timeline), timeline(history, node));
   renderFields(bodyOf(parts.fields), node);
+  const raid = raidContent(node);
+  parts.raid.hidden = !raid;
+  if (raid) fill(bodyOf(parts.raid), raid);
 }
 
 function gone(page, message) {
   const { parts } = page;
   parts.notice.textContent = message;
-  for (const part of [parts.actions, parts.status, parts.grid, parts.fields, parts.ports, parts.inventory, parts.bios]) {
+  for (const part of [parts.actions, parts.status, parts.grid, parts.fields, parts.ports, parts.inventory, parts.bios, parts.raid]) {
     part.hidden = true;
   }
 }
@@ -350,15 +374,17 @@ export function render(root, { ident }) {
     ports: section('section-ports', 'Ports & port groups'),
     inventory: section('section-inventory', 'Inventory'),
     bios: section('section-bios', 'BIOS'),
+    raid: section('section-raid', 'RAID'),
   };
   parts.grid = el('div', { class: 'node-grid' }, parts.timeline, parts.status);
   parts.bios.hidden = true;
+  parts.raid.hidden = true;
   for (const part of [parts.timeline, parts.fields, parts.ports, parts.inventory]) {
     fill(bodyOf(part), el('p', { class: 'muted' }, 'Loading…'));
   }
   fill(root,
     el('p', { class: 'crumbs' }, el('a', { href: '#/' }, 'Fleet'), ' / ', ident),
-    parts.notice, parts.header, parts.actions, parts.grid, parts.fields, parts.ports, parts.inventory, parts.bios);
+    parts.notice, parts.header, parts.actions, parts.grid, parts.fields, parts.ports, parts.inventory, parts.bios, parts.raid);
   const page = { parts, node: null, toolbarKey: '', loading: false, again: false, disposed: false };
   const stops = [
     subscribe('nodes', ({ nodes = [] }) => {

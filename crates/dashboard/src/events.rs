@@ -29,7 +29,7 @@ use crate::{refuse, Dashboard};
 /// The node fields a `nodes` event carries.
 pub(crate) const NODE_FIELDS: &str = "uuid,name,provision_state,target_provision_state,\
 power_state,target_power_state,maintenance,fault,last_error,updated_at,created_at,\
-resource_class,conductor,owner,lessee,instance_uuid";
+resource_class,conductor,owner,lessee,instance_uuid,traits";
 
 const POLL: Duration = Duration::from_secs(1);
 const SUMMARY_AFTER_CHANGE: Duration = Duration::from_secs(2);

@@ -387,6 +387,57 @@ async fn the_dashboard_in_a_browser() {
         .await;
     assert!(networks.contains("101"), "{networks}");
 
+    // The traits filter: typed into the fleet's form, it lists the one node with it.
+    let gpu = &uuids[3];
+    admin
+        .ok(
+            Method::PUT,
+            &format!("/v1/nodes/{gpu}/traits"),
+            Some(json!({"traits": ["CUSTOM_GPU"]})),
+        )
+        .await;
+    b.run("location.hash = '#/';").await;
+    b.type_into("#filters input[name='traits']", "CUSTOM_GPU")
+        .await;
+    b.click("#filters button[type='submit']").await;
+    let rows = b
+        .count_until("tr[data-node-uuid]", browser::PATIENCE, |n| n == 1)
+        .await;
+    assert_eq!(rows, 1, "the traits filter leaves one node");
+    b.find(&format!("tr[data-node-uuid='{gpu}']")).await;
+
+    // A node's page shows the RAID configuration asked of it. Only fake-hardware
+    // has an enabled RAID interface here, so a node of its own shows it, then goes.
+    let raided = admin
+        .ok(
+            Method::POST,
+            "/v1/nodes",
+            Some(json!({"driver": "fake-hardware", "name": "raided"})),
+        )
+        .await["uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    admin
+        .ok(
+            Method::PUT,
+            &format!("/v1/nodes/{raided}/states/raid"),
+            Some(json!({"logical_disks": [
+                {"size_gb": "MAX", "raid_level": "1", "is_root_volume": true}
+            ]})),
+        )
+        .await;
+    b.run(&format!("location.hash = '#/node/{raided}';")).await;
+    let raid = b
+        .text_until("#section-raid", browser::PATIENCE, |t| {
+            t.contains("all free space")
+        })
+        .await;
+    assert!(raid.contains("No logical disks built yet"), "{raid}");
+    admin
+        .ok(Method::DELETE, &format!("/v1/nodes/{raided}"), None)
+        .await;
+
     // Two nodes into maintenance at once from the fleet view, each with its result.
     b.run("location.hash = '#/';").await;
     for u in &uuids[5..7] {
