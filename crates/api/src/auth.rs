@@ -148,6 +148,18 @@ impl UserFile {
         Ok(loaded.users.clone())
     }
 
+    /// What the file grants `user`: the project's name (none for a system or
+    /// unrestricted user) and the roles (none for an unrestricted user). Nothing
+    /// for a user the file does not have, or a file that cannot be read.
+    pub fn grant_of(&self, user: &str) -> (Option<String>, Vec<String>) {
+        let users = self.users().unwrap_or_default();
+        match users.get(user).and_then(|entry| entry.grant.as_ref()) {
+            Some((Scope::Project { name, .. }, roles)) => (Some(name.clone()), roles.clone()),
+            Some((_, roles)) => (None, roles.clone()),
+            None => (None, Vec::new()),
+        }
+    }
+
     /// Who `user` is, if `password` is theirs.
     async fn check(&self, user: &str, password: &str) -> Result<Option<Caller>, String> {
         let users = self.users()?;

@@ -44,7 +44,7 @@ const JS: &str = "text/javascript; charset=utf-8";
 pub(crate) async fn index(State(dash): State<Dashboard>, headers: HeaderMap) -> Response {
     let mut cookie = None;
     if dash.sessions.find(&headers).is_none() {
-        if dash.login != Login::Open {
+        if !matches!(dash.login, Login::Open) {
             return Redirect::to("/dashboard/login").into_response();
         }
         let id = dash

@@ -40,18 +40,34 @@ use session::SessionStore;
 pub type ApiService = BoxCloneSyncService<Request<Body>, Response<Body>, Infallible>;
 
 /// How users sign in: the API's authentication strategy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Login {
     /// `noauth`: no login page; every visitor acts as the API's anonymous admin.
     Open,
-    /// `http_basic`: user name and password, checked by the API on every call.
-    HttpBasic,
+    /// `http_basic`: user name and password, checked by the API on every call;
+    /// `grants` says which project and roles the API's user file gives a user.
+    HttpBasic { grants: BasicGrants },
     /// Keystone tokens issued by the built-in identity service at `path`
     /// (`/identity/v3/auth/tokens`): password in, token out.
     Keystone { token_path: String },
     /// Keystone tokens from an identity service elsewhere: the dashboard cannot
     /// sign users in (it says so on the login page).
     ExternalKeystone,
+}
+
+/// What the API's `http_basic` user file grants a user: the project's name
+/// (none for a system or unrestricted user) and the roles (none: unrestricted).
+/// The dashboard shows a reader no action buttons from it; the API decides.
+#[derive(Clone)]
+pub struct BasicGrants(pub Arc<dyn Fn(&str) -> Grant + Send + Sync>);
+
+/// A user's project (by name, if any) and roles.
+pub type Grant = (Option<String>, Vec<String>);
+
+impl std::fmt::Debug for BasicGrants {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BasicGrants(..)")
+    }
 }
 
 /// The conductor's wait timeouts, shown in "why is it waiting".

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::api::{basic, read, with_credentials};
 use crate::assets;
 use crate::session::{clear_cookie, over_tls, set_cookie, Credentials, Session};
-use crate::{refuse, Dashboard, Login};
+use crate::{refuse, BasicGrants, Dashboard, Login};
 
 /// The login form.
 #[derive(Deserialize)]
@@ -28,7 +28,7 @@ pub(crate) struct LoginForm {
 
 /// `GET /dashboard/login`.
 pub(crate) async fn page(State(dash): State<Dashboard>) -> Response {
-    if dash.login == Login::Open {
+    if matches!(dash.login, Login::Open) {
         return Redirect::to("/dashboard/").into_response();
     }
     login_page(&dash.login, "", StatusCode::OK)
@@ -50,7 +50,7 @@ pub(crate) async fn submit(
     }
     let opened = match &dash.login {
         Login::Open => Ok(Session::new(None, None, vec![], Credentials::None)),
-        Login::HttpBasic => basic_login(&dash, &form).await,
+        Login::HttpBasic { grants } => basic_login(&dash, grants, &form).await,
         Login::Keystone { token_path } => keystone_login(&dash, token_path, &form).await,
         Login::ExternalKeystone => Err(EXTERNAL_KEYSTONE.to_string()),
     };
@@ -115,7 +115,7 @@ pub(crate) async fn session(State(dash): State<Dashboard>, headers: HeaderMap) -
         "roles": s.roles,
         "auth": match dash.login {
             Login::Open => "noauth",
-            Login::HttpBasic => "http_basic",
+            Login::HttpBasic { .. } => "http_basic",
             Login::Keystone { .. } | Login::ExternalKeystone => "keystone",
         },
         "csrf_token": s.csrf_token,
@@ -139,7 +139,11 @@ const EXTERNAL_KEYSTONE: &str = "This Ferric checks tokens with an identity serv
      the dashboard can sign in only with http_basic or Ferric's built-in identity.";
 
 /// The user is who the API says: a listing of one node with their credentials.
-async fn basic_login(dash: &Dashboard, form: &LoginForm) -> Result<Session, String> {
+async fn basic_login(
+    dash: &Dashboard,
+    grants: &BasicGrants,
+    form: &LoginForm,
+) -> Result<Session, String> {
     let value = basic(&form.username, &form.password).ok_or_else(|| {
         "The user name or password holds characters HTTP cannot carry.".to_string()
     })?;
@@ -149,12 +153,15 @@ async fn basic_login(dash: &Dashboard, form: &LoginForm) -> Result<Session, Stri
         .get_json("/v1/nodes?limit=1&fields=uuid", &credentials)
         .await
     {
-        Ok(_) => Ok(Session::new(
-            Some(form.username.clone()),
-            None,
-            vec![],
-            credentials,
-        )),
+        Ok(_) => {
+            let (project, roles) = (grants.0)(&form.username);
+            Ok(Session::new(
+                Some(form.username.clone()),
+                project,
+                roles,
+                credentials,
+            ))
+        }
         Err(failed) if failed.status == StatusCode::UNAUTHORIZED => {
             Err("The user name or password is wrong.".into())
         }

@@ -928,7 +928,14 @@ impl Settings {
         let dashboard =
             (!cli.no_dashboard && file.api.dashboard != Some(false)).then(|| match &auth {
                 AuthStrategy::NoAuth => ferric_dashboard::Login::Open,
-                AuthStrategy::HttpBasic(_) => ferric_dashboard::Login::HttpBasic,
+                AuthStrategy::HttpBasic(file) => {
+                    let file = file.clone();
+                    ferric_dashboard::Login::HttpBasic {
+                        grants: ferric_dashboard::BasicGrants(Arc::new(move |user| {
+                            file.grant_of(user)
+                        })),
+                    }
+                }
                 AuthStrategy::Keystone(_) if local_tokens.is_some() => {
                     ferric_dashboard::Login::Keystone {
                         token_path: "/identity/v3/auth/tokens".into(),

@@ -3,7 +3,8 @@
 //! realm="Baremetal API"`), a user from an htpasswd file (bcrypt) gets in, the public
 //! routes (version discovery, the agent's lookup) stay open, the file is read again
 //! when it changes, the network API is behind the same layer, and a file with a hash
-//! that is not bcrypt stops ferricd at start.
+//! that is not bcrypt stops ferricd at start. The dashboard signs users in against
+//! the same file and shows a reader no actions.
 
 mod support;
 
@@ -143,5 +144,78 @@ async fn http_basic_answers_as_ironic() {
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("not bcrypt"), "{said}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Signs in to the dashboard with a user name and password; the session cookie.
+async fn dashboard_login(api: &str, user: &str, password: &str) -> String {
+    let resp = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{api}/dashboard/login"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("username={user}&password={password}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 303, "{user} signs in");
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_learns_each_users_grant_from_the_user_file() {
+    let dir = scratch("http-basic-dashboard");
+    let users = dir.join("htpasswd");
+    let hash = bcrypt::hash("pw", 4).unwrap();
+    std::fs::write(
+        &users,
+        format!("admin:{hash}\nrita:{hash}:project=acme:roles=reader\n"),
+    )
+    .unwrap();
+    let args = [
+        "--auth-strategy",
+        "http_basic",
+        "--http-basic-auth-user-file",
+        users.to_str().unwrap(),
+    ]
+    .map(String::from);
+    let ferric = Ferric::start_with(&dir, None, "", &args).await;
+    let http = reqwest::Client::new();
+    let session = |cookie: String| {
+        let http = http.clone();
+        let url = format!("{}/dashboard/session", ferric.api);
+        async move {
+            let resp = http.get(url).header("Cookie", cookie).send().await.unwrap();
+            assert_eq!(resp.status().as_u16(), 200);
+            resp.json::<Value>().await.unwrap()
+        }
+    };
+
+    // An unrestricted user may act; a project reader sees its project and may not.
+    let admin = session(dashboard_login(&ferric.api, "admin", "pw").await).await;
+    assert_eq!(admin["can_act"], true, "{admin}");
+    let rita_cookie = dashboard_login(&ferric.api, "rita", "pw").await;
+    let rita = session(rita_cookie.clone()).await;
+    assert_eq!(rita["can_act"], false, "{rita}");
+    assert_eq!(rita["project"], "acme", "{rita}");
+
+    // A write forged past the hidden buttons is still the API's to refuse.
+    let resp = http
+        .post(format!("{}/dashboard/api/v1/nodes", ferric.api))
+        .header("Cookie", &rita_cookie)
+        .header("X-CSRF-Token", rita["csrf_token"].as_str().unwrap())
+        .header("X-OpenStack-Ironic-API-Version", API_VERSION)
+        .json(&json!({"driver": "fake-hardware"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status().as_u16(),
+        403,
+        "{}",
+        resp.text().await.unwrap()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
