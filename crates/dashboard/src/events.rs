@@ -145,22 +145,25 @@ fn expired() -> Event {
     Event::default().event("expired").data("{}")
 }
 
-/// How far a feed has read one time column: the newest stamp seen and the nodes
-/// seen at exactly that stamp. The first poll only sets it.
+/// What a feed saw in its last read of one time column: each node of the read
+/// with its stamp. A (node, stamp) pair the last read did not have is a change,
+/// also one whose write committed after a newer one's — its stamp older than
+/// the newest seen, which a plain "newer than the last" watermark would skip.
+/// The first read only fills it.
 struct Watermark {
     column: &'static str,
-    stamp: Option<String>,
-    at_stamp: HashSet<String>,
-    primed: bool,
+    seen: Option<HashSet<(String, String)>>,
+    /// The oldest stamp of the last read when the read was full: a node older
+    /// than that which now shows up was pushed in by deletions, not changed.
+    floor: Option<String>,
 }
 
 impl Watermark {
     fn new(column: &'static str) -> Self {
         Self {
             column,
-            stamp: None,
-            at_stamp: HashSet::new(),
-            primed: false,
+            seen: None,
+            floor: None,
         }
     }
 
@@ -183,49 +186,41 @@ impl Watermark {
             },
             _ => Vec::new(),
         };
-        let read = nodes.len();
-        let fresh = self.advance(nodes);
-        let overflow = read == WINDOW && fresh.len() == WINDOW;
+        let fresh = self.advance(nodes, WINDOW);
+        let overflow = fresh.len() == WINDOW;
         Ok((fresh, overflow))
     }
 
-    /// Moves the watermark over a page sorted newest first; returns the nodes past it.
-    fn advance(&mut self, nodes: Vec<Value>) -> Vec<Value> {
-        let stamp_of = |n: &Value| n[self.column].as_str().map(str::to_string);
-        let uuid_of = |n: &Value| n["uuid"].as_str().unwrap_or("").to_string();
-        let fresh: Vec<Value> = if self.primed {
-            nodes
-                .into_iter()
-                .filter(|n| match (stamp_of(n), &self.stamp) {
-                    (None, _) => false,
-                    (Some(_), None) => true,
-                    (Some(s), Some(mark)) => {
-                        s > *mark || (s == *mark && !self.at_stamp.contains(&uuid_of(n)))
-                    }
-                })
-                .collect()
-        } else {
-            self.primed = true;
-            let newest = nodes.iter().find_map(stamp_of);
-            self.stamp = newest.clone();
-            self.at_stamp = nodes
-                .iter()
-                .filter(|n| stamp_of(n).is_some() && stamp_of(n) == newest)
-                .map(uuid_of)
-                .collect();
-            return Vec::new();
+    /// Takes a read (newest first, at most `window` nodes); returns the nodes
+    /// changed since the last one. Nodes never stamped are no change.
+    fn advance(&mut self, nodes: Vec<Value>, window: usize) -> Vec<Value> {
+        let pair = |n: &Value| {
+            let stamp = n[self.column].as_str()?;
+            Some((
+                n["uuid"].as_str().unwrap_or("").to_string(),
+                stamp.to_string(),
+            ))
         };
-        if let Some(newest) = fresh.iter().filter_map(stamp_of).max() {
-            if self.stamp.as_ref() != Some(&newest) {
-                self.at_stamp.clear();
-                self.stamp = Some(newest.clone());
-            }
-            for n in &fresh {
-                if stamp_of(n).as_ref() == Some(&newest) {
-                    self.at_stamp.insert(uuid_of(n));
-                }
-            }
-        }
+        let pairs: Vec<Option<(String, String)>> = nodes.iter().map(pair).collect();
+        let fresh = match &self.seen {
+            None => Vec::new(),
+            Some(seen) => nodes
+                .into_iter()
+                .zip(&pairs)
+                .filter(|(_, p)| {
+                    p.as_ref().is_some_and(|p| {
+                        !seen.contains(p) && self.floor.as_ref().is_none_or(|f| p.1 >= *f)
+                    })
+                })
+                .map(|(n, _)| n)
+                .collect(),
+        };
+        self.floor = if pairs.len() >= window {
+            pairs.iter().rev().flatten().next().map(|p| p.1.clone())
+        } else {
+            None
+        };
+        self.seen = Some(pairs.into_iter().flatten().collect());
         fresh
     }
 }
@@ -238,41 +233,97 @@ mod tests {
         json!({"uuid": uuid, "updated_at": at})
     }
 
+    const BIG: usize = 100;
+
     #[test]
     fn the_watermark_passes_each_change_once() {
         let mut w = Watermark::new("updated_at");
-        assert!(w
-            .advance(vec![
-                node("a", "2026-01-01T00:00:02"),
-                node("b", "2026-01-01T00:00:01")
-            ])
-            .is_empty());
-        let again = w.advance(vec![
+        let first = vec![
             node("a", "2026-01-01T00:00:02"),
             node("b", "2026-01-01T00:00:01"),
-        ]);
-        assert!(again.is_empty(), "nothing new");
-        let fresh = w.advance(vec![
-            node("c", "2026-01-01T00:00:02"),
-            node("a", "2026-01-01T00:00:02"),
-        ]);
+        ];
+        assert!(
+            w.advance(first.clone(), BIG).is_empty(),
+            "the first read primes"
+        );
+        assert!(w.advance(first, BIG).is_empty(), "nothing new");
+        let fresh = w.advance(
+            vec![
+                node("c", "2026-01-01T00:00:02"),
+                node("a", "2026-01-01T00:00:02"),
+                node("b", "2026-01-01T00:00:01"),
+            ],
+            BIG,
+        );
         assert_eq!(fresh.len(), 1, "c changed in the same microsecond as a");
         assert_eq!(fresh[0]["uuid"], "c");
-        let fresh = w.advance(vec![
-            node("b", "2026-01-01T00:00:03"),
-            node("c", "2026-01-01T00:00:02"),
-        ]);
+        let fresh = w.advance(
+            vec![
+                node("b", "2026-01-01T00:00:03"),
+                node("c", "2026-01-01T00:00:02"),
+                node("a", "2026-01-01T00:00:02"),
+            ],
+            BIG,
+        );
         assert_eq!(fresh.len(), 1);
         assert_eq!(fresh[0]["uuid"], "b");
     }
 
     #[test]
+    fn a_write_that_commits_late_is_still_seen() {
+        let mut w = Watermark::new("updated_at");
+        w.advance(vec![node("a", "2026-01-01T00:00:01")], BIG);
+        w.advance(
+            vec![
+                node("b", "2026-01-01T00:00:05"),
+                node("a", "2026-01-01T00:00:01"),
+            ],
+            BIG,
+        );
+        // c's change was stamped at :03 but committed after b's at :05.
+        let fresh = w.advance(
+            vec![
+                node("b", "2026-01-01T00:00:05"),
+                node("c", "2026-01-01T00:00:03"),
+                node("a", "2026-01-01T00:00:01"),
+            ],
+            BIG,
+        );
+        assert_eq!(fresh.len(), 1);
+        assert_eq!(fresh[0]["uuid"], "c");
+    }
+
+    #[test]
+    fn a_node_pushed_into_a_full_window_by_deletions_is_no_change() {
+        let mut w = Watermark::new("updated_at");
+        w.advance(
+            vec![
+                node("b", "2026-01-01T00:00:05"),
+                node("c", "2026-01-01T00:00:03"),
+            ],
+            2,
+        );
+        // b was deleted; a, older than all the full read held, moves in.
+        let fresh = w.advance(
+            vec![
+                node("c", "2026-01-01T00:00:03"),
+                node("a", "2026-01-01T00:00:01"),
+            ],
+            2,
+        );
+        assert!(fresh.is_empty(), "{fresh:?}");
+    }
+
+    #[test]
     fn nodes_never_updated_are_not_changes() {
         let mut w = Watermark::new("updated_at");
-        w.advance(vec![]);
+        w.advance(vec![], BIG);
         assert!(w
-            .advance(vec![json!({"uuid": "n", "updated_at": null})])
+            .advance(vec![json!({"uuid": "n", "updated_at": null})], BIG)
             .is_empty());
-        assert_eq!(w.advance(vec![node("n", "2026-01-01T00:00:00")]).len(), 1);
+        assert_eq!(
+            w.advance(vec![node("n", "2026-01-01T00:00:00")], BIG).len(),
+            1
+        );
     }
 }
