@@ -281,14 +281,17 @@ const matchesFilters = (node, filters) => Object.entries(filters).every(([key, w
 });
 
 // Changed nodes on this page are redrawn in place; a change that may move nodes
-// onto or off the page refetches it (at most every REFETCH_GAP_MS).
+// onto, off or within the page (its sort column changed) refetches it (at most
+// every REFETCH_GAP_MS).
 function onNodesChanged(view, changed) {
   const filters = filtersOf(view.params);
+  const sortKey = view.params.sort_key;
   let refetch = false;
   for (const update of changed) {
     const row = view.rows.get(update.uuid);
     const matches = matchesFilters(update, filters);
-    if (row && matches) {
+    const moved = row && sortKey && String(update[sortKey]) !== String(view.nodes.get(update.uuid)[sortKey]);
+    if (row && matches && !moved) {
       const node = { ...view.nodes.get(update.uuid), ...update };
       const fresh = nodeRow(node, view, true);
       row.replaceWith(fresh);
