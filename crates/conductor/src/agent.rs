@@ -205,11 +205,7 @@ impl Conductor {
                     tracing::warn!(node = %uuid, error = %e, "could not record the heartbeat");
                 }
             }
-            Ok(StepPoll::Done) => {
-                let manual_clean = node.provision_state == CleanWait
-                    && node.target_provision_state == Some(Manageable);
-                self.resume(lock, node, driver, manual_clean).await;
-            }
+            Ok(StepPoll::Done) => self.resume(lock, node, driver).await,
             Ok(StepPoll::Failed(why)) => self.fail_waiting(lock, node, why).await,
             Err(e) => self.fail_waiting(lock, node, e.to_string()).await,
         }
@@ -219,7 +215,7 @@ impl Conductor {
     /// password and move the node to its tenant networks.
     async fn resume_rescue(&self, lock: NodeLock, node: Node) {
         match self.driver_for(&node) {
-            Ok(driver) => self.resume(lock, node, driver, false).await,
+            Ok(driver) => self.resume(lock, node, driver).await,
             Err(e) => {
                 self.fail_waiting(lock, node, format!("the node's driver is unusable: {e}"))
                     .await
@@ -228,16 +224,10 @@ impl Conductor {
     }
 
     /// Moves a node its agent called back for out of its wait state and runs its work.
-    pub(crate) async fn resume(
-        &self,
-        lock: NodeLock,
-        mut node: Node,
-        driver: Driver,
-        manual_clean: bool,
-    ) {
+    pub(crate) async fn resume(&self, lock: NodeLock, mut node: Node, driver: Driver) {
         let uuid = node.uuid;
         let from = node.provision_state;
-        if !advance(&mut node, Event::Resume, manual_clean) {
+        if !advance(&mut node, Event::Resume) {
             lock.release().await;
             return;
         }
@@ -256,7 +246,7 @@ impl Conductor {
             ),
         )
         .await;
-        self.run_work(lock, node, driver, manual_clean, Requester::default())
+        self.run_work(lock, node, driver, Requester::default())
             .await;
     }
 
@@ -265,7 +255,7 @@ impl Conductor {
         let uuid = node.uuid;
         tracing::warn!(node = %uuid, error = %why, "agent-driven work failed");
         node.last_error = Some(why.clone());
-        if advance(&mut node, Event::Fail, false) {
+        if advance(&mut node, Event::Fail) {
             if let Err(e) = lock.save(&node).await {
                 tracing::error!(node = %uuid, error = %e, "could not record the failure");
             }

@@ -177,7 +177,7 @@ impl Conductor {
         tracing::info!(node = %uuid, properties = %summary, "inspection data received");
         let this = self.clone();
         self.spawn_work(permit, async move {
-            this.resume(lock, node, driver, false).await;
+            this.resume(lock, node, driver).await;
         });
         Ok(())
     }

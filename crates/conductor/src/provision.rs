@@ -37,11 +37,15 @@ fn work_for(state: ProvisionState) -> Option<WorkKind> {
 }
 
 /// Moves the node along `event`; false when the table has no such transition.
-pub(crate) fn advance(node: &mut Node, event: Event, manual_clean: bool) -> bool {
-    match fsm::next(node.provision_state, event) {
+/// Every state change of the conductor goes through here, so the target it
+/// leaves is decided in one place (`fsm::target_after`).
+pub(crate) fn advance(node: &mut Node, event: Event) -> bool {
+    let from = node.provision_state;
+    match fsm::next(from, event) {
         Some(to) => {
+            node.target_provision_state =
+                fsm::target_after(from, node.target_provision_state, event, to);
             node.provision_state = to;
-            node.target_provision_state = fsm::target_of(to, manual_clean);
             node.provision_updated_at = Some(Timestamp::now());
             true
         }
@@ -141,8 +145,7 @@ impl Conductor {
                 return Err(ConductorError::Invalid(why));
             }
         }
-        let manual_clean = event == Event::Clean;
-        if manual_clean {
+        if event == Event::Clean {
             let requested = req.clean_steps.as_deref().unwrap_or_default();
             if let Err(why) = steps::plan(&driver, &node, StepPhase::Clean, Some(requested)) {
                 lock.release().await;
@@ -163,7 +166,7 @@ impl Conductor {
             node.inspection_finished_at = None;
             inspect::forget_ramdisk(&mut node);
         }
-        advance(&mut node, event, manual_clean);
+        advance(&mut node, event);
         if event == Event::Abort {
             node.last_error = Some(format!("Operation in state \"{from}\" aborted by request."));
             node.clean_step.clear();
@@ -185,8 +188,7 @@ impl Conductor {
         tracing::info!(node = %uuid, verb = req.verb.name, from = %from, to = %node.provision_state, "provision state change");
         let this = self.clone();
         self.spawn_work(permit, async move {
-            this.run_work(lock, node, driver, manual_clean, req.requester)
-                .await;
+            this.run_work(lock, node, driver, req.requester).await;
         });
         Ok(())
     }
@@ -277,10 +279,11 @@ impl Conductor {
         mut lock: NodeLock,
         mut node: Node,
         driver: Driver,
-        manual_clean: bool,
         requester: Requester,
     ) {
         while let Some(kind) = work_for(node.provision_state) {
+            let manual_clean =
+                fsm::is_manual_clean(node.provision_state, node.target_provision_state);
             let skip =
                 kind == WorkKind::Clean && !manual_clean && node.automated_clean == Some(false);
             // Ok(true): done; Ok(false): the work waits for a callback.
@@ -329,7 +332,7 @@ impl Conductor {
                 }
             }
             let from = node.provision_state;
-            if !advance(&mut node, event, manual_clean) {
+            if !advance(&mut node, event) {
                 tracing::error!(node = %node.uuid, state = %from, event = %event, "no transition for the outcome");
                 break;
             }

@@ -7,7 +7,7 @@
 
 use ferric_db::{Cond, ListQuery};
 use ferric_types::fsm::{self, Event};
-use ferric_types::{Node, Timestamp};
+use ferric_types::Node;
 
 use crate::{Conductor, ConductorError};
 
@@ -15,16 +15,11 @@ use crate::{Conductor, ConductorError};
 /// node N was in state S" (e.g. "Conductor c1 restarted").
 fn interrupt(node: &mut Node, why: &str) {
     let state = node.provision_state;
-    if fsm::is_interrupted_on_restart(state) {
-        if let Some(to) = fsm::next(state, Event::Fail) {
-            node.provision_state = to;
-            node.target_provision_state = fsm::target_of(to, false);
-            node.provision_updated_at = Some(Timestamp::now());
-            node.last_error = Some(format!(
-                "{why} while node {} was in state \"{state}\"; the operation was interrupted.",
-                node.uuid
-            ));
-        }
+    if fsm::is_interrupted_on_restart(state) && crate::provision::advance(node, Event::Fail) {
+        node.last_error = Some(format!(
+            "{why} while node {} was in state \"{state}\"; the operation was interrupted.",
+            node.uuid
+        ));
     }
     if node.target_power_state.take().is_some() {
         node.last_error = node

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use ferric_db::{Cond, ListQuery};
-use ferric_types::fsm::{self, Event};
+use ferric_types::fsm::Event;
 use ferric_types::provision::ProvisionState::{self, *};
 use ferric_types::Timestamp;
 
@@ -116,10 +116,7 @@ impl Conductor {
                 && locked.provision_updated_at == node.provision_updated_at
             {
                 let state = locked.provision_state;
-                if let Some(to) = fsm::next(state, Event::Fail) {
-                    locked.provision_state = to;
-                    locked.target_provision_state = fsm::target_of(to, false);
-                    locked.provision_updated_at = Some(Timestamp::now());
+                if crate::provision::advance(&mut locked, Event::Fail) {
                     locked.last_error = Some(format!(
                         "Timeout reached while waiting for callback for node {} in state \"{state}\" ({} s)",
                         locked.uuid,

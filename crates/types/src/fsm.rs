@@ -338,6 +338,29 @@ pub fn target_of(state: ProvisionState, manual_clean: bool) -> Option<ProvisionS
     }
 }
 
+/// Whether a node in `state` heading for `target` is in a manual clean (one an
+/// operator started from `manageable`, which ends there) rather than an
+/// automated one (which ends in `available`).
+pub fn is_manual_clean(state: ProvisionState, target: Option<ProvisionState>) -> bool {
+    matches!(state, Cleaning | CleanWait | CleanHold | CleanFailed) && target == Some(Manageable)
+}
+
+/// The target of a node that moves from `from`, heading for `target`, along
+/// `event` into `to`. The one place that decides it, so every way a step ends —
+/// inline, through an agent's heartbeat, a wait's timeout, a restart or an
+/// abort — leaves the same target: a manual clean stays one through its waits,
+/// holds and failure.
+pub fn target_after(
+    from: ProvisionState,
+    target: Option<ProvisionState>,
+    event: Event,
+    to: ProvisionState,
+) -> Option<ProvisionState> {
+    let manual_clean =
+        (from == Manageable && event == Event::Clean) || is_manual_clean(from, target);
+    target_of(to, manual_clean)
+}
+
 /// True for states a conductor restart must not leave a node in: work was running
 /// in-process and is lost.
 pub fn is_interrupted_on_restart(state: ProvisionState) -> bool {
@@ -459,5 +482,44 @@ mod tests {
         assert_eq!(target_of(Cleaning, true), Some(Manageable));
         assert_eq!(target_of(CleanWait, false), Some(Available));
         assert_eq!(target_of(Active, false), None);
+    }
+
+    #[test]
+    fn a_manual_clean_keeps_its_target_whichever_way_it_ends() {
+        let manual = Some(Manageable);
+        assert_eq!(
+            target_after(Manageable, None, Event::Clean, Cleaning),
+            manual
+        );
+        assert_eq!(
+            target_after(Manageable, None, Event::Provide, Cleaning),
+            Some(Available)
+        );
+        assert_eq!(
+            target_after(Deleting, Some(Available), Event::Clean, Cleaning),
+            Some(Available)
+        );
+        for (from, event, to) in [
+            (Cleaning, Event::Fail, CleanFailed),
+            (Cleaning, Event::Wait, CleanWait),
+            (CleanWait, Event::Fail, CleanFailed),
+            (CleanWait, Event::Abort, CleanFailed),
+            (CleanWait, Event::Resume, Cleaning),
+        ] {
+            assert_eq!(
+                target_after(from, manual, event, to),
+                manual,
+                "{from} {event}"
+            );
+            assert_eq!(
+                target_after(from, Some(Available), event, to),
+                Some(Available),
+                "{from} {event}"
+            );
+        }
+        assert_eq!(
+            target_after(CleanFailed, manual, Event::Manage, Manageable),
+            None
+        );
     }
 }

@@ -390,12 +390,20 @@ both_backends!(
             .await;
         app.node(json!({"driver": "fake-hardware", "name": "idle"}))
             .await;
-        // A conductor called "crashed" died while deploying `busy`.
+        app.node(json!({"driver": "fake-hardware", "name": "scrubbing"}))
+            .await;
+        // A conductor called "crashed" died while deploying `busy` and while
+        // manually cleaning `scrubbing`.
         let mut node = app.db.node_get_by_name("busy").await.unwrap();
         app.db.node_reserve(node.uuid, "crashed").await.unwrap();
         node.provision_state = ProvisionState::Deploying;
         node.target_provision_state = Some(ProvisionState::Active);
         node.target_power_state = Some("power on".into());
+        app.db.node_save_locked(&node, "crashed").await.unwrap();
+        let mut node = app.db.node_get_by_name("scrubbing").await.unwrap();
+        app.db.node_reserve(node.uuid, "crashed").await.unwrap();
+        node.provision_state = ProvisionState::Cleaning;
+        node.target_provision_state = Some(ProvisionState::Manageable);
         app.db.node_save_locked(&node, "crashed").await.unwrap();
         let restarted = Conductor::new(
             app.db.clone(),
@@ -406,7 +414,13 @@ both_backends!(
                 ..ferric_conductor::ConductorConfig::default()
             },
         );
-        assert_eq!(restarted.recover().await.unwrap(), 1);
+        assert_eq!(restarted.recover().await.unwrap(), 2);
+        let scrubbing = app.call("GET", "/v1/nodes/scrubbing", None).await.body;
+        assert_eq!(scrubbing["provision_state"], "clean failed");
+        assert_eq!(
+            scrubbing["target_provision_state"], "manageable",
+            "a manual clean cut by a restart fails as it would inline"
+        );
         let busy = app.call("GET", "/v1/nodes/busy", None).await.body;
         assert_eq!(busy["provision_state"], "deploy failed");
         assert_eq!(busy["reservation"], Value::Null);
@@ -577,15 +591,21 @@ both_backends!(validate_and_console, |app: TestApp| async move {
 });
 
 both_backends!(waits_time_out, |app: TestApp| async move {
-    app.node(json!({"driver": "fake-hardware", "name": "w"}))
-        .await;
-    let mut node = app.db.node_get_by_name("w").await.unwrap();
-    let before = node.updated_at;
-    node.provision_state = ProvisionState::CleanWait;
-    node.target_provision_state = Some(ProvisionState::Available);
-    node.provision_updated_at = Some(ferric_types::Timestamp::from_micros(0));
-    node.updated_at = Some(ferric_types::Timestamp::now());
-    app.db.node_update(&node, before).await.unwrap();
+    // An automated clean (`w`) and a manual one (`m`) both wait past their time.
+    for (name, target) in [
+        ("w", ProvisionState::Available),
+        ("m", ProvisionState::Manageable),
+    ] {
+        app.node(json!({"driver": "fake-hardware", "name": name}))
+            .await;
+        let mut node = app.db.node_get_by_name(name).await.unwrap();
+        let before = node.updated_at;
+        node.provision_state = ProvisionState::CleanWait;
+        node.target_provision_state = Some(target);
+        node.provision_updated_at = Some(ferric_types::Timestamp::from_micros(0));
+        node.updated_at = Some(ferric_types::Timestamp::now());
+        app.db.node_update(&node, before).await.unwrap();
+    }
     let conductor = Conductor::new(
         app.db.clone(),
         ConductorConfig {
@@ -596,9 +616,16 @@ both_backends!(waits_time_out, |app: TestApp| async move {
         },
     );
     let timeouts = ferric_conductor::WaitTimeouts::default();
-    assert_eq!(conductor.fail_expired_waits(&timeouts).await.unwrap(), 1);
+    assert_eq!(conductor.fail_expired_waits(&timeouts).await.unwrap(), 2);
     let n = app.call("GET", "/v1/nodes/w", None).await.body;
     assert_eq!(n["provision_state"], "clean failed");
+    assert_eq!(n["target_provision_state"], "available");
+    let m = app.call("GET", "/v1/nodes/m", None).await.body;
+    assert_eq!(m["provision_state"], "clean failed");
+    assert_eq!(
+        m["target_provision_state"], "manageable",
+        "a manual clean that timed out fails as it would inline"
+    );
     assert!(
         n["last_error"]
             .as_str()

@@ -11,8 +11,14 @@ use crate::harness::TestApp;
 
 const MAC: &str = "52:54:00:12:34:99";
 
-/// A direct-deploy node in `clean wait`, waiting for its agent.
+/// A direct-deploy node in `clean wait`, waiting for its agent (an automated
+/// clean).
 async fn waiting_node(app: &TestApp) -> String {
+    cleaning_node(app, false).await
+}
+
+/// A direct-deploy node in `clean wait`, in a manual clean or an automated one.
+async fn cleaning_node(app: &TestApp, manual: bool) -> String {
     let node = app
         .node(
             json!({"driver": "fake-hardware", "deploy_interface": "direct", "name": "r",
@@ -29,18 +35,19 @@ async fn waiting_node(app: &TestApp) -> String {
         "an enrolled node cannot be looked up: {}",
         r.raw
     );
-    for target in ["manage", "provide"] {
+    let clean = if manual {
+        json!({"target": "clean", "clean_steps": [{"interface": "deploy", "step": "erase_devices_metadata"}]})
+    } else {
+        json!({"target": "provide"})
+    };
+    for body in [json!({"target": "manage"}), clean] {
         let r = app
-            .call(
-                "PUT",
-                "/v1/nodes/r/states/provision",
-                Some(json!({"target": target})),
-            )
+            .call("PUT", "/v1/nodes/r/states/provision", Some(body.clone()))
             .await;
         assert_eq!(r.status, 202, "{}", r.raw);
         app.settle(
             "r",
-            if target == "manage" {
+            if body["target"] == "manage" {
                 "manageable"
             } else {
                 "clean wait"
@@ -266,3 +273,38 @@ both_backends!(heartbeat, |app: TestApp| async move {
         later["driver_internal_info"]["agent_last_heartbeat"]
     );
 });
+
+both_backends!(
+    a_manual_clean_failed_by_its_agent_stays_manual,
+    |app: TestApp| async move {
+        cleaning_node(&app, true).await;
+        let n = app.call("GET", "/v1/nodes/r", None).await.body;
+        assert_eq!(n["target_provision_state"], "manageable", "{n}");
+        let r = app
+            .call("GET", &format!("/v1/lookup?addresses={MAC}"), None)
+            .await;
+        let token = r.body["config"]["agent_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // An agent whose certificate is not one: the step fails on its heartbeat.
+        let r = app
+            .call_v(
+                "POST",
+                "/v1/heartbeat/r",
+                Some(
+                    json!({"callback_url": "https://127.0.0.1:1", "agent_version": "test",
+                            "agent_token": token,
+                            "agent_verify_ca": "-----BEGIN CERTIFICATE-----\nA\n"}),
+                ),
+                Some("1.89"),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.raw);
+        let failed = app.settle("r", "clean failed").await;
+        assert_eq!(
+            failed["target_provision_state"], "manageable",
+            "a manual clean failed through a heartbeat fails as it would inline: {failed}"
+        );
+    }
+);
