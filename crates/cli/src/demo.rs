@@ -62,8 +62,13 @@ pub struct DemoArgs {
     pub slow_disk: f64,
 }
 
+/// Each simulated machine's disk (a sparse file): a small server's.
+const DISK_SIZE: u64 = 8 << 30;
+
 /// A raw disk image: a boot sector that says what it is, then pseudo-random data.
-fn write_image(path: &Path, mib: usize) -> Result<(), Failure> {
+/// Returns its SHA-256 (hex).
+fn write_image(path: &Path, mib: usize) -> Result<String, Failure> {
+    use sha2::Digest;
     let mut data = vec![0u8; mib.max(1) << 20];
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     for b in data.iter_mut().skip(512) {
@@ -77,7 +82,8 @@ fn write_image(path: &Path, mib: usize) -> Result<(), Failure> {
     data[510] = 0x55;
     data[511] = 0xaa;
     std::fs::write(path, &data)
-        .map_err(|e| Failure::Operation(format!("cannot write {}: {e}", path.display())))
+        .map_err(|e| Failure::Operation(format!("cannot write {}: {e}", path.display())))?;
+    Ok(format!("{:x}", sha2::Sha256::digest(&data)))
 }
 
 fn fail(e: impl std::fmt::Display) -> Failure {
@@ -166,7 +172,9 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
     let api = format!("http://{}", args.listen);
     // The rack first: Ferric's configuration names its switches.
     let mut rack_config = RackConfig::new(args.nodes, dir.join("rack"), &api);
-    rack_config.disk_size = ((args.image_mib as u64) << 20).max(512 << 20) * 2;
+    // Sparse files: only what is written takes space, so the disks can be the
+    // size of a small server's and inspection finds a root disk worth reporting.
+    rack_config.disk_size = ((args.image_mib as u64) << 21).max(DISK_SIZE);
     rack_config.agent_net = args.agent_net;
     rack_config.faults.crash_mid_write = args.crash_mid_write;
     rack_config.faults.slow_disk = args.slow_disk;
@@ -203,7 +211,7 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
         )));
     }
     let image = dir.join("var").join("demo-image.raw");
-    write_image(&image, args.image_mib)?;
+    let sha = write_image(&image, args.image_mib)?;
     eprintln!(
         "ferric demo: a simulated rack of {} machines, their BMCs at {}/redfish/v1, its {} leaf switches at {}/sim/switches",
         rack.machines.len(),
@@ -257,7 +265,7 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
         let nodes = finish_wait(&client, format, &names, verb, timeout).await?;
         if verb == "inspect" {
             for n in &nodes {
-                eprintln!("ferric demo: {}", hardware_line(n));
+                eprintln!("ferric demo: {}", hardware_line(&client, n).await?);
                 for line in link_lines(&client, n).await? {
                     eprintln!("ferric demo: {line}");
                 }
@@ -271,7 +279,7 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
             &client,
             &net,
             &names,
-            &image,
+            (&image, &sha),
             args.image_mib,
             format,
             timeout,
@@ -305,34 +313,78 @@ pub async fn run(args: DemoArgs, format: Format) -> Result<(), Failure> {
     if args.exit {
         return Ok(());
     }
+    let net_url = format!("http://{}", args.network_api_listen);
     eprintln!(
-        "\nFerric keeps running. Try:\n  ferric node list            (or: ferric node watch)\n  ferric deploy --resource-class sim --image {} --network {} --wait\n  export OS_AUTH_TYPE=none OS_ENDPOINT={api} OS_BAREMETAL_API_VERSION=1.115\n  openstack baremetal node list\n  curl -s {}/sim/machines     (the rack as the machines see it)\n  curl -s {}/sim/switches     (its switch ports' VLANs)\nLogs: {}\nCtrl-C to stop.",
-        image.display(),
-        demo_network::TENANT,
-        rack.bmc_url,
-        rack.bmc_url,
+        "\nFerric keeps running. Try:\n{}\nLogs: {}\nCtrl-C to stop.",
+        hints(&args, &names, (&image, &sha), &api, &net_url, &rack.bmc_url).join("\n"),
         dir.join("ferric.log").display()
     );
     let _ = tokio::signal::ctrl_c().await;
     Ok(())
 }
 
-/// What inspection found on a node, in a line.
-fn hardware_line(node: &serde_json::Value) -> String {
+/// What to try next, a command a line (a comment after two spaces and a
+/// parenthesis), each one that works when pasted in this state of the rack.
+fn hints(
+    args: &DemoArgs,
+    names: &[String],
+    (image, sha): (&Path, &str),
+    api: &str,
+    net_url: &str,
+    bmc_url: &str,
+) -> Vec<String> {
+    let image = format!("{} --checksum sha256:{sha}", image.display());
+    let tenant = demo_network::TENANT;
+    let mut lines = vec![
+        format!("  export FERRIC_URL={api} FERRIC_NETWORK_URL={net_url}"),
+        "  ferric node list            (or: ferric node watch)".to_string(),
+    ];
+    match names.first() {
+        // Every machine is deployed: take one down, then deploy it again (its
+        // port is still on the tenant network).
+        Some(first) if !args.no_deploy => lines.extend([
+            format!("  ferric node provision undeploy {first} --wait  (torn down and cleaned)"),
+            format!("  ferric deploy --node {first} --image {image} --wait  (deployed again)"),
+        ]),
+        Some(_) => lines.push(format!(
+            "  ferric deploy --resource-class sim --image {image} --network {tenant} --wait"
+        )),
+        None => {}
+    }
+    lines.extend([
+        format!("  export OS_AUTH_TYPE=none OS_ENDPOINT={api} OS_BAREMETAL_API_VERSION=1.115"),
+        "  openstack baremetal node list".to_string(),
+        format!("  curl -s {bmc_url}/sim/machines  (the rack as the machines see it)"),
+        format!("  curl -s {bmc_url}/sim/switches  (its switch ports' VLANs)"),
+    ]);
+    lines
+}
+
+/// What inspection found on a node, in a line: the root disk's size as the agent
+/// measured it, and the `local_gb` Ironic's scheduler sees (a GiB less).
+async fn hardware_line(client: &Client, node: &serde_json::Value) -> Result<String, Failure> {
+    let uuid = node["uuid"].as_str().unwrap_or_default();
+    let data = client
+        .request(Method::GET, &format!("/v1/nodes/{uuid}/inventory"), None)
+        .await?;
+    let disk = match data["plugin_data"]["root_disk"]["size"].as_u64() {
+        Some(bytes) => format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64),
+        None => "?".into(),
+    };
     let p = &node["properties"];
     let show = |k: &str| match &p[k] {
         serde_json::Value::Null => "?".to_string(),
         serde_json::Value::String(s) => s.clone(),
         v => v.to_string(),
     };
-    format!(
-        "{} inspected: {} CPUs ({}), {} MiB of memory, a {} GiB root disk",
+    Ok(format!(
+        "{} inspected: {} CPUs ({}), {} MiB of memory, a root disk of {disk} (local_gb {})",
         node["name"].as_str().unwrap_or("?"),
         show("cpus"),
         show("cpu_arch"),
         show("memory_mb"),
         show("local_gb")
-    )
+    ))
 }
 
 /// Where inspection found each of a node's NICs cabled, in a line each.
@@ -374,17 +426,12 @@ async fn deploy_all(
     client: &Client,
     net: &Client,
     names: &[String],
-    image: &Path,
+    (image, sha): (&Path, &str),
     image_mib: usize,
     format: Format,
     timeout: Duration,
 ) -> Result<(), Failure> {
     eprintln!("ferric demo: deploy: each agent writes a {image_mib} MiB image served by Ferric's image cache on the provisioning VLAN; then the node boots it on its tenant VLAN");
-    let sha = {
-        use sha2::Digest;
-        let data = std::fs::read(image).map_err(fail)?;
-        format!("{:x}", sha2::Sha256::digest(&data))
-    };
     for n in names {
         demo_network::attach_tenant_vif(client, net, n).await?;
         let ops = json!([

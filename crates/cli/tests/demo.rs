@@ -6,10 +6,13 @@
 //! `last_error`, the rest `active`. Between inspection and cleaning the nodes go to
 //! the `neutron` network interface: the rack's switches, driven by the `sim` switch
 //! driver, must see exactly the inspected boot NICs' ports flipped.
+//! When it keeps running, each `ferric` command of its closing hints works pasted.
 
 mod common;
 
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use common::{documents, free_port};
 use serde_json::Value;
@@ -71,6 +74,10 @@ fn the_demo_deploys_every_machine() {
         assert!(
             !line.contains('?') && line.contains("MiB of memory"),
             "{line}"
+        );
+        assert!(
+            line.contains("a root disk of 8.0 GiB (local_gb 7)"),
+            "inspection reports the simulated disk's size: {line}"
         );
     }
     // Inspection added each machine's second NIC and linked both to their switch
@@ -149,4 +156,98 @@ fn agents_dying_mid_write_fail_only_their_nodes() {
         stderr.contains("configured exactly the 10 switch ports inspection linked to boot NICs"),
         "{stderr}"
     );
+}
+
+/// The commands of the demo's closing hints (`  ferric …` lines, without the
+/// comment after two spaces) and the environment its `export FERRIC_URL` line sets.
+fn pasted_hints(stderr: &[String]) -> (Vec<Vec<String>>, Vec<(String, String)>) {
+    let mut commands = Vec::new();
+    let mut env = Vec::new();
+    // A hint is indented by two spaces.
+    for line in stderr.iter().filter_map(|l| l.strip_prefix("  ")) {
+        let command = line.split("  ").next().unwrap_or_default();
+        if let Some(vars) = command.strip_prefix("export FERRIC_URL=") {
+            for pair in format!("FERRIC_URL={vars}").split_whitespace() {
+                let (k, v) = pair.split_once('=').unwrap();
+                env.push((k.to_string(), v.to_string()));
+            }
+        } else if let Some(args) = command.strip_prefix("ferric ") {
+            commands.push(args.split_whitespace().map(str::to_string).collect());
+        }
+    }
+    (commands, env)
+}
+
+#[test]
+fn the_closing_hints_work_when_pasted() {
+    let dir = std::env::temp_dir().join(format!("ferric-demo-hints-{}", std::process::id()));
+    let child = Command::new(env!("CARGO_BIN_EXE_ferric"))
+        .args(["demo", "--image-mib", "8", "--nodes", "2"])
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .args([
+            "--network-api-listen",
+            &format!("127.0.0.1:{}", free_port()),
+        ])
+        .args(["--agent-net", "127.4.0.0", "--dir"])
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ferric runs");
+    let mut child = KillOnDrop(child);
+    let child = &mut child.0;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut said = Vec::new();
+    while !said.iter().any(|l: &String| l.contains("Ctrl-C to stop")) {
+        match rx.recv_timeout(Duration::from_secs(300)) {
+            Ok(line) => said.push(line),
+            Err(e) => {
+                panic!(
+                    "the demo did not finish its flow ({e}):\n{}",
+                    said.join("\n")
+                );
+            }
+        }
+    }
+    let (commands, env) = pasted_hints(&said);
+    assert!(
+        env.iter().any(|(k, _)| k == "FERRIC_URL"),
+        "the hints say where Ferric is:\n{}",
+        said.join("\n")
+    );
+    let verbs: Vec<&str> = commands.iter().map(|c| c[0].as_str()).collect();
+    assert!(verbs.contains(&"deploy"), "{}", said.join("\n"));
+    for command in &commands {
+        let out = Command::new(env!("CARGO_BIN_EXE_ferric"))
+            .args(command)
+            .envs(env.iter().cloned())
+            .output()
+            .expect("ferric runs");
+        assert!(
+            out.status.success(),
+            "`ferric {}` failed: {}",
+            command.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A child process killed when the test ends, passed or not (else it would keep
+/// the cargo lock its parent held).
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
