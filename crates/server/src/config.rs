@@ -13,34 +13,14 @@ use serde::Deserialize;
 
 /// Ferric: bare-metal provisioning with an Ironic-compatible API.
 ///
-/// With no options, ferricd runs all-in-one: SQLite in ./var, the API on
-/// 127.0.0.1:6385, no authentication (so it listens on loopback only).
-/// Every option may also be set in the TOML file given with --config (same names,
-/// `api.public_endpoint`, `api.max_limit` and `api.dashboard` under an `[api]` table, `host`,
-/// `group`, `workers`, `sync_power_state_interval` (seconds, 0 = off, default 60),
-/// `heartbeat_interval` and `heartbeat_timeout` (seconds, default 10 and 60),
-/// `graceful_shutdown_timeout` and `drain_shutdown_timeout` (seconds, default 60 and
-/// 1800) and
-/// `[agent]` (`heartbeat_timeout`, `require_tls`, `allow_md5_checksum`,
-/// `post_deploy_get_power_state_retry_interval`, `post_deploy_get_power_state_retries`),
-/// `[deploy]` (`http_url`, `image_cache_size_mib`, `allowed_local_paths`), `[boot]` (`tftp_listen`,
-/// `tftp_root`, `tftp_max_transfers`, `dhcp_interface`, `dhcp_proxy`, `dhcp_server_ip`, `dhcp_prefix`,
-/// `dhcp_pool_start`, `dhcp_pool_end`, `dhcp_gateway`, `dhcp_dns`, `dhcp_lease_time`,
-/// `bios_file`, `uefi_file`, `ipxe_dir`, `kernel_append_params`, `router_advertisements`,
-/// `dhcp_discovery`, `discovery_driver`, `http_listen`, `http_url`), `[network]`
-/// (`api_listen`; `neutron_url`, `neutron_token`, `provisioning_network`,
-/// `cleaning_network`, `rescuing_network` for an external Neutron;
-/// `[[network.switches]]` with `name`, `driver`, `switch_id`,
-/// `switch_info`; linux-bridge `mode`, `bridge`, `netns`; generic-ssh `host`, `port`,
-/// `username`, `password` or `key_file`, `os`, `bind_commands`, `unbind_commands`; sim
-/// `url`, `username`, `password`),
-/// `[auth]` (`strategy`, `http_basic_auth_user_file`, `policy_file`), `[inspector]`
-/// (`add_ports`, `keep_ports`, `update_pxe_enabled`, `physical_network_cidr_map`),
-/// `[inspection_rules]` (`built_in_rules`, `mask_secrets`), `role`, `[rpc]` (`listen`,
-/// `url`, `secret_file`, `tls_cert_file`, `tls_key_file`, `ca_file`), `[conductor]
-/// enable_health_monitoring`, the wait timeouts `deploy_callback_timeout`, `clean_callback_timeout`,
-/// `inspect_wait_timeout`, `rescue_callback_timeout`, `service_callback_timeout`
-/// (seconds, default 1800) under `[conductor]`) or in the environment variable shown.
+/// With no options, ferricd runs all-in-one: SQLite in ./var, the API and the web
+/// dashboard (/dashboard/) on 127.0.0.1:6385, no authentication (so it listens on
+/// loopback only).
+///
+/// Each flag below also has a FERRIC_* environment variable and a key in the TOML
+/// file given with --config, which has more options than the flags: `ferricd
+/// config example` prints one with every option, commented out, and
+/// docs/configuration.md describes each.
 #[derive(Debug, Parser)]
 #[command(name = "ferricd", version)]
 pub struct Cli {
@@ -178,6 +158,19 @@ pub enum Command {
     /// The built-in identity service.
     #[command(subcommand)]
     Identity(IdentityCommand),
+    /// The configuration file: an example with every option, or the reference.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `ferricd config …`: text generated from the option table.
+#[derive(Debug, Clone, Copy, clap::Subcommand)]
+pub enum ConfigCommand {
+    /// Print a configuration file with every option commented out, with its
+    /// default or an example.
+    Example,
+    /// Print the configuration reference (Markdown, as docs/configuration.md).
+    Reference,
 }
 
 #[derive(clap::Subcommand)]
@@ -348,7 +341,7 @@ struct FileAuth {
 /// The TOML file's shape.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileConfig {
+pub(crate) struct FileConfig {
     listen: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
@@ -524,7 +517,7 @@ struct FileAgent {
     /// Allow MD5 image checksums (default true).
     allow_md5_checksum: Option<bool>,
     /// After asking the agent to power off: seconds between power-state reads, and
-    /// how many reads before the BMC powers the node off (defaults 5 and 7).
+    /// how many reads before the BMC powers the node off (defaults 5 and 6).
     post_deploy_get_power_state_retry_interval: Option<f64>,
     post_deploy_get_power_state_retries: Option<u32>,
 }

@@ -17,6 +17,8 @@ mod inspection_rules_config;
 mod inspector_config;
 mod ipxe_files;
 mod lease_store;
+pub mod options;
+mod options_table;
 mod switches;
 mod tls;
 

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ferric_server::config::{Command, IdentityCommand};
+use ferric_server::config::{Command, ConfigCommand, IdentityCommand};
 use ferric_server::{open_database, run, Cli, Settings};
 
 /// jemalloc instead of glibc's malloc: on the 3 000-machine rack ferricd spends 28 %
@@ -40,6 +40,17 @@ fn main() -> ExitCode {
 async fn serve() -> ExitCode {
     let mut cli = Cli::parse();
     let command = cli.command.take();
+    match command {
+        Some(Command::Config(ConfigCommand::Example)) => {
+            print!("{}", ferric_server::options::example());
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Config(ConfigCommand::Reference)) => {
+            print!("{}", ferric_server::options::reference());
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
+    }
     let settings = match Settings::load(cli) {
         Ok(s) => s,
         Err(e) => {
