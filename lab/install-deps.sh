@@ -27,6 +27,10 @@ command -v cpio >/dev/null 2>&1 || need_apt+=(cpio)
 command -v make >/dev/null 2>&1 || need_apt+=(make)
 command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
 command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
+# The Debian package (packaging/): strip for its binaries, systemd-analyze to
+# verify its units.
+command -v strip >/dev/null 2>&1 || need_apt+=(binutils)
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 [ -f /usr/lib/ipxe/undionly.kpxe ] || need_apt+=(ipxe)
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
