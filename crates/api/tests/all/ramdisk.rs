@@ -58,6 +58,17 @@ async fn cleaning_node(app: &TestApp, manual: bool) -> String {
     uuid
 }
 
+/// The agent token the node's first lookup hands out (by its port's MAC).
+async fn first_lookup_token(app: &TestApp) -> String {
+    let r = app
+        .call("GET", &format!("/v1/lookup?addresses={MAC}"), None)
+        .await;
+    r.body["config"]["agent_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 both_backends!(lookup, |app: TestApp| async move {
     let uuid = waiting_node(&app).await;
     let lookup = format!("/v1/lookup?addresses={MAC}");
@@ -126,13 +137,7 @@ both_backends!(lookup, |app: TestApp| async move {
 
 both_backends!(heartbeat, |app: TestApp| async move {
     let uuid: ferric_types::NodeId = waiting_node(&app).await.parse().unwrap();
-    let r = app
-        .call("GET", &format!("/v1/lookup?addresses={MAC}"), None)
-        .await;
-    let token = r.body["config"]["agent_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = first_lookup_token(&app).await;
     let hb = |body: Value| {
         let app = &app;
         async move {
@@ -280,13 +285,7 @@ both_backends!(
         cleaning_node(&app, true).await;
         let n = app.call("GET", "/v1/nodes/r", None).await.body;
         assert_eq!(n["target_provision_state"], "manageable", "{n}");
-        let r = app
-            .call("GET", &format!("/v1/lookup?addresses={MAC}"), None)
-            .await;
-        let token = r.body["config"]["agent_token"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let token = first_lookup_token(&app).await;
         // An agent whose certificate is not one: the step fails on its heartbeat.
         let r = app
             .call_v(
