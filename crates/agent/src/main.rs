@@ -60,6 +60,9 @@ struct Args {
     /// Log filter (error, warn, info, debug).
     #[arg(long, default_value = "info")]
     log: String,
+    /// Log lines as `text`, or `json` (one object a line) for a log pipeline.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
 }
 
 fn settings(args: &Args) -> Result<Settings, String> {
@@ -121,11 +124,15 @@ fn settings(args: &Args) -> Result<Settings, String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(&args.log))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    if args.log_format == "json" {
+        logs.json().flatten_event(true).init();
+    } else {
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
     let settings = match settings(&args) {
         Ok(s) => s,
         Err(e) => {

@@ -75,9 +75,31 @@ fn requested_version(headers: &HeaderMap) -> Result<Microversion, VersionProblem
     }
 }
 
-/// The middleware.
+/// A request id as OpenStack writes them: `req-` and a UUID.
+fn is_request_id(text: &str) -> bool {
+    text.strip_prefix("req-")
+        .is_some_and(|u| uuid::Uuid::try_parse(u).is_ok())
+}
+
+/// The middleware. Each request runs in a `request` span with its id, and the
+/// caller's own (`X-OpenStack-Request-ID`, OpenStack's global request id) when it
+/// sent one: every line logged for the request, the conductor's work it starts
+/// included, carries them.
 pub async fn negotiate(mut request: Request, next: Next) -> Response {
     let request_id = format!("req-{}", uuid::Uuid::new_v4());
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        global_request_id = tracing::field::Empty
+    );
+    if let Some(global) = request
+        .headers()
+        .get("x-openstack-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| is_request_id(v))
+    {
+        span.record("global_request_id", global);
+    }
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     // Who asked, for the log (the authentication layer runs first); nothing is
@@ -93,7 +115,8 @@ pub async fn negotiate(mut request: Request, next: Next) -> Response {
     let (mut response, announce_range, version) = match requested_version(request.headers()) {
         Ok(version) => {
             request.extensions_mut().insert(version);
-            (next.run(request).await, true, Some(version))
+            let response = tracing::Instrument::instrument(next.run(request), span).await;
+            (response, true, Some(version))
         }
         Err(VersionProblem::Malformed(text)) => (
             ApiError::not_acceptable(format!(

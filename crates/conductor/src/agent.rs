@@ -118,7 +118,7 @@ impl Conductor {
             }
         }
         let this = self.clone();
-        tokio::spawn(async move {
+        let task = async move {
             let Ok(permit) = this.workers.clone().acquire_owned().await else {
                 this.take_heartbeat(uuid);
                 return;
@@ -140,7 +140,9 @@ impl Conductor {
                 }
             })
             .await
-        });
+        };
+        // In the heartbeat request's span, as work a request starts is.
+        tokio::spawn(tracing::Instrument::in_current_span(task));
         Ok(())
     }
 

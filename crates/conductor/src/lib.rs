@@ -215,6 +215,9 @@ impl Conductor {
         work: impl std::future::Future<Output = ()> + Send + 'static,
     ) {
         let workers = self.workers.clone();
+        // In the caller's span: the API request that started the work, so its
+        // request id is on every line the work logs.
+        let work = tracing::Instrument::in_current_span(work);
         tokio::spawn(ferric_drivers::worker_slot::holding(workers, permit, work));
     }
 

@@ -55,6 +55,11 @@ pub struct Cli {
     #[arg(long, env = "FERRIC_LOG", value_name = "FILTER")]
     pub log: Option<String>,
 
+    /// Log lines as text, or as one JSON object each for a log pipeline
+    /// [default: text]
+    #[arg(long, env = "FERRIC_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+
     /// The name this conductor locks nodes under [default: the machine's host name]
     #[arg(long, env = "FERRIC_HOST", value_name = "NAME")]
     pub host: Option<String>,
@@ -150,6 +155,18 @@ pub struct Cli {
     pub tls_key: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// One JSON object a line: time, level, target, message, the event's
+    /// fields (node, request id…) and the request it belongs to.
+    Json,
 }
 
 /// What `ferricd` does instead of serving.
@@ -346,6 +363,7 @@ pub(crate) struct FileConfig {
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     log: Option<String>,
+    log_format: Option<LogFormat>,
     /// `api,conductor,boot`, any combination.
     role: Option<String>,
     #[serde(default)]
@@ -571,6 +589,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub log: String,
+    pub log_format: LogFormat,
     pub api: ferric_api::ApiConfig,
     /// How the web dashboard signs users in; `None`: no dashboard.
     pub dashboard: Option<ferric_dashboard::Login>,
@@ -976,6 +995,7 @@ impl Settings {
             data_dir,
             database_url,
             log: cli.log.or(file.log).unwrap_or_else(|| "info".into()),
+            log_format: cli.log_format.or(file.log_format).unwrap_or_default(),
             api: ferric_api::ApiConfig {
                 public_endpoint,
                 max_limit,

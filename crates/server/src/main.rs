@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ferric_server::config::{Command, ConfigCommand, IdentityCommand};
+use ferric_server::config::{Command, ConfigCommand, IdentityCommand, LogFormat};
 use ferric_server::{open_database, run, Cli, Settings};
 
 /// jemalloc instead of glibc's malloc: on the 3 000-machine rack ferricd spends 28 %
@@ -68,12 +68,22 @@ async fn serve() -> ExitCode {
     }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log));
-    // Colours only on a terminal: a log file or pipeline gets plain text.
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
+    match settings.log_format {
+        // Colours only on a terminal: a log file or pipeline gets plain text.
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_target(false)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .init(),
+        // The event's fields at the top level, and the request it runs in.
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .init(),
+    }
     match run(settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

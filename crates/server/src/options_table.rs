@@ -41,6 +41,14 @@ pub(crate) const OPTIONS: &[Opt] = &[
     },
     Opt {
         section: "",
+        key: "log_format",
+        value: r#""text""#,
+        default: true,
+        flag: Some("--log-format"),
+        help: "How log lines are written: `text` for people, or `json`, one object a line (time, level, target, message, the event's fields such as `node` and `request_id`, and the request it runs in) for a log pipeline.",
+    },
+    Opt {
+        section: "",
         key: "role",
         value: r#""api,conductor,boot""#,
         default: true,
