@@ -55,9 +55,20 @@ pub struct Agent {
     pub written: Mutex<Option<Written>>,
     /// The PEM certificate of the command API (sent as `agent_verify_ca`).
     pub certificate_pem: RwLock<Option<String>>,
+    /// The request id (`X-OpenStack-Request-ID`) the conductor's last command
+    /// carried: the operation the agent works for, sent back with heartbeats.
+    pub last_request_id: RwLock<Option<String>>,
 }
 
 impl Agent {
+    /// The request id of the conductor's last command, if it sent one.
+    pub fn request_id(&self) -> Option<String> {
+        self.last_request_id
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     pub fn new(settings: Settings) -> Self {
         let started_at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -78,6 +89,7 @@ impl Agent {
             running: Mutex::new(Vec::new()),
             written: Mutex::new(None),
             certificate_pem: RwLock::new(None),
+            last_request_id: RwLock::new(None),
         }
     }
 

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
+use tracing::Instrument;
 
 use crate::agent::Agent;
 use crate::commands::{self, CommandError, Status};
@@ -142,9 +143,24 @@ async fn one(
 async fn run(
     State(agent): State<Arc<Agent>>,
     Query(q): Params,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, Fault> {
     check_token(&agent, &q)?;
+    // The conductor's request id: the command runs (and logs) under it, and the
+    // heartbeats after it carry it back.
+    let request_id = headers
+        .get("x-openstack-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.starts_with("req-") && v.len() <= 64)
+        .map(str::to_string);
+    if let Some(id) = &request_id {
+        *agent
+            .last_request_id
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(id.clone());
+    }
+    let span = tracing::info_span!("command", request_id = request_id.as_deref());
     let body: Value = serde_json::from_slice(&body)
         .map_err(|e| Fault(CommandError::invalid(format!("the body is not JSON: {e}"))))?;
     let name = body
@@ -156,6 +172,7 @@ async fn run(
         .cloned()
         .ok_or_else(|| Fault(CommandError::invalid("the command params are missing")))?;
     let result = commands::execute(&agent, name, params, wants_wait(&q))
+        .instrument(span)
         .await
         .map_err(Fault)?;
     Ok(Json(serde_json::to_value(result).unwrap_or_default()))

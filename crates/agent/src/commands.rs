@@ -137,10 +137,11 @@ pub async fn execute(
         }
         Kind::Async => {
             let (agent2, id2, cmd2) = (agent.clone(), id.clone(), cmd.to_string());
-            let task = tokio::spawn(async move {
+            // In the command's span: its request id is on what the work logs.
+            let task = tokio::spawn(tracing::Instrument::in_current_span(async move {
                 let outcome = run.await;
                 finish(&agent2, &id2, &cmd2, outcome, true);
-            });
+            }));
             agent.track(task.abort_handle());
             if wait {
                 let _ = task.await;

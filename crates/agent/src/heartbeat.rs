@@ -43,10 +43,12 @@ pub async fn run(agent: Arc<Agent>, client: IronicClient, node_uuid: String, cal
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
+        let request_id = agent.request_id();
         let hb = Heartbeat {
             callback_url: &callback_url,
             agent_token: token.as_deref(),
             verify_ca: ca.as_deref(),
+            request_id: request_id.as_deref(),
         };
         let sent = client.heartbeat(&node_uuid, &hb).await;
         last = Some(Instant::now());

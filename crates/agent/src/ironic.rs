@@ -44,6 +44,9 @@ pub struct Heartbeat<'a> {
     pub callback_url: &'a str,
     pub agent_token: Option<&'a str>,
     pub verify_ca: Option<&'a str>,
+    /// The request id of the conductor's last command: the heartbeat goes back
+    /// under the id of the operation it reports on.
+    pub request_id: Option<&'a str>,
 }
 
 impl IronicClient {
@@ -107,18 +110,21 @@ impl IronicClient {
         format!("{}.{}", v.0, v.1)
     }
 
+    /// A request to the API, carrying `request_id` (else the kernel's
+    /// `ipa-global-request-id`) as `X-OpenStack-Request-ID`.
     fn request(
         &self,
         method: reqwest::Method,
         url: String,
         version: String,
+        request_id: Option<&str>,
     ) -> reqwest::RequestBuilder {
         let mut rb = self
             .http
             .request(method, url)
             .header("Accept", "application/json")
             .header("X-OpenStack-Ironic-API-Version", version);
-        if let Some(id) = &self.request_id {
+        if let Some(id) = request_id.or(self.request_id.as_deref()) {
             rb = rb.header("X-OpenStack-Request-ID", id);
         }
         rb
@@ -139,7 +145,7 @@ impl IronicClient {
             }
             let version = self.version(LOOKUP_VERSION);
             let resp = match self
-                .request(reqwest::Method::GET, url, version)
+                .request(reqwest::Method::GET, url, version, None)
                 .send()
                 .await
             {
@@ -228,7 +234,12 @@ impl IronicClient {
         }
         let url = format!("{}/v1/heartbeat/{node}", self.url());
         let resp = self
-            .request(reqwest::Method::POST, url, self.version(HEARTBEAT_VERSION))
+            .request(
+                reqwest::Method::POST,
+                url,
+                self.version(HEARTBEAT_VERSION),
+                hb.request_id,
+            )
             .json(&body)
             .send()
             .await

@@ -25,6 +25,8 @@ use crate::AppState;
 pub struct Access {
     pub caller: Caller,
     policy: Arc<Policy>,
+    /// The id the request's work goes by (`crate::version::RequestId`).
+    request_id: Option<String>,
 }
 
 /// Which rows a list may show.
@@ -46,6 +48,10 @@ impl FromRequestParts<AppState> for Access {
         Ok(Access {
             caller,
             policy: state.config.policy.clone(),
+            request_id: parts
+                .extensions
+                .get::<crate::version::RequestId>()
+                .map(|id| id.0.clone()),
         })
     }
 }
@@ -219,6 +225,7 @@ impl Access {
         Requester {
             user: self.caller.user_name().map(str::to_string),
             project: self.caller.project_id().map(str::to_string),
+            request_id: self.request_id.clone(),
         }
     }
 

@@ -75,6 +75,11 @@ fn requested_version(headers: &HeaderMap) -> Result<Microversion, VersionProblem
     }
 }
 
+/// The id a request's work goes by, for the handlers: the caller's global
+/// request id when it sent one, else the request's own.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
 /// A request id as OpenStack writes them: `req-` and a UUID.
 fn is_request_id(text: &str) -> bool {
     text.strip_prefix("req-")
@@ -92,14 +97,18 @@ pub async fn negotiate(mut request: Request, next: Next) -> Response {
         request_id = %request_id,
         global_request_id = tracing::field::Empty
     );
-    if let Some(global) = request
+    let global = request
         .headers()
         .get("x-openstack-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|v| is_request_id(v))
-    {
-        span.record("global_request_id", global);
+        .map(str::to_string);
+    if let Some(global) = &global {
+        span.record("global_request_id", tracing::field::display(global));
     }
+    request
+        .extensions_mut()
+        .insert(RequestId(global.unwrap_or_else(|| request_id.clone())));
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     // Who asked, for the log (the authentication layer runs first); nothing is

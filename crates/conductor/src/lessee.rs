@@ -101,6 +101,7 @@ mod tests {
         let who = Requester {
             user: Some("u".into()),
             project: Some("p2".into()),
+            request_id: None,
         };
         on_deploy(&mut n, LesseeSource::Request, &who);
         assert_eq!(n.lessee.as_deref(), Some("p2"));

@@ -5,6 +5,7 @@
 use ferric_drivers::steps::{StepOutcome, StepPhase, StepRun};
 use ferric_drivers::{inspect, rescue, PowerTarget};
 use ferric_drivers::{Driver, DriverError, WorkKind};
+use ferric_types::agent_keys;
 use ferric_types::crypt::sha256_crypt_random_salt;
 use ferric_types::deploy_template::TemplateStep;
 use ferric_types::fsm::{self, Event};
@@ -393,6 +394,13 @@ pub(crate) async fn drop_ramdisk_boot(driver: &Driver, node: &mut Node) {
 
 /// Keeps what the request carries where the work will read it.
 fn record_request(node: &mut Node, req: &ProvisionRequest) {
+    // The operation's request id, for the agent's commands (and so its heartbeats).
+    match &req.requester.request_id {
+        Some(id) => node
+            .driver_internal_info
+            .insert(agent_keys::REQUEST_ID.into(), Value::from(id.as_str())),
+        None => node.driver_internal_info.remove(agent_keys::REQUEST_ID),
+    };
     for phase in [StepPhase::Clean, StepPhase::Deploy, StepPhase::Service] {
         steps::clear_engine(node, phase);
     }

@@ -241,13 +241,22 @@ impl AgentClient {
         let (url, token) = agent_of(node)?;
         let http = self.client_for(node, &url)?;
         let body = json!({"name": name, "params": params});
+        let request_id = node
+            .driver_internal_info
+            .get(keys::REQUEST_ID)
+            .and_then(Value::as_str);
         let resp = send(&url, name, false, || {
-            http.post(format!("{url}/v1/commands/"))
+            let rb = http
+                .post(format!("{url}/v1/commands/"))
                 .query(&[
                     ("wait", if wait { "true" } else { "false" }),
                     ("agent_token", &token),
                 ])
-                .json(&body)
+                .json(&body);
+            match request_id {
+                Some(id) => rb.header("X-OpenStack-Request-ID", id),
+                None => rb,
+            }
         })
         .await?;
         let status = resp.status();

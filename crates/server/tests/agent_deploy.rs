@@ -14,7 +14,9 @@
 //! (every file read back with `isoinfo` equal to what was given, `blkid` sees
 //! `LABEL=config-2 TYPE=iso9660`), and images served from the conductor's cache
 //! (`image_download_source=http`, local paths). ferricd and the agents log at debug
-//! level, and no agent token the node was given appears in any of their logs.
+//! level, and no agent token the node was given appears in any of their logs. A
+//! deploy asked for under the caller's request id keeps it end to end: the agent
+//! logs its commands under it and its heartbeats bring it back to the conductor.
 
 mod support;
 
@@ -96,11 +98,42 @@ async fn scenario(database_url: Option<String>) {
             json!({"image_source": img("good.raw"), "image_os_hash_algo": "sha256", "image_os_hash_value": sha, "image_disk_format": "raw"}),
         )
         .await;
-    ferric.provision(&uuid, "active").await;
+    // Asked for under the caller's own request id, which the deploy keeps.
+    let request_id = "req-5e1d0c4b-7a2f-4e3d-8c9b-0a1b2c3d4e5f";
+    let resp = reqwest::Client::new()
+        .put(format!("{}/v1/nodes/{uuid}/states/provision", ferric.api))
+        .header("X-OpenStack-Ironic-API-Version", API_VERSION)
+        .header("X-OpenStack-Request-ID", request_id)
+        .json(&json!({"target": "active"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 202);
     let node = ferric
         .wait_for(&uuid, &["active", "deploy failed"], budget)
         .await;
     assert_eq!(node["provision_state"], "active", "{node}");
+    // The id went to the agent with its commands and came back with its
+    // heartbeats: the conductor's last state change, made on a heartbeat, is
+    // logged under it, and so is the agent's work.
+    let log = std::fs::read_to_string(&ferric.log).unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l.contains(&format!("global_request_id={request_id}"))
+                && l.contains("provision state change")
+                && l.contains("to=active")),
+        "no line of the heartbeat that finished the deploy carries {request_id}"
+    );
+    let agent_logs: String = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("agent-"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    assert!(
+        agent_logs.contains(request_id),
+        "the agent's logs do not carry {request_id}"
+    );
     assert_eq!(node["power_state"], "power on");
     assert_eq!(node["driver_internal_info"]["fake_boot_device"], "disk");
     assert_eq!(node["driver_internal_info"]["network_binding"], "tenant");

@@ -11,3 +11,6 @@ pub const LAST_HEARTBEAT: &str = "agent_last_heartbeat";
 pub const CACHED_CLEAN_STEPS: &str = "agent_cached_clean_steps";
 pub const CACHED_DEPLOY_STEPS: &str = "agent_cached_deploy_steps";
 pub const HW_MANAGER_VERSION: &str = "hardware_manager_version";
+/// Ferric's own: the id of the request that started the node's current
+/// operation, sent to the agent with each command (`X-OpenStack-Request-ID`).
+pub const REQUEST_ID: &str = "request_id";

@@ -44,6 +44,11 @@ pub struct HistoryEvent {
 pub struct Requester {
     pub user: Option<String>,
     pub project: Option<String>,
+    /// The id of the request (the caller's global one when it sent one): the
+    /// conductor passes it to the node's agent, whose heartbeats bring it back,
+    /// so the logs of one operation share it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl HistoryEvent {
