@@ -39,6 +39,9 @@ struct Args {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Tables at full width: no column wrapped to fit the terminal.
+    #[arg(long, global = true)]
+    wide: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -60,6 +63,8 @@ enum Command {
     Sim(sim::SimArgs),
     /// Ferric all-in-one with a simulated rack, cleaned and deployed before your eyes.
     Demo(demo::DemoArgs),
+    /// Print the shell completion script: `ferric completion bash > /etc/bash_completion.d/ferric`.
+    Completion { shell: clap_complete::Shell },
 }
 
 const DEFAULT_URL: &str = "http://127.0.0.1:6385";
@@ -67,7 +72,10 @@ const DEFAULT_URL: &str = "http://127.0.0.1:6385";
 /// The API client: with the cloud's credentials when there is one (its endpoint,
 /// or the catalog's, unless --url names one), else unauthenticated.
 async fn connect(args: &Args) -> Result<Client, String> {
-    let needs_api = !matches!(args.command, Command::Sim(_) | Command::Demo(_));
+    let needs_api = !matches!(
+        args.command,
+        Command::Sim(_) | Command::Demo(_) | Command::Completion { .. }
+    );
     match ferric_cli::cloud::resolve(args.os_cloud.as_deref())? {
         Some(cloud) if needs_api => {
             let endpoint = args.url.clone().or(cloud.endpoint);
@@ -90,6 +98,15 @@ async fn connect(args: &Args) -> Result<Client, String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    if let Command::Completion { shell } = args.command {
+        let mut command = <Args as clap::CommandFactory>::command();
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut command, "ferric", &mut script);
+        // A closed pipe (`| head`) is no error worth a panic.
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
+        return ExitCode::SUCCESS;
+    }
+    ferric_cli::output::set_table_width(args.wide);
     let url = args.url.clone().unwrap_or_else(|| DEFAULT_URL.to_string());
     let client = match connect(&args).await {
         Ok(c) => c,
@@ -105,6 +122,7 @@ async fn main() -> ExitCode {
         Command::Deploy(a) => deploy::run(&client, args.format, a).await,
         Command::Sim(a) => sim::run(&url, a).await,
         Command::Demo(a) => demo::run(a, args.format).await,
+        Command::Completion { .. } => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,9 @@
 //! client's: a listing's columns, or a record's Field | Value), `json` (pretty,
 //! keys sorted) or `yaml`.
 
+use std::sync::OnceLock;
+
+use comfy_table::{ContentArrangement, Table};
 use serde_json::Value;
 
 use crate::yaml::to_yaml;
@@ -23,58 +26,60 @@ pub fn cell(v: &Value) -> String {
     }
 }
 
-/// A boxed table of `headers` over `rows`.
+/// How wide tables may be: the terminal's width (or `COLUMNS` when output is not
+/// a terminal), unless `--wide` asked for every column at full width. Set once by
+/// `main` before anything prints.
+static TABLE_WIDTH: OnceLock<Option<u16>> = OnceLock::new();
+
+/// Sets the table width from the terminal, `COLUMNS`, and `--wide`.
+pub fn set_table_width(wide: bool) {
+    let width = if wide {
+        None
+    } else {
+        terminal_size::terminal_size()
+            .map(|(w, _)| w.0)
+            .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+    };
+    let _ = TABLE_WIDTH.set(width);
+}
+
+/// A boxed table of `headers` over `rows`, its columns wrapped to fit the width.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    table_at(headers, rows, TABLE_WIDTH.get().copied().flatten())
+}
+
+/// A boxed table at most `width` columns wide (wrapping cells), or as wide as
+/// its contents.
+pub fn table_at(headers: &[&str], rows: &[Vec<String>], width: Option<u16>) -> String {
+    let mut t = Table::new();
+    t.load_preset(ASCII_BORDERS_AND_HEADER_SEPARATED)
+        .set_header(headers.iter().copied());
+    match width {
+        Some(width) => {
+            t.set_width(width)
+                .set_content_arrangement(ContentArrangement::Dynamic);
+        }
+        None => {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
     for row in rows {
-        for (w, c) in widths.iter_mut().zip(row) {
-            for line in c.lines() {
-                *w = (*w).max(line.chars().count());
-            }
+        t.add_row(row.iter().map(String::as_str));
+    }
+    let mut out = t.to_string();
+    if rows.is_empty() {
+        // Header rule and bottom rule are the same line: keep one, as the
+        // OpenStack client does.
+        if let Some(cut) = out.rfind('\n') {
+            out.truncate(cut);
         }
     }
-    let rule: String = {
-        let mut r = String::from("+");
-        for w in &widths {
-            r.push_str(&"-".repeat(w + 2));
-            r.push('+');
-        }
-        r.push('\n');
-        r
-    };
-    let line = |cells: &[String]| {
-        let height = cells
-            .iter()
-            .map(|c| c.lines().count().max(1))
-            .max()
-            .unwrap_or(1);
-        let mut out = String::new();
-        for i in 0..height {
-            out.push('|');
-            for (w, c) in widths.iter().zip(cells) {
-                let text = c.lines().nth(i).unwrap_or_default();
-                out.push(' ');
-                out.push_str(text);
-                out.push_str(&" ".repeat(w - text.chars().count() + 1));
-                out.push('|');
-            }
-            out.push('\n');
-        }
-        out
-    };
-    let mut out = rule.clone();
-    out.push_str(&line(
-        &headers.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
-    ));
-    out.push_str(&rule);
-    for row in rows {
-        out.push_str(&line(row));
-    }
-    if !rows.is_empty() {
-        out.push_str(&rule);
-    }
+    out.push('\n');
     out
 }
+
+/// The table style: `+---+` rules around, under the header and at the end.
+const ASCII_BORDERS_AND_HEADER_SEPARATED: &str = "||--+-++|    ++++++";
 
 /// A listing: `columns` are (header, field) pairs picked from each item.
 pub fn listing(format: Format, columns: &[(&str, &str)], items: &[Value]) -> String {
@@ -133,4 +138,64 @@ fn json_text(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A node listing as `ferric node list --long` prints it.
+    fn listing_rows() -> (Vec<&'static str>, Vec<Vec<String>>) {
+        let headers = vec![
+            "UUID",
+            "Name",
+            "Driver",
+            "Resource Class",
+            "Power State",
+            "Provisioning State",
+            "Target Provision State",
+            "Maintenance",
+            "Last Error",
+        ];
+        let row = |i: u32, state: &str, error: &str| {
+            vec![
+                format!("6be5aa29-2f06-40fc-b4e6-d98ced0199{i:02}"),
+                format!("rack-1-node-{i}"),
+                "redfish".into(),
+                "baremetal-gold".into(),
+                "power on".into(),
+                state.into(),
+                String::new(),
+                "false".into(),
+                error.into(),
+            ]
+        };
+        let rows = vec![
+            row(1, "active", ""),
+            row(2, "deploy failed", "Timeout reached while waiting for callback for node 6be5aa29 in state \"wait call-back\""),
+        ];
+        (headers, rows)
+    }
+
+    #[test]
+    fn wide_wraps_nothing() {
+        let (headers, rows) = listing_rows();
+        let out = table_at(&headers, &rows, None);
+        // Three rules, the header and one line a row.
+        assert_eq!(out.lines().count(), 3 + 1 + rows.len(), "{out}");
+        assert!(out.contains("in state \"wait call-back\" |"), "{out}");
+    }
+
+    #[test]
+    fn the_boxed_style_is_the_openstack_clients() {
+        let out = table_at(
+            &["Field", "Value"],
+            &[vec!["name".into(), "n1".into()]],
+            Some(80),
+        );
+        assert_eq!(
+            out,
+            "+-------+-------+\n| Field | Value |\n+-------+-------+\n| name  | n1    |\n+-------+-------+\n"
+        );
+    }
 }

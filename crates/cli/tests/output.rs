@@ -83,3 +83,30 @@ fn node_show_json() {
 fn empty_listing_is_just_the_header() {
     check("empty-list.table", &listing(Format::Table, COLUMNS, &[]));
 }
+
+/// The listing's rows as `listing` would print them, for a table of a set width.
+fn node_rows() -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let headers = COLUMNS.iter().map(|(h, _)| *h).collect();
+    let rows = nodes()
+        .iter()
+        .map(|n| {
+            COLUMNS
+                .iter()
+                .map(|(_, f)| ferric_cli::output::cell(&n[*f]))
+                .collect()
+        })
+        .collect();
+    (headers, rows)
+}
+
+#[test]
+fn node_list_at_80_and_200_columns() {
+    let (headers, rows) = node_rows();
+    for width in [80u16, 200] {
+        let out = ferric_cli::output::table_at(&headers, &rows, Some(width));
+        for line in out.lines() {
+            assert!(line.chars().count() <= width as usize, "{line}");
+        }
+        check(&format!("node-list-{width}.table"), &out);
+    }
+}
