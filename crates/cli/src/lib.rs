@@ -6,6 +6,7 @@ pub mod cloud;
 pub mod demo;
 pub mod demo_network;
 pub mod deploy;
+pub mod inventory;
 pub mod nodes;
 pub mod output;
 pub mod ports;

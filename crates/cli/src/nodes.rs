@@ -46,6 +46,11 @@ pub enum NodeCommand {
     },
     /// Show a node.
     Show { node: String },
+    /// A node's history: state changes, errors and who asked, oldest first.
+    History { node: String },
+    /// What inspection found: CPUs, memory, disks and NICs (with their switch
+    /// ports from LLDP).
+    Inventory { node: String },
     /// Enroll a node.
     Create {
         #[arg(long)]
@@ -129,6 +134,15 @@ pub enum NodeCommand {
     },
 }
 
+/// The columns of `ferric node history`.
+const HISTORY_COLUMNS: &[(&str, &str)] = &[
+    ("Time", "created_at"),
+    ("Severity", "severity"),
+    ("Type", "event_type"),
+    ("Event", "event"),
+    ("User", "user"),
+];
+
 /// `KEY=VALUE` pairs as a JSON object.
 fn object(pairs: &[String]) -> Result<Map<String, Value>, Failure> {
     parse_pairs(pairs).map(|v| v.into_iter().collect())
@@ -173,6 +187,26 @@ pub async fn run(client: &Client, format: Format, cmd: NodeCommand) -> Result<()
                 .request(Method::GET, &format!("/v1/nodes/{node}"), None)
                 .await?;
             print!("{}", record(format, &n));
+        }
+        NodeCommand::History { node } => {
+            let body = client
+                .request(
+                    Method::GET,
+                    &format!("/v1/nodes/{node}/history?detail=True"),
+                    None,
+                )
+                .await?;
+            let events = body["history"].as_array().cloned().unwrap_or_default();
+            print!("{}", listing(format, HISTORY_COLUMNS, &events));
+        }
+        NodeCommand::Inventory { node } => {
+            let body = client
+                .request(Method::GET, &format!("/v1/nodes/{node}/inventory"), None)
+                .await?;
+            match format {
+                Format::Table => print!("{}", record(format, &crate::inventory::summary(&body))),
+                _ => print!("{}", record(format, &body)),
+            }
         }
         NodeCommand::Create {
             driver,
