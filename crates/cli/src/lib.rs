@@ -11,6 +11,7 @@ pub mod nodes;
 pub mod output;
 pub mod ports;
 pub mod sim;
+pub mod timeline;
 pub mod wait;
 pub mod yaml;
 

@@ -45,7 +45,13 @@ pub enum NodeCommand {
         resource_class: Option<String>,
     },
     /// Show a node.
-    Show { node: String },
+    Show {
+        node: String,
+        /// Then its timeline: each provision state with when it began and how
+        /// long it lasted, and every error in full.
+        #[arg(long)]
+        timeline: bool,
+    },
     /// A node's history: state changes, errors and who asked, oldest first.
     History { node: String },
     /// What inspection found: CPUs, memory, disks and NICs (with their switch
@@ -134,6 +140,26 @@ pub enum NodeCommand {
     },
 }
 
+/// The columns of `ferric node show --timeline`.
+const TIMELINE_COLUMNS: &[(&str, &str)] = &[
+    ("Since", "since"),
+    ("State", "state"),
+    ("For", "for"),
+    ("Event", "event"),
+];
+
+/// A node's history events, oldest first.
+async fn history(client: &Client, node: &str) -> Result<Vec<Value>, Failure> {
+    let body = client
+        .request(
+            Method::GET,
+            &format!("/v1/nodes/{node}/history?detail=True"),
+            None,
+        )
+        .await?;
+    Ok(body["history"].as_array().cloned().unwrap_or_default())
+}
+
 /// The columns of `ferric node history`.
 const HISTORY_COLUMNS: &[(&str, &str)] = &[
     ("Time", "created_at"),
@@ -182,21 +208,19 @@ pub async fn run(client: &Client, format: Format, cmd: NodeCommand) -> Result<()
             let cols = if long { LONG_COLUMNS } else { COLUMNS };
             print!("{}", listing(format, cols, &nodes));
         }
-        NodeCommand::Show { node } => {
+        NodeCommand::Show { node, timeline } => {
             let n = client
                 .request(Method::GET, &format!("/v1/nodes/{node}"), None)
                 .await?;
             print!("{}", record(format, &n));
+            if timeline {
+                let events = history(client, &node).await?;
+                let rows = crate::timeline::rows(&events, ferric_types::Timestamp::now().micros());
+                print!("{}", listing(format, TIMELINE_COLUMNS, &rows));
+            }
         }
         NodeCommand::History { node } => {
-            let body = client
-                .request(
-                    Method::GET,
-                    &format!("/v1/nodes/{node}/history?detail=True"),
-                    None,
-                )
-                .await?;
-            let events = body["history"].as_array().cloned().unwrap_or_default();
+            let events = history(client, &node).await?;
             print!("{}", listing(format, HISTORY_COLUMNS, &events));
         }
         NodeCommand::Inventory { node } => {
