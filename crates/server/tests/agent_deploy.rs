@@ -100,15 +100,7 @@ async fn scenario(database_url: Option<String>) {
         .await;
     // Asked for under the caller's own request id, which the deploy keeps.
     let request_id = "req-5e1d0c4b-7a2f-4e3d-8c9b-0a1b2c3d4e5f";
-    let resp = reqwest::Client::new()
-        .put(format!("{}/v1/nodes/{uuid}/states/provision", ferric.api))
-        .header("X-OpenStack-Ironic-API-Version", API_VERSION)
-        .header("X-OpenStack-Request-ID", request_id)
-        .json(&json!({"target": "active"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 202);
+    ferric.provision_as(&uuid, "active", request_id).await;
     let node = ferric
         .wait_for(&uuid, &["active", "deploy failed"], budget)
         .await;

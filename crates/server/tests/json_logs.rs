@@ -41,19 +41,7 @@ async fn one_request_id_follows_a_deploy_through_the_logs() {
         .await;
 
     let global = "req-0b6a5d2e-3c1f-4f4e-9a8b-7c6d5e4f3a21";
-    let resp = reqwest::Client::new()
-        .put(format!("{}/v1/nodes/{uuid}/states/provision", ferric.api))
-        .header("X-OpenStack-Ironic-API-Version", API_VERSION)
-        .header("X-OpenStack-Request-ID", global)
-        .json(&json!({"target": "active"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 202);
-    let request_id = resp.headers()["openstack-request-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let request_id = ferric.provision_as(&uuid, "active", global).await;
     ferric
         .wait_for(&uuid, &["active"], Duration::from_secs(30))
         .await;

@@ -269,6 +269,25 @@ impl Ferric {
         assert_eq!(status, 202, "provision {target}: {body}");
     }
 
+    /// Runs a provision verb under the caller's own request id
+    /// (`X-OpenStack-Request-ID`); returns the id the API gave the request.
+    pub async fn provision_as(&self, uuid: &str, target: &str, request_id: &str) -> String {
+        let resp = self
+            .http
+            .put(format!("{}/v1/nodes/{uuid}/states/provision", self.api))
+            .header("X-OpenStack-Ironic-API-Version", API_VERSION)
+            .header("X-OpenStack-Request-ID", request_id)
+            .json(&json!({"target": target}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 202, "provision {target}");
+        resp.headers()["openstack-request-id"]
+            .to_str()
+            .unwrap()
+            .to_string()
+    }
+
     pub async fn patch_instance_info(&self, uuid: &str, info: Value) {
         let ops: Vec<Value> = info
             .as_object()
