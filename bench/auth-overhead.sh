@@ -17,7 +17,7 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-cargo build --release --locked -q --bin ferricd
+cargo build --release --locked -q --bin ferricd --features ferric-server/jemalloc
 FERRICD="${CARGO_TARGET_DIR:-target}/release/ferricd"
 htpasswd -B -C 12 -b -c "$WORK/htpasswd" bench bench-password 2>/dev/null
 AUTH="Authorization: Basic $(printf 'bench:bench-password' | base64)"

@@ -46,7 +46,7 @@ done
 command -v wrk >/dev/null 2>&1 || apt_install wrk || die "wrk is needed for the GET rates"
 ensure_ironic_venv
 note "building ferricd (release)"
-cargo build --release --locked -q --bin ferricd
+cargo build --release --locked -q --bin ferricd --features ferric-server/jemalloc
 FERRICD="${CARGO_TARGET_DIR:-target}/release/ferricd"
 
 # wait_up URL — until the API answers.

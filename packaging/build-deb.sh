@@ -3,7 +3,7 @@
 #   packaging/build-deb.sh [OUT_DIR]      (default target/debian; prints the .deb's path)
 #
 # What is in it:
-#   /usr/bin/ferricd, /usr/bin/ferric        release builds (glibc)
+#   /usr/bin/ferricd, /usr/bin/ferric        release builds (glibc; ferricd on jemalloc)
 #   /usr/lib/ferric/ferric-agent             the static (musl) agent, for ramdisks
 #   /etc/ferric/ferric.toml                  `ferricd config example`: every option,
 #                                            commented out (a conffile)
@@ -18,7 +18,8 @@ TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 OUT="$(realpath -m "${1:-$TARGET_DIR/debian}")"
 export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}"
 
-cargo build --locked --release -p ferric-server -p ferric-cli --bin ferricd --bin ferric >&2
+cargo build --locked --release -p ferric-server -p ferric-cli --bin ferricd --bin ferric \
+    --features ferric-server/jemalloc >&2
 AGENT="$(bash lab/build-agent-static.sh)"
 VERSION="$("$TARGET_DIR/release/ferricd" --version | awk '{print $2}')"
 ARCH="$(dpkg --print-architecture)"

@@ -10,6 +10,8 @@ use ferric_server::{open_database, run, Cli, Settings};
 /// jemalloc instead of glibc's malloc: on the 3 000-machine rack ferricd spends 28 %
 /// less CPU (glibc's malloc, free and consolidation were a fifth of its profile) at
 /// the same peak memory.
+/// (With the `jemalloc` feature, as the Debian package is built.)
+#[cfg(feature = "jemalloc")]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
@@ -19,6 +21,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// the system after a quarter second instead of ten, by a background thread off
 /// the request path (ferricd settles at 28-30 MiB after a burst of work instead of
 /// 31-35, at no measured cost in CPU).
+#[cfg(feature = "jemalloc")]
 #[export_name = "_rjem_malloc_conf"]
 static JEMALLOC_CONF: &[u8; 79] =
     b"percpu_arena:percpu,background_thread:true,dirty_decay_ms:250,muzzy_decay_ms:0\0";
