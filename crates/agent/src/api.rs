@@ -152,7 +152,7 @@ async fn run(
     let request_id = headers
         .get("x-openstack-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| v.starts_with("req-") && v.len() <= 64)
+        .filter(|v| ferric_types::ids::is_request_id(v))
         .map(str::to_string);
     if let Some(id) = &request_id {
         *agent

@@ -80,12 +80,6 @@ fn requested_version(headers: &HeaderMap) -> Result<Microversion, VersionProblem
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// A request id as OpenStack writes them: `req-` and a UUID.
-fn is_request_id(text: &str) -> bool {
-    text.strip_prefix("req-")
-        .is_some_and(|u| uuid::Uuid::try_parse(u).is_ok())
-}
-
 /// The middleware. Each request runs in a `request` span with its id, and the
 /// caller's own (`X-OpenStack-Request-ID`, OpenStack's global request id) when it
 /// sent one: every line logged for the request, the conductor's work it starts
@@ -101,7 +95,7 @@ pub async fn negotiate(mut request: Request, next: Next) -> Response {
         .headers()
         .get("x-openstack-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| is_request_id(v))
+        .filter(|v| ferric_types::ids::is_request_id(v))
         .map(str::to_string);
     if let Some(global) = &global {
         span.record("global_request_id", tracing::field::display(global));

@@ -27,6 +27,13 @@ pub fn parse_uuid(s: &str) -> Result<Uuid, InvalidUuid> {
     Uuid::parse_str(s).map_err(|_| InvalidUuid(s.to_string()))
 }
 
+/// True when `s` is a request id as OpenStack writes them (`req-` and a UUID):
+/// what `X-OpenStack-Request-ID` may carry, to the API and to the agent.
+pub fn is_request_id(s: &str) -> bool {
+    s.strip_prefix("req-")
+        .is_some_and(|u| parse_uuid(u).is_ok())
+}
+
 /// True when `s` looks like a UUID (used to tell names from UUIDs in identifiers).
 pub fn is_uuid_like(s: &str) -> bool {
     parse_uuid(s).is_ok()
@@ -126,6 +133,19 @@ typed_id!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_ids_are_req_and_a_uuid() {
+        assert!(is_request_id("req-5e1d0c4b-7a2f-4e3d-8c9b-0a1b2c3d4e5f"));
+        for bad in [
+            "req-",
+            "req-nope",
+            "5e1d0c4b-7a2f-4e3d-8c9b-0a1b2c3d4e5f",
+            "req-5e1d0c4b\nX: y",
+        ] {
+            assert!(!is_request_id(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn accepts_canonical_and_plain_forms() {

@@ -202,8 +202,8 @@ fn trait_conds(csv: &str) -> Result<Vec<Cond>, ApiError> {
                 Ok(Cond::JsonArrayHas("traits", t.to_string()))
             } else {
                 Err(ApiError::bad_request(format!(
-                    "Invalid trait \"{t}\" in the traits filter: a trait is CUSTOM_ followed by \
-                     capitals, digits and underscores, or a standard trait"
+                    "Invalid trait in the traits filter. {}",
+                    ferric_types::traits::invalid_trait_message(t)
                 )))
             }
         })
