@@ -4,8 +4,6 @@
 //! chains to the node's script when one is rendered, and otherwise tells a known
 //! node's firmware to go on to its next boot device (its disk).
 
-use std::sync::atomic::Ordering;
-
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -34,11 +32,11 @@ async fn from_root(state: &AppState, name: &str, headers: &HeaderMap) -> Respons
         },
     };
     let counter = if resp.status().is_success() {
-        &state.metrics.http_boot_files
+        "ferric_http_boot_files_total"
     } else {
-        &state.metrics.http_boot_refused
+        "ferric_http_boot_refused_total"
     };
-    counter.fetch_add(1, Ordering::Relaxed);
+    metrics::counter!(counter).increment(1);
     resp
 }
 

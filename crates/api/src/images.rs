@@ -4,7 +4,6 @@
 //! The HTTP boot server (`/boot/`) serves its files the same way.
 
 use axum::body::Body;
-use std::sync::atomic::Ordering;
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -50,10 +49,7 @@ pub async fn image(
     };
     let resp = serve_file(&path, &headers).await;
     if resp.status().is_success() {
-        state
-            .metrics
-            .image_downloads
-            .fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("ferric_image_downloads_total").increment(1);
     }
     resp
 }

@@ -10,6 +10,7 @@ mod boot_script;
 mod chunked;
 mod error;
 mod fields;
+mod fleet_gauges;
 mod images;
 mod json_suffix;
 mod links;
@@ -17,6 +18,7 @@ mod listing;
 pub mod metrics;
 pub mod neutron;
 mod patch;
+mod request_metrics;
 mod resources;
 mod root;
 mod shaped;
@@ -138,7 +140,9 @@ fn boot_routes() -> Router<AppState> {
 /// listener on the provisioning network apart from the API.
 pub fn boot_service(state: AppState) -> Router {
     boot_routes()
+        .route("/metrics", get(metrics::metrics))
         .fallback(error::not_found_fallback)
+        .layer(axum::middleware::from_fn(request_metrics::record))
         .with_state(state)
 }
 
@@ -162,5 +166,7 @@ fn router(state: AppState) -> Router {
             state.config.auth.clone(),
             auth::authenticate,
         ))
+        // Outside authentication: refused requests are counted too.
+        .layer(axum::middleware::from_fn(request_metrics::record))
         .with_state(state)
 }

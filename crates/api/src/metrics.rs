@@ -1,34 +1,58 @@
-//! `GET /metrics`: counters in the Prometheus text format. The boot services
-//! (DHCP, TFTP, router advertisements) register readers for their own counters; the
-//! HTTP boot server and the image endpoint count here.
+//! `GET /metrics`: the process's metrics in the Prometheus text format. Every
+//! crate records through the `metrics` facade; this module installs the
+//! Prometheus recorder behind it (once per process), runs the readers registered
+//! for values kept elsewhere (the boot services' counters, the worker pool), sets
+//! the fleet gauges from the database, and renders.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::RwLock;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
+use ferric_db::Datastore;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::AppState;
 
-type Reader = Box<dyn Fn() -> u64 + Send + Sync>;
+/// Buckets of every `…_seconds` histogram: API latencies at the low end, steps
+/// and provision states (a deploy, a disk erase) at the high end.
+const SECONDS_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+    1800.0, 3600.0, 7200.0,
+];
 
-struct Counter {
-    name: &'static str,
-    help: &'static str,
-    read: Reader,
+/// The counters of what `/boot/` and `/images/` serve.
+const FILE_COUNTERS: &[(&str, &str)] = &[
+    (
+        "ferric_http_boot_files_total",
+        "Files served by the HTTP boot server.",
+    ),
+    (
+        "ferric_http_boot_refused_total",
+        "HTTP boot requests for missing or forbidden files.",
+    ),
+    (
+        "ferric_image_downloads_total",
+        "Cached images served to agents.",
+    ),
+];
+
+type Reader = Box<dyn Fn() + Send + Sync>;
+
+/// The process's metrics: the recorder's handle and the readers run before each
+/// scrape.
+pub struct Metrics {
+    handle: PrometheusHandle,
+    readers: RwLock<Vec<Reader>>,
 }
 
-/// The process's counters.
-#[derive(Default)]
-pub struct Metrics {
-    registered: RwLock<Vec<Counter>>,
-    /// Files served by `/boot/` (scripts, kernels, ramdisks, iPXE binaries).
-    pub http_boot_files: AtomicU64,
-    /// `/boot/` requests for files that are not there (or outside the root).
-    pub http_boot_refused: AtomicU64,
-    /// Cached images served at `/images/`.
-    pub image_downloads: AtomicU64,
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            handle: recorder(),
+            readers: RwLock::default(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Metrics {
@@ -37,85 +61,98 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
+/// The process's Prometheus recorder, installed as the `metrics` facade's global
+/// recorder on first use.
+fn recorder() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
+                .expect("the bucket list is not empty")
+                .build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("another metrics recorder is installed: /metrics stays empty");
+            }
+            for (name, help) in FILE_COUNTERS {
+                metrics::describe_counter!(*name, *help);
+                metrics::counter!(*name).increment(0);
+            }
+            crate::request_metrics::describe();
+            crate::fleet_gauges::describe();
+            handle
+        })
+        .clone()
+}
+
 impl Metrics {
-    /// Adds a counter read on every scrape (`name` without the `_total` suffix).
-    pub fn counter(
-        &self,
-        name: &'static str,
-        help: &'static str,
-        read: impl Fn() -> u64 + Send + Sync + 'static,
-    ) {
-        self.registered
+    /// Adds a reader run before every scrape, for values kept outside the
+    /// facade (it sets them through it: `counter!(…).absolute(…)`, `gauge!(…).set(…)`).
+    pub fn on_scrape(&self, read: impl Fn() + Send + Sync + 'static) {
+        self.readers
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .push(Counter {
-                name,
-                help,
-                read: Box::new(read),
-            });
+            .push(Box::new(read));
     }
 
-    /// The exposition text.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        let mut one = |name: &str, help: &str, value: u64| {
-            out.push_str(&format!(
-                "# HELP {name}_total {help}\n# TYPE {name}_total counter\n{name}_total {value}\n"
-            ));
-        };
-        let own = [
-            (
-                "ferric_http_boot_files",
-                "Files served by the HTTP boot server.",
-                &self.http_boot_files,
-            ),
-            (
-                "ferric_http_boot_refused",
-                "HTTP boot requests for missing or forbidden files.",
-                &self.http_boot_refused,
-            ),
-            (
-                "ferric_image_downloads",
-                "Cached images served to agents.",
-                &self.image_downloads,
-            ),
-        ];
-        for (name, help, counter) in own {
-            one(name, help, counter.load(Ordering::Relaxed));
-        }
-        for c in self
-            .registered
+    /// Drains the histograms' recent samples; run every few seconds so they do not
+    /// pile up between scrapes.
+    pub fn upkeep(&self) {
+        self.handle.run_upkeep();
+    }
+
+    /// The exposition text, with the fleet gauges read from `db` when given.
+    pub async fn render(&self, db: Option<&Datastore>) -> String {
+        for read in self
+            .readers
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
         {
-            one(c.name, c.help, (c.read)());
+            read();
         }
-        out
+        if let Some(db) = db {
+            crate::fleet_gauges::update(db).await;
+        }
+        self.handle.render()
+    }
+
+    /// `/metrics` for a listener of its own (the conductor's RPC, the HTTP boot
+    /// server): a router with that one route.
+    pub fn router(self: &Arc<Self>, db: Datastore) -> axum::Router {
+        let this = self.clone();
+        axum::Router::new().route(
+            "/metrics",
+            axum::routing::get(move || async move { exposition(this.render(Some(&db)).await) }),
+        )
     }
 }
 
+fn exposition(text: String) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+}
+
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
+    exposition(state.metrics.render(Some(&state.db)).await)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn renders_own_and_registered_counters() {
+    #[tokio::test]
+    async fn renders_facade_metrics_and_readers() {
         let m = Metrics::default();
-        m.http_boot_files.fetch_add(3, Ordering::Relaxed);
-        m.counter("ferric_dhcp_offers", "DHCP offers sent.", || 7);
-        let text = m.render();
-        assert!(text.contains(
-            "# TYPE ferric_http_boot_files_total counter\nferric_http_boot_files_total 3\n"
-        ));
-        assert!(text.contains("# HELP ferric_dhcp_offers_total DHCP offers sent.\n"));
-        assert!(text.contains("ferric_dhcp_offers_total 7\n"));
+        metrics::counter!("ferric_test_things_total").increment(3);
+        m.on_scrape(|| metrics::counter!("ferric_test_read_total").absolute(7));
+        metrics::histogram!("ferric_test_wait_seconds").record(0.2);
+        let text = m.render(None).await;
+        assert!(text.contains("ferric_test_things_total 3\n"), "{text}");
+        assert!(text.contains("ferric_test_read_total 7\n"), "{text}");
+        assert!(
+            text.contains("ferric_test_wait_seconds_bucket{le=\"0.25\"} 1\n"),
+            "{text}"
+        );
     }
 }

@@ -60,13 +60,21 @@ impl Conductor {
         uuid: NodeId,
         wait: Duration,
     ) -> Result<(NodeLock, Node), ConductorError> {
-        let deadline = Instant::now() + wait;
+        let started = Instant::now();
+        let deadline = started + wait;
+        let mut waited = false;
         loop {
             match NodeLock::acquire(&self.db, uuid, &self.host).await {
                 Err(ConductorError::Locked { .. }) if Instant::now() < deadline => {
+                    waited = true;
                     ferric_drivers::worker_slot::pause(Duration::from_millis(50)).await;
                 }
-                other => return other,
+                other => {
+                    if waited {
+                        crate::metrics::lock_wait(started.elapsed(), other.is_ok());
+                    }
+                    return other;
+                }
             }
         }
     }
@@ -114,6 +122,7 @@ impl Conductor {
             let mut pending = self.heartbeats.lock().unwrap_or_else(|p| p.into_inner());
             if pending.insert(uuid, hb).is_some() {
                 // A task is already waiting for this node; it takes the newest.
+                crate::metrics::heartbeat("superseded");
                 return Ok(());
             }
         }
@@ -135,6 +144,7 @@ impl Conductor {
                 match locked {
                     Ok((lock, node)) => this.process_heartbeat(lock, node, hb).await,
                     Err(e) => {
+                        crate::metrics::heartbeat("locked");
                         tracing::warn!(node = %uuid, error = %e, "heartbeat dropped: the node stayed locked")
                     }
                 }
@@ -155,10 +165,12 @@ impl Conductor {
         if !current.is_some_and(|t| constant_time_eq(t.as_bytes(), hb.token.as_bytes())) {
             // A heartbeat that waited for the lock while the node forgot its agent
             // (powered off, cleaning finished, a new boot): that agent is gone.
+            crate::metrics::heartbeat("stale_token");
             tracing::info!(node = %uuid, "heartbeat dropped: its agent token is no longer the node's");
             lock.release().await;
             return;
         }
+        crate::metrics::heartbeat("processed");
         let dii = &mut node.driver_internal_info;
         dii.insert(keys::URL.into(), Value::from(hb.callback_url.as_str()));
         if let Some(v) = &hb.agent_version {

@@ -15,6 +15,7 @@ pub mod lessee;
 mod liveness;
 mod lock;
 mod management;
+pub mod metrics;
 mod power;
 pub mod power_sync;
 mod provision;
@@ -188,10 +189,10 @@ impl Conductor {
     /// nodes).
     fn worker(&self) -> Result<OwnedSemaphorePermit, ConductorError> {
         self.accepting()?;
-        self.workers
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| ConductorError::Busy)
+        self.workers.clone().try_acquire_owned().map_err(|_| {
+            ::metrics::counter!(crate::metrics::BUSY).increment(1);
+            ConductorError::Busy
+        })
     }
 
     /// A worker slot, waiting up to `wait` for one to come free: for a ramdisk's

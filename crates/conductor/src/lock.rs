@@ -79,10 +79,13 @@ impl NodeLock {
                     },
                     locked,
                 )),
-                Err(DbError::Locked(holder)) => Err(ConductorError::Locked {
-                    node: node.to_string(),
-                    holder,
-                }),
+                Err(DbError::Locked(holder)) => {
+                    metrics::counter!(crate::metrics::LOCK_CONFLICTS).increment(1);
+                    Err(ConductorError::Locked {
+                        node: node.to_string(),
+                        holder,
+                    })
+                }
                 Err(DbError::NotFound) => Err(ConductorError::NodeNotFound(node.to_string())),
                 Err(e) => Err(e.into()),
             }

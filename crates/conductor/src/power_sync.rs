@@ -93,6 +93,9 @@ pub struct SyncReport {
 
 impl SyncReport {
     fn count(&mut self, outcome: Outcome) {
+        if let Some(label) = outcome.label() {
+            metrics::counter!(crate::metrics::SYNC_NODES, "outcome" => label).increment(1);
+        }
         match outcome {
             Outcome::Skipped => return,
             Outcome::Changed => self.changed += 1,
@@ -112,6 +115,20 @@ enum Outcome {
     Faulted,
     Recovered,
     Skipped,
+}
+
+impl Outcome {
+    /// The outcome's label on `/metrics`; none for a node that was not checked.
+    fn label(&self) -> Option<&'static str> {
+        Some(match self {
+            Outcome::Same => "same",
+            Outcome::Changed => "changed",
+            Outcome::Failed => "failed",
+            Outcome::Faulted => "faulted",
+            Outcome::Recovered => "recovered",
+            Outcome::Skipped => return None,
+        })
+    }
 }
 
 impl Conductor {
@@ -309,7 +326,10 @@ impl Conductor {
             loop {
                 tick.tick().await;
                 let started = std::time::Instant::now();
-                match this.sync_power_states().await {
+                let round = this.sync_power_states().await;
+                metrics::histogram!(crate::metrics::SYNC_ROUND)
+                    .record(started.elapsed().as_secs_f64());
+                match round {
                     Ok(r) => tracing::info!(
                         checked = r.checked,
                         changed = r.changed,
@@ -319,7 +339,10 @@ impl Conductor {
                         seconds = started.elapsed().as_secs_f64(),
                         "power sync round"
                     ),
-                    Err(e) => tracing::warn!(error = %e, "power sync round failed"),
+                    Err(e) => {
+                        metrics::counter!(crate::metrics::SYNC_FAILED_ROUNDS).increment(1);
+                        tracing::warn!(error = %e, "power sync round failed")
+                    }
                 }
             }
         })

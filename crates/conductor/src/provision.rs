@@ -44,14 +44,36 @@ pub(crate) fn advance(node: &mut Node, event: Event) -> bool {
     let from = node.provision_state;
     match fsm::next(from, event) {
         Some(to) => {
+            let now = Timestamp::now();
+            record_time_in(node, now);
             node.target_provision_state =
                 fsm::target_after(from, node.target_provision_state, event, to);
             node.provision_state = to;
-            node.provision_updated_at = Some(Timestamp::now());
+            node.provision_updated_at = Some(now);
+            node.driver_internal_info
+                .insert(STATE_SINCE.into(), Value::from(now.to_string()));
             true
         }
         None => false,
     }
+}
+
+/// When the node entered its provision state: `provision_updated_at` moves on
+/// every heartbeat (it is what wait timeouts count from), this does not.
+const STATE_SINCE: &str = "provision_state_entered_at";
+
+/// Records on `/metrics` how long the node was in the state it leaves now.
+fn record_time_in(node: &Node, now: Timestamp) {
+    let since = node
+        .driver_internal_info
+        .get(STATE_SINCE)
+        .and_then(Value::as_str)
+        .and_then(|s| Timestamp::try_from(s.to_string()).ok())
+        .or(node.provision_updated_at)
+        .unwrap_or(node.created_at);
+    let seconds = (now.micros() - since.micros()).max(0) as f64 / 1e6;
+    metrics::histogram!(crate::metrics::STATE, "state" => node.provision_state.to_string())
+        .record(seconds);
 }
 
 impl Conductor {

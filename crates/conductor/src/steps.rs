@@ -237,7 +237,10 @@ pub(crate) async fn run(
                 "could not record the running step: {e}"
             )));
         }
-        let outcome = driver.steps.execute(node, phase, step).await.map_err(|e| {
+        let started = std::time::Instant::now();
+        let outcome = driver.steps.execute(node, phase, step).await;
+        record_step(phase, step, &outcome, started.elapsed());
+        let outcome = outcome.map_err(|e| {
             DriverError::Hardware(format!(
                 "{} step {}.{} failed: {e}",
                 capitalized(phase),
@@ -258,6 +261,29 @@ pub(crate) async fn run(
     }
     set_current(node, phase, JsonObject::new());
     Ok(true)
+}
+
+/// Records the time the conductor spent on a step; a step that continues on the
+/// agent counts only its start here (its whole time is in the state's).
+fn record_step(
+    phase: StepPhase,
+    step: &StepRun,
+    outcome: &Result<StepOutcome, DriverError>,
+    took: std::time::Duration,
+) {
+    let outcome = match outcome {
+        Ok(StepOutcome::Done) => "done",
+        Ok(StepOutcome::RebootRequested) => "reboot",
+        Ok(StepOutcome::Wait) => "continues",
+        Err(_) => "failed",
+    };
+    metrics::histogram!(
+        crate::metrics::STEP,
+        "phase" => capitalized(phase).to_ascii_lowercase(),
+        "step" => format!("{}.{}", step.interface, step.step),
+        "outcome" => outcome,
+    )
+    .record(took.as_secs_f64());
 }
 
 fn set_current(node: &mut Node, phase: StepPhase, step: JsonObject) {

@@ -36,7 +36,7 @@ pub use error::DbError;
 pub use history::history_sort_column;
 pub use inspection_rule::inspection_rule_sort_column;
 pub use inventory::NodeInventory;
-pub use node::node_sort_column;
+pub use node::{node_sort_column, NodeStateCount};
 pub use port::port_sort_column;
 pub use portgroup::portgroup_sort_column;
 pub use query::{Cond, ListQuery, SortDir, Value};

@@ -167,6 +167,38 @@ impl Datastore {
             .collect())
     }
 
+    /// How many nodes share each (provision state, power state, maintenance, fault)
+    /// combination: the fleet gauges of `/metrics`.
+    pub async fn node_state_counts(&self) -> Result<Vec<NodeStateCount>, DbError> {
+        use crate::exec::Scalar::{Int, Text};
+        let mut sql = Sql::default();
+        // `maintenance` is an integer column (0/1) on both backends.
+        sql.push(
+            "SELECT provision_state, power_state, maintenance, fault, COUNT(*) \
+             FROM nodes GROUP BY provision_state, power_state, maintenance, fault",
+        );
+        let rows = self
+            .fetch_scalar_rows(sql, &[Text, Text, Int, Text, Int])
+            .await?;
+        let text = |v: &crate::Value| match v {
+            crate::Value::Text(s) => Some(s.clone()),
+            _ => None,
+        };
+        Ok(rows
+            .iter()
+            .map(|r| NodeStateCount {
+                provision_state: text(&r[0]).unwrap_or_default(),
+                power_state: text(&r[1]),
+                maintenance: matches!(r[2], crate::Value::Int(1)),
+                fault: text(&r[3]).filter(|f| !f.is_empty()),
+                nodes: match r[4] {
+                    crate::Value::Int(n) => n,
+                    _ => 0,
+                },
+            })
+            .collect())
+    }
+
     /// Takes the node's lock for `host`: sets `reservation` only if nobody holds it.
     /// Returns the node as locked, `Locked(holder)` if someone else holds it.
     pub async fn node_reserve(&self, uuid: NodeId, host: &str) -> Result<Node, DbError> {
@@ -254,4 +286,14 @@ impl Datastore {
             _ => Ok(()),
         }
     }
+}
+
+/// One row of [`Datastore::node_state_counts`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeStateCount {
+    pub provision_state: String,
+    pub power_state: Option<String>,
+    pub maintenance: bool,
+    pub fault: Option<String>,
+    pub nodes: i64,
 }

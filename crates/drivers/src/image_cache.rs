@@ -18,6 +18,9 @@ use tokio::io::AsyncWriteExt;
 
 use crate::interfaces::DriverError;
 
+/// The cache lookups counter on `/metrics`.
+const LOOKUPS: &str = "ferric_image_cache_lookups_total";
+
 /// Settings of the cache.
 #[derive(Debug, Clone)]
 pub struct CacheSettings {
@@ -65,6 +68,17 @@ pub fn local_path(source: &str) -> Option<&Path> {
 
 impl ImageCache {
     /// A cache in `settings.dir` (created when missing).
+    /// Gives the cache's metrics their help text.
+    pub fn describe_metrics() {
+        for result in ["hit", "miss", "failed"] {
+            metrics::counter!(LOOKUPS, "result" => result).increment(0);
+        }
+        metrics::describe_counter!(
+            LOOKUPS,
+            "Image cache lookups: hit (cached), miss (fetched now), failed (could not fetch)."
+        );
+    }
+
     pub fn open(settings: CacheSettings) -> Result<Self, String> {
         std::fs::create_dir_all(&settings.dir)
             .map_err(|e| format!("cannot create image cache {}: {e}", settings.dir.display()))?;
@@ -148,13 +162,21 @@ impl ImageCache {
             .or_default()
             .clone();
         let _held = gate.lock().await;
-        if tokio::fs::metadata(&path).await.is_ok() {
+        let result = if tokio::fs::metadata(&path).await.is_ok() {
             touch(&path);
+            Ok("hit")
         } else {
-            self.fetch(source, &path).await?;
-            self.evict(&key).await;
-        }
-        Ok(path)
+            match self.fetch(source, &path).await {
+                Ok(()) => {
+                    self.evict(&key).await;
+                    Ok("miss")
+                }
+                Err(e) => Err(e),
+            }
+        };
+        let label = *result.as_ref().unwrap_or(&"failed");
+        metrics::counter!(LOOKUPS, "result" => label).increment(1);
+        result.map(|_| path)
     }
 
     async fn fetch(&self, source: &str, path: &Path) -> Result<(), DriverError> {

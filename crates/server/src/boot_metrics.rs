@@ -1,5 +1,6 @@
-//! Registers the boot services' counters (DHCP, TFTP, router advertisements) with
-//! `/metrics`.
+//! The boot services' counters (DHCP, TFTP, router advertisements) on `/metrics`:
+//! the services count in their own atomics; one table per service names each
+//! counter, and a reader copies them into the metrics facade at each scrape.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -9,112 +10,109 @@ use ferric_boot::dhcp::DhcpStats;
 use ferric_boot::ra::RaStats;
 use ferric_boot::tftp::TftpStats;
 
-fn add<S: Send + Sync + 'static>(
+/// A counter: its name, its help text, and where the service keeps it.
+type Counter<S> = (&'static str, &'static str, fn(&S) -> &AtomicU64);
+
+const DHCP: &[Counter<DhcpStats>] = &[
+    (
+        "ferric_dhcp_received_total",
+        "DHCP datagrams received.",
+        |s| &s.received,
+    ),
+    (
+        "ferric_dhcp_malformed_total",
+        "DHCP datagrams dropped as malformed.",
+        |s| &s.malformed,
+    ),
+    (
+        "ferric_dhcp_ignored_total",
+        "DHCP requests not answered (unknown MACs, other servers).",
+        |s| &s.ignored,
+    ),
+    ("ferric_dhcp_offers_total", "DHCP offers sent.", |s| {
+        &s.offers
+    }),
+    (
+        "ferric_dhcp_acks_total",
+        "DHCP acknowledgements sent.",
+        |s| &s.acks,
+    ),
+    (
+        "ferric_dhcp_naks_total",
+        "DHCP negative acknowledgements sent.",
+        |s| &s.naks,
+    ),
+];
+
+const TFTP: &[Counter<TftpStats>] = &[
+    (
+        "ferric_tftp_requests_total",
+        "TFTP read requests received.",
+        |s| &s.requests,
+    ),
+    (
+        "ferric_tftp_completed_total",
+        "TFTP transfers completed.",
+        |s| &s.completed,
+    ),
+    (
+        "ferric_tftp_failed_total",
+        "TFTP transfers that failed or timed out.",
+        |s| &s.failed,
+    ),
+    ("ferric_tftp_refused_total", "TFTP requests refused.", |s| {
+        &s.refused
+    }),
+    (
+        "ferric_tftp_malformed_total",
+        "TFTP datagrams dropped as malformed.",
+        |s| &s.malformed,
+    ),
+    (
+        "ferric_tftp_bytes_sent_total",
+        "Bytes sent over TFTP.",
+        |s| &s.bytes_sent,
+    ),
+];
+
+const RA: &[Counter<RaStats>] = &[
+    (
+        "ferric_ra_solicitations_total",
+        "IPv6 router solicitations heard.",
+        |s| &s.solicitations,
+    ),
+    (
+        "ferric_ra_advertisements_total",
+        "IPv6 router advertisements sent.",
+        |s| &s.advertisements,
+    ),
+];
+
+/// Describes `table`'s counters and copies them from `stats` at every scrape.
+fn register<S: Send + Sync + 'static>(
     metrics: &Metrics,
     stats: &Arc<S>,
-    name: &'static str,
-    help: &'static str,
-    field: fn(&S) -> &AtomicU64,
+    table: &'static [Counter<S>],
 ) {
+    for (name, help, _) in table {
+        metrics::describe_counter!(*name, *help);
+    }
     let stats = stats.clone();
-    metrics.counter(name, help, move || field(&stats).load(Ordering::Relaxed));
+    metrics.on_scrape(move || {
+        for (name, _, field) in table {
+            metrics::counter!(*name).absolute(field(&stats).load(Ordering::Relaxed));
+        }
+    });
 }
 
 pub fn dhcp(m: &Metrics, s: &Arc<DhcpStats>) {
-    add(
-        m,
-        s,
-        "ferric_dhcp_received",
-        "DHCP datagrams received.",
-        |s| &s.received,
-    );
-    add(
-        m,
-        s,
-        "ferric_dhcp_malformed",
-        "DHCP datagrams dropped as malformed.",
-        |s| &s.malformed,
-    );
-    add(
-        m,
-        s,
-        "ferric_dhcp_ignored",
-        "DHCP requests not answered (unknown MACs, other servers).",
-        |s| &s.ignored,
-    );
-    add(m, s, "ferric_dhcp_offers", "DHCP offers sent.", |s| {
-        &s.offers
-    });
-    add(
-        m,
-        s,
-        "ferric_dhcp_acks",
-        "DHCP acknowledgements sent.",
-        |s| &s.acks,
-    );
-    add(
-        m,
-        s,
-        "ferric_dhcp_naks",
-        "DHCP negative acknowledgements sent.",
-        |s| &s.naks,
-    );
+    register(m, s, DHCP);
 }
 
 pub fn tftp(m: &Metrics, s: &Arc<TftpStats>) {
-    add(
-        m,
-        s,
-        "ferric_tftp_requests",
-        "TFTP read requests received.",
-        |s| &s.requests,
-    );
-    add(
-        m,
-        s,
-        "ferric_tftp_completed",
-        "TFTP transfers completed.",
-        |s| &s.completed,
-    );
-    add(
-        m,
-        s,
-        "ferric_tftp_failed",
-        "TFTP transfers that failed or timed out.",
-        |s| &s.failed,
-    );
-    add(m, s, "ferric_tftp_refused", "TFTP requests refused.", |s| {
-        &s.refused
-    });
-    add(
-        m,
-        s,
-        "ferric_tftp_malformed",
-        "TFTP datagrams dropped as malformed.",
-        |s| &s.malformed,
-    );
-    add(
-        m,
-        s,
-        "ferric_tftp_bytes_sent",
-        "Bytes sent over TFTP.",
-        |s| &s.bytes_sent,
-    );
+    register(m, s, TFTP);
 }
 
 pub fn ra(m: &Metrics, s: &Arc<RaStats>) {
-    add(
-        m,
-        s,
-        "ferric_ra_solicitations",
-        "IPv6 router solicitations heard.",
-        |s| &s.solicitations,
-    );
-    add(
-        m,
-        s,
-        "ferric_ra_advertisements",
-        "IPv6 router advertisements sent.",
-        |s| &s.advertisements,
-    );
+    register(m, s, RA);
 }

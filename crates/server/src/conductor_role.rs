@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use ferric_api::metrics::Metrics;
 use ferric_conductor::Conductor;
 use ferric_db::Datastore;
 use tokio::net::TcpListener;
@@ -25,12 +26,17 @@ pub async fn start(
     settings: &Settings,
     db: &Datastore,
     drivers: ferric_drivers::Drivers,
+    metrics: &Arc<Metrics>,
 ) -> Result<RunningConductor, String> {
     let config = ferric_conductor::ConductorConfig {
         drivers,
         ..settings.conductor.clone()
     };
     let conductor = Conductor::new(db.clone(), config);
+    {
+        let conductor = conductor.clone();
+        metrics.on_scrape(move || conductor.record_worker_use());
+    }
     let recovered = conductor
         .recover()
         .await
@@ -55,7 +61,7 @@ pub async fn start(
             conductor.start_power_sync(Duration::from_secs(settings.sync_power_state_interval)),
         );
     }
-    if let Some(task) = rpc_listener(settings, &conductor).await? {
+    if let Some(task) = rpc_listener(settings, &conductor, metrics.router(db.clone())).await? {
         tasks.push(task);
     }
     tracing::info!(
@@ -72,6 +78,7 @@ pub async fn start(
 async fn rpc_listener(
     settings: &Settings,
     conductor: &Conductor,
+    metrics: axum::Router,
 ) -> Result<Option<JoinHandle<()>>, String> {
     let (Some(addr), Some(secret)) = (settings.rpc.listen, settings.rpc.secret.as_deref()) else {
         return Ok(None);
@@ -83,7 +90,9 @@ async fn rpc_listener(
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen for RPC on {addr}: {e}"))?;
-    let app = ferric_conductor_api::server::router(Arc::new(conductor.clone()), secret);
+    // `/metrics` beside the RPC: a conductor-only process has no other listener.
+    let app =
+        ferric_conductor_api::server::router(Arc::new(conductor.clone()), secret).merge(metrics);
     tracing::info!(listen = %addr, tls = certificate.is_some(), "conductor RPC serving");
     Ok(Some(tokio::spawn(async move {
         let served = match certificate {

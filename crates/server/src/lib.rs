@@ -163,6 +163,18 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         ..ferric_drivers::Drivers::default()
     };
     let metrics = Arc::new(ferric_api::metrics::Metrics::default());
+    ferric_conductor::metrics::describe();
+    ferric_drivers::image_cache::ImageCache::describe_metrics();
+    let upkeep = {
+        let metrics = metrics.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                metrics.upkeep();
+            }
+        })
+    };
     if roles.conductor || roles.boot {
         let boot_root = &settings.boot_root;
         std::fs::create_dir_all(boot_root)
@@ -176,7 +188,7 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         db.clone(),
     ));
     let conductor = match roles.conductor {
-        true => Some(conductor_role::start(&settings, &db, drivers).await?),
+        true => Some(conductor_role::start(&settings, &db, drivers, &metrics).await?),
         false => None,
     };
     let boot = match roles.boot {
@@ -288,7 +300,10 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         }
         None => stopping.await,
     }
-    for task in [boot_server, network_api].into_iter().flatten() {
+    for task in [boot_server, network_api, Some(upkeep)]
+        .into_iter()
+        .flatten()
+    {
         task.abort();
     }
     if let Some(boot) = boot {

@@ -423,6 +423,8 @@ async fn scenario(database_url: Option<String>) {
         .is_none());
     assert_eq!(read_range(&vm.disk, 0, image.len()), image);
 
+    assert_metrics_moved(&ferric).await;
+
     // Everything ran at debug level: no agent token reached a log line.
     tokens.assert_not_logged(&dir);
     watcher.abort();
@@ -457,4 +459,139 @@ fn assert_same_guest_bytes(disk: &std::path::Path, image: &std::path::Path, form
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `/metrics` after the scenario, read by a Prometheus text parser (a strict
+/// grammar: it refuses the whole scrape on one malformed line): the counters and
+/// histograms of what the scenario did moved, and the fleet gauge holds its node.
+async fn assert_metrics_moved(ferric: &Ferric) {
+    use prom_text_format_parser::{Scrape, Type, ValueType};
+    let base = ferric.api.trim_end_matches("/v1");
+    let resp = ferric
+        .http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let text = resp.text().await.unwrap();
+    let scrape =
+        Scrape::parse(&text).unwrap_or_else(|e| panic!("not Prometheus text ({e:?}):\n{text}"));
+    // A counter's or gauge's value, a histogram's count, summed over the samples
+    // that have `labels`.
+    let total = |name: &str, labels: &[(&str, &str)]| -> f64 {
+        let Some(metric) = scrape.metrics.iter().find(|m| m.name == name) else {
+            return 0.0;
+        };
+        let wanted = match metric.kind {
+            Type::Histogram | Type::Summary => ValueType::Count,
+            _ => ValueType::Sample,
+        };
+        metric
+            .samples
+            .iter()
+            .filter(|s| s.value.value_type == wanted)
+            .filter(|s| {
+                labels
+                    .iter()
+                    .all(|(k, v)| s.labels.iter().any(|l| l.key == *k && l.value == *v))
+            })
+            .map(|s| s.value.value.as_f64())
+            .sum::<f64>()
+            + 0.0
+    };
+    assert!(
+        scrape
+            .metrics
+            .iter()
+            .any(|m| m.name == "ferric_api_requests_total" && m.help_desc.is_some()),
+        "no HELP for the request counter"
+    );
+    // manage, provide, three deploys, the bad checksum refused, undeploy, rescue, unrescue.
+    let provisions = total(
+        "ferric_api_requests_total",
+        &[
+            ("method", "PUT"),
+            ("route", "/v1/nodes/{node}/states/provision"),
+            ("status", "202"),
+        ],
+    );
+    assert!(
+        provisions >= 6.0,
+        "{provisions} provision requests:\n{text}"
+    );
+    assert!(
+        total(
+            "ferric_api_request_duration_seconds",
+            &[("route", "/v1/nodes/{node}")]
+        ) >= 1.0,
+        "node reads are timed:\n{text}"
+    );
+    assert!(total("ferric_agent_heartbeats_total", &[("outcome", "processed")]) >= 3.0);
+    for state in [
+        "deploying",
+        "wait call-back",
+        "cleaning",
+        "clean wait",
+        "rescue wait",
+    ] {
+        assert!(
+            total("ferric_provision_state_seconds", &[("state", state)]) >= 1.0,
+            "no time recorded in {state}:\n{text}"
+        );
+    }
+    assert!(
+        total("ferric_step_seconds", &[("phase", "deploy")]) >= 1.0,
+        "deploy steps are timed:\n{text}"
+    );
+    assert!(total("ferric_image_cache_lookups_total", &[("result", "miss")]) >= 1.0);
+    assert_eq!(
+        total(
+            "ferric_nodes",
+            &[
+                ("provision_state", "active"),
+                ("power_state", "power on"),
+                ("maintenance", "false"),
+                ("fault", "none")
+            ]
+        ),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(total("ferric_nodes", &[]), 1.0, "one node in all:\n{text}");
+    assert!(total("ferric_conductor_workers", &[]) >= 1.0);
+
+    // The sample Grafana dashboard charts metrics that exist (the boot services'
+    // only exist where those services run).
+    let dashboard = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../docs/grafana/ferric-dashboard.json"),
+    )
+    .unwrap();
+    let charted: std::collections::BTreeSet<&str> = dashboard
+        .match_indices("ferric_")
+        .map(|(at, _)| {
+            let name = &dashboard[at..];
+            let end = name
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(name.len());
+            let name = &name[..end];
+            ["_bucket", "_count", "_sum"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix))
+                .unwrap_or(name)
+        })
+        .filter(|n| {
+            !["ferric_dhcp_", "ferric_tftp_", "ferric_ra_"]
+                .iter()
+                .any(|p| n.starts_with(p))
+        })
+        .collect();
+    assert!(charted.len() >= 10, "{charted:?}");
+    for name in charted {
+        assert!(
+            scrape.metrics.iter().any(|m| m.name == name),
+            "the dashboard charts {name}, which /metrics does not have"
+        );
+    }
 }

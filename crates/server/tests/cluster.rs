@@ -106,6 +106,17 @@ async fn an_api_and_two_conductors_share_the_nodes() {
             .await
             .unwrap();
         assert_eq!(r.status(), 401);
+        // Its `/metrics` is: a conductor-only process has no other listener.
+        let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            text.contains("# TYPE ferric_conductor_workers gauge\n"),
+            "{text}"
+        );
     }
 
     // Nodes managed and deployed through the API run on their owners: twelve, and

@@ -128,6 +128,17 @@ async fn a_boot_process_serves_what_another_process_prepared() {
         tftp(tftp_port, &format!("{uuid}/config")),
         script.as_bytes()
     );
+    // The boot process's counters, on its HTTP boot listener.
+    let metrics = get("/metrics".into()).await.text().await.unwrap();
+    let completed = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("ferric_tftp_completed_total "))
+        .and_then(|v| v.parse::<f64>().ok());
+    assert_eq!(completed, Some(2.0), "{metrics}");
+    assert!(
+        metrics.contains("ferric_http_boot_files_total"),
+        "{metrics}"
+    );
     let origin_reads = hits.lock().unwrap().clone();
     assert_eq!(
         (origin_reads["kernel"], origin_reads["ramdisk"]),

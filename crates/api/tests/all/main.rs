@@ -9,6 +9,7 @@ mod deploy_templates;
 mod inspection;
 mod inspection_rules;
 mod lifecycle;
+mod metrics;
 mod network_ownership;
 mod networks;
 mod node_create;
