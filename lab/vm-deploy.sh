@@ -55,6 +55,11 @@ trap 'vm_lab_cleanup "$NS" "$NS-site"' EXIT
 source lab/lib/qemu.sh
 ensure_qemu
 RAMDISK="$(bash lab/build-ramdisk.sh "$WORK/ramdisk")"
+# Reproducible: a second build from the same inputs has the same checksums.
+bash lab/build-ramdisk.sh "$WORK/ramdisk-again" >/dev/null
+cmp "$RAMDISK/SHA256SUMS" "$WORK/ramdisk-again/SHA256SUMS" \
+    || { note "two ramdisk builds differ"; diff "$RAMDISK/SHA256SUMS" "$WORK/ramdisk-again/SHA256SUMS" >&2; exit 1; }
+note "ramdisk built twice, same bytes: $(tr '\n' ' ' <"$RAMDISK/SHA256SUMS")"
 
 # The image: a boot sector that prints FERRIC-BOOTED on the first serial port.
 python3 lab/lib/boot-image.py "$WORK/www/boot.img"

@@ -60,7 +60,7 @@ Architecture: $ARCH
 Maintainer: Ferric developers <ferric@localhost>
 Installed-Size: $SIZE_KB
 Depends: libc6 (>= 2.34), passwd, procps
-Recommends: ipmitool, ipxe, qemu-utils
+Recommends: ipmitool, ipxe, qemu-utils, busybox-static, fdisk
 Suggests: postgresql
 Section: admin
 Priority: optional

@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod nodes;
 pub mod output;
 pub mod ports;
+pub mod ramdisk;
 pub mod sim;
 pub mod timeline;
 pub mod wait;

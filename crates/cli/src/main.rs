@@ -2,7 +2,7 @@
 //! the API, runs the provision verbs with `--wait` and a progress line per node,
 //! watches the fleet, runs a simulated rack (`ferric sim`), and `ferric demo` — Ferric
 //! all-in-one with a simulated rack of eight machines taken through cleaning and
-//! deployment.
+//! deployment — and builds the deploy ramdisk (`ferric ramdisk build`).
 //!
 //! Exit codes: 0 done; 1 the API refused or an operation ended in a failure state;
 //! 2 bad usage; 3 timed out waiting.
@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use ferric_cli::output::Format;
-use ferric_cli::{demo, deploy, nodes, ports, sim, Failure};
+use ferric_cli::{demo, deploy, nodes, ports, ramdisk, sim, Failure};
 use ferric_client::Client;
 
 /// Ferric's command line.
@@ -63,6 +63,9 @@ enum Command {
     Sim(sim::SimArgs),
     /// Ferric all-in-one with a simulated rack, cleaned and deployed before your eyes.
     Demo(demo::DemoArgs),
+    /// Build the deploy ramdisk: `ferric ramdisk build --debian-kernel -o DIR`.
+    #[command(subcommand)]
+    Ramdisk(ramdisk::RamdiskCommand),
     /// Print the shell completion script: `ferric completion bash > /etc/bash_completion.d/ferric`.
     Completion { shell: clap_complete::Shell },
 }
@@ -74,7 +77,7 @@ const DEFAULT_URL: &str = "http://127.0.0.1:6385";
 async fn connect(args: &Args) -> Result<Client, String> {
     let needs_api = !matches!(
         args.command,
-        Command::Sim(_) | Command::Demo(_) | Command::Completion { .. }
+        Command::Sim(_) | Command::Demo(_) | Command::Ramdisk(_) | Command::Completion { .. }
     );
     match ferric_cli::cloud::resolve(args.os_cloud.as_deref())? {
         Some(cloud) if needs_api => {
@@ -122,6 +125,7 @@ async fn main() -> ExitCode {
         Command::Deploy(a) => deploy::run(&client, args.format, a).await,
         Command::Sim(a) => sim::run(&url, a).await,
         Command::Demo(a) => demo::run(a, args.format).await,
+        Command::Ramdisk(cmd) => ramdisk::run(cmd),
         Command::Completion { .. } => Ok(()),
     };
     match result {

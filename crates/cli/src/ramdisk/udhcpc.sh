@@ -1,0 +1,11 @@
+#!/bin/sh
+# Applies a DHCP lease (busybox udhcpc calls this).
+case "$1" in
+    deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
+    bound|renew)
+        ip addr flush dev "$interface"
+        ip addr add "$ip/${mask:-24}" dev "$interface"
+        [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+        ;;
+esac
+exit 0
