@@ -1,8 +1,8 @@
-//! Waiting for nodes to finish what they were asked to do, with a progress line
-//! per node (bar, state, step, elapsed) redrawn in place on a terminal and printed
-//! on each change otherwise. A node is done when it rests (not in a state Ferric
-//! moves on from by itself, not locked); it succeeded when it rests in one of the
-//! verb's good states.
+//! Waiting for nodes to finish what they were asked to do, with a progress bar
+//! per node (bar, elapsed, state, step: indicatif) redrawn in place on a
+//! terminal, and a line printed on each change otherwise. A node is done when it
+//! rests (not in a state Ferric moves on from by itself, not locked); it succeeded
+//! when it rests in one of the verb's good states.
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use ferric_client::{Client, Method};
 use ferric_types::provision::ProvisionState;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
 /// How a wait ended for one node.
@@ -77,17 +78,100 @@ fn step(node: &Value) -> String {
     String::new()
 }
 
-fn line(name: &str, node: &Value, started: Instant, width: usize) -> String {
-    let filled = (fraction(node) * 20.0).round() as usize;
-    let bar = format!("{}{}", "#".repeat(filled), "-".repeat(20 - filled));
-    let elapsed = started.elapsed().as_secs();
+/// What a node's line shows after its bar: state and running step.
+fn status(node: &Value) -> String {
     format!(
-        "{name:<width$}  [{bar}]  {:<16} {:<28} {:02}:{:02}",
+        "{:<16} {}",
         node["provision_state"].as_str().unwrap_or("?"),
-        step(node),
-        elapsed / 60,
-        elapsed % 60,
+        step(node)
     )
+}
+
+/// The progress shown while waiting: on a terminal, a bar per node (indicatif)
+/// redrawn in place and cut to the terminal's width; otherwise a plain line per
+/// node each time its state or step changes, for logs.
+enum Progress {
+    Bars(Vec<ProgressBar>),
+    Lines {
+        width: usize,
+        started: Instant,
+        shown: HashMap<String, String>,
+    },
+}
+
+/// The bars' scale: a node's fraction done, in thousandths.
+const SCALE: u64 = 1000;
+
+impl Progress {
+    fn new(idents: &[String]) -> Self {
+        let width = idents.iter().map(|i| i.len()).max().unwrap_or(4);
+        if !std::io::stderr().is_terminal() {
+            return Progress::Lines {
+                width,
+                started: Instant::now(),
+                shown: HashMap::new(),
+            };
+        }
+        let style = ProgressStyle::with_template(&format!(
+            "{{prefix:<{width}}}  [{{bar:20}}]  {{elapsed_precise}}  {{wide_msg}}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("#>-");
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let bars = idents
+            .iter()
+            .map(|ident| {
+                let bar = multi.add(ProgressBar::new(SCALE));
+                bar.set_style(style.clone());
+                bar.set_prefix(ident.clone());
+                bar
+            })
+            .collect();
+        Progress::Bars(bars)
+    }
+
+    fn show(&mut self, idents: &[String], nodes: &[Value]) {
+        match self {
+            Progress::Bars(bars) => {
+                for (bar, node) in bars.iter().zip(nodes) {
+                    bar.set_position((fraction(node) * SCALE as f64) as u64);
+                    bar.set_message(status(node));
+                }
+            }
+            Progress::Lines {
+                width,
+                started,
+                shown,
+            } => {
+                let elapsed = started.elapsed().as_secs();
+                let mut err = std::io::stderr().lock();
+                for (ident, node) in idents.iter().zip(nodes) {
+                    let key = format!("{} {}", node["provision_state"], step(node));
+                    if shown.get(ident) != Some(&key) {
+                        let _ = writeln!(
+                            err,
+                            "{ident:<width$}  {:>3}%  {:02}:{:02}  {}",
+                            (fraction(node) * 100.0).round(),
+                            elapsed / 60,
+                            elapsed % 60,
+                            status(node),
+                            width = *width
+                        );
+                        shown.insert(ident.clone(), key);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Leaves the bars drawn as they ended.
+    fn finish(&self) {
+        if let Progress::Bars(bars) = self {
+            for bar in bars {
+                bar.abandon();
+            }
+        }
+    }
 }
 
 /// Waits for every node in `idents` to rest after `verb`, showing progress on
@@ -136,37 +220,12 @@ pub async fn wait_all(
     timeout: Duration,
 ) -> Result<Option<Vec<Outcome>>, ferric_client::ClientError> {
     let started = Instant::now();
-    let tty = std::io::stderr().is_terminal();
-    let width = idents.iter().map(|i| i.len()).max().unwrap_or(4);
-    let mut shown: HashMap<String, String> = HashMap::new();
-    let mut drawn = 0usize;
+    let mut progress = Progress::new(idents);
     loop {
         let nodes = fetch(client, idents).await?;
-        let lines: Vec<String> = idents
-            .iter()
-            .zip(&nodes)
-            .map(|(i, n)| line(i, n, started, width))
-            .collect();
-        let mut err = std::io::stderr().lock();
-        if tty {
-            if drawn > 0 {
-                let _ = write!(err, "\x1b[{drawn}A");
-            }
-            for l in &lines {
-                let _ = writeln!(err, "\x1b[2K{l}");
-            }
-            drawn = lines.len();
-        } else {
-            for ((ident, node), l) in idents.iter().zip(&nodes).zip(&lines) {
-                let key = format!("{} {}", node["provision_state"], step(node));
-                if shown.get(ident) != Some(&key) {
-                    let _ = writeln!(err, "{l}");
-                    shown.insert(ident.clone(), key);
-                }
-            }
-        }
-        drop(err);
+        progress.show(idents, &nodes);
         if nodes.iter().all(rests) {
+            progress.finish();
             let good = good_states(verb);
             return Ok(Some(
                 idents
@@ -181,6 +240,7 @@ pub async fn wait_all(
             ));
         }
         if started.elapsed() > timeout {
+            progress.finish();
             return Ok(None);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
