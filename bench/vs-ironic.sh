@@ -38,11 +38,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for p in "$IRONIC_PORT" "$FERRIC_PORT"; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-        die "something already listens on 127.0.0.1:$p"
-    fi
-done
+# shellcheck source=../lab/lib/ports.sh
+source lab/lib/ports.sh
+require_free_ports "$IRONIC_PORT" "$FERRIC_PORT"
 command -v wrk >/dev/null 2>&1 || apt_install wrk || die "wrk is needed for the GET rates"
 ensure_ironic_venv
 note "building ferricd (release)"

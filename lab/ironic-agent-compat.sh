@@ -58,11 +58,9 @@ fail() {
 }
 ok() { echo "ok - $*"; }
 
-for p in "$PORT" "$IMAGE_PORT" "$((PORT + 2))"; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-        die "something already listens on 127.0.0.1:$p; choose another port (second argument)"
-    fi
-done
+# shellcheck source=lib/ports.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/lib/ports.sh"
+require_free_ports "$PORT" "$IMAGE_PORT" "$((PORT + 2))"
 command -v genisoimage >/dev/null 2>&1 || command -v mkisofs >/dev/null 2>&1 \
     || apt_install genisoimage || die "genisoimage is needed for Ironic's config drives"
 ensure_ironic_venv

@@ -37,11 +37,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for p in "$PORT" "$((PORT + 1))"; do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-        die "something already listens on 127.0.0.1:$p; choose another port (second argument)"
-    fi
-done
+# shellcheck source=lib/ports.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/lib/ports.sh"
+require_free_ports "$PORT" "$((PORT + 1))"
 ensure_ironic_venv
 
 # The Ferric API the machines would boot from is a closed port next to the rack's.

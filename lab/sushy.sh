@@ -101,10 +101,8 @@ recorded_pid() {
     printf '%s\n' "$pid"
 }
 
-# Does anything accept TCP connections on 127.0.0.1:$1?
-port_in_use() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
+# shellcheck source=lib/ports.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/lib/ports.sh"
 
 # Does GET $1 answer with a 2xx status?
 http_ok() {
