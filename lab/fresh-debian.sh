@@ -2,8 +2,9 @@
 # Runs the README's two commands on a fresh Debian 12 machine, as a newcomer
 # would: a new debootstrapped bookworm root with nothing but the Rust toolchain
 # (this machine's rustup toolchain lent read-only, else rustup's installer) and
-# what it needs (a C linker; curl, git and CA certificates), a clone of this
-# repository at HEAD, and then, in the root:
+# what it needs (a C linker; curl, git and CA certificates, with this machine's
+# site CAs from /usr/local/share/ca-certificates), a clone of this repository at
+# HEAD, and then, in the root:
 #   deps   lab/install-deps.sh alone: every package the tests need installs (~5 min)
 #   demo   cargo run --release --bin ferric -- demo --exit          (~10 min)
 #   tests  lab/run-tests.sh, the whole suite                          (~50 min)
@@ -46,10 +47,20 @@ for m in proc sys dev dev/pts run; do
     mounts+=("$ROOT/$m")
 done
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# This machine's site CAs (a TLS-inspecting proxy's, say) go in too, or nothing in
+# the root could fetch over HTTPS where this machine can only through them.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    mkdir -p "$ROOT/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+    chroot "$ROOT" update-ca-certificates >/dev/null 2>&1
+fi
 
 in_root() {
+    # pip and Python's requests read their own CA bundle unless pointed at the system's.
+    local bundle=/etc/ssl/certs/ca-certificates.crt
     chroot "$ROOT" env -i HOME=/root PATH=/root/.cargo/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        TERM=dumb bash -c "cd /src 2>/dev/null || cd /; $1"
+        TERM=dumb PIP_CERT="$bundle" REQUESTS_CA_BUNDLE="$bundle" SSL_CERT_FILE="$bundle" \
+        bash -c "cd /src 2>/dev/null || cd /; $1"
 }
 # The Rust toolchain: this machine's (rustup's), lent read-only, else rustup's
 # installer. Cargo's own home in the root starts empty.
