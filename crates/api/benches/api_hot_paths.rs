@@ -1,6 +1,7 @@
 //! Criterion benchmarks of the API's hot paths, in process (no sockets) over SQLite:
-//! show one node, list a page of 1000 nodes (short and detailed), create a node, and
-//! patch a node. Whole-system numbers over HTTP come from `ferric-bench`.
+//! show one node, list a page of 1000 nodes (short and detailed), scrape
+//! `/metrics`, create a node, and patch a node. Whole-system numbers over HTTP
+//! come from `ferric-bench`.
 
 use axum::body::Body;
 use axum::http::Request;
@@ -86,6 +87,10 @@ fn hot_paths(c: &mut Criterion) {
     group.bench_function("list_1000_detail", |b| {
         b.to_async(&rt)
             .iter(|| call(&svc, "GET", "/v1/nodes/detail", None))
+    });
+    // A scrape: the fleet gauge counted from 1000 nodes, every series rendered.
+    group.bench_function("metrics_scrape_1000", |b| {
+        b.to_async(&rt).iter(|| call(&svc, "GET", "/metrics", None))
     });
     let mut n = 0u64;
     group.bench_function("create_node", |b| {

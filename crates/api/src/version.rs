@@ -100,9 +100,8 @@ pub async fn negotiate(mut request: Request, next: Next) -> Response {
     if let Some(global) = &global {
         span.record("global_request_id", tracing::field::display(global));
     }
-    request
-        .extensions_mut()
-        .insert(RequestId(global.unwrap_or_else(|| request_id.clone())));
+    let carried = global.unwrap_or_else(|| request_id.clone());
+    request.extensions_mut().insert(RequestId(carried.clone()));
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     // Who asked, for the log (the authentication layer runs first); nothing is
@@ -118,7 +117,9 @@ pub async fn negotiate(mut request: Request, next: Next) -> Response {
     let (mut response, announce_range, version) = match requested_version(request.headers()) {
         Ok(version) => {
             request.extensions_mut().insert(version);
-            let response = tracing::Instrument::instrument(next.run(request), span).await;
+            // The id also travels with the conductor calls the request makes.
+            let run = ferric_conductor_api::request_context::scope(carried, next.run(request));
+            let response = tracing::Instrument::instrument(run, span).await;
             (response, true, Some(version))
         }
         Err(VersionProblem::Malformed(text)) => (

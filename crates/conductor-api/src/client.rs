@@ -92,23 +92,20 @@ impl RemoteConductor {
     ) -> Result<T, CallError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let body = json!({"jsonrpc": "2.0", "method": method, "params": params, "id": id});
-        let response = self
-            .http
-            .post(&self.url)
-            .bearer_auth(&self.secret)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| {
-                let e = e.without_url();
-                if e.is_connect() {
-                    self.failed(ErrorKind::Unreachable, format!("cannot connect: {e}"))
-                } else if e.is_timeout() {
-                    self.failed(ErrorKind::Unavailable, "no answer in time")
-                } else {
-                    self.failed(ErrorKind::Unavailable, e)
-                }
-            })?;
+        let mut request = self.http.post(&self.url).bearer_auth(&self.secret);
+        if let Some(id) = crate::request_context::current() {
+            request = request.header(crate::request_context::HEADER, id);
+        }
+        let response = request.json(&body).send().await.map_err(|e| {
+            let e = e.without_url();
+            if e.is_connect() {
+                self.failed(ErrorKind::Unreachable, format!("cannot connect: {e}"))
+            } else if e.is_timeout() {
+                self.failed(ErrorKind::Unavailable, "no answer in time")
+            } else {
+                self.failed(ErrorKind::Unavailable, e)
+            }
+        })?;
         let status = response.status();
         if status == reqwest::StatusCode::UNAUTHORIZED {
             return Err(self.failed(

@@ -13,6 +13,7 @@
 pub mod client;
 mod error;
 pub mod membership;
+pub mod request_context;
 mod requests;
 pub mod ring;
 pub mod router;

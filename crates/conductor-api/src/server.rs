@@ -124,7 +124,19 @@ async fn handle(State(l): State<Arc<Listener>>, headers: HeaderMap, body: Bytes)
         Ok(v) => v,
         Err(f) => return reply(&id.unwrap_or(Value::Null), Err(f)),
     };
-    let outcome = crate::dispatch(l.target.as_ref(), &method, params).await;
+    // In the span of the API request the call is made for: the lines the
+    // conductor logs for it, and for the work it starts, carry its id.
+    let span = match headers
+        .get(crate::request_context::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| ferric_types::ids::is_request_id(v))
+    {
+        Some(id) => tracing::info_span!("request", request_id = %id, rpc = %method),
+        None => tracing::info_span!("rpc", method = %method),
+    };
+    let outcome =
+        tracing::Instrument::instrument(crate::dispatch(l.target.as_ref(), &method, params), span)
+            .await;
     match id {
         None => StatusCode::NO_CONTENT.into_response(),
         Some(id) => reply(&id, outcome),

@@ -136,14 +136,15 @@ async fn an_api_and_two_conductors_share_the_nodes() {
             .await;
         assert_eq!(status, 201, "{node}");
         let uuid = node["uuid"].as_str().unwrap().to_string();
-        for (verb, rest) in [
-            ("manage", "manageable"),
-            ("provide", "available"),
-            ("active", "active"),
-        ] {
+        for (verb, rest) in [("manage", "manageable"), ("provide", "available")] {
             api.provision(&uuid, verb).await;
             api.wait_for(&uuid, &[rest], Duration::from_secs(60)).await;
         }
+        // The deploy under a request id of the caller's, to find in the owner's log.
+        api.provision_as(&uuid, "active", &format!("req-{uuid}"))
+            .await;
+        api.wait_for(&uuid, &["active"], Duration::from_secs(60))
+            .await;
         let shown = api.node(&uuid).await;
         owner_of.insert(uuid, shown["conductor"].as_str().unwrap().to_string());
     }
@@ -159,6 +160,21 @@ async fn an_api_and_two_conductors_share_the_nodes() {
             .collect();
         assert!(!by.is_empty(), "{history}");
         assert!(by.iter().all(|c| c == owner), "{uuid} is {owner}'s: {by:?}");
+    }
+
+    // The request id crossed the RPC: the owner's lines for the deploy carry it.
+    let logs = BTreeMap::from([
+        ("cond-a", std::fs::read_to_string(&a.log).unwrap()),
+        ("cond-b", std::fs::read_to_string(&b.log).unwrap()),
+    ]);
+    for (uuid, owner) in &owner_of {
+        let id = format!("req-{uuid}");
+        assert!(
+            logs[owner.as_str()]
+                .lines()
+                .any(|l| l.contains(&id) && l.contains("provision state change")),
+            "no line of {owner} carries {id}"
+        );
     }
 
     // kill -9 one conductor: its nodes are reached through the next owner at once.
