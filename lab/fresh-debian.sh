@@ -37,6 +37,10 @@ cleanup() {
     for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount -l "${mounts[$i]}" 2>/dev/null || true; done
 }
 trap cleanup EXIT
+# The root is a mount point of its own: `ip netns` (the namespace tests) remounts /
+# in a new mount namespace, which fails on a directory that is not one.
+mount --bind "$ROOT" "$ROOT"
+mounts+=("$ROOT")
 for m in proc sys dev dev/pts run; do
     mkdir -p "$ROOT/$m"
     case "$m" in
@@ -52,14 +56,18 @@ cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
 if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
     mkdir -p "$ROOT/usr/local/share/ca-certificates"
     cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
-    chroot "$ROOT" update-ca-certificates >/dev/null 2>&1
+    chroot "$ROOT" update-ca-certificates >/dev/null 2>&1 \
+        || { note "update-ca-certificates failed in the root"; exit 1; }
 fi
 
 in_root() {
     # pip and Python's requests read their own CA bundle unless pointed at the system's.
     local bundle=/etc/ssl/certs/ca-certificates.crt
+    # Cargo's target directory outlives the clone, so a second stage in the same
+    # root builds only what changed (the first builds everything from nothing).
     chroot "$ROOT" env -i HOME=/root PATH=/root/.cargo/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         TERM=dumb PIP_CERT="$bundle" REQUESTS_CA_BUNDLE="$bundle" SSL_CERT_FILE="$bundle" \
+        CARGO_TARGET_DIR=/var/cache/ferric-target \
         bash -c "cd /src 2>/dev/null || cd /; $1"
 }
 # The Rust toolchain: this machine's (rustup's), lent read-only, else rustup's

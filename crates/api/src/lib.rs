@@ -137,10 +137,10 @@ fn boot_routes() -> Router<AppState> {
 }
 
 /// The HTTP boot server alone (`[boot] http_listen`): `/boot/` and `/images/`, for a
-/// listener on the provisioning network apart from the API.
+/// listener on the provisioning network apart from the API (`/metrics` is added by
+/// the server when this is the process's only listener).
 pub fn boot_service(state: AppState) -> Router {
     boot_routes()
-        .route("/metrics", get(metrics::metrics))
         .fallback(error::not_found_fallback)
         .layer(axum::middleware::from_fn(request_metrics::record))
         .with_state(state)

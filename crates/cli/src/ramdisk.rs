@@ -78,6 +78,7 @@ fn agent_path(asked: Option<PathBuf>) -> Result<PathBuf, String> {
 
 fn build(args: BuildArgs) -> Result<(), String> {
     let agent = agent_path(args.agent)?;
+    let mtime = source_date()?;
     let work = tempdir()?;
     let result = build_in(
         &work,
@@ -86,15 +87,45 @@ fn build(args: BuildArgs) -> Result<(), String> {
         args.debian_kernel,
         &agent,
         &args.output,
+        mtime,
     );
     let _ = std::fs::remove_dir_all(&work);
     result
 }
 
+/// A new work directory only this user can enter; an existing one (stale, or put
+/// there by someone else) is never reused.
 fn tempdir() -> Result<PathBuf, String> {
-    let dir = std::env::temp_dir().join(format!("ferric-ramdisk-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    use std::os::unix::fs::DirBuilderExt;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let dir =
+        std::env::temp_dir().join(format!("ferric-ramdisk-{}-{nanos:08x}", std::process::id()));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|e| format!("cannot create the work directory {}: {e}", dir.display()))?;
     Ok(dir)
+}
+
+/// `SOURCE_DATE_EPOCH`, the files' time: 0 when unset, an error when not a time.
+fn source_date() -> Result<u32, String> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Err(_) => Ok(0),
+        Ok(s) => s.trim().parse().map_err(|_| {
+            format!("SOURCE_DATE_EPOCH={s} is not a time in seconds since 1970 (0 to 4294967295)")
+        }),
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed over it, so a reader
+/// (ferricd caching the ramdisk) never sees half a file.
+fn write_whole(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let part = path.with_extension("part");
+    std::fs::write(&part, bytes)
+        .and_then(|()| std::fs::rename(&part, path))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn build_in(
@@ -104,6 +135,7 @@ fn build_in(
     debian_kernel: bool,
     agent: &Path,
     output: &Path,
+    mtime: u32,
 ) -> Result<(), String> {
     let (kernel, modules) = match (kernel, debian_kernel) {
         (_, true) => {
@@ -128,13 +160,20 @@ fn build_in(
         .arg("--list")
         .output()
         .map_err(|e| format!("cannot list busybox's applets: {e}"))?;
+    let applets = String::from_utf8_lossy(&applets.stdout).into_owned();
+    if !applets.split_whitespace().any(|a| a == "sh") {
+        return Err(format!(
+            "{} lists no sh applet: the ramdisk would have no shell to run /init",
+            busybox.display()
+        ));
+    }
     host::add_program(&mut tree, agent, "bin/ferric-agent")?;
     for tool in AGENT_TOOLS {
         let path = host::find_program(tool)?;
         host::add_program(&mut tree, &path, &format!("usr/sbin/{tool}"))?;
     }
     // After the real programs: an applet never hides one.
-    for applet in String::from_utf8_lossy(&applets.stdout).split_whitespace() {
+    for applet in applets.split_whitespace() {
         tree.symlink(&format!("bin/{applet}"), "busybox");
     }
     tree.file("init", 0o755, INIT.as_bytes().to_vec());
@@ -154,10 +193,6 @@ fn build_in(
             eprintln!("ferric ramdisk: no --modules: the kernel's drivers must be built in");
         }
     }
-    let mtime = std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
     let initramfs = tree
         .archive(mtime)
         .map_err(|e| format!("cannot write the initramfs: {e}"))?;
@@ -169,7 +204,7 @@ fn build_in(
         ("ferric.initramfs", &initramfs),
     ] {
         let path = output.join(name);
-        std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        write_whole(&path, bytes)?;
         sums.push_str(&format!("{}  {name}\n", hex(&Sha256::digest(bytes))));
         println!(
             "{}  {:.1} MiB",
@@ -177,7 +212,7 @@ fn build_in(
             bytes.len() as f64 / (1 << 20) as f64
         );
     }
-    std::fs::write(output.join("SHA256SUMS"), &sums).map_err(|e| e.to_string())?;
+    write_whole(&output.join("SHA256SUMS"), sums.as_bytes())?;
     print!("{sums}");
     let dir = std::fs::canonicalize(output).unwrap_or_else(|_| output.to_path_buf());
     println!(

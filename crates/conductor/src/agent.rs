@@ -64,8 +64,12 @@ impl Conductor {
         let deadline = started + wait;
         let mut waited = false;
         loop {
-            match NodeLock::acquire(&self.db, uuid, &self.host).await {
+            match NodeLock::try_acquire(&self.db, uuid, &self.host).await {
                 Err(ConductorError::Locked { .. }) if Instant::now() < deadline => {
+                    if !waited {
+                        // One conflict per wait, however often the wait polls.
+                        metrics::counter!(crate::metrics::LOCK_CONFLICTS).increment(1);
+                    }
                     waited = true;
                     ferric_drivers::worker_slot::pause(Duration::from_millis(50)).await;
                 }

@@ -58,11 +58,26 @@ pub(crate) struct NodeLock {
 }
 
 impl NodeLock {
-    /// Takes the node's lock, or says who holds it. The reservation runs on a task
-    /// of its own: when the caller goes away mid-way (a request whose client hung
-    /// up — a machine powered off while its agent waited on a lookup), the lock the
-    /// database took still comes back as a `NodeLock`, whose drop releases it.
+    /// Takes the node's lock, or says who holds it (a conflict, counted on
+    /// `/metrics`).
     pub async fn acquire(
+        db: &Datastore,
+        node: NodeId,
+        host: &str,
+    ) -> Result<(Self, Node), ConductorError> {
+        let taken = Self::try_acquire(db, node, host).await;
+        if matches!(taken, Err(ConductorError::Locked { .. })) {
+            metrics::counter!(crate::metrics::LOCK_CONFLICTS).increment(1);
+        }
+        taken
+    }
+
+    /// Takes the node's lock, or says who holds it, uncounted: for a caller that
+    /// tries again and counts its wait once. The reservation runs on a task of its
+    /// own: when the caller goes away mid-way (a request whose client hung up — a
+    /// machine powered off while its agent waited on a lookup), the lock the
+    /// database took still comes back as a `NodeLock`, whose drop releases it.
+    pub async fn try_acquire(
         db: &Datastore,
         node: NodeId,
         host: &str,
@@ -79,13 +94,10 @@ impl NodeLock {
                     },
                     locked,
                 )),
-                Err(DbError::Locked(holder)) => {
-                    metrics::counter!(crate::metrics::LOCK_CONFLICTS).increment(1);
-                    Err(ConductorError::Locked {
-                        node: node.to_string(),
-                        holder,
-                    })
-                }
+                Err(DbError::Locked(holder)) => Err(ConductorError::Locked {
+                    node: node.to_string(),
+                    holder,
+                }),
                 Err(DbError::NotFound) => Err(ConductorError::NodeNotFound(node.to_string())),
                 Err(e) => Err(e.into()),
             }

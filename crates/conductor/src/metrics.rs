@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+
 use crate::Conductor;
 
 pub(crate) const WORKERS: &str = "ferric_conductor_workers";
@@ -36,7 +38,6 @@ pub fn describe() {
     for outcome in ["acquired", "gave_up"] {
         let _ = metrics::histogram!(LOCK_WAIT, "outcome" => outcome);
     }
-    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
     describe_gauge!(WORKERS, "Workers of this process's conductor.");
     describe_gauge!(WORKERS_BUSY, "Workers running work now.");
     describe_counter!(
@@ -45,7 +46,7 @@ pub fn describe() {
     );
     describe_counter!(
         LOCK_CONFLICTS,
-        "Attempts to lock a node another operation held."
+        "Times an operation found a node locked by another (a wait that polls counts once)."
     );
     describe_histogram!(
         LOCK_WAIT,

@@ -279,7 +279,7 @@ fn record_step(
     };
     metrics::histogram!(
         crate::metrics::STEP,
-        "phase" => capitalized(phase).to_ascii_lowercase(),
+        "phase" => phase.as_str(),
         "step" => format!("{}.{}", step.interface, step.step),
         "outcome" => outcome,
     )

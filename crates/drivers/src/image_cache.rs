@@ -67,8 +67,7 @@ pub fn local_path(source: &str) -> Option<&Path> {
 }
 
 impl ImageCache {
-    /// A cache in `settings.dir` (created when missing).
-    /// Gives the cache's metrics their help text.
+    /// Gives the cache's metrics their help text and first values.
     pub fn describe_metrics() {
         for result in ["hit", "miss", "failed"] {
             metrics::counter!(LOOKUPS, "result" => result).increment(0);
@@ -79,6 +78,7 @@ impl ImageCache {
         );
     }
 
+    /// A cache in `settings.dir` (created when missing).
     pub fn open(settings: CacheSettings) -> Result<Self, String> {
         std::fs::create_dir_all(&settings.dir)
             .map_err(|e| format!("cannot create image cache {}: {e}", settings.dir.display()))?;

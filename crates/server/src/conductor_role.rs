@@ -27,6 +27,7 @@ pub async fn start(
     db: &Datastore,
     drivers: ferric_drivers::Drivers,
     metrics: &Arc<Metrics>,
+    serve_metrics: bool,
 ) -> Result<RunningConductor, String> {
     let config = ferric_conductor::ConductorConfig {
         drivers,
@@ -61,7 +62,8 @@ pub async fn start(
             conductor.start_power_sync(Duration::from_secs(settings.sync_power_state_interval)),
         );
     }
-    if let Some(task) = rpc_listener(settings, &conductor, metrics.router(db.clone())).await? {
+    let metrics = serve_metrics.then(|| metrics.router(db.clone()));
+    if let Some(task) = rpc_listener(settings, &conductor, metrics).await? {
         tasks.push(task);
     }
     tracing::info!(
@@ -78,7 +80,7 @@ pub async fn start(
 async fn rpc_listener(
     settings: &Settings,
     conductor: &Conductor,
-    metrics: axum::Router,
+    metrics: Option<axum::Router>,
 ) -> Result<Option<JoinHandle<()>>, String> {
     let (Some(addr), Some(secret)) = (settings.rpc.listen, settings.rpc.secret.as_deref()) else {
         return Ok(None);
@@ -90,9 +92,11 @@ async fn rpc_listener(
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen for RPC on {addr}: {e}"))?;
-    // `/metrics` beside the RPC: a conductor-only process has no other listener.
-    let app =
-        ferric_conductor_api::server::router(Arc::new(conductor.clone()), secret).merge(metrics);
+    // `/metrics` beside the RPC when this is where the process serves it.
+    let mut app = ferric_conductor_api::server::router(Arc::new(conductor.clone()), secret);
+    if let Some(metrics) = metrics {
+        app = app.merge(metrics);
+    }
     tracing::info!(listen = %addr, tls = certificate.is_some(), "conductor RPC serving");
     Ok(Some(tokio::spawn(async move {
         let served = match certificate {

@@ -163,8 +163,18 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         ..ferric_drivers::Drivers::default()
     };
     let metrics = Arc::new(ferric_api::metrics::Metrics::default());
-    ferric_conductor::metrics::describe();
-    ferric_drivers::image_cache::ImageCache::describe_metrics();
+    if roles.conductor {
+        ferric_conductor::metrics::describe();
+    }
+    if roles.conductor || roles.boot {
+        ferric_drivers::image_cache::ImageCache::describe_metrics();
+    }
+    // `/metrics` on one listener per process, so that each scrape target is one
+    // process and sums over targets count nothing twice: the API's, else the
+    // conductor's RPC listener, else the HTTP boot server.
+    let rpc_listens = settings.rpc.listen.is_some() && settings.rpc.secret.is_some();
+    let metrics_on_rpc = !roles.api && roles.conductor && rpc_listens;
+    let metrics_on_boot = !roles.api && !metrics_on_rpc;
     let upkeep = {
         let metrics = metrics.clone();
         tokio::spawn(async move {
@@ -188,7 +198,9 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         db.clone(),
     ));
     let conductor = match roles.conductor {
-        true => Some(conductor_role::start(&settings, &db, drivers, &metrics).await?),
+        true => {
+            Some(conductor_role::start(&settings, &db, drivers, &metrics, metrics_on_rpc).await?)
+        }
         false => None,
     };
     let boot = match roles.boot {
@@ -215,7 +227,10 @@ pub async fn run(settings: Settings) -> Result<(), String> {
             let listener = TcpListener::bind(addr)
                 .await
                 .map_err(|e| format!("cannot serve HTTP boot on {addr}: {e}"))?;
-            let boot = ferric_api::boot_service(state.clone());
+            let mut boot = ferric_api::boot_service(state.clone());
+            if metrics_on_boot {
+                boot = boot.merge(state.metrics.router(db.clone()));
+            }
             tracing::info!(listen = %addr, "HTTP boot serving");
             Some(tokio::spawn(async move {
                 if let Err(e) = axum::serve(listener, boot).await {

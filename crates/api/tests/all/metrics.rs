@@ -33,7 +33,12 @@ both_backends!(the_fleet_is_counted_by_state, |app: TestApp| async move {
     };
     assert_eq!(counts, [row(false, 2), row(true, 1)]);
 
-    let r = app.anonymous().call("GET", "/metrics", None).await;
+    // Under authentication, still served to a caller without credentials.
+    let r = app
+        .with_users(&[])
+        .anonymous()
+        .call("GET", "/metrics", None)
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("text/plain; version=0.0.4"));
     assert!(r.raw.contains("# TYPE ferric_nodes gauge\n"), "{}", r.raw);

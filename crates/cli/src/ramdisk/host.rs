@@ -143,10 +143,13 @@ pub fn debian_kernel(work: &Path) -> Result<(PathBuf, PathBuf), String> {
             .pop()
             .ok_or_else(|| format!("{} has no {prefix}*", dir.display()))
     };
-    Ok((
-        first(&root.join("boot"), "vmlinuz-")?,
-        first(&root.join("lib/modules"), "")?,
-    ))
+    // Newer packages ship their modules under usr/lib.
+    let modules = ["lib/modules", "usr/lib/modules"]
+        .iter()
+        .map(|d| root.join(d))
+        .find(|d| d.is_dir())
+        .unwrap_or_else(|| root.join("lib/modules"));
+    Ok((first(&root.join("boot"), "vmlinuz-")?, first(&modules, "")?))
 }
 
 /// Adds the [`MODULES`] found under `modules` (a `lib/modules/VERSION` directory)

@@ -6,6 +6,10 @@ case "$1" in
         ip addr flush dev "$interface"
         ip addr add "$ip/${mask:-24}" dev "$interface"
         [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+        # Name servers, for an ipa-api-url given by host name.
+        if [ -n "$dns" ]; then
+            for server in $dns; do echo "nameserver $server"; done >/etc/resolv.conf
+        fi
         ;;
 esac
 exit 0
