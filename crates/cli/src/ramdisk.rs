@@ -205,7 +205,10 @@ fn build_in(
     ] {
         let path = output.join(name);
         write_whole(&path, bytes)?;
-        sums.push_str(&format!("{}  {name}\n", hex(&Sha256::digest(bytes))));
+        sums.push_str(&format!(
+            "{}  {name}\n",
+            ferric_types::lldp::hex(&Sha256::digest(bytes))
+        ));
         println!(
             "{}  {:.1} MiB",
             path.display(),
@@ -220,8 +223,4 @@ fn build_in(
         dir.display()
     );
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -28,17 +28,7 @@ pub const MODULES: &[&str] = &[
 ];
 
 fn run(cmd: &mut Command) -> Result<String, String> {
-    let shown = format!("{cmd:?}");
-    let out = cmd
-        .output()
-        .map_err(|e| format!("cannot run {shown}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{shown} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    run_bytes(cmd).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
 /// `name` on the PATH, or in the sbin directories a user's PATH may lack.
@@ -182,13 +172,17 @@ pub fn add_modules(tree: &mut Tree, modules: &Path) -> Result<Vec<&'static str>,
     Ok(absent)
 }
 
+/// Runs `cmd`; its standard output, or why it failed.
 fn run_bytes(cmd: &mut Command) -> Result<Vec<u8>, String> {
     let shown = format!("{cmd:?}");
     let out = cmd
         .output()
         .map_err(|e| format!("cannot run {shown}: {e}"))?;
     if !out.status.success() {
-        return Err(format!("{shown} failed"));
+        return Err(format!(
+            "{shown} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
     }
     Ok(out.stdout)
 }
